@@ -1,0 +1,30 @@
+"""Gemba: the register server. `create_app` wires things up and does nothing else."""
+
+from pathlib import Path
+
+from flask import Flask
+
+from . import api, cli, db_setup, errors, health, pages, pwa, security
+from . import config as settings
+from .extensions import db, migrate
+
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build a Gemba app from the environment, with `config` overriding it (tests)."""
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.update(settings.DEFAULTS)
+    app.config.update(settings.from_environment(app.instance_path, config or {}))
+    app.config.update(config or {})
+
+    db_setup.init_app(app)
+    migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True, compare_type=True)
+    security.init_app(app)
+    errors.init_app(app)
+    api.init_app(app)
+    pages.init_app(app)
+    pwa.init_app(app)
+    health.init_app(app)
+    cli.init_app(app)
+    return app

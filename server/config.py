@@ -1,0 +1,99 @@
+"""Settings read from the environment, with defaults that need nothing set."""
+
+import os
+import secrets
+import time
+from datetime import timedelta
+from pathlib import Path
+
+MB = 1024 * 1024
+
+
+def _secret_key(instance_path: Path) -> str:
+    """Return GEMBA_SECRET_KEY, or the key kept in the instance folder, creating it once.
+
+    Several gunicorn workers may start at the same moment: O_EXCL makes exactly one of
+    them write the file and the others read what it wrote.
+    """
+    if key := os.environ.get("GEMBA_SECRET_KEY"):
+        return key
+    path = instance_path / "secret_key"
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        for _ in range(50):
+            key = path.read_text().strip()
+            if key:
+                return key
+            time.sleep(0.01)
+        raise RuntimeError(f"{path} exists but is empty")
+    key = secrets.token_urlsafe(48)
+    with os.fdopen(fd, "w") as f:
+        f.write(key)
+    return key
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value else default
+
+
+def from_environment(instance_path: str, given: dict) -> dict:
+    """Build the configuration for an app whose instance folder is `instance_path`.
+
+    Settings in `given` (a test's config) win, and the instance folder is only touched
+    for what `given` leaves open.
+    """
+    instance = Path(instance_path)
+    if "SECRET_KEY" not in given or "SQLALCHEMY_DATABASE_URI" not in given or "GEMBA_PHOTO_DIR" not in given:
+        instance.mkdir(parents=True, exist_ok=True)
+    database_url = os.environ.get("GEMBA_DATABASE_URL") or f"sqlite:///{instance / 'gemba.db'}"
+    return {
+        "SECRET_KEY": given.get("SECRET_KEY") or _secret_key(instance),
+        "SQLALCHEMY_DATABASE_URI": normalise_database_url(database_url),
+        "GEMBA_PHOTO_DIR": os.environ.get("GEMBA_PHOTO_DIR") or str(instance / "photos"),
+        "GEMBA_MAX_PHOTO_BYTES": _int("GEMBA_MAX_PHOTO_MB", 20) * MB,
+        "GEMBA_MAX_PHOTO_PIXELS": _int("GEMBA_MAX_PHOTO_MEGAPIXELS", 64) * 1_000_000,
+        "GEMBA_MAX_SYNC_OPS": _int("GEMBA_MAX_SYNC_OPS", 500),
+        "GEMBA_MAX_SYNC_BYTES": _int("GEMBA_MAX_SYNC_MB", 5) * MB,
+        # The request body limit is the photo limit plus room for headers; the sync
+        # endpoint checks its own, smaller limit.
+        "MAX_CONTENT_LENGTH": (_int("GEMBA_MAX_PHOTO_MB", 20) + 1) * MB,
+        "SMTP_HOST": os.environ.get("GEMBA_SMTP_HOST", "127.0.0.1"),
+        "SMTP_PORT": _int("GEMBA_SMTP_PORT", 25),
+        "SMTP_FROM": os.environ.get("GEMBA_SMTP_FROM", "gemba@localhost"),
+        "SESSION_COOKIE_SECURE": os.environ.get("GEMBA_HTTPS", "") == "1",
+    }
+
+
+def normalise_database_url(url: str) -> str:
+    """Use psycopg 3 for PostgreSQL URLs given in the common short forms."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+DEFAULTS = {
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "SESSION_COOKIE_NAME": "gemba_session",
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    "REMEMBER_COOKIE_SAMESITE": "Lax",
+    # A field device may stay offline for weeks; its session must outlive that.
+    "PERMANENT_SESSION_LIFETIME": timedelta(days=30),
+    # CSRF is checked in one before_request hook so that bearer-token calls can skip it.
+    "WTF_CSRF_CHECK_DEFAULT": False,
+    "WTF_CSRF_TIME_LIMIT": None,
+    "LOGIN_MAX_FAILURES": 5,
+    "LOGIN_WINDOW_SECONDS": 15 * 60,
+    "LOGIN_MAX_FAILURES_PER_ADDRESS": 30,
+    "API_TITLE": "Gemba",
+    "API_VERSION": "1",
+    "OPENAPI_VERSION": "3.0.3",
+    "OPENAPI_URL_PREFIX": "/api",
+    "OPENAPI_JSON_PATH": "openapi.json",
+    "PAGE_SIZE": 25,
+    "REPEAT_WINDOW_DAYS": 365,
+}

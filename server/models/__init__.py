@@ -1,0 +1,26 @@
+"""The domain model, one module per aggregate. Importing this registers every table."""
+
+from .accounts import ApiToken, Area, LoginAttempt, Qualification, RiskLevel, Role, User
+from .audits import Audit, AuditStatus, Response
+from .base import utcnow
+from .checklists import Question, QuestionKind, Template, TemplateStatus
+from .events import Event
+from .findings import (
+    OPEN_FINDING_STATUSES,
+    ActionStatus,
+    Comment,
+    CorrectiveAction,
+    Finding,
+    FindingKind,
+    FindingStatus,
+)
+from .photos import Photo, PhotoLink, PhotoState, PhotoSubject
+from .sync import Change, Conflict, ConflictStatus, Device, OpStatus, SyncOp
+
+__all__ = [
+    "OPEN_FINDING_STATUSES", "ActionStatus", "ApiToken", "Area", "Audit", "AuditStatus",
+    "Change", "Comment", "Conflict", "ConflictStatus", "CorrectiveAction", "Device", "Event",
+    "Finding", "FindingKind", "FindingStatus", "LoginAttempt", "OpStatus", "Photo",
+    "PhotoLink", "PhotoState", "PhotoSubject", "Qualification", "Question", "QuestionKind",
+    "Response", "RiskLevel", "Role", "SyncOp", "Template", "TemplateStatus", "User", "utcnow",
+]

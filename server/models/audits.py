@@ -1,0 +1,69 @@
+"""Audits and the answers given in them."""
+
+import uuid
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import JSON, Date, Float, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .accounts import Area, User
+from .base import UTCDateTime, Versioned, new_id, utcnow
+from .checklists import Question, Template
+
+
+class AuditStatus(StrEnum):
+    PLANNED = "planned"
+    IN_PROGRESS = "in_progress"
+    SUBMITTED = "submitted"
+    APPROVED = "approved"
+    RETURNED = "returned"
+    REJECTED = "rejected"
+
+
+class Audit(Versioned, db.Model):
+    __tablename__ = "audit"
+    __table_args__ = (
+        Index("ix_audit_status_planned", "status", "planned_date"),
+        Index("ix_audit_auditor_status", "auditor_id", "status"),
+        Index("ix_audit_area_planned", "area_id", "planned_date"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    template_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("template.id"))
+    area_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("area.id"))
+    auditor_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user.id"))
+    planned_date: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(20), default=AuditStatus.PLANNED)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reviewed_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user.id"))
+    score: Mapped[float | None] = mapped_column(Float)
+    summary: Mapped[str] = mapped_column(Text, default="")
+    created_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    template: Mapped[Template] = relationship()
+    area: Mapped[Area] = relationship()
+    auditor: Mapped[User | None] = relationship(foreign_keys=[auditor_id])
+    reviewed_by: Mapped[User | None] = relationship(foreign_keys=[reviewed_by_id])
+    responses: Mapped[list["Response"]] = relationship(back_populates="audit", cascade="all, delete-orphan")
+
+
+class Response(Versioned, db.Model):
+    __tablename__ = "response"
+    __table_args__ = (UniqueConstraint("audit_id", "question_id"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    audit_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("audit.id", ondelete="CASCADE"))
+    question_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("question.id"))
+    # The answer as the device sent it: "yes", "fail", 3, "2026-01-31", ...
+    value: Mapped[object | None] = mapped_column(JSON)
+    note: Mapped[str] = mapped_column(Text, default="")
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    answered_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user.id"))
+
+    audit: Mapped[Audit] = relationship(back_populates="responses")
+    question: Mapped[Question] = relationship()

@@ -1,0 +1,60 @@
+"""Photo evidence, addressed by the SHA-256 of the bytes the device sent."""
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .accounts import User
+from .base import UTCDateTime, new_id, utcnow
+
+
+class PhotoState(StrEnum):
+    EXPECTED = "expected"  # referenced by a record, bytes not arrived yet
+    STORED = "stored"
+
+
+class PhotoSubject(StrEnum):
+    RESPONSE = "response"
+    FINDING = "finding"
+    ACTION = "action"
+
+
+class Photo(db.Model):
+    __tablename__ = "photo"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    state: Mapped[str] = mapped_column(String(10), default=PhotoState.EXPECTED)
+    byte_size: Mapped[int | None] = mapped_column(BigInteger)
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    content_type: Mapped[str | None] = mapped_column(String(40))
+    taken_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    uploaded_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user.id"))
+    uploaded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    uploaded_by: Mapped[User | None] = relationship()
+
+
+class PhotoLink(db.Model):
+    """A photo attached to a response, a finding or a corrective action."""
+
+    __tablename__ = "photo_link"
+    __table_args__ = (
+        UniqueConstraint("subject", "subject_id", "photo_sha256"),
+        Index("ix_photo_link_photo", "photo_sha256"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    subject: Mapped[str] = mapped_column(String(10))
+    subject_id: Mapped[uuid.UUID] = mapped_column()
+    photo_sha256: Mapped[str] = mapped_column(ForeignKey("photo.sha256"))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    linked_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    photo: Mapped[Photo] = relationship()

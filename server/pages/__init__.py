@@ -1,0 +1,136 @@
+"""The register: server-rendered pages for supervisors, auditors and admins."""
+
+import uuid
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import Area
+from ..permissions import can
+from ..services import accounts, register
+from .forms import AuditFilterForm, FindingFilterForm, LoginForm
+
+bp = Blueprint("pages", __name__)
+
+
+def _safe_next(target: str | None) -> str:
+    # Only local paths: an open redirect would let a phishing link borrow our login page.
+    if target and urlsplit(target).netloc == "" and target.startswith("/") and not target.startswith("//"):
+        return target
+    return url_for("pages.home")
+
+
+def _uuid_or_none(value: str | None) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value) if value else None
+    except ValueError:
+        return None
+
+
+def _areas():
+    return db.session.scalars(select(Area).order_by(Area.site, Area.name)).all()
+
+
+def _page() -> int:
+    return request.args.get("page", 1, type=int) if request.args.get("page", "1").isdigit() else 1
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = accounts.authenticate(form.email.data, form.password.data, request.remote_addr or "")
+        db.session.commit()
+        if user is not None:
+            login_user(user)
+            return redirect(_safe_next(request.args.get("next")))
+        form.password.errors.append("The email or password is not right.")
+    status = 401 if form.is_submitted() and form.errors else 200
+    return render_template("login.html", form=form), status
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    logout_user()
+    flash("You are signed out.")
+    return redirect(url_for("pages.login"))
+
+
+@bp.route("/")
+@login_required
+def home():
+    if can(current_user, "register.dashboard"):
+        return redirect(url_for("pages.dashboard"))
+    return redirect(url_for("pages.findings"))
+
+
+@bp.route("/dashboard")
+@login_required
+def dashboard():
+    return render_template("dashboard.html", board=register.dashboard(current_user))
+
+
+@bp.route("/audits")
+@login_required
+def audits():
+    form = AuditFilterForm(request.args, areas=_areas())
+    filters = {}
+    if form.validate():
+        filters = {"status": form.status.data or None, "area_id": _uuid_or_none(form.area.data)}
+    query = register.audit_query(current_user, **filters)
+    page = db.paginate(query, page=_page(), per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    return render_template("audits.html", form=form, page=page)
+
+
+@bp.route("/audits/<uuid:audit_id>")
+@login_required
+def audit(audit_id):
+    audit = register.get_audit(current_user, audit_id)
+    return render_template("audit.html", audit=audit, **register.audit_detail(audit))
+
+
+@bp.route("/findings")
+@login_required
+def findings():
+    form = FindingFilterForm(request.args, areas=_areas())
+    filters = {}
+    if form.validate():
+        status = form.status.data or None
+        filters = {
+            "status": None if status == "open_any" else status,
+            "open_only": status == "open_any",
+            "kind": form.kind.data or None,
+            "area_id": _uuid_or_none(form.area.data),
+            "clause": (form.clause.data or "").strip() or None,
+            "text": (form.q.data or "").strip() or None,
+        }
+    query = register.finding_query(current_user, **filters)
+    page = db.paginate(query, page=_page(), per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    return render_template("findings.html", form=form, page=page)
+
+
+@bp.route("/findings/<uuid:finding_id>")
+@login_required
+def finding(finding_id):
+    finding = register.get_finding(current_user, finding_id)
+    return render_template("finding.html", finding=finding, **register.finding_detail(finding))
+
+
+@bp.app_template_global()
+def page_url(page_number: int) -> str:
+    args = request.args.to_dict()
+    args["page"] = page_number
+    return url_for(request.endpoint, **(request.view_args or {}), **args)
+
+
+@bp.app_template_filter()
+def human(value) -> str:
+    return str(value or "").replace("_", " ")
+
+
+def init_app(app) -> None:
+    app.register_blueprint(bp)
+    app.jinja_env.globals["can"] = can

@@ -1,0 +1,128 @@
+"""Who may do what: the one permission layer that pages, the API and services share.
+
+`can(user, action, obj)` answers a yes/no question about one record; `require` raises
+`NotAllowed` with a message; `scope_*` narrow a query to what a user may see, so lists
+and the sync feed never show more than a detail page would.
+"""
+
+from collections.abc import Callable
+
+from sqlalchemy import ColumnElement, false, or_, select, true
+
+from .errors import NotAllowed
+from .models import (
+    Audit,
+    AuditStatus,
+    CorrectiveAction,
+    Finding,
+    FindingStatus,
+    Role,
+    User,
+)
+
+REVIEWERS = {Role.ADMIN, Role.SUPERVISOR}
+EDITABLE_AUDIT = {AuditStatus.PLANNED, AuditStatus.IN_PROGRESS, AuditStatus.RETURNED}
+
+
+def is_reviewer(user: User | None) -> bool:
+    return bool(user) and user.role in REVIEWERS
+
+
+def _role(*roles: Role) -> Callable:
+    return lambda user, obj=None: user.role in roles
+
+
+def _audit_view(user: User, audit: Audit) -> bool:
+    return is_reviewer(user) or audit.auditor_id == user.id
+
+
+def _audit_work(user: User, audit: Audit) -> bool:
+    return audit.auditor_id == user.id and audit.status in EDITABLE_AUDIT
+
+
+def _finding_view(user: User, finding: Finding) -> bool:
+    if is_reviewer(user) or finding.raised_by_id == user.id:
+        return True
+    if finding.audit is not None and finding.audit.auditor_id == user.id:
+        return True
+    return any(action.owner_id == user.id for action in finding.actions)
+
+
+def _finding_edit(user: User, finding: Finding) -> bool:
+    # The person who raised it may still correct it until a supervisor has taken it up.
+    return is_reviewer(user) or (finding.raised_by_id == user.id and finding.status == FindingStatus.OPEN)
+
+
+def _action_work(user: User, action: CorrectiveAction) -> bool:
+    return is_reviewer(user) or action.owner_id == user.id
+
+
+RULES: dict[str, Callable] = {
+    "register.dashboard": _role(Role.ADMIN, Role.SUPERVISOR, Role.AUDITOR),
+    "audit.list": _role(Role.ADMIN, Role.SUPERVISOR, Role.AUDITOR),
+    "audit.view": _audit_view,
+    "audit.work": _audit_work,
+    "audit.plan": _role(Role.ADMIN, Role.SUPERVISOR),
+    "audit.review": _role(Role.ADMIN, Role.SUPERVISOR),
+    "audit.start_adhoc": _role(Role.AUDITOR, Role.SUPERVISOR, Role.ADMIN),
+    "finding.list": _role(*Role),
+    "finding.raise": _role(*Role),
+    "finding.view": _finding_view,
+    "finding.edit": _finding_edit,
+    "finding.triage": _role(Role.ADMIN, Role.SUPERVISOR),
+    "action.view": _action_work,
+    "action.work": _action_work,
+    "action.assign": _role(Role.ADMIN, Role.SUPERVISOR),
+    "comment.audit": _audit_view,
+    "comment.finding": _finding_view,
+    "conflict.resolve": _role(Role.ADMIN, Role.SUPERVISOR),
+    "template.edit": _role(Role.ADMIN, Role.SUPERVISOR),
+    "programme.plan": _role(Role.ADMIN, Role.SUPERVISOR),
+    "admin.users": _role(Role.ADMIN),
+    "admin.tokens": _role(Role.ADMIN),
+    "trail.view": _role(Role.ADMIN, Role.SUPERVISOR),
+}
+
+MESSAGES = {
+    "audit.work": "Only the assigned auditor may change this audit, and only until it is submitted.",
+    "finding.edit": "This finding can no longer be changed by you.",
+}
+
+
+def can(user: User | None, action: str, obj=None) -> bool:
+    if user is None or not getattr(user, "is_authenticated", False) or not user.active:
+        return False
+    rule = RULES[action]  # a KeyError here is a programming error, not a user error
+    return bool(rule(user, obj) if obj is not None else rule(user))
+
+
+def require(user: User | None, action: str, obj=None) -> None:
+    """Raise `NotAllowed` unless `user` may do `action` (on `obj`)."""
+    if not can(user, action, obj):
+        raise NotAllowed(MESSAGES.get(action, "You do not have permission to do that."))
+
+
+def scope_audits(user: User) -> ColumnElement[bool]:
+    if is_reviewer(user):
+        return true()
+    if user.role == Role.AUDITOR:
+        return Audit.auditor_id == user.id
+    return false()
+
+
+def scope_findings(user: User) -> ColumnElement[bool]:
+    if is_reviewer(user):
+        return true()
+    own_audits = select(Audit.id).where(Audit.auditor_id == user.id)
+    owned_actions = select(CorrectiveAction.finding_id).where(CorrectiveAction.owner_id == user.id)
+    return or_(
+        Finding.raised_by_id == user.id,
+        Finding.audit_id.in_(own_audits),
+        Finding.id.in_(owned_actions),
+    )
+
+
+def scope_actions(user: User) -> ColumnElement[bool]:
+    if is_reviewer(user):
+        return true()
+    return CorrectiveAction.owner_id == user.id

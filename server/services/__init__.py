@@ -1,0 +1,1 @@
+"""Business rules. Views call one service; services flush, the request commits once."""

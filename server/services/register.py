@@ -1,0 +1,191 @@
+"""Read models for the register: the dashboard and the filtered lists."""
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
+
+from ..errors import NotFound
+from ..extensions import db
+from ..models import (
+    OPEN_FINDING_STATUSES,
+    ActionStatus,
+    Area,
+    Audit,
+    AuditStatus,
+    Comment,
+    CorrectiveAction,
+    Finding,
+    FindingKind,
+    PhotoLink,
+    PhotoSubject,
+    Response,
+    User,
+)
+from ..permissions import require, scope_actions, scope_audits, scope_findings
+
+
+@dataclass
+class Dashboard:
+    open_by_kind: dict[str, int]
+    open_by_area: list[tuple[str, int]]
+    overdue_actions: list[CorrectiveAction]
+    overdue_count: int
+    audits_due: list[Audit]
+    awaiting_review: int
+    repeat_count: int
+
+
+def month_bounds(today: date) -> tuple[date, date]:
+    start = today.replace(day=1)
+    end = (start + timedelta(days=32)).replace(day=1)
+    return start, end
+
+
+def dashboard(user: User, today: date | None = None) -> Dashboard:
+    require(user, "register.dashboard")
+    today = today or date.today()
+    open_findings = select(Finding).where(Finding.status.in_(OPEN_FINDING_STATUSES), scope_findings(user)).subquery()
+    by_kind = dict(db.session.execute(
+        select(open_findings.c.kind, func.count()).group_by(open_findings.c.kind)
+    ).all())
+    by_area = db.session.execute(
+        select(Area.site, Area.name, func.count())
+        .join(open_findings, open_findings.c.area_id == Area.id)
+        .group_by(Area.site, Area.name)
+        .order_by(func.count().desc(), Area.site, Area.name)
+    ).all()
+    overdue = (
+        select(CorrectiveAction)
+        .where(CorrectiveAction.status == ActionStatus.OPEN, CorrectiveAction.due_date < today, scope_actions(user))
+    )
+    overdue_count = db.session.scalar(select(func.count()).select_from(overdue.subquery()))
+    overdue_rows = db.session.scalars(
+        overdue.options(joinedload(CorrectiveAction.owner), joinedload(CorrectiveAction.finding))
+        .order_by(CorrectiveAction.due_date).limit(10)
+    ).all()
+    start, end = month_bounds(today)
+    audits_due = db.session.scalars(
+        select(Audit)
+        .options(joinedload(Audit.area), joinedload(Audit.auditor), joinedload(Audit.template))
+        .where(
+            scope_audits(user),
+            Audit.planned_date < end,
+            Audit.planned_date >= start,
+            Audit.status.in_([AuditStatus.PLANNED, AuditStatus.IN_PROGRESS, AuditStatus.RETURNED]),
+        )
+        .order_by(Audit.planned_date)
+    ).all()
+    awaiting = db.session.scalar(
+        select(func.count()).select_from(Audit).where(Audit.status == AuditStatus.SUBMITTED, scope_audits(user))
+    )
+    repeats = db.session.scalar(
+        select(func.count()).select_from(open_findings).where(open_findings.c.repeat_of_id.is_not(None))
+    )
+    return Dashboard(
+        open_by_kind={kind.value: by_kind.get(kind.value, 0) for kind in FindingKind},
+        open_by_area=[(f"{site} / {name}", count) for site, name, count in by_area],
+        overdue_actions=list(overdue_rows),
+        overdue_count=overdue_count,
+        audits_due=list(audits_due),
+        awaiting_review=awaiting,
+        repeat_count=repeats,
+    )
+
+
+def audit_query(user: User, status: str | None = None, area_id: uuid.UUID | None = None,
+                auditor_id: uuid.UUID | None = None):
+    require(user, "audit.list")
+    query = (
+        select(Audit)
+        .options(joinedload(Audit.area), joinedload(Audit.auditor), joinedload(Audit.template))
+        .where(scope_audits(user))
+    )
+    if status:
+        query = query.where(Audit.status == status)
+    if area_id:
+        query = query.where(Audit.area_id == area_id)
+    if auditor_id:
+        query = query.where(Audit.auditor_id == auditor_id)
+    return query.order_by(Audit.planned_date.desc().nulls_last(), Audit.created_at.desc())
+
+
+def finding_query(user: User, status: str | None = None, kind: str | None = None,
+                  area_id: uuid.UUID | None = None, clause: str | None = None, open_only: bool = False,
+                  text: str | None = None):
+    require(user, "finding.list")
+    query = (
+        select(Finding)
+        .options(joinedload(Finding.area), joinedload(Finding.raised_by))
+        .where(scope_findings(user))
+    )
+    if open_only:
+        query = query.where(Finding.status.in_(OPEN_FINDING_STATUSES))
+    if status:
+        query = query.where(Finding.status == status)
+    if kind:
+        query = query.where(Finding.kind == kind)
+    if area_id:
+        query = query.where(Finding.area_id == area_id)
+    if clause:
+        query = query.where(Finding.clause.startswith(clause))
+    if text:
+        query = query.where(Finding.title.ilike(f"%{text}%"))
+    return query.order_by(Finding.received_at.desc())
+
+
+def get_audit(user: User, audit_id: uuid.UUID) -> Audit:
+    audit = db.session.get(Audit, audit_id)
+    if audit is None:
+        raise NotFound("There is no such audit.")
+    require(user, "audit.view", audit)
+    return audit
+
+
+def get_finding(user: User, finding_id: uuid.UUID) -> Finding:
+    finding = db.session.get(Finding, finding_id)
+    if finding is None:
+        raise NotFound("There is no such finding.")
+    require(user, "finding.view", finding)
+    return finding
+
+
+def audit_detail(audit: Audit) -> dict:
+    """Responses by question, their photos, findings and comments of one audit."""
+    responses = {r.question_id: r for r in db.session.scalars(select(Response).where(Response.audit_id == audit.id))}
+    photo_rows = db.session.scalars(
+        select(PhotoLink).options(joinedload(PhotoLink.photo)).where(
+            PhotoLink.subject == PhotoSubject.RESPONSE,
+            PhotoLink.subject_id.in_([r.id for r in responses.values()] or [uuid.uuid4()]),
+        ).order_by(PhotoLink.position)
+    ).all()
+    photos: dict[uuid.UUID, list] = {}
+    for link in photo_rows:
+        photos.setdefault(link.subject_id, []).append(link.photo)
+    findings = db.session.scalars(select(Finding).where(Finding.audit_id == audit.id).order_by(Finding.raised_at)).all()
+    comments = db.session.scalars(
+        select(Comment).options(joinedload(Comment.author)).where(Comment.audit_id == audit.id).order_by(Comment.created_at)
+    ).all()
+    answered = sum(1 for r in responses.values() if r.value not in (None, ""))
+    return {
+        "responses": responses,
+        "photos": photos,
+        "findings": findings,
+        "comments": comments,
+        "answered": answered,
+        "total": len(audit.template.questions),
+    }
+
+
+def finding_detail(finding: Finding) -> dict:
+    photos = db.session.scalars(
+        select(PhotoLink).options(joinedload(PhotoLink.photo)).where(
+            PhotoLink.subject == PhotoSubject.FINDING, PhotoLink.subject_id == finding.id
+        ).order_by(PhotoLink.position)
+    ).all()
+    comments = db.session.scalars(
+        select(Comment).options(joinedload(Comment.author)).where(Comment.finding_id == finding.id).order_by(Comment.created_at)
+    ).all()
+    return {"photos": [link.photo for link in photos], "comments": comments, "actions": finding.actions}

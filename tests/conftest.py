@@ -1,0 +1,100 @@
+"""Fixtures: one per real thing - the database, the app, clients signed in as someone."""
+
+import pytest
+from flask_migrate import upgrade
+from sqlalchemy import text
+
+from server import create_app
+from server.extensions import db
+from tests import databases, factories
+
+
+def app_config(database_url: str, tmp_path) -> dict:
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "GEMBA_PHOTO_DIR": str(tmp_path / "photos"),
+        "LOGIN_MAX_FAILURES": 5,
+    }
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    """One database per test process, migrated to head once."""
+    directory = tmp_path_factory.mktemp("db")
+    with databases.fresh_database(directory) as url:
+        app = create_app(app_config(url, directory))
+        with app.app_context():
+            upgrade()
+            db.engine.dispose()
+        yield url
+
+
+def _empty_all_tables() -> None:
+    tables = db.metadata.sorted_tables
+    if db.engine.dialect.name == "postgresql":
+        names = ", ".join(f'"{t.name}"' for t in tables)
+        db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    else:
+        db.session.execute(text("UPDATE area SET responsible_id = NULL"))
+        for table in reversed(tables):
+            db.session.execute(table.delete())
+    db.session.commit()
+
+
+@pytest.fixture
+def app(database_url, tmp_path):
+    app = create_app(app_config(database_url, tmp_path))
+    with app.app_context():
+        yield app
+        db.session.rollback()
+        _empty_all_tables()
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+class AuthActions:
+    """Sign a test client in through the real API, keeping the CSRF token it got."""
+
+    def __init__(self, client):
+        self.client = client
+        self.csrf_token = None
+
+    def login(self, user_or_email, password: str = factories.PASSWORD):
+        email = getattr(user_or_email, "email", user_or_email)
+        response = self.client.post("/api/auth/login", json={"email": email, "password": password})
+        if response.status_code == 200:
+            self.csrf_token = response.json["csrf_token"]
+        return response
+
+    def headers(self) -> dict:
+        return {"X-CSRFToken": self.csrf_token} if self.csrf_token else {}
+
+    def post(self, url, **kwargs):
+        return self.client.post(url, headers=self.headers() | kwargs.pop("headers", {}), **kwargs)
+
+    def put(self, url, **kwargs):
+        return self.client.put(url, headers=self.headers() | kwargs.pop("headers", {}), **kwargs)
+
+
+@pytest.fixture
+def auth(client):
+    return AuthActions(client)
+
+
+@pytest.fixture
+def make(app):
+    """The factories module, so a test reads `make.user(role="auditor")`."""
+    return factories
+
+
+@pytest.fixture
+def commit():
+    """Commit what a test built so that HTTP requests see it."""
+    return db.session.commit
