@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 PYTEST_WORKERS ?= 2
 
-.PHONY: install run test test-sqlite test-postgresql chromium bench clean
+.PHONY: migration install run test test-sqlite test-postgresql chromium bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -44,3 +44,7 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache
+
+# Before the first release: rebuild the single initial migration from the models.
+migration: $(STAMP)
+	scripts/regen-initial-migration

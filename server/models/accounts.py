@@ -32,15 +32,17 @@ class Area(db.Model):
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     site: Mapped[str] = mapped_column(String(120))
     name: Mapped[str] = mapped_column(String(120))
-    responsible_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("user.id", use_alter=True, ondelete="SET NULL")
-    )
+    # No foreign key: user already points at area (home area), and a cycle of foreign
+    # keys would make every migration hand-edited. The service layer keeps it valid.
+    responsible_id: Mapped[uuid.UUID | None] = mapped_column()
     risk_level: Mapped[str] = mapped_column(String(10), default=RiskLevel.MEDIUM)
     # How often the programme plans an audit of this area.
     audit_every_months: Mapped[int] = mapped_column(Integer, default=12)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    responsible: Mapped["User | None"] = relationship(foreign_keys=[responsible_id])
+    responsible: Mapped["User | None"] = relationship(
+        primaryjoin="foreign(Area.responsible_id) == User.id", viewonly=True
+    )
 
     @property
     def label(self) -> str:
