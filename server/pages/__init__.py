@@ -3,7 +3,7 @@
 import uuid
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
@@ -14,6 +14,9 @@ from ..services import accounts, register
 from .forms import AuditFilterForm, FindingFilterForm, LoginForm
 
 bp = Blueprint("pages", __name__)
+
+# Extra register sections add themselves here: {"endpoint", "label", "permission"}.
+REGISTER_NAV: list[dict] = []
 
 
 def _safe_next(target: str | None) -> str:
@@ -134,3 +137,4 @@ def human(value) -> str:
 def init_app(app) -> None:
     app.register_blueprint(bp)
     app.jinja_env.globals["can"] = can
+    app.jinja_env.globals["register_nav"] = REGISTER_NAV
