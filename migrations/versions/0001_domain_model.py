@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-01 08:27:56.487735
+Create Date: 2026-12-01 08:32:03.199422
 
 """
 from alembic import op
@@ -278,6 +278,8 @@ def upgrade():
     sa.Column('repeat_of_id', sa.Uuid(), nullable=True),
     sa.Column('status', sa.String(length=20), nullable=False),
     sa.Column('status_reason', sa.Text(), nullable=False),
+    sa.Column('triaged_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('triaged_by_id', sa.Uuid(), nullable=True),
     sa.Column('closed_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('field_versions', sa.JSON(), nullable=False),
@@ -287,6 +289,7 @@ def upgrade():
     sa.ForeignKeyConstraint(['question_id'], ['question.id'], name=op.f('fk_finding_question_id_question')),
     sa.ForeignKeyConstraint(['raised_by_id'], ['user.id'], name=op.f('fk_finding_raised_by_id_user')),
     sa.ForeignKeyConstraint(['repeat_of_id'], ['finding.id'], name=op.f('fk_finding_repeat_of_id_finding'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['triaged_by_id'], ['user.id'], name=op.f('fk_finding_triaged_by_id_user')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_finding'))
     )
     with op.batch_alter_table('finding', schema=None) as batch_op:

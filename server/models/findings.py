@@ -69,10 +69,15 @@ class Finding(Versioned, db.Model):
     repeat_of_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("finding.id", ondelete="SET NULL"), index=True)
     status: Mapped[str] = mapped_column(String(20), default=FindingStatus.OPEN)
     status_reason: Mapped[str] = mapped_column(Text, default="")
+    # Set when a supervisor has taken the finding up (accepted or rejected it); until
+    # then it waits in the review queue.
+    triaged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    triaged_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user.id"))
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     area: Mapped[Area] = relationship()
-    raised_by: Mapped[User] = relationship()
+    raised_by: Mapped[User] = relationship(foreign_keys=[raised_by_id])
+    triaged_by: Mapped[User | None] = relationship(foreign_keys=[triaged_by_id])
     audit: Mapped[Audit | None] = relationship()
     repeat_of: Mapped["Finding | None"] = relationship(remote_side=[id])
     actions: Mapped[list["CorrectiveAction"]] = relationship(
