@@ -1,0 +1,61 @@
+"""The checklist file format ("gemba-checklist/1"), shared by import, export and the demo.
+
+A checklist travels between sites as one JSON document:
+
+    {"format": "gemba-checklist/1", "name", "standard", "description",
+     "review_due": "YYYY-MM-DD" | null, "review_due_days": N (only when review_due is absent),
+     "questions": [{"section", "text", "guidance", "kind", "options", "required",
+                    "clause", "finding_answers", "photo_answers"}, ...]}
+
+The schema checks shapes and types; which answers make sense for which kind of question
+is a rule of the checklist service (`services.checklists.question_errors`).
+"""
+
+import marshmallow as ma
+
+from ..models import QuestionKind
+
+FORMAT = "gemba-checklist/1"
+MAX_QUESTIONS = 500
+
+
+class AnswerValue(ma.fields.Field):
+    """An answer as a device sends it: a short string or a number."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            raise ma.ValidationError("An answer must be a string or a number.")
+        if isinstance(value, str) and len(value) > 200:
+            raise ma.ValidationError("An answer is at most 200 characters.")
+        return value
+
+
+class QuestionFileSchema(ma.Schema):
+    class Meta:
+        ordered = True
+
+    section = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=200))
+    text = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=2000))
+    guidance = ma.fields.String(load_default="", validate=ma.validate.Length(max=4000))
+    kind = ma.fields.String(required=True, validate=ma.validate.OneOf([k.value for k in QuestionKind]))
+    options = ma.fields.List(AnswerValue(), load_default=list, validate=ma.validate.Length(max=50))
+    required = ma.fields.Boolean(load_default=True)
+    clause = ma.fields.String(load_default="", validate=ma.validate.Length(max=40))
+    finding_answers = ma.fields.List(AnswerValue(), load_default=list, validate=ma.validate.Length(max=50))
+    photo_answers = ma.fields.List(AnswerValue(), load_default=list, validate=ma.validate.Length(max=50))
+
+
+class ChecklistFileSchema(ma.Schema):
+    class Meta:
+        ordered = True
+        unknown = ma.RAISE
+
+    format = ma.fields.String(required=True, validate=ma.validate.Equal(FORMAT, error=f"Only {FORMAT} files can be read."))
+    name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=200))
+    standard = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=40))
+    description = ma.fields.String(load_default="", validate=ma.validate.Length(max=4000))
+    review_due = ma.fields.Date(allow_none=True, load_default=None)
+    review_due_days = ma.fields.Integer(allow_none=True, load_default=None, validate=ma.validate.Range(min=1, max=3650))
+    questions = ma.fields.List(
+        ma.fields.Nested(QuestionFileSchema), required=True, validate=ma.validate.Length(min=1, max=MAX_QUESTIONS)
+    )
