@@ -1,0 +1,339 @@
+// The field app: starts from local data (online or not), routes between screens, and
+// connects the views to the records, the photos and the sync loop.
+
+import * as db from "./db.js";
+import * as outbox from "./outbox.js";
+import * as photos from "./photos.js";
+import * as records from "./records.js";
+import * as sync from "./sync.js";
+import * as auditsView from "./views/audits.js";
+import * as checklistView from "./views/checklist.js";
+import * as findingView from "./views/finding.js";
+import * as findingsView from "./views/findings.js";
+import * as shell from "./views/shell.js";
+import * as signinView from "./views/signin.js";
+import * as syncView from "./views/syncview.js";
+
+const LOW_STORAGE_BYTES = 50 * 1024 * 1024;
+
+const el = {
+  view: document.getElementById("view"),
+  status: document.getElementById("status"),
+  banners: document.getElementById("banners"),
+  nav: document.getElementById("nav"),
+};
+
+const ui = {
+  signingIn: false,
+  updateReady: false,
+  lowStorage: null,
+  storage: null,
+  offlineReady: false,
+  registration: null,
+  updateRequested: false,
+  screen: "form", // "live" screens redraw when data changes; forms never do
+};
+
+const routeName = () => (location.hash || "#/").replace(/^#/, "");
+
+async function refreshFrame() {
+  const me = await records.user();
+  const summary = await outbox.summary();
+  shell.renderStatus(el.status, { online: navigator.onLine, summary, running: sync.state.running });
+  shell.renderBanners(el.banners, {
+    expired: sync.state.paused && !ui.signingIn,
+    updateReady: ui.updateReady,
+    lowStorage: ui.lowStorage,
+    onSignIn: () => { ui.signingIn = true; render(); },
+    onReload: applyUpdate,
+  });
+  el.nav.hidden = !me || ui.signingIn;
+  if (me) shell.renderNav(el.nav, { route: `#${routeName()}`, role: me.role });
+  return summary;
+}
+
+async function showSignIn(expired) {
+  const me = await records.user();
+  signinView.render(el.view, {
+    email: me ? me.email : "",
+    expired,
+    onSubmit: async (email, password) => {
+      const user = await sync.signIn(email, password);
+      ui.signingIn = false;
+      if (!expired || !location.hash) location.hash = user.role === "staff" ? "#/raise" : "#/audits";
+      await render();
+      askForPersistence();
+      if (expired) sync.resume(); else sync.syncNow("signed-in");
+    },
+  });
+}
+
+function progressOf(template, responses) {
+  const questions = (template && template.questions) || [];
+  const answered = questions.filter((q) => records.isAnswered(q, responses.get(q.id))).length;
+  return { answered, total: questions.length };
+}
+
+async function showAudits() {
+  const [audits, templates, areas, responses, comments] = await Promise.all([
+    records.myAudits(), db.getAll("templates"), db.getAll("areas"), db.getAll("responses"), db.getAll("comments"),
+  ]);
+  const templateOf = new Map(templates.map((t) => [t.id, t]));
+  const areaOf = new Map(areas.map((a) => [a.id, a]));
+  auditsView.render(el.view, {
+    audits,
+    labelOf: (a) => `${(templateOf.get(a.template_id) || { name: "Audit" }).name} - ${records.areaLabel(areaOf.get(a.area_id))}`,
+    commentsOf: (a) => comments.filter((c) => c.audit_id === a.id),
+    progressOf: (a) => {
+      const mine = new Map(responses.filter((r) => r.audit_id === a.id).map((r) => [r.question_id, r]));
+      const p = progressOf(templateOf.get(a.template_id), mine);
+      return `${p.answered} of ${p.total} answered`;
+    },
+  });
+}
+
+const EDITABLE = new Set(["planned", "in_progress", "returned"]);
+
+async function ensureStarted(detail) {
+  if (detail.audit.status === "in_progress") return;
+  await records.startAudit(detail.audit);
+  detail.audit = { ...detail.audit, status: "in_progress" };
+}
+
+async function changed() {
+  await refreshFrame();
+  sync.soon();
+}
+
+async function showChecklist(id, submit) {
+  const detail = await records.auditDetail(id);
+  if (!detail) { el.view.textContent = "This audit is not on this device."; return; }
+  const sections = records.sections(detail.template || {});
+  const progress = () => progressOf(detail.template, detail.responses);
+  const areas = await records.areas();
+  if (submit) {
+    checklistView.renderSubmit(el.view, detail, {
+      blockers: records.blockers(detail),
+      progress,
+      sections,
+      isAnswered: records.isAnswered,
+      onSubmit: async (summary) => {
+        await ensureStarted(detail);
+        await records.submitAudit(detail.audit, summary);
+        await changed();
+        location.hash = "#/audits";
+      },
+    });
+    return;
+  }
+  checklistView.render(el.view, detail, {
+    sections,
+    progress,
+    editable: EDITABLE.has(detail.audit.status),
+    isAnswered: records.isAnswered,
+    callsForFinding: records.callsForFinding,
+    thumbnailOf: records.thumbnail,
+    onPhotos: (files) => photos.addFiles(files),
+    onStart: async () => { await ensureStarted(detail); await changed(); showChecklist(id); },
+    onAnswer: async (question, changes) => {
+      await ensureStarted(detail);
+      const saved = await records.answer(detail.audit, question, changes);
+      detail.responses.set(question.id, saved);
+      await changed();
+      return saved;
+    },
+    onFindingNeeded: (question, value) => {
+      const response = detail.responses.get(question.id);
+      findingView.openDialog({
+        prefill: {
+          title: `${question.text} - answered "${value}"`,
+          clause: question.clause,
+          kind: "minor_nc",
+          audit_id: detail.audit.id,
+          question_id: question.id,
+          photos: (response && response.photos) || [],
+          photoContext: "this finding",
+        },
+        areas,
+        areaId: detail.audit.area_id,
+        kinds: records.FINDING_KINDS,
+        thumbnailOf: records.thumbnail,
+        onPhotos: (files) => photos.addFiles(files),
+        onSave: async (fields) => {
+          const finding = await records.raiseFinding(fields);
+          detail.findings.push(finding);
+          await changed();
+          const y = scrollY;
+          await showChecklist(id);
+          scrollTo(0, y);
+        },
+      });
+    },
+  });
+}
+
+async function showRaise() {
+  findingView.render(el.view, {
+    areas: await records.areas(),
+    areaId: await records.rememberedArea(),
+    kinds: records.FINDING_KINDS,
+    thumbnailOf: records.thumbnail,
+    onPhotos: (files) => photos.addFiles(files),
+    onSave: async (fields) => { await records.raiseFinding(fields); await changed(); },
+  });
+}
+
+async function showFindings() {
+  const [findings, areas, comments] = await Promise.all([records.myFindings(), db.getAll("areas"), db.getAll("comments")]);
+  const areaOf = new Map(areas.map((a) => [a.id, a]));
+  findingsView.render(el.view, {
+    findings,
+    kinds: records.FINDING_KINDS,
+    areaOf: (f) => records.areaLabel(areaOf.get(f.area_id)),
+    commentsOf: (f) => comments.filter((c) => c.finding_id === f.id),
+    thumbnailOf: records.thumbnail,
+  });
+}
+
+async function exportUnsent() {
+  const data = await outbox.exportUnsent();
+  const url = URL.createObjectURL(new Blob([JSON.stringify(data, null, 1)], { type: "application/json" }));
+  const a = document.createElement("a");
+  a.href = url;
+  a.download = `gemba-unsent-${new Date().toISOString().slice(0, 19).replace(/:/g, "")}.json`;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+}
+
+async function showSync(summary) {
+  syncView.render(el.view, {
+    user: await records.user(),
+    summary: summary || (await outbox.summary()),
+    state: sync.state,
+    attention: await outbox.attention(),
+    storage: ui.storage,
+    offlineReady: ui.offlineReady,
+    onSyncNow: () => sync.syncNow("button"),
+    onExport: exportUnsent,
+    onDismiss: async (opId) => { await outbox.dismiss(opId); render(); },
+    onSignOut: async () => {
+      try {
+        await sync.signOut();
+        location.hash = "";
+        render();
+      } catch (e) { alertIn(e.message); }
+    },
+  });
+}
+
+function alertIn(message) {
+  const p = document.createElement("p");
+  p.className = "error";
+  p.setAttribute("role", "alert");
+  p.textContent = message;
+  el.view.prepend(p);
+}
+
+let rendering = Promise.resolve();
+
+/** Draw the screen for the current route (serialised: one render at a time). */
+function render() {
+  rendering = rendering.then(drawRoute, drawRoute);
+  return rendering;
+}
+
+async function drawRoute() {
+  const summary = await refreshFrame();
+  const me = await records.user();
+  document.body.dataset.route = routeName();
+  ui.screen = "form";
+  if (!me || ui.signingIn) return showSignIn(!!me);
+  const parts = routeName().split("/").filter(Boolean);
+  if (parts[0] === "audit" && parts[1]) return showChecklist(parts[1], parts[2] === "submit");
+  if (parts[0] === "raise") return showRaise();
+  ui.screen = "live";
+  if (parts[0] === "findings") return showFindings();
+  if (parts[0] === "sync") return showSync(summary);
+  if (parts[0] !== "audits" && me.role === "staff") { location.replace("#/raise"); return null; }
+  return showAudits();
+}
+
+// Lists and the sync screen follow the data; forms being filled in are left alone.
+let redraw = null;
+function liveRefresh() {
+  clearTimeout(redraw);
+  redraw = setTimeout(() => {
+    if (ui.screen === "live") render();
+    else refreshFrame();
+  }, 50);
+}
+
+async function checkStorage() {
+  if (!navigator.storage || !navigator.storage.estimate) return;
+  const { usage = 0, quota = 0 } = await navigator.storage.estimate();
+  const persisted = navigator.storage.persisted ? await navigator.storage.persisted() : false;
+  ui.storage = { usage, quota, persisted };
+  const free = quota - usage;
+  ui.lowStorage = quota && (free < LOW_STORAGE_BYTES || usage / quota > 0.9) ? { free } : null;
+}
+
+async function askForPersistence() {
+  if (navigator.storage && navigator.storage.persist) {
+    try { await navigator.storage.persist(); } catch (e) { /* the browser decides */ }
+  }
+  await checkStorage();
+}
+
+function applyUpdate() {
+  // Only the worker taking over at the person's request reloads the page.
+  ui.updateRequested = true;
+  const waiting = ui.registration && ui.registration.waiting;
+  if (waiting) waiting.postMessage({ type: "skip-waiting" });
+  else location.reload();
+}
+
+async function registerWorker() {
+  if (!("serviceWorker" in navigator)) return;
+  let reloading = false;
+  navigator.serviceWorker.addEventListener("controllerchange", () => {
+    if (ui.updateRequested && !reloading) { reloading = true; location.reload(); }
+  });
+  try {
+    const registration = await navigator.serviceWorker.register("/app/sw.js", { scope: "/app/" });
+    ui.registration = registration;
+    const announce = () => { ui.updateReady = true; refreshFrame(); };
+    if (registration.waiting && navigator.serviceWorker.controller) announce();
+    registration.addEventListener("updatefound", () => {
+      const worker = registration.installing;
+      worker.addEventListener("statechange", () => {
+        if (worker.state === "installed" && navigator.serviceWorker.controller) announce();
+      });
+    });
+    await navigator.serviceWorker.ready;
+    ui.offlineReady = true;
+    document.body.dataset.offlineReady = "yes";
+    liveRefresh();
+  } catch (e) {
+    ui.offlineReady = false;
+  }
+}
+
+async function main() {
+  addEventListener("hashchange", () => render());
+  addEventListener("online", () => refreshFrame());
+  addEventListener("offline", () => refreshFrame());
+  sync.events.addEventListener("status", () => {
+    if (sync.state.paused && !ui.signingIn) refreshFrame();
+    liveRefresh();
+  });
+  sync.events.addEventListener("data", liveRefresh);
+  await render();
+  document.body.dataset.ready = "yes";
+  registerWorker();
+  checkStorage().then(refreshFrame);
+  sync.start();
+}
+
+main();

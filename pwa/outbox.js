@@ -1,0 +1,253 @@
+// The outbox: pending ops and photo bytes, kept until the server has acknowledged them.
+//
+// A change and its op are written in one IndexedDB transaction. An op that was never
+// sent may still absorb later edits of the same record (fewer ops, same outcome); once
+// sent it is frozen, and later edits become a new op.
+
+import * as db from "./db.js";
+
+export const STORE_OF = { audit: "audits", response: "responses", finding: "findings", comment: "comments" };
+// Status moves must reach the server one by one (planned -> in progress -> submitted).
+const NEVER_MERGE = new Set(["audit"]);
+const BATCH = 100;
+
+export function uuid() {
+  if (crypto.randomUUID) return crypto.randomUUID();
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  const h = Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+export async function deviceId() {
+  return db.write(["meta"], async (s) => {
+    const row = await s.meta.get("device_id");
+    if (row) return row.value;
+    const id = uuid();
+    await s.meta.put({ key: "device_id", value: id });
+    return id;
+  });
+}
+
+const recordKey = (entity, id) => `${entity}:${id}`;
+
+/**
+ * Save `record` locally and queue `fields` as an op on it, in one transaction.
+ * `record.server_version` is the version the user saw (0 for a new record).
+ */
+export async function change(entity, record, fields) {
+  const storeName = STORE_OF[entity];
+  return db.write([storeName, "outbox", "meta"], async (s) => {
+    const key = recordKey(entity, record.id);
+    const queued = await s.outbox.byIndex("record", key);
+    const open = queued.find((op) => !op.sent);
+    record._pending = true;
+    await s[storeName].put(record);
+    if (open && !NEVER_MERGE.has(entity)) {
+      open.fields = { ...open.fields, ...fields };
+      open.at = new Date().toISOString();
+      await s.outbox.put(open);
+      return open;
+    }
+    const seqRow = await s.meta.get("seq");
+    const seq = (seqRow ? seqRow.value : 0) + 1;
+    await s.meta.put({ key: "seq", value: seq });
+    const op = {
+      op_id: uuid(),
+      seq,
+      entity,
+      id: record.id,
+      // Behind an unacknowledged op the base is only known once that op is answered:
+      // it is filled in when this op is first sent.
+      base_version: queued.length ? null : (record.server_version || 0),
+      fields,
+      at: new Date().toISOString(),
+      record: key,
+      sent: false,
+    };
+    await s.outbox.put(op);
+    return op;
+  });
+}
+
+/** Keep photo bytes (and their thumbnail) until the server has them. */
+export function addPhoto(photo) {
+  return db.put("photos", { ...photo, uploaded: false, attempted: false });
+}
+
+/**
+ * The next ops to push, in seq order, each at most once per record (a second op on the
+ * same record waits for the first one's answer to learn its base version). Marks them
+ * sent, which freezes them.
+ */
+export async function nextBatch() {
+  return db.write(["outbox", ...Object.values(STORE_OF)], async (s) => {
+    const all = await s.outbox.getAll();
+    const batch = [];
+    const seen = new Set();
+    for (const op of all) {
+      if (batch.length >= BATCH || seen.has(op.record)) break;
+      seen.add(op.record);
+      if (!op.sent) {
+        if (op.base_version === null) {
+          const rec = await s[STORE_OF[op.entity]].get(op.id);
+          op.base_version = (rec && rec.server_version) || 0;
+        }
+        op.sent = true;
+        await s.outbox.put(op);
+      }
+      batch.push(op);
+    }
+    return batch.map(({ op_id, seq, entity, id, base_version, fields, at }) => (
+      { op_id, seq, entity, id, base_version, fields, at }));
+  });
+}
+
+/** Apply the server's per-op results: only these remove ops from the outbox. */
+export async function acknowledge(results) {
+  const stores = ["outbox", "attention", ...Object.values(STORE_OF)];
+  return db.write(stores, async (s) => {
+    let removed = 0;
+    for (const result of results) {
+      const [op] = await s.outbox.byIndex("op_id", result.op_id);
+      if (!op) continue;
+      await s.outbox.delete(op.seq);
+      removed += 1;
+      const storeName = STORE_OF[op.entity];
+      const rec = await s[storeName].get(op.id);
+      if (result.status === "conflict" || result.status === "rejected") {
+        await s.attention.put({
+          op_id: op.op_id, entity: op.entity, id: op.id, fields: op.fields, at: op.at,
+          status: result.status, reason: result.reason || "", conflicts: result.conflicts || null,
+          noted_at: new Date().toISOString(),
+        });
+      }
+      if (!rec) continue;
+      if (result.version) rec.server_version = result.version;
+      if (result.status === "rejected") rec._rejected = result.reason || "rejected";
+      const left = await s.outbox.countIndex("record", op.record);
+      if (!left) {
+        rec._pending = false;
+        // A server copy that arrived while we were waiting wins if it is newer.
+        const server = rec._server;
+        delete rec._server;
+        if (server && server.version > (rec.server_version || 0)) {
+          await s[storeName].put({ ...server, server_version: server.version, _pending: false });
+          continue;
+        }
+      }
+      await s[storeName].put(rec);
+    }
+    return removed;
+  });
+}
+
+/**
+ * Take a record from the server: it replaces the local copy, unless local edits are
+ * still queued, in which case it waits beside them until they are answered.
+ */
+export async function receive(entity, incoming) {
+  const storeName = STORE_OF[entity];
+  return db.write([storeName, "outbox"], (s) => storeReceived(s, storeName, entity, incoming));
+}
+
+async function storeReceived(s, storeName, entity, incoming) {
+  const pending = await s.outbox.countIndex("record", recordKey(entity, incoming.id));
+  const local = await s[storeName].get(incoming.id);
+  if (pending && local) {
+    local._server = incoming;
+    await s[storeName].put(local);
+    return;
+  }
+  if (incoming._deleted) {
+    await s[storeName].delete(incoming.id);
+    return;
+  }
+  await s[storeName].put({ ...incoming, server_version: incoming.version, _pending: false });
+}
+
+/** Take many server records in one transaction (a pulled page). */
+export async function receiveMany(items) {
+  const names = new Set(["outbox"]);
+  for (const { entity } of items) names.add(STORE_OF[entity]);
+  return db.write([...names], async (s) => {
+    for (const { entity, record } of items) await storeReceived(s, STORE_OF[entity], entity, record);
+  });
+}
+
+export async function photosToUpload() {
+  const photos = await db.getAll("photos");
+  return photos.filter((p) => !p.uploaded);
+}
+
+export const photoBytes = (sha256) => db.get("photos", sha256);
+
+export function markPhotoAttempted(sha256) {
+  return db.write(["photos"], async (s) => {
+    const p = await s.photos.get(sha256);
+    if (p && !p.attempted) { p.attempted = true; await s.photos.put(p); }
+  });
+}
+
+/** The server has these bytes: drop them, keep the thumbnail for the screens. */
+export function markPhotoUploaded(sha256) {
+  return db.write(["photos"], async (s) => {
+    const p = await s.photos.get(sha256);
+    if (!p) return;
+    p.uploaded = true;
+    p.bytes = null;
+    await s.photos.put(p);
+  });
+}
+
+const encoder = new TextEncoder();
+
+/** What is still on this device only: counts and bytes. */
+export async function summary() {
+  return db.read(["outbox", "photos", "attention"], async (s) => {
+    const ops = await s.outbox.getAll();
+    const photos = (await s.photos.getAll()).filter((p) => !p.uploaded);
+    const opBytes = ops.reduce((n, op) => n + encoder.encode(JSON.stringify(op.fields)).length, 0);
+    const photoBytes = photos.reduce((n, p) => n + (p.size || 0), 0);
+    return {
+      ops: ops.length,
+      photos: photos.length,
+      bytes: opBytes + photoBytes,
+      attention: await s.attention.count(),
+    };
+  });
+}
+
+export async function isEmpty() {
+  const { ops, photos } = await summary();
+  return ops === 0 && photos === 0;
+}
+
+export const attention = () => db.getAll("attention");
+export const dismiss = (opId) => db.write(["attention"], (s) => s.attention.delete(opId));
+
+function base64(bytes) {
+  const view = new Uint8Array(bytes);
+  let out = "";
+  for (let i = 0; i < view.length; i += 0x8000) out += String.fromCharCode(...view.subarray(i, i + 0x8000));
+  return btoa(out);
+}
+
+/** Everything not yet acknowledged, as one JSON document a person can keep or send on. */
+export async function exportUnsent() {
+  const ops = await db.getAll("outbox");
+  const photos = await photosToUpload();
+  return {
+    exported_at: new Date().toISOString(),
+    device_id: await db.getMeta("device_id"),
+    user: await db.getMeta("user"),
+    ops: ops.map(({ op_id, seq, entity, id, base_version, fields, at }) => (
+      { op_id, seq, entity, id, base_version, fields, at })),
+    photos: photos.map((p) => ({
+      sha256: p.sha256, type: p.type, width: p.width, height: p.height, taken_at: p.taken_at,
+      bytes_base64: p.bytes ? base64(p.bytes) : null,
+    })),
+    needs_attention: await attention(),
+  };
+}

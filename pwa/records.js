@@ -1,0 +1,157 @@
+// The local records the screens show and change: audits, answers, findings.
+// Reads come from IndexedDB (through db.js); every change goes through the outbox.
+
+import * as db from "./db.js";
+import * as outbox from "./outbox.js";
+
+export const FINDING_KINDS = [
+  ["observation", "Observation"],
+  ["minor_nc", "Minor nonconformity"],
+  ["major_nc", "Major nonconformity"],
+  ["improvement", "Improvement"],
+];
+
+export const user = () => db.getMeta("user");
+export const areas = async () => (await db.getAll("areas")).sort((a, b) => `${a.site} ${a.name}`.localeCompare(`${b.site} ${b.name}`));
+export const areaLabel = (area) => (area ? `${area.site} / ${area.name}` : "Unknown area");
+
+export async function myAudits() {
+  const me = await user();
+  const audits = await db.getAll("audits");
+  return audits
+    .filter((a) => !me || !a.auditor_id || a.auditor_id === me.id)
+    .sort((a, b) => String(a.planned_date || "").localeCompare(String(b.planned_date || "")));
+}
+
+export function sections(template) {
+  const grouped = new Map();
+  const questions = [...(template.questions || [])].sort((a, b) => a.position - b.position);
+  for (const q of questions) {
+    if (!grouped.has(q.section)) grouped.set(q.section, []);
+    grouped.get(q.section).push(q);
+  }
+  return [...grouped.entries()].map(([name, qs]) => ({ name, questions: qs }));
+}
+
+export async function auditDetail(id) {
+  return db.read(["audits", "templates", "areas", "responses", "comments", "findings"], async (s) => {
+    const audit = await s.audits.get(id);
+    if (!audit) return null;
+    const template = await s.templates.get(audit.template_id);
+    const area = await s.areas.get(audit.area_id);
+    const responses = new Map();
+    for (const r of await s.responses.byIndex("audit_id", id)) responses.set(r.question_id, r);
+    const comments = await s.comments.byIndex("subject", `audit:${id}`);
+    const findings = await s.findings.byIndex("audit_id", id);
+    return { audit, template, area, responses, comments, findings };
+  });
+}
+
+export function isAnswered(question, response) {
+  if (!response) return false;
+  if (question.kind === "photo") return (response.photos || []).length > 0;
+  return response.value !== null && response.value !== undefined && response.value !== "";
+}
+
+export function needsPhoto(question, response) {
+  if (!response || !(question.photo_answers || []).length) return false;
+  return question.photo_answers.map(String).includes(String(response.value)) && !(response.photos || []).length;
+}
+
+export function callsForFinding(question, value) {
+  return (question.finding_answers || []).map(String).includes(String(value));
+}
+
+/** What blocks submitting: unanswered required questions and answers missing a photo. */
+export function blockers(detail) {
+  const out = [];
+  for (const section of sections(detail.template || {})) {
+    for (const q of section.questions) {
+      const r = detail.responses.get(q.id);
+      if (q.required && !isAnswered(q, r)) out.push({ question: q, problem: "not answered" });
+      else if (needsPhoto(q, r)) out.push({ question: q, problem: "needs a photo" });
+    }
+  }
+  return out;
+}
+
+export function startAudit(audit) {
+  const record = { ...audit, status: "in_progress", started_at: new Date().toISOString() };
+  return outbox.change("audit", record, { status: "in_progress" });
+}
+
+export function submitAudit(audit, summary) {
+  const record = { ...audit, status: "submitted", submitted_at: new Date().toISOString(), summary };
+  const fields = { status: "submitted" };
+  if (summary) fields.summary = summary;
+  return outbox.change("audit", record, fields);
+}
+
+/** Save one answer (value, note or photos) of `question` in `audit`. */
+export async function answer(audit, question, changes) {
+  const existing = await findResponse(audit.id, question.id);
+  const record = existing
+    ? { ...existing, ...changes }
+    : { id: outbox.uuid(), audit_id: audit.id, question_id: question.id, value: null, note: "", photos: [], server_version: 0, ...changes };
+  record.answered_at = new Date().toISOString();
+  const fields = existing && existing.server_version
+    ? { ...changes }
+    : { audit_id: audit.id, question_id: question.id, value: record.value, note: record.note || "", photos: record.photos || [] };
+  await outbox.change("response", record, fields);
+  return record;
+}
+
+async function findResponse(auditId, questionId) {
+  const rows = await db.byIndex("responses", "audit_id", auditId);
+  return rows.find((r) => r.question_id === questionId) || null;
+}
+
+/** Raise a finding; `fields` as the sync contract names them. */
+export async function raiseFinding(fields) {
+  const me = await user();
+  const record = {
+    id: outbox.uuid(),
+    kind: fields.kind || "observation",
+    title: fields.title,
+    description: fields.description || "",
+    area_id: fields.area_id,
+    clause: fields.clause || "",
+    location: fields.location || "",
+    raised_at: new Date().toISOString(),
+    audit_id: fields.audit_id || null,
+    question_id: fields.question_id || null,
+    photos: fields.photos || [],
+  };
+  await outbox.change("finding", { ...record, raised_by_id: me && me.id, status: "open", server_version: 0 }, record);
+  await db.setMeta("last_area", fields.area_id);
+  return record;
+}
+
+export async function myFindings() {
+  const me = await user();
+  const findings = await db.getAll("findings");
+  return findings
+    .filter((f) => !me || !f.raised_by_id || f.raised_by_id === me.id)
+    .sort((a, b) => String(b.raised_at).localeCompare(String(a.raised_at)));
+}
+
+export const commentsOn = (subject, id) => db.byIndex("comments", "subject", `${subject}:${id}`);
+
+export async function rememberedArea() {
+  const last = await db.getMeta("last_area");
+  if (last) return last;
+  const me = await user();
+  return (me && me.home_area_id) || null;
+}
+
+export async function thumbnail(sha256) {
+  const photo = await outbox.photoBytes(sha256);
+  if (photo && photo.thumb) return URL.createObjectURL(new Blob([photo.thumb], { type: "image/jpeg" }));
+  return `/api/photos/${sha256}?size=thumb`;
+}
+
+export async function photoState(sha256) {
+  const photo = await outbox.photoBytes(sha256);
+  if (!photo) return "on the server";
+  return photo.uploaded ? "sent" : "waiting to send";
+}

@@ -1,0 +1,62 @@
+// The service worker: a versioned precache of the app shell, so the app starts with no
+// network. It never handles /api/ (sync answers must come from the server, never from a
+// cache) and never touches IndexedDB: an update cannot lose the outbox.
+//
+// The server fills in SHELL_VERSION with a digest of the shell files, so any change to
+// them makes this file differ and the browser installs the new version.
+
+const SHELL_VERSION = "__SHELL_VERSION__";
+const PREFIX = "gemba-shell-";
+const CACHE = `${PREFIX}${SHELL_VERSION}`;
+const SHELL = [
+  "/app/",
+  "/app/app.js",
+  "/app/db.js",
+  "/app/outbox.js",
+  "/app/sync.js",
+  "/app/records.js",
+  "/app/photos.js",
+  "/app/views/dom.js",
+  "/app/views/shell.js",
+  "/app/views/signin.js",
+  "/app/views/audits.js",
+  "/app/views/checklist.js",
+  "/app/views/photopicker.js",
+  "/app/views/finding.js",
+  "/app/views/findings.js",
+  "/app/views/syncview.js",
+  "/app/styles.css",
+  "/app/manifest.webmanifest",
+  "/app/icons/icon.svg",
+  "/app/icons/icon-192.png",
+];
+
+self.addEventListener("install", (event) => {
+  event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(SHELL.map((url) => new Request(url, { cache: "reload" })))));
+  // The first install takes over at once; an update waits until the person reloads.
+});
+
+self.addEventListener("activate", (event) => {
+  event.waitUntil((async () => {
+    for (const name of await caches.keys()) {
+      if (name.startsWith(PREFIX) && name !== CACHE) await caches.delete(name);
+    }
+    await self.clients.claim();
+  })());
+});
+
+self.addEventListener("message", (event) => {
+  if (event.data && event.data.type === "skip-waiting") self.skipWaiting();
+});
+
+self.addEventListener("fetch", (event) => {
+  const request = event.request;
+  if (request.method !== "GET") return;
+  const url = new URL(request.url);
+  if (url.origin !== self.location.origin || url.pathname.startsWith("/api/") || !url.pathname.startsWith("/app/")) return;
+  if (request.mode === "navigate") {
+    event.respondWith(caches.open(CACHE).then((cache) => cache.match("/app/")).then((hit) => hit || fetch(request)));
+    return;
+  }
+  event.respondWith(caches.open(CACHE).then((cache) => cache.match(url.pathname)).then((hit) => hit || fetch(request)));
+});

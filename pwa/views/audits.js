@@ -1,0 +1,34 @@
+// My audits: planned, in progress, returned (with the reviewer's comments), submitted.
+import { h, mount, STATUS_LABELS } from "./dom.js";
+
+const GROUPS = [
+  ["returned", "Returned to you"],
+  ["in_progress", "In progress"],
+  ["planned", "Planned"],
+  ["submitted", "Submitted, waiting for review"],
+];
+
+export function render(root, { audits, labelOf, commentsOf, progressOf }) {
+  const blocks = [];
+  for (const [status, title] of GROUPS) {
+    const items = audits.filter((a) => a.status === status);
+    if (!items.length) continue;
+    blocks.push(h("section", { class: "group", "aria-label": title },
+      h("h2", {}, `${title} (${items.length})`),
+      h("ul", { class: "cards" }, items.map((audit) => {
+        const name = labelOf(audit);
+        const comments = commentsOf(audit) || [];
+        return h("li", { class: "card audit-card" },
+          h("a", { class: "card-link", href: `#/audit/${audit.id}` }, name),
+          h("p", { class: "meta" },
+            h("span", { class: `badge status-${audit.status}` }, STATUS_LABELS[audit.status] || audit.status),
+            audit.planned_date ? ` Planned ${audit.planned_date}` : "",
+            ` · ${progressOf(audit)}`,
+            audit._pending ? h("span", { class: "badge pending" }, "Unsent changes") : null),
+          comments.length ? h("ul", { class: "comments", "aria-label": "Reviewer comments" },
+            comments.map((c) => h("li", {}, h("strong", {}, `${c.author_name || "Reviewer"}: `), c.body))) : null);
+      }))));
+  }
+  mount(root, h("h1", { id: "audits-heading" }, "My audits"),
+    blocks.length ? blocks : h("p", { class: "empty" }, "No audits are assigned to you."));
+}

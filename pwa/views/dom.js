@@ -1,0 +1,59 @@
+// A tiny element builder for the views: h("button", {class: "big", onclick}, "Save").
+
+export function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs || {})) {
+    if (value === undefined || value === null || value === false) continue;
+    if (key.startsWith("on") && typeof value === "function") el.addEventListener(key.slice(2), value);
+    else if (key === "class") el.className = value;
+    else if (key === "text") el.textContent = value;
+    else if (key in el && typeof value !== "string") el[key] = value;
+    else el.setAttribute(key, value === true ? "" : value);
+  }
+  append(el, children);
+  return el;
+}
+
+function append(el, children) {
+  for (const child of children) {
+    if (child === null || child === undefined || child === false) continue;
+    if (Array.isArray(child)) append(el, child);
+    else el.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+}
+
+export function mount(root, ...children) {
+  root.replaceChildren();
+  append(root, children);
+  return root;
+}
+
+let ids = 0;
+export const uid = (prefix = "f") => `${prefix}-${(ids += 1)}`;
+
+/** A labelled field: the visible <label> names the control for people and tests. */
+export function field(labelText, control, hint) {
+  if (!control.id) control.id = uid();
+  return h("div", { class: "field" },
+    h("label", { for: control.id }, labelText),
+    hint ? h("p", { class: "hint" }, hint) : null,
+    control);
+}
+
+export function when(iso) {
+  if (!iso) return "never";
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? String(iso) : d.toLocaleString();
+}
+
+export function bytes(n) {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KB`;
+  return `${(n / 1024 / 1024).toFixed(1)} MB`;
+}
+
+export const STATUS_LABELS = {
+  planned: "Planned", in_progress: "In progress", submitted: "Submitted", approved: "Approved",
+  returned: "Returned", rejected: "Rejected", open: "Open", action_planned: "Action planned",
+  action_done: "Action done", verified: "Verified", closed: "Closed",
+};

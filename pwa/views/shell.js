@@ -1,0 +1,33 @@
+// The frame around every screen: connection and unsent badge, banners, navigation.
+import { bytes, h, mount } from "./dom.js";
+
+export function renderStatus(el, { online, summary, running }) {
+  const unsent = summary.ops + summary.photos;
+  mount(el,
+    h("span", { class: `net ${online ? "online" : "offline"}` }, online ? "Online" : "Offline"),
+    h("a", { href: "#/sync", class: `badge ${unsent ? "pending" : "ok"}`, id: "unsent-badge" },
+      running ? "Syncing…" : unsent ? `${unsent} unsent (${bytes(summary.bytes)})` : "All sent"));
+}
+
+export function renderBanners(el, { expired, updateReady, lowStorage, onSignIn, onReload }) {
+  mount(el,
+    expired ? h("div", { class: "banner warn", role: "alert" },
+      h("p", {}, "Session expired. Your work is kept on this device; sign in to resume syncing."),
+      h("button", { type: "button", class: "primary", onclick: onSignIn }, "Sign in again")) : null,
+    updateReady ? h("div", { class: "banner info", role: "status" },
+      h("p", {}, "Update ready"),
+      h("button", { type: "button", onclick: onReload }, "Update ready - reload")) : null,
+    lowStorage ? h("div", { class: "banner warn", role: "alert" },
+      h("p", {}, `Storage is running low (${bytes(lowStorage.free)} free). Sync soon, or export unsent data.`)) : null);
+}
+
+export function renderNav(el, { route, role }) {
+  const items = [
+    ["#/audits", "My audits", role !== "staff"],
+    ["#/raise", "Raise finding", true],
+    ["#/findings", "My findings", true],
+    ["#/sync", "Sync", true],
+  ];
+  mount(el, h("ul", {}, items.filter((i) => i[2]).map(([href, label]) => h("li", {},
+    h("a", { href, "aria-current": route.startsWith(href) ? "page" : null }, label)))));
+}
