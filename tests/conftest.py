@@ -9,6 +9,16 @@ from server.extensions import db
 from tests import databases, factories
 
 
+def pytest_collection_modifyitems(config, items):
+    """Skip `postgres_only` tests (concurrency across connections) unless on PostgreSQL."""
+    if databases.backend() == "postgresql":
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL: run with GEMBA_TEST_DB=postgresql")
+    for item in items:
+        if "postgres_only" in item.keywords:
+            item.add_marker(skip)
+
+
 def app_config(database_url: str, tmp_path) -> dict:
     return {
         "TESTING": True,

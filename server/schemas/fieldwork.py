@@ -1,0 +1,231 @@
+"""The records a device works on, as they travel in sync ops and in the pull feed.
+
+Two kinds of schema per entity:
+- `*FieldsSchema` loads the `fields` of one push op. It checks types only (UUIDs,
+  timestamps, strings); the domain rules (an area that exists, a value that fits the
+  question) live in the services, which every path shares.
+- `*Schema` dumps a record for `GET /api/sync/pull` and `GET /api/bootstrap`.
+"""
+
+import marshmallow as ma
+from marshmallow import fields as f
+from marshmallow import validate as v
+
+from ..models import PhotoSubject
+
+LONG_TEXT = 20_000
+
+
+class FieldsSchema(ma.Schema):
+    """Op fields: unknown names are refused so a typo never vanishes silently."""
+
+    class Meta:
+        unknown = ma.RAISE
+
+
+def _photos():
+    return f.List(f.String(), metadata={"description": "SHA-256 hashes of the photos, in order"})
+
+
+# ---------------------------------------------------------------- op fields (load)
+
+class FindingFieldsSchema(FieldsSchema):
+    kind = f.String(metadata={"description": "major_nc | minor_nc | observation | improvement"})
+    title = f.String()
+    description = f.String(validate=v.Length(max=LONG_TEXT))
+    area_id = f.UUID()
+    clause = f.String()
+    location = f.String()
+    raised_at = f.AwareDateTime(metadata={"description": "When the person saw it, on the device clock"})
+    audit_id = f.UUID(allow_none=True)
+    question_id = f.UUID(allow_none=True)
+    photos = _photos()
+    # Triage from a supervisor's device; refused for everyone else.
+    status = f.String()
+    status_reason = f.String(validate=v.Length(max=LONG_TEXT))
+
+
+class ResponseFieldsSchema(FieldsSchema):
+    audit_id = f.UUID()
+    question_id = f.UUID()
+    value = f.Raw(allow_none=True, metadata={"description": "yes|no|na, pass|fail, a number, a choice, text, an ISO date"})
+    note = f.String(validate=v.Length(max=LONG_TEXT))
+    photos = _photos()
+
+
+class AuditFieldsSchema(FieldsSchema):
+    template_id = f.UUID(metadata={"description": "Only when creating an ad-hoc audit"})
+    area_id = f.UUID(metadata={"description": "Only when creating an ad-hoc audit"})
+    status = f.String(
+        validate=v.OneOf(["in_progress", "submitted"]),
+        metadata={"description": "in_progress starts the audit, submitted submits it"},
+    )
+    summary = f.String(validate=v.Length(max=LONG_TEXT))
+
+
+class WhySchema(ma.Schema):
+    class Meta:
+        unknown = ma.RAISE
+
+    why = f.String(required=True, validate=v.Length(max=2000))
+    because = f.String(load_default="", validate=v.Length(max=2000))
+
+
+class ActionFieldsSchema(FieldsSchema):
+    containment = f.String(validate=v.Length(max=LONG_TEXT))
+    whys = f.List(f.Nested(WhySchema), validate=v.Length(max=5))
+    root_cause = f.String(validate=v.Length(max=LONG_TEXT))
+    plan = f.String(validate=v.Length(max=LONG_TEXT))
+    done = f.Boolean(metadata={"description": "true marks the action done"})
+    done_note = f.String(validate=v.Length(max=LONG_TEXT))
+    photos = _photos()
+
+
+class CommentFieldsSchema(FieldsSchema):
+    audit_id = f.UUID(allow_none=True)
+    finding_id = f.UUID(allow_none=True)
+    body = f.String(required=True)
+
+
+class PhotoLinkFieldsSchema(FieldsSchema):
+    subject = f.String(required=True, validate=v.OneOf([s.value for s in PhotoSubject]))
+    subject_id = f.UUID(required=True)
+    sha256 = f.String(required=True)
+
+
+FIELDS_SCHEMAS = {
+    "audit": AuditFieldsSchema,
+    "response": ResponseFieldsSchema,
+    "finding": FindingFieldsSchema,
+    "action": ActionFieldsSchema,
+    "comment": CommentFieldsSchema,
+    "photo_link": PhotoLinkFieldsSchema,
+}
+
+
+# ---------------------------------------------------------------- records (dump)
+
+class QuestionSchema(ma.Schema):
+    id = f.UUID()
+    section = f.String()
+    position = f.Integer()
+    text = f.String()
+    guidance = f.String()
+    kind = f.String()
+    options = f.List(f.Raw())
+    required = f.Boolean()
+    clause = f.String()
+    finding_answers = f.List(f.Raw())
+    photo_answers = f.List(f.Raw())
+
+
+class TemplateSchema(ma.Schema):
+    id = f.UUID()
+    family_id = f.UUID()
+    name = f.String()
+    standard = f.String()
+    version = f.Integer()
+    status = f.String()
+    description = f.String()
+    published_at = f.AwareDateTime()
+    questions = f.List(f.Nested(QuestionSchema))
+
+
+class AuditSchema(ma.Schema):
+    id = f.UUID()
+    template_id = f.UUID()
+    area_id = f.UUID()
+    auditor_id = f.UUID(allow_none=True)
+    planned_date = f.Date(allow_none=True)
+    status = f.String()
+    started_at = f.AwareDateTime(allow_none=True)
+    submitted_at = f.AwareDateTime(allow_none=True)
+    reviewed_at = f.AwareDateTime(allow_none=True)
+    score = f.Float(allow_none=True)
+    summary = f.String()
+    version = f.Integer()
+
+
+class ResponseSchema(ma.Schema):
+    id = f.UUID()
+    audit_id = f.UUID()
+    question_id = f.UUID()
+    value = f.Raw(allow_none=True)
+    note = f.String()
+    photos = f.List(f.String())
+    answered_at = f.AwareDateTime(allow_none=True)
+    version = f.Integer()
+
+
+class FindingSchema(ma.Schema):
+    id = f.UUID()
+    kind = f.String()
+    title = f.String()
+    description = f.String()
+    area_id = f.UUID()
+    clause = f.String()
+    location = f.String()
+    raised_by_id = f.UUID()
+    raised_at = f.AwareDateTime()
+    received_at = f.AwareDateTime()
+    audit_id = f.UUID(allow_none=True)
+    question_id = f.UUID(allow_none=True)
+    repeat_of_id = f.UUID(allow_none=True)
+    status = f.String()
+    status_reason = f.String()
+    closed_at = f.AwareDateTime(allow_none=True)
+    photos = f.List(f.String())
+    version = f.Integer()
+
+
+class ActionSchema(ma.Schema):
+    id = f.UUID()
+    finding_id = f.UUID()
+    containment = f.String()
+    whys = f.List(f.Dict())
+    root_cause = f.String()
+    plan = f.String()
+    owner_id = f.UUID(allow_none=True)
+    due_date = f.Date(allow_none=True)
+    status = f.String()
+    done_at = f.AwareDateTime(allow_none=True)
+    done_note = f.String()
+    effectiveness_due = f.Date(allow_none=True)
+    effectiveness_result = f.String(allow_none=True)
+    photos = f.List(f.String())
+    version = f.Integer()
+
+
+class CommentSchema(ma.Schema):
+    id = f.UUID()
+    audit_id = f.UUID(allow_none=True)
+    finding_id = f.UUID(allow_none=True)
+    author_id = f.UUID()
+    author_name = f.String(attribute="author.name")
+    body = f.String()
+    created_at = f.AwareDateTime()
+    version = f.Integer()
+
+
+class PhotoSchema(ma.Schema):
+    sha256 = f.String()
+    state = f.String()
+    width = f.Integer(allow_none=True)
+    height = f.Integer(allow_none=True)
+    content_type = f.String(allow_none=True)
+    taken_at = f.AwareDateTime(allow_none=True)
+
+
+class ConflictSchema(ma.Schema):
+    id = f.UUID()
+    entity = f.String()
+    entity_id = f.String()
+    field = f.String()
+    server_value = f.Raw(allow_none=True)
+    device_value = f.Raw(allow_none=True)
+    base_version = f.Integer()
+    server_version = f.Integer()
+    user_id = f.UUID(allow_none=True)
+    status = f.String()
+    resolution = f.String(allow_none=True)
+    created_at = f.AwareDateTime()

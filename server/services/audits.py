@@ -1,0 +1,346 @@
+"""What an auditor does on a device: start an audit, answer its checklist, submit it."""
+
+import math
+import uuid
+from datetime import date, datetime
+
+from ..errors import Invalid, NotFound, StateError
+from ..extensions import db
+from ..models import (
+    Area,
+    Audit,
+    AuditStatus,
+    PhotoSubject,
+    Question,
+    QuestionKind,
+    Response,
+    Template,
+    TemplateStatus,
+    User,
+    utcnow,
+)
+from ..permissions import require
+from . import evidence, feed, impartiality, trail, transitions
+from .findings import Edit
+from .merge import created, jsonable, merge
+
+TEXT_MAX = 20_000
+LOCKED = {AuditStatus.APPROVED, AuditStatus.REJECTED}
+RESPONSE_FIELDS = ("value", "note", "photos")
+
+
+def _when(at: datetime | None) -> datetime:
+    """The device's time for a start, unless its clock runs ahead of ours."""
+    now = utcnow()
+    return at if at is not None and at.tzinfo is not None and at <= now else now
+
+
+def publish_audit(audit: Audit) -> None:
+    feed.publish("audit", audit.id, audit.version, area_id=audit.area_id, user_id=audit.auditor_id)
+
+
+def _publish_response(response: Response, audit: Audit) -> None:
+    feed.publish("response", response.id, response.version, area_id=audit.area_id, user_id=audit.auditor_id)
+
+
+def get_audit(audit_id) -> Audit:
+    audit = db.session.get(Audit, audit_id)
+    if audit is None:
+        raise NotFound("There is no such audit.")
+    return audit
+
+
+def start_audit(user: User, audit: Audit, at: datetime | None = None, device_id=None) -> bool:
+    """Start an assigned audit (or resume a returned one). Starting twice changes nothing.
+
+    :raise NotAllowed: unless the user is its auditor. :raise StateError: when it cannot start.
+    """
+    require(user, "audit.work", audit)
+    if audit.status == AuditStatus.IN_PROGRESS:
+        return False
+    transitions.check_audit(audit, AuditStatus.IN_PROGRESS)
+    old = audit.status
+    audit.status = AuditStatus.IN_PROGRESS
+    changed = ["status"]
+    if audit.started_at is None:
+        audit.started_at = _when(at)
+        changed.append("started_at")
+    audit.bump(changed)
+    db.session.flush()
+    publish_audit(audit)
+    trail.record(user, "audit.started", "audit", audit.id, {"status": [old, audit.status]}, device_id=device_id)
+    return True
+
+
+def create_adhoc_audit(user: User, audit_id: uuid.UUID, template_id, area_id, at: datetime | None = None,
+                       device_id=None) -> Audit:
+    """Start an unplanned audit of an area that is not the auditor's own.
+
+    :raise Invalid: without a published checklist or a known area.
+    :raise NotAllowed: when the area is the auditor's own (impartiality).
+    """
+    require(user, "audit.start_adhoc")
+    errors = {}
+    template = db.session.get(Template, template_id) if template_id else None
+    if template is None or template.status != TemplateStatus.PUBLISHED:
+        errors["template_id"] = ["Choose a published checklist."]
+    area = db.session.get(Area, area_id) if area_id else None
+    if area is None:
+        errors["area_id"] = ["There is no such area."]
+    if errors:
+        raise Invalid("The audit cannot be started.", errors)
+    impartiality.check_impartial(user, area)
+    audit = Audit(id=audit_id, template_id=template.id, area_id=area.id, auditor_id=user.id,
+                  status=AuditStatus.IN_PROGRESS, started_at=_when(at), created_by_id=user.id)
+    created(audit, ["template_id", "area_id", "auditor_id", "status", "started_at"])
+    db.session.add(audit)
+    db.session.flush()
+    publish_audit(audit)
+    trail.record(user, "audit.created", "audit", audit.id,
+                 jsonable({"template_id": template.id, "area_id": area.id, "adhoc": True}), device_id=device_id)
+    return audit
+
+
+def edit_audit(user: User, audit: Audit, changes: dict, base_version: int | None = None, device_id=None) -> Edit:
+    """Change the summary of an audit being worked on. :raise NotAllowed: unless its auditor."""
+    require(user, "audit.work", audit)
+    unknown = set(changes) - {"summary"}
+    if unknown:
+        raise Invalid("The audit is not valid.", {name: ["Cannot be changed here."] for name in unknown})
+    return write_audit(user, audit, changes, base_version, device_id)
+
+
+def write_audit(actor: User, audit: Audit, changes: dict, base_version, device_id=None) -> Edit:
+    summary = changes.get("summary")
+    if "summary" in changes and (not isinstance(summary, str) or len(summary) > TEXT_MAX):
+        raise Invalid("The audit is not valid.", {"summary": [f"Text of at most {TEXT_MAX} characters."]})
+    result = merge(audit, changes, {"summary": audit.summary}, base_version)
+    if result.apply:
+        audit.summary = result.apply["summary"].strip()
+        audit.bump(result.apply)
+        db.session.flush()
+        publish_audit(audit)
+        trail.record(actor, "audit.edited", "audit", audit.id, jsonable(result.apply), device_id=device_id)
+    return Edit(audit, list(result.apply), result.held)
+
+
+# ---------------------------------------------------------------- answers
+
+def check_value(question: Question, value):
+    """Return `value` as stored for `question`'s kind. :raise Invalid: when it does not fit."""
+    if value is None:
+        return None
+    kind = question.kind
+
+    def bad(message):
+        return Invalid("The answer does not fit the question.", {"value": [message]})
+
+    def number(v) -> bool:
+        return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+    if kind == QuestionKind.YES_NO_NA:
+        if value not in ("yes", "no", "na"):
+            raise bad("Answer yes, no or na.")
+    elif kind == QuestionKind.PASS_FAIL:
+        if value not in ("pass", "fail"):
+            raise bad("Answer pass or fail.")
+    elif kind == QuestionKind.SCORE:
+        low, high = _score_range(question)
+        if not number(value) or not low <= value <= high:
+            raise bad(f"Give a score from {low:g} to {high:g}.")
+    elif kind == QuestionKind.CHOICE:
+        if value not in (question.options or []):
+            raise bad("Choose one of: " + ", ".join(map(str, question.options or [])) + ".")
+    elif kind == QuestionKind.NUMBER:
+        if not number(value):
+            raise bad("Give a number.")
+    elif kind == QuestionKind.TEXT:
+        if not isinstance(value, str) or len(value) > TEXT_MAX:
+            raise bad(f"Give text of at most {TEXT_MAX} characters.")
+    elif kind == QuestionKind.DATE:
+        try:
+            value = date.fromisoformat(value).isoformat() if isinstance(value, str) else None
+        except ValueError:
+            value = None
+        if value is None:
+            raise bad("Give a date like 2026-01-31.")
+    elif kind == QuestionKind.PHOTO:
+        # The photos are the answer; a caption may come with them.
+        if not isinstance(value, str) or len(value) > TEXT_MAX:
+            raise bad("A photo question takes photos, and at most a short caption.")
+    return value
+
+
+def _score_range(question: Question) -> tuple[float, float]:
+    options = [o for o in (question.options or []) if isinstance(o, (int, float)) and not isinstance(o, bool)]
+    return (min(options), max(options)) if len(options) >= 2 else (0, 5)
+
+
+def _clean_response(values: dict, question: Question) -> dict:
+    values = dict(values)
+    if "value" in values:
+        values["value"] = check_value(question, values["value"])
+    if "note" in values and (not isinstance(values["note"], str) or len(values["note"]) > TEXT_MAX):
+        raise Invalid("The note is not valid.", {"note": [f"Text of at most {TEXT_MAX} characters."]})
+    if "photos" in values:
+        values["photos"] = evidence.check_hashes(values["photos"])
+    return values
+
+
+def _open_for_answers(user: User, audit: Audit, device_id=None) -> None:
+    """Answering a planned audit starts it: the tablet may have been offline since."""
+    require(user, "audit.work", audit)
+    if audit.status == AuditStatus.PLANNED:
+        start_audit(user, audit, device_id=device_id)
+
+
+def record_response(user: User, response_id: uuid.UUID, fields: dict, base_version: int | None = None,
+                    device_id=None) -> Edit:
+    """Record (or change) the answer to one question of an audit assigned to the user.
+
+    A second device answering the same question merges into the existing response,
+    so the same field answered differently becomes a conflict, never an overwrite.
+    :raise NotAllowed: unless the user is the auditor and the audit is not submitted.
+    :raise Invalid: when the question is not in the audit or the value does not fit.
+    """
+    response = db.session.get(Response, response_id)
+    if response is None and fields.get("audit_id") and fields.get("question_id"):
+        response = db.session.scalar(
+            db.select(Response).where(Response.audit_id == fields["audit_id"],
+                                      Response.question_id == fields["question_id"])
+        )
+        if response is not None and base_version is None:
+            base_version = 0
+    if response is not None:
+        return _edit_response(user, response, fields, base_version, device_id)
+    return _new_response(user, response_id, fields, device_id)
+
+
+def _new_response(user: User, response_id: uuid.UUID, fields: dict, device_id=None) -> Edit:
+    missing = [name for name in ("audit_id", "question_id") if not fields.get(name)]
+    if missing:
+        raise Invalid("The answer does not say what it answers.", {name: ["Required."] for name in missing})
+    audit = get_audit(fields["audit_id"])
+    _open_for_answers(user, audit, device_id)
+    question = db.session.get(Question, fields["question_id"])
+    if question is None or question.template_id != audit.template_id:
+        raise Invalid("The answer is not valid.", {"question_id": ["This question is not part of the audit's checklist."]})
+    values = _clean_response({k: v for k, v in fields.items() if k in RESPONSE_FIELDS}, question)
+    photos = values.pop("photos", [])
+    response = Response(id=response_id, audit_id=audit.id, question_id=question.id,
+                        value=values.get("value"), note=(values.get("note") or "").strip(),
+                        answered_at=utcnow(), answered_by_id=user.id)
+    created(response, list(values) + (["photos"] if photos else []))
+    db.session.add(response)
+    db.session.flush()
+    if photos:
+        evidence.link_photos(user, PhotoSubject.RESPONSE, response.id, photos)
+    _publish_response(response, audit)
+    trail.record(user, "response.recorded", "response", response.id,
+                 jsonable({"audit_id": audit.id, "question_id": question.id} | values | {"photos": photos}),
+                 device_id=device_id)
+    return Edit(response, list(values) + ["photos"], {})
+
+
+def _edit_response(user: User, response: Response, fields: dict, base_version, device_id=None) -> Edit:
+    audit = response.audit
+    _open_for_answers(user, audit, device_id)
+    return write_response(user, response, fields, base_version, device_id)
+
+
+def write_response(actor: User, response: Response, fields: dict, base_version, device_id=None) -> Edit:
+    """Merge `fields` into `response`; the caller has checked who may. :raise StateError: when locked."""
+    audit = response.audit
+    if audit.status in LOCKED:
+        raise StateError(f"This audit is {audit.status}; it must be reopened before answers change.")
+    moved = {name: ["An answer cannot move to another audit or question."]
+             for name in ("audit_id", "question_id")
+             if name in fields and fields[name] != getattr(response, name)}
+    if moved:
+        raise Invalid("The answer is not valid.", moved)
+    unknown = set(fields) - set(RESPONSE_FIELDS) - {"audit_id", "question_id"}
+    if unknown:
+        raise Invalid("The answer is not valid.", {name: ["Not a field of an answer."] for name in unknown})
+    values = _clean_response({k: v for k, v in fields.items() if k in RESPONSE_FIELDS}, response.question)
+    current = {
+        "value": response.value,
+        "note": response.note,
+        "photos": evidence.photos_of(PhotoSubject.RESPONSE, response.id),
+    }
+    result = merge(response, values, current, base_version)
+    for name, value in result.apply.items():
+        if name == "photos":
+            evidence.link_photos(actor, PhotoSubject.RESPONSE, response.id, value)
+        else:
+            setattr(response, name, value.strip() if name == "note" else value)
+    if result.apply:
+        response.answered_at = utcnow()
+        response.answered_by_id = actor.id
+        response.bump(result.apply)
+        db.session.flush()
+        _publish_response(response, audit)
+        trail.record(actor, "response.changed", "response", response.id, jsonable(result.apply), device_id=device_id)
+    return Edit(response, list(result.apply), result.held)
+
+
+# ---------------------------------------------------------------- submit
+
+def _answered(question: Question, response: Response | None, photos: list[str]) -> bool:
+    if question.kind == QuestionKind.PHOTO:
+        return bool(photos)
+    return response is not None and response.value not in (None, "")
+
+
+def score(audit: Audit, responses: dict) -> float | None:
+    """The share of points earned, 0..100, over the questions that carry points."""
+    points = []
+    for question in audit.template.questions:
+        response = responses.get(question.id)
+        value = response.value if response else None
+        if question.kind == QuestionKind.YES_NO_NA and value in ("yes", "no"):
+            points.append(1.0 if value == "yes" else 0.0)
+        elif question.kind == QuestionKind.PASS_FAIL and value in ("pass", "fail"):
+            points.append(1.0 if value == "pass" else 0.0)
+        elif question.kind == QuestionKind.SCORE and isinstance(value, (int, float)):
+            low, high = _score_range(question)
+            points.append((value - low) / (high - low) if high > low else 1.0)
+    return round(100 * sum(points) / len(points), 1) if points else None
+
+
+def submit_audit(user: User, audit: Audit, summary: str | None = None, device_id=None) -> Audit:
+    """Submit an audit for review.
+
+    :raise Invalid: naming each required question left unanswered and each answer that
+      needs a photo. :raise StateError: unless in progress or returned.
+    """
+    require(user, "audit.work", audit)
+    transitions.check_audit(audit, AuditStatus.SUBMITTED)
+    responses = {r.question_id: r for r in audit.responses}
+    photos = {r.question_id: evidence.photos_of(PhotoSubject.RESPONSE, r.id) for r in responses.values()}
+    problems = {}
+    for question in audit.template.questions:
+        response = responses.get(question.id)
+        question_photos = photos.get(question.id, [])
+        if question.required and not _answered(question, response, question_photos):
+            problems[str(question.id)] = [f"{question.position}. {question.text}: not answered."]
+        elif response is not None and response.value in (question.photo_answers or []) and not question_photos:
+            problems[str(question.id)] = [f"{question.position}. {question.text}: this answer needs a photo."]
+    if problems:
+        raise Invalid("The audit cannot be submitted yet.", problems)
+    changed = ["status", "submitted_at", "score"]
+    if summary is not None:
+        if not isinstance(summary, str) or len(summary) > TEXT_MAX:
+            raise Invalid("The audit is not valid.", {"summary": [f"Text of at most {TEXT_MAX} characters."]})
+        if summary.strip() != audit.summary:
+            audit.summary = summary.strip()
+            changed.append("summary")
+    old = audit.status
+    audit.status = AuditStatus.SUBMITTED
+    audit.submitted_at = utcnow()
+    audit.score = score(audit, responses)
+    audit.bump(changed)
+    db.session.flush()
+    publish_audit(audit)
+    trail.record(user, "audit.submitted", "audit", audit.id,
+                 {"status": [old, audit.status], "score": audit.score}, device_id=device_id)
+    return audit

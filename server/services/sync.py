@@ -1,0 +1,648 @@
+"""The sync engine: apply what devices push exactly once and in order; feed back what changed.
+
+Push. Each device numbers its ops 1, 2, 3, ...; `Device.last_seq` is the highest one
+processed. The device row is locked for the whole batch (SELECT ... FOR UPDATE on
+PostgreSQL; SQLite serialises writers by itself), so two connections pushing the same
+batch take turns and the second finds every op already there. Each op runs in its own
+SAVEPOINT: a rule it breaks rolls back that op only, which is then recorded as
+`rejected` so it never blocks the ops after it. The caller commits the batch once.
+
+Pull. The change feed is read in server order from a cursor (the last `Change.seq`
+scanned, visible to the user or not), filtered by the same permission rules as every
+other read, and each record appears once per page in its current state.
+"""
+
+import uuid
+from dataclasses import dataclass, field
+from marshmallow import ValidationError
+from sqlalchemy import exists, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from ..errors import DomainError, Invalid, NotAllowed, NotFound, StateError
+from ..extensions import db
+from ..models import (
+    ActionStatus,
+    Area,
+    Audit,
+    Change,
+    Comment,
+    Conflict,
+    CorrectiveAction,
+    Device,
+    Finding,
+    OpStatus,
+    Photo,
+    PhotoLink,
+    PhotoSubject,
+    Response,
+    SyncOp,
+    Template,
+    TemplateStatus,
+    User,
+    utcnow,
+)
+from ..permissions import can, is_reviewer, require
+from ..schemas import fieldwork
+from . import actions, audits, evidence, findings, trail
+from .findings import Edit
+from .merge import hold, jsonable, merge
+from .serialise import lock_ordered_writes
+
+ENTITIES = tuple(fieldwork.FIELDS_SCHEMAS)
+MAX_PULL = 500
+SCAN_CHUNK = 500
+# A pull stops scanning after this many feed rows even when few were visible, and says
+# `more`; the next call goes on from there.
+SCAN_LIMIT = 20 * SCAN_CHUNK
+
+
+@dataclass
+class Outcome:
+    status: str
+    version: int | None = None
+    reason: str | None = None
+    code: str | None = None
+    fields: dict | None = None
+    conflicts: list = field(default_factory=list)
+
+    def result(self, op_id) -> dict:
+        result = {"op_id": str(op_id), "status": self.status}
+        for name in ("version", "reason", "code", "fields"):
+            if getattr(self, name) is not None:
+                result[name] = getattr(self, name)
+        if self.conflicts:
+            result["conflicts"] = self.conflicts
+        return result
+
+
+@dataclass
+class PushResult:
+    results: list[dict]
+    last_seq: int
+
+
+# ---------------------------------------------------------------- push
+
+def claim_device(user: User, device_id: uuid.UUID) -> Device:
+    """Return the device row, locked for this transaction; the first user to push owns it.
+
+    :raise NotAllowed: when the device belongs to someone else.
+    """
+    now = utcnow()
+    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    # The write comes first: on SQLite it takes the database's write lock before we read.
+    db.session.execute(
+        insert(Device)
+        .values(id=device_id, user_id=user.id, label="", last_seq=0, created_at=now, last_seen_at=now)
+        .on_conflict_do_nothing(index_elements=["id"])
+    )
+    device = db.session.scalar(
+        select(Device).where(Device.id == device_id).with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if device.user_id != user.id:
+        raise NotAllowed("This device is registered to another user. Sign out on it, clear its data, "
+                         "and sign in again.", code="device_owner")
+    return device
+
+
+def apply_push(user: User, device_id: uuid.UUID, ops: list[dict]) -> PushResult:
+    """Apply `ops` from `device_id` in seq order; one result per op processed.
+
+    An op already processed gets `duplicate` with the result it got the first time. A
+    gap in seq stops processing: ops after it get no result and `last_seq` says where
+    the device must resume. Flushes; the caller commits.
+    :raise NotAllowed: when the device belongs to another user (nothing is applied).
+    """
+    device = claim_device(user, device_id)
+    lock_ordered_writes()  # outside any savepoint, so a rolled-back op cannot release it
+    ops = sorted(ops, key=lambda op: op["seq"])
+    stored = {
+        row.op_id: row
+        for row in db.session.scalars(
+            select(SyncOp).where(SyncOp.device_id == device.id, SyncOp.op_id.in_({op["op_id"] for op in ops}))
+        )
+    } if ops else {}
+    versions: dict = {}  # (entity, id) -> version after this batch's last op on it
+    results = []
+    for op in ops:
+        row = stored.get(op["op_id"])
+        if row is not None:
+            results.append(_duplicate(row))
+            continue
+        if op["seq"] <= device.last_seq:
+            # Never stored: the seq belongs to another op. The device is confused; say so.
+            results.append(Outcome(OpStatus.REJECTED, reason=f"Seq {op['seq']} was already used by another op.",
+                                   code="seq_reused").result(op["op_id"]))
+            continue
+        if op["seq"] > device.last_seq + 1:
+            break
+        row = _process(user, device, op, versions)
+        stored[op["op_id"]] = row
+        if row.status == OpStatus.DUPLICATE:
+            results.append(row.result)
+            continue
+        device.last_seq = op["seq"]
+        if row.result.get("version") is not None:
+            versions[(op["entity"], str(op["id"]))] = row.result["version"]
+        results.append(row.result)
+    device.last_seen_at = utcnow()
+    db.session.flush()
+    return PushResult(results, device.last_seq)
+
+
+def _duplicate(row: SyncOp) -> dict:
+    result = dict(row.result)
+    result["original_status"] = result.get("status")
+    result["status"] = OpStatus.DUPLICATE.value
+    return result
+
+
+def _process(user: User, device: Device, op: dict, versions: dict) -> SyncOp:
+    """Apply one op inside a savepoint and record its result with it."""
+    stage = "apply"
+    try:
+        with db.session.begin_nested():
+            outcome = _apply(user, device, op, versions)
+            db.session.flush()
+            stage = "record"
+            row = _record(device, op, outcome)
+        return row
+    except DomainError as exc:
+        outcome = Outcome(OpStatus.REJECTED, reason=exc.message, code=exc.code, fields=exc.fields)
+    except IntegrityError:
+        if stage == "record":
+            return _already_recorded(device, op)
+        outcome = Outcome(OpStatus.REJECTED, reason="This record clashes with one already on the server.",
+                          code="integrity")
+    try:
+        with db.session.begin_nested():
+            return _record(device, op, outcome)
+    except IntegrityError:
+        return _already_recorded(device, op)
+
+
+def _record(device: Device, op: dict, outcome: Outcome) -> SyncOp:
+    row = SyncOp(device_id=device.id, op_id=op["op_id"], seq=op["seq"], entity=op["entity"],
+                 entity_id=str(op["id"])[:64], status=outcome.status, result=outcome.result(op["op_id"]),
+                 device_at=op.get("at"))
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def _already_recorded(device: Device, op: dict) -> SyncOp:
+    """Another connection recorded this op first: answer with what it got."""
+    row = db.session.scalar(select(SyncOp).where(SyncOp.device_id == device.id, SyncOp.op_id == op["op_id"]))
+    duplicate = SyncOp(op_id=op["op_id"], seq=op["seq"], status=OpStatus.DUPLICATE,
+                       result=_duplicate(row) if row else {"op_id": str(op["op_id"]), "status": "duplicate"})
+    return duplicate
+
+
+def _base_version(device: Device, op: dict, entity_id: uuid.UUID, versions: dict) -> int:
+    """The version the device's edit is based on.
+
+    A device that queued several edits of one record before hearing back sends null:
+    its base is then what its own previous op on that record left.
+    """
+    if op.get("base_version") is not None:
+        return op["base_version"]
+    key = (op["entity"], str(op["id"]))
+    if key in versions:
+        return versions[key]
+    previous = db.session.scalar(
+        select(SyncOp.result).where(SyncOp.device_id == device.id, SyncOp.entity == op["entity"],
+                                    SyncOp.entity_id == str(entity_id))
+        .order_by(SyncOp.seq.desc()).limit(1)
+    )
+    return (previous or {}).get("version") or 0
+
+
+def _apply(user: User, device: Device, op: dict, versions: dict) -> Outcome:
+    schema = fieldwork.FIELDS_SCHEMAS[op["entity"]]()
+    try:
+        entity_id = uuid.UUID(str(op["id"]))
+    except ValueError:
+        raise Invalid("The record id is not a UUID.", {"id": ["Not a UUID."]}) from None
+    try:
+        fields = schema.load(op["fields"])
+    except ValidationError as exc:  # the op is bad, not the request: reject this op only
+        messages = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
+        raise Invalid("Some fields are not valid.", messages) from None
+    handler = HANDLERS[op["entity"]]
+    return handler(user, device, op, entity_id, fields, lambda: _base_version(device, op, entity_id, versions))
+
+
+def _outcome(user: User, device: Device, op: dict, entity: str, edit: Edit, base: int, area_id) -> Outcome:
+    conflicts = hold(user, entity, edit.record, edit.held, base, device_id=device.id, op_id=op["op_id"],
+                     area_id=area_id)
+    if not conflicts:
+        return Outcome(OpStatus.APPLIED, version=edit.record.version)
+    return Outcome(OpStatus.CONFLICT, version=edit.record.version, conflicts=[
+        {"field": c.field, "server_value": c.server_value, "device_value": c.device_value, "conflict_id": str(c.id)}
+        for c in conflicts
+    ])
+
+
+def _audit_op(user, device, op, audit_id, fields, base_version) -> Outcome:
+    audit = db.session.get(Audit, audit_id)
+    status = fields.get("status")
+    if audit is None:
+        if not fields.get("template_id") or not fields.get("area_id"):
+            raise NotFound("There is no such audit. An ad-hoc audit needs template_id and area_id.")
+        audit = audits.create_adhoc_audit(user, audit_id, fields["template_id"], fields["area_id"],
+                                          at=op.get("at"), device_id=device.id)
+        if fields.get("summary"):
+            audits.edit_audit(user, audit, {"summary": fields["summary"]}, None, device.id)
+        if status == "submitted":
+            audits.submit_audit(user, audit, device_id=device.id)
+        return Outcome(OpStatus.APPLIED, version=audit.version)
+    for name in ("template_id", "area_id"):
+        if name in fields and fields[name] != getattr(audit, name):
+            raise Invalid("The audit is not valid.", {name: ["Fixed when the audit was created."]})
+    base = base_version()
+    edit = Edit(audit)
+    if "summary" in fields:
+        edit = audits.edit_audit(user, audit, {"summary": fields["summary"]}, base, device.id)
+    if status == "in_progress":
+        audits.start_audit(user, audit, at=op.get("at"), device_id=device.id)
+    elif status == "submitted":
+        audits.submit_audit(user, audit, device_id=device.id)
+    elif status is None and "summary" not in fields:
+        require(user, "audit.work", audit)
+    return _outcome(user, device, op, "audit", edit, base, audit.area_id)
+
+
+def _response_op(user, device, op, response_id, fields, base_version) -> Outcome:
+    existing = db.session.get(Response, response_id)
+    base = base_version() if existing is not None else op.get("base_version")
+    edit = audits.record_response(user, response_id, fields, base, device.id)
+    return _outcome(user, device, op, "response", edit, base or 0, edit.record.audit.area_id)
+
+
+def _finding_op(user, device, op, finding_id, fields, base_version) -> Outcome:
+    finding = db.session.get(Finding, finding_id)
+    if finding is None:
+        finding = findings.raise_finding(user, finding_id, fields, device_id=device.id)
+        return Outcome(OpStatus.APPLIED, version=finding.version)
+    base = base_version()
+    edit = findings.edit_finding(user, finding, fields, base, device_id=device.id)
+    return _outcome(user, device, op, "finding", edit, base, finding.area_id)
+
+
+def _action_op(user, device, op, action_id, fields, base_version) -> Outcome:
+    action = db.session.get(CorrectiveAction, action_id)
+    if action is None:
+        raise NotFound("There is no such corrective action; actions are planned in the register.")
+    base = base_version()
+    edit = update_action(user, action, fields, base, device_id=device.id)
+    return _outcome(user, device, op, "action", edit, base, action.finding.area_id)
+
+
+def _comment_op(user, device, op, comment_id, fields, base_version) -> Outcome:
+    comment = db.session.get(Comment, comment_id)
+    if comment is not None:
+        same = (comment.author_id == user.id and comment.body == (fields.get("body") or "").strip()
+                and comment.audit_id == fields.get("audit_id") and comment.finding_id == fields.get("finding_id"))
+        if not same:
+            raise StateError("A comment cannot be changed once it was sent.")
+        return Outcome(OpStatus.APPLIED, version=comment.version)
+    comment = findings.add_comment(user, comment_id, fields, device_id=device.id)
+    return Outcome(OpStatus.APPLIED, version=comment.version)
+
+
+def _photo_link_op(user, device, op, link_id, fields, base_version) -> Outcome:
+    """Add one photo to a response, finding or action, through the subject's own rules."""
+    subject, subject_id = fields["subject"], fields["subject_id"]
+    sha = evidence.check_hashes([fields["sha256"]])[0]
+    if subject == PhotoSubject.RESPONSE:
+        record = db.session.get(Response, subject_id)
+        if record is None:
+            raise NotFound("There is no such answer.")
+        require(user, "audit.work", record.audit)
+        photos = evidence.photos_of(PhotoSubject.RESPONSE, record.id)
+        edit = audits.write_response(user, record, {"photos": photos + [sha]}, None, device.id)
+    elif subject == PhotoSubject.FINDING:
+        record = db.session.get(Finding, subject_id)
+        if record is None:
+            raise NotFound("There is no such finding.")
+        photos = evidence.photos_of(PhotoSubject.FINDING, record.id)
+        edit = findings.edit_finding(user, record, {"photos": photos + [sha]}, None, device_id=device.id)
+    else:
+        record = db.session.get(CorrectiveAction, subject_id)
+        if record is None:
+            raise NotFound("There is no such corrective action.")
+        photos = evidence.photos_of(PhotoSubject.ACTION, record.id)
+        edit = update_action(user, record, {"photos": photos + [sha]}, None, device_id=device.id)
+    return Outcome(OpStatus.APPLIED, version=edit.record.version)
+
+
+HANDLERS = {
+    "audit": _audit_op,
+    "response": _response_op,
+    "finding": _finding_op,
+    "action": _action_op,
+    "comment": _comment_op,
+    "photo_link": _photo_link_op,
+}
+
+
+# ---------------------------------------------------------------- actions from the field
+
+ACTION_FIELDS = ("containment", "whys", "root_cause", "plan", "photos")
+
+
+def _clean_action(changes: dict) -> dict:
+    errors = {}
+    values = {}
+    for name in ("containment", "root_cause", "plan"):
+        if name in changes:
+            value = changes[name]
+            if not isinstance(value, str) or len(value) > actions.MAX_TEXT:
+                errors[name] = [f"Text of at most {actions.MAX_TEXT} characters."]
+            else:
+                values[name] = value.strip()
+    if "whys" in changes:
+        steps = changes["whys"]
+        if not isinstance(steps, list) or len(steps) > actions.MAX_WHYS:
+            errors["whys"] = [f"At most {actions.MAX_WHYS} whys."]
+        else:
+            values["whys"] = [
+                {"why": str(s.get("why", "")).strip(), "because": str(s.get("because", "")).strip()}
+                for s in steps if isinstance(s, dict)
+            ]
+            if any(len(s["why"]) > actions.MAX_TEXT or len(s["because"]) > actions.MAX_TEXT for s in values["whys"]):
+                errors["whys"] = [f"At most {actions.MAX_TEXT} characters per answer."]
+    if "photos" in changes:
+        try:
+            values["photos"] = evidence.check_hashes(changes["photos"])
+        except Invalid as exc:
+            errors.update(exc.fields or {})
+    if errors:
+        raise Invalid("The corrective action is not valid.", errors)
+    return values
+
+
+def update_action(user: User, action: CorrectiveAction, changes: dict, base_version: int | None = None,
+                  device_id=None) -> Edit:
+    """The owner reports progress from the field: containment, whys, root cause, plan, done.
+
+    Planning, owners and due dates stay with the office (services/actions.py).
+    :raise NotAllowed: unless owner or supervisor. :raise StateError: once the action is done.
+    """
+    require(user, "action.work", action)
+    if action.status != ActionStatus.OPEN:
+        raise StateError(f"This action is {action.status.replace('_', ' ')}; it no longer changes from the field.")
+    unknown = set(changes) - set(ACTION_FIELDS) - {"done", "done_note"}
+    if unknown:
+        raise Invalid("The corrective action is not valid.", {name: ["Not changed from the field."] for name in unknown})
+    values = _clean_action(changes)
+    current = {
+        name: evidence.photos_of(PhotoSubject.ACTION, action.id) if name == "photos" else getattr(action, name)
+        for name in values
+    }
+    result = merge(action, values, current, base_version)
+    for name, value in result.apply.items():
+        if name == "photos":
+            evidence.link_photos(user, PhotoSubject.ACTION, action.id, value)
+        else:
+            setattr(action, name, value)
+    if result.apply:
+        action.bump(result.apply)
+        db.session.flush()
+        actions.publish_action(action)
+        trail.record(user, "action.progress", "action", action.id, jsonable(result.apply), device_id=device_id)
+    if changes.get("done"):
+        actions.mark_done(user, action, changes.get("done_note") or "")
+    return Edit(action, list(result.apply), result.held)
+
+
+# ---------------------------------------------------------------- pull
+
+@dataclass
+class PullPage:
+    changes: list[dict]
+    cursor: int
+    more: bool
+
+
+def pull(user: User, cursor: int = 0, limit: int = 200) -> PullPage:
+    """The changes after `cursor` that `user` may see, each record once in its latest state."""
+    limit = max(1, min(limit, MAX_PULL))
+    picked: dict[tuple[str, str], dict] = {}
+    scanned_to = cursor
+    scanned = 0
+    full = False
+    while not full and scanned < SCAN_LIMIT:
+        rows = db.session.scalars(
+            select(Change).where(Change.seq > scanned_to).order_by(Change.seq).limit(SCAN_CHUNK)
+        ).all()
+        if not rows:
+            break
+        payloads = _payloads(user, rows)
+        for row in rows:
+            key = (row.entity, row.entity_id)
+            if key not in picked and len(picked) >= limit:
+                full = True
+                break
+            scanned_to = row.seq
+            scanned += 1
+            payload = payloads.get(key)
+            if payload is not None:
+                picked.pop(key, None)  # keep each record at its latest position
+                picked[key] = payload
+        if len(rows) < SCAN_CHUNK:
+            break
+    more = full or bool(db.session.scalar(select(exists().where(Change.seq > scanned_to))))
+    return PullPage(list(picked.values()), scanned_to, more)
+
+
+def _tombstone(entity: str, entity_id: str, version: int) -> dict:
+    return {"entity": entity, "id": entity_id, "version": version, "deleted": True, "fields": None}
+
+
+def _change(entity: str, entity_id: str, version: int, fields: dict) -> dict:
+    return {"entity": entity, "id": entity_id, "version": version, "deleted": False, "fields": fields}
+
+
+def _uuids(ids) -> list[uuid.UUID]:
+    out = []
+    for value in ids:
+        try:
+            out.append(uuid.UUID(value))
+        except ValueError:
+            continue
+    return out
+
+
+def _photos_by_subject(subject: PhotoSubject, ids) -> dict:
+    photos: dict = {}
+    if not ids:
+        return photos
+    for link in db.session.scalars(
+        select(PhotoLink).where(PhotoLink.subject == subject, PhotoLink.subject_id.in_(ids)).order_by(PhotoLink.position)
+    ):
+        photos.setdefault(link.subject_id, []).append(link.photo_sha256)
+    return photos
+
+
+def _payloads(user: User, rows: list[Change]) -> dict:
+    """The payload each (entity, id) in `rows` shows `user`, or nothing when it is not theirs."""
+    by_entity: dict[str, set[str]] = {}
+    hints: dict[tuple[str, str], Change] = {}
+    for row in rows:
+        by_entity.setdefault(row.entity, set()).add(row.entity_id)
+        hints[(row.entity, row.entity_id)] = row
+    payloads = {}
+    for entity, ids in by_entity.items():
+        loader = LOADERS.get(entity)
+        if loader is None:
+            continue
+        found = loader(user, ids)
+        for entity_id in ids:
+            hint = hints[(entity, entity_id)]
+            if hint.deleted or entity_id not in found:
+                # Gone from the server: tell whoever it concerned to drop their copy.
+                if is_reviewer(user) or hint.user_id == user.id:
+                    payloads[(entity, entity_id)] = _tombstone(entity, entity_id, hint.version)
+            elif found[entity_id] is not None:
+                payloads[(entity, entity_id)] = found[entity_id]
+    return payloads
+
+
+def _load_templates(user, ids) -> dict:
+    rows = db.session.scalars(
+        select(Template).options(selectinload(Template.questions)).where(Template.id.in_(_uuids(ids)))
+    ).all()
+    schema = fieldwork.TemplateSchema()
+    return {
+        str(t.id): _change("template", str(t.id), t.version, schema.dump(t))
+        if t.status in (TemplateStatus.PUBLISHED, TemplateStatus.RETIRED) else None
+        for t in rows
+    }
+
+
+def _load_audits(user, ids) -> dict:
+    rows = db.session.scalars(select(Audit).where(Audit.id.in_(_uuids(ids)))).all()
+    schema = fieldwork.AuditSchema()
+    return {str(a.id): _change("audit", str(a.id), a.version, schema.dump(a)) if can(user, "audit.view", a) else None
+            for a in rows}
+
+
+def _load_responses(user, ids) -> dict:
+    rows = db.session.scalars(
+        select(Response).options(selectinload(Response.audit)).where(Response.id.in_(_uuids(ids)))
+    ).all()
+    photos = _photos_by_subject(PhotoSubject.RESPONSE, [r.id for r in rows])
+    schema = fieldwork.ResponseSchema()
+    out = {}
+    for r in rows:
+        if can(user, "audit.view", r.audit):
+            out[str(r.id)] = _change("response", str(r.id), r.version, schema.dump(r) | {"photos": photos.get(r.id, [])})
+        else:
+            out[str(r.id)] = None
+    return out
+
+
+def _load_findings(user, ids) -> dict:
+    rows = db.session.scalars(
+        select(Finding).options(selectinload(Finding.audit), selectinload(Finding.actions))
+        .where(Finding.id.in_(_uuids(ids)))
+    ).all()
+    photos = _photos_by_subject(PhotoSubject.FINDING, [f.id for f in rows])
+    schema = fieldwork.FindingSchema()
+    out = {}
+    for f in rows:
+        if can(user, "finding.view", f):
+            out[str(f.id)] = _change("finding", str(f.id), f.version, schema.dump(f) | {"photos": photos.get(f.id, [])})
+        else:
+            out[str(f.id)] = None
+    return out
+
+
+def _load_actions(user, ids) -> dict:
+    rows = db.session.scalars(select(CorrectiveAction).where(CorrectiveAction.id.in_(_uuids(ids)))).all()
+    photos = _photos_by_subject(PhotoSubject.ACTION, [a.id for a in rows])
+    schema = fieldwork.ActionSchema()
+    out = {}
+    for a in rows:
+        if can(user, "action.view", a):
+            out[str(a.id)] = _change("action", str(a.id), a.version, schema.dump(a) | {"photos": photos.get(a.id, [])})
+        else:
+            out[str(a.id)] = None
+    return out
+
+
+def _load_comments(user, ids) -> dict:
+    rows = db.session.scalars(
+        select(Comment).options(selectinload(Comment.author)).where(Comment.id.in_(_uuids(ids)))
+    ).all()
+    schema = fieldwork.CommentSchema()
+    return {
+        str(c.id): _change("comment", str(c.id), c.version, schema.dump(c)) if findings.may_see_comment(user, c) else None
+        for c in rows
+    }
+
+
+def _load_photos(user, ids) -> dict:
+    rows = db.session.scalars(select(Photo).where(Photo.sha256.in_(list(ids)))).all()
+    schema = fieldwork.PhotoSchema()
+    out = {}
+    for photo in rows:
+        visible = is_reviewer(user) or photo.uploaded_by_id == user.id or _photo_seen_by(user, photo.sha256)
+        out[photo.sha256] = _change("photo", photo.sha256, 1, schema.dump(photo)) if visible else None
+    return out
+
+
+def _photo_seen_by(user: User, sha256: str) -> bool:
+    for link in db.session.scalars(select(PhotoLink).where(PhotoLink.photo_sha256 == sha256).limit(20)):
+        if link.subject == PhotoSubject.RESPONSE:
+            response = db.session.get(Response, link.subject_id)
+            if response is not None and can(user, "audit.view", response.audit):
+                return True
+        elif link.subject == PhotoSubject.FINDING:
+            finding = db.session.get(Finding, link.subject_id)
+            if finding is not None and can(user, "finding.view", finding):
+                return True
+        else:
+            action = db.session.get(CorrectiveAction, link.subject_id)
+            if action is not None and can(user, "action.view", action):
+                return True
+    return False
+
+
+def _load_conflicts(user, ids) -> dict:
+    rows = db.session.scalars(select(Conflict).where(Conflict.id.in_(_uuids(ids)))).all()
+    schema = fieldwork.ConflictSchema()
+    return {
+        str(c.id): _change("conflict", str(c.id), 2 if c.resolved_at else 1, schema.dump(c))
+        if can(user, "conflict.resolve") or c.user_id == user.id else None
+        for c in rows
+    }
+
+
+LOADERS = {
+    "template": _load_templates,
+    "audit": _load_audits,
+    "response": _load_responses,
+    "finding": _load_findings,
+    "action": _load_actions,
+    "comment": _load_comments,
+    "photo": _load_photos,
+    "conflict": _load_conflicts,
+}
+
+
+# ---------------------------------------------------------------- bootstrap
+
+def bootstrap(user: User) -> dict:
+    """What a device needs before it goes offline: who, where, which checklists."""
+    areas = db.session.scalars(select(Area).order_by(Area.site, Area.name)).all()
+    templates = db.session.scalars(
+        select(Template).options(selectinload(Template.questions))
+        .where(Template.status == TemplateStatus.PUBLISHED).order_by(Template.name, Template.version)
+    ).all()
+    return {"user": user, "areas": areas, "templates": templates, "server_time": utcnow()}
