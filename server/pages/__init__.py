@@ -21,7 +21,9 @@ REGISTER_NAV: list[dict] = []
 
 def _safe_next(target: str | None) -> str:
     # Only local paths: an open redirect would let a phishing link borrow our login page.
-    if target and urlsplit(target).netloc == "" and target.startswith("/") and not target.startswith("//"):
+    # Browsers read a backslash as a slash, so "/\evil.example" is "//evil.example" to them.
+    if target and urlsplit(target).netloc == "" and target.startswith("/") and not target.startswith("//") \
+            and "\\" not in target and target.isprintable():
         return target
     return url_for("pages.home")
 
