@@ -116,16 +116,18 @@ export async function acknowledge(results) {
       removed += 1;
       const storeName = STORE_OF[op.entity];
       const rec = await s[storeName].get(op.id);
-      if (result.status === "conflict" || result.status === "rejected") {
+      // A duplicate carries the result the op got the first time (whose answer we lost).
+      const status = result.status === "duplicate" ? (result.original_status || "applied") : result.status;
+      if (status === "conflict" || status === "rejected") {
         await s.attention.put({
           op_id: op.op_id, entity: op.entity, id: op.id, fields: op.fields, at: op.at,
-          status: result.status, reason: result.reason || "", conflicts: result.conflicts || null,
+          status, reason: result.reason || "", errors: result.fields || null, conflicts: result.conflicts || null,
           noted_at: new Date().toISOString(),
         });
       }
       if (!rec) continue;
       if (result.version) rec.server_version = result.version;
-      if (result.status === "rejected") rec._rejected = result.reason || "rejected";
+      if (status === "rejected") rec._rejected = result.reason || "rejected";
       const left = await s.outbox.countIndex("record", op.record);
       if (!left) {
         rec._pending = false;

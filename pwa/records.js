@@ -122,7 +122,8 @@ export async function raiseFinding(fields) {
     question_id: fields.question_id || null,
     photos: fields.photos || [],
   };
-  await outbox.change("finding", { ...record, raised_by_id: me && me.id, status: "open", server_version: 0 }, record);
+  const { id, ...sent } = record;
+  await outbox.change("finding", { ...record, raised_by_id: me && me.id, status: "open", server_version: 0 }, sent);
   await db.setMeta("last_area", fields.area_id);
   return record;
 }

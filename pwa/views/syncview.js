@@ -40,7 +40,10 @@ export function render(root, { user, summary, state, attention, storage, offline
       attention.length ? h("ul", { class: "attention" }, attention.map((item) => h("li", { class: `attention-${item.status}` },
         h("strong", {}, `${item.status === "conflict" ? "Conflict" : "Rejected"}: `),
         `${ENTITY[item.entity] || item.entity} - ${describe(item)}`,
-        h("p", { class: "reason" }, item.reason || (item.conflicts ? "Changed on the server meanwhile; a supervisor decides which value stays." : "")),
+        h("p", { class: "reason" }, item.reason || ""),
+        item.errors ? h("ul", {}, Object.entries(item.errors).map(([name, msgs]) => h("li", {}, `${name}: ${[].concat(msgs).join(" ")}`))) : null,
+        item.conflicts ? h("ul", {}, item.conflicts.map((c) => h("li", {},
+          `${c.field}: the server has ${JSON.stringify(c.server_value)}, this device had ${JSON.stringify(c.device_value)}. A supervisor decides which stays.`))) : null,
         h("button", { type: "button", class: "small", onclick: () => onDismiss(item.op_id), "aria-label": `Dismiss ${item.status} ${describe(item)}` }, "Dismiss"))))
         : h("p", {}, "Nothing needs attention.")),
     h("section", { class: "card", "aria-label": "This device" },
