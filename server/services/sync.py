@@ -215,7 +215,8 @@ def _base_version(device: Device, op: dict, entity_id: uuid.UUID, versions: dict
         return versions[key]
     previous = db.session.scalar(
         select(SyncOp.result).where(SyncOp.device_id == device.id, SyncOp.entity == op["entity"],
-                                    SyncOp.entity_id == str(entity_id))
+                                    SyncOp.entity_id == str(entity_id),
+                                    SyncOp.status.in_([OpStatus.APPLIED, OpStatus.CONFLICT]))
         .order_by(SyncOp.seq.desc()).limit(1)
     )
     return (previous or {}).get("version") or 0

@@ -1,0 +1,166 @@
+"""Pull without HTTP: only what the user may see, each record once, in pages that resume."""
+
+import uuid
+
+import pytest
+from sqlalchemy import func, select
+
+from server.extensions import db
+from server.models import Change, TemplateStatus
+from server.services import conflicts, feed, sync
+from tests.syncops import SHA_A, FieldDevice
+
+
+def keys(page) -> set[tuple[str, str]]:
+    return {(c["entity"], c["id"]) for c in page.changes}
+
+
+def everything(user, limit: int = 500) -> list[dict]:
+    changes, cursor = [], 0
+    while True:
+        page = sync.pull(user, cursor, limit)
+        changes.extend(page.changes)
+        cursor = page.cursor
+        if not page.more:
+            return changes
+
+
+@pytest.fixture
+def org(make):
+    """Two staff, two auditors, a supervisor; each with something of their own in the feed."""
+    area = make.area()
+    people = {
+        "staff": make.user("staff", home_area=area),
+        "staff2": make.user("staff", home_area=area),
+        "auditor": make.user("auditor"),
+        "auditor2": make.user("auditor"),
+        "supervisor": make.user("supervisor"),
+    }
+    template = make.template()
+    draft = make.template(status=TemplateStatus.DRAFT, name="Draft checklist")
+    feed.publish("template", template.id, 1)
+    feed.publish("template", draft.id, 1)
+    audits = {name: make.audit(template, area, people[name]) for name in ("auditor", "auditor2")}
+    for name, audit in audits.items():
+        feed.publish("audit", audit.id, 1, area_id=area.id, user_id=people[name].id)
+    devices = {name: FieldDevice(user) for name, user in people.items()}
+    findings = {}
+    for name in ("staff", "staff2"):
+        record = uuid.uuid4()
+        devices[name].push([devices[name].finding(area, record_id=record, title=f"{name}'s finding", photos=[SHA_A])])
+        findings[name] = record
+    answers = {}
+    for name, audit in audits.items():
+        op = devices[name].response(audit, template.questions[0], "yes")
+        devices[name].push([op])
+        answers[name] = op["id"]
+    comment = uuid.uuid4()
+    devices["supervisor"].push([devices["supervisor"].op("comment", comment, finding_id=str(findings["staff"]),
+                                                         body="Which press?")])
+    db.session.commit()
+    return {"area": area, "people": people, "template": template, "draft": draft, "audits": audits,
+            "findings": findings, "answers": answers, "comment": comment, "devices": devices}
+
+
+def test_staff_see_their_own_findings_the_comments_on_them_and_published_checklists(org):
+    seen = {(c["entity"], c["id"]) for c in everything(org["people"]["staff"])}
+    assert seen == {
+        ("template", str(org["template"].id)),
+        ("finding", str(org["findings"]["staff"])),
+        ("comment", str(org["comment"])),
+    }
+
+
+def test_auditors_see_their_audits_and_answers_but_not_anyone_elses(org):
+    seen = {(c["entity"], c["id"]) for c in everything(org["people"]["auditor"])}
+    assert ("audit", str(org["audits"]["auditor"].id)) in seen
+    assert ("response", org["answers"]["auditor"]) in seen
+    assert ("audit", str(org["audits"]["auditor2"].id)) not in seen
+    assert ("response", org["answers"]["auditor2"]) not in seen
+    assert not any(entity == "finding" for entity, _ in seen)
+    assert ("template", str(org["draft"].id)) not in seen
+
+
+def test_supervisors_see_everything_but_drafts(org):
+    seen = {(c["entity"], c["id"]) for c in everything(org["people"]["supervisor"])}
+    assert {("finding", str(f)) for f in org["findings"].values()} <= seen
+    assert {("audit", str(a.id)) for a in org["audits"].values()} <= seen
+    assert {("response", r) for r in org["answers"].values()} <= seen
+    assert ("template", str(org["draft"].id)) not in seen
+
+
+def test_changes_carry_the_record_as_it_is_now(org):
+    [finding] = [c for c in everything(org["people"]["staff"]) if c["entity"] == "finding"]
+    assert finding["deleted"] is False and finding["version"] == 1
+    assert finding["fields"]["title"] == "staff's finding"
+    assert finding["fields"]["photos"] == [SHA_A]
+    assert finding["fields"]["raised_by_id"] == str(org["people"]["staff"].id)
+    [template] = [c for c in everything(org["people"]["staff"]) if c["entity"] == "template"]
+    assert len(template["fields"]["questions"]) == 4
+
+
+def test_several_changes_of_one_record_in_a_page_collapse_to_the_latest(org):
+    staff, device = org["people"]["staff"], org["devices"]["staff"]
+    record = org["findings"]["staff"]
+    device.push([device.op("finding", record, base_version=1, title="v2")])
+    device.push([device.op("finding", record, base_version=2, title="v3")])
+    changes = [c for c in everything(staff) if c["entity"] == "finding"]
+    assert len(changes) == 1
+    assert (changes[0]["version"], changes[0]["fields"]["title"]) == (3, "v3")
+
+
+def test_pages_resume_from_the_cursor_and_say_when_there_is_more(org):
+    supervisor = org["people"]["supervisor"]
+    total = everything(supervisor)
+    pages, cursor = [], 0
+    while True:
+        page = sync.pull(supervisor, cursor, 2)
+        assert len(page.changes) <= 2
+        pages.append(page)
+        cursor = page.cursor
+        if not page.more:
+            break
+    assert len(pages) > 2
+    assert all(p.more for p in pages[:-1])
+    paged = [(c["entity"], c["id"]) for p in pages for c in p.changes]
+    assert set(paged) == {(c["entity"], c["id"]) for c in total}  # a record changed later shows again later
+    assert pages[-1].cursor == db.session.scalar(select(func.max(Change.seq)))
+    assert sync.pull(supervisor, pages[-1].cursor, 2).changes == []
+
+
+def test_the_cursor_moves_past_changes_the_user_may_not_see(org):
+    staff = org["people"]["staff"]
+    last = db.session.scalar(select(func.max(Change.seq)))
+    page = sync.pull(staff, 0, 100)
+    assert page.cursor == last and page.more is False
+    other = org["devices"]["staff2"]
+    other.push([other.finding(org["area"], title="Not yours")])
+    later = sync.pull(staff, page.cursor, 100)
+    assert later.changes == [] and later.cursor > page.cursor
+
+
+def test_a_deleted_record_comes_as_a_tombstone_to_those_it_concerned(org):
+    staff = org["people"]["staff"]
+    cursor = sync.pull(staff, 0, 500).cursor
+    gone = uuid.uuid4()
+    feed.publish("finding", gone, 4, user_id=staff.id, deleted=True)
+    feed.publish("finding", uuid.uuid4(), 2, user_id=org["people"]["staff2"].id, deleted=True)
+    db.session.commit()
+    page = sync.pull(staff, cursor, 500)
+    assert page.changes == [{"entity": "finding", "id": str(gone), "version": 4, "deleted": True, "fields": None}]
+
+
+def test_open_conflicts_reach_supervisors_and_the_person_whose_edit_was_held(org):
+    supervisor, staff = org["people"]["supervisor"], org["people"]["staff"]
+    record = org["findings"]["staff"]
+    office = FieldDevice(supervisor)
+    office.push([office.op("finding", record, base_version=1, title="Supervisor's title")])
+    device = org["devices"]["staff"]
+    device.push([device.op("finding", record, base_version=1, title="Staff title")])
+    [conflict] = conflicts.open_conflicts(supervisor)
+
+    for user in (supervisor, staff):
+        held = [c for c in everything(user) if c["entity"] == "conflict"]
+        assert [c["id"] for c in held] == [str(conflict.id)]
+        assert held[0]["fields"]["device_value"] == "Staff title"
+    assert not [c for c in everything(org["people"]["auditor"]) if c["entity"] == "conflict"]
