@@ -116,10 +116,16 @@ class Field:
     staff_email: str
     supervisor_email: str
     audit_id: str
+    second_audit_id: str  # the same checklist in another area
     area_id: str
     area_name: str
     template_name: str
     questions: list  # [(id, kind, text)] in checklist order
+
+    @property
+    def audit_link(self) -> str:
+        """The name of the first audit's link in "My audits"."""
+        return f"{self.template_name} - Test site / {self.area_name}"
 
 
 def seed_field() -> Field:
@@ -138,12 +144,14 @@ def seed_field() -> Field:
     staff = factories.user("staff", email=f"staff{n}@example.test", home_area=area)
     supervisor = factories.user("supervisor", email=f"supervisor{n}@example.test")
     audit = factories.audit(template, area, auditor)
+    second = factories.audit(template, factories.area(name=f"Welding bay {n}"), auditor)
     # Factories write rows only; devices learn of records through the change feed.
     feed.publish("template", template.id, template.version)
     audits.publish_audit(audit)
+    audits.publish_audit(second)
     questions = db.session.scalars(select(Question).where(Question.template_id == template.id)
                                    .order_by(Question.position)).all()
-    return Field(auditor.email, staff.email, supervisor.email, str(audit.id), str(area.id), area.name,
+    return Field(auditor.email, staff.email, supervisor.email, str(audit.id), str(second.id), str(area.id), area.name,
                  template.name, [(str(q.id), q.kind, q.text) for q in questions])
 
 

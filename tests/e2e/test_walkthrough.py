@@ -76,7 +76,7 @@ def test_walkthrough_offline_capture_arrives_exactly_once(context, tablet, phone
     # Both devices sign in online once, then lose the network.
     auditor = FieldApp(tablet).open()
     auditor.sign_in(field.auditor_email)
-    expect(tablet.get_by_role("link", name=field.template_name)).to_be_visible()
+    expect(tablet.get_by_role("link", name=field.audit_link)).to_be_visible()
     auditor.wait_offline_ready()
     staff = FieldApp(phone).open()
     staff.sign_in(field.staff_email)
@@ -89,7 +89,7 @@ def test_walkthrough_offline_capture_arrives_exactly_once(context, tablet, phone
     # The app starts with no network, from its own cache and IndexedDB.
     tablet.reload()
     expect(tablet.get_by_text("Offline", exact=True)).to_be_visible()
-    tablet.get_by_role("link", name=field.template_name).click()
+    tablet.get_by_role("link", name=field.audit_link).click()
     answer_checklist(auditor, field, photo_files)
 
     # On the phone: photo, one line, save - the area is remembered from the home area.
@@ -154,7 +154,8 @@ def test_walkthrough_offline_capture_arrives_exactly_once(context, tablet, phone
         store = photo_store(live_server.app)
         for sha in all_photos:
             assert hashlib.sha256(store.get(object_key("original", sha))).hexdigest() == sha
-    links = live_server.query(select(PhotoLink.subject, func.count()).where(PhotoLink.photo_sha256.in_(all_photos))
+    subjects = [r.id for r in responses] + [f.id for f in findings]
+    links = live_server.query(select(PhotoLink.subject, func.count()).where(PhotoLink.subject_id.in_(subjects))
                               .group_by(PhotoLink.subject))
     assert dict(links) == {"response": 2, "finding": 2}
     # Each op was applied once: as many op records as distinct ops, none twice.
