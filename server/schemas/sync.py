@@ -71,9 +71,6 @@ class PushResponseSchema(ma.Schema):
 
 
 class PullQuerySchema(ma.Schema):
-    class Meta:
-        unknown = ma.RAISE
-
     cursor = f.Integer(load_default=0, validate=v.Range(min=0), metadata={"description": "From the last page; 0 to start"})
     limit = f.Integer(load_default=200, validate=v.Range(min=1, max=500))
 

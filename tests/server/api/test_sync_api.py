@@ -1,0 +1,257 @@
+"""The sync API through HTTP: bootstrap, push, pull, malformed requests, the conflicts page."""
+
+import json
+import uuid
+
+import pytest
+from sqlalchemy import func, select
+
+from server.extensions import db
+from server.models import Conflict, Device, Finding, SyncOp
+from tests.syncops import FieldDevice, row_counts, wire
+
+
+@pytest.fixture
+def area(make):
+    return make.area(site="Leeds works", name="Assembly")
+
+
+@pytest.fixture
+def staff(make, area):
+    return make.user("staff", home_area=area)
+
+
+@pytest.fixture
+def signed_in(auth, staff, commit):
+    commit()
+    assert auth.login(staff).status_code == 200
+    return auth
+
+
+def push(auth, device: FieldDevice, ops, **kwargs):
+    return auth.post("/api/sync/push", json={"device_id": str(device.id), "ops": [wire(op) for op in ops]}, **kwargs)
+
+
+def test_bootstrap_gives_what_a_device_needs_before_going_offline(signed_in, staff, area, make, commit):
+    template = make.template()
+    make.template(status="draft", name="Unfinished")
+    commit()
+    response = signed_in.client.get("/api/bootstrap")
+    assert response.status_code == 200
+    body = response.json
+    assert set(body) == {"user", "areas", "templates", "csrf_token", "server_time"}
+    assert body["user"]["email"] == staff.email and body["user"]["role"] == "staff"
+    assert body["areas"] == [{"id": str(area.id), "name": "Assembly", "site": "Leeds works"}]
+    assert [t["id"] for t in body["templates"]] == [str(template.id)]
+    assert len(body["templates"][0]["questions"]) == 4
+    assert {"kind", "options", "required", "clause", "finding_answers", "photo_answers"} <= set(body["templates"][0]["questions"][0])
+    assert body["csrf_token"] and body["server_time"].endswith("+00:00")
+
+
+@pytest.mark.parametrize("url", ["/api/bootstrap", "/api/sync/pull"])
+def test_sync_reads_need_a_session(client, url):
+    response = client.get(url)
+    assert response.status_code == 401 and response.json["error"]["code"] == "unauthorized"
+
+
+def test_push_applies_and_answers_one_result_per_op(signed_in, staff, area):
+    device = FieldDevice(staff)
+    ops = [device.finding(area, title="Guard missing"), device.finding(area, kind="bogus")]
+    response = push(signed_in, device, ops)
+    assert response.status_code == 200
+    body = response.json
+    assert body["last_seq"] == 2
+    assert [(r["op_id"], r["status"]) for r in body["results"]] == [
+        (str(ops[0]["op_id"]), "applied"), (str(ops[1]["op_id"]), "rejected")]
+    assert body["results"][1]["reason"] and body["results"][1]["fields"]["kind"]
+
+    again = push(signed_in, device, ops)
+    assert [r["status"] for r in again.json["results"]] == ["duplicate", "duplicate"]
+    assert [r["original_status"] for r in again.json["results"]] == ["applied", "rejected"]
+    assert db.session.scalar(select(func.count()).select_from(Finding)) == 1
+
+
+def test_push_needs_the_csrf_token_with_a_session(signed_in, staff, area):
+    device = FieldDevice(staff)
+    response = signed_in.client.post("/api/sync/push", json={"device_id": str(device.id), "ops": [wire(device.finding(area))]})
+    assert response.status_code == 400 and response.json["error"]["code"] == "csrf"
+    assert db.session.scalar(select(func.count()).select_from(Finding)) == 0
+
+
+def test_push_works_with_a_bearer_token(client, staff, area, commit):
+    from server.services import accounts
+
+    token = accounts.create_token(staff)
+    commit()
+    device = FieldDevice(staff)
+    response = client.post("/api/sync/push", json={"device_id": str(device.id), "ops": [wire(device.finding(area))]},
+                           headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 200 and response.json["results"][0]["status"] == "applied"
+
+
+def test_a_device_of_another_user_is_refused_whole(signed_in, staff, area, make, client, commit):
+    other = make.user("staff")
+    device = FieldDevice(other)
+    device.push([device.finding(area)])
+    mine = FieldDevice(staff, device_id=device.id)
+    mine.seq = 1
+    before = row_counts()
+    response = push(signed_in, mine, [mine.finding(area)])
+    assert response.status_code == 403 and response.json["error"]["code"] == "device_owner"
+    assert row_counts() == before
+
+
+def _valid(device, area) -> dict:
+    return wire(device.finding(area))
+
+
+MALFORMED = {
+    "an array": lambda d, a: [_valid(d, a)],
+    "no device": lambda d, a: {"ops": [_valid(d, a)]},
+    "a device that is no uuid": lambda d, a: {"device_id": "phone-1", "ops": [_valid(d, a)]},
+    "no ops": lambda d, a: {"device_id": str(d.id)},
+    "ops not a list": lambda d, a: {"device_id": str(d.id), "ops": {"0": _valid(d, a)}},
+    "an op without seq": lambda d, a: {"device_id": str(d.id), "ops": [_valid(d, a), {**_valid(d, a), "seq": None}]},
+    "a seq as text": lambda d, a: {"device_id": str(d.id), "ops": [{**_valid(d, a), "seq": "1"}]},
+    "seq zero": lambda d, a: {"device_id": str(d.id), "ops": [{**_valid(d, a), "seq": 0}]},
+    "an unknown entity": lambda d, a: {"device_id": str(d.id), "ops": [_valid(d, a), {**_valid(d, a), "entity": "user"}]},
+    "fields not an object": lambda d, a: {"device_id": str(d.id), "ops": [{**_valid(d, a), "fields": ["x"]}]},
+    "an op_id that is no uuid": lambda d, a: {"device_id": str(d.id), "ops": [{**_valid(d, a), "op_id": "7"}]},
+    "an unknown key in an op": lambda d, a: {"device_id": str(d.id), "ops": [{**_valid(d, a), "extra": 1}]},
+    "an unknown key at the top": lambda d, a: {"device_id": str(d.id), "ops": [], "user": "admin"},
+    "a naive at": lambda d, a: {"device_id": str(d.id), "ops": [{**_valid(d, a), "at": "2026-01-01T10:00:00"}]},
+}
+
+
+@pytest.mark.parametrize("shape", MALFORMED)
+def test_a_malformed_push_is_refused_whole_with_400_and_applies_nothing(signed_in, staff, area, shape):
+    device = FieldDevice(staff)
+    before = row_counts()
+    response = signed_in.post("/api/sync/push", json=MALFORMED[shape](device, area))
+    assert response.status_code == 400, response.json
+    assert response.json["error"]["message"]
+    assert row_counts() == before
+
+
+@pytest.mark.parametrize(("body", "content_type"), [
+    ("not json at all", "application/json"),
+    ('{"device_id": "x", "ops": [', "application/json"),
+    ('{"device_id": "00000000-0000-0000-0000-000000000001", "ops": []}', "text/plain"),
+])
+def test_a_push_that_is_not_json_is_refused_with_400(signed_in, body, content_type):
+    response = signed_in.post("/api/sync/push", data=body, content_type=content_type)
+    assert response.status_code == 400 and response.json["error"]["message"]
+    assert row_counts()["Device"] == 0
+
+
+def test_too_many_ops_are_refused_whole(signed_in, staff, area, app):
+    app.config["GEMBA_MAX_SYNC_OPS"] = 3
+    device = FieldDevice(staff)
+    response = push(signed_in, device, [device.finding(area) for _ in range(4)])
+    assert response.status_code == 400
+    assert "At most 3 ops" in json.dumps(response.json)
+    assert row_counts()["Finding"] == 0
+
+
+def test_a_push_larger_than_the_limit_is_refused_whole(signed_in, staff, area, app):
+    app.config["GEMBA_MAX_SYNC_BYTES"] = 2000
+    device = FieldDevice(staff)
+    response = push(signed_in, device, [device.finding(area, description="x" * 3000)])
+    assert response.status_code == 400 and response.json["error"]["code"] == "too_large"
+    assert row_counts()["Finding"] == 0 and row_counts()["Device"] == 0
+
+
+def test_a_seq_gap_answers_up_to_the_gap(signed_in, staff, area):
+    device = FieldDevice(staff)
+    ops = [device.finding(area) for _ in range(3)]
+    response = push(signed_in, device, [ops[0], ops[2]])
+    assert response.status_code == 200
+    assert [r["op_id"] for r in response.json["results"]] == [str(ops[0]["op_id"])]
+    assert response.json["last_seq"] == 1
+
+
+def test_pull_pages_through_what_the_user_may_see(signed_in, staff, area, make, commit):
+    device = FieldDevice(staff)
+    mine = [device.finding(area, title=f"Mine {i}") for i in range(3)]
+    device.push(mine)
+    other = FieldDevice(make.user("staff"))
+    other.push([other.finding(area, title="Not mine")])
+    commit()
+
+    seen, cursor, calls = [], 0, 0
+    while True:
+        response = signed_in.client.get(f"/api/sync/pull?cursor={cursor}&limit=2")
+        assert response.status_code == 200
+        body = response.json
+        assert set(body) == {"changes", "cursor", "more"}
+        seen.extend(body["changes"])
+        cursor, calls = body["cursor"], calls + 1
+        if not body["more"]:
+            break
+    assert calls == 2
+    assert sorted(c["fields"]["title"] for c in seen) == ["Mine 0", "Mine 1", "Mine 2"]
+    assert {tuple(sorted(c)) for c in seen} == {("deleted", "entity", "fields", "id", "version")}
+
+
+@pytest.mark.parametrize("query", ["cursor=-1", "cursor=abc", "limit=0", "limit=100000"])
+def test_pull_refuses_a_bad_query_with_400(signed_in, query):
+    response = signed_in.client.get(f"/api/sync/pull?{query}")
+    assert response.status_code == 400 and response.json["error"]["code"]
+
+
+def test_the_openapi_document_describes_the_sync_routes_and_their_errors(client):
+    spec = client.get("/api/openapi.json").json
+    push_doc = spec["paths"]["/api/sync/push"]["post"]
+    assert {"200", "400", "401", "403"} <= set(push_doc["responses"])
+    assert "requestBody" in push_doc
+    assert {"200", "400", "401"} <= set(spec["paths"]["/api/sync/pull"]["get"]["responses"])
+    assert "200" in spec["paths"]["/api/bootstrap"]["get"]["responses"]
+
+
+# ---------------------------------------------------------------- the conflicts page
+
+@pytest.fixture
+def conflict(make, area, staff):
+    supervisor = make.user("supervisor")
+    phone, office = FieldDevice(staff), FieldDevice(supervisor)
+    record = uuid.uuid4()
+    phone.push([phone.finding(area, record_id=record, title="Original")])
+    office.push([office.op("finding", record, base_version=1, title="Office title")])
+    phone.push([phone.op("finding", record, base_version=1, title="Phone title")])
+    return {"supervisor": supervisor, "record": record, "id": db.session.scalar(select(Conflict.id))}
+
+
+def test_supervisors_see_open_conflicts_with_both_values_and_resolve_them(auth, conflict, commit):
+    commit()
+    auth.login(conflict["supervisor"])
+    page = auth.client.get("/conflicts")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "Office title" in html and "Phone title" in html and "Conflicts" in html
+    token = auth.client.get("/api/bootstrap").json["csrf_token"]
+
+    refused = auth.client.post(f"/conflicts/{conflict['id']}/resolve", data={"choice": "device"})
+    assert refused.status_code == 400  # no CSRF token
+    done = auth.client.post(f"/conflicts/{conflict['id']}/resolve", data={"choice": "device", "csrf_token": token})
+
+    assert done.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Finding, conflict["record"]).title == "Phone title"
+    assert db.session.get(Conflict, conflict["id"]).resolution == "device"
+    assert "No open conflicts" in auth.client.get("/conflicts").get_data(as_text=True)
+
+
+def test_staff_cannot_open_the_conflicts_page(signed_in, conflict, commit):
+    commit()
+    assert signed_in.client.get("/conflicts").status_code == 403
+    token = signed_in.csrf_token
+    response = signed_in.client.post(f"/conflicts/{conflict['id']}/resolve", data={"choice": "device", "csrf_token": token})
+    assert response.status_code == 403
+    assert db.session.get(Finding, conflict["record"]).title == "Office title"
+
+
+def test_device_rows_are_not_left_behind_by_a_refused_push(signed_in, staff):
+    response = signed_in.post("/api/sync/push", json={"device_id": str(uuid.uuid4()), "ops": "x"})
+    assert response.status_code == 400
+    assert db.session.scalar(select(func.count()).select_from(Device)) == 0
+    assert db.session.scalar(select(func.count()).select_from(SyncOp)) == 0
