@@ -107,11 +107,26 @@ export function render(root, detail, actions) {
     progress.value = p.answered;
     progressText.textContent = `${p.answered} of ${p.total} answered`;
   };
-  const wrapped = { ...actions, onAnswer: async (q, c) => { const r = await actions.onAnswer(q, c); updateProgress(); return r; } };
+  const sectionCounts = [];
+  const updateSections = () => {
+    for (const { section, el } of sectionCounts) {
+      const done = section.questions.filter((q) => actions.isAnswered(q, detail.responses.get(q.id))).length;
+      el.textContent = ` (${done} of ${section.questions.length})`;
+    }
+  };
+  const wrapped = {
+    ...actions,
+    onAnswer: async (q, c) => { const r = await actions.onAnswer(q, c); updateProgress(); updateSections(); return r; },
+  };
   let number = 0;
-  const sectionBlocks = actions.sections.map((section) => h("section", { class: "checklist-section", "aria-label": section.name },
-    h("h2", {}, section.name),
-    section.questions.map((q) => { number += 1; return questionBlock(q, number, detail, wrapped); })));
+  const sectionBlocks = actions.sections.map((section) => {
+    const count = h("span", { class: "section-count" });
+    sectionCounts.push({ section, el: count });
+    return h("section", { class: "checklist-section", "aria-label": section.name },
+      h("h2", {}, section.name, count),
+      section.questions.map((q) => { number += 1; return questionBlock(q, number, detail, wrapped); }));
+  });
+  updateSections();
   const startLabel = audit.status === "returned" ? "Resume audit" : "Start audit";
   mount(root,
     h("p", {}, h("a", { href: "#/audits" }, "‹ My audits")),

@@ -3,7 +3,7 @@
 import { field, h, mount } from "./dom.js";
 import { photoPicker } from "./photopicker.js";
 
-export function findingForm({ prefill = {}, areas, areaId, kinds, thumbnailOf, onPhotos, onSave, onCancel, heading = "Raise a finding" }) {
+export function findingForm({ prefill = {}, areas, areaId, kinds, thumbnailOf, onPhotos, onSave, onCancel, heading = null }) {
   let photos = [...(prefill.photos || [])];
   const title = h("input", { type: "text", required: true, maxlength: 200, value: prefill.title || "", autocomplete: "off", enterkeyhint: "done" });
   const area = h("select", { required: true }, areas.map((a) => h("option", { value: a.id, selected: a.id === areaId }, `${a.site} / ${a.name}`)));
@@ -20,8 +20,8 @@ export function findingForm({ prefill = {}, areas, areaId, kinds, thumbnailOf, o
     onRemove: (sha) => { photos = photos.filter((s) => s !== sha); picker.redraw(photos); },
   });
   const save = h("button", { type: "submit", class: "primary" }, "Save finding");
-  const form = h("form", { class: "card finding-form", "aria-label": heading },
-    h("h2", {}, heading),
+  const form = h("form", { class: "card finding-form", "aria-label": heading || "Raise a finding" },
+    heading ? h("h2", {}, heading) : null,
     picker,
     field("What did you see?", title),
     field("Area", area),

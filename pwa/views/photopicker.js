@@ -35,7 +35,7 @@ export function photoPicker({ context = "", hashes = [], thumbnailOf, onFiles, o
         status.textContent = `Could not add the photo: ${e.message}`;
       }
     });
-    return [input, h("label", { for: id, class: `button${disabled ? " disabled" : ""}` }, `${labelText}${suffix}`)];
+    return [input, h("label", { for: id, class: `button${capture ? " primary" : ""}${disabled ? " disabled" : ""}` }, `${labelText}${suffix}`)];
   };
 
   const root = h("div", { class: "photo-picker" },

@@ -1,0 +1,137 @@
+"""The installable shell: updates that keep the outbox, export, manifest, labels, small screens."""
+
+import base64
+import hashlib
+import io
+import json
+import urllib.request
+
+import pytest
+from PIL import Image
+from playwright.sync_api import expect
+
+import server.pwa
+from tests.e2e.fieldapp import FieldApp
+
+pytestmark = pytest.mark.e2e
+
+CACHE_KEYS = """
+caches.keys().then(async (names) => {
+  const out = {};
+  for (const name of names) out[name] = (await (await caches.open(name)).keys()).map((r) => new URL(r.url).pathname);
+  return out;
+})
+"""
+
+UNNAMED_CONTROLS = """
+() => {
+  const bad = [];
+  for (const el of document.querySelectorAll("input, select, textarea, button, a[href]")) {
+    const named = (el.labels && el.labels.length) || el.getAttribute("aria-label") || el.getAttribute("aria-labelledby")
+      || ((el.tagName === "BUTTON" || el.tagName === "A") && el.textContent.trim());
+    if (!named) bad.push(el.outerHTML.slice(0, 120));
+  }
+  return bad;
+}
+"""
+
+SMALL_TARGETS = """
+() => {
+  const small = [];
+  for (const el of document.querySelectorAll("button, .button, .nav a, .card-link, .choice, select, input:not([type=radio]):not(.visually-hidden)")) {
+    const box = el.getBoundingClientRect();
+    if (box.width && box.height < 44) small.push(`${el.tagName} ${el.textContent.trim().slice(0, 30)} ${Math.round(box.height)}`);
+  }
+  return small;
+}
+"""
+
+
+def test_update_is_announced_old_cache_dropped_and_outbox_kept(tablet, field, monkeypatch, photo_files):
+    app = FieldApp(tablet).open()
+    app.sign_in(field.staff_email)
+    app.wait_offline_ready()
+    tablet.route("**/api/sync/push", lambda route: route.abort())  # keep the work unsent
+    tablet.route("**/api/photos/*", lambda route: route.abort())
+    app.go("Raise finding")
+    tablet.get_by_label("Choose photo for finding", exact=True).set_input_files(photo_files["small"])
+    expect(tablet.get_by_role("img", name="Photo 1 for finding")).to_be_visible()
+    tablet.get_by_label("What did you see?").fill("Ladder with a cracked rung")
+    tablet.get_by_role("button", name="Save finding").click()
+    expect(tablet.get_by_role("status").filter(has_text="Finding saved")).to_be_visible()
+
+    # Export: every unsent op and photo, with bytes that still hash to their address.
+    app.sync_screen()
+    with tablet.expect_download() as download:
+        tablet.get_by_role("button", name="Export unsent data").click()
+    exported = json.loads(open(download.value.path()).read())
+    assert [op["fields"]["title"] for op in exported["ops"]] == ["Ladder with a cracked rung"]
+    [photo] = exported["photos"]
+    assert hashlib.sha256(base64.b64decode(photo["bytes_base64"])).hexdigest() == photo["sha256"]
+
+    before = tablet.evaluate(CACHE_KEYS)
+    assert len(before) == 1
+    [old_cache] = before
+    assert not any(path.startswith("/api/") for path in before[old_cache])
+
+    monkeypatch.setattr(server.pwa, "shell_version", lambda: "next-release")
+    tablet.evaluate("navigator.serviceWorker.getRegistration().then((r) => r.update())")
+    reload_button = tablet.get_by_role("button", name="Update ready - reload")
+    expect(reload_button).to_be_visible()
+    with tablet.expect_event("load"):
+        reload_button.click()
+    tablet.wait_for_selector("body[data-ready='yes']")
+    expect(tablet.get_by_role("button", name="Update ready - reload")).to_have_count(0)
+    after = tablet.evaluate(CACHE_KEYS)
+    assert list(after) == ["gemba-shell-next-release"]
+    app.sync_screen()
+    expect(tablet.locator("#pending-summary")).to_contain_text("1 change and 1 photo unsent")
+    assert tablet.errors == []
+
+
+@pytest.mark.parametrize("viewport", [{"width": 360, "height": 740}, {"width": 1024, "height": 768}])
+def test_every_screen_is_labelled_fits_and_has_big_targets(context, field, viewport, photo_files):
+    page = context.new_page()
+    page.set_viewport_size(viewport)
+    csp = []
+    page.on("console", lambda msg: csp.append(msg.text) if "Content Security Policy" in msg.text else None)
+    app = FieldApp(page).open()
+    app.sign_in(field.auditor_email)
+    screens = []
+    page.get_by_role("link", name=field.audit_link).click()
+    app.question(field.questions[0][2]).get_by_label("No", exact=True).check()
+    expect(page.get_by_role("dialog")).to_be_visible()
+    screens.append(("finding dialog", page.evaluate(UNNAMED_CONTROLS), page.evaluate(SMALL_TARGETS)))
+    page.get_by_role("dialog").get_by_role("button", name="Cancel").click()
+    app.question(field.questions[1][2]).get_by_label("Take photo for question 2", exact=True).set_input_files(photo_files["small"])
+    expect(page.get_by_role("img", name="Photo 1 for question 2")).to_be_visible()
+    screens.append(("checklist", page.evaluate(UNNAMED_CONTROLS), page.evaluate(SMALL_TARGETS)))
+    for name in ("Raise finding", "My findings", "Sync", "My audits"):
+        app.go(name)
+        page.wait_for_timeout(0)
+        expect(page.get_by_role("link", name=name, exact=True)).to_have_attribute("aria-current", "page")
+        screens.append((name, page.evaluate(UNNAMED_CONTROLS), page.evaluate(SMALL_TARGETS)))
+        assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"], name
+    assert [(s, unnamed) for s, unnamed, _ in screens if unnamed] == []
+    assert [(s, small) for s, _, small in screens if small] == []
+    assert page.evaluate("document.querySelectorAll('[style]').length") == 0
+    assert csp == []
+
+
+def test_manifest_makes_the_app_installable(live_server):
+    with urllib.request.urlopen(f"{live_server.url}/app/manifest.webmanifest") as response:
+        assert response.headers["Content-Type"].startswith("application/manifest+json")
+        manifest = json.load(response)
+    assert manifest["display"] == "standalone" and manifest["start_url"] == manifest["scope"] == "/app/"
+    assert manifest["theme_color"].startswith("#")
+    sizes = set()
+    for icon in manifest["icons"]:
+        with urllib.request.urlopen(live_server.url + icon["src"]) as response:
+            data = response.read()
+        if icon["type"] == "image/png":
+            image = Image.open(io.BytesIO(data))
+            assert f"{image.width}x{image.height}" == icon["sizes"]
+            sizes.add(image.width)
+        else:
+            assert data.startswith(b"<svg")
+    assert {192, 512} <= sizes
