@@ -6,6 +6,7 @@ checklist means starting the next version as a draft. Audits point at the templa
 they were started on, so they keep their version whatever happens to the family later.
 """
 
+import difflib
 import json
 from datetime import date, timedelta
 from importlib import resources
@@ -170,3 +171,253 @@ def export_checklist(template: Template) -> dict:
 def bundled_checklist(filename: str) -> dict:
     """Read one of the checklist files shipped in `server/checklists/`."""
     return json.loads(resources.files("server").joinpath("checklists", filename).read_text(encoding="utf-8"))
+
+
+# --- the builder: only drafts change ---------------------------------------------------
+
+def _editable(actor: User | None, template: Template) -> None:
+    if actor is not None:
+        require(actor, "template.edit")
+    if template.status != TemplateStatus.DRAFT:
+        raise StateError(f"Version {template.version} of {template.name!r} is {template.status} and frozen; "
+                         "start a new version to change it.")
+
+
+def _check_details(name: str, standard: str, description: str) -> dict:
+    errors = {}
+    name, standard = (name or "").strip(), (standard or "").strip()
+    if not name or len(name) > 200:
+        errors["name"] = ["Give the checklist a name of at most 200 characters."]
+    if not standard or len(standard) > 40:
+        errors["standard"] = ["Name the standard, e.g. ISO 9001:2015 (at most 40 characters)."]
+    if len(description or "") > 4000:
+        errors["description"] = ["At most 4000 characters."]
+    if errors:
+        raise Invalid("The checklist is not valid.", errors)
+    return {"name": name, "standard": standard, "description": (description or "").strip()}
+
+
+def create_draft(actor: User, name: str, standard: str, description: str = "",
+                 review_due: date | None = None) -> Template:
+    """Start a new checklist family with an empty draft, version 1."""
+    require(actor, "template.edit")
+    template = Template(status=TemplateStatus.DRAFT, review_due=review_due, created_by_id=actor.id,
+                        **_check_details(name, standard, description))
+    db.session.add(template)
+    db.session.flush()
+    trail.record(actor, "template.created", "template", template.id, {"name": template.name})
+    return template
+
+
+def update_details(actor: User, template: Template, name: str, standard: str, description: str,
+                   review_due: date | None) -> Template:
+    """Change a draft's name, standard, description and review date."""
+    _editable(actor, template)
+    values = _check_details(name, standard, description)
+    for key, value in values.items():
+        setattr(template, key, value)
+    template.review_due = review_due
+    db.session.flush()
+    return template
+
+
+def _clean_question(values: dict) -> dict:
+    errors = {}
+    cleaned = {
+        "section": (values.get("section") or "").strip(),
+        "text": (values.get("text") or "").strip(),
+        "guidance": (values.get("guidance") or "").strip(),
+        "kind": values.get("kind") or "",
+        "options": list(values.get("options") or []),
+        "required": bool(values.get("required", True)),
+        "clause": (values.get("clause") or "").strip(),
+        "finding_answers": list(values.get("finding_answers") or []),
+        "photo_answers": list(values.get("photo_answers") or []),
+    }
+    if not cleaned["section"] or len(cleaned["section"]) > 200:
+        errors["section"] = ["Name the section (at most 200 characters)."]
+    if not cleaned["text"] or len(cleaned["text"]) > 2000:
+        errors["text"] = ["Write the question (at most 2000 characters)."]
+    if len(cleaned["guidance"]) > 4000:
+        errors["guidance"] = ["At most 4000 characters."]
+    if len(cleaned["clause"]) > 40:
+        errors["clause"] = ["At most 40 characters, e.g. 8.5.1."]
+    errors |= question_errors(cleaned["kind"], cleaned["options"], cleaned["finding_answers"], cleaned["photo_answers"])
+    if errors:
+        raise Invalid("The question is not valid.", errors)
+    return cleaned
+
+
+def add_question(actor: User, template: Template, values: dict) -> Question:
+    """Append a question to a draft."""
+    _editable(actor, template)
+    cleaned = _clean_question(values)
+    position = max((q.position for q in template.questions), default=0) + 1
+    question = Question(position=position, **cleaned)
+    template.questions.append(question)
+    db.session.flush()
+    return question
+
+
+def update_question(actor: User, question: Question, values: dict) -> Question:
+    _editable(actor, question.template)
+    for key, value in _clean_question(values).items():
+        setattr(question, key, value)
+    db.session.flush()
+    return question
+
+
+def _renumber(template: Template, ordered: list[Question]) -> None:
+    # Two passes keep (template, position) unique at every flush.
+    for offset, question in enumerate(ordered, start=1):
+        question.position = -offset
+    db.session.flush()
+    for offset, question in enumerate(ordered, start=1):
+        question.position = offset
+    db.session.flush()
+    db.session.expire(template, ["questions"])
+
+
+def delete_question(actor: User, question: Question) -> None:
+    template = question.template
+    _editable(actor, template)
+    rest = [q for q in template.questions if q.id != question.id]
+    template.questions.remove(question)
+    db.session.flush()
+    _renumber(template, rest)
+
+
+def move_question(actor: User, question: Question, step: int) -> None:
+    """Move a question `step` places up (negative) or down (positive) in its draft."""
+    template = question.template
+    _editable(actor, template)
+    ordered = list(template.questions)
+    index = ordered.index(question)
+    target = max(0, min(len(ordered) - 1, index + step))
+    ordered.insert(target, ordered.pop(index))
+    _renumber(template, ordered)
+
+
+def new_version(actor: User, template: Template) -> Template:
+    """Start the next version of a checklist as a draft copy of `template`.
+
+    When the family already has a draft, that draft is returned: there is one at a time.
+    """
+    require(actor, "template.edit")
+    existing = _draft_of(template.family_id)
+    if existing is not None:
+        return existing
+    version = db.session.scalar(select(func.max(Template.version)).where(Template.family_id == template.family_id)) + 1
+    draft = Template(family_id=template.family_id, version=version, status=TemplateStatus.DRAFT,
+                     name=template.name, standard=template.standard, description=template.description,
+                     review_due=template.review_due, created_by_id=actor.id)
+    for question in template.questions:
+        draft.questions.append(Question(position=question.position,
+                                        **{f: _copy(getattr(question, f)) for f in QUESTION_FIELDS}))
+    db.session.add(draft)
+    db.session.flush()
+    trail.record(actor, "template.new_version", "template", draft.id,
+                 {"name": draft.name, "version": version, "from": str(template.id)})
+    return draft
+
+
+def _copy(value):
+    return list(value) if isinstance(value, list) else value
+
+
+def delete_draft(actor: User, template: Template) -> None:
+    """Throw away a draft that was never published."""
+    _editable(actor, template)
+    trail.record(actor, "template.draft_deleted", "template", template.id,
+                 {"name": template.name, "version": template.version})
+    db.session.delete(template)
+    db.session.flush()
+
+
+def retire(actor: User, template: Template) -> Template:
+    """Stop offering a published checklist for new audits; audits on it keep it."""
+    require(actor, "template.edit")
+    if template.status != TemplateStatus.PUBLISHED:
+        raise StateError("Only the published version can be retired.")
+    template.status = TemplateStatus.RETIRED
+    db.session.flush()
+    feed.publish("template", template.id, template.version)
+    trail.record(actor, "template.retired", "template", template.id, {"name": template.name, "version": template.version})
+    return template
+
+
+def mark_reviewed(actor: User, template: Template, next_due: date, today: date | None = None) -> Template:
+    """Record that a published checklist was reviewed and still fits, until `next_due`.
+
+    The questions stay frozen; a review that changes anything starts a new version instead.
+    """
+    require(actor, "template.edit")
+    today = today or date.today()
+    if template.status != TemplateStatus.PUBLISHED:
+        raise StateError("Only the published version is reviewed; a draft gets its date when published.")
+    if next_due is None or next_due <= today:
+        raise Invalid("The next review must be after today.", {"review_due": ["Pick a date after today."]})
+    old = template.review_due
+    template.review_due = next_due
+    db.session.flush()
+    trail.record(actor, "template.reviewed", "template", template.id, {"review_due": [old, next_due]})
+    return template
+
+
+# --- reading ---------------------------------------------------------------------------
+
+def current_versions() -> list[Template]:
+    """The newest version of every checklist family, by name."""
+    newest = (select(Template.family_id, func.max(Template.version).label("version"))
+              .group_by(Template.family_id).subquery())
+    return list(db.session.scalars(
+        select(Template).join(newest, (Template.family_id == newest.c.family_id) & (Template.version == newest.c.version))
+        .order_by(Template.name)
+    ))
+
+
+def published_templates() -> list[Template]:
+    return list(db.session.scalars(
+        select(Template).where(Template.status == TemplateStatus.PUBLISHED).order_by(Template.name)
+    ))
+
+
+def overdue_for_review(today: date | None = None) -> list[Template]:
+    """Published checklists whose review date has come."""
+    today = today or date.today()
+    return list(db.session.scalars(
+        select(Template).where(Template.status == TemplateStatus.PUBLISHED, Template.review_due <= today)
+        .order_by(Template.review_due)
+    ))
+
+
+def _signature(question: Question) -> tuple:
+    return (question.section, question.text)
+
+
+def diff(old: Template, new: Template) -> list[dict]:
+    """Line up the questions of two versions side by side.
+
+    Each row is {"change": "same" | "changed" | "added" | "removed", "old", "new", "fields"}:
+    questions are matched by section and text; a question reworded in place counts as
+    changed, as does one whose kind, clause, options or special answers moved.
+    """
+    left, right = list(old.questions), list(new.questions)
+    matcher = difflib.SequenceMatcher(a=[_signature(q) for q in left], b=[_signature(q) for q in right], autojunk=False)
+    rows = []
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            for a, b in zip(left[i1:i2], right[j1:j2]):
+                fields = [f for f in QUESTION_FIELDS if getattr(a, f) != getattr(b, f)]
+                rows.append({"change": "changed" if fields else "same", "old": a, "new": b, "fields": fields})
+            continue
+        olds, news = left[i1:i2], right[j1:j2]
+        for index in range(max(len(olds), len(news))):
+            a = olds[index] if index < len(olds) else None
+            b = news[index] if index < len(news) else None
+            if a is not None and b is not None:
+                fields = [f for f in QUESTION_FIELDS if getattr(a, f) != getattr(b, f)]
+                rows.append({"change": "changed", "old": a, "new": b, "fields": fields})
+            else:
+                rows.append({"change": "removed" if b is None else "added", "old": a, "new": b, "fields": []})
+    return rows

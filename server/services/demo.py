@@ -281,8 +281,8 @@ REPEATS = {"fire-exit": "pallets-exit-3"}
 # Comments: key, on ("audit" or "finding", key), author, body, days ago.
 COMMENTS = [
     ("machining-walk-returned", ("audit", "machining-walk"), "hse@gemba.example",
-     "Returned: the interlock answer needs the photo you took, and the housekeeping score has no note. "
-     "Please add both and resubmit.", 12),
+     ("Returned: the interlock answer needs the photo you took, and the housekeeping score has no note. "
+      "Please add both and resubmit."), 12),
     ("sling-update", ("finding", "sling"), "hse@gemba.example",
      "Sling destroyed; two new slings ordered, due Friday.", 3),
     ("fire-exit-repeat", ("finding", "fire-exit"), "quality@gemba.example",

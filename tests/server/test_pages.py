@@ -5,7 +5,13 @@ from datetime import date, timedelta
 
 import pytest
 
-from server.models import ActionStatus, AuditStatus, FindingKind, FindingStatus, Response
+from server.models import (
+    ActionStatus,
+    AuditStatus,
+    FindingKind,
+    FindingStatus,
+    Response,
+)
 
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 

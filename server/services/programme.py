@@ -1,0 +1,489 @@
+"""The audit programme: a year's plan from risk and frequency, impartial rotating auditors.
+
+Every path that puts an auditor on an audit here (planning one audit, generating the
+plan with assignments, reassigning) asks `impartiality.check_impartial` first and
+refuses an auditor who is not qualified for the checklist's standard on the day.
+"""
+
+import calendar
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import joinedload
+
+from ..errors import Invalid, NotFound, StateError
+from ..extensions import db
+from ..models import (
+    Area,
+    Audit,
+    AuditStatus,
+    Qualification,
+    Role,
+    Template,
+    TemplateStatus,
+    User,
+)
+from ..permissions import require
+from . import feed, trail
+from .impartiality import check_impartial, conflict_of_interest
+
+OPEN_WORK = (AuditStatus.PLANNED, AuditStatus.IN_PROGRESS, AuditStatus.RETURNED)
+DONE = (AuditStatus.SUBMITTED, AuditStatus.APPROVED)
+PLAN_DAYS = (5, 12, 19, 26)  # spread the audits due in one month over its weeks
+EXPIRY_WARNING_DAYS = 60
+MAX_PLAN_MONTHS = 24
+
+
+def standard_family(standard: str) -> str:
+    """"ISO 9001:2015" -> "ISO 9001": a qualification covers every edition of a standard."""
+    return (standard or "").split(":", 1)[0].strip().upper().replace("  ", " ")
+
+
+def add_months(day: date, months: int) -> date:
+    year, month = divmod(day.month - 1 + months, 12)
+    year, month = day.year + year, month + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def _weekday(day: date) -> date:
+    """Move a Saturday or Sunday to the Monday after."""
+    return day + timedelta(days=(7 - day.weekday()) % 7) if day.weekday() >= 5 else day
+
+
+# --- qualifications --------------------------------------------------------------------
+
+def qualification_for(user: User, standard: str) -> Qualification | None:
+    family = standard_family(standard)
+    for qualification in user.qualifications:
+        if standard_family(qualification.standard) == family:
+            return qualification
+    return None
+
+
+def is_qualified(user: User, standard: str, on: date) -> bool:
+    qualification = qualification_for(user, standard)
+    return qualification is not None and (qualification.expires_on is None or qualification.expires_on >= on)
+
+
+def set_qualification(actor: User, user: User, standard: str, expires_on: date | None) -> Qualification:
+    """Record (or renew) `user`'s qualification to audit against `standard`."""
+    require(actor, "programme.plan")
+    family = standard_family(standard)
+    if not family or len(family) > 40:
+        raise Invalid("The qualification is not valid.", {"standard": ["Name the standard, e.g. ISO 9001."]})
+    if user.role not in (Role.AUDITOR, Role.SUPERVISOR, Role.ADMIN):
+        raise Invalid("Only auditors, supervisors and admins audit.", {"user": ["Not someone who audits."]})
+    qualification = qualification_for(user, family)
+    if qualification is None:
+        qualification = Qualification(user_id=user.id, standard=family)
+        db.session.add(qualification)
+        user.qualifications.append(qualification)
+    qualification.expires_on = expires_on
+    db.session.flush()
+    trail.record(actor, "qualification.set", "user", user.id, {"standard": family, "expires_on": expires_on})
+    return qualification
+
+
+def remove_qualification(actor: User, qualification: Qualification) -> None:
+    require(actor, "programme.plan")
+    trail.record(actor, "qualification.removed", "user", qualification.user_id, {"standard": qualification.standard})
+    db.session.delete(qualification)
+    db.session.flush()
+
+
+def expiring_qualifications(today: date | None = None, within_days: int = EXPIRY_WARNING_DAYS) -> list[Qualification]:
+    """Qualifications that have expired or expire within `within_days`, soonest first."""
+    today = today or date.today()
+    return list(db.session.scalars(
+        select(Qualification).options(joinedload(Qualification.user))
+        .where(Qualification.expires_on.is_not(None), Qualification.expires_on <= today + timedelta(days=within_days))
+        .order_by(Qualification.expires_on)
+    ))
+
+
+def auditors() -> list[User]:
+    """Everyone who may be put on an audit: active auditors."""
+    return list(db.session.scalars(
+        select(User).where(User.role == Role.AUDITOR, User.active.is_(True)).order_by(User.name)
+    ))
+
+
+@dataclass
+class TrainingRow:
+    user: User
+    by_standard: dict[str, Qualification | None]
+
+
+def training_matrix() -> tuple[list[str], list[TrainingRow]]:
+    """Auditors x standards: who is qualified for what, until when."""
+    people = auditors()
+    standards = sorted({standard_family(q.standard) for u in people for q in u.qualifications}
+                       | {standard_family(t.standard) for t in db.session.scalars(
+                           select(Template).where(Template.status == TemplateStatus.PUBLISHED))})
+    return standards, [TrainingRow(u, {s: qualification_for(u, s) for s in standards}) for u in people]
+
+
+# --- rotation and suggestions ----------------------------------------------------------
+
+def _last_visits(area_id) -> dict[uuid.UUID, date]:
+    """When each auditor last audited (or is next planned to audit) `area_id`."""
+    rows = db.session.execute(
+        select(Audit.auditor_id, func.max(Audit.planned_date), func.max(Audit.started_at))
+        .where(Audit.area_id == area_id, Audit.auditor_id.is_not(None), Audit.status != AuditStatus.REJECTED)
+        .group_by(Audit.auditor_id)
+    ).all()
+    visits = {}
+    for auditor_id, planned, started in rows:
+        days = [d for d in (planned, started.date() if started else None) if d is not None]
+        if days:
+            visits[auditor_id] = max(days)
+    return visits
+
+
+def workload(on: date | None = None) -> dict[uuid.UUID, int]:
+    """Open audits (planned, in progress, returned) per auditor."""
+    query = select(Audit.auditor_id, func.count()).where(Audit.auditor_id.is_not(None), Audit.status.in_(OPEN_WORK))
+    return dict(db.session.execute(query.group_by(Audit.auditor_id)).all())
+
+
+@dataclass
+class Suggestion:
+    user: User
+    last_here: date | None
+    open_audits: int
+    qualified_until: date | None
+    rank: int = 0
+
+
+@dataclass
+class Ineligible:
+    user: User
+    reason: str
+
+
+@dataclass
+class Suggestions:
+    ranked: list[Suggestion] = field(default_factory=list)
+    ineligible: list[Ineligible] = field(default_factory=list)
+
+
+def suggest_auditors(area: Area, template: Template, on: date, extra_load: dict | None = None) -> Suggestions:
+    """Eligible auditors for `area` on `on`, the one who audited it least recently first.
+
+    Impartial (not their home area, not one they answer for) and qualified for the
+    checklist's standard on the day; ties go to the one with fewer open audits.
+    `extra_load` counts audits assigned in the same run that are not flushed yet.
+    """
+    visits = _last_visits(area.id)
+    load = workload()
+    for user_id, count in (extra_load or {}).items():
+        load[user_id] = load.get(user_id, 0) + count
+    result = Suggestions()
+    for user in auditors():
+        if reason := conflict_of_interest(user, area):
+            result.ineligible.append(Ineligible(user, reason))
+            continue
+        if not is_qualified(user, template.standard, on):
+            qualification = qualification_for(user, template.standard)
+            why = (f"qualification for {standard_family(template.standard)} expired on {qualification.expires_on}"
+                   if qualification else f"not qualified for {standard_family(template.standard)}")
+            result.ineligible.append(Ineligible(user, f"{user.name}: {why}."))
+            continue
+        qualification = qualification_for(user, template.standard)
+        result.ranked.append(Suggestion(user, visits.get(user.id), load.get(user.id, 0),
+                                        qualification.expires_on if qualification else None))
+    result.ranked.sort(key=lambda s: (s.last_here or date.min, s.open_audits, s.user.name))
+    for rank, suggestion in enumerate(result.ranked, start=1):
+        suggestion.rank = rank
+    return result
+
+
+def check_assignable(auditor: User, area: Area, template: Template, on: date | None) -> None:
+    """:raise NotAllowed: on a conflict of interest. :raise Invalid: when not qualified or not an auditor."""
+    if auditor.role != Role.AUDITOR or not auditor.active:
+        raise Invalid(f"{auditor.name} is not an active auditor.", {"auditor_id": ["Choose an active auditor."]})
+    check_impartial(auditor, area)
+    on = on or date.today()
+    if not is_qualified(auditor, template.standard, on):
+        raise Invalid(f"{auditor.name} is not qualified for {standard_family(template.standard)} on {on}.",
+                      {"auditor_id": ["Not qualified for this checklist's standard on that date."]})
+
+
+@dataclass
+class HistoryRow:
+    user: User
+    by_area: dict[uuid.UUID, tuple[int, date | None]]
+
+
+def auditor_history() -> tuple[list[Area], list[HistoryRow]]:
+    """Auditors x areas: how many audits each has done there and when last."""
+    areas = list(db.session.scalars(select(Area).order_by(Area.site, Area.name)))
+    rows = db.session.execute(
+        select(Audit.auditor_id, Audit.area_id, func.count(), func.max(Audit.planned_date))
+        .where(Audit.auditor_id.is_not(None), Audit.status.in_(DONE + (AuditStatus.RETURNED, AuditStatus.IN_PROGRESS)))
+        .group_by(Audit.auditor_id, Audit.area_id)
+    ).all()
+    counts: dict = {}
+    for auditor_id, area_id, count, last in rows:
+        counts.setdefault(auditor_id, {})[area_id] = (count, last)
+    return areas, [HistoryRow(u, counts.get(u.id, {})) for u in auditors()]
+
+
+# --- planning --------------------------------------------------------------------------
+
+def _published(template: Template) -> None:
+    if template.status != TemplateStatus.PUBLISHED:
+        raise Invalid("Plan audits with a published checklist.", {"template_id": ["Choose a published checklist."]})
+
+
+def _announce(audit: Audit) -> None:
+    feed.publish("audit", audit.id, audit.version, area_id=audit.area_id, user_id=audit.auditor_id)
+
+
+def plan_audit(actor: User, template: Template, area: Area, planned_date: date, auditor: User | None = None,
+               audit_id: uuid.UUID | None = None) -> Audit:
+    """Put one audit on the programme.
+
+    :raise NotAllowed: when the auditor would audit their own work.
+    :raise Invalid: on an unpublished checklist, a missing date, an unqualified auditor.
+    """
+    require(actor, "programme.plan")
+    _published(template)
+    if planned_date is None:
+        raise Invalid("The audit needs a planned date.", {"planned_date": ["Pick a date."]})
+    if auditor is not None:
+        check_assignable(auditor, area, template, planned_date)
+    audit = Audit(id=audit_id or uuid.uuid4(), template_id=template.id, area_id=area.id,
+                  auditor_id=auditor.id if auditor else None, planned_date=planned_date,
+                  status=AuditStatus.PLANNED, created_by_id=actor.id)
+    db.session.add(audit)
+    db.session.flush()
+    _announce(audit)
+    trail.record(actor, "audit.planned", "audit", audit.id, {
+        "area": area.label, "template": f"{template.name} v{template.version}",
+        "planned_date": planned_date, "auditor": auditor.email if auditor else None,
+    })
+    return audit
+
+
+def _movable(audit: Audit) -> None:
+    if audit.status != AuditStatus.PLANNED:
+        raise StateError(f"This audit is {audit.status.replace('_', ' ')}; only a planned audit can be "
+                         "rescheduled, reassigned or removed.")
+
+
+def assign(actor: User, audit: Audit, auditor: User | None) -> Audit:
+    """Put `auditor` (or nobody) on a planned audit.
+
+    :raise NotAllowed: on a conflict of interest. :raise StateError: once the audit has started.
+    """
+    require(actor, "programme.plan")
+    _movable(audit)
+    if auditor is not None:
+        check_assignable(auditor, audit.area, audit.template, audit.planned_date)
+    new_id = auditor.id if auditor else None
+    if new_id == audit.auditor_id:
+        return audit
+    old = audit.auditor
+    audit.auditor_id = new_id
+    audit.bump(["auditor_id"])
+    db.session.flush()
+    _announce(audit)
+    trail.record(actor, "audit.assigned", "audit", audit.id,
+                 {"auditor": [old.email if old else None, auditor.email if auditor else None]})
+    return audit
+
+
+def reschedule(actor: User, audit: Audit, planned_date: date) -> Audit:
+    """Move a planned audit to another day; its auditor must still be qualified then."""
+    require(actor, "programme.plan")
+    _movable(audit)
+    if planned_date is None:
+        raise Invalid("The audit needs a planned date.", {"planned_date": ["Pick a date."]})
+    if audit.auditor is not None:
+        check_assignable(audit.auditor, audit.area, audit.template, planned_date)
+    old = audit.planned_date
+    audit.planned_date = planned_date
+    audit.bump(["planned_date"])
+    db.session.flush()
+    _announce(audit)
+    trail.record(actor, "audit.rescheduled", "audit", audit.id, {"planned_date": [old, planned_date]})
+    return audit
+
+
+def remove_planned(actor: User, audit: Audit) -> None:
+    """Take a planned audit that has not started off the programme."""
+    require(actor, "programme.plan")
+    _movable(audit)
+    feed.publish("audit", audit.id, audit.version + 1, area_id=audit.area_id, user_id=audit.auditor_id, deleted=True)
+    trail.record(actor, "audit.removed", "audit", audit.id,
+                 {"area": audit.area.label, "planned_date": audit.planned_date})
+    db.session.delete(audit)
+    db.session.flush()
+
+
+@dataclass
+class PlannedSlot:
+    area: Area
+    planned_date: date
+    audit: Audit | None = None  # set once created
+    skipped: str = ""
+
+
+def _family_audits(template: Template, area: Area) -> list[Audit]:
+    family = select(Template.id).where(Template.family_id == template.family_id)
+    return list(db.session.scalars(
+        select(Audit).where(Audit.area_id == area.id, Audit.template_id.in_(family),
+                            Audit.status != AuditStatus.REJECTED, Audit.planned_date.is_not(None))
+        .order_by(Audit.planned_date)
+    ))
+
+
+def plan_slots(template: Template, start: date, months: int = 12, areas: list[Area] | None = None) -> list[PlannedSlot]:
+    """Where the programme needs an audit with `template` between `start` and `start + months`.
+
+    Each area is due `audit_every_months` after its last audit with this checklist (or at
+    `start` when it never had one or is overdue). An audit already on the programme near a
+    due date counts for it, so generating twice plans nothing new.
+    """
+    end = add_months(start, months)
+    areas = areas if areas is not None else list(db.session.scalars(select(Area).order_by(Area.site, Area.name)))
+    slots: list[PlannedSlot] = []
+    per_month: dict[tuple[int, int], int] = {}
+    for area in areas:
+        every = max(1, min(area.audit_every_months or 12, 36))
+        existing = _family_audits(template, area)
+        before = [a.planned_date for a in existing if a.planned_date < start]
+        due = add_months(before[-1], every) if before else start
+        due = max(due, start)
+        window = timedelta(days=every * 30 // 2)
+        while due < end:
+            near = [a for a in existing if abs(a.planned_date - due) < window and a.planned_date >= start]
+            if near:
+                due = add_months(max(near[-1].planned_date, due), every)
+                continue
+            key = (due.year, due.month)
+            day = PLAN_DAYS[per_month.get(key, 0) % len(PLAN_DAYS)]
+            per_month[key] = per_month.get(key, 0) + 1
+            planned = _weekday(date(due.year, due.month, day))
+            if planned < start:
+                planned = _weekday(start)
+            if planned >= end:
+                break
+            slots.append(PlannedSlot(area, planned))
+            due = add_months(due, every)
+    return sorted(slots, key=lambda s: (s.planned_date, s.area.site, s.area.name))
+
+
+def generate_plan(actor: User, template: Template, start: date, months: int = 12,
+                  assign_auditors: bool = True) -> list[PlannedSlot]:
+    """Plan a year (or `months`) of audits with `template` from each area's frequency.
+
+    With `assign_auditors`, each new audit gets the top-ranked eligible auditor, counting
+    the audits handed out earlier in the same run as workload. An audit no one may take
+    stays unassigned, with the reason in `skipped`.
+    """
+    require(actor, "programme.plan")
+    _published(template)
+    if not 1 <= months <= MAX_PLAN_MONTHS:
+        raise Invalid("Plan between 1 and 24 months.", {"months": ["Between 1 and 24."]})
+    slots = plan_slots(template, start, months)
+    for slot in slots:
+        auditor = None
+        if assign_auditors:
+            ranked = suggest_auditors(slot.area, template, slot.planned_date).ranked
+            if ranked:
+                auditor = ranked[0].user
+            else:
+                slot.skipped = "No impartial, qualified auditor is available."
+        slot.audit = plan_audit(actor, template, slot.area, slot.planned_date, auditor)
+    trail.record(actor, "programme.generated", "template", template.id,
+                 {"start": start, "months": months, "planned": len(slots)})
+    return slots
+
+
+# --- reading the programme -------------------------------------------------------------
+
+def programme_query(status: str | None = None, area_id=None, auditor_id=None, start: date | None = None,
+                    end: date | None = None, unassigned: bool = False):
+    query = (select(Audit).options(joinedload(Audit.area), joinedload(Audit.auditor), joinedload(Audit.template))
+             .where(Audit.planned_date.is_not(None)))
+    if status:
+        query = query.where(Audit.status == status)
+    if area_id:
+        query = query.where(Audit.area_id == area_id)
+    if auditor_id:
+        query = query.where(Audit.auditor_id == auditor_id)
+    if unassigned:
+        query = query.where(Audit.auditor_id.is_(None))
+    if start:
+        query = query.where(Audit.planned_date >= start)
+    if end:
+        query = query.where(Audit.planned_date < end)
+    return query.order_by(Audit.planned_date, Audit.created_at)
+
+
+def overdue_query(today: date | None = None):
+    """Audits whose planned date has passed and that are not submitted yet."""
+    today = today or date.today()
+    return programme_query().where(Audit.planned_date < today, Audit.status.in_(OPEN_WORK))
+
+
+def overdue_audits(today: date | None = None, limit: int | None = None) -> list[Audit]:
+    query = overdue_query(today)
+    return list(db.session.scalars(query.limit(limit) if limit else query))
+
+
+@dataclass
+class Month:
+    year: int
+    month: int
+    weeks: list[list[tuple[date, list[Audit]]]]
+
+    @property
+    def title(self) -> str:
+        return f"{calendar.month_name[self.month]} {self.year}"
+
+    @property
+    def previous(self) -> date:
+        return add_months(date(self.year, self.month, 1), -1)
+
+    @property
+    def next(self) -> date:
+        return add_months(date(self.year, self.month, 1), 1)
+
+
+def month_calendar(year: int, month: int) -> Month:
+    """The weeks of one month (Monday first), each day with the audits planned on it."""
+    if not (1 <= month <= 12 and 1900 <= year <= 9999):
+        raise NotFound("There is no such month.")
+    first = date(year, month, 1)
+    days = list(calendar.Calendar(firstweekday=0).itermonthdates(year, month))
+    audits = db.session.scalars(programme_query(start=days[0], end=days[-1] + timedelta(days=1))).all()
+    by_day: dict[date, list[Audit]] = {}
+    for audit in audits:
+        by_day.setdefault(audit.planned_date, []).append(audit)
+    weeks = [[(d, by_day.get(d, [])) for d in days[i:i + 7]] for i in range(0, len(days), 7)]
+    return Month(first.year, first.month, weeks)
+
+
+def get_audit(audit_id) -> Audit:
+    audit = db.session.get(Audit, audit_id)
+    if audit is None:
+        raise NotFound("There is no such audit.")
+    return audit
+
+
+def areas_due(today: date | None = None) -> list[tuple[Area, date | None]]:
+    """Areas with no audit planned or done within their frequency, and when they were last audited."""
+    today = today or date.today()
+    out = []
+    for area in db.session.scalars(select(Area).order_by(Area.site, Area.name)):
+        last = db.session.scalar(select(func.max(Audit.planned_date)).where(
+            Audit.area_id == area.id, Audit.status != AuditStatus.REJECTED,
+            or_(Audit.status.in_(DONE), Audit.planned_date >= today)))
+        if last is None or add_months(last, area.audit_every_months or 12) < today:
+            out.append((area, last))
+    return out
