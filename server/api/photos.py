@@ -1,0 +1,89 @@
+"""Photo evidence by hash: upload the bytes, ask whether they arrived, fetch a copy."""
+
+from flask import current_app, request, send_file
+from flask.views import MethodView
+from flask_login import current_user, login_required
+from flask_smorest import Blueprint
+
+from ..errors import NotFound
+from ..extensions import db
+from ..schemas.photos import PhotoQuerySchema, PhotoSchema
+from ..services import photos
+
+blp = Blueprint("photos", __name__, url_prefix="/api", description="Photo evidence, addressed by SHA-256")
+
+# Content-addressed bytes never change, but they are only for the people allowed to see
+# them: a browser may keep them for good, a shared cache may not keep them at all.
+CACHE_SECONDS = 365 * 24 * 3600
+
+IMAGE_BODY = {
+    "required": True,
+    "description": "The photo's bytes exactly as the device holds them (JPEG, PNG or WebP).",
+    "content": {kind: {"schema": {"type": "string", "format": "binary"}}
+                for kind in ("image/jpeg", "image/png", "image/webp")},
+}
+
+
+def _etag(sha: str, size: str) -> str:
+    return sha if size == "original" else f"{sha}.{size}"
+
+
+@blp.route("/photos/<sha256>")
+class PhotoByHash(MethodView):
+    @blp.doc(requestBody=IMAGE_BODY, parameters=[{"in": "path", "name": "sha256", "required": True,
+                                                  "schema": {"type": "string", "pattern": "^[0-9a-f]{64}$"}}])
+    @blp.response(201, PhotoSchema, description="Stored now")
+    @blp.alt_response(200, schema=PhotoSchema, description="Already stored: nothing was changed")
+    @blp.alt_response(400, description="Not a SHA-256 in the path, or no CSRF token")
+    @blp.alt_response(401, description="Not signed in")
+    @blp.alt_response(413, description="Over the size limit, or too many pixels (decompression bomb)")
+    @blp.alt_response(415, description="Not JPEG, PNG or WebP")
+    @blp.alt_response(422, description="The bytes do not hash to the address, or are corrupt or truncated")
+    @login_required
+    def put(self, sha256):
+        """Upload a photo's bytes under their SHA-256; the server re-hashes them.
+
+        :raise 413: too large. :raise 415: not an accepted type. :raise 422: hash mismatch, corrupt.
+        """
+        limit = current_app.config["GEMBA_MAX_PHOTO_BYTES"]
+        photos.refuse_oversize(request.content_length, limit)
+        request.max_content_length = limit  # a body without Content-Length is cut off here too
+        data = request.get_data(cache=False)
+        photo, created = photos.intake(current_user, sha256, data, request.content_type)
+        db.session.commit()
+        return photo, 201 if created else 200
+
+    @blp.response(200, description="Stored: the bytes are on the server")
+    @blp.alt_response(401, description="Not signed in")
+    @blp.alt_response(404, description="Not stored (unknown, or expected but not arrived): upload it")
+    @login_required
+    def head(self, sha256):
+        """Whether the server has this photo's bytes: 200 if stored, 404 if not (even when expected)."""
+        photo = photos.stored_photo(sha256)
+        if photo is None:
+            raise NotFound("The server does not have this photo yet.")
+        return current_app.response_class(status=200, headers={
+            "ETag": f'"{photo.sha256}"', "X-Photo-Bytes": str(photo.byte_size or 0),
+            "Cache-Control": "no-store",
+        })
+
+    @blp.arguments(PhotoQuerySchema, location="query")
+    @blp.response(200, description="The image: a JPEG for thumb and display, the original bytes otherwise",
+                  content_type="image/jpeg")
+    @blp.alt_response(304, description="Not modified (If-None-Match)")
+    @blp.alt_response(401, description="Not signed in")
+    @blp.alt_response(404, description="No such photo, not arrived yet, or not yours to see")
+    @login_required
+    def get(self, query, sha256):
+        """Fetch a photo: thumb, display (default) or the original bytes.
+
+        :raise 404: unknown, not arrived yet, or on no record the user may see.
+        """
+        size = query["size"]
+        photo, stream, content_type = photos.open_for(current_user, sha256, size)
+        response = send_file(stream, mimetype=content_type, etag=_etag(photo.sha256, size),
+                             conditional=True, max_age=CACHE_SECONDS)
+        response.cache_control.public = False
+        response.cache_control.private = True
+        response.cache_control.immutable = True
+        return response
