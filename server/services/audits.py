@@ -194,24 +194,34 @@ def _open_for_answers(user: User, audit: Audit, device_id=None) -> None:
         start_audit(user, audit, device_id=device_id)
 
 
+def find_response(response_id: uuid.UUID, audit_id=None, question_id=None) -> Response | None:
+    """The response with this id or, failing that, the one answering the same question."""
+    response = db.session.get(Response, response_id)
+    if response is None and audit_id and question_id:
+        response = db.session.scalar(
+            db.select(Response).where(Response.audit_id == audit_id, Response.question_id == question_id)
+        )
+    return response
+
+
+_LOOK = object()  # "the caller did not look yet"
+
+
 def record_response(user: User, response_id: uuid.UUID, fields: dict, base_version: int | None = None,
-                    device_id=None) -> Edit:
+                    device_id=None, existing=_LOOK) -> Edit:
     """Record (or change) the answer to one question of an audit assigned to the user.
 
     A second device answering the same question merges into the existing response,
     so the same field answered differently becomes a conflict, never an overwrite.
+    `existing` is what `find_response` found, when the caller looked already.
     :raise NotAllowed: unless the user is the auditor and the audit is not submitted.
     :raise Invalid: when the question is not in the audit or the value does not fit.
     """
-    response = db.session.get(Response, response_id)
-    if response is None and fields.get("audit_id") and fields.get("question_id"):
-        response = db.session.scalar(
-            db.select(Response).where(Response.audit_id == fields["audit_id"],
-                                      Response.question_id == fields["question_id"])
-        )
-        if response is not None and base_version is None:
-            base_version = 0
+    response = existing if existing is not _LOOK else find_response(
+        response_id, fields.get("audit_id"), fields.get("question_id"))
     if response is not None:
+        if response.id != response_id and base_version is None:
+            base_version = 0  # another device's answer: every field it set is news to this one
         return _edit_response(user, response, fields, base_version, device_id)
     return _new_response(user, response_id, fields, device_id)
 

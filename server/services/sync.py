@@ -37,6 +37,7 @@ from ..models import (
     Photo,
     PhotoLink,
     PhotoSubject,
+    Question,
     Response,
     SyncOp,
     Template,
@@ -109,6 +110,100 @@ def claim_device(user: User, device_id: uuid.UUID) -> Device:
     return device
 
 
+MODELS = {"audit": Audit, "response": Response, "finding": Finding, "action": CorrectiveAction, "comment": Comment}
+
+
+def _uuid_or_none(value) -> uuid.UUID | None:
+    try:
+        return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+    except (TypeError, ValueError, AttributeError):
+        return None
+
+
+class BatchRecords:
+    """The records a batch's ops touch, loaded in a few queries rather than one per op.
+
+    Knowing which ids are absent saves a query for every op that creates a record.
+    """
+
+    def __init__(self, ops: list[dict]):
+        ids: dict[str, set] = {entity: set() for entity in MODELS}
+        audits, questions, areas = set(), set(), set()
+        for op in ops:
+            fields = op["fields"] if isinstance(op["fields"], dict) else {}
+            if (record_id := _uuid_or_none(op["id"])) and op["entity"] in MODELS:
+                ids[op["entity"]].add(record_id)
+            for name, bucket in (("audit_id", audits), ("question_id", questions), ("area_id", areas)):
+                if value := _uuid_or_none(fields.get(name)):
+                    bucket.add(value)
+        self.keep: list = []  # strong references: the identity map only holds records weakly
+        self.missing: set = set()
+        for entity, wanted in ids.items():
+            if not wanted:
+                continue
+            model = MODELS[entity]
+            found = db.session.scalars(select(model).where(model.id.in_(wanted))).all()
+            self.keep.extend(found)
+            self.missing |= {(model, record_id) for record_id in wanted - {row.id for row in found}}
+        audits |= ids["audit"]
+        self.answers = {}
+        if audits:
+            self.keep.extend(db.session.scalars(select(Audit).where(Audit.id.in_(audits))).all())
+            for response in db.session.scalars(select(Response).where(Response.audit_id.in_(audits))):
+                self.answers[(response.audit_id, response.question_id)] = response
+                self.keep.append(response)
+        for model, wanted in ((Question, questions), (Area, areas)):
+            if wanted:
+                self.keep.extend(db.session.scalars(select(model).where(model.id.in_(wanted))).all())
+
+    def get(self, model, record_id):
+        if (model, record_id) in self.missing:
+            return None
+        return db.session.get(model, record_id)
+
+    def answer_for(self, response_id, fields: dict) -> Response | None:
+        response = self.get(Response, response_id)
+        if response is None:
+            response = self.answers.get((fields.get("audit_id"), fields.get("question_id")))
+        return response
+
+    def applied(self, entity: str, record) -> None:
+        """An op succeeded: its record exists from now on."""
+        model = MODELS.get(entity)
+        if model is not None and isinstance(record, model):
+            self.missing.discard((model, record.id))
+            self.keep.append(record)
+        if isinstance(record, Response):
+            self.answers[(record.audit_id, record.question_id)] = record
+
+
+@dataclass
+class Batch:
+    user: User
+    device: Device
+    records: BatchRecords
+    versions: dict = field(default_factory=dict)  # (entity, id) -> version after this batch's last op on it
+
+    def base_version(self, op: dict, entity_id: uuid.UUID) -> int:
+        """The version the device's edit is based on.
+
+        A device that queued several edits of one record before hearing back sends null:
+        its base is then what its own previous op on that record left.
+        """
+        if op.get("base_version") is not None:
+            return op["base_version"]
+        key = (op["entity"], str(entity_id))
+        if key in self.versions:
+            return self.versions[key]
+        previous = db.session.scalar(
+            select(SyncOp.result).where(SyncOp.device_id == self.device.id, SyncOp.entity == op["entity"],
+                                        SyncOp.entity_id == str(entity_id),
+                                        SyncOp.status.in_([OpStatus.APPLIED, OpStatus.CONFLICT]))
+            .order_by(SyncOp.seq.desc()).limit(1)
+        )
+        return (previous or {}).get("version") or 0
+
+
 def apply_push(user: User, device_id: uuid.UUID, ops: list[dict]) -> PushResult:
     """Apply `ops` from `device_id` in seq order; one result per op processed.
 
@@ -126,29 +221,32 @@ def apply_push(user: User, device_id: uuid.UUID, ops: list[dict]) -> PushResult:
             select(SyncOp).where(SyncOp.device_id == device.id, SyncOp.op_id.in_({op["op_id"] for op in ops}))
         )
     } if ops else {}
-    versions: dict = {}  # (entity, id) -> version after this batch's last op on it
+    batch = Batch(user, device, BatchRecords([op for op in ops if op["op_id"] not in stored]))
+    # Kept in a local and written once: a dirty device row would be flushed before every savepoint.
+    last_seq = device.last_seq
     results = []
     for op in ops:
         row = stored.get(op["op_id"])
         if row is not None:
             results.append(_duplicate(row))
             continue
-        if op["seq"] <= device.last_seq:
+        if op["seq"] <= last_seq:
             # Never stored: the seq belongs to another op. The device is confused; say so.
             results.append(Outcome(OpStatus.REJECTED, reason=f"Seq {op['seq']} was already used by another op.",
                                    code="seq_reused").result(op["op_id"]))
             continue
-        if op["seq"] > device.last_seq + 1:
+        if op["seq"] > last_seq + 1:
             break
-        row = _process(user, device, op, versions)
+        row = _process(batch, op)
         stored[op["op_id"]] = row
         if row.status == OpStatus.DUPLICATE:
             results.append(row.result)
             continue
-        device.last_seq = op["seq"]
+        last_seq = op["seq"]
         if row.result.get("version") is not None:
-            versions[(op["entity"], str(op["id"]))] = row.result["version"]
+            batch.versions[(op["entity"], str(op["id"]))] = row.result["version"]
         results.append(row.result)
+    device.last_seq = last_seq
     device.last_seen_at = utcnow()
     db.session.flush()
     return PushResult(results, device.last_seq)
@@ -161,28 +259,29 @@ def _duplicate(row: SyncOp) -> dict:
     return result
 
 
-def _process(user: User, device: Device, op: dict, versions: dict) -> SyncOp:
+def _process(batch: Batch, op: dict) -> SyncOp:
     """Apply one op inside a savepoint and record its result with it."""
     stage = "apply"
     try:
         with db.session.begin_nested():
-            outcome = _apply(user, device, op, versions)
+            outcome, record = _apply(batch, op)
             db.session.flush()
             stage = "record"
-            row = _record(device, op, outcome)
+            row = _record(batch.device, op, outcome)
+        batch.records.applied(op["entity"], record)
         return row
     except DomainError as exc:
         outcome = Outcome(OpStatus.REJECTED, reason=exc.message, code=exc.code, fields=exc.fields)
     except IntegrityError:
         if stage == "record":
-            return _already_recorded(device, op)
+            return _already_recorded(batch.device, op)
         outcome = Outcome(OpStatus.REJECTED, reason="This record clashes with one already on the server.",
                           code="integrity")
     try:
         with db.session.begin_nested():
-            return _record(device, op, outcome)
+            return _record(batch.device, op, outcome)
     except IntegrityError:
-        return _already_recorded(device, op)
+        return _already_recorded(batch.device, op)
 
 
 def _record(device: Device, op: dict, outcome: Outcome) -> SyncOp:
@@ -197,59 +296,38 @@ def _record(device: Device, op: dict, outcome: Outcome) -> SyncOp:
 def _already_recorded(device: Device, op: dict) -> SyncOp:
     """Another connection recorded this op first: answer with what it got."""
     row = db.session.scalar(select(SyncOp).where(SyncOp.device_id == device.id, SyncOp.op_id == op["op_id"]))
-    duplicate = SyncOp(op_id=op["op_id"], seq=op["seq"], status=OpStatus.DUPLICATE,
-                       result=_duplicate(row) if row else {"op_id": str(op["op_id"]), "status": "duplicate"})
-    return duplicate
+    return SyncOp(op_id=op["op_id"], seq=op["seq"], status=OpStatus.DUPLICATE,
+                  result=_duplicate(row) if row else {"op_id": str(op["op_id"]), "status": "duplicate"})
 
 
-def _base_version(device: Device, op: dict, entity_id: uuid.UUID, versions: dict) -> int:
-    """The version the device's edit is based on.
-
-    A device that queued several edits of one record before hearing back sends null:
-    its base is then what its own previous op on that record left.
-    """
-    if op.get("base_version") is not None:
-        return op["base_version"]
-    key = (op["entity"], str(op["id"]))
-    if key in versions:
-        return versions[key]
-    previous = db.session.scalar(
-        select(SyncOp.result).where(SyncOp.device_id == device.id, SyncOp.entity == op["entity"],
-                                    SyncOp.entity_id == str(entity_id),
-                                    SyncOp.status.in_([OpStatus.APPLIED, OpStatus.CONFLICT]))
-        .order_by(SyncOp.seq.desc()).limit(1)
-    )
-    return (previous or {}).get("version") or 0
-
-
-def _apply(user: User, device: Device, op: dict, versions: dict) -> Outcome:
+def _apply(batch: Batch, op: dict):
+    """Run the op's handler; return its outcome and the record it touched."""
     schema = fieldwork.FIELDS_SCHEMAS[op["entity"]]()
-    try:
-        entity_id = uuid.UUID(str(op["id"]))
-    except ValueError:
-        raise Invalid("The record id is not a UUID.", {"id": ["Not a UUID."]}) from None
+    entity_id = _uuid_or_none(op["id"])
+    if entity_id is None:
+        raise Invalid("The record id is not a UUID.", {"id": ["Not a UUID."]})
     try:
         fields = schema.load(op["fields"])
     except ValidationError as exc:  # the op is bad, not the request: reject this op only
         messages = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
         raise Invalid("Some fields are not valid.", messages) from None
-    handler = HANDLERS[op["entity"]]
-    return handler(user, device, op, entity_id, fields, lambda: _base_version(device, op, entity_id, versions))
+    return HANDLERS[op["entity"]](batch, op, entity_id, fields)
 
 
-def _outcome(user: User, device: Device, op: dict, entity: str, edit: Edit, base: int, area_id) -> Outcome:
-    conflicts = hold(user, entity, edit.record, edit.held, base, device_id=device.id, op_id=op["op_id"],
-                     area_id=area_id)
+def _outcome(batch: Batch, op: dict, entity: str, edit: Edit, base: int, area_id):
+    conflicts = hold(batch.user, entity, edit.record, edit.held, base, device_id=batch.device.id,
+                     op_id=op["op_id"], area_id=area_id)
     if not conflicts:
-        return Outcome(OpStatus.APPLIED, version=edit.record.version)
+        return Outcome(OpStatus.APPLIED, version=edit.record.version), edit.record
     return Outcome(OpStatus.CONFLICT, version=edit.record.version, conflicts=[
         {"field": c.field, "server_value": c.server_value, "device_value": c.device_value, "conflict_id": str(c.id)}
         for c in conflicts
-    ])
+    ]), edit.record
 
 
-def _audit_op(user, device, op, audit_id, fields, base_version) -> Outcome:
-    audit = db.session.get(Audit, audit_id)
+def _audit_op(batch: Batch, op, audit_id, fields):
+    user, device = batch.user, batch.device
+    audit = batch.records.get(Audit, audit_id)
     status = fields.get("status")
     if audit is None:
         if not fields.get("template_id") or not fields.get("area_id"):
@@ -260,11 +338,11 @@ def _audit_op(user, device, op, audit_id, fields, base_version) -> Outcome:
             audits.edit_audit(user, audit, {"summary": fields["summary"]}, None, device.id)
         if status == "submitted":
             audits.submit_audit(user, audit, device_id=device.id)
-        return Outcome(OpStatus.APPLIED, version=audit.version)
+        return Outcome(OpStatus.APPLIED, version=audit.version), audit
     for name in ("template_id", "area_id"):
         if name in fields and fields[name] != getattr(audit, name):
             raise Invalid("The audit is not valid.", {name: ["Fixed when the audit was created."]})
-    base = base_version()
+    base = batch.base_version(op, audit_id)
     edit = Edit(audit)
     if "summary" in fields:
         edit = audits.edit_audit(user, audit, {"summary": fields["summary"]}, base, device.id)
@@ -274,49 +352,52 @@ def _audit_op(user, device, op, audit_id, fields, base_version) -> Outcome:
         audits.submit_audit(user, audit, device_id=device.id)
     elif status is None and "summary" not in fields:
         require(user, "audit.work", audit)
-    return _outcome(user, device, op, "audit", edit, base, audit.area_id)
+    return _outcome(batch, op, "audit", edit, base, audit.area_id)
 
 
-def _response_op(user, device, op, response_id, fields, base_version) -> Outcome:
-    existing = db.session.get(Response, response_id)
-    base = base_version() if existing is not None else op.get("base_version")
-    edit = audits.record_response(user, response_id, fields, base, device.id)
-    return _outcome(user, device, op, "response", edit, base or 0, edit.record.audit.area_id)
+def _response_op(batch: Batch, op, response_id, fields):
+    existing = batch.records.answer_for(response_id, fields)
+    base = op.get("base_version")
+    if existing is not None and existing.id == response_id:
+        base = batch.base_version(op, response_id)
+    edit = audits.record_response(batch.user, response_id, fields, base, batch.device.id, existing=existing)
+    return _outcome(batch, op, "response", edit, base or 0, edit.record.audit.area_id)
 
 
-def _finding_op(user, device, op, finding_id, fields, base_version) -> Outcome:
-    finding = db.session.get(Finding, finding_id)
+def _finding_op(batch: Batch, op, finding_id, fields):
+    finding = batch.records.get(Finding, finding_id)
     if finding is None:
-        finding = findings.raise_finding(user, finding_id, fields, device_id=device.id)
-        return Outcome(OpStatus.APPLIED, version=finding.version)
-    base = base_version()
-    edit = findings.edit_finding(user, finding, fields, base, device_id=device.id)
-    return _outcome(user, device, op, "finding", edit, base, finding.area_id)
+        finding = findings.raise_finding(batch.user, finding_id, fields, device_id=batch.device.id)
+        return Outcome(OpStatus.APPLIED, version=finding.version), finding
+    base = batch.base_version(op, finding_id)
+    edit = findings.edit_finding(batch.user, finding, fields, base, device_id=batch.device.id)
+    return _outcome(batch, op, "finding", edit, base, finding.area_id)
 
 
-def _action_op(user, device, op, action_id, fields, base_version) -> Outcome:
-    action = db.session.get(CorrectiveAction, action_id)
+def _action_op(batch: Batch, op, action_id, fields):
+    action = batch.records.get(CorrectiveAction, action_id)
     if action is None:
         raise NotFound("There is no such corrective action; actions are planned in the register.")
-    base = base_version()
-    edit = update_action(user, action, fields, base, device_id=device.id)
-    return _outcome(user, device, op, "action", edit, base, action.finding.area_id)
+    base = batch.base_version(op, action_id)
+    edit = update_action(batch.user, action, fields, base, device_id=batch.device.id)
+    return _outcome(batch, op, "action", edit, base, action.finding.area_id)
 
 
-def _comment_op(user, device, op, comment_id, fields, base_version) -> Outcome:
-    comment = db.session.get(Comment, comment_id)
+def _comment_op(batch: Batch, op, comment_id, fields):
+    comment = batch.records.get(Comment, comment_id)
     if comment is not None:
-        same = (comment.author_id == user.id and comment.body == (fields.get("body") or "").strip()
+        same = (comment.author_id == batch.user.id and comment.body == (fields.get("body") or "").strip()
                 and comment.audit_id == fields.get("audit_id") and comment.finding_id == fields.get("finding_id"))
         if not same:
             raise StateError("A comment cannot be changed once it was sent.")
-        return Outcome(OpStatus.APPLIED, version=comment.version)
-    comment = findings.add_comment(user, comment_id, fields, device_id=device.id)
-    return Outcome(OpStatus.APPLIED, version=comment.version)
+        return Outcome(OpStatus.APPLIED, version=comment.version), comment
+    comment = findings.add_comment(batch.user, comment_id, fields, device_id=batch.device.id)
+    return Outcome(OpStatus.APPLIED, version=comment.version), comment
 
 
-def _photo_link_op(user, device, op, link_id, fields, base_version) -> Outcome:
+def _photo_link_op(batch: Batch, op, link_id, fields):
     """Add one photo to a response, finding or action, through the subject's own rules."""
+    user, device = batch.user, batch.device
     subject, subject_id = fields["subject"], fields["subject_id"]
     sha = evidence.check_hashes([fields["sha256"]])[0]
     if subject == PhotoSubject.RESPONSE:
@@ -338,7 +419,7 @@ def _photo_link_op(user, device, op, link_id, fields, base_version) -> Outcome:
             raise NotFound("There is no such corrective action.")
         photos = evidence.photos_of(PhotoSubject.ACTION, record.id)
         edit = update_action(user, record, {"photos": photos + [sha]}, None, device_id=device.id)
-    return Outcome(OpStatus.APPLIED, version=edit.record.version)
+    return Outcome(OpStatus.APPLIED, version=edit.record.version), None
 
 
 HANDLERS = {
