@@ -258,11 +258,13 @@ def _derive(image: ImageFile.ImageFile, fmt: str, max_pixels: int) -> Derivative
     orientation, taken_at = _read_exif(image)
 
     pixels = _flatten(image)
-    if orientation in UPRIGHT:
-        pixels = pixels.transpose(UPRIGHT[orientation])
-    display = _fit(pixels, DISPLAY_EDGE)
-    thumb = _fit(display, THUMB_EDGE)
     icc_profile = image.info.get("icc_profile")
+    # Pillow's resize and transpose let go of the GIL (its codecs do not), so the
+    # thumbnail is made on a second core while this thread turns and encodes the display.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="photo-thumb") as helper:
+        thumb = helper.submit(_upright_copy, pixels, orientation, THUMB_EDGE)
+        display = _jpeg(_upright_copy(pixels, orientation, DISPLAY_EDGE), DISPLAY_QUALITY, icc_profile)
+        thumb = _jpeg(thumb.result(), THUMB_QUALITY, icc_profile)
     if orientation in SIDEWAYS:
         stored_width, stored_height = stored_height, stored_width
     return Derivatives(
@@ -270,9 +272,15 @@ def _derive(image: ImageFile.ImageFile, fmt: str, max_pixels: int) -> Derivative
         width=stored_width,
         height=stored_height,
         taken_at=taken_at,
-        display=_jpeg(display, DISPLAY_QUALITY, icc_profile),
-        thumb=_jpeg(thumb, THUMB_QUALITY, icc_profile),
+        display=display,
+        thumb=thumb,
     )
+
+
+def _upright_copy(pixels: Image.Image, orientation: int, edge: int) -> Image.Image:
+    """`pixels` within `edge`, then turned upright (turning the smaller image is cheaper)."""
+    copy = _fit(pixels, edge)
+    return copy.transpose(UPRIGHT[orientation]) if orientation in UPRIGHT else copy
 
 
 def _draft_scale(size: tuple[int, int]) -> int:
