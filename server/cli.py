@@ -10,11 +10,12 @@ from sqlalchemy import func, select
 
 from .errors import DomainError
 from .extensions import db
-from .models import Role, User
-from .services import accounts, demo
+from .models import Event, Role, User
+from .services import accounts, demo, reminders, trail
 
 users = AppGroup("users", help="Manage users.")
 tokens = AppGroup("tokens", help="Manage API tokens.")
+trail_group = AppGroup("trail", help="The append-only audit trail.")
 
 
 def _fail(exc: DomainError) -> None:
@@ -74,6 +75,35 @@ def demo_command(if_empty):
         click.echo(f"  {role:<11} {email:<32} {password}")
 
 
+@trail_group.command("verify")
+def verify_trail():
+    """Check the trail's hash chain; exit 1 naming the first event that was changed or removed."""
+    bad = trail.verify_chain()
+    if bad is not None:
+        click.echo(
+            f"Trail broken at event {bad.id} ({bad.action} on {bad.entity} {bad.entity_id}, {bad.at.isoformat()}): "
+            "its content or its link to the event before it was changed, or an event before it was removed.",
+            err=True,
+        )
+        sys.exit(1)
+    count = db.session.scalar(select(func.count()).select_from(Event))
+    click.echo(f"Trail intact: {count} events, every hash chained to the one before.")
+
+
+@click.command("remind")
+@click.option("--days", default=3, show_default=True, type=int, help="Also remind of actions due within this many days.")
+@click.option("--base-url", default="", help="The register's address, to put links in the emails.")
+def remind(days, base_url):
+    """Email the owners of overdue corrective actions and of those due soon (SMTP settings)."""
+    try:
+        sent = reminders.send_reminders(within_days=days, base_url=base_url)
+    except OSError as exc:  # refused connection, DNS, timeout; smtplib errors are OSErrors too
+        raise click.ClickException(f"Could not send reminders: {exc}") from exc
+    for item in sent:
+        click.echo(f"Reminded {item.owner.email} of {len(item.actions)} action(s).")
+    click.echo(f"{len(sent)} reminder(s) sent.")
+
+
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
@@ -95,4 +125,6 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(users)
     app.cli.add_command(tokens)
     app.cli.add_command(demo_command)
+    app.cli.add_command(trail_group)
+    app.cli.add_command(remind)
     app.cli.add_command(serve)

@@ -3,20 +3,25 @@
 import uuid
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Area
 from ..permissions import can
-from ..services import accounts, register
+from ..services import accounts, charts, register
+from . import actions, conflicts, review, trail
+from .blueprint import bp
 from .forms import AuditFilterForm, FindingFilterForm, LoginForm
 
-bp = Blueprint("pages", __name__)
-
 # Extra register sections add themselves here: {"endpoint", "label", "permission"}.
-REGISTER_NAV: list[dict] = []
+REGISTER_NAV: list[dict] = [
+    {"endpoint": "pages.review_queue", "label": "Review", "permission": "audit.review"},
+    {"endpoint": "pages.actions_list", "label": "Actions", "permission": "finding.list"},
+    {"endpoint": "pages.trail", "label": "Trail", "permission": "trail.view"},
+    {"endpoint": "pages.conflicts_list", "label": "Conflicts", "permission": "conflict.resolve"},
+]
 
 
 def _safe_next(target: str | None) -> str:
@@ -75,7 +80,8 @@ def home():
 @bp.route("/dashboard")
 @login_required
 def dashboard():
-    return render_template("dashboard.html", board=register.dashboard(current_user))
+    return render_template("dashboard.html", board=register.dashboard(current_user),
+                           charts=charts.dashboard_charts(current_user))
 
 
 @bp.route("/audits")
@@ -94,7 +100,7 @@ def audits():
 @login_required
 def audit(audit_id):
     audit = register.get_audit(current_user, audit_id)
-    return render_template("audit.html", audit=audit, **register.audit_detail(audit))
+    return render_template("audit.html", audit=audit, **register.audit_detail(audit), **review.audit_forms(audit))
 
 
 @bp.route("/findings")
@@ -121,7 +127,8 @@ def findings():
 @login_required
 def finding(finding_id):
     finding = register.get_finding(current_user, finding_id)
-    return render_template("finding.html", finding=finding, **register.finding_detail(finding))
+    return render_template("finding.html", finding=finding, **register.finding_detail(finding),
+                           **actions.finding_forms(finding))
 
 
 @bp.app_template_global()

@@ -19,6 +19,7 @@ from ..models import (
     CorrectiveAction,
     Finding,
     FindingKind,
+    Photo,
     PhotoLink,
     PhotoSubject,
     Response,
@@ -136,6 +137,24 @@ def finding_query(user: User, status: str | None = None, kind: str | None = None
     return query.order_by(Finding.received_at.desc())
 
 
+def finding_filters(status: str | None = None, kind: str | None = None, area: str | None = None,
+                    clause: str | None = None, q: str | None = None) -> dict:
+    """Turn the findings list's parameters (page form or export link) into `finding_query` filters."""
+    try:
+        area_id = uuid.UUID(area) if area else None
+    except ValueError:
+        area_id = None
+    status = status or None
+    return {
+        "status": None if status == "open_any" else status,
+        "open_only": status == "open_any",
+        "kind": kind or None,
+        "area_id": area_id,
+        "clause": (clause or "").strip() or None,
+        "text": (q or "").strip() or None,
+    }
+
+
 def get_audit(user: User, audit_id: uuid.UUID) -> Audit:
     audit = db.session.get(Audit, audit_id)
     if audit is None:
@@ -189,3 +208,14 @@ def finding_detail(finding: Finding) -> dict:
         select(Comment).options(joinedload(Comment.author)).where(Comment.finding_id == finding.id).order_by(Comment.created_at)
     ).all()
     return {"photos": [link.photo for link in photos], "comments": comments, "actions": finding.actions}
+
+
+def photos_for(subject: PhotoSubject, subject_id: uuid.UUID) -> list:
+    """The photos of one response, finding or action, in their order, with who uploaded them."""
+    links = db.session.scalars(
+        select(PhotoLink)
+        .options(joinedload(PhotoLink.photo).joinedload(Photo.uploaded_by))
+        .where(PhotoLink.subject == subject, PhotoLink.subject_id == subject_id)
+        .order_by(PhotoLink.position)
+    ).all()
+    return [link.photo for link in links]

@@ -78,3 +78,22 @@ def verify_chain(batch: int = 1000) -> Event | None:
                 return event
             previous = event.hash
             last_id = event.id
+
+
+def event_query(entity: str | None = None, entity_id: str | None = None, action: str | None = None,
+                actor_id=None, since: datetime | None = None, until: datetime | None = None):
+    """Events matching the trail page's filters, newest first. `action` matches a prefix."""
+    query = select(Event)
+    if entity:
+        query = query.where(Event.entity == entity)
+    if entity_id:
+        query = query.where(Event.entity_id == str(entity_id))
+    if action:
+        query = query.where(Event.action.startswith(action, autoescape=True))
+    if actor_id:
+        query = query.where(Event.actor_id == actor_id)
+    if since:
+        query = query.where(Event.at >= since)
+    if until:
+        query = query.where(Event.at < until)
+    return query.order_by(Event.id.desc())

@@ -1,0 +1,153 @@
+"""The review queue and the supervisor's decisions on audits; the evidence galleries."""
+
+from flask import current_app, flash, redirect, render_template, url_for
+from flask_login import current_user, login_required
+
+from ..errors import Invalid, StateError
+from ..extensions import db
+from ..models import AuditStatus, PhotoSubject
+from ..permissions import can
+from ..services import register, review
+from .blueprint import bp
+from .review_forms import ApproveForm, RejectForm, ReopenForm, ReturnForm
+
+DECISIONS = {
+    "approve": (ApproveForm, "approve_form"),
+    "return": (ReturnForm, "return_form"),
+    "reject": (RejectForm, "reject_form"),
+    "reopen": (ReopenForm, "reopen_form"),
+}
+
+
+def conflicts_url() -> str | None:
+    """The sync engine's conflicts page, when this app has one."""
+    for endpoint in ("pages.conflicts_list", "pages.conflicts"):
+        if endpoint in current_app.view_functions:
+            return url_for(endpoint)
+    return None
+
+
+def audit_forms(audit, **bound) -> dict:
+    """The decision forms the audit page shows to a reviewer, for the audit's status."""
+    forms = {}
+    if not can(current_user, "audit.review"):
+        return forms
+    if audit.status == AuditStatus.SUBMITTED:
+        names = ("approve", "return", "reject")
+    elif audit.status in (AuditStatus.APPROVED, AuditStatus.REJECTED):
+        names = ("reopen",)
+    else:
+        names = ()
+    for name in names:
+        form_class, key = DECISIONS[name]
+        forms[key] = form_class(formdata=None, prefix=name)
+    # A form that failed is shown with its errors even if the status moved on meanwhile.
+    forms.update(bound)
+    return forms
+
+
+@bp.route("/review")
+@login_required
+def review_queue():
+    return render_template("review.html", queue=review.queue(current_user), conflicts_url=conflicts_url())
+
+
+def _render_audit(audit, status: int, **bound):
+    return render_template("audit.html", audit=audit, **register.audit_detail(audit), **audit_forms(audit, **bound)), status
+
+
+def _decide(audit_id, name: str, call):
+    audit = register.get_audit(current_user, audit_id)
+    form_class, key = DECISIONS[name]
+    form = form_class(prefix=name)
+    if not form.validate_on_submit():
+        return _render_audit(audit, 422, **{key: form})
+    try:
+        call(audit, form)
+    except (Invalid, StateError) as exc:
+        db.session.rollback()
+        audit = register.get_audit(current_user, audit_id)
+        form.form_errors.append(exc.message)
+        return _render_audit(audit, exc.status, **{key: form})
+    db.session.commit()
+    return None
+
+
+@bp.route("/audits/<uuid:audit_id>/approve", methods=["POST"])
+@login_required
+def approve_audit(audit_id):
+    failed = _decide(audit_id, "approve", lambda a, f: review.approve(current_user, a, f.comment.data))
+    if failed:
+        return failed
+    flash("Audit approved. It is locked until someone reopens it with a reason.")
+    return redirect(url_for("pages.review_queue"))
+
+
+@bp.route("/audits/<uuid:audit_id>/return", methods=["POST"])
+@login_required
+def return_audit(audit_id):
+    failed = _decide(audit_id, "return", lambda a, f: review.return_audit(current_user, a, f.comment.data))
+    if failed:
+        return failed
+    flash("Audit returned to the auditor with your comment; their device shows it after its next sync.")
+    return redirect(url_for("pages.review_queue"))
+
+
+@bp.route("/audits/<uuid:audit_id>/reject", methods=["POST"])
+@login_required
+def reject_audit(audit_id):
+    failed = _decide(audit_id, "reject", lambda a, f: review.reject(current_user, a, f.reason.data))
+    if failed:
+        return failed
+    flash("Audit rejected.")
+    return redirect(url_for("pages.review_queue"))
+
+
+@bp.route("/audits/<uuid:audit_id>/reopen", methods=["POST"])
+@login_required
+def reopen_audit(audit_id):
+    failed = _decide(audit_id, "reopen", lambda a, f: review.reopen(current_user, a, f.reason.data))
+    if failed:
+        return failed
+    flash("Audit reopened and returned to the auditor.")
+    return redirect(url_for("pages.audit", audit_id=audit_id))
+
+
+@bp.route("/audits/<uuid:audit_id>/evidence")
+@login_required
+def audit_evidence(audit_id):
+    audit = register.get_audit(current_user, audit_id)
+    detail = register.audit_detail(audit)
+    groups = []
+    for section, questions in audit.template.sections:
+        for q in questions:
+            r = detail["responses"].get(q.id)
+            photos = detail["photos"].get(r.id, []) if r else []
+            if photos:
+                groups.append((f"{q.position}. {q.text}", photos))
+    for f in detail["findings"]:
+        photos = _photos(PhotoSubject.FINDING, f.id)
+        if photos:
+            groups.append((f"Finding: {f.title}", photos))
+    return render_template("evidence.html", title=f"Evidence: {audit.template.name}, {audit.area.label}",
+                           back=url_for("pages.audit", audit_id=audit.id), groups=groups)
+
+
+@bp.route("/findings/<uuid:finding_id>/evidence")
+@login_required
+def finding_evidence(finding_id):
+    finding = register.get_finding(current_user, finding_id)
+    groups = []
+    photos = _photos(PhotoSubject.FINDING, finding.id)
+    if photos:
+        groups.append(("Raised with the finding", photos))
+    for n, action in enumerate(finding.actions, 1):
+        photos = _photos(PhotoSubject.ACTION, action.id)
+        if photos:
+            groups.append((f"Corrective action {n}", photos))
+    return render_template("evidence.html", title=f"Evidence: {finding.title}",
+                           back=url_for("pages.finding", finding_id=finding.id), groups=groups)
+
+
+def _photos(subject, subject_id):
+    return register.photos_for(subject, subject_id)

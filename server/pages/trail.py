@@ -1,0 +1,49 @@
+"""The audit trail page: who did what, when, from which device, filtered and paginated."""
+
+import uuid
+from datetime import UTC, datetime, time, timedelta
+
+from flask import current_app, render_template, request
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from ..extensions import db
+from ..models import Event, User
+from ..permissions import require
+from ..services import trail as trail_service
+from .blueprint import bp
+from .review_forms import TrailFilterForm
+
+
+def _start(day) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+@bp.route("/trail")
+@login_required
+def trail():
+    require(current_user, "trail.view")
+    form = TrailFilterForm(request.args)
+    form.actor.choices = [("", "Anyone")] + [
+        (str(u.id), u.name) for u in db.session.scalars(select(User).order_by(User.name))
+    ]
+    filters = {}
+    if form.validate():
+        try:
+            actor_id = uuid.UUID(form.actor.data) if form.actor.data else None
+        except ValueError:
+            actor_id = None
+        filters = {
+            "actor_id": actor_id,
+            "entity": form.entity.data or None,
+            "entity_id": (form.entity_id.data or "").strip() or None,
+            "action": (form.action.data or "").strip() or None,
+            "since": _start(form.since.data) if form.since.data else None,
+            "until": _start(form.until.data + timedelta(days=1)) if form.until.data else None,
+        }
+    query = trail_service.event_query(**filters).options(joinedload(Event.actor))
+    value = request.args.get("page", "1")
+    page_number = int(value) if value.isdigit() and int(value) > 0 else 1
+    page = db.paginate(query, page=page_number, per_page=current_app.config["PAGE_SIZE"] * 2, error_out=False)
+    return render_template("trail.html", form=form, page=page)

@@ -1,0 +1,224 @@
+"""The supervisor's review: the queue, and approving, returning, rejecting, reopening audits
+and triaging incoming findings.
+
+Every decision changes a versioned record (so devices pull it), publishes it to the feed
+and leaves an event in the trail. A return, a rejection and a reopening carry a comment
+so the auditor learns why on the next sync.
+"""
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
+
+from ..errors import Invalid, StateError
+from ..extensions import db
+from ..models import (
+    Audit,
+    AuditStatus,
+    Comment,
+    Conflict,
+    ConflictStatus,
+    Finding,
+    FindingStatus,
+    User,
+    utcnow,
+)
+from ..permissions import require
+from . import feed, trail, transitions
+
+MAX_COMMENT = 4000
+QUEUE_LIMIT = 200
+
+
+@dataclass
+class ReviewQueue:
+    audits: list[Audit]
+    findings: list[Finding]
+    audit_count: int
+    finding_count: int
+    open_conflicts: int
+
+
+def untriaged_findings():
+    """The findings no supervisor has taken up yet."""
+    return select(Finding).where(Finding.status == FindingStatus.OPEN, Finding.triaged_at.is_(None))
+
+
+def queue(user: User, limit: int = QUEUE_LIMIT) -> ReviewQueue:
+    """What waits for a supervisor: submitted audits, new findings, open conflicts."""
+    require(user, "audit.review")
+    submitted = select(Audit).where(Audit.status == AuditStatus.SUBMITTED)
+    audits = db.session.scalars(
+        submitted.options(joinedload(Audit.area), joinedload(Audit.auditor), joinedload(Audit.template))
+        .order_by(Audit.submitted_at.asc().nulls_last(), Audit.created_at).limit(limit)
+    ).all()
+    findings = db.session.scalars(
+        untriaged_findings().options(joinedload(Finding.area), joinedload(Finding.raised_by))
+        .order_by(Finding.received_at).limit(limit)
+    ).all()
+    return ReviewQueue(
+        audits=list(audits),
+        findings=list(findings),
+        audit_count=_count(submitted),
+        finding_count=_count(untriaged_findings()),
+        open_conflicts=db.session.scalar(
+            select(func.count()).select_from(Conflict).where(Conflict.status == ConflictStatus.OPEN)
+        ),
+    )
+
+
+def _count(query) -> int:
+    return db.session.scalar(select(func.count()).select_from(query.subquery()))
+
+
+def _text(value, field: str, label: str, required: bool = True) -> str:
+    text = (value or "").strip() if isinstance(value, str) or value is None else None
+    if text is None:
+        raise Invalid(f"{label} must be text.", {field: ["Must be text."]})
+    if required and not text:
+        raise Invalid(f"{label} is required.", {field: [f"{label} is required."]})
+    if len(text) > MAX_COMMENT:
+        raise Invalid(f"{label} is too long.", {field: [f"At most {MAX_COMMENT} characters."]})
+    return text
+
+
+def publish_audit(audit: Audit) -> None:
+    feed.publish("audit", audit.id, audit.version, area_id=audit.area_id, user_id=audit.auditor_id)
+
+
+def publish_finding(finding: Finding) -> None:
+    feed.publish("finding", finding.id, finding.version, area_id=finding.area_id, user_id=finding.raised_by_id)
+
+
+def add_comment(user: User, body: str, *, audit: Audit | None = None, finding: Finding | None = None) -> Comment:
+    """Add one message to the review conversation of an audit or a finding."""
+    if (audit is None) == (finding is None):
+        raise ValueError("a comment is on exactly one audit or finding")
+    require(user, "comment.audit" if audit else "comment.finding", audit or finding)
+    body = _text(body, "body", "The comment")
+    comment = Comment(author_id=user.id, body=body, audit_id=audit.id if audit else None,
+                      finding_id=finding.id if finding else None)
+    db.session.add(comment)
+    db.session.flush()
+    subject = audit or finding
+    feed.publish("comment", comment.id, comment.version, area_id=subject.area_id,
+                 user_id=audit.auditor_id if audit else finding.raised_by_id)
+    trail.record(user, "comment.added", "audit" if audit else "finding", subject.id,
+                 {"comment_id": comment.id, "body": body})
+    return comment
+
+
+def _decide(user: User, audit: Audit, new_status: str, action: str, note: str = "") -> Audit:
+    require(user, "audit.review", audit)
+    transitions.check_audit(audit, new_status)
+    old_status = audit.status
+    audit.status = new_status
+    audit.reviewed_at = utcnow()
+    audit.reviewed_by_id = user.id
+    audit.bump(["status", "reviewed_at", "reviewed_by_id"])
+    db.session.flush()
+    publish_audit(audit)
+    changes = {"status": [old_status, new_status]}
+    if note:
+        changes["reason"] = note
+    trail.record(user, action, "audit", audit.id, changes)
+    return audit
+
+
+def approve(user: User, audit: Audit, comment: str = "") -> Audit:
+    """Approve a submitted audit; it is locked until reopened with a reason.
+
+    :raise StateError: unless the audit is submitted.
+    """
+    comment = _text(comment, "comment", "The comment", required=False)
+    _decide(user, audit, AuditStatus.APPROVED, "audit.approved", comment)
+    if comment:
+        add_comment(user, comment, audit=audit)
+    return audit
+
+
+def return_audit(user: User, audit: Audit, comment: str) -> Audit:
+    """Send a submitted audit back to its auditor with a comment saying what to fix.
+
+    :raise Invalid: without a comment. :raise StateError: unless the audit is submitted.
+    """
+    comment = _text(comment, "comment", "A comment for the auditor")
+    # The table also lets approved audits become returned, but that is `reopen`.
+    _require_status(audit, (AuditStatus.SUBMITTED,), "returned")
+    _decide(user, audit, AuditStatus.RETURNED, "audit.returned", comment)
+    add_comment(user, comment, audit=audit)
+    return audit
+
+
+def reject(user: User, audit: Audit, reason: str) -> Audit:
+    """Reject a submitted audit, saying why. :raise Invalid: without a reason."""
+    reason = _text(reason, "reason", "A reason")
+    _decide(user, audit, AuditStatus.REJECTED, "audit.rejected", reason)
+    add_comment(user, f"Rejected: {reason}", audit=audit)
+    return audit
+
+
+def reopen(user: User, audit: Audit, reason: str) -> Audit:
+    """Reopen an approved or rejected audit (it goes back to the auditor as returned).
+
+    :raise Invalid: without a reason. :raise StateError: unless approved or rejected.
+    """
+    reason = _text(reason, "reason", "A reason for reopening")
+    _require_status(audit, (AuditStatus.APPROVED, AuditStatus.REJECTED), "reopened")
+    _decide(user, audit, AuditStatus.RETURNED, "audit.reopened", reason)
+    add_comment(user, f"Reopened: {reason}", audit=audit)
+    return audit
+
+
+def _require_status(audit: Audit, allowed: tuple, verb: str) -> None:
+    if audit.status not in allowed:
+        raise StateError(f"An audit that is {audit.status.replace('_', ' ')} cannot be {verb}.")
+
+
+def accept_finding(user: User, finding: Finding, comment: str = "") -> Finding:
+    """Take a finding up: it stays open, waiting for a corrective action.
+
+    :raise StateError: if it was already triaged or is no longer open.
+    """
+    require(user, "finding.triage", finding)
+    comment = _text(comment, "comment", "The comment", required=False)
+    if finding.status != FindingStatus.OPEN or finding.triaged_at is not None:
+        raise StateError("This finding has already been triaged.")
+    mark_triaged(user, finding)
+    finding.bump(["triaged_at", "triaged_by_id"])
+    db.session.flush()
+    publish_finding(finding)
+    trail.record(user, "finding.accepted", "finding", finding.id, {"comment": comment} if comment else {})
+    if comment:
+        add_comment(user, comment, finding=finding)
+    return finding
+
+
+def mark_triaged(user: User, finding: Finding) -> None:
+    finding.triaged_at = utcnow()
+    finding.triaged_by_id = user.id
+
+
+def reject_finding(user: User, finding: Finding, reason: str) -> Finding:
+    """Reject a finding (not a nonconformity, a duplicate, ...), saying why.
+
+    :raise Invalid: without a reason. :raise StateError: if its status does not allow it.
+    """
+    require(user, "finding.triage", finding)
+    reason = _text(reason, "reason", "A reason")
+    transitions.check_finding(finding, FindingStatus.REJECTED)
+    old_status = finding.status
+    finding.status = FindingStatus.REJECTED
+    finding.status_reason = reason
+    changed = ["status", "status_reason"]
+    if finding.triaged_at is None:
+        mark_triaged(user, finding)
+        changed += ["triaged_at", "triaged_by_id"]
+    finding.bump(changed)
+    db.session.flush()
+    publish_finding(finding)
+    trail.record(user, "finding.rejected", "finding", finding.id,
+                 {"status": [old_status, FindingStatus.REJECTED], "reason": reason})
+    add_comment(user, f"Rejected: {reason}", finding=finding)
+    return finding

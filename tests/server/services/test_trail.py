@@ -1,0 +1,85 @@
+"""The audit trail: `gemba trail verify` finds an edited or removed event; the trail page filters."""
+
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import text
+
+from server.extensions import db
+from server.services import review
+from tests.register_helpers import events, sign_in_page, submitted_audit
+
+
+@pytest.fixture
+def history(make, commit):
+    supervisor = make.user("supervisor", name="Quinn Patel")
+    audit = submitted_audit()
+    review.return_audit(supervisor, audit, "Add the missing photo.")
+    commit()
+    return {"supervisor": supervisor, "audit": audit}
+
+
+def verify(app):
+    return app.test_cli_runner().invoke(args=["trail", "verify"])
+
+
+def test_an_intact_trail_verifies(app, history):
+    result = verify(app)
+    assert result.exit_code == 0, result.output
+    assert "Trail intact" in result.output
+
+
+def test_an_edited_event_is_named(app, history):
+    returned = events("audit.returned")[0]
+    # Someone with database access rewrites what the supervisor said.
+    db.session.execute(text("UPDATE event SET changes = :c WHERE id = :id"),
+                       {"c": '{"status": ["submitted", "approved"]}', "id": returned.id})
+    db.session.commit()
+    result = verify(app)
+    assert result.exit_code == 1
+    assert f"event {returned.id} " in result.output and "audit.returned" in result.output
+
+
+def test_a_deleted_event_is_detected(app, history):
+    ids = [e.id for e in events()]
+    removed = ids[len(ids) // 2]
+    db.session.execute(text("DELETE FROM event WHERE id = :id"), {"id": removed})
+    db.session.commit()
+    result = verify(app)
+    assert result.exit_code == 1
+    following = next(i for i in ids if i > removed)
+    assert f"event {following} " in result.output
+
+
+def test_the_trail_page_filters_by_actor_action_record_and_date(client, history, make):
+    sign_in_page(client, history["supervisor"])
+    everything = client.get("/trail").get_data(as_text=True)
+    assert "audit.returned" in everything and "user.created" in everything
+    by_actor = client.get(f"/trail?actor={history['supervisor'].id}").get_data(as_text=True)
+    assert "audit.returned" in by_actor and "user.created" not in by_actor
+    by_action = client.get("/trail?action=comment.").get_data(as_text=True)
+    assert "comment.added" in by_action and "audit.returned" not in by_action
+    by_record = client.get(f"/trail?entity=audit&entity_id={history['audit'].id}").get_data(as_text=True)
+    assert "audit.returned" in by_record and "user.created" not in by_record
+    tomorrow = (date.today() + timedelta(days=1)).isoformat()
+    assert "No events match" in client.get(f"/trail?since={tomorrow}").get_data(as_text=True)
+    bad = client.get("/trail?since=notadate")
+    assert bad.status_code == 200 and "Not a valid date" in bad.get_data(as_text=True)
+
+
+def test_the_trail_page_is_for_supervisors(client, make, commit):
+    auditor = make.user("auditor")
+    commit()
+    sign_in_page(client, auditor)
+    assert client.get("/trail").status_code == 403
+
+
+def test_the_trail_is_paginated(client, history, make, commit, app):
+    app.config["PAGE_SIZE"] = 2  # 4 events a page
+    for _ in range(6):
+        make.user("staff")
+    commit()
+    sign_in_page(client, history["supervisor"])
+    first = client.get("/trail").get_data(as_text=True)
+    body = first.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    assert 'rel="next"' in first and body.count("<tr>") == 4
