@@ -73,7 +73,10 @@ export async function change(entity, record, fields) {
 
 /** Keep photo bytes (and their thumbnail) until the server has them. */
 export function addPhoto(photo) {
-  return db.put("photos", { ...photo, uploaded: false, attempted: false });
+  return db.write(["photos", "photo_queue"], async (s) => {
+    await s.photos.put({ ...photo, uploaded: false });
+    await s.photo_queue.put({ sha256: photo.sha256, size: photo.size, attempted: false, failed: null });
+  });
 }
 
 /**
@@ -178,23 +181,24 @@ export async function receiveMany(items) {
   });
 }
 
+/** Photos still to upload (sizes and states; the bytes are read one at a time). */
 export async function photosToUpload() {
-  const photos = await db.getAll("photos");
-  return photos.filter((p) => !p.uploaded);
+  return (await db.getAll("photo_queue")).filter((p) => !p.failed);
 }
 
 export const photoBytes = (sha256) => db.get("photos", sha256);
 
 export function markPhotoAttempted(sha256) {
-  return db.write(["photos"], async (s) => {
-    const p = await s.photos.get(sha256);
-    if (p && !p.attempted) { p.attempted = true; await s.photos.put(p); }
+  return db.write(["photo_queue"], async (s) => {
+    const p = await s.photo_queue.get(sha256);
+    if (p && !p.attempted) { p.attempted = true; await s.photo_queue.put(p); }
   });
 }
 
 /** The server has these bytes: drop them, keep the thumbnail for the screens. */
 export function markPhotoUploaded(sha256) {
-  return db.write(["photos"], async (s) => {
+  return db.write(["photos", "photo_queue"], async (s) => {
+    await s.photo_queue.delete(sha256);
     const p = await s.photos.get(sha256);
     if (!p) return;
     p.uploaded = true;
@@ -203,13 +207,25 @@ export function markPhotoUploaded(sha256) {
   });
 }
 
+/** The server will never take these bytes: keep them (export can save them) and say so. */
+export function markPhotoRefused(sha256, reason) {
+  return db.write(["photo_queue", "attention"], async (s) => {
+    const p = await s.photo_queue.get(sha256);
+    if (!p) return;
+    p.failed = reason;
+    await s.photo_queue.put(p);
+    await s.attention.put({ op_id: `photo:${sha256}`, entity: "photo", id: sha256, status: "rejected", reason,
+      fields: { size: p.size }, noted_at: new Date().toISOString() });
+  });
+}
+
 const encoder = new TextEncoder();
 
 /** What is still on this device only: counts and bytes. */
 export async function summary() {
-  return db.read(["outbox", "photos", "attention"], async (s) => {
+  return db.read(["outbox", "photo_queue", "attention"], async (s) => {
     const ops = await s.outbox.getAll();
-    const photos = (await s.photos.getAll()).filter((p) => !p.uploaded);
+    const photos = await s.photo_queue.getAll();
     const opBytes = ops.reduce((n, op) => n + encoder.encode(JSON.stringify(op.fields)).length, 0);
     const photoBytes = photos.reduce((n, p) => n + (p.size || 0), 0);
     return {
@@ -239,7 +255,9 @@ function base64(bytes) {
 /** Everything not yet acknowledged, as one JSON document a person can keep or send on. */
 export async function exportUnsent() {
   const ops = await db.getAll("outbox");
-  const photos = await photosToUpload();
+  const queued = await db.getAll("photo_queue");
+  const photos = [];
+  for (const q of queued) photos.push({ ...q, ...((await photoBytes(q.sha256)) || {}) });
   return {
     exported_at: new Date().toISOString(),
     device_id: await db.getMeta("device_id"),

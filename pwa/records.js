@@ -15,12 +15,19 @@ export const user = () => db.getMeta("user");
 export const areas = async () => (await db.getAll("areas")).sort((a, b) => `${a.site} ${a.name}`.localeCompare(`${b.site} ${b.name}`));
 export const areaLabel = (area) => (area ? `${area.site} / ${area.name}` : "Unknown area");
 
-export async function myAudits() {
-  const me = await user();
-  const audits = await db.getAll("audits");
-  return audits
-    .filter((a) => !me || !a.auditor_id || a.auditor_id === me.id)
+/** My audits and what their list shows, read in one transaction. */
+export async function auditList() {
+  const names = ["meta", "audits", "templates", "areas", "responses", "comments"];
+  const data = await db.read(names, async (s) => {
+    const [me, audits, templates, areas, responses, comments] = await Promise.all([
+      s.meta.get("user"), s.audits.getAll(), s.templates.getAll(), s.areas.getAll(), s.responses.getAll(), s.comments.getAll(),
+    ]);
+    return { me: me && me.value, audits, templates, areas, responses, comments };
+  });
+  data.audits = data.audits
+    .filter((a) => !data.me || !a.auditor_id || a.auditor_id === data.me.id)
     .sort((a, b) => String(a.planned_date || "").localeCompare(String(b.planned_date || "")));
+  return data;
 }
 
 export function sections(template) {

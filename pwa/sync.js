@@ -145,9 +145,11 @@ async function push(progress) {
   }
 }
 
-async function uploadPhoto(photo, progress) {
-  const path = `/api/photos/${photo.sha256}`;
-  if (photo.attempted) {
+async function uploadPhoto(queued, progress) {
+  const path = `/api/photos/${queued.sha256}`;
+  const photo = await outbox.photoBytes(queued.sha256);
+  if (!photo || !photo.bytes) { await outbox.markPhotoUploaded(queued.sha256); return; }
+  if (queued.attempted) {
     // An earlier upload may have arrived without us hearing back.
     const head = await request("HEAD", path);
     if (head.ok) { await outbox.markPhotoUploaded(photo.sha256); return; }
@@ -158,9 +160,7 @@ async function uploadPhoto(photo, progress) {
     await api("PUT", path, { body: new Uint8Array(photo.bytes), headers: { "Content-Type": photo.type || "image/jpeg" } });
   } catch (error) {
     if (error instanceof HttpError && error.status >= 400 && error.status < 500 && error.status !== 401 && error.status !== 408 && error.status !== 429) {
-      // The server will never take these bytes; keep them, and say so.
-      await db.put("attention", { op_id: `photo:${photo.sha256}`, entity: "photo", id: photo.sha256, status: "rejected", reason: error.message, fields: { size: photo.size }, noted_at: new Date().toISOString() });
-      await db.put("photos", { ...photo, failed: error.message });
+      await outbox.markPhotoRefused(photo.sha256, error.message);
       return;
     }
     throw error;
@@ -172,7 +172,7 @@ async function uploadPhoto(photo, progress) {
 }
 
 async function uploadPhotos(progress) {
-  const queue = (await outbox.photosToUpload()).filter((p) => !p.failed && p.bytes);
+  const queue = await outbox.photosToUpload();
   let failure = null;
   const worker = async () => {
     while (queue.length && !failure) {

@@ -1,0 +1,121 @@
+"""Field-app start-up: app-shell size gzipped, and offline cold start with a 4x slower CPU.
+
+Cold start: a fresh Chromium process on a profile that signed in once (12 audits of a
+60-question checklist in IndexedDB), with no network, CPU throttled 4x through CDP,
+from navigation to the first drawn, interactive audit list (the app's
+`gemba-interactive` mark, checked against the audit links being on screen). The floor
+beside it is the same navigation's `responseEnd`: the moment the service worker handed
+over index.html, before any of the app's own code ran.
+
+Run: .venv/bin/python -m bench.pwa_startup
+"""
+
+import gzip
+import os
+import re
+import statistics
+import tempfile
+import time
+import urllib.request
+
+from playwright.sync_api import sync_playwright
+
+from bench._pwa import CHROMIUM, CHROMIUM_ARGS, live_server, seed_auditor, seed_template, sign_in, write
+
+RUNS = 7
+CPU_SLOWDOWN = 4
+GOAL_SHELL_GZIP = 60 * 1024
+GOAL_START_MS = 500
+
+
+def seed():
+    template = seed_template(60)
+    email, audit_ids = seed_auditor(template, 12)
+    return {"email": email, "audits": audit_ids}
+
+
+def shell_sizes(url: str) -> dict:
+    """Every file the service worker precaches, as served, raw and gzipped (level 6)."""
+    with urllib.request.urlopen(f"{url}/app/sw.js") as response:
+        worker = response.read()
+    paths = re.findall(r'"(/app/[^"]*)"', re.search(rb"const SHELL = \[(.*?)\];", worker, re.S).group(1).decode())
+    files = {"/app/sw.js": worker}
+    for path in paths:
+        with urllib.request.urlopen(url + path) as response:
+            files[path] = response.read()
+    raw = sum(len(body) for body in files.values())
+    gz = {path: len(gzip.compress(body, 6)) for path, body in files.items()}
+    return {"files": len(files), "raw_bytes": raw, "gzip_bytes": sum(gz.values()), "gzip_by_file": gz}
+
+
+def cold_start(playwright, profile: str, url: str) -> dict:
+    context = playwright.chromium.launch_persistent_context(
+        profile, executable_path=CHROMIUM, args=CHROMIUM_ARGS, base_url=url, offline=True,
+        viewport={"width": 1024, "height": 768})
+    try:
+        page = context.pages[0] if context.pages else context.new_page()
+        cdp = context.new_cdp_session(page)
+        cdp.send("Emulation.setCPUThrottlingRate", {"rate": CPU_SLOWDOWN})
+        page.goto("/app/")
+        page.wait_for_selector(".card-link")
+        page.wait_for_function("() => performance.getEntriesByName('gemba-interactive').length > 0")
+        timing = page.evaluate("""() => ({
+            interactive: performance.getEntriesByName('gemba-interactive')[0].startTime,
+            html: performance.getEntriesByType('navigation')[0].responseEnd,
+            modules: performance.getEntriesByType('navigation')[0].domContentLoadedEventStart,
+            audits: document.querySelectorAll('.card-link').length,
+            controlled: !!navigator.serviceWorker.controller,
+        })""")
+        return timing
+    finally:
+        context.close()
+
+
+def main() -> dict:
+    with live_server(seed) as (url, _app, _counter, seeded), sync_playwright() as playwright, \
+            tempfile.TemporaryDirectory(prefix="gemba-profile-") as profile:
+        shell = shell_sizes(url)
+        # Sign in once, online, and let the first sync fill IndexedDB.
+        context = playwright.chromium.launch_persistent_context(
+            profile, executable_path=CHROMIUM, args=CHROMIUM_ARGS, base_url=url)
+        page = context.pages[0] if context.pages else context.new_page()
+        sign_in(page, seeded["email"])
+        page.wait_for_function("() => document.querySelectorAll('.card-link').length === 12")
+        context.close()
+        runs = []
+        for _ in range(RUNS):
+            started = time.perf_counter()
+            runs.append(cold_start(playwright, profile, url) | {"wall_s": round(time.perf_counter() - started, 2)})
+    assert all(r["audits"] == 12 and r["controlled"] for r in runs), runs
+    interactive = [r["interactive"] for r in runs]
+    html = [r["html"] for r in runs]
+    modules = [r["modules"] for r in runs]
+    result = {
+        "shell": shell,
+        "shell_gzip_kb": round(shell["gzip_bytes"] / 1024, 1),
+        "shell_goal_kb": GOAL_SHELL_GZIP / 1024,
+        "cpu_slowdown": CPU_SLOWDOWN,
+        "runs": RUNS,
+        "interactive_ms_median": round(statistics.median(interactive), 1),
+        "interactive_ms_max": round(max(interactive), 1),
+        "floor_html_from_worker_ms_median": round(statistics.median(html), 1),
+        "modules_evaluated_ms_median": round(statistics.median(modules), 1),
+        "load_average_1min": round(os.getloadavg()[0], 2),
+        "start_goal_ms": GOAL_START_MS,
+        "per_run": runs,
+    }
+    path = write("pwa_startup", result)
+    print(f"app shell: {shell['files']} files, {shell['raw_bytes'] / 1024:.1f} KB raw, "
+          f"{result['shell_gzip_kb']} KB gzipped (goal <= {GOAL_SHELL_GZIP // 1024} KB)")
+    print(f"offline cold start, CPU {CPU_SLOWDOWN}x slower, {RUNS} runs: interactive audit list at "
+          f"{result['interactive_ms_median']} ms median, {result['interactive_ms_max']} ms max "
+          f"(goal <= {GOAL_START_MS} ms); floor (index.html from the service worker) "
+          f"{result['floor_html_from_worker_ms_median']} ms median, app modules evaluated at "
+          f"{result['modules_evaluated_ms_median']} ms median; load average {result['load_average_1min']} on "
+          f"{os.cpu_count()} cores")
+    print(f"wrote {path}")
+    return result
+
+
+if __name__ == "__main__":
+    main()
