@@ -241,8 +241,7 @@ def _new_response(user: User, response_id: uuid.UUID, fields: dict, device_id=No
                         value=values.get("value"), note=(values.get("note") or "").strip(),
                         answered_at=utcnow(), answered_by_id=user.id)
     created(response, list(values) + (["photos"] if photos else []))
-    db.session.add(response)
-    db.session.flush()
+    db.session.add(response)  # flushed with the feed entry by the trail's query
     if photos:
         evidence.link_photos(user, PhotoSubject.RESPONSE, response.id, photos)
     _publish_response(response, audit)

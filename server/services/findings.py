@@ -133,8 +133,7 @@ def raise_finding(user: User, finding_id: uuid.UUID, fields: dict, device_id=Non
     for name, value in values.items():
         setattr(finding, name, value)
     created(finding, list(values) + (["photos"] if photos else []))
-    db.session.add(finding)
-    db.session.flush()
+    db.session.add(finding)  # flushed with the feed entry by the trail's query
     if photos:
         evidence.link_photos(user, PhotoSubject.FINDING, finding.id, photos)
     _publish(finding)

@@ -15,7 +15,7 @@ other read, and each record appears once per page in its current state.
 import uuid
 from dataclasses import dataclass, field
 from marshmallow import ValidationError
-from sqlalchemy import exists, select
+from sqlalchemy import exists, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -80,6 +80,14 @@ class Outcome:
 
 
 @dataclass
+class Processed:
+    """What an op got: the same two attributes as a stored SyncOp row."""
+
+    status: str
+    result: dict
+
+
+@dataclass
 class PushResult:
     results: list[dict]
     last_seq: int
@@ -93,10 +101,10 @@ def claim_device(user: User, device_id: uuid.UUID) -> Device:
     :raise NotAllowed: when the device belongs to someone else.
     """
     now = utcnow()
-    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    upsert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
     # The write comes first: on SQLite it takes the database's write lock before we read.
     db.session.execute(
-        insert(Device)
+        upsert(Device)
         .values(id=device_id, user_id=user.id, label="", last_seq=0, created_at=now, last_seen_at=now)
         .on_conflict_do_nothing(index_elements=["id"])
     )
@@ -259,7 +267,7 @@ def _duplicate(row: SyncOp) -> dict:
     return result
 
 
-def _process(batch: Batch, op: dict) -> SyncOp:
+def _process(batch: Batch, op: dict) -> Processed:
     """Apply one op inside a savepoint and record its result with it."""
     stage = "apply"
     try:
@@ -284,20 +292,22 @@ def _process(batch: Batch, op: dict) -> SyncOp:
         return _already_recorded(batch.device, op)
 
 
-def _record(device: Device, op: dict, outcome: Outcome) -> SyncOp:
-    row = SyncOp(device_id=device.id, op_id=op["op_id"], seq=op["seq"], entity=op["entity"],
-                 entity_id=str(op["id"])[:64], status=outcome.status, result=outcome.result(op["op_id"]),
-                 device_at=op.get("at"))
-    db.session.add(row)
-    db.session.flush()
-    return row
+def _record(device: Device, op: dict, outcome: Outcome) -> Processed:
+    # A Core insert: one op's bookkeeping row needs none of the unit of work's machinery.
+    result = outcome.result(op["op_id"])
+    db.session.execute(insert(SyncOp).values(
+        device_id=device.id, op_id=op["op_id"], seq=op["seq"], entity=op["entity"],
+        entity_id=str(op["id"])[:64], status=outcome.status, result=result,
+        device_at=op.get("at"), received_at=utcnow(),
+    ))
+    return Processed(outcome.status, result)
 
 
-def _already_recorded(device: Device, op: dict) -> SyncOp:
+def _already_recorded(device: Device, op: dict) -> Processed:
     """Another connection recorded this op first: answer with what it got."""
     row = db.session.scalar(select(SyncOp).where(SyncOp.device_id == device.id, SyncOp.op_id == op["op_id"]))
-    return SyncOp(op_id=op["op_id"], seq=op["seq"], status=OpStatus.DUPLICATE,
-                  result=_duplicate(row) if row else {"op_id": str(op["op_id"]), "status": "duplicate"})
+    return Processed(OpStatus.DUPLICATE,
+                     _duplicate(row) if row else {"op_id": str(op["op_id"]), "status": "duplicate"})
 
 
 def _apply(batch: Batch, op: dict):
