@@ -1,0 +1,49 @@
+"""What the office decides reaches the device on its next sync: returned audits, finding status, comments."""
+
+import uuid
+
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import select
+
+from server.extensions import db
+from server.models import Audit, AuditStatus, Finding, User
+from server.services import review
+from tests.e2e.fieldapp import FieldApp
+
+pytestmark = pytest.mark.e2e
+
+
+def test_returned_audit_and_finding_decisions_reach_the_devices(tablet, phone, live_server, field):
+    staff = FieldApp(phone).open()
+    staff.sign_in(field.staff_email)
+    phone.get_by_label("What did you see?").fill("Exit sign unlit")
+    phone.get_by_role("button", name="Save finding").click()
+    staff.expect_all_sent()
+
+    def office_reviews():
+        supervisor = db.session.scalar(select(User).where(User.email == field.supervisor_email))
+        audit = db.session.get(Audit, uuid.UUID(field.audit_id))
+        audit.status = AuditStatus.SUBMITTED  # as if submitted from another device
+        audit.bump(["status"])
+        review.return_audit(supervisor, audit, "Add a photo of exit B, please.")
+        finding = db.session.scalar(select(Finding).where(Finding.title == "Exit sign unlit"))
+        review.reject_finding(supervisor, finding, "Duplicate of an open finding.")
+        review.add_comment(supervisor, "Already reported on Monday.", finding=finding)
+    live_server.run(office_reviews)
+
+    auditor = FieldApp(tablet).open()
+    auditor.sign_in(field.auditor_email)
+    returned = tablet.get_by_role("region", name="Returned to you")
+    expect(returned).to_contain_text(field.area_name)
+    expect(returned.get_by_role("list", name="Reviewer comments")).to_contain_text("Add a photo of exit B, please.")
+    tablet.get_by_role("link", name=field.audit_link).click()
+    expect(tablet.get_by_role("button", name="Resume audit")).to_be_visible()
+
+    staff.sync_now()
+    staff.expect_all_sent()
+    staff.go("My findings")
+    card = phone.get_by_role("listitem", name="Exit sign unlit")
+    expect(card).to_contain_text("Rejected")
+    expect(card).to_contain_text("Reason: Duplicate of an open finding.")
+    expect(card.get_by_role("list", name="Supervisor comments")).to_contain_text("Already reported on Monday.")
