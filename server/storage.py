@@ -33,7 +33,7 @@ from typing import BinaryIO, Protocol
 from flask import Flask, current_app
 
 EXTENSION_KEY = "gemba.photo_store"
-KEY = re.compile(r"^(?P<kind>[a-z]{1,20})/(?P<digest>[0-9a-f]{64})$")
+KEY = re.compile(r"(?P<kind>[a-z]{1,20})/(?P<digest>[0-9a-f]{64})")
 CHUNK = 1024 * 1024
 
 
@@ -61,7 +61,7 @@ def object_key(kind: str, digest: str) -> str:
 
 
 def _check(key: str) -> re.Match:
-    match = KEY.match(key) if isinstance(key, str) else None
+    match = KEY.fullmatch(key) if isinstance(key, str) else None
     if match is None:
         raise ValueError(f"not a photo store key: {key!r}")
     return match

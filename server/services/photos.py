@@ -8,7 +8,7 @@ picture shown in the register.
 
 Intake is built for a 12-megapixel phone JPEG on a small server: JPEGs are decoded with
 libjpeg's DCT scaling (`Image.draft`) straight to about display size, so the full-size
-frame is never decoded, and the thumbnail is made from the display copy.
+frame is never decoded; both copies are made from that one reduced decode.
 """
 
 import hashlib
@@ -35,7 +35,7 @@ from .evidence import expect_photo
 
 log = logging.getLogger(__name__)
 
-SHA256 = re.compile(r"^[0-9a-f]{64}$")
+SHA256 = re.compile(r"[0-9a-f]{64}")
 DISPLAY_EDGE = 2048
 THUMB_EDGE = 320
 SIZES = ("thumb", "display", "original")
@@ -48,7 +48,9 @@ THUMB_QUALITY = 80
 # Pillow's advice: reduce by an integer factor first, then resample the last step.
 REDUCING_GAP = 2.0
 
-# What the first bytes of each accepted format look like, and what we call it.
+# The formats accepted, by Pillow's name. HEIC is not among them: the field app sends
+# what its canvas encodes (JPEG or WebP), and a HEIF decoder (libheif via pillow-heif)
+# would add a large C attack surface for photos no client of ours produces.
 ACCEPTED = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 ACCEPTED_TEXT = "JPEG, PNG or WebP"
 # Headers a client may declare; the bytes decide the real type.
@@ -115,7 +117,7 @@ class Derivatives:
 def check_sha(sha256: str) -> str:
     """Return `sha256` as lower-case hex. :raise BadHash: when it is not a SHA-256 hex digest."""
     value = sha256.lower() if isinstance(sha256, str) else ""
-    if not SHA256.match(value):
+    if not SHA256.fullmatch(value):
         raise BadHash("The photo address must be the SHA-256 of its bytes: 64 hexadecimal characters.")
     return value
 
@@ -184,30 +186,35 @@ def intake(user: User, sha256: str, data: bytes, content_type: str | None = None
     fmt = sniff(data)
     if fmt is None:
         raise UnsupportedPhotoType(f"Only {ACCEPTED_TEXT} photos are accepted; these bytes are none of them.")
-    # Files first, row second: a photo marked stored always has its files, and a crash
-    # in between leaves only files that the next upload of the same hash rewrites.
-    # The original is written (and fsynced) on a second thread while this one decodes:
-    # the disk wait and the decode overlap instead of adding up.
+    # The files are written (and fsynced) on other threads while this one decodes and
+    # then records the row, so disk waits overlap the work instead of adding up. All
+    # writes have finished before intake returns, so by the time the request commits
+    # the row that says "stored", the files are durable; a crash before that leaves only
+    # files that the next upload of the same hash rewrites.
     with ThreadPoolExecutor(max_workers=3, thread_name_prefix="photo-store") as writer:
         kept = writer.submit(store.put, original, data)
         try:
             derived = derive(data, fmt, current_app.config["GEMBA_MAX_PHOTO_PIXELS"])
         except DomainError:
             kept.result()
-            store.delete(original)  # the same bytes can never decode, so no one else needs them
+            store.delete(original)  # the same bytes can never decode, so no one needs them
             raise
-        copies = [writer.submit(store.put, object_key(size, sha), getattr(derived, size))
-                  for size in ("display", "thumb")]
-        for write in (kept, *copies):
-            write.result()  # re-raises a storage error here, before the row says "stored"
+        writes = [kept] + [writer.submit(store.put, object_key(size, sha), getattr(derived, size))
+                           for size in ("display", "thumb")]
+        photo, created = _record_stored(user, sha, len(data), derived, device_id)
+        for write in writes:
+            write.result()  # a storage error surfaces here and the request does not commit
+    return photo, created
 
+
+def _record_stored(user: User, sha: str, byte_size: int, derived: Derivatives, device_id) -> tuple[Photo, bool]:
     expect_photo(sha)  # the row may not exist yet: the upload can come before the record
     photo = db.session.get(Photo, sha, with_for_update=True, populate_existing=True)
     if photo.state == PhotoState.STORED:
         return photo, False  # a concurrent upload of the same bytes got there first
     photo.state = PhotoState.STORED
     photo.content_type = derived.content_type
-    photo.byte_size = len(data)
+    photo.byte_size = byte_size
     photo.width = derived.width
     photo.height = derived.height
     photo.taken_at = derived.taken_at

@@ -61,7 +61,7 @@ def test_wrong_hash_is_422_json(signed_in):
     assert images.sha(data) in body["message"]
 
 
-@pytest.mark.parametrize("path", ["nothex", "a" * 63, "g" * 64, "a" * 65])
+@pytest.mark.parametrize("path", ["nothex", "a" * 63, "g" * 64, "a" * 65, "a" * 64 + "%0A"])
 def test_address_that_is_no_hash_is_refused_as_json(signed_in, path):
     assert_error(signed_in.put(f"/api/photos/{path}", data=b"x", content_type="image/jpeg"), 400, "bad_hash")
     assert_error(signed_in.client.get(f"/api/photos/{path}"), 404, "not_found")
