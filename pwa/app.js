@@ -80,8 +80,8 @@ function progressOf(template, responses) {
   return { answered, total: questions.length };
 }
 
-async function showAudits() {
-  const { audits, templates, areas, responses, comments } = await records.auditList();
+async function showAudits(listing) {
+  const { audits, templates, areas, responses, comments } = await (listing || records.auditList());
   const templateOf = new Map(templates.map((t) => [t.id, t]));
   const areaOf = new Map(areas.map((a) => [a.id, a]));
   auditsView.render(el.view, {
@@ -260,15 +260,18 @@ function render() {
 }
 
 async function drawRoute() {
+  // The audit list is the usual first screen: read it while finding out who is here.
+  const first = routeName().split("/").filter(Boolean)[0] || "";
+  const listing = ["", "audits"].includes(first) ? records.auditList() : null;
   const me = await records.user();
   // The frame (badge, banners, navigation) and the screen load side by side.
   const frame = refreshFrame(me);
   document.body.dataset.route = routeName();
-  await screenFor(me, frame);
+  await screenFor(me, frame, listing);
   await frame;
 }
 
-function screenFor(me, frame) {
+function screenFor(me, frame, listing) {
   ui.screen = "form";
   if (!me || ui.signingIn) return showSignIn(!!me);
   const parts = routeName().split("/").filter(Boolean);
@@ -278,7 +281,7 @@ function screenFor(me, frame) {
   if (parts[0] === "findings") return showFindings();
   if (parts[0] === "sync") return frame.then(showSync);
   if (parts[0] !== "audits" && me.role === "staff") { location.replace("#/raise"); return null; }
-  return showAudits();
+  return showAudits(listing);
 }
 
 // Lists and the sync screen follow the data; forms being filled in are left alone.
