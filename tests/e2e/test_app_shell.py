@@ -135,3 +135,23 @@ def test_manifest_makes_the_app_installable(live_server):
         else:
             assert data.startswith(b"<svg")
     assert {192, 512} <= sizes
+
+
+# The browser's storage numbers, replaced before the app loads: a nearly full device.
+NEARLY_FULL = """
+window.__persistCalls = 0;
+const storage = navigator.storage;
+storage.estimate = async () => ({ usage: 990 * 1024 * 1024, quota: 1000 * 1024 * 1024 });
+storage.persist = async () => { window.__persistCalls += 1; return true; };
+storage.persisted = async () => window.__persistCalls > 0;
+"""
+
+
+def test_asks_for_persistent_storage_and_warns_when_it_runs_low(tablet, field):
+    tablet.add_init_script(NEARLY_FULL)
+    app = FieldApp(tablet).open()
+    app.sign_in(field.staff_email)
+    expect(tablet.get_by_role("alert").filter(has_text="Storage is running low")).to_be_visible()
+    assert tablet.evaluate("window.__persistCalls") >= 1
+    app.sync_screen()
+    expect(tablet.get_by_text("(persistent)")).to_be_visible()
