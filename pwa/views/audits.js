@@ -22,7 +22,7 @@ export function render(root, { audits, labelOf, commentsOf, progressOf }) {
           h("a", { class: "card-link", href: `#/audit/${audit.id}` }, name),
           h("p", { class: "meta" },
             h("span", { class: `badge status-${audit.status}` }, STATUS_LABELS[audit.status] || audit.status),
-            audit.planned_date ? ` Planned ${audit.planned_date}` : "",
+            audit.planned_date ? ` due ${audit.planned_date}` : "",
             ` · ${progressOf(audit)}`,
             audit._pending ? h("span", { class: "badge pending" }, "Unsent changes") : null),
           comments.length ? h("ul", { class: "comments", "aria-label": "Reviewer comments" },
