@@ -17,8 +17,10 @@ For SQLite (a temporary file) and PostgreSQL (a throwaway database on 127.0.0.1:
 The ratio is push ops/s over floor rows/s. Goal (issue 3): at least 0.25.
 """
 
+import cProfile
 import http.client
 import json
+import pstats
 import os
 import socket
 import subprocess
@@ -33,12 +35,13 @@ from pathlib import Path
 
 import psycopg
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, insert
+from sqlalchemy import create_engine, event, insert
 
 from server import create_app
 from server.extensions import db
-from server.models import Area, Audit, Change, Event, Finding, Question, Response, SyncOp, Template
-from server.services import accounts
+from server.models import Area, Audit, Change, Event, Finding, Question, Response, SyncOp, Template, User
+from server.schemas.sync import PushRequestSchema
+from server.services import accounts, sync
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = Path(__file__).resolve().parent / "out" / "push.json"
@@ -303,6 +306,56 @@ def _make_device(url: str, seed: dict) -> uuid.UUID:
     return device_id
 
 
+# ---------------------------------------------------------------- what bounds it
+
+# (file, function) whose cumulative time is reported; the shares overlap (a trail record
+# includes its flush), so they do not add up to one.
+PROFILED = {
+    "orm_flush": ("sqlalchemy/orm/session.py", "flush"),
+    "trail_record": ("server/services/trail.py", "record"),
+    "marshmallow_load": ("marshmallow/schema.py", "load"),
+    "driver_execute": ("sqlalchemy/engine/default.py", "do_execute"),
+}
+
+
+def profile_push(url: str, photo_dir: str) -> dict:
+    """One 100-op batch through the push service in this process, under cProfile."""
+    seed = prepare(url, photo_dir, 2)
+    app = _app(url, photo_dir)
+    with app.app_context():
+        statements = {"n": 0}
+
+        @event.listens_for(db.engine, "before_cursor_execute")
+        def count(*args, **kwargs):
+            statements["n"] += 1
+
+        user = db.session.get(User, uuid.UUID(seed["clients"][0]["user_id"]))
+        device = Client.__new__(Client)
+        device.seq, device.device_id = 0, str(uuid.uuid4())
+        batches = [device.batch(seed["area_id"], audit, seed["questions"]) for audit in seed["clients"][0]["audits"]]
+
+        def push(ops):
+            data = PushRequestSchema().load({"device_id": device.device_id, "ops": ops})
+            sync.apply_push(user, data["device_id"], data["ops"])
+            db.session.commit()
+
+        push(batches[0])  # warm caches
+        statements["n"] = 0
+        profiler = cProfile.Profile()
+        profiler.enable()
+        push(batches[1])
+        profiler.disable()
+        db.engine.dispose()
+    stats = pstats.Stats(profiler).stats
+    total = max(row[3] for row in stats.values())
+    shares = {}
+    for name, (file, function) in PROFILED.items():
+        times = [row[3] for (path, _, func), row in stats.items() if path.endswith(file) and func == function]
+        # cumulative times of nested calls overlap; the outermost call is the largest
+        shares[name] = round(max(times, default=0) / total, 2)
+    return {"statements_per_op": round(statements["n"] / BATCH, 1), "share_of_time": shares}
+
+
 # ---------------------------------------------------------------- run
 
 def run_backend(name: str, database) -> dict:
@@ -313,9 +366,12 @@ def run_backend(name: str, database) -> dict:
             floor = measure_floor(url, photo_dir, with_bookkeeping=False)
         with database() as url:
             strict = measure_floor(url, photo_dir, with_bookkeeping=True)
+        with database() as url:
+            profile = profile_push(url, photo_dir)
     ratio = push["ops_per_s"] / floor["rows_per_s"]
     result = {
         "push": push,
+        "profile": profile,
         "floor": floor,
         "floor_with_bookkeeping": strict,
         "ratio": round(ratio, 3),
@@ -327,6 +383,8 @@ def run_backend(name: str, database) -> dict:
           f"floor {floor['rows_per_s']:>8.0f} rows/s | ratio {ratio:.3f} (goal >= {GOAL}) | "
           f"floor incl. sync_op/change/event rows {strict['rows_per_s']:.0f} rows/s, "
           f"ratio {result['ratio_to_floor_with_bookkeeping']:.3f}", flush=True)
+    print(f"{'':10} profile of one batch in-process: {profile['statements_per_op']} SQL statements per op; "
+          f"share of time: " + ", ".join(f"{k} {v:.0%}" for k, v in profile["share_of_time"].items()), flush=True)
     return result
 
 
