@@ -11,7 +11,7 @@ from ..extensions import db
 from ..models import Area
 from ..permissions import can
 from ..services import accounts, charts, register
-from . import actions, conflicts, review, trail
+from . import actions, checklists, conflicts, coverage, programme, review, trail
 from .blueprint import bp
 from .forms import AuditFilterForm, FindingFilterForm, LoginForm
 
@@ -21,6 +21,9 @@ REGISTER_NAV: list[dict] = [
     {"endpoint": "pages.actions_list", "label": "Actions", "permission": "finding.list"},
     {"endpoint": "pages.trail", "label": "Trail", "permission": "trail.view"},
     {"endpoint": "pages.conflicts_list", "label": "Conflicts", "permission": "conflict.resolve"},
+    {"endpoint": "pages.programme_list", "label": "Programme", "permission": "programme.plan"},
+    {"endpoint": "pages.checklist_list", "label": "Checklists", "permission": "template.edit"},
+    {"endpoint": "pages.coverage_page", "label": "Coverage", "permission": "programme.plan"},
 ]
 
 

@@ -1,7 +1,7 @@
 """Read models for the register: the dashboard and the filtered lists."""
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from sqlalchemy import func, select
@@ -25,7 +25,8 @@ from ..models import (
     Response,
     User,
 )
-from ..permissions import require, scope_actions, scope_audits, scope_findings
+from ..permissions import can, require, scope_actions, scope_audits, scope_findings
+from . import checklists, programme
 
 
 @dataclass
@@ -37,6 +38,10 @@ class Dashboard:
     audits_due: list[Audit]
     awaiting_review: int
     repeat_count: int
+    # The programme: planned audits past their date, checklists past their review date.
+    overdue_audits: list[Audit] = field(default_factory=list)
+    overdue_audit_count: int = 0
+    reviews_due: list = field(default_factory=list)
 
 
 def month_bounds(today: date) -> tuple[date, date]:
@@ -85,6 +90,7 @@ def dashboard(user: User, today: date | None = None) -> Dashboard:
     repeats = db.session.scalar(
         select(func.count()).select_from(open_findings).where(open_findings.c.repeat_of_id.is_not(None))
     )
+    late_audits = programme.overdue_query(today).where(scope_audits(user))
     return Dashboard(
         open_by_kind={kind.value: by_kind.get(kind.value, 0) for kind in FindingKind},
         open_by_area=[(f"{site} / {name}", count) for site, name, count in by_area],
@@ -93,6 +99,9 @@ def dashboard(user: User, today: date | None = None) -> Dashboard:
         audits_due=list(audits_due),
         awaiting_review=awaiting,
         repeat_count=repeats,
+        overdue_audits=db.session.scalars(late_audits.limit(10)).all(),
+        overdue_audit_count=db.session.scalar(select(func.count()).select_from(late_audits.subquery())),
+        reviews_due=checklists.overdue_for_review(today) if can(user, "template.edit") else [],
     )
 
 

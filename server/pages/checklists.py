@@ -1,0 +1,383 @@
+"""The checklist builder: drafts, questions, publishing, versions, diffs, JSON import and export."""
+
+import json
+import re
+import uuid
+from datetime import date
+
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from marshmallow import ValidationError
+
+from ..errors import DomainError, Invalid, NotFound
+from ..extensions import db
+from ..models import Question, QuestionKind, Template
+from ..permissions import require
+from ..services import checklists
+from .blueprint import bp
+from .programme_forms import (
+    ChecklistForm,
+    ConfirmForm,
+    ImportForm,
+    QuestionForm,
+    ReviewedForm,
+)
+
+NUMERIC = {QuestionKind.SCORE, QuestionKind.NUMBER}
+MAX_IMPORT_BYTES = 2_000_000
+
+
+def _allowed():
+    require(current_user, "template.edit")
+
+
+def _template(template_id) -> Template:
+    template = db.session.get(Template, template_id)
+    if template is None:
+        raise NotFound("There is no such checklist.")
+    return template
+
+
+def _question(template: Template, question_id) -> Question:
+    question = db.session.get(Question, question_id)
+    if question is None or question.template_id != template.id:
+        raise NotFound("There is no such question in this checklist.")
+    return question
+
+
+def _lines(text: str | None, numeric: bool) -> list:
+    values = []
+    for line in (text or "").splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        if numeric and re.fullmatch(r"-?\d+", line):
+            values.append(int(line))
+        elif numeric and re.fullmatch(r"-?\d+\.\d+", line):
+            values.append(float(line))
+        else:
+            values.append(line)
+    return values
+
+
+def _question_values(form: QuestionForm) -> dict:
+    numeric = form.kind.data in NUMERIC
+    return {
+        "section": form.section.data, "text": form.text.data, "guidance": form.guidance.data or "",
+        "kind": form.kind.data, "options": _lines(form.options.data, numeric), "required": form.required.data,
+        "clause": form.clause.data or "",
+        "finding_answers": _lines(form.finding_answers.data, numeric or form.kind.data == QuestionKind.SCORE),
+        "photo_answers": _lines(form.photo_answers.data, numeric or form.kind.data == QuestionKind.SCORE),
+    }
+
+
+def _fill_question_form(question: Question) -> QuestionForm:
+    form = QuestionForm(formdata=None)
+    form.section.data, form.text.data, form.guidance.data = question.section, question.text, question.guidance
+    form.kind.data, form.required.data, form.clause.data = question.kind, question.required, question.clause
+    form.options.data = "\n".join(map(str, question.options or []))
+    form.finding_answers.data = "\n".join(map(str, question.finding_answers or []))
+    form.photo_answers.data = "\n".join(map(str, question.photo_answers or []))
+    return form
+
+
+def _show_errors(form, exc: DomainError) -> None:
+    """Put a service's per-field messages next to the form's fields, the rest on top."""
+    placed = False
+    for name, messages in (exc.fields or {}).items():
+        target = getattr(form, name, None)
+        if target is not None and hasattr(target, "errors"):
+            target.errors = list(target.errors) + list(messages)
+            placed = True
+    if not placed or not exc.fields:
+        flash(exc.message)
+
+
+def _details_form(template: Template) -> ChecklistForm:
+    form = ChecklistForm(formdata=None)
+    form.name.data, form.standard.data = template.name, template.standard
+    form.description.data, form.review_due.data = template.description, template.review_due
+    return form
+
+
+def _render(template: Template, status: int = 200, **forms):
+    versions = checklists.family_versions(template.family_id)
+    context = {
+        "template": template,
+        "versions": versions,
+        "confirm": ConfirmForm(formdata=None),
+        "details_form": forms.get("details_form") or _details_form(template),
+        "question_form": forms.get("question_form") or QuestionForm(formdata=None, section=(
+            template.questions[-1].section if template.questions else "")),
+        "reviewed_form": forms.get("reviewed_form") or ReviewedForm(formdata=None),
+        "kinds": QuestionKind,
+        "today": date.today(),
+    }
+    return render_template("checklist.html", **context), status
+
+
+@bp.route("/checklists")
+@login_required
+def checklist_list():
+    _allowed()
+    return render_template("checklists.html", templates=checklists.current_versions(),
+                           overdue=checklists.overdue_for_review(), today=date.today(), form=ChecklistForm(formdata=None),
+                           import_form=ImportForm(formdata=None))
+
+
+@bp.route("/checklists", methods=["POST"])
+@login_required
+def checklist_create():
+    _allowed()
+    form = ChecklistForm()
+    status = 422
+    if form.validate_on_submit():
+        try:
+            template = checklists.create_draft(current_user, form.name.data, form.standard.data,
+                                               form.description.data or "", form.review_due.data)
+        except Invalid as exc:
+            db.session.rollback()
+            _show_errors(form, exc)
+        else:
+            db.session.commit()
+            flash(f"Draft {template.name!r} created. Add its questions, then publish it.")
+            return redirect(url_for("pages.checklist", template_id=template.id))
+    return render_template("checklists.html", templates=checklists.current_versions(),
+                           overdue=checklists.overdue_for_review(), today=date.today(), form=form,
+                           import_form=ImportForm(formdata=None)), status
+
+
+def _import_payload(form: ImportForm):
+    upload = form.file.data
+    if upload is not None and getattr(upload, "filename", ""):
+        raw = upload.read(MAX_IMPORT_BYTES + 1)
+    else:
+        raw = (form.text.data or "").encode()
+    if not raw.strip():
+        raise Invalid("Choose a checklist file or paste its JSON.", {"file": ["No checklist given."]})
+    if len(raw) > MAX_IMPORT_BYTES:
+        raise Invalid("The checklist file is too large.", {"file": ["At most 2 MB."]})
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise Invalid("The file is not JSON.", {"file": [f"Not valid JSON: {exc}"[:200]]}) from exc
+
+
+def _flatten(messages, prefix="") -> list[str]:
+    if isinstance(messages, dict):
+        return [m for key, value in messages.items() for m in _flatten(value, f"{prefix}{key}.")]
+    if isinstance(messages, list) and all(isinstance(m, str) for m in messages):
+        return [f"{prefix.rstrip('.')}: {m}" for m in messages]
+    return [f"{prefix.rstrip('.')}: {messages}"]
+
+
+@bp.route("/checklists/import", methods=["POST"])
+@login_required
+def checklist_import():
+    _allowed()
+    form = ImportForm()
+    problems = []
+    if form.validate_on_submit():
+        try:
+            template = checklists.import_checklist(current_user, _import_payload(form))
+        except ValidationError as exc:
+            problems = _flatten(exc.messages)
+        except Invalid as exc:
+            problems = [exc.message] + _flatten(exc.fields or {})
+        else:
+            db.session.commit()
+            flash(f"Imported {template.name!r} as a draft (version {template.version}). Check it, then publish.")
+            return redirect(url_for("pages.checklist", template_id=template.id))
+        db.session.rollback()
+    form.file.errors = list(form.file.errors or []) + problems[:20]
+    return render_template("checklists.html", templates=checklists.current_versions(),
+                           overdue=checklists.overdue_for_review(), today=date.today(), form=ChecklistForm(formdata=None),
+                           import_form=form), 422
+
+
+@bp.route("/checklists/<uuid:template_id>")
+@login_required
+def checklist(template_id):
+    _allowed()
+    return _render(_template(template_id))
+
+
+@bp.route("/checklists/<uuid:template_id>/details", methods=["POST"])
+@login_required
+def checklist_details(template_id):
+    _allowed()
+    template = _template(template_id)
+    form = ChecklistForm()
+    status = 422
+    if form.validate_on_submit():
+        try:
+            checklists.update_details(current_user, template, form.name.data, form.standard.data,
+                                      form.description.data or "", form.review_due.data)
+        except DomainError as exc:
+            db.session.rollback()
+            _show_errors(form, exc)
+            status = exc.status
+        else:
+            db.session.commit()
+            flash("Details saved.")
+            return redirect(url_for("pages.checklist", template_id=template.id))
+    return _render(template, status, details_form=form)
+
+
+@bp.route("/checklists/<uuid:template_id>/questions", methods=["POST"])
+@login_required
+def question_add(template_id):
+    _allowed()
+    template = _template(template_id)
+    form = QuestionForm()
+    status = 422
+    if form.validate_on_submit():
+        try:
+            checklists.add_question(current_user, template, _question_values(form))
+        except DomainError as exc:
+            db.session.rollback()
+            _show_errors(form, exc)
+            status = exc.status
+        else:
+            db.session.commit()
+            flash("Question added.")
+            return redirect(url_for("pages.checklist", template_id=template.id) + "#add-question")
+    return _render(template, status, question_form=form)
+
+
+@bp.route("/checklists/<uuid:template_id>/questions/<uuid:question_id>", methods=["GET", "POST"])
+@login_required
+def question_edit(template_id, question_id):
+    _allowed()
+    template = _template(template_id)
+    question = _question(template, question_id)
+    form = QuestionForm() if request.method == "POST" else _fill_question_form(question)
+    status = 200
+    if request.method == "POST":
+        status = 422
+        if form.validate_on_submit():
+            try:
+                checklists.update_question(current_user, question, _question_values(form))
+            except DomainError as exc:
+                db.session.rollback()
+                _show_errors(form, exc)
+                status = exc.status
+            else:
+                db.session.commit()
+                flash("Question saved.")
+                return redirect(url_for("pages.checklist", template_id=template.id) + f"#q-{question.position}")
+    return render_template("checklist_question.html", template=template, question=question, form=form), status
+
+
+def _simple(template_id, call, message: str, question_id=None):
+    """Run one button's service call, commit and go back to the checklist (or show why not)."""
+    _allowed()
+    template = _template(template_id)
+    question = _question(template, question_id) if question_id else None
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        result = call(template, question)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message)
+        return _render(template, exc.status)
+    db.session.commit()
+    flash(message)
+    target = result if isinstance(result, Template) else template
+    if db.session.get(Template, target.id) is None:
+        return redirect(url_for("pages.checklist_list"))
+    return redirect(url_for("pages.checklist", template_id=target.id))
+
+
+@bp.route("/checklists/<uuid:template_id>/questions/<uuid:question_id>/up", methods=["POST"])
+@login_required
+def question_up(template_id, question_id):
+    return _simple(template_id, lambda t, q: checklists.move_question(current_user, q, -1), "Question moved up.", question_id)
+
+
+@bp.route("/checklists/<uuid:template_id>/questions/<uuid:question_id>/down", methods=["POST"])
+@login_required
+def question_down(template_id, question_id):
+    return _simple(template_id, lambda t, q: checklists.move_question(current_user, q, 1), "Question moved down.", question_id)
+
+
+@bp.route("/checklists/<uuid:template_id>/questions/<uuid:question_id>/delete", methods=["POST"])
+@login_required
+def question_delete(template_id, question_id):
+    return _simple(template_id, lambda t, q: checklists.delete_question(current_user, q), "Question deleted.", question_id)
+
+
+@bp.route("/checklists/<uuid:template_id>/publish", methods=["POST"])
+@login_required
+def checklist_publish(template_id):
+    return _simple(template_id, lambda t, q: checklists.publish(current_user, t),
+                   "Published. This version is now frozen; new audits use it.")
+
+
+@bp.route("/checklists/<uuid:template_id>/new-version", methods=["POST"])
+@login_required
+def checklist_new_version(template_id):
+    return _simple(template_id, lambda t, q: checklists.new_version(current_user, t),
+                   "Draft of the next version ready. Audits on earlier versions keep theirs.")
+
+
+@bp.route("/checklists/<uuid:template_id>/retire", methods=["POST"])
+@login_required
+def checklist_retire(template_id):
+    return _simple(template_id, lambda t, q: checklists.retire(current_user, t),
+                   "Retired. Audits already on it keep it; no new audit will use it.")
+
+
+@bp.route("/checklists/<uuid:template_id>/delete", methods=["POST"])
+@login_required
+def checklist_delete(template_id):
+    return _simple(template_id, lambda t, q: checklists.delete_draft(current_user, t), "Draft deleted.")
+
+
+@bp.route("/checklists/<uuid:template_id>/reviewed", methods=["POST"])
+@login_required
+def checklist_reviewed(template_id):
+    _allowed()
+    template = _template(template_id)
+    form = ReviewedForm()
+    status = 422
+    if form.validate_on_submit():
+        try:
+            checklists.mark_reviewed(current_user, template, form.review_due.data)
+        except DomainError as exc:
+            db.session.rollback()
+            _show_errors(form, exc)
+            status = exc.status
+        else:
+            db.session.commit()
+            flash(f"Review recorded; next review due {template.review_due}.")
+            return redirect(url_for("pages.checklist", template_id=template.id))
+    return _render(template, status, reviewed_form=form)
+
+
+@bp.route("/checklists/<uuid:template_id>/export")
+@login_required
+def checklist_export(template_id):
+    _allowed()
+    template = _template(template_id)
+    body = json.dumps(checklists.export_checklist(template), indent=2, ensure_ascii=False) + "\n"
+    slug = re.sub(r"[^a-z0-9]+", "-", template.name.lower()).strip("-") or "checklist"
+    return Response(body, mimetype="application/json", headers={
+        "Content-Disposition": f'attachment; filename="{slug}-v{template.version}.json"'})
+
+
+@bp.route("/checklists/diff")
+@login_required
+def checklist_diff():
+    _allowed()
+    old_id, new_id = request.args.get("old", type=uuid.UUID), request.args.get("new", type=uuid.UUID)
+    if old_id is None or new_id is None:
+        raise NotFound("Choose two versions to compare.")
+    old, new = _template(old_id), _template(new_id)
+    if old.family_id != new.family_id:
+        raise Invalid("Compare two versions of the same checklist.")
+    rows = checklists.diff(old, new)
+    return render_template("checklist_diff.html", old=old, new=new, rows=rows,
+                           counts={c: sum(r["change"] == c for r in rows) for c in ("same", "changed", "added", "removed")})
+

@@ -1,0 +1,321 @@
+"""The audit programme: list and calendar, planning, generating a year, assigning auditors, competence."""
+
+import uuid
+from datetime import date
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from ..errors import DomainError, NotFound
+from ..extensions import db
+from ..models import Area, AuditStatus, Qualification, Template, User
+from ..permissions import require
+from ..services import checklists, programme
+from .blueprint import bp
+from .programme_forms import (
+    AssignForm,
+    ConfirmForm,
+    GenerateForm,
+    PlanAuditForm,
+    ProgrammeFilterForm,
+    QualificationForm,
+    QuickAssignForm,
+    RescheduleForm,
+)
+
+
+def _allowed():
+    require(current_user, "programme.plan")
+
+
+def _areas():
+    return db.session.scalars(select(Area).order_by(Area.site, Area.name)).all()
+
+
+def _uuid(value) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value) if value else None
+    except (ValueError, TypeError):
+        return None
+
+
+def _get(model, value, what: str):
+    record = db.session.get(model, _uuid(value)) if _uuid(value) else None
+    if record is None:
+        raise NotFound(f"There is no such {what}.")
+    return record
+
+
+def _template_choices():
+    return [("", "Choose a checklist")] + [(str(t.id), f"{t.name} v{t.version}") for t in checklists.published_templates()]
+
+
+def _plan_form(formdata=None) -> PlanAuditForm:
+    form = PlanAuditForm(formdata=formdata) if formdata is not None else PlanAuditForm(formdata=None)
+    form.template.choices = _template_choices()
+    form.area.choices = [("", "Choose an area")] + [(str(a.id), a.label) for a in _areas()]
+    form.auditor.choices = [("", "Assign later")] + [(str(u.id), u.name) for u in programme.auditors()]
+    return form
+
+
+def _generate_form(formdata=None) -> GenerateForm:
+    form = GenerateForm(formdata=formdata) if formdata is not None else GenerateForm(formdata=None, start=date.today())
+    form.template.choices = _template_choices()
+    return form
+
+
+def _show_errors(form, exc: DomainError) -> None:
+    placed = False
+    for name, messages in (exc.fields or {}).items():
+        key = {"template_id": "template", "area_id": "area", "auditor_id": "auditor"}.get(name, name)
+        target = getattr(form, key, None)
+        if target is not None:
+            target.errors = list(target.errors) + list(messages)
+            placed = True
+    if exc.code == "impartiality" and hasattr(form, "auditor"):
+        form.auditor.errors = list(form.auditor.errors) + [exc.message]
+        placed = True
+    if not placed:
+        flash(exc.message)
+
+
+def _month_arg(value: str | None) -> tuple[int, int] | None:
+    try:
+        year, month = (int(part) for part in (value or "").split("-"))
+        return (year, month) if 1 <= month <= 12 and 1900 <= year <= 9999 else None
+    except ValueError:
+        return None
+
+
+def _render_programme(status=200, plan_form=None, generate_form=None):
+    form = ProgrammeFilterForm(request.args, areas=_areas(), auditors=programme.auditors())
+    filters: dict = {}
+    if form.validate():
+        month = _month_arg(form.month.data)
+        if month:
+            start = date(*month, 1)
+            filters["start"], filters["end"] = start, programme.add_months(start, 1)
+        filters |= {"status": form.status.data or None, "area_id": _uuid(form.area.data),
+                    "auditor_id": _uuid(form.auditor.data), "unassigned": bool(form.unassigned.data)}
+    page_number = request.args.get("page", "1")
+    page_number = int(page_number) if page_number.isdigit() and int(page_number) > 0 else 1
+    page = db.paginate(programme.programme_query(**filters), page=page_number,
+                       per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    return render_template(
+        "programme.html", form=form, page=page, today=date.today(),
+        overdue=programme.overdue_audits(limit=20), plan_form=plan_form or _plan_form(),
+        generate_form=generate_form or _generate_form(),
+    ), status
+
+
+@bp.route("/programme")
+@login_required
+def programme_list():
+    _allowed()
+    return _render_programme()
+
+
+@bp.route("/programme/plan", methods=["POST"])
+@login_required
+def programme_plan():
+    _allowed()
+    form = _plan_form(request.form)
+    status = 422
+    if form.validate_on_submit():
+        try:
+            template = _get(Template, form.template.data, "checklist")
+            area = _get(Area, form.area.data, "area")
+            auditor = _get(User, form.auditor.data, "auditor") if form.auditor.data else None
+            audit = programme.plan_audit(current_user, template, area, form.planned_date.data, auditor)
+        except DomainError as exc:
+            db.session.rollback()
+            _show_errors(form, exc)
+            status = exc.status
+        else:
+            db.session.commit()
+            flash(f"Audit of {audit.area.label} planned for {audit.planned_date}.")
+            return redirect(url_for("pages.programme_audit", audit_id=audit.id))
+    return _render_programme(status, plan_form=form)
+
+
+@bp.route("/programme/generate", methods=["POST"])
+@login_required
+def programme_generate():
+    _allowed()
+    form = _generate_form(request.form)
+    status = 422
+    if form.validate_on_submit():
+        try:
+            template = _get(Template, form.template.data, "checklist")
+            slots = programme.generate_plan(current_user, template, form.start.data, form.months.data,
+                                            assign_auditors=form.assign.data)
+        except DomainError as exc:
+            db.session.rollback()
+            _show_errors(form, exc)
+            status = exc.status
+        else:
+            db.session.commit()
+            unassigned = sum(1 for s in slots if s.audit.auditor_id is None)
+            flash(f"Planned {len(slots)} audits with {template.name}"
+                  + (f"; {unassigned} still need an auditor." if unassigned else ".")
+                  if slots else "The programme already covers that period: nothing new to plan.")
+            return redirect(url_for("pages.programme_list", month=form.start.data.strftime("%Y-%m")))
+    return _render_programme(status, generate_form=form)
+
+
+@bp.route("/programme/calendar")
+@login_required
+def programme_calendar():
+    _allowed()
+    today = date.today()
+    year, month = _month_arg(request.args.get("month")) or (today.year, today.month)
+    return render_template("programme_calendar.html", month=programme.month_calendar(year, month), today=today)
+
+
+def _assign_form(audit, formdata=None) -> AssignForm:
+    form = AssignForm(formdata=formdata) if formdata is not None else AssignForm(formdata=None)
+    form.auditor.choices = [("", "Nobody yet")] + [(str(u.id), u.name) for u in programme.auditors()]
+    if formdata is None:
+        form.auditor.data = str(audit.auditor_id) if audit.auditor_id else ""
+    return form
+
+
+def _render_audit(audit, status=200, assign_form=None, reschedule_form=None):
+    suggestions = programme.suggest_auditors(audit.area, audit.template, audit.planned_date or date.today())
+    return render_template(
+        "programme_audit.html", audit=audit, suggestions=suggestions, today=date.today(),
+        assign_form=assign_form or _assign_form(audit),
+        quick_form=QuickAssignForm(formdata=None),
+        reschedule_form=reschedule_form or RescheduleForm(formdata=None, planned_date=audit.planned_date),
+        confirm=ConfirmForm(formdata=None), movable=audit.status == AuditStatus.PLANNED,
+    ), status
+
+
+@bp.route("/programme/audits/<uuid:audit_id>")
+@login_required
+def programme_audit(audit_id):
+    _allowed()
+    return _render_audit(programme.get_audit(audit_id))
+
+
+@bp.route("/programme/audits/<uuid:audit_id>/assign", methods=["POST"])
+@login_required
+def programme_assign(audit_id):
+    _allowed()
+    audit = programme.get_audit(audit_id)
+    form = _assign_form(audit, request.form)
+    status = 422
+    if form.validate_on_submit():
+        try:
+            auditor = _get(User, form.auditor.data, "auditor") if form.auditor.data else None
+            programme.assign(current_user, audit, auditor)
+        except DomainError as exc:
+            db.session.rollback()
+            _show_errors(form, exc)
+            status = exc.status
+        else:
+            db.session.commit()
+            flash(f"{auditor.name} will audit {audit.area.label}." if auditor else "The audit has no auditor now.")
+            return redirect(url_for("pages.programme_audit", audit_id=audit.id))
+    return _render_audit(audit, status, assign_form=form)
+
+
+@bp.route("/programme/audits/<uuid:audit_id>/reschedule", methods=["POST"])
+@login_required
+def programme_reschedule(audit_id):
+    _allowed()
+    audit = programme.get_audit(audit_id)
+    form = RescheduleForm()
+    status = 422
+    if form.validate_on_submit():
+        try:
+            programme.reschedule(current_user, audit, form.planned_date.data)
+        except DomainError as exc:
+            db.session.rollback()
+            _show_errors(form, exc)
+            status = exc.status
+        else:
+            db.session.commit()
+            flash(f"Moved to {audit.planned_date}.")
+            return redirect(url_for("pages.programme_audit", audit_id=audit.id))
+    return _render_audit(audit, status, reschedule_form=form)
+
+
+@bp.route("/programme/audits/<uuid:audit_id>/remove", methods=["POST"])
+@login_required
+def programme_remove(audit_id):
+    _allowed()
+    audit = programme.get_audit(audit_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    label = audit.area.label
+    try:
+        programme.remove_planned(current_user, audit)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message)
+        return _render_audit(audit, exc.status)
+    db.session.commit()
+    flash(f"The planned audit of {label} was taken off the programme.")
+    return redirect(url_for("pages.programme_list"))
+
+
+def _qualification_form(formdata=None) -> QualificationForm:
+    form = QualificationForm(formdata=formdata) if formdata is not None else QualificationForm(formdata=None)
+    form.user.choices = [("", "Choose an auditor")] + [(str(u.id), u.name) for u in programme.auditors()]
+    return form
+
+
+def _render_auditors(status=200, form=None):
+    standards, training = programme.training_matrix()
+    areas, history = programme.auditor_history()
+    return render_template(
+        "programme_auditors.html", standards=standards, training=training, areas=areas, history=history,
+        expiring=programme.expiring_qualifications(), today=date.today(),
+        form=form or _qualification_form(), confirm=ConfirmForm(formdata=None),
+    ), status
+
+
+@bp.route("/programme/auditors")
+@login_required
+def programme_auditors():
+    _allowed()
+    return _render_auditors()
+
+
+@bp.route("/programme/qualifications", methods=["POST"])
+@login_required
+def qualification_set():
+    _allowed()
+    form = _qualification_form(request.form)
+    status = 422
+    if form.validate_on_submit():
+        try:
+            user = _get(User, form.user.data, "auditor")
+            qualification = programme.set_qualification(current_user, user, form.standard.data, form.expires_on.data)
+        except DomainError as exc:
+            db.session.rollback()
+            _show_errors(form, exc)
+            status = exc.status
+        else:
+            db.session.commit()
+            flash(f"{user.name}: {qualification.standard} until {qualification.expires_on or 'no expiry'}.")
+            return redirect(url_for("pages.programme_auditors"))
+    return _render_auditors(status, form)
+
+
+@bp.route("/programme/qualifications/<uuid:qualification_id>/delete", methods=["POST"])
+@login_required
+def qualification_delete(qualification_id):
+    _allowed()
+    qualification = db.session.get(Qualification, qualification_id)
+    if qualification is None:
+        raise NotFound("There is no such qualification.")
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    programme.remove_qualification(current_user, qualification)
+    db.session.commit()
+    flash("Qualification removed.")
+    return redirect(url_for("pages.programme_auditors"))
+

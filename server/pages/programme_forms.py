@@ -1,0 +1,122 @@
+"""Forms of the checklist builder, the programme and the coverage pages.
+
+Every state-changing form carries the CSRF token (FlaskForm); filters are GET forms
+without one. The services re-check every rule; validators here only give a quick,
+clear message next to the field.
+"""
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import (
+    BooleanField,
+    DateField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
+
+from ..models import AuditStatus, QuestionKind
+from .forms import FilterForm
+
+KIND_LABELS = {
+    QuestionKind.YES_NO_NA: "Yes / no / N/A",
+    QuestionKind.PASS_FAIL: "Pass / fail",
+    QuestionKind.SCORE: "Score (a range of whole numbers)",
+    QuestionKind.CHOICE: "Choice (one of a list)",
+    QuestionKind.NUMBER: "Number",
+    QuestionKind.TEXT: "Text",
+    QuestionKind.DATE: "Date",
+    QuestionKind.PHOTO: "Photo",
+}
+LINES_HELP = "One per line."
+
+
+class ConfirmForm(FlaskForm):
+    """A button that changes something: only the CSRF token travels."""
+
+
+class ChecklistForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired("Give the checklist a name."), Length(max=200)])
+    standard = StringField("Standard", default="ISO 9001:2015",
+                           validators=[DataRequired("Name the standard."), Length(max=40)])
+    description = TextAreaField("Description", validators=[Optional(), Length(max=4000)])
+    review_due = DateField("Review due", validators=[Optional()])
+
+
+class QuestionForm(FlaskForm):
+    section = StringField("Section", validators=[DataRequired("Name the section."), Length(max=200)])
+    text = TextAreaField("Question", validators=[DataRequired("Write the question."), Length(max=2000)])
+    guidance = TextAreaField("Guidance for the auditor", validators=[Optional(), Length(max=4000)])
+    kind = SelectField("Kind of answer", choices=[(k.value, label) for k, label in KIND_LABELS.items()])
+    options = TextAreaField("Options (choice: the choices; score: lowest and highest; number: optional lowest and highest)",
+                            description=LINES_HELP, validators=[Optional(), Length(max=4000)])
+    required = BooleanField("An answer is required", default=True)
+    clause = StringField("Clause", description="For example 8.5.1", validators=[Optional(), Length(max=40)])
+    finding_answers = TextAreaField("Answers that call for a finding", description=LINES_HELP,
+                                    validators=[Optional(), Length(max=2000)])
+    photo_answers = TextAreaField("Answers that require a photo", description=LINES_HELP,
+                                  validators=[Optional(), Length(max=2000)])
+
+
+class ImportForm(FlaskForm):
+    file = FileField("Checklist file (.json)")
+    text = TextAreaField("Or paste the JSON", validators=[Optional(), Length(max=2_000_000)])
+
+
+class ReviewedForm(FlaskForm):
+    review_due = DateField("Next review due", validators=[DataRequired("Pick the next review date.")])
+
+
+class PlanAuditForm(FlaskForm):
+    template = SelectField("Checklist", choices=[], validators=[DataRequired("Choose a checklist.")])
+    area = SelectField("Area", choices=[], validators=[DataRequired("Choose an area.")])
+    planned_date = DateField("Planned date", validators=[DataRequired("Pick a date.")])
+    auditor = SelectField("Auditor", choices=[], validators=[Optional()])
+
+
+class GenerateForm(FlaskForm):
+    template = SelectField("Checklist", choices=[], validators=[DataRequired("Choose a checklist.")])
+    start = DateField("From", validators=[DataRequired("Pick the first day of the plan.")])
+    months = IntegerField("Months", default=12, validators=[DataRequired(), NumberRange(min=1, max=24)])
+    assign = BooleanField("Assign the best-ranked impartial, qualified auditor to each audit", default=True)
+
+
+class AssignForm(FlaskForm):
+    auditor = SelectField("Auditor", choices=[], validators=[Optional()])
+
+
+class QuickAssignForm(FlaskForm):
+    """One click on a suggestion: the auditor travels in a hidden field."""
+
+    auditor = HiddenField()
+
+
+class RescheduleForm(FlaskForm):
+    planned_date = DateField("New planned date", validators=[DataRequired("Pick a date.")])
+
+
+class QualificationForm(FlaskForm):
+    user = SelectField("Auditor", choices=[], validators=[DataRequired("Choose an auditor.")])
+    standard = StringField("Standard", default="ISO 9001", validators=[DataRequired("Name the standard."), Length(max=40)])
+    expires_on = DateField("Expires on (leave empty if it does not expire)", validators=[Optional()])
+
+
+class ProgrammeFilterForm(FilterForm):
+    month = StringField("Month (YYYY-MM)", validators=[Optional(), Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", message="Use YYYY-MM.")])
+    status = SelectField("Status", choices=[("", "Any")] + [(s.value, s.value.replace("_", " ")) for s in AuditStatus],
+                         validators=[Optional()])
+    area = SelectField("Area", choices=[], validators=[Optional()])
+    auditor = SelectField("Auditor", choices=[], validators=[Optional()])
+    unassigned = BooleanField("Only audits without an auditor")
+
+    def __init__(self, *args, auditors=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.auditor.choices = [("", "Any")] + [(str(u.id), u.name) for u in auditors]
+
+
+class CoverageFilterForm(FilterForm):
+    standard = SelectField("Standard", choices=[], validators=[Optional()])
+    cycle = IntegerField("Programme cycle (months)", default=12, validators=[Optional(), NumberRange(min=1, max=60)])
