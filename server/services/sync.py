@@ -12,13 +12,14 @@ scanned, visible to the user or not), filtered by the same permission rules as e
 other read, and each record appears once per page in its current state.
 """
 
+import logging
 import uuid
 from dataclasses import dataclass, field
 from marshmallow import ValidationError
 from sqlalchemy import exists, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import selectinload
 
 from ..errors import DomainError, Invalid, NotAllowed, NotFound, StateError
@@ -52,7 +53,7 @@ from .findings import Edit
 from .merge import hold, jsonable, merge
 from .serialise import lock_ordered_writes
 
-ENTITIES = tuple(fieldwork.FIELDS_SCHEMAS)
+log = logging.getLogger(__name__)
 MAX_PULL = 500
 SCAN_CHUNK = 500
 # A pull stops scanning after this many feed rows even when few were visible, and says
@@ -128,6 +129,12 @@ def _uuid_or_none(value) -> uuid.UUID | None:
         return None
 
 
+def _record_id(op: dict) -> str:
+    """The op's record id as the server writes it (a device may send upper-case UUIDs)."""
+    record_id = _uuid_or_none(op["id"])
+    return str(record_id) if record_id else str(op["id"])[:64]
+
+
 class BatchRecords:
     """The records a batch's ops touch, loaded in a few queries rather than one per op.
 
@@ -192,7 +199,7 @@ class Batch:
     records: BatchRecords
     versions: dict = field(default_factory=dict)  # (entity, id) -> version after this batch's last op on it
 
-    def base_version(self, op: dict, entity_id: uuid.UUID) -> int:
+    def base_version(self, op: dict) -> int:
         """The version the device's edit is based on.
 
         A device that queued several edits of one record before hearing back sends null:
@@ -200,12 +207,12 @@ class Batch:
         """
         if op.get("base_version") is not None:
             return op["base_version"]
-        key = (op["entity"], str(entity_id))
+        key = (op["entity"], _record_id(op))
         if key in self.versions:
             return self.versions[key]
         previous = db.session.scalar(
             select(SyncOp.result).where(SyncOp.device_id == self.device.id, SyncOp.entity == op["entity"],
-                                        SyncOp.entity_id == str(entity_id),
+                                        SyncOp.entity_id == _record_id(op),
                                         SyncOp.status.in_([OpStatus.APPLIED, OpStatus.CONFLICT]))
             .order_by(SyncOp.seq.desc()).limit(1)
         )
@@ -252,7 +259,7 @@ def apply_push(user: User, device_id: uuid.UUID, ops: list[dict]) -> PushResult:
             continue
         last_seq = op["seq"]
         if row.result.get("version") is not None:
-            batch.versions[(op["entity"], str(op["id"]))] = row.result["version"]
+            batch.versions[(op["entity"], _record_id(op))] = row.result["version"]
         results.append(row.result)
     device.last_seq = last_seq
     device.last_seen_at = utcnow()
@@ -285,6 +292,14 @@ def _process(batch: Batch, op: dict) -> Processed:
             return _already_recorded(batch.device, op)
         outcome = Outcome(OpStatus.REJECTED, reason="This record clashes with one already on the server.",
                           code="integrity")
+    except SQLAlchemyError:
+        raise  # the database failed, not the op: answer 5xx so the device retries the batch
+    except Exception:
+        # A bug met by this op must not block every op behind it for ever; it is logged,
+        # and the op shows under "needs attention" on the device.
+        log.exception("sync op %s (%s) failed", op["op_id"], op["entity"])
+        outcome = Outcome(OpStatus.REJECTED, reason="The server could not process this change.",
+                          code="server_error")
     try:
         with db.session.begin_nested():
             return _record(batch.device, op, outcome)
@@ -297,7 +312,7 @@ def _record(device: Device, op: dict, outcome: Outcome) -> Processed:
     result = outcome.result(op["op_id"])
     db.session.execute(insert(SyncOp).values(
         device_id=device.id, op_id=op["op_id"], seq=op["seq"], entity=op["entity"],
-        entity_id=str(op["id"])[:64], status=outcome.status, result=result,
+        entity_id=_record_id(op), status=outcome.status, result=result,
         device_at=op.get("at"), received_at=utcnow(),
     ))
     return Processed(outcome.status, result)
@@ -352,7 +367,7 @@ def _audit_op(batch: Batch, op, audit_id, fields):
     for name in ("template_id", "area_id"):
         if name in fields and fields[name] != getattr(audit, name):
             raise Invalid("The audit is not valid.", {name: ["Fixed when the audit was created."]})
-    base = batch.base_version(op, audit_id)
+    base = batch.base_version(op)
     edit = Edit(audit)
     if "summary" in fields:
         edit = audits.edit_audit(user, audit, {"summary": fields["summary"]}, base, device.id)
@@ -369,7 +384,7 @@ def _response_op(batch: Batch, op, response_id, fields):
     existing = batch.records.answer_for(response_id, fields)
     base = op.get("base_version")
     if existing is not None and existing.id == response_id:
-        base = batch.base_version(op, response_id)
+        base = batch.base_version(op)
     edit = audits.record_response(batch.user, response_id, fields, base, batch.device.id, existing=existing)
     return _outcome(batch, op, "response", edit, base or 0, edit.record.audit.area_id)
 
@@ -379,7 +394,7 @@ def _finding_op(batch: Batch, op, finding_id, fields):
     if finding is None:
         finding = findings.raise_finding(batch.user, finding_id, fields, device_id=batch.device.id)
         return Outcome(OpStatus.APPLIED, version=finding.version), finding
-    base = batch.base_version(op, finding_id)
+    base = batch.base_version(op)
     edit = findings.edit_finding(batch.user, finding, fields, base, device_id=batch.device.id)
     return _outcome(batch, op, "finding", edit, base, finding.area_id)
 
@@ -388,7 +403,7 @@ def _action_op(batch: Batch, op, action_id, fields):
     action = batch.records.get(CorrectiveAction, action_id)
     if action is None:
         raise NotFound("There is no such corrective action; actions are planned in the register.")
-    base = batch.base_version(op, action_id)
+    base = batch.base_version(op)
     edit = update_action(batch.user, action, fields, base, device_id=batch.device.id)
     return _outcome(batch, op, "action", edit, base, action.finding.area_id)
 

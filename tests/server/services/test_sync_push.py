@@ -486,3 +486,25 @@ def test_a_photo_link_adds_expected_evidence_to_a_finding(phone, area):
     assert statuses(result) == ["applied", "applied", "rejected"]
     assert evidence.photos_of(PhotoSubject.FINDING, record) == [SHA_A, SHA_B]
     assert result.results[1]["version"] == 2
+
+
+def test_an_op_that_meets_a_server_bug_is_rejected_and_does_not_block_the_queue(phone, area, monkeypatch):
+    from server.services import sync
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setitem(sync.HANDLERS, "comment", broken)
+    result = phone.push([phone.op("comment", body="x"), phone.finding(area)])
+    assert statuses(result) == ["rejected", "applied"]
+    assert result.results[0]["code"] == "server_error"
+
+
+def test_upper_case_record_ids_are_the_same_record(phone, area):
+    record = uuid.uuid4()
+    phone.push([phone.finding(area, record_id=record, title="one")])
+    edit = phone.op("finding", str(record).upper(), title="two")
+    later = phone.op("finding", record, title="three")
+    result = phone.push([edit, later])
+    assert statuses(result) == ["applied", "applied"]
+    assert db.session.get(Finding, record).title == "three"
