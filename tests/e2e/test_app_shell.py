@@ -155,3 +155,18 @@ def test_asks_for_persistent_storage_and_warns_when_it_runs_low(tablet, field):
     assert tablet.evaluate("window.__persistCalls") >= 1
     app.sync_screen()
     expect(tablet.get_by_text("(persistent)")).to_be_visible()
+
+
+def test_the_precache_lists_every_module_the_app_can_load():
+    """A module missing from the precache would break the app the first time it starts offline."""
+    import re
+    from pathlib import Path
+
+    pwa = Path(server.pwa.PWA_DIR)
+    worker = (pwa / "sw.js").read_text()
+    shell = set(re.findall(r'"(/app/[^"]*)"', re.search(r"const SHELL = \[(.*?)\];", worker, re.S).group(1)))
+    modules = {f"/app/{p.relative_to(pwa).as_posix()}" for p in pwa.rglob("*.js") if p.name != "sw.js"}
+    assert modules - shell == set()
+    assert {"/app/", "/app/styles.css", "/app/manifest.webmanifest"} <= shell
+    for path in shell - {"/app/"}:
+        assert (pwa / path.removeprefix("/app/")).is_file(), path
