@@ -4,7 +4,9 @@ import base64
 import hashlib
 import io
 import json
+import re
 import urllib.request
+from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -159,9 +161,6 @@ def test_asks_for_persistent_storage_and_warns_when_it_runs_low(tablet, field):
 
 def test_the_precache_lists_every_module_the_app_can_load():
     """A module missing from the precache would break the app the first time it starts offline."""
-    import re
-    from pathlib import Path
-
     pwa = Path(server.pwa.PWA_DIR)
     worker = (pwa / "sw.js").read_text()
     shell = set(re.findall(r'"(/app/[^"]*)"', re.search(r"const SHELL = \[(.*?)\];", worker, re.S).group(1)))
