@@ -74,9 +74,10 @@ export async function prepare(file) {
     const size = targetSize(img.naturalWidth, img.naturalHeight);
     const bitmap = await decodeAt(file, size);
     const bytes = await render(bitmap || img, size, QUALITY);
-    if (bitmap) bitmap.close();
+    // The thumbnail comes from the downscaled picture, never from the full-size original.
     const thumbSize = targetSize(size.width, size.height, THUMB_EDGE);
-    const thumb = await render(bitmap ? await createImageBitmap(new Blob([bytes], { type: "image/jpeg" }), { resizeWidth: thumbSize.width, resizeHeight: thumbSize.height, resizeQuality: "medium" }) : img, thumbSize, 0.7);
+    const thumb = await render(bitmap || img, thumbSize, 0.7);
+    if (bitmap) bitmap.close();
     return {
       sha256: await sha256Hex(bytes),
       bytes,
