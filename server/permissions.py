@@ -102,6 +102,20 @@ def require(user: User | None, action: str, obj=None) -> None:
         raise NotAllowed(MESSAGES.get(action, "You do not have permission to do that."))
 
 
+def requires(action: str) -> Callable:
+    """Mark a view as needing `action` (a rule about the role, no record).
+
+    `security.check_access` enforces it before the view reads its input, so a caller
+    without the role gets 403 rather than a validation error.
+    """
+
+    def mark(view: Callable) -> Callable:
+        view.required_permission = action
+        return view
+
+    return mark
+
+
 def scope_audits(user: User) -> ColumnElement[bool]:
     if is_reviewer(user):
         return true()

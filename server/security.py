@@ -10,6 +10,7 @@ from flask_wtf.csrf import CSRFError
 from .errors import error_response
 from .extensions import csrf, db, login_manager
 from .models import User
+from .permissions import require
 from .services import accounts
 
 CSP = "; ".join([
@@ -27,6 +28,13 @@ CSP = "; ".join([
 ])
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+# Everything else needs a signed-in user: access is denied unless a route is listed here.
+PUBLIC_ENDPOINTS = {
+    "static", "health.healthz", "auth.login", "auth.logout", "pages.login", "pages.logout",
+    "api-docs.openapi_json",
+}
+PUBLIC_BLUEPRINTS = {"pwa"}
 
 
 def bearer_token() -> str | None:
@@ -72,6 +80,24 @@ def init_app(app: Flask) -> None:
     app.session_interface = HttpsAwareSessions()
     login_manager.init_app(app)
     csrf.init_app(app)
+
+    @app.before_request
+    def check_access():
+        # Deny by default, before any input is read: anonymous callers get 401 (API) or
+        # the sign-in page, and a view marked with `permissions.requires` gets its
+        # role checked before validation can tell the caller anything.
+        if request.routing_exception is not None or request.endpoint is None:
+            return None
+        if request.endpoint in PUBLIC_ENDPOINTS or request.blueprint in PUBLIC_BLUEPRINTS:
+            return None
+        if not current_user.is_authenticated:
+            return unauthorized()
+        view = app.view_functions[request.endpoint]
+        view_class = getattr(view, "view_class", None)
+        handler = getattr(view_class, request.method.lower(), None) if view_class else view
+        if action := getattr(handler, "required_permission", None):
+            require(current_user, action)
+        return None
 
     @app.before_request
     def check_csrf():

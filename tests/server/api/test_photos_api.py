@@ -131,8 +131,8 @@ def test_bearer_token_upload_needs_no_csrf_token(app, client, make, commit):
 
 def test_signed_out_is_refused(client):
     data = images.jpeg()
-    # Without a session the CSRF check answers first; a token that is not valid is a 401.
-    assert_error(client.put(url(images.sha(data)), data=data, content_type="image/jpeg"), 400, "csrf")
+    # Access is checked before CSRF: with no session the answer is "sign in", not "bad token".
+    assert_error(client.put(url(images.sha(data)), data=data, content_type="image/jpeg"), 401, "unauthorized")
     assert_error(client.put(url(images.sha(data)), data=data, content_type="image/jpeg",
                             headers={"Authorization": "Bearer not-a-token"}), 401)
     assert client.head(url(images.sha(data))).status_code == 401
