@@ -378,6 +378,9 @@ def checklist_diff():
     if old.family_id != new.family_id:
         raise Invalid("Compare two versions of the same checklist.")
     rows = checklists.diff(old, new)
-    return render_template("checklist_diff.html", old=old, new=new, rows=rows,
-                           counts={c: sum(r["change"] == c for r in rows) for c in ("same", "changed", "added", "removed")})
+    counts = {c: sum(r["change"] == c for r in rows) for c in ("same", "changed", "added", "removed")}
+    only_changes = request.args.get("only") == "changes"
+    if only_changes:
+        rows = [r for r in rows if r["change"] != "same"]
+    return render_template("checklist_diff.html", old=old, new=new, rows=rows, counts=counts, only_changes=only_changes)
 

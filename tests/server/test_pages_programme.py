@@ -116,6 +116,8 @@ def test_build_publish_and_version_a_checklist_through_the_pages(browser):
     diff = browser.text(f"/checklists/diff?old={draft.id}&new={v2.id}")
     assert "Are all guards fitted?" in diff and "Guards fitted?" in diff
     assert "1 changed · 0 added · 1 removed" in diff
+    only = browser.text(f"/checklists/diff?old={draft.id}&new={v2.id}&only=changes")
+    assert only.count('class="diff-') == 2 and "Housekeeping" not in only
     listing = browser.text("/checklists")
     assert "Safety walk" in listing and ">2<" in listing
 
