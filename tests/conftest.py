@@ -26,6 +26,7 @@ def app_config(database_url: str, tmp_path) -> dict:
         "SQLALCHEMY_DATABASE_URI": database_url,
         "GEMBA_PHOTO_DIR": str(tmp_path / "photos"),
         "LOGIN_MAX_FAILURES": 5,
+        "PASSWORD_HASH_METHOD": "scrypt:1024:8:1",
     }
 
 

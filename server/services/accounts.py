@@ -24,8 +24,9 @@ def normalise_email(email: str) -> str:
 
 
 def hash_password(password: str) -> str:
-    # Werkzeug's default is scrypt, a memory-hard KDF.
-    return generate_password_hash(password)
+    # scrypt, a memory-hard KDF, at Werkzeug's default cost; the test suite lowers the
+    # cost through PASSWORD_HASH_METHOD so hundreds of test users stay cheap.
+    return generate_password_hash(password, method=current_app.config.get("PASSWORD_HASH_METHOD", "scrypt"))
 
 
 def find_area(label: str) -> Area:

@@ -112,6 +112,9 @@ def test_successful_login_clears_failures(auth, make, commit):
     assert db.session.scalar(db.select(db.func.count()).select_from(LoginAttempt)) == 0
 
 
-def test_passwords_use_a_memory_hard_kdf(make):
+def test_passwords_use_a_memory_hard_kdf(make, app):
     user = make.user()
     assert user.password_hash.startswith("scrypt:")
+    # Production runs at Werkzeug's full scrypt cost; only the test config lowers it.
+    app.config.pop("PASSWORD_HASH_METHOD")
+    assert accounts.hash_password("a long password").startswith("scrypt:32768:8:1$")
