@@ -1,5 +1,6 @@
 """The server is never trusted to answer: 500s, cut connections, expired sessions, refusals."""
 
+import time
 import uuid
 
 import pytest
@@ -9,6 +10,7 @@ from sqlalchemy import func, select
 from server.extensions import db
 from server.models import Audit, Conflict, Finding, PhotoLink, Response, SyncOp, User
 from server.services import audits
+from server.services import sync as server_sync
 from tests.e2e.fieldapp import FieldApp
 
 pytestmark = pytest.mark.e2e
@@ -166,3 +168,26 @@ def test_conflict_and_rejected_ops_are_listed_under_needs_attention(tablet, live
     # Dismissing removes an item from the list (the server keeps its record).
     conflict.get_by_role("button").click()
     expect(attention.get_by_role("listitem").filter(has_text="Conflict:")).to_have_count(0)
+
+
+def test_two_tabs_never_sync_at_the_same_time(context, tablet, live_server, field, monkeypatch):
+    app = signed_in_offline(tablet, field.staff_email)
+    raise_offline(app, ["Handrail loose on stair 2"])
+    other = FieldApp(context.new_page()).open("#/sync")
+
+    pushes = []
+    real_push = server_sync.apply_push
+
+    def slow_push(*args, **kwargs):
+        pushes.append(args[2])  # the ops
+        time.sleep(1.5)  # a slow uplink: the other tab must find the sync taken, not push too
+        return real_push(*args, **kwargs)
+
+    monkeypatch.setattr(server_sync, "apply_push", slow_push)
+    context.set_offline(False)  # both tabs hear `online` at the same moment
+    app.sync_now()
+    other.sync_now()
+    app.expect_all_sent()
+    other.expect_all_sent()
+    assert len(pushes) == 1 and len(pushes[0]) == 1
+    assert findings_titled(live_server, ["Handrail loose on stair 2"]) == ["Handrail loose on stair 2"]
