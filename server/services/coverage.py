@@ -68,66 +68,98 @@ def _templates_of(standard: str) -> list[uuid.UUID]:
     return [t.id for t in db.session.scalars(select(Template)) if standard_family(t.standard) == standard_family(standard)]
 
 
-def _audit_day(audit: Audit) -> date:
-    if audit.submitted_at is not None:
-        return audit.submitted_at.date()
-    return audit.planned_date or audit.created_at.date()
+def _day(submitted_at, planned_date, created_at) -> date:
+    if submitted_at is not None:
+        return submitted_at.date()
+    return planned_date or created_at.date()
+
+
+BATCH = 500  # audits whose answers are read in one query
 
 
 def matrix(standard: str, today: date | None = None, cycle_months: int = CYCLE_MONTHS) -> Matrix:
     """Areas x clauses of `standard` with the last covering audit of each pair.
 
     A pair is a gap when no audit covered it or the last one is older than `cycle_months`.
+    Each area's audits are read newest first, and only until every clause its checklists
+    ask about has a cell, so years of history cost about as much as the last round.
     """
     today = today or date.today()
     since = add_months(today, -cycle_months)
     template_ids = _templates_of(standard)
     areas = list(db.session.scalars(select(Area).order_by(Area.site, Area.name)))
-    clauses = sorted({c for c in db.session.scalars(
-        select(Question.clause).where(Question.template_id.in_(template_ids), Question.clause != "").distinct())},
-        key=clause_key)
-    audits = db.session.scalars(
-        select(Audit).where(Audit.template_id.in_(template_ids), Audit.status.in_(COVERING))
-    ).all()
-    audit_ids = [a.id for a in audits]
-    by_id = {a.id: a for a in audits}
-    answered = db.session.execute(
-        select(Response.audit_id, Question.clause, Response.value, Question.finding_answers)
-        .join(Question, Question.id == Response.question_id)
-        .where(Response.audit_id.in_(audit_ids), Question.clause != "")
-    ).all()
-    raised = db.session.execute(
-        select(Finding.audit_id, Finding.clause, Finding.kind, Question.clause)
-        .outerjoin(Question, Question.id == Finding.question_id)
-        .where(Finding.audit_id.in_(audit_ids))
-    ).all()
+    questions = {
+        question_id: (clause, finding_answers or [], template_id)
+        for question_id, clause, finding_answers, template_id in db.session.execute(
+            select(Question.id, Question.clause, Question.finding_answers, Question.template_id)
+            .where(Question.template_id.in_(template_ids), Question.clause != ""))
+    }
+    template_clauses: dict[uuid.UUID, set[str]] = {}
+    for clause, _, template_id in questions.values():
+        template_clauses.setdefault(template_id, set()).add(clause)
+    clauses = sorted({clause for clause, _, _ in questions.values()}, key=clause_key)
+    # Newest first per area: (id, template, day).
+    history: dict[uuid.UUID, list[tuple[uuid.UUID, uuid.UUID, date]]] = {}
+    for audit_id, area_id, template_id, submitted_at, planned_date, created_at in db.session.execute(
+        select(Audit.id, Audit.area_id, Audit.template_id, Audit.submitted_at, Audit.planned_date, Audit.created_at)
+        .where(Audit.template_id.in_(template_ids), Audit.status.in_(COVERING))
+    ):
+        history.setdefault(area_id, []).append((audit_id, template_id, _day(submitted_at, planned_date, created_at)))
+    for audits in history.values():
+        audits.sort(key=lambda a: a[2], reverse=True)
+    needed = {area_id: set(clauses) for area_id in history}
+    cells: dict[tuple[uuid.UUID, str], Cell] = {}
+    while True:
+        batch: dict[uuid.UUID, tuple[uuid.UUID, date]] = {}
+        for area_id, audits in history.items():
+            hoped = set()  # what the audits taken so far would cover if fully answered
+            while audits and needed[area_id] - hoped and len(batch) < BATCH:
+                audit_id, template_id, day = audits.pop(0)
+                if template_clauses.get(template_id, set()) & (needed[area_id] - hoped):
+                    batch[audit_id] = (area_id, day)
+                    hoped |= template_clauses[template_id]
+        if not batch:
+            break
+        for (area_id, clause), cell in _cells(batch, questions).items():
+            if (area_id, clause) not in cells:
+                cells[(area_id, clause)] = cell
+                needed[area_id].discard(clause)
+    for cell in cells.values():
+        cell.gap = cell.last < since
+    return Matrix(standard_family(standard), areas, clauses, cells, since)
+
+
+def _cells(batch: dict, questions: dict) -> dict[tuple[uuid.UUID, str], Cell]:
+    """The newest covering cell per (area, clause) among the audits in `batch`."""
+    audit_ids = list(batch)
     findings: dict[tuple[uuid.UUID, str], str] = {}
-    for audit_id, clause, kind, question_clause in raised:
+    for audit_id, clause, kind, question_id in db.session.execute(
+        select(Finding.audit_id, Finding.clause, Finding.kind, Finding.question_id).where(Finding.audit_id.in_(audit_ids))
+    ):
+        question_clause = questions.get(question_id, ("",))[0] if question_id else ""
         for c in {clause, question_clause} - {None, ""}:
             key = (audit_id, c)
             if key not in findings or SEVERITY[kind] < SEVERITY[findings[key]]:
                 findings[key] = kind
-    # Per (audit, clause): covered, and the result.
     covered: dict[tuple[uuid.UUID, str], str] = {}
-    for audit_id, clause, value, finding_answers in answered:
-        if value in (None, "", "na"):
+    for audit_id, question_id, value in db.session.execute(
+        select(Response.audit_id, Response.question_id, Response.value)
+        .where(Response.audit_id.in_(audit_ids), Response.question_id.in_(select(Question.id).where(Question.clause != "")))
+    ):
+        if value in (None, "", "na") or question_id not in questions:
             continue
-        result = "issue" if value in (finding_answers or []) else "conforming"
+        clause, finding_answers, _ = questions[question_id]
         key = (audit_id, clause)
-        if key in findings:
-            result = findings[key]
+        result = findings.get(key) or ("issue" if value in finding_answers else "conforming")
         if key not in covered or SEVERITY[result] < SEVERITY[covered[key]]:
             covered[key] = result
     cells: dict[tuple[uuid.UUID, str], Cell] = {}
     for (audit_id, clause), result in covered.items():
-        audit = by_id[audit_id]
-        day = _audit_day(audit)
-        key = (audit.area_id, clause)
+        area_id, day = batch[audit_id]
+        key = (area_id, clause)
         if key not in cells or day > cells[key].last:
             cells[key] = Cell(day, result, audit_id)
-    for cell in cells.values():
-        cell.gap = cell.last < since
-    return Matrix(standard_family(standard), areas, clauses, cells, since)
+    return cells
 
 
 def to_csv(m: Matrix) -> str:

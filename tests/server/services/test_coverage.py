@@ -121,3 +121,15 @@ def test_the_csv_has_a_row_per_area_and_clause_with_gaps_marked(template, histor
                                   "audit_id": str(history["new"].id), "gap": "no"}
     assert [r["gap"] for r in rows if r["area"] == "Dispatch"] == ["yes"] * 3
     assert {r["area"] for r in rows if r["area"].startswith("'")} == {"'=HYPERLINK(evil)"}
+
+
+def test_older_audits_fill_what_newer_ones_left_open(make, template):
+    area = make.area(name="Stores")
+    auditor = make.user("auditor")
+    newest = audited(make, template, area, auditor, TODAY - timedelta(days=10), ["yes", "na", "na", None])
+    middle = audited(make, template, area, auditor, TODAY - timedelta(days=100), ["no", "yes", "na", None])
+    oldest = audited(make, template, area, auditor, TODAY - timedelta(days=500), ["yes", "no", "fail", None])
+    m = coverage.matrix("ISO 9001", today=TODAY)
+    assert {c: m.cell(area, c).audit_id for c in m.clauses} == {"7.1.5": newest.id, "8.2": middle.id, "10.2": oldest.id}
+    assert m.cell(area, "10.2").result == "issue" and m.cell(area, "10.2").gap
+    assert [m.is_gap(area, c) for c in m.clauses] == [False, False, True]
