@@ -3,6 +3,18 @@
 import { field, h, mount } from "./dom.js";
 import { photoPicker } from "./photopicker.js";
 
+// GPS works without a network; the position goes into the location text, which the
+// person can still edit.
+function locate(input, status) {
+  status.textContent = "Finding your position…";
+  navigator.geolocation.getCurrentPosition((pos) => {
+    const { latitude, longitude, accuracy } = pos.coords;
+    const where = `${latitude.toFixed(5)}, ${longitude.toFixed(5)} (±${Math.round(accuracy)} m)`;
+    input.value = input.value ? `${input.value} - ${where}` : where;
+    status.textContent = "";
+  }, (err) => { status.textContent = `No position: ${err.message}`; }, { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });
+}
+
 export function findingForm({ prefill = {}, areas, areaId, kinds, thumbnailOf, onPhotos, onSave, onCancel, heading = null }) {
   let photos = [...(prefill.photos || [])];
   const title = h("input", { type: "text", required: true, maxlength: 200, value: prefill.title || "", autocomplete: "off", enterkeyhint: "done" });
@@ -12,6 +24,7 @@ export function findingForm({ prefill = {}, areas, areaId, kinds, thumbnailOf, o
   const clause = h("input", { type: "text", maxlength: 40, value: prefill.clause || "" });
   const description = h("textarea", { rows: 3 }, prefill.description || "");
   const error = h("p", { class: "error", role: "alert" });
+  const whereStatus = h("span", { class: "hint", role: "status" });
   const picker = photoPicker({
     context: prefill.photoContext || "finding",
     hashes: photos,
@@ -26,6 +39,8 @@ export function findingForm({ prefill = {}, areas, areaId, kinds, thumbnailOf, o
     field("What did you see?", title),
     field("Area", area),
     field("Location (optional)", location, "Where exactly, e.g. \"Line 3, near the press\""),
+    "geolocation" in navigator ? h("div", { class: "row" },
+      h("button", { type: "button", onclick: () => locate(location, whereStatus) }, "Use my position"), whereStatus) : null,
     h("details", { open: !!prefill.question_id },
       h("summary", {}, "More details"),
       field("Kind", kind),

@@ -196,7 +196,9 @@ def tablet(context):
 
 @pytest.fixture
 def phone(browser, live_server):
-    context = browser.new_context(base_url=live_server.url, viewport=PHONE, is_mobile=True, has_touch=True)
+    context = browser.new_context(base_url=live_server.url, viewport=PHONE, is_mobile=True, has_touch=True,
+                                  geolocation={"latitude": 52.381, "longitude": 4.903, "accuracy": 10},
+                                  permissions=["geolocation"])
     context.set_default_timeout(TIMEOUT_MS)
     yield watched(context.new_page())
     context.close()

@@ -100,6 +100,10 @@ def test_walkthrough_offline_capture_arrives_exactly_once(context, tablet, phone
     expect(phone.get_by_role("img", name="Photo 1 for finding")).to_be_visible()
     phone.get_by_label("What did you see?").fill("Oil leak under press 4")
     phone.get_by_role("button", name="Save finding").click()
+    phone.get_by_label("What did you see?").fill("Drip tray missing")
+    phone.get_by_role("button", name="Use my position").click()  # optional, and works offline
+    expect(phone.get_by_label("Location (optional)")).to_have_value("52.38100, 4.90300 (±10 m)")
+    phone.get_by_role("button", name="Save finding").click()
     expect(phone.get_by_role("status").filter(has_text="Finding saved")).to_be_visible()
     assert phone.viewport_size == PHONE
     staff.go("My findings")
@@ -117,7 +121,7 @@ def test_walkthrough_offline_capture_arrives_exactly_once(context, tablet, phone
     expect(tablet.locator("#pending-summary")).to_contain_text("3 photos unsent")
     phone = watched(phone_context.new_page())
     staff = FieldApp(phone).open("#/sync")
-    expect(phone.locator("#pending-summary")).to_contain_text("1 change and 1 photo unsent")
+    expect(phone.locator("#pending-summary")).to_contain_text("2 changes and 1 photo unsent")
 
     # Photos were downscaled on the device to a long edge of 2048 px, upright.
     dims = {(p["width"], p["height"]) for p in tablet_photos.values()}
@@ -141,7 +145,9 @@ def test_walkthrough_offline_capture_arrives_exactly_once(context, tablet, phone
     audit = live_server.scalars(select(Audit).where(Audit.id == uuid.UUID(field.audit_id)))[0]
     assert audit.status == "submitted"
     findings = live_server.scalars(select(Finding).where(Finding.area_id == uuid.UUID(field.area_id)))
-    assert sorted(f.title for f in findings) == sorted([f'{field.questions[0][2]} - answered "no"', "Oil leak under press 4"])
+    assert sorted(f.title for f in findings) == sorted(
+        [f'{field.questions[0][2]} - answered "no"', "Oil leak under press 4", "Drip tray missing"])
+    assert next(f for f in findings if f.title == "Drip tray missing").location == "52.38100, 4.90300 (±10 m)"
     from_audit = next(f for f in findings if f.audit_id is not None)
     assert (str(from_audit.audit_id), str(from_audit.question_id), from_audit.clause) == (field.audit_id, ids[0], "8.1")
     assert from_audit.location == "Exit B, behind the pallets"
