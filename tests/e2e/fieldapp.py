@@ -39,14 +39,5 @@ class FieldApp:
         self.sync_screen()
         expect(self.page.locator("#pending-summary")).to_have_text("Everything is sent.", timeout=timeout)
 
-    def pending_text(self) -> str:
-        self.sync_screen()
-        return self.page.locator("#pending-summary").inner_text()
-
     def question(self, text: str):
         return self.page.get_by_role("group", name=text)
-
-    def outbox_size(self) -> int:
-        """How many ops the device still holds (read through the app's own module)."""
-        return self.page.evaluate(
-            "import('/app/outbox.js').then((o) => o.summary()).then((s) => s.ops + s.photos)")
