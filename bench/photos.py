@@ -17,9 +17,10 @@ Every case runs in a fresh subprocess. Memory is the peak resident set above the
 process's own baseline, read from /proc (VmHWM, reset through /proc/self/clear_refs
 just before the measured call), so Pillow's C allocations count; tracemalloc's peak
 is shown beside it to make the point that it sees only Python objects. Time is the
-median wall time of several calls after a warm-up, over rounds that alternate the two
-methods; CPU time (all threads) is shown too, as it is steadier on a busy machine. The
-load average before and after is printed so a noisy run can be recognised.
+median wall time of single calls that alternate between the two processes (so load
+from elsewhere on the machine hits both alike), after a warm-up; CPU time (all
+threads) is shown too, as it is steadier on a busy machine. The load average before
+and after is printed so a noisy run can be recognised.
 
 Goals (issue 3): 12 MP intake at most 0.25x naive time, and at most 60 MB above baseline.
 """
@@ -46,8 +47,7 @@ from server.extensions import db
 from server.services import accounts, photos
 
 OUT = Path(__file__).resolve().parent / "out" / "photos.json"
-TIMED_RUNS = 7
-ROUNDS = 3
+TIMED_CALLS = 15
 GOAL_TIME_RATIO = 0.25
 GOAL_PEAK_MB = 60
 MB = 1024 * 1024
@@ -116,8 +116,12 @@ class _Intake:
         assert created
 
 
-def measure(method: str, path: str) -> dict:
-    """Run one case in this (fresh) process and return its figures."""
+def serve(method: str, path: str) -> None:
+    """Be one measured process: report memory for the first call, then time calls on request.
+
+    The parent alternates single calls between a naive and an intake process, so a
+    burst of load from elsewhere on the machine lands on both alike.
+    """
     data = Path(path).read_bytes()
     with tempfile.TemporaryDirectory() as directory:
         run = _Intake(Path(directory)) if method == "intake" else _Naive()
@@ -135,24 +139,25 @@ def measure(method: str, path: str) -> dict:
         run(payload)
         _, python_peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
-
-        times, cpu = [], []
-        for _ in range(TIMED_RUNS):
+        _answer({
+            "method": method,
+            "peak_rss_above_baseline_mb": round((peak - baseline) / MB, 1),
+            "tracemalloc_peak_mb": round(python_peak / MB, 1),
+            "baseline_rss_mb": round(baseline / MB, 1),
+            "peak_exact": exact or peak > before_peak,
+        })
+        for command in sys.stdin:
+            if command.strip() != "run":
+                break
             payload = run.prepare(data)
             started, started_cpu = time.perf_counter(), time.process_time()
             run(payload)
-            times.append(time.perf_counter() - started)
-            cpu.append(time.process_time() - started_cpu)
-    return {
-        "method": method,
-        "ms": round(statistics.median(times) * 1000, 1),
-        "ms_min": round(min(times) * 1000, 1),
-        "cpu_ms": round(statistics.median(cpu) * 1000, 1),
-        "peak_rss_above_baseline_mb": round((peak - baseline) / MB, 1),
-        "tracemalloc_peak_mb": round(python_peak / MB, 1),
-        "baseline_rss_mb": round(baseline / MB, 1),
-        "peak_exact": exact or peak > before_peak,
-    }
+            _answer({"s": time.perf_counter() - started, "cpu": time.process_time() - started_cpu})
+
+
+def _answer(value: dict) -> None:
+    sys.stdout.write(json.dumps(value) + "\n")
+    sys.stdout.flush()
 
 
 # The parent: make the photos, run every case in its own process, report ---------------
@@ -160,32 +165,52 @@ def measure(method: str, path: str) -> dict:
 CASES = (("12 MP camera JPEG", "camera_12mp"), ("2048 px device JPEG", "device_2048"))
 
 
-def _child(method: str, path: Path) -> dict:
-    result = subprocess.run(
-        [sys.executable, "-m", "bench.photos", "--measure", method, str(path)],
-        check=True, capture_output=True, text=True, cwd=Path(__file__).resolve().parent.parent,
-        env=os.environ | {"PYTHONHASHSEED": "0"},
-    )
-    return json.loads(result.stdout.strip().splitlines()[-1])
+class _Measured:
+    """A fresh child process measuring one method on one photo."""
 
+    def __init__(self, method: str, path: Path):
+        # The child's log chatter (migrations) goes to a file, shown only if it fails.
+        self.log = tempfile.TemporaryFile("w+")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "bench.photos", "--serve", method, str(path)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log, text=True,
+            cwd=Path(__file__).resolve().parent.parent, env=os.environ | {"PYTHONHASHSEED": "0"},
+        )
+        self.result = self._read()
+        self.times, self.cpu = [], []
 
-def _combine(results: list[dict]) -> dict:
-    """Median time over the rounds; the highest memory peak of any round."""
-    combined = dict(results[0])
-    for field in ("ms", "ms_min", "cpu_ms"):
-        combined[field] = round(statistics.median(r[field] for r in results), 1)
-    for field in ("peak_rss_above_baseline_mb", "tracemalloc_peak_mb", "baseline_rss_mb"):
-        combined[field] = max(r[field] for r in results)
-    combined["peak_exact"] = all(r["peak_exact"] for r in results)
-    combined["rounds"] = [{k: r[k] for k in ("ms", "cpu_ms", "peak_rss_above_baseline_mb")} for r in results]
-    return combined
+    def _read(self) -> dict:
+        line = self.process.stdout.readline()
+        if not line:
+            code = self.process.wait()
+            self.log.seek(0)
+            raise RuntimeError(f"benchmark child exited with {code}:\n{self.log.read()[-3000:]}")
+        return json.loads(line)
+
+    def call(self) -> None:
+        self.process.stdin.write("run\n")
+        self.process.stdin.flush()
+        answer = self._read()
+        self.times.append(answer["s"])
+        self.cpu.append(answer["cpu"])
+
+    def finish(self) -> dict:
+        self.process.stdin.close()
+        self.process.wait(timeout=60)
+        self.log.close()
+        return self.result | {
+            "ms": round(statistics.median(self.times) * 1000, 1),
+            "ms_min": round(min(self.times) * 1000, 1),
+            "cpu_ms": round(statistics.median(self.cpu) * 1000, 1),
+            "calls": len(self.times),
+        }
 
 
 def main() -> dict:
     report = {"goal": {"time_ratio_12mp": GOAL_TIME_RATIO, "peak_mb_12mp": GOAL_PEAK_MB}, "cases": [],
               "cpus": os.cpu_count(), "load_before": [round(x, 2) for x in os.getloadavg()]}
-    print(f"Photo intake vs naive Pillow: {ROUNDS} rounds x {TIMED_RUNS} timed calls, a fresh process "
-          f"per method and round; median wall ms, median CPU ms, peak RSS above baseline")
+    print(f"Photo intake vs naive Pillow: {TIMED_CALLS} timed calls each, alternating between a fresh "
+          f"process per method; median wall ms, median CPU ms, peak RSS above baseline")
     header = (f"{'photo':<22}{'method':<8}{'ms':>8}{'x naive':>9}{'cpu ms':>9}{'x naive':>9}"
               f"{'peak RSS MB':>13}{'tracemalloc MB':>16}")
     rows = []
@@ -194,13 +219,11 @@ def main() -> dict:
             data = getattr(images, maker)()
             path = Path(directory) / f"{maker}.jpg"
             path.write_bytes(data)
-            # Alternate the two methods over a few rounds so a burst of load from
-            # elsewhere on the machine hits both alike; each figure is the median.
-            runs = {"naive": [], "intake": []}
-            for _ in range(ROUNDS):
-                for method in runs:
-                    runs[method].append(_child(method, path))
-            naive, intake = _combine(runs["naive"]), _combine(runs["intake"])
+            naive, intake = _Measured("naive", path), _Measured("intake", path)
+            for turn in range(TIMED_CALLS):
+                for measured in ((naive, intake) if turn % 2 == 0 else (intake, naive)):
+                    measured.call()
+            naive, intake = naive.finish(), intake.finish()
             ratio = round(intake["ms"] / naive["ms"], 3)
             report["cases"].append({
                 "photo": label, "bytes": len(data), "naive": naive, "intake": intake, "time_ratio": ratio,
@@ -230,7 +253,7 @@ def main() -> dict:
 
 
 if __name__ == "__main__":
-    if sys.argv[1:2] == ["--measure"]:
-        print(json.dumps(measure(sys.argv[2], sys.argv[3])))
+    if sys.argv[1:2] == ["--serve"]:
+        serve(sys.argv[2], sys.argv[3])
     else:
         main()

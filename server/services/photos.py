@@ -27,7 +27,18 @@ from sqlalchemy import select
 
 from ..errors import DomainError, Invalid, NotAllowed, NotFound
 from ..extensions import db
-from ..models import Audit, CorrectiveAction, Finding, Photo, PhotoLink, PhotoState, PhotoSubject, Response, User, utcnow
+from ..models import (
+    Audit,
+    CorrectiveAction,
+    Finding,
+    Photo,
+    PhotoLink,
+    PhotoState,
+    PhotoSubject,
+    Response,
+    User,
+    utcnow,
+)
 from ..permissions import can, is_reviewer
 from ..storage import MissingObject, object_key, photo_store
 from . import feed, trail
