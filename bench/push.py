@@ -10,7 +10,8 @@ For SQLite (a temporary file) and PostgreSQL (a throwaway database on 127.0.0.1:
   JSON, schema, per-op savepoint, permission and validation, the rows themselves, the
   sync-op record, the change feed and the hash-chained trail, one commit per batch.
 - floor: the same finding and response rows inserted with SQLAlchemy Core, 100 rows per
-  transaction, into a fresh database of the same kind with the same schema. A second,
+  transaction, into a fresh database of the same kind with the same schema, measured
+  before and after the push and averaged (the machine's load moves). A second,
   stricter floor also inserts the bookkeeping rows a push writes (sync_op, change,
   event) so the two can be told apart.
 
@@ -360,14 +361,20 @@ def profile_push(url: str, photo_dir: str) -> dict:
 
 def run_backend(name: str, database) -> dict:
     with tempfile.TemporaryDirectory(prefix="gemba-bench-photos-") as photo_dir:
+        # The floor is measured before and after the push and averaged, so that a change
+        # in the machine's load during the run shifts both sides alike.
+        with database() as url:
+            before = measure_floor(url, photo_dir, with_bookkeeping=False)
         with database() as url:
             push = measure_push(url, photo_dir)
         with database() as url:
-            floor = measure_floor(url, photo_dir, with_bookkeeping=False)
+            after = measure_floor(url, photo_dir, with_bookkeeping=False)
         with database() as url:
             strict = measure_floor(url, photo_dir, with_bookkeeping=True)
         with database() as url:
             profile = profile_push(url, photo_dir)
+    floor = {"rows_per_s": round((before["rows_per_s"] + after["rows_per_s"]) / 2, 1),
+             "before_push": before, "after_push": after}
     ratio = push["ops_per_s"] / floor["rows_per_s"]
     result = {
         "push": push,
