@@ -4,10 +4,11 @@ Every call that puts an auditor on an audit goes through `services.programme`, w
 refuses a conflict of interest (403, code "impartiality") and an unqualified auditor (422).
 """
 
+import functools
 from datetime import date
 
-from flask import request
-from flask_login import current_user, login_required
+from flask import current_app, request
+from flask_login import current_user
 from flask_smorest import Blueprint
 
 from ..errors import Invalid, NotFound
@@ -38,6 +39,22 @@ def documented(func):
     return func
 
 
+def permitted(action: str):
+    """Sign-in and the role's permission, checked before the body is parsed.
+
+    So a refused caller learns 401 or 403, never what the body should have looked like.
+    """
+    def decorate(view):
+        @functools.wraps(view)
+        def checked(*args, **kwargs):
+            if not current_user.is_authenticated:
+                return current_app.login_manager.unauthorized()
+            require(current_user, action)
+            return view(*args, **kwargs)
+        return checked
+    return decorate
+
+
 def _get(model, record_id, field: str):
     record = db.session.get(model, record_id) if record_id else None
     if record is None:
@@ -46,25 +63,23 @@ def _get(model, record_id, field: str):
 
 
 @blp.route("/programme/audits")
+@permitted("programme.plan")
 @blp.arguments(ProgrammeQuerySchema, location="query")
 @blp.response(200, PlannedAuditListSchema)
 @documented
-@login_required
 def list_audits(query):
     """Audits on the programme, by planned date."""
-    require(current_user, "programme.plan")
     limit = query.pop("limit")
     return {"audits": db.session.scalars(programme.programme_query(**query).limit(limit)).all()}
 
 
 @blp.route("/programme/audits", methods=["POST"])
+@permitted("programme.plan")
 @blp.arguments(PlanAuditSchema)
 @blp.response(201, PlannedAuditSchema)
 @documented
-@login_required
 def plan(data):
     """Plan one audit; with an auditor, they must be impartial and qualified on the day."""
-    require(current_user, "programme.plan")
     template = _get(Template, data["template_id"], "template_id")
     area = _get(Area, data["area_id"], "area_id")
     auditor = _get(User, data["auditor_id"], "auditor_id") if data["auditor_id"] else None
@@ -76,13 +91,12 @@ def plan(data):
 
 
 @blp.route("/programme/audits/<uuid:audit_id>/assign", methods=["POST"])
+@permitted("programme.plan")
 @blp.arguments(AssignSchema)
 @blp.response(200, PlannedAuditSchema)
 @documented
-@login_required
 def assign(data, audit_id):
     """Put an auditor on a planned audit (or none: null)."""
-    require(current_user, "programme.plan")
     audit = programme.get_audit(audit_id)
     auditor = _get(User, data["auditor_id"], "auditor_id") if data["auditor_id"] else None
     programme.assign(current_user, audit, auditor)
@@ -91,36 +105,33 @@ def assign(data, audit_id):
 
 
 @blp.route("/programme/audits/<uuid:audit_id>/reschedule", methods=["POST"])
+@permitted("programme.plan")
 @blp.arguments(RescheduleSchema)
 @blp.response(200, PlannedAuditSchema)
 @documented
-@login_required
 def reschedule(data, audit_id):
     """Move a planned audit to another day."""
-    require(current_user, "programme.plan")
     audit = programme.reschedule(current_user, programme.get_audit(audit_id), data["planned_date"])
     db.session.commit()
     return audit
 
 
 @blp.route("/programme/audits/<uuid:audit_id>/suggestions")
+@permitted("programme.plan")
 @blp.response(200, AuditorSuggestionsSchema)
 @documented
-@login_required
 def suggestions(audit_id):
     """Eligible auditors for this audit, least recently in the area first; the others with the reason."""
-    require(current_user, "programme.plan")
     audit = programme.get_audit(audit_id)
     return programme.suggest_auditors(audit.area, audit.template, audit.planned_date or date.today())
 
 
 @blp.route("/checklists/<uuid:template_id>/export")
+@permitted("template.edit")
 @blp.response(200, description="The checklist as a gemba-checklist/1 file")
 @documented
-@login_required
 def export(template_id):
     """One version of a checklist as a file another site can import."""
-    require(current_user, "template.edit")
     template = db.session.get(Template, template_id)
     if template is None:
         raise NotFound("There is no such checklist.")
@@ -128,12 +139,11 @@ def export(template_id):
 
 
 @blp.route("/checklists/import", methods=["POST"])
+@permitted("template.edit")
 @blp.response(201, TemplateRefSchema)
 @documented
-@login_required
 def import_file():
     """Import a gemba-checklist/1 file as a draft (the next version when the name exists)."""
-    require(current_user, "template.edit")
     data = request.get_json(silent=True)
     if data is None:
         raise Invalid("Send the checklist file as a JSON body.", {"_schema": ["Not JSON."]})
