@@ -60,7 +60,7 @@ def _text(errors: dict, values: dict, name: str, limit: int, required: bool = Fa
     values[name] = value
 
 
-def _check_fields(user: User, values: dict, area_id=None) -> dict:
+def _check_fields(user: User, values: dict) -> dict:
     """Validate finding fields (those present); return them cleaned. :raise Invalid:."""
     values = dict(values)
     errors: dict = {}
@@ -87,7 +87,7 @@ def _check_fields(user: User, values: dict, area_id=None) -> dict:
         except Invalid as exc:
             errors.update(exc.fields or {})
     if values.get("audit_id") or values.get("question_id"):
-        _check_origin(user, values, area_id or values.get("area_id"), errors)
+        _check_origin(user, values, values.get("area_id"), errors)
     if errors:
         raise Invalid("The finding is not valid.", errors)
     return values
@@ -170,7 +170,7 @@ def edit_finding(user: User, finding: Finding, changes: dict, base_version: int 
     unknown = set(changes) - set(EDITABLE) - set(TRIAGE)
     if unknown:
         raise Invalid("The finding is not valid.", {name: ["Not a field of a finding."] for name in unknown})
-    values = _check_fields(user, changes, area_id=finding.area_id if finding.audit_id else None)
+    values = _check_fields(user, changes)
     if finding.audit_id and "area_id" in values and values["area_id"] != finding.area_id:
         raise Invalid("The finding is not valid.", {"area_id": ["Must stay the area of the audit it came from."]})
     result = merge(finding, values, current_values(finding, values), base_version)
