@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-01 08:32:03.199422
+Create Date: 2026-12-01 09:19:11.921632
 
 """
 from alembic import op
@@ -43,6 +43,12 @@ def upgrade():
     with op.batch_alter_table('change', schema=None) as batch_op:
         batch_op.create_index('ix_change_entity', ['entity', 'entity_id'], unique=False)
 
+    op.create_table('chart_snapshot',
+    sa.Column('window', sa.String(length=40), nullable=False),
+    sa.Column('figures', sa.JSON(), nullable=False),
+    sa.Column('computed_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('window', name=op.f('pk_chart_snapshot'))
+    )
     op.create_table('login_attempt',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('email', sa.String(length=254), nullable=False),
@@ -296,9 +302,9 @@ def upgrade():
         batch_op.create_index('ix_finding_area_clause', ['area_id', 'clause'], unique=False)
         batch_op.create_index(batch_op.f('ix_finding_audit_id'), ['audit_id'], unique=False)
         batch_op.create_index('ix_finding_raised_by', ['raised_by_id', 'received_at'], unique=False)
-        batch_op.create_index('ix_finding_received', ['received_at'], unique=False)
+        batch_op.create_index('ix_finding_received_clause_area', ['received_at', 'clause', 'area_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_finding_repeat_of_id'), ['repeat_of_id'], unique=False)
-        batch_op.create_index('ix_finding_status_kind', ['status', 'kind'], unique=False)
+        batch_op.create_index('ix_finding_status_kind_area', ['status', 'kind', 'area_id'], unique=False)
 
     op.create_table('response',
     sa.Column('id', sa.Uuid(), nullable=False),
@@ -364,6 +370,8 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_corrective_action'))
     )
     with op.batch_alter_table('corrective_action', schema=None) as batch_op:
+        batch_op.create_index('ix_action_created_done_due', ['created_at', 'done_at', 'due_date', 'status'], unique=False)
+        batch_op.create_index('ix_action_done_at', ['done_at'], unique=False)
         batch_op.create_index('ix_action_owner_due', ['owner_id', 'due_date'], unique=False)
         batch_op.create_index('ix_action_status_due', ['status', 'due_date'], unique=False)
         batch_op.create_index(batch_op.f('ix_corrective_action_finding_id'), ['finding_id'], unique=False)
@@ -377,6 +385,8 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_corrective_action_finding_id'))
         batch_op.drop_index('ix_action_status_due')
         batch_op.drop_index('ix_action_owner_due')
+        batch_op.drop_index('ix_action_done_at')
+        batch_op.drop_index('ix_action_created_done_due')
 
     op.drop_table('corrective_action')
     with op.batch_alter_table('comment', schema=None) as batch_op:
@@ -386,9 +396,9 @@ def downgrade():
     op.drop_table('comment')
     op.drop_table('response')
     with op.batch_alter_table('finding', schema=None) as batch_op:
-        batch_op.drop_index('ix_finding_status_kind')
+        batch_op.drop_index('ix_finding_status_kind_area')
         batch_op.drop_index(batch_op.f('ix_finding_repeat_of_id'))
-        batch_op.drop_index('ix_finding_received')
+        batch_op.drop_index('ix_finding_received_clause_area')
         batch_op.drop_index('ix_finding_raised_by')
         batch_op.drop_index(batch_op.f('ix_finding_audit_id'))
         batch_op.drop_index('ix_finding_area_clause')
@@ -436,6 +446,7 @@ def downgrade():
         batch_op.drop_index('ix_login_attempt_address_at')
 
     op.drop_table('login_attempt')
+    op.drop_table('chart_snapshot')
     with op.batch_alter_table('change', schema=None) as batch_op:
         batch_op.drop_index('ix_change_entity')
 

@@ -4,11 +4,12 @@ import uuid
 from datetime import date
 
 from flask import Response, send_file, stream_with_context
-from flask_login import current_user, login_required
+from flask_login import current_user
 from flask_smorest import Blueprint
 
 from ..schemas.register import ActionFilterSchema, FindingFilterSchema
 from ..services import actions, register, reports
+from .review import permitted
 
 blp = Blueprint("reports", __name__, url_prefix="/api", description="Reports, evidence packs and exports")
 
@@ -16,11 +17,11 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @blp.route("/audits/<uuid:audit_id>/report.pdf")
+@permitted()
 @blp.response(200, content_type="application/pdf", description="The audit report")
 @blp.alt_response(401, description="Not signed in")
 @blp.alt_response(403, description="Not allowed to view this audit")
 @blp.alt_response(404, description="No such audit")
-@login_required
 def audit_report(audit_id):
     """The PDF report of an audit: cover, score, answers, findings with actions, photo hashes."""
     audit = register.get_audit(current_user, audit_id)
@@ -31,11 +32,11 @@ def audit_report(audit_id):
 
 
 @blp.route("/audits/<uuid:audit_id>/evidence-pack")
+@permitted()
 @blp.response(200, content_type="application/zip", description="report.pdf, photos/, SHA256SUMS")
 @blp.alt_response(401, description="Not signed in")
 @blp.alt_response(403, description="Not allowed to view this audit")
 @blp.alt_response(404, description="No such audit")
-@login_required
 def evidence_pack(audit_id):
     """A ZIP with the report, every original photo and a SHA256SUMS file for `sha256sum -c`."""
     audit = register.get_audit(current_user, audit_id)
@@ -75,44 +76,44 @@ def _xlsx(name: str, columns, rows):
 
 
 @blp.route("/findings/export.csv")
+@permitted("finding.list")
 @blp.arguments(FindingFilterSchema, location="query")
 @blp.response(200, content_type="text/csv", description="The filtered findings")
 @blp.alt_response(401, description="Not signed in")
 @blp.alt_response(422, description="A filter is not valid")
-@login_required
 def findings_csv(args):
     """The findings list as CSV, with the same filters as the register page."""
     return _csv("findings", reports.FINDING_COLUMNS, reports.finding_rows(_findings(args)))
 
 
 @blp.route("/findings/export.xlsx")
+@permitted("finding.list")
 @blp.arguments(FindingFilterSchema, location="query")
 @blp.response(200, content_type=XLSX, description="The filtered findings")
 @blp.alt_response(401, description="Not signed in")
 @blp.alt_response(422, description="A filter is not valid")
-@login_required
 def findings_xlsx(args):
     """The findings list as an Excel workbook, with the same filters as the register page."""
     return _xlsx("findings", reports.FINDING_COLUMNS, reports.finding_rows(_findings(args)))
 
 
 @blp.route("/actions/export.csv")
+@permitted("finding.list")
 @blp.arguments(ActionFilterSchema, location="query")
 @blp.response(200, content_type="text/csv", description="The filtered corrective actions")
 @blp.alt_response(401, description="Not signed in")
 @blp.alt_response(422, description="A filter is not valid")
-@login_required
 def actions_csv(args):
     """The corrective actions list as CSV, with the same filters as the register page."""
     return _csv("actions", reports.ACTION_COLUMNS, reports.action_rows(_actions(args)))
 
 
 @blp.route("/actions/export.xlsx")
+@permitted("finding.list")
 @blp.arguments(ActionFilterSchema, location="query")
 @blp.response(200, content_type=XLSX, description="The filtered corrective actions")
 @blp.alt_response(401, description="Not signed in")
 @blp.alt_response(422, description="A filter is not valid")
-@login_required
 def actions_xlsx(args):
     """The corrective actions list as an Excel workbook, with the same filters as the register page."""
     return _xlsx("actions", reports.ACTION_COLUMNS, reports.action_rows(_actions(args)))

@@ -3,12 +3,16 @@
 The register pages do the same through forms; both call the same services.
 """
 
-from flask_login import current_user, login_required
+import functools
+
+from flask import current_app
+from flask_login import current_user
 from flask_smorest import Blueprint
 
 from ..errors import NotFound
 from ..extensions import db
 from ..models import Finding
+from ..permissions import require
 from ..schemas.register import (
     ActionListSchema,
     ActionPlanSchema,
@@ -40,20 +44,38 @@ def documented(func):
     return func
 
 
+def permitted(action: str | None = None):
+    """Sign-in and the role's permission, checked before the body is even parsed.
+
+    So a refused caller learns 401 or 403, never what the body should have looked like.
+    The service checks again on the record itself (ownership, status).
+    """
+    def decorate(view):
+        @functools.wraps(view)
+        def checked(*args, **kwargs):
+            if not current_user.is_authenticated:
+                return current_app.login_manager.unauthorized()
+            if action:
+                require(current_user, action)
+            return view(*args, **kwargs)
+        return checked
+    return decorate
+
+
 @blp.route("/review/queue")
+@permitted("audit.review")
 @blp.response(200, QueueSchema)
 @documented
-@login_required
 def queue():
     """Submitted audits, findings waiting for triage, and the number of open sync conflicts."""
     return review.queue(current_user)
 
 
 @blp.route("/audits/<uuid:audit_id>/approve", methods=["POST"])
+@permitted("audit.review")
 @blp.arguments(ApproveSchema)
 @blp.response(200, AuditStateSchema)
 @documented
-@login_required
 def approve(data, audit_id):
     """Approve a submitted audit; it is locked until reopened."""
     audit = review.approve(current_user, register.get_audit(current_user, audit_id), data["comment"])
@@ -62,10 +84,10 @@ def approve(data, audit_id):
 
 
 @blp.route("/audits/<uuid:audit_id>/return", methods=["POST"])
+@permitted("audit.review")
 @blp.arguments(ReturnSchema)
 @blp.response(200, AuditStateSchema)
 @documented
-@login_required
 def return_audit(data, audit_id):
     """Return a submitted audit to its auditor with a comment (reaches the device on sync)."""
     audit = review.return_audit(current_user, register.get_audit(current_user, audit_id), data["comment"])
@@ -74,10 +96,10 @@ def return_audit(data, audit_id):
 
 
 @blp.route("/audits/<uuid:audit_id>/reject", methods=["POST"])
+@permitted("audit.review")
 @blp.arguments(ReasonSchema)
 @blp.response(200, AuditStateSchema)
 @documented
-@login_required
 def reject(data, audit_id):
     """Reject a submitted audit with a reason."""
     audit = review.reject(current_user, register.get_audit(current_user, audit_id), data["reason"])
@@ -86,10 +108,10 @@ def reject(data, audit_id):
 
 
 @blp.route("/audits/<uuid:audit_id>/reopen", methods=["POST"])
+@permitted("audit.review")
 @blp.arguments(ReasonSchema)
 @blp.response(200, AuditStateSchema)
 @documented
-@login_required
 def reopen(data, audit_id):
     """Reopen an approved or rejected audit with a reason; it goes back to the auditor."""
     audit = review.reopen(current_user, register.get_audit(current_user, audit_id), data["reason"])
@@ -98,10 +120,10 @@ def reopen(data, audit_id):
 
 
 @blp.route("/findings/<uuid:finding_id>/triage", methods=["POST"])
+@permitted("finding.triage")
 @blp.arguments(TriageSchema)
 @blp.response(200, FindingStateSchema)
 @documented
-@login_required
 def triage(data, finding_id):
     """Accept a new finding (it stays open for action) or reject it with a reason."""
     finding = register.get_finding(current_user, finding_id)
@@ -114,9 +136,9 @@ def triage(data, finding_id):
 
 
 @blp.route("/findings/<uuid:finding_id>/repeat-suggestions")
+@permitted("finding.triage")
 @blp.response(200, SuggestionsSchema)
 @documented
-@login_required
 def repeat_suggestions(finding_id):
     """Earlier findings with the same clause and area (and similar text) within the window."""
     finding = register.get_finding(current_user, finding_id)
@@ -124,10 +146,10 @@ def repeat_suggestions(finding_id):
 
 
 @blp.route("/findings/<uuid:finding_id>/repeat", methods=["POST"])
+@permitted("finding.triage")
 @blp.arguments(RepeatSchema)
 @blp.response(200, FindingStateSchema)
 @documented
-@login_required
 def link_repeat(data, finding_id):
     """Link the finding as a repeat of an earlier one (null removes the link)."""
     finding = register.get_finding(current_user, finding_id)
@@ -142,10 +164,10 @@ def link_repeat(data, finding_id):
 
 
 @blp.route("/findings/<uuid:finding_id>/actions", methods=["POST"])
+@permitted("action.assign")
 @blp.arguments(ActionPlanSchema)
 @blp.response(201, ActionSchema)
 @documented
-@login_required
 def plan_action(data, finding_id):
     """Plan a corrective action: containment, five whys, root cause, plan, owner, due date."""
     finding = register.get_finding(current_user, finding_id)
@@ -155,10 +177,10 @@ def plan_action(data, finding_id):
 
 
 @blp.route("/actions/<uuid:action_id>", methods=["PUT"])
+@permitted("action.assign")
 @blp.arguments(ActionPlanSchema)
 @blp.response(200, ActionSchema)
 @documented
-@login_required
 def update_action(data, action_id):
     """Re-plan an open corrective action."""
     action = actions.update_plan(current_user, actions.get_action(current_user, action_id), data)
@@ -167,10 +189,10 @@ def update_action(data, action_id):
 
 
 @blp.route("/actions/<uuid:action_id>/done", methods=["POST"])
+@permitted()
 @blp.arguments(DoneSchema)
 @blp.response(200, ActionSchema)
 @documented
-@login_required
 def mark_done(data, action_id):
     """The owner marks the action done."""
     action = actions.mark_done(current_user, actions.get_action(current_user, action_id), data["note"])
@@ -179,10 +201,10 @@ def mark_done(data, action_id):
 
 
 @blp.route("/actions/<uuid:action_id>/effectiveness", methods=["POST"])
+@permitted("action.assign")
 @blp.arguments(EffectivenessSchema)
 @blp.response(200, EffectivenessResultSchema)
 @documented
-@login_required
 def effectiveness(data, action_id):
     """Record the effectiveness check; not effective opens a follow-up action."""
     action = actions.get_action(current_user, action_id)
@@ -193,9 +215,9 @@ def effectiveness(data, action_id):
 
 
 @blp.route("/actions/mine")
+@permitted()
 @blp.response(200, ActionListSchema)
 @documented
-@login_required
 def my_actions():
     """The open corrective actions the signed-in user owns, soonest due first."""
     return {"actions": actions.my_actions(current_user)}

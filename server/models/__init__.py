@@ -15,11 +15,12 @@ from .findings import (
     FindingStatus,
 )
 from .photos import Photo, PhotoLink, PhotoState, PhotoSubject
+from .reports import ChartSnapshot
 from .sync import Change, Conflict, ConflictStatus, Device, OpStatus, SyncOp
 
 __all__ = [
     "OPEN_FINDING_STATUSES", "ActionStatus", "ApiToken", "Area", "Audit", "AuditStatus",
-    "Change", "Comment", "Conflict", "ConflictStatus", "CorrectiveAction", "Device", "Event",
+    "Change", "ChartSnapshot", "Comment", "Conflict", "ConflictStatus", "CorrectiveAction", "Device", "Event",
     "Finding", "FindingKind", "FindingStatus", "LoginAttempt", "OpStatus", "Photo",
     "PhotoLink", "PhotoState", "PhotoSubject", "Qualification", "Question", "QuestionKind",
     "Response", "RiskLevel", "Role", "SyncOp", "Template", "TemplateStatus", "User", "utcnow",

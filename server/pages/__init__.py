@@ -83,8 +83,10 @@ def home():
 @bp.route("/dashboard")
 @login_required
 def dashboard():
-    return render_template("dashboard.html", board=register.dashboard(current_user),
+    page = render_template("dashboard.html", board=register.dashboard(current_user),
                            charts=charts.dashboard_charts(current_user))
+    db.session.commit()  # keeps the charts' snapshot of past months, when one was made
+    return page
 
 
 @bp.route("/audits")

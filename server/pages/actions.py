@@ -10,7 +10,7 @@ from sqlalchemy import select
 from ..errors import Invalid, NotFound, StateError
 from ..extensions import db
 from ..models import ActionStatus, Finding, FindingStatus, User
-from ..permissions import can
+from ..permissions import can, require
 from ..services import actions, register, repeats, review
 from .blueprint import bp
 from .review_forms import ActionFilterForm, ActionForm, DoneForm, EffectivenessForm, RepeatForm, TriageForm
@@ -75,9 +75,14 @@ def _render_finding(finding, status: int, bound: dict):
                            **finding_forms(finding, bound)), status
 
 
-def _run(finding_id, form, key, call, message: str):
-    """Validate `form`, call the service, commit and go back to the finding; or show the errors."""
+def _run(finding_id, form, key, call, message: str, permission: str, subject=None):
+    """Check `permission`, validate `form`, call the service, commit and go back to the finding.
+
+    The permission comes first, so a refused user learns nothing about the form; the
+    service checks it again with everything else.
+    """
     finding = register.get_finding(current_user, finding_id)
+    require(current_user, permission, subject if subject is not None else finding)
     if not form.validate_on_submit():
         return _render_finding(finding, 422, {key: form})
     try:
@@ -106,7 +111,7 @@ def triage_finding(finding_id):
             review.reject_finding(current_user, finding, form.reason.data)
     form = TriageForm()
     done = "Finding accepted; plan a corrective action below." if form.decision.data == "accept" else "Finding rejected."
-    return _run(finding_id, form, "triage_form", call, done)
+    return _run(finding_id, form, "triage_form", call, done, "finding.triage")
 
 
 @bp.route("/findings/<uuid:finding_id>/repeat", methods=["POST"])
@@ -120,7 +125,7 @@ def link_repeat(finding_id):
     def call(finding, form):
         earlier = register.get_finding(current_user, _uuid(form.repeat_of.data))
         repeats.link_repeat(current_user, finding, earlier)
-    return _run(finding_id, form, "repeat_form", call, "Linked as a repeat finding.")
+    return _run(finding_id, form, "repeat_form", call, "Linked as a repeat finding.", "finding.triage")
 
 
 def _uuid(value):
@@ -136,13 +141,14 @@ def plan_action(finding_id):
     form = _action_form(formdata=request.form)
     return _run(finding_id, form, "action_form",
                 lambda finding, f: actions.plan_action(current_user, finding, f.plan_data()),
-                "Corrective action planned; the owner sees it in their actions.")
+                "Corrective action planned; the owner sees it in their actions.", "action.assign")
 
 
 @bp.route("/actions/<uuid:action_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit_action(action_id):
     action = actions.get_action(current_user, action_id)
+    require(current_user, "action.assign", action)
     form = _action_form(action, formdata=request.form if request.method == "POST" else None)
     status = 200
     if request.method == "POST":
@@ -170,7 +176,8 @@ def action_done(action_id):
     form = DoneForm(prefix=_prefix("done", action))
     return _run(action.finding_id, form, ("done", action.id),
                 lambda finding, f: actions.mark_done(current_user, actions.get_action(current_user, action_id), f.note.data),
-                "Action marked done. A supervisor checks its effectiveness when the date comes.")
+                "Action marked done. A supervisor checks its effectiveness when the date comes.",
+                "action.work", action)
 
 
 @bp.route("/actions/<uuid:action_id>/effectiveness", methods=["POST"])
@@ -186,7 +193,7 @@ def action_effectiveness(action_id):
                                     f.note.data, new_plan)
     message = ("Effectiveness recorded." if form.result.data == "effective"
                else "Recorded as not effective; a new corrective action is open.")
-    return _run(action.finding_id, form, ("check", action.id), call, message)
+    return _run(action.finding_id, form, ("check", action.id), call, message, "action.assign", action)
 
 
 @bp.route("/actions")

@@ -6,7 +6,7 @@ from flask_login import current_user, login_required
 from ..errors import Invalid, StateError
 from ..extensions import db
 from ..models import AuditStatus, PhotoSubject
-from ..permissions import can
+from ..permissions import can, require
 from ..services import register, review
 from .blueprint import bp
 from .review_forms import ApproveForm, RejectForm, ReopenForm, ReturnForm
@@ -58,6 +58,7 @@ def _render_audit(audit, status: int, **bound):
 
 def _decide(audit_id, name: str, call):
     audit = register.get_audit(current_user, audit_id)
+    require(current_user, "audit.review", audit)  # before the form: a refusal says nothing of it
     form_class, key = DECISIONS[name]
     form = form_class(prefix=name)
     if not form.validate_on_submit():

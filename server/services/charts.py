@@ -5,16 +5,19 @@ are plain SVG with presentation attributes (fill, stroke): they render without
 JavaScript, print, and carry <title> elements for screen readers and tooltips.
 """
 
+import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time
 from html import escape
 
 from markupsafe import Markup
-from sqlalchemy import case, func, literal, select
+from sqlalchemy import Date, func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ..extensions import db
-from ..models import ActionStatus, Area, CorrectiveAction, Finding, User
-from ..permissions import scope_actions, scope_findings
+from ..models import ActionStatus, Area, ChartSnapshot, CorrectiveAction, Finding, User, utcnow
+from ..permissions import is_reviewer, scope_actions, scope_findings
 
 # Okabe-Ito: tells apart for the common colour-vision deficiencies.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#999999"]
@@ -51,13 +54,13 @@ def _midnight(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=UTC)
 
 
-def _bucket(column, months: list[date]):
-    """A CASE expression naming the month a timestamp falls in (portable SQL), and the start."""
-    whens = [
-        ((column >= _midnight(m)) & (column < _midnight(_next_month(m))), m.strftime("%Y-%m"))
-        for m in months
-    ]
-    return case(*whens, else_=literal(None)), _midnight(months[0])
+def _month(column):
+    """The "YYYY-MM" (UTC) of a timestamp or date column, computed by the database."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        if isinstance(column.type, Date):
+            return func.to_char(column, "YYYY-MM")
+        return func.to_char(func.timezone("UTC", column), "YYYY-MM")
+    return func.strftime("%Y-%m", column)  # SQLite keeps UTC text
 
 
 def _label(month: str) -> str:
@@ -67,17 +70,23 @@ def _label(month: str) -> str:
 # ---- queries ---------------------------------------------------------------------------
 
 
-def _findings_by(user: User, months: list[date], key_column, join=None) -> dict[str, dict[str, int]]:
-    bucket, start = _bucket(Finding.received_at, months)
-    query = select(key_column, bucket.label("month"), func.count()).where(Finding.received_at >= start, scope_findings(user))
-    if join is not None:
-        query = query.join(*join)
-    rows = db.session.execute(query.group_by(key_column, bucket)).all()
-    result: dict[str, dict[str, int]] = {}
-    for key, month, count in rows:
-        if month:
-            result.setdefault(key or "no clause", {})[month] = count
-    return result
+def _findings_by_clause_and_area(user: User, months: list[date]) -> tuple[dict, dict]:
+    """Findings received per month by clause and by area id.
+
+    Two small grouped queries (a few hundred rows each) read the covering index
+    ix_finding_received_clause_area; grouping by clause and area together would hand
+    thousands of rows to Python instead.
+    """
+    month = _month(Finding.received_at)
+    window = (Finding.received_at >= _midnight(months[0]), scope_findings(user))
+    series = []
+    for key in (Finding.clause, Finding.area_id):
+        rows = db.session.execute(select(key, month, func.count()).where(*window).group_by(key, month)).all()
+        grouped: dict = {}
+        for name, in_month, count in rows:
+            grouped.setdefault(name, {})[in_month] = count
+        series.append(grouped)
+    return series[0], series[1]
 
 
 def _top(series: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
@@ -92,39 +101,54 @@ def _top(series: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
     return kept
 
 
-def _actions_flow(user: User, months: list[date]) -> dict[str, dict[str, int]]:
-    opened_bucket, start = _bucket(CorrectiveAction.created_at, months)
-    closed_bucket, _ = _bucket(CorrectiveAction.done_at, months)
-    opened = dict(db.session.execute(
-        select(opened_bucket, func.count()).where(CorrectiveAction.created_at >= start, scope_actions(user))
-        .group_by(opened_bucket)
-    ).all())
-    closed = dict(db.session.execute(
-        select(closed_bucket, func.count()).where(CorrectiveAction.done_at >= start, scope_actions(user))
-        .group_by(closed_bucket)
-    ).all())
-    return {"opened": {k: v for k, v in opened.items() if k}, "completed": {k: v for k, v in closed.items() if k}}
+def _actions_by_month(user: User, today: date):
+    """Every action as (created month, done month, due month, due before today, not effective) counts.
+
+    One grouped scan of the actions serves both action charts; the groups are few (months
+    cubed at most), so the tallies are made here.
+    """
+    created, done = _month(CorrectiveAction.created_at), _month(CorrectiveAction.done_at)
+    due = _month(CorrectiveAction.due_date)
+    due_past = CorrectiveAction.due_date < today
+    not_effective = CorrectiveAction.status == ActionStatus.NOT_EFFECTIVE
+    start = _midnight(months_back(today)[0])
+    # Actions created and done before the window show in no chart.
+    relevant = (CorrectiveAction.done_at.is_(None)) | (CorrectiveAction.done_at >= start) | (CorrectiveAction.created_at >= start)
+    return db.session.execute(
+        select(created, done, due, due_past, not_effective, func.count())
+        .where(relevant, scope_actions(user))
+        .group_by(created, done, due, due_past, not_effective)
+    ).all()
 
 
-def _overdue_trend(user: User, months: list[date], today: date) -> dict[str, int]:
-    """Actions overdue at the end of each month (today for this month), in one query."""
-    columns = []
-    for first in months:
-        # Due before the month's end (before today for this month), and still open then
-        # (this month: still open now).
-        end_day = min(_next_month(first), today)
-        end = _midnight(min(_next_month(first), today + timedelta(days=1)))
-        overdue_then = (
-            (CorrectiveAction.due_date < end_day)
-            & (CorrectiveAction.created_at < end)
-            & ((CorrectiveAction.done_at.is_(None)) | (CorrectiveAction.done_at >= end))
-            & (CorrectiveAction.status != ActionStatus.NOT_EFFECTIVE)
+def _actions_flow(rows, keys: list[str]) -> dict[str, dict[str, int]]:
+    opened: dict[str, int] = {}
+    completed: dict[str, int] = {}
+    window = set(keys)
+    for created_in, done_in, _, _, _, count in rows:
+        if created_in in window:
+            opened[created_in] = opened.get(created_in, 0) + count
+        if done_in in window:
+            completed[done_in] = completed.get(done_in, 0) + count
+    return {"opened": opened, "completed": completed}
+
+
+def _overdue_trend(rows, keys: list[str]) -> dict[str, int]:
+    """Actions overdue at the end of each month (now, for this month).
+
+    Overdue at a past month's end: due in or before that month, created by then, not done
+    by then. This month: due before today and not done yet.
+    """
+    current = keys[-1]
+    trend = {}
+    for key in keys:
+        trend[key] = sum(
+            count for created_in, done_in, due_in, due_past, not_effective, count in rows
+            if not not_effective and due_in is not None and created_in <= key
+            and (due_past if key == current else due_in <= key)
+            and (done_in is None or (done_in > key and key != current))
         )
-        columns.append(func.coalesce(func.sum(case((overdue_then, 1), else_=0)), 0))
-    row = db.session.execute(
-        select(*columns).where(CorrectiveAction.due_date < today, scope_actions(user))
-    ).one()
-    return {m.strftime("%Y-%m"): int(v) for m, v in zip(months, row, strict=True)}
+    return trend
 
 
 # ---- drawing ---------------------------------------------------------------------------
@@ -235,19 +259,97 @@ def line(key: str, title: str, months: list[str], values: dict[str, int], name: 
     return Chart(key, title, _frame(title, key, parts, [(colour, name)]), empty=top_value == 0)
 
 
+def live_figures(user: User, today: date, months: list[date]) -> dict:
+    """Count every chart's figures for `months` from the records, as `user` may see them."""
+    keys = [m.strftime("%Y-%m") for m in months]
+    by_clause, by_area = _findings_by_clause_and_area(user, months)
+    rows = _actions_by_month(user, today)
+    flow = _actions_flow(rows, keys)
+    return {
+        "clause": by_clause,
+        "area": {str(area_id): counts for area_id, counts in by_area.items()},
+        "opened": flow["opened"],
+        "completed": flow["completed"],
+        "overdue": _overdue_trend(rows, keys),
+    }
+
+
+def _this_month(today: date) -> dict:
+    """The current month's figures for the whole register: small range queries only."""
+    first = today.replace(day=1)
+    key = first.strftime("%Y-%m")
+    since = _midnight(first)
+    figures: dict = {"clause": {}, "area": {}}
+    for name, column in (("clause", Finding.clause), ("area", Finding.area_id)):
+        for value, count in db.session.execute(
+            select(column, func.count()).where(Finding.received_at >= since).group_by(column)
+        ):
+            figures[name][str(value) if name == "area" else value] = {key: count}
+    count = lambda *where: db.session.scalar(select(func.count()).select_from(CorrectiveAction).where(*where))  # noqa: E731
+    figures["opened"] = {key: count(CorrectiveAction.created_at >= since)}
+    figures["completed"] = {key: count(CorrectiveAction.done_at >= since)}
+    figures["overdue"] = {key: count(CorrectiveAction.status == ActionStatus.OPEN, CorrectiveAction.due_date < today)}
+    return figures
+
+
+def _merge(past: dict, current: dict) -> dict:
+    merged = {}
+    for name in ("clause", "area"):
+        series = {k: dict(v) for k, v in past.get(name, {}).items()}
+        for key, counts in current[name].items():
+            series.setdefault(key, {}).update(counts)
+        merged[name] = series
+    for name in ("opened", "completed", "overdue"):
+        merged[name] = dict(past.get(name, {})) | current[name]
+    return merged
+
+
+def _past_only(figures: dict, keys: set[str]) -> dict:
+    result = {}
+    for name in ("clause", "area"):
+        result[name] = {k: {m: n for m, n in v.items() if m in keys} for k, v in figures[name].items()}
+        result[name] = {k: v for k, v in result[name].items() if v}
+    for name in ("opened", "completed", "overdue"):
+        result[name] = {m: n for m, n in figures[name].items() if m in keys}
+    return result
+
+
+def register_figures(user: User, today: date) -> dict:
+    """The charts' figures; for a reviewer (who sees everything) past months come from a snapshot.
+
+    The first view in a month counts the whole window and adds the snapshot (the
+    dashboard view commits it); two workers doing so at once count the same numbers,
+    and the second insert is skipped.
+    """
+    months = months_back(today)
+    if not is_reviewer(user):
+        return live_figures(user, today, months)
+    past_keys = [m.strftime("%Y-%m") for m in months[:-1]]
+    window = f"{past_keys[0]}..{past_keys[-1]}"
+    snapshot = db.session.get(ChartSnapshot, window)
+    if snapshot is not None:
+        return _merge(snapshot.figures, _this_month(today))
+    figures = live_figures(user, today, months)
+    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    db.session.execute(insert(ChartSnapshot).values(
+        window=window, figures=_past_only(figures, set(past_keys)), computed_at=utcnow(),
+    ).on_conflict_do_nothing(index_elements=["window"]))
+    return figures
+
+
 def dashboard_charts(user: User, today: date | None = None) -> list[Chart]:
     """The four dashboard charts over the last twelve months, scoped to what `user` may see."""
     today = today or date.today()
-    months = months_back(today)
-    labels = [m.strftime("%Y-%m") for m in months]
-    by_clause = _top(_findings_by(user, months, Finding.clause))
-    area_label = Area.site + literal(" / ") + Area.name
-    by_area = _top(_findings_by(user, months, area_label, join=(Area, Area.id == Finding.area_id)))
-    flow = _actions_flow(user, months)
-    overdue = _overdue_trend(user, months, today)
+    labels = [m.strftime("%Y-%m") for m in months_back(today)]
+    figures = register_figures(user, today)
+    area_ids = [uuid.UUID(a) for a in figures["area"]]
+    names = {str(a.id): a.label for a in db.session.scalars(select(Area).where(Area.id.in_(area_ids)))} if area_ids else {}
+    by_area = {names.get(area_id, "removed area"): counts for area_id, counts in figures["area"].items()}
+    by_clause = {(clause or "no clause"): counts for clause, counts in figures["clause"].items()}
+    flow = {"opened": figures["opened"], "completed": figures["completed"]}
     return [
-        stacked_columns("clause", "Findings by clause, last 12 months", labels, by_clause),
-        stacked_columns("area", "Findings by area, last 12 months", labels, by_area),
+        stacked_columns("clause", "Findings by clause, last 12 months", labels, _top(by_clause)),
+        stacked_columns("area", "Findings by area, last 12 months", labels, _top(by_area)),
         grouped_columns("actions", "Corrective actions opened and completed per month", labels, flow),
-        line("overdue", "Overdue actions at each month end", labels, overdue, "overdue"),
+        line("overdue", "Overdue actions at each month end", labels, figures["overdue"], "overdue"),
     ]

@@ -141,8 +141,8 @@ def _styles():
     sheet = getSampleStyleSheet()
     return {
         "title": ParagraphStyle("title", parent=sheet["Title"], fontSize=20, spaceAfter=12),
-        "h1": ParagraphStyle("h1", parent=sheet["Heading1"], fontSize=15, spaceBefore=8, spaceAfter=6),
-        "h2": ParagraphStyle("h2", parent=sheet["Heading2"], fontSize=12, spaceBefore=8, spaceAfter=4),
+        "h1": ParagraphStyle("h1", parent=sheet["Heading1"], fontSize=15, spaceBefore=8, spaceAfter=6, keepWithNext=1),
+        "h2": ParagraphStyle("h2", parent=sheet["Heading2"], fontSize=12, spaceBefore=8, spaceAfter=4, keepWithNext=1),
         "body": ParagraphStyle("body", parent=sheet["BodyText"], fontSize=9.5, leading=12),
         "small": ParagraphStyle("small", parent=sheet["BodyText"], fontSize=7.5, leading=9, textColor=colors.HexColor("#444444")),
         "mono": ParagraphStyle("mono", parent=sheet["BodyText"], fontName="Courier", fontSize=7, leading=8.5),
@@ -285,7 +285,8 @@ def render_pdf(report: AuditReport) -> bytes:
             if r and r.note:
                 line += f" - note: {r.note}"
             if r and r.answered_at:
-                line += f" ({_name(db.session.get(User, r.answered_by_id)) if r.answered_by_id else ''} {_when(r.answered_at)})"
+                by = db.session.get(User, r.answered_by_id) if r.answered_by_id else None
+                line += f" ({by.name + ', ' if by else ''}{_when(r.answered_at)})"
             block.append(_p(line, styles["small"]))
             photos = report.evidence.by_subject.get((PhotoSubject.RESPONSE, r.id), []) if r else []
             grid = _photo_cells(photos, styles)
@@ -322,9 +323,7 @@ def render_pdf(report: AuditReport) -> bytes:
                 ("Root cause", a.root_cause or "-"),
                 ("Plan", a.plan or "-"),
                 ("Done", f"{_when(a.done_at)} {a.done_note}".strip() if a.done_at else "-"),
-                ("Effectiveness", (f"{a.effectiveness_result.replace('_', ' ')} - {_name(a.effectiveness_by)}, "
-                                   f"{_when(a.effectiveness_at)} {a.effectiveness_note}") if a.effectiveness_result
-                 else f"check due {_when(a.effectiveness_due)}"),
+                ("Effectiveness", _effectiveness(a)),
             ], styles))
             grid = _photo_cells(report.evidence.by_subject.get((PhotoSubject.ACTION, a.id), []), styles)
             if grid is not None:
@@ -355,6 +354,17 @@ def render_pdf(report: AuditReport) -> bytes:
         story.append(table)
     doc.build(story, onFirstPage=_footer(audit), onLaterPages=_footer(audit))
     return out.getvalue()
+
+
+def _effectiveness(action: CorrectiveAction) -> str:
+    if not action.effectiveness_result:
+        return f"check due {_when(action.effectiveness_due)}"
+    parts = [action.effectiveness_result.replace("_", " ")]
+    if action.effectiveness_by_id:
+        parts.append(f"checked by {_name(action.effectiveness_by)} on {_when(action.effectiveness_at)}")
+    if action.effectiveness_note:
+        parts.append(action.effectiveness_note)
+    return " - ".join(parts)
 
 
 def _footer(audit: Audit):

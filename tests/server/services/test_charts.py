@@ -3,6 +3,7 @@
 import re
 from datetime import UTC, date, datetime, timedelta
 
+from server.extensions import db
 from server.services import charts
 from tests.register_helpers import sign_in_page
 
@@ -59,3 +60,27 @@ def test_dashboard_page_shows_the_charts(client, make, commit):
     page = client.get("/dashboard").get_data(as_text=True)
     assert page.count("<svg") >= 4
     assert "Findings by clause, last 12 months" in page and "Overdue actions at each month end" in page
+
+
+def test_past_months_come_from_a_snapshot_and_this_month_is_counted_live(app, make):
+    supervisor = make.user("supervisor")
+    area, staff = make.area(), make.user("staff")
+    today = date.today()
+    last_month = (today.replace(day=1) - timedelta(days=1)).replace(day=5)
+    make.finding(area, staff, clause="8.5.1", received_at=at(last_month))
+    late = make.finding(area, staff, clause="8.5.1", received_at=at(last_month))
+    make.action(late, staff, due_date=last_month, created_at=at(last_month - timedelta(days=3)))
+    months = charts.months_back(today)
+    first = charts.register_figures(supervisor, today)
+    assert first == charts.live_figures(supervisor, today, months)
+    # This month moves: a new finding, a new action, one done.
+    make.finding(area, staff, clause="7.2", received_at=at(today))
+    done = make.action(late, staff, due_date=today, created_at=at(today))
+    done.done_at, done.status = at(today), "done"
+    db.session.flush()
+    second = charts.register_figures(supervisor, today)
+    assert second == charts.live_figures(supervisor, today, months)  # the snapshot path adds up the same
+    # A past month is final: a record back-dated into it now is not recounted.
+    make.finding(area, staff, clause="9.9", received_at=at(last_month))
+    assert "9.9" not in charts.register_figures(supervisor, today)["clause"]
+    assert "9.9" in charts.live_figures(supervisor, today, months)["clause"]

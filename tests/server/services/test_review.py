@@ -151,3 +151,16 @@ def test_services_refuse_a_decision_on_a_planned_audit(app, make, supervisor):
     audit = make.audit(make.template(), make.area(), make.user("auditor"))
     with pytest.raises(review.StateError):
         review.approve(supervisor, audit)
+
+
+def test_a_return_reaches_the_auditors_device_through_the_pull_feed(as_supervisor, audit, auth, client):
+    assert as_supervisor.post(f"/api/audits/{audit.id}/return", json={"comment": "Q3 needs a photo."}).status_code == 200
+    client.post("/api/auth/logout", headers=as_supervisor.headers())
+    assert auth.login(audit.auditor).status_code == 200
+    body = client.get("/api/sync/pull?cursor=0&limit=500").json
+    by_entity = {}
+    for change in body["changes"]:
+        by_entity.setdefault(change["entity"], []).append(change)
+    [pulled_audit] = [c for c in by_entity["audit"] if c["id"] == str(audit.id)][-1:]
+    assert pulled_audit["fields"]["status"] == "returned"
+    assert any(c["fields"].get("body") == "Q3 needs a photo." for c in by_entity["comment"])
