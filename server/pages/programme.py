@@ -14,6 +14,7 @@ from ..permissions import require
 from ..services import checklists, programme
 from .blueprint import bp
 from .programme_forms import (
+    AreaPlanForm,
     AssignForm,
     ConfirmForm,
     GenerateForm,
@@ -319,3 +320,50 @@ def qualification_delete(qualification_id):
     flash("Qualification removed.")
     return redirect(url_for("pages.programme_auditors"))
 
+
+
+def _area_form(area, formdata=None) -> AreaPlanForm:
+    prefix = f"area-{area.id.hex[:8]}"  # one form per area on the page: keep their field ids apart
+    if formdata is not None:
+        return AreaPlanForm(formdata=formdata, prefix=prefix)
+    return AreaPlanForm(formdata=None, prefix=prefix, risk_level=area.risk_level,
+                        audit_every_months=area.audit_every_months)
+
+
+def _render_areas(status=200, bound=None):
+    plans = programme.area_plans()
+    forms = {plan.area.id: _area_form(plan.area) for plan in plans}
+    if bound is not None:
+        area_id, form = bound
+        forms[area_id] = form
+    return render_template("programme_areas.html", plans=plans, forms=forms, today=date.today()), status
+
+
+@bp.route("/programme/areas")
+@login_required
+def programme_areas():
+    _allowed()
+    return _render_areas()
+
+
+@bp.route("/programme/areas/<uuid:area_id>", methods=["POST"])
+@login_required
+def programme_area_update(area_id):
+    _allowed()
+    area = db.session.get(Area, area_id)
+    if area is None:
+        raise NotFound("There is no such area.")
+    form = _area_form(area, request.form)
+    status = 422
+    if form.validate_on_submit():
+        try:
+            programme.set_area_plan(current_user, area, form.risk_level.data, form.audit_every_months.data)
+        except DomainError as exc:
+            db.session.rollback()
+            _show_errors(form, exc)
+            status = exc.status
+        else:
+            db.session.commit()
+            flash(f"{area.label}: {area.risk_level} risk, audited every {area.audit_every_months} months.")
+            return redirect(url_for("pages.programme_areas"))
+    return _render_areas(status, (area.id, form))

@@ -18,7 +18,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
-from ..models import AuditStatus, QuestionKind
+from ..models import AuditStatus, QuestionKind, RiskLevel
 from .forms import FilterForm
 
 KIND_LABELS = {
@@ -120,3 +120,9 @@ class ProgrammeFilterForm(FilterForm):
 class CoverageFilterForm(FilterForm):
     standard = SelectField("Standard", choices=[], validators=[Optional()])
     cycle = IntegerField("Programme cycle (months)", default=12, validators=[Optional(), NumberRange(min=1, max=60)])
+
+
+class AreaPlanForm(FlaskForm):
+    risk_level = SelectField("Risk", choices=[(r.value, r.value) for r in RiskLevel])
+    audit_every_months = IntegerField("Audit every (months)", validators=[
+        DataRequired("Say how often."), NumberRange(min=1, max=36, message="Between 1 and 36 months.")])

@@ -10,7 +10,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from ..errors import Invalid, NotFound, StateError
@@ -20,6 +20,7 @@ from ..models import (
     Audit,
     AuditStatus,
     Qualification,
+    RiskLevel,
     Role,
     Template,
     TemplateStatus,
@@ -229,6 +230,57 @@ def auditor_history() -> tuple[list[Area], list[HistoryRow]]:
     for auditor_id, area_id, count, last in rows:
         counts.setdefault(auditor_id, {})[area_id] = (count, last)
     return areas, [HistoryRow(u, counts.get(u.id, {})) for u in auditors()]
+
+
+# --- areas: risk and frequency ---------------------------------------------------------
+
+def set_area_plan(actor: User, area: Area, risk_level: str, audit_every_months: int) -> Area:
+    """Set how risky an area is and how often the programme audits it.
+
+    :raise Invalid: on an unknown risk level or a frequency outside 1..36 months.
+    """
+    require(actor, "programme.plan")
+    errors = {}
+    if risk_level not in {r.value for r in RiskLevel}:
+        errors["risk_level"] = [f"Choose one of {', '.join(r.value for r in RiskLevel)}."]
+    if not isinstance(audit_every_months, int) or isinstance(audit_every_months, bool) or not 1 <= audit_every_months <= 36:
+        errors["audit_every_months"] = ["Audit at least every 36 months and at most monthly."]
+    if errors:
+        raise Invalid(f"The plan for {area.label} is not valid.", errors)
+    old = (area.risk_level, area.audit_every_months)
+    area.risk_level, area.audit_every_months = risk_level, audit_every_months
+    db.session.flush()
+    if old != (risk_level, audit_every_months):
+        trail.record(actor, "area.plan_changed", "area", area.id,
+                     {"risk_level": [old[0], risk_level], "audit_every_months": [old[1], audit_every_months]})
+    return area
+
+
+@dataclass
+class AreaPlan:
+    area: Area
+    last_audited: date | None
+    next_planned: date | None
+    due: date | None  # when the next audit is due by the frequency
+
+    def overdue(self, today: date) -> bool:
+        return self.next_planned is None and (self.due is None or self.due < today)
+
+
+def area_plans(today: date | None = None) -> list[AreaPlan]:
+    """Every area with its last audit, its next planned one, and when one is due."""
+    today = today or date.today()
+    last = dict(db.session.execute(
+        select(Audit.area_id, func.max(Audit.planned_date)).where(Audit.status.in_(DONE)).group_by(Audit.area_id)).all())
+    upcoming = dict(db.session.execute(
+        select(Audit.area_id, func.min(Audit.planned_date))
+        .where(Audit.status.in_(OPEN_WORK), Audit.planned_date >= today).group_by(Audit.area_id)).all())
+    plans = []
+    for area in db.session.scalars(select(Area).order_by(Area.site, Area.name)):
+        done = last.get(area.id)
+        plans.append(AreaPlan(area, done, upcoming.get(area.id),
+                              add_months(done, area.audit_every_months or 12) if done else None))
+    return plans
 
 
 # --- planning --------------------------------------------------------------------------
@@ -474,16 +526,3 @@ def get_audit(audit_id) -> Audit:
     if audit is None:
         raise NotFound("There is no such audit.")
     return audit
-
-
-def areas_due(today: date | None = None) -> list[tuple[Area, date | None]]:
-    """Areas with no audit planned or done within their frequency, and when they were last audited."""
-    today = today or date.today()
-    out = []
-    for area in db.session.scalars(select(Area).order_by(Area.site, Area.name)):
-        last = db.session.scalar(select(func.max(Audit.planned_date)).where(
-            Audit.area_id == area.id, Audit.status != AuditStatus.REJECTED,
-            or_(Audit.status.in_(DONE), Audit.planned_date >= today)))
-        if last is None or add_months(last, area.audit_every_months or 12) < today:
-            out.append((area, last))
-    return out

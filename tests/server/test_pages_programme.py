@@ -360,3 +360,16 @@ def test_an_auditor_sees_only_their_own_overdue_audits(client, world, make, comm
     html = client.get("/dashboard").get_data(as_text=True)
     assert re.search(r'<span class="n">1</span> overdue audits', html) and str(mine.planned_date) in html
     assert "Checklists overdue for review" not in html
+
+
+def test_area_risk_and_frequency_are_edited_on_the_areas_page(browser, world):
+    paint = world["paint"]
+    page = browser.text("/programme/areas")
+    assert "Paint shop" in page and "never" in page
+    prefix = f"area-{paint.id.hex[:8]}"
+    saved = browser.post(f"/programme/areas/{paint.id}", {f"{prefix}-risk_level": "high", f"{prefix}-audit_every_months": "3"})
+    assert saved.status_code == 302
+    db.session.expire_all()
+    assert (db.session.get(type(paint), paint.id).risk_level, db.session.get(type(paint), paint.id).audit_every_months) == ("high", 3)
+    refused = browser.post(f"/programme/areas/{paint.id}", {f"{prefix}-risk_level": "high", f"{prefix}-audit_every_months": "99"})
+    assert refused.status_code == 422 and "Between 1 and 36" in refused.get_data(as_text=True)

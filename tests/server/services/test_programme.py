@@ -278,3 +278,18 @@ def test_standard_families():
 def test_plan_audit_takes_a_client_id(quality, template, area):
     audit_id = uuid.uuid4()
     assert programme.plan_audit(quality, template, area, TODAY, None, audit_id=audit_id).id == audit_id
+
+
+def test_area_risk_and_frequency_are_validated_and_read_back(make, quality, template):
+    area = make.area(name="Paint")
+    programme.set_area_plan(quality, area, "high", 3)
+    assert (area.risk_level, area.audit_every_months) == ("high", 3)
+    for risk, months in (("extreme", 3), ("high", 0), ("high", 48), ("high", True)):
+        with pytest.raises(Invalid):
+            programme.set_area_plan(quality, area, risk, months)
+    make.audit(template, area, None, planned_date=TODAY - timedelta(days=100), status=AuditStatus.APPROVED)
+    make.audit(template, area, None, planned_date=date.today() + timedelta(days=10))
+    [plan] = programme.area_plans(date.today())
+    assert plan.last_audited == TODAY - timedelta(days=100)
+    assert plan.next_planned == date.today() + timedelta(days=10)
+    assert plan.due == programme.add_months(TODAY - timedelta(days=100), 3)
