@@ -100,11 +100,14 @@ def test_walkthrough_offline_capture_arrives_exactly_once(context, tablet, phone
     expect(phone.get_by_role("img", name="Photo 1 for finding")).to_be_visible()
     phone.get_by_label("What did you see?").fill("Oil leak under press 4")
     phone.get_by_role("button", name="Save finding").click()
+    expect(phone.get_by_role("status").filter(has_text="Finding saved")).to_be_visible()
+    expect(phone.get_by_label("What did you see?")).to_have_value("")  # a fresh form, area kept
+    expect(phone.get_by_label("Area")).to_have_value(field.area_id)
     phone.get_by_label("What did you see?").fill("Drip tray missing")
     phone.get_by_role("button", name="Use my position").click()  # optional, and works offline
     expect(phone.get_by_label("Location (optional)")).to_have_value("52.38100, 4.90300 (±10 m)")
     phone.get_by_role("button", name="Save finding").click()
-    expect(phone.get_by_role("status").filter(has_text="Finding saved")).to_be_visible()
+    expect(phone.get_by_label("What did you see?")).to_have_value("")
     assert phone.viewport_size == PHONE
     staff.go("My findings")
     expect(phone.get_by_role("listitem", name="Oil leak under press 4")).to_contain_text("Waiting to send")
