@@ -147,13 +147,13 @@ async function showChecklist(id, submit) {
     thumbnailOf: records.thumbnail,
     onPhotos: addPhotos,
     onStart: async () => { await ensureStarted(detail); await changed(); showChecklist(id); },
-    onAnswer: async (question, changes) => {
+    onAnswer: (question, changes) => saving(async () => {
       await ensureStarted(detail);
       const saved = await records.answer(detail.audit, question, changes);
       detail.responses.set(question.id, saved);
       await changed();
       return saved;
-    },
+    }),
     onFindingNeeded: (question, value) => {
       const response = detail.responses.get(question.id);
       findingView.openDialog({
@@ -259,7 +259,18 @@ function render() {
   return rendering;
 }
 
+// Answers are saved one after another, and a screen is drawn only after the saves that
+// started before it: a tap on "Review and submit" right after typing an answer (which
+// saves on blur) must see that answer.
+let saves = Promise.resolve();
+function saving(work) {
+  const done = saves.then(work);
+  saves = done.catch(() => {});
+  return done;
+}
+
 async function drawRoute() {
+  await saves;
   // The audit list is the usual first screen: read it while finding out who is here.
   const first = routeName().split("/").filter(Boolean)[0] || "";
   const listing = ["", "audits"].includes(first) ? records.auditList() : null;
