@@ -74,8 +74,8 @@ def set_qualification(actor: User, user: User, standard: str, expires_on: date |
     family = standard_family(standard)
     if not family or len(family) > 40:
         raise Invalid("The qualification is not valid.", {"standard": ["Name the standard, e.g. ISO 9001."]})
-    if user.role not in (Role.AUDITOR, Role.SUPERVISOR, Role.ADMIN):
-        raise Invalid("Only auditors, supervisors and admins audit.", {"user": ["Not someone who audits."]})
+    if user.role != Role.AUDITOR:
+        raise Invalid(f"{user.name} is not an auditor; only auditors are put on audits.", {"user": ["Not an auditor."]})
     qualification = qualification_for(user, family)
     if qualification is None:
         qualification = Qualification(user_id=user.id, standard=family)

@@ -293,3 +293,10 @@ def test_area_risk_and_frequency_are_validated_and_read_back(make, quality, temp
     assert plan.last_audited == TODAY - timedelta(days=100)
     assert plan.next_planned == date.today() + timedelta(days=10)
     assert plan.due == programme.add_months(TODAY - timedelta(days=100), 3)
+
+
+def test_only_auditors_get_qualifications(make, quality):
+    with pytest.raises(Invalid):
+        programme.set_qualification(quality, make.user("staff"), "ISO 9001", None)
+    with pytest.raises(Invalid):
+        programme.set_qualification(quality, make.user("auditor"), "", None)
