@@ -62,6 +62,7 @@ def from_environment(instance_path: str, given: dict) -> dict:
         "SMTP_HOST": os.environ.get("GEMBA_SMTP_HOST", "127.0.0.1"),
         "SMTP_PORT": _int("GEMBA_SMTP_PORT", 25),
         "SMTP_FROM": os.environ.get("GEMBA_SMTP_FROM", "gemba@localhost"),
+        "REPEAT_WINDOW_DAYS": _int("GEMBA_REPEAT_WINDOW_DAYS", 365),
         "SESSION_COOKIE_SECURE": os.environ.get("GEMBA_HTTPS", "") == "1",
     }
 

@@ -130,6 +130,10 @@ def audit_evidence(audit_id):
         photos = _photos(PhotoSubject.FINDING, f.id)
         if photos:
             groups.append((f"Finding: {f.title}", photos))
+        for n, action in enumerate(f.actions, 1):
+            photos = _photos(PhotoSubject.ACTION, action.id)
+            if photos:
+                groups.append((f"Finding: {f.title}, corrective action {n}", photos))
     return render_template("evidence.html", title=f"Evidence: {audit.template.name}, {audit.area.label}",
                            back=url_for("pages.audit", audit_id=audit.id), groups=groups)
 

@@ -264,7 +264,7 @@ def render_pdf(report: AuditReport) -> bytes:
             ("Reviewed by", f"{_name(audit.reviewed_by)} on {_when(audit.reviewed_at)}" if audit.reviewed_by_id else "-"),
             ("Score", f"{audit.score:.0f}%" if audit.score is not None else "not scored"),
             ("Answered", f"{sum(1 for r in report.responses.values() if r.value not in (None, ''))} of {len(audit.template.questions)} questions"),
-            ("Findings", str(len(report.findings))),
+            ("Findings", f"{len(report.findings)}, of which {sum(1 for f in report.findings if f.repeat_of_id)} repeat earlier findings"),
             ("Photos", f"{len(report.evidence.stored)} stored, {len(report.evidence.expected)} expected"),
             ("Audit id", str(audit.id)),
             ("Generated", _when(utcnow())),

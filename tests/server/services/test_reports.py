@@ -62,6 +62,7 @@ def test_the_pdf_has_the_cover_answers_findings_actions_and_every_photo_hash(rep
     for photo in report_audit["photos"] + [report_audit["missing"]]:
         assert photo.sha256 in flat
     assert "expected evidence" in text
+    assert "1, of which 0 repeat earlier findings" in text
     assert len(PdfReader(io.BytesIO(response.data)).pages) >= 2
 
 
