@@ -24,6 +24,7 @@ PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F
 TOP = 6
 WIDTH, HEIGHT = 640, 260
 LEFT, RIGHT, TOP_PAD, BOTTOM = 44, 12, 16, 56
+LEGEND_ROW = 18
 
 
 @dataclass
@@ -155,16 +156,22 @@ def _overdue_trend(rows, keys: list[str]) -> dict[str, int]:
 
 
 def _frame(title: str, key: str, body: list[str], legend: list[tuple[str, str]]) -> Markup:
+    """Wrap a chart's shapes in an <svg>, with a legend that wraps onto more rows as needed."""
     legend_svg = []
-    x = LEFT
+    x, row = LEFT, 0
     for colour, name in legend:
+        width = 24 + int(6.6 * len(name))
+        if x + width > WIDTH - RIGHT and x > LEFT:
+            x, row = LEFT, row + 1
+        y = HEIGHT - 18 + row * LEGEND_ROW
         legend_svg.append(
-            f'<rect x="{x}" y="{HEIGHT - 18}" width="12" height="12" fill="{colour}"/>'
-            f'<text x="{x + 16}" y="{HEIGHT - 8}" font-size="12" fill="#111">{escape(name)}</text>'
+            f'<rect x="{x}" y="{y}" width="12" height="12" fill="{colour}"/>'
+            f'<text x="{x + 16}" y="{y + 10}" font-size="12" fill="#111">{escape(name)}</text>'
         )
-        x += 24 + 7 * len(name)
+        x += width
+    height = HEIGHT + row * LEGEND_ROW
     return Markup(
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" class="chart" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" class="chart" '
         f'role="img" aria-labelledby="chart-{key}-title">'
         f'<title id="chart-{key}-title">{escape(title)}</title>'
         + "".join(body) + "".join(legend_svg) + "</svg>"
