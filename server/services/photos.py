@@ -56,8 +56,10 @@ SIZES = ("thumb", "display", "original")
 DRAFT_SLACK = 0.9
 DISPLAY_QUALITY = 85
 THUMB_QUALITY = 80
-# Pillow's advice: reduce by an integer factor first, then resample the last step.
-REDUCING_GAP = 2.0
+# Pillow's advice: reduce by an integer factor first, then resample the last step. The
+# thumbnail allows a bigger integer step (a 2000 px frame reduces by 4, not 3): at 320 px
+# the difference does not show, and it saves a few percent of intake time.
+REDUCING_GAP = {"display": 2.0, "thumb": 1.5}
 
 # The formats accepted, by Pillow's name. HEIC is not among them: the field app sends
 # what its canvas encodes (JPEG or WebP), and a HEIF decoder (libheif via pillow-heif)
@@ -370,7 +372,8 @@ def _fit(image: Image.Image, edge: int) -> Image.Image:
         return image
     ratio = edge / max(width, height)
     size = (max(1, round(width * ratio)), max(1, round(height * ratio)))
-    return image.resize(size, Image.Resampling.LANCZOS, reducing_gap=REDUCING_GAP)
+    gap = REDUCING_GAP["thumb" if edge <= THUMB_EDGE else "display"]
+    return image.resize(size, Image.Resampling.LANCZOS, reducing_gap=gap)
 
 
 def _jpeg(image: Image.Image, quality: int, icc_profile: bytes | None) -> bytes:
