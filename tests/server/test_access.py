@@ -1,0 +1,206 @@
+"""Walk every page and API route as every role and anonymously: each gets the status it must.
+
+A route missing from ACCESS fails the test, so a new route cannot ship without someone
+deciding who may use it.
+"""
+
+import io
+import re
+import uuid
+
+import pytest
+from PIL import Image
+
+from server.extensions import db
+from server.models import Conflict, PhotoSubject, Qualification
+from server.services import evidence, photos
+from tests.conftest import AuthActions
+
+ROLES = ("anonymous", "staff", "auditor", "supervisor", "admin")
+PUBLIC = set(ROLES)
+SIGNED_IN = {"staff", "auditor", "supervisor", "admin"}
+REVIEWERS = {"supervisor", "admin"}
+# The audit in the world is assigned to the auditor; the finding was raised by staff.
+AUDIT_VIEWERS = {"auditor", "supervisor", "admin"}
+FINDING_VIEWERS = {"staff", "supervisor", "admin"}
+REGISTER = {"auditor", "supervisor", "admin"}
+# The corrective action in the world is owned by staff.
+ACTION_WORKERS = {"staff", "supervisor", "admin"}
+
+ACCESS: dict[str, set[str]] = {
+    # sign-in, health, docs and static files
+    "auth.login": PUBLIC, "auth.logout": PUBLIC, "pages.login": PUBLIC, "pages.logout": PUBLIC,
+    "health.healthz": PUBLIC, "api-docs.openapi_json": PUBLIC, "static": PUBLIC,
+    "pwa.static_file": PUBLIC, "pwa.service_worker": PUBLIC,
+    # identity and the field app's sync
+    "auth.me": SIGNED_IN, "sync.bootstrap": SIGNED_IN, "sync.pull": SIGNED_IN, "sync.push": SIGNED_IN,
+    # HEAD only says whether the server has these bytes (so a device skips the upload).
+    "photos.PhotoByHash": {"GET": FINDING_VIEWERS, "HEAD": SIGNED_IN, "PUT": SIGNED_IN},
+    # register pages everyone signed in has, scoped to what they may see
+    "pages.home": SIGNED_IN, "pages.findings": SIGNED_IN, "pages.my_actions": SIGNED_IN,
+    "pages.finding": FINDING_VIEWERS, "pages.finding_evidence": FINDING_VIEWERS,
+    "review.my_actions": SIGNED_IN,
+    "reports.findings_csv": SIGNED_IN, "reports.findings_xlsx": SIGNED_IN,
+    "reports.actions_csv": SIGNED_IN, "reports.actions_xlsx": SIGNED_IN,
+    "pages.dashboard": REGISTER, "pages.audits": REGISTER,
+    "pages.audit": AUDIT_VIEWERS, "pages.audit_evidence": AUDIT_VIEWERS,
+    "reports.audit_report": AUDIT_VIEWERS, "reports.evidence_pack": AUDIT_VIEWERS,
+    # review, actions, conflicts, trail: supervisors and admins
+    "pages.review_queue": REVIEWERS, "review.queue": REVIEWERS,
+    "pages.approve_audit": REVIEWERS, "pages.return_audit": REVIEWERS, "pages.reject_audit": REVIEWERS,
+    "pages.reopen_audit": REVIEWERS, "review.approve": REVIEWERS, "review.return_audit": REVIEWERS,
+    "review.reject": REVIEWERS, "review.reopen": REVIEWERS,
+    "pages.triage_finding": REVIEWERS, "review.triage": REVIEWERS,
+    "pages.plan_action": REVIEWERS, "review.plan_action": REVIEWERS,
+    "pages.link_repeat": REVIEWERS, "review.link_repeat": REVIEWERS, "review.repeat_suggestions": REVIEWERS,
+    # Owners mark their actions done; re-planning an action is a supervisor's call.
+    "pages.actions_list": SIGNED_IN, "pages.edit_action": REVIEWERS, "pages.action_done": ACTION_WORKERS,
+    "review.update_action": REVIEWERS, "review.mark_done": ACTION_WORKERS,
+    "pages.action_effectiveness": REVIEWERS, "review.effectiveness": REVIEWERS,
+    "pages.conflicts_list": REVIEWERS, "pages.conflict_resolve": REVIEWERS,
+    "pages.trail": REVIEWERS,
+    # checklists and the programme
+    "pages.checklist_list": REVIEWERS, "pages.checklist_create": REVIEWERS, "pages.checklist": REVIEWERS,
+    "pages.checklist_delete": REVIEWERS, "pages.checklist_details": REVIEWERS,
+    "pages.checklist_export": REVIEWERS, "pages.checklist_new_version": REVIEWERS,
+    "pages.checklist_publish": REVIEWERS, "pages.checklist_retire": REVIEWERS,
+    "pages.checklist_reviewed": REVIEWERS, "pages.checklist_diff": REVIEWERS, "pages.checklist_import": REVIEWERS,
+    "pages.question_add": REVIEWERS, "pages.question_edit": REVIEWERS, "pages.question_delete": REVIEWERS,
+    "pages.question_up": REVIEWERS, "pages.question_down": REVIEWERS,
+    "pages.programme_list": REVIEWERS, "pages.programme_auditors": REVIEWERS, "pages.programme_audit": REVIEWERS,
+    "pages.programme_assign": REVIEWERS, "pages.programme_remove": REVIEWERS,
+    "pages.programme_reschedule": REVIEWERS, "pages.programme_calendar": REVIEWERS,
+    "pages.programme_generate": REVIEWERS, "pages.programme_plan": REVIEWERS,
+    "pages.qualification_set": REVIEWERS, "pages.qualification_delete": REVIEWERS,
+    "pages.coverage_page": REVIEWERS, "pages.coverage_csv": REVIEWERS,
+    "programme.list_audits": REVIEWERS, "programme.plan": REVIEWERS, "programme.assign": REVIEWERS,
+    "programme.reschedule": REVIEWERS, "programme.suggestions": REVIEWERS,
+    "programme.export": REVIEWERS, "programme.import_file": REVIEWERS,
+    "pages.programme_areas": REVIEWERS, "pages.programme_area_update": REVIEWERS,
+}
+
+
+# Sign-in answers 401 to an empty form: that is its job, not a refusal.
+SIGN_IN_FORMS = {"auth.login", "pages.login"}
+ENDPOINT_VALUES = {"static": {"filename": "register.css"}}
+ENDPOINT_QUERY = {"pages.checklist_diff": "?old={template_id}&new={template_id}"}
+
+
+def _png() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (40, 30), (200, 30, 30)).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def world(make, commit):
+    home = make.area(name="Assembly")
+    other = make.area(name="Dispatch")
+    people = {
+        "staff": make.user("staff", home_area=home),
+        "auditor": make.user("auditor", home_area=home),
+        "supervisor": make.user("supervisor"),
+        "admin": make.user("admin"),
+    }
+    template = make.template(questions=4)
+    audit = make.audit(template, other, people["auditor"], status="submitted")
+    finding = make.finding(home, people["staff"])
+    action = make.action(finding, people["staff"])
+    photo_bytes = _png()
+    import hashlib
+
+    sha = hashlib.sha256(photo_bytes).hexdigest()
+    photos.intake(people["staff"], sha, photo_bytes, "image/png")
+    evidence.link_photos(people["staff"], PhotoSubject.FINDING, finding.id, [sha])
+    conflict = Conflict(entity="finding", entity_id=str(finding.id), field="title", server_value="a",
+                        device_value="b", base_version=1, server_version=2, user_id=people["staff"].id)
+    qualification = Qualification(user_id=people["auditor"].id, standard="ISO 9001")
+    db.session.add_all([conflict, qualification])
+    commit()
+    values = {
+        "audit_id": audit.id, "area_id": other.id, "action_id": action.id, "finding_id": finding.id, "template_id": template.id,
+        "question_id": template.questions[0].id, "conflict_id": conflict.id,
+        "qualification_id": qualification.id, "sha256": sha, "filename": "index.html",
+    }
+    return people, values
+
+
+def _url(rule, values) -> str:
+    def fill(match):
+        name = match.group(2)
+        if name not in values:
+            raise KeyError(f"no world value for <{name}> in {rule.rule}")
+        return str(values[name])
+
+    return re.sub(r"<(?:([a-z]+):)?([a-z0-9_]+)>", fill, rule.rule)
+
+
+def _allowed(endpoint: str, method: str) -> set[str]:
+    entry = ACCESS[endpoint]
+    return entry[method] if isinstance(entry, dict) else entry
+
+
+def _routes(app):
+    for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
+        for method in sorted(rule.methods - {"OPTIONS"}):
+            if method == "HEAD" and "GET" in rule.methods and not (
+                isinstance(ACCESS.get(rule.endpoint), dict) and "HEAD" in ACCESS[rule.endpoint]
+            ):
+                continue
+            yield rule, method
+
+
+def test_every_route_has_an_access_rule(app):
+    missing = sorted({rule.endpoint for rule in app.url_map.iter_rules()} - set(ACCESS))
+    assert not missing, f"decide who may use these routes and add them to ACCESS: {missing}"
+    stale = sorted(set(ACCESS) - {rule.endpoint for rule in app.url_map.iter_rules()})
+    assert not stale, f"ACCESS names routes that no longer exist: {stale}"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_each_role_gets_the_status_it_must(app, world, role):
+    people, values = world
+    client = app.test_client()
+    auth = AuthActions(client)
+    if role != "anonymous":
+        assert auth.login(people[role]).status_code == 200
+    wrong = []
+    for rule, method in _routes(app):
+        if rule.endpoint in {"auth.logout", "pages.logout"}:
+            continue  # would end this walk's session; covered in test_auth
+        url = _url(rule, values | ENDPOINT_VALUES.get(rule.endpoint, {}))
+        url += ENDPOINT_QUERY.get(rule.endpoint, "").format(**values)
+        response = client.open(url, method=method, headers=auth.headers(), follow_redirects=False)
+        status = response.status_code
+        allowed = role in _allowed(rule.endpoint, method)
+        api = url.startswith("/api/")
+        if status >= 500:
+            ok = False
+        elif allowed:
+            refused = {403} if rule.endpoint in SIGN_IN_FORMS else {401, 403}
+            ok = status not in refused and not (status == 302 and "/login" in response.headers.get("Location", ""))
+            # A GET of a record the role may see must find it.
+            ok = ok and not (method == "GET" and status == 404)
+        elif role == "anonymous":
+            ok = status == 401 if api else (status == 302 and "/login" in response.headers["Location"])
+        else:
+            ok = status in (403, 404)
+        if not ok:
+            wrong.append(f"{method} {url} [{rule.endpoint}] -> {status}")
+    assert not wrong, f"{role}:\n" + "\n".join(wrong)
+
+
+def test_unknown_ids_are_404_not_500(app, world, auth):
+    people, values = world
+    auth.login(people["admin"])
+    unknown = dict(values, audit_id=uuid.uuid4(), action_id=uuid.uuid4(), finding_id=uuid.uuid4(), template_id=uuid.uuid4(),
+                   question_id=uuid.uuid4(), conflict_id=uuid.uuid4(), qualification_id=uuid.uuid4(),
+                   sha256="0" * 64, filename="no-such-file.js")
+    wrong = []
+    for rule, method in _routes(app):
+        if method != "GET" or not rule.arguments:
+            continue
+        response = auth.client.get(_url(rule, unknown))
+        if response.status_code != 404:
+            wrong.append(f"GET {_url(rule, unknown)} -> {response.status_code}")
+    assert not wrong, "\n".join(wrong)
