@@ -4,7 +4,6 @@
 import * as db from "./db.js";
 import * as outbox from "./outbox.js";
 import * as records from "./records.js";
-import * as sync from "./sync.js";
 import * as auditsView from "./views/audits.js";
 import * as shell from "./views/shell.js";
 
@@ -19,6 +18,11 @@ const lazy = {
   sync: () => import("./views/syncview.js"),
 };
 const addPhotos = async (files) => (await lazy.photos()).addFiles(files);
+
+// The sync loop starts once the first screen is drawn; until then nothing is running.
+let sync = null;
+const syncModule = () => import("./sync.js");
+const syncState = () => (sync ? sync.state : { running: false, paused: false });
 
 const LOW_STORAGE_BYTES = 50 * 1024 * 1024;
 
@@ -44,9 +48,9 @@ const routeName = () => (location.hash || "#/").replace(/^#/, "");
 
 async function refreshFrame(known) {
   const [me, summary] = await Promise.all([known === undefined ? records.user() : known, outbox.summary()]);
-  shell.renderStatus(el.status, { online: navigator.onLine, summary, running: sync.state.running });
+  shell.renderStatus(el.status, { online: navigator.onLine, summary, running: syncState().running });
   shell.renderBanners(el.banners, {
-    expired: sync.state.paused && !ui.signingIn,
+    expired: syncState().paused && !ui.signingIn,
     updateReady: ui.updateReady,
     lowStorage: ui.lowStorage,
     onSignIn: () => { ui.signingIn = true; render(); },
@@ -64,12 +68,13 @@ async function showSignIn(expired) {
     email: me ? me.email : "",
     expired,
     onSubmit: async (email, password) => {
-      const user = await sync.signIn(email, password);
+      const loop = await syncModule();
+      const user = await loop.signIn(email, password);
       ui.signingIn = false;
       if (!expired || !location.hash) location.hash = user.role === "staff" ? "#/raise" : "#/audits";
       await render();
       askForPersistence();
-      if (expired) sync.resume(); else sync.syncNow("signed-in");
+      if (expired) loop.resume(); else loop.syncNow("signed-in");
     },
   });
 }
@@ -113,7 +118,7 @@ async function ensureStarted(detail) {
 
 async function changed() {
   await refreshFrame();
-  sync.soon();
+  if (sync) sync.soon();
 }
 
 async function showChecklist(id, submit) {
@@ -222,20 +227,20 @@ async function exportUnsent() {
 }
 
 async function showSync(summary) {
-  const syncView = await lazy.sync();
+  const [syncView, loop] = await Promise.all([lazy.sync(), syncModule()]);
   syncView.render(el.view, {
     user: await records.user(),
     summary: summary || (await outbox.summary()),
-    state: sync.state,
+    state: loop.state,
     attention: await outbox.attention(),
     storage: ui.storage,
     offlineReady: ui.offlineReady,
-    onSyncNow: () => sync.syncNow("button"),
+    onSyncNow: () => loop.syncNow("button"),
     onExport: exportUnsent,
     onDismiss: async (opId) => { await outbox.dismiss(opId); render(); },
     onSignOut: async () => {
       try {
-        await sync.signOut();
+        await loop.signOut();
         location.hash = "";
         render();
       } catch (e) { alertIn(e.message); }
@@ -363,12 +368,13 @@ async function main() {
   addEventListener("hashchange", () => render());
   addEventListener("online", () => refreshFrame());
   addEventListener("offline", () => refreshFrame());
+  await render();
+  sync = await syncModule();
   sync.events.addEventListener("status", () => {
     if (sync.state.paused && !ui.signingIn) refreshFrame();
     liveRefresh();
   });
   sync.events.addEventListener("data", liveRefresh);
-  await render();
   document.body.dataset.ready = "yes";
   registerWorker();
   checkStorage().then(refreshFrame);
