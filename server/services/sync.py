@@ -279,7 +279,10 @@ def _process(batch: Batch, op: dict) -> Processed:
     stage = "apply"
     try:
         with db.session.begin_nested():
-            outcome, record = _apply(batch, op)
+            # Without autoflush the op's rows go out together when the trail flushes its
+            # event, not once more when the trail first reads the previous event.
+            with db.session.no_autoflush:
+                outcome, record = _apply(batch, op)
             db.session.flush()
             stage = "record"
             row = _record(batch.device, op, outcome)
