@@ -54,6 +54,9 @@ from .merge import hold, jsonable, merge
 from .serialise import lock_ordered_writes
 
 log = logging.getLogger(__name__)
+
+# Loading keeps no state in a schema, so one instance per entity serves every op.
+FIELD_LOADERS = {entity: schema() for entity, schema in fieldwork.FIELDS_SCHEMAS.items()}
 MAX_PULL = 500
 SCAN_CHUNK = 500
 # A pull stops scanning after this many feed rows even when few were visible, and says
@@ -330,7 +333,7 @@ def _already_recorded(device: Device, op: dict) -> Processed:
 
 def _apply(batch: Batch, op: dict):
     """Run the op's handler; return its outcome and the record it touched."""
-    schema = fieldwork.FIELDS_SCHEMAS[op["entity"]]()
+    schema = FIELD_LOADERS[op["entity"]]
     entity_id = _uuid_or_none(op["id"])
     if entity_id is None:
         raise Invalid("The record id is not a UUID.", {"id": ["Not a UUID."]})
