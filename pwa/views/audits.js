@@ -1,4 +1,5 @@
-// My audits: planned, in progress, returned (with the reviewer's comments), submitted.
+// My audits: planned, in progress, returned (with the reviewer's comments), submitted,
+// and the decided ones (approved, rejected), which open read-only.
 import { h, mount, STATUS_LABELS } from "./dom.js";
 
 const GROUPS = [
@@ -6,6 +7,8 @@ const GROUPS = [
   ["in_progress", "In progress"],
   ["planned", "Planned"],
   ["submitted", "Submitted, waiting for review"],
+  ["approved", "Approved"],
+  ["rejected", "Rejected"],
 ];
 
 export function render(root, { audits, labelOf, commentsOf, progressOf }) {
