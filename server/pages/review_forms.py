@@ -6,7 +6,7 @@ here only give a person a quick, clear message next to the field.
 
 from flask_wtf import FlaskForm
 from wtforms import DateField, FieldList, Form, FormField, RadioField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from ..models import ActionStatus
 from .forms import FilterForm
@@ -59,6 +59,13 @@ class ActionForm(FlaskForm):
     owner = SelectField("Owner", choices=[], validators=[DataRequired("Choose an owner.")])
     due_date = DateField("Due date", validators=[DataRequired("Choose a due date.")])
     effectiveness_due = DateField("Check effectiveness on or after", validators=[Optional()])
+
+    def validate_whys(self, field):
+        steps = [(step.why.data or "").strip() and (step.because.data or "").strip() for step in field]
+        if any(bool((s.why.data or "").strip()) != bool((s.because.data or "").strip()) for s in field):
+            raise ValidationError("Each step needs both a why and a because.")
+        if not any(steps):
+            raise ValidationError("Ask why at least once to get to the root cause.")
 
     def plan_data(self) -> dict:
         return {
