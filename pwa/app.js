@@ -14,6 +14,7 @@ const lazy = {
   checklist: () => import("./views/checklist.js"),
   finding: () => import("./views/finding.js"),
   findings: () => import("./views/findings.js"),
+  actions: () => import("./views/actions.js"),
   signin: () => import("./views/signin.js"),
   sync: () => import("./views/syncview.js"),
 };
@@ -214,6 +215,14 @@ async function showFindings() {
   });
 }
 
+async function showActions() {
+  const [actions, actionsView] = await Promise.all([records.myActions(), lazy.actions()]);
+  actionsView.render(el.view, {
+    actions,
+    onDone: async (action, note) => { await records.markActionDone(action, note); await changed(); render(); },
+  });
+}
+
 async function exportUnsent() {
   const data = await outbox.exportUnsent();
   const url = URL.createObjectURL(new Blob([JSON.stringify(data, null, 1)], { type: "application/json" }));
@@ -295,6 +304,7 @@ function screenFor(me, frame, listing) {
   if (parts[0] === "raise") return showRaise();
   ui.screen = "live";
   if (parts[0] === "findings") return showFindings();
+  if (parts[0] === "actions") return showActions();
   if (parts[0] === "sync") return frame.then(showSync);
   if (parts[0] !== "audits" && me.role === "staff") { location.replace("#/raise"); return null; }
   return showAudits(listing);

@@ -36,6 +36,10 @@ const UPGRADES = [
       cursor.continue();
     };
   },
+  (db) => {
+    // Corrective actions the person owns, from the pull feed ("My actions").
+    db.createObjectStore("actions", { keyPath: "id" });
+  },
 ];
 
 export const VERSION = UPGRADES.length;

@@ -6,7 +6,9 @@
 
 import * as db from "./db.js";
 
-export const STORE_OF = { audit: "audits", response: "responses", finding: "findings", comment: "comments" };
+export const STORE_OF = {
+  audit: "audits", response: "responses", finding: "findings", comment: "comments", action: "actions",
+};
 // Status moves must reach the server one by one (planned -> in progress -> submitted).
 const NEVER_MERGE = new Set(["audit"]);
 const BATCH = 100;

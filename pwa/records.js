@@ -143,6 +143,35 @@ export async function myFindings() {
     .sort((a, b) => String(b.raised_at).localeCompare(String(a.raised_at)));
 }
 
+/** The corrective actions I own, open ones first by due date, with their finding's title. */
+export async function myActions() {
+  const me = await user();
+  const [actions, findings] = await db.read(["actions", "findings"], (s) => Promise.all([s.actions.getAll(), s.findings.getAll()]));
+  const titleOf = new Map(findings.map((f) => [f.id, f.title]));
+  const today = localDate(new Date());
+  return actions
+    .filter((a) => !me || a.owner_id === me.id)
+    .map((a) => ({
+      ...a,
+      title: titleOf.get(a.finding_id) || a.finding_title || "Finding",
+      overdue: a.status === "open" && !!a.due_date && a.due_date < today,
+    }))
+    .sort((a, b) => (a.status === "open" ? 0 : 1) - (b.status === "open" ? 0 : 1)
+      || String(a.due_date || "9999").localeCompare(String(b.due_date || "9999")));
+}
+
+/** Today on this device's calendar, as the server writes dates (YYYY-MM-DD). */
+export function localDate(d) {
+  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`;
+}
+
+/** The owner says the action is done, with a note of what was done. */
+export function markActionDone(action, note) {
+  const { title, overdue, ...stored } = action;
+  const record = { ...stored, status: "done", done_at: new Date().toISOString(), done_note: note };
+  return outbox.change("action", record, { done: true, done_note: note });
+}
+
 export const commentsOn = (subject, id) => db.byIndex("comments", "subject", `${subject}:${id}`);
 
 export async function rememberedArea() {

@@ -56,4 +56,5 @@ export const STATUS_LABELS = {
   planned: "Planned", in_progress: "In progress", submitted: "Submitted", approved: "Approved",
   returned: "Returned", rejected: "Rejected", open: "Open", action_planned: "Action planned",
   action_done: "Action done", verified: "Verified", closed: "Closed",
+  done: "Done", effective: "Effective", not_effective: "Not effective",
 };

@@ -26,6 +26,7 @@ export function renderNav(el, { route, role }) {
     ["#/audits", "My audits", role !== "staff"],
     ["#/raise", "Raise finding", true],
     ["#/findings", "My findings", true],
+    ["#/actions", "My actions", true],
     ["#/sync", "Sync", true],
   ];
   mount(el, h("ul", {}, items.filter((i) => i[2]).map(([href, label]) => h("li", {},

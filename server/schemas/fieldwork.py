@@ -181,6 +181,8 @@ class FindingSchema(ma.Schema):
 class ActionSchema(ma.Schema):
     id = f.UUID()
     finding_id = f.UUID()
+    # The owner's device may never have been sent the finding itself (raised elsewhere).
+    finding_title = f.String(attribute="finding.title")
     containment = f.String()
     whys = f.List(f.Dict())
     root_cause = f.String()

@@ -677,7 +677,10 @@ def _load_findings(user, ids) -> dict:
 
 
 def _load_actions(user, ids) -> dict:
-    rows = db.session.scalars(select(CorrectiveAction).where(CorrectiveAction.id.in_(_uuids(ids)))).all()
+    rows = db.session.scalars(
+        select(CorrectiveAction).options(selectinload(CorrectiveAction.finding))
+        .where(CorrectiveAction.id.in_(_uuids(ids)))
+    ).all()
     photos = _photos_by_subject(PhotoSubject.ACTION, [a.id for a in rows])
     schema = fieldwork.ActionSchema()
     out = {}

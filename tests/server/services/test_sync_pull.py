@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import func, select
 
 from server.extensions import db
-from server.models import Change, TemplateStatus
-from server.services import conflicts, feed, sync
+from server.models import Change, Finding, TemplateStatus
+from server.services import actions, conflicts, feed, sync
 from tests.syncops import SHA_A, FieldDevice
 
 
@@ -164,3 +164,28 @@ def test_open_conflicts_reach_supervisors_and_the_person_whose_edit_was_held(org
         assert [c["id"] for c in held] == [str(conflict.id)]
         assert held[0]["fields"]["device_value"] == "Staff title"
     assert not [c for c in everything(org["people"]["auditor"]) if c["entity"] == "conflict"]
+
+
+def test_corrective_actions_reach_their_owner_with_the_finding_title_and_no_one_else(org, make):
+    staff, staff2 = org["people"]["staff"], org["people"]["staff2"]
+    finding = db.session.get(Finding, org["findings"]["staff2"])  # raised by someone else
+    action = make.action(finding, staff, plan="Fit a guard to press 4")
+    actions.publish_action(action)
+    db.session.commit()
+    [change] = [c for c in everything(staff) if c["entity"] == "action"]
+    assert change["id"] == str(action.id)
+    fields = change["fields"]
+    assert (fields["finding_title"], fields["plan"], fields["status"]) == ("staff2's finding", "Fit a guard to press 4", "open")
+    assert fields["due_date"] == action.due_date.isoformat() and fields["owner_id"] == str(staff.id)
+    assert not any(c["entity"] == "action" for c in everything(staff2))
+    assert not any(c["entity"] == "action" for c in everything(org["people"]["auditor"]))
+
+    # Marked done from the owner's device: the next pull carries the new state.
+    device = org["devices"]["staff"]
+    [result] = device.push([device.op("action", action.id, base_version=action.version, done=True,
+                                      done_note="Guard fitted")]).results
+    assert result["status"] == "applied", result
+    db.session.commit()
+    [change] = [c for c in everything(staff) if c["entity"] == "action"]
+    assert (change["fields"]["status"], change["fields"]["done_note"]) == ("done", "Guard fitted")
+    assert change["fields"]["done_at"]
