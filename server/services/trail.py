@@ -5,7 +5,7 @@ import json
 import uuid
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 
 from ..extensions import db
 from ..models import Event, User, utcnow
@@ -44,7 +44,7 @@ def record(actor: User | None, action: str, entity: str, entity_id, changes: dic
            device_id=None) -> Event:
     """Append one event to the trail, chained to the latest one."""
     lock_ordered_writes()
-    last = db.session.scalar(select(Event.hash).order_by(Event.id.desc()).limit(1))
+    last = _head()
     # JSON round trip so the stored changes hash the same once read back.
     changes = json.loads(json.dumps(changes or {}, default=_canonical))
     event = Event(
@@ -60,7 +60,22 @@ def record(actor: User | None, action: str, entity: str, entity_id, changes: dic
     event.hash = event_digest(event)
     db.session.add(event)
     db.session.flush()
+    session = db.session()
+    session.info["trail_head"] = (session.get_transaction(), event)
     return event
+
+
+def _head() -> str | None:
+    """The newest event's hash.
+
+    While this transaction holds the ordered-writes lock nobody else appends, so the
+    event this transaction wrote last is the head - unless a savepoint rolled it back.
+    """
+    session = db.session()
+    transaction, event = session.info.get("trail_head", (None, None))
+    if event is not None and transaction is session.get_transaction() and inspect(event).persistent:
+        return event.hash
+    return db.session.scalar(select(Event.hash).order_by(Event.id.desc()).limit(1))
 
 
 def verify_chain(batch: int = 1000) -> Event | None:

@@ -83,3 +83,17 @@ def test_the_trail_is_paginated(client, history, make, commit, app):
     first = client.get("/trail").get_data(as_text=True)
     body = first.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
     assert 'rel="next"' in first and body.count("<tr>") == 4
+
+
+def test_chain_holds_when_a_savepoint_drops_the_newest_event(app, make):
+    from server.extensions import db
+    from server.services import trail
+
+    user = make.user()
+    trail.record(user, "test.kept", "user", user.id)
+    savepoint = db.session.begin_nested()
+    trail.record(user, "test.dropped", "user", user.id)
+    savepoint.rollback()
+    trail.record(user, "test.after", "user", user.id)
+    db.session.commit()
+    assert trail.verify_chain() is None
