@@ -14,6 +14,7 @@ const lazy = {
   checklist: () => import("./views/checklist.js"),
   finding: () => import("./views/finding.js"),
   findings: () => import("./views/findings.js"),
+  newAudit: () => import("./views/newaudit.js"),
   actions: () => import("./views/actions.js"),
   signin: () => import("./views/signin.js"),
   sync: () => import("./views/syncview.js"),
@@ -87,11 +88,12 @@ function progressOf(template, responses) {
 }
 
 async function showAudits(listing) {
-  const { audits, templates, areas, responses, comments } = await (listing || records.auditList());
+  const { me, audits, templates, areas, responses, comments } = await (listing || records.auditList());
   const templateOf = new Map(templates.map((t) => [t.id, t]));
   const areaOf = new Map(areas.map((a) => [a.id, a]));
   auditsView.render(el.view, {
     audits,
+    canStartAdhoc: !!me && me.role !== "staff",
     labelOf: (a) => `${(templateOf.get(a.template_id) || { name: "Audit" }).name} - ${records.areaLabel(areaOf.get(a.area_id))}`,
     commentsOf: (a) => comments.filter((c) => c.audit_id === a.id),
     progressOf: (a) => {
@@ -186,6 +188,19 @@ async function showChecklist(id, submit) {
           scrollTo(0, y);
         },
       });
+    },
+  });
+}
+
+async function showNewAudit() {
+  const [view, choices] = await Promise.all([lazy.newAudit(), records.adhocChoices()]);
+  view.render(el.view, {
+    ...choices,
+    areaLabel: records.areaLabel,
+    onStart: async (templateId, areaId) => {
+      const audit = await records.startAdhocAudit(templateId, areaId);
+      await changed();
+      location.hash = `#/audit/${audit.id}`;
     },
   });
 }
@@ -302,6 +317,7 @@ function screenFor(me, frame, listing) {
   const parts = routeName().split("/").filter(Boolean);
   if (parts[0] === "audit" && parts[1]) return showChecklist(parts[1], parts[2] === "submit");
   if (parts[0] === "raise") return showRaise();
+  if (parts[0] === "new-audit" && me.role !== "staff") return showNewAudit();
   ui.screen = "live";
   if (parts[0] === "findings") return showFindings();
   if (parts[0] === "actions") return showActions();

@@ -82,6 +82,27 @@ export function blockers(detail) {
   return out;
 }
 
+/** Published checklists and the areas an unplanned audit may be of (never my home area). */
+export async function adhocChoices() {
+  const [me, templates, all] = await Promise.all([user(), db.getAll("templates"), areas()]);
+  return {
+    templates: templates.filter((t) => t.status === "published")
+      .sort((a, b) => `${a.name} ${a.version}`.localeCompare(`${b.name} ${b.version}`)),
+    areas: all.filter((a) => !me || a.id !== me.home_area_id),
+  };
+}
+
+/** Start an unplanned audit here and now; the server checks impartiality when it arrives. */
+export async function startAdhocAudit(templateId, areaId) {
+  const me = await user();
+  const record = {
+    id: outbox.uuid(), template_id: templateId, area_id: areaId, auditor_id: me && me.id, planned_date: null,
+    status: "in_progress", started_at: new Date().toISOString(), summary: "", server_version: 0,
+  };
+  await outbox.change("audit", record, { template_id: templateId, area_id: areaId, status: "in_progress" });
+  return record;
+}
+
 export function startAudit(audit) {
   const record = { ...audit, status: "in_progress", started_at: new Date().toISOString() };
   return outbox.change("audit", record, { status: "in_progress" });

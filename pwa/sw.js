@@ -24,6 +24,7 @@ const SHELL = [
   "/app/views/photopicker.js",
   "/app/views/finding.js",
   "/app/views/findings.js",
+  "/app/views/newaudit.js",
   "/app/views/actions.js",
   "/app/views/syncview.js",
   "/app/styles.css",

@@ -11,7 +11,7 @@ const GROUPS = [
   ["rejected", "Rejected"],
 ];
 
-export function render(root, { audits, labelOf, commentsOf, progressOf }) {
+export function render(root, { audits, labelOf, commentsOf, progressOf, canStartAdhoc }) {
   const blocks = [];
   for (const [status, title] of GROUPS) {
     const items = audits.filter((a) => a.status === status);
@@ -27,11 +27,13 @@ export function render(root, { audits, labelOf, commentsOf, progressOf }) {
             h("span", { class: `badge status-${audit.status}` }, STATUS_LABELS[audit.status] || audit.status),
             audit.planned_date ? ` due ${audit.planned_date}` : "",
             ` · ${progressOf(audit)}`,
-            audit._pending ? h("span", { class: "badge pending" }, "Unsent changes") : null),
+            audit._pending ? h("span", { class: "badge pending" }, "Unsent changes") : null,
+            audit._rejected ? h("span", { class: "badge danger" }, `Not accepted: ${audit._rejected}`) : null),
           comments.length ? h("ul", { class: "comments", "aria-label": "Reviewer comments" },
             comments.map((c) => h("li", {}, h("strong", {}, `${c.author_name || "Reviewer"}: `), c.body))) : null);
       }))));
   }
   mount(root, h("h1", { id: "audits-heading" }, "My audits"),
+    canStartAdhoc ? h("p", {}, h("a", { class: "button", href: "#/new-audit" }, "Start an unplanned audit")) : null,
     blocks.length ? blocks : h("p", { class: "empty" }, "No audits are assigned to you."));
 }
