@@ -1,6 +1,7 @@
 """Fixtures: one per real thing - the database, the app, clients signed in as someone."""
 
 import pytest
+from flask import g, request_started
 from flask_migrate import upgrade
 from sqlalchemy import text
 
@@ -54,9 +55,16 @@ def _empty_all_tables() -> None:
     db.session.commit()
 
 
+def _forget_signed_in_user(sender, **extra):
+    # Requests reuse the test's app context, and so its `g`, where Flask-Login caches the
+    # user; without this, one client would act as whoever signed in last on another.
+    g.pop("_login_user", None)
+
+
 @pytest.fixture
 def app(database_url, tmp_path):
     app = create_app(app_config(database_url, tmp_path))
+    request_started.connect(_forget_signed_in_user, app)
     with app.app_context():
         yield app
         db.session.rollback()

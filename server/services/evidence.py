@@ -21,7 +21,7 @@ def check_hashes(hashes) -> list[str]:
         raise Invalid("Photos must be a list of at most 50 SHA-256 hashes.", {"photos": ["Not a list of hashes."]})
     cleaned = []
     for value in hashes:
-        if not isinstance(value, str) or not SHA256.match(value.lower()):
+        if not isinstance(value, str) or not SHA256.fullmatch(value.lower()):
             raise Invalid("A photo reference is not a SHA-256 hash.", {"photos": [f"{str(value)[:80]!r} is not a SHA-256 hash."]})
         if value.lower() not in cleaned:
             cleaned.append(value.lower())

@@ -118,3 +118,16 @@ def test_passwords_use_a_memory_hard_kdf(make, app):
     # Production runs at Werkzeug's full scrypt cost; only the test config lowers it.
     app.config.pop("PASSWORD_HASH_METHOD")
     assert accounts.hash_password("a long password").startswith("scrypt:32768:8:1$")
+
+
+def test_two_clients_keep_their_own_users(app, make, commit):
+    from tests.conftest import AuthActions
+
+    staff, supervisor = make.user("staff"), make.user("supervisor")
+    commit()
+    first, second = AuthActions(app.test_client()), AuthActions(app.test_client())
+    first.login(staff)
+    second.login(supervisor)
+    assert first.client.get("/api/me").json["user"]["role"] == "staff"
+    assert second.client.get("/api/me").json["user"]["role"] == "supervisor"
+    assert app.test_client().get("/api/me").status_code == 401
