@@ -1,19 +1,16 @@
 """The register: server-rendered pages for supervisors, auditors and admins."""
 
-import uuid
 from urllib.parse import urlsplit
 
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
-from sqlalchemy import select
-
 from ..extensions import db
-from ..models import Area
 from ..permissions import can
 from ..services import accounts, charts, register
 from . import actions, checklists, conflicts, coverage, programme, review, trail
 from .blueprint import bp
 from .forms import AuditFilterForm, FindingFilterForm, LoginForm
+from .params import areas_in_order, page_number, uuid_or_none
 
 # Extra register sections add themselves here: {"endpoint", "label", "permission"}.
 REGISTER_NAV: list[dict] = [
@@ -34,21 +31,6 @@ def _safe_next(target: str | None) -> str:
             and "\\" not in target and target.isprintable():
         return target
     return url_for("pages.home")
-
-
-def _uuid_or_none(value: str | None) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(value) if value else None
-    except ValueError:
-        return None
-
-
-def _areas():
-    return db.session.scalars(select(Area).order_by(Area.site, Area.name)).all()
-
-
-def _page() -> int:
-    return request.args.get("page", 1, type=int) if request.args.get("page", "1").isdigit() else 1
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -92,12 +74,12 @@ def dashboard():
 @bp.route("/audits")
 @login_required
 def audits():
-    form = AuditFilterForm(request.args, areas=_areas())
+    form = AuditFilterForm(request.args, areas=areas_in_order())
     filters = {}
     if form.validate():
-        filters = {"status": form.status.data or None, "area_id": _uuid_or_none(form.area.data)}
+        filters = {"status": form.status.data or None, "area_id": uuid_or_none(form.area.data)}
     query = register.audit_query(current_user, **filters)
-    page = db.paginate(query, page=_page(), per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    page = db.paginate(query, page=page_number(), per_page=current_app.config["PAGE_SIZE"], error_out=False)
     return render_template("audits.html", form=form, page=page)
 
 
@@ -111,7 +93,7 @@ def audit(audit_id):
 @bp.route("/findings")
 @login_required
 def findings():
-    form = FindingFilterForm(request.args, areas=_areas())
+    form = FindingFilterForm(request.args, areas=areas_in_order())
     filters = {}
     if form.validate():
         status = form.status.data or None
@@ -119,12 +101,12 @@ def findings():
             "status": None if status == "open_any" else status,
             "open_only": status == "open_any",
             "kind": form.kind.data or None,
-            "area_id": _uuid_or_none(form.area.data),
+            "area_id": uuid_or_none(form.area.data),
             "clause": (form.clause.data or "").strip() or None,
             "text": (form.q.data or "").strip() or None,
         }
     query = register.finding_query(current_user, **filters)
-    page = db.paginate(query, page=_page(), per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    page = db.paginate(query, page=page_number(), per_page=current_app.config["PAGE_SIZE"], error_out=False)
     return render_template("findings.html", form=form, page=page)
 
 

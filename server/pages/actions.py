@@ -13,6 +13,7 @@ from ..models import ActionStatus, Finding, FindingStatus, User
 from ..permissions import can, require
 from ..services import actions, register, repeats, review
 from .blueprint import bp
+from .params import page_number, uuid_or_none
 from .review_forms import ActionFilterForm, ActionForm, DoneForm, EffectivenessForm, RepeatForm, TriageForm
 
 
@@ -206,10 +207,10 @@ def actions_list():
     status = owner = None
     if form.validate():
         status, owner = form.status.data or None, form.owner.data or None
-    owner_id = current_user.id if owner == "me" else _uuid_or_none(owner)
+    owner_id = current_user.id if owner == "me" else uuid_or_none(owner)
     query = actions.action_query(current_user, status=None if status == "overdue" else status,
                                  owner_id=owner_id, overdue=status == "overdue")
-    page = db.paginate(query, page=_page(), per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    page = db.paginate(query, page=page_number(), per_page=current_app.config["PAGE_SIZE"], error_out=False)
     export_args = {k: v for k, v in {"status": status, "owner": owner}.items() if v}
     return render_template("actions.html", form=form, page=page, export_args=export_args,
                            today=date.today(), due_for_check=actions.due_for_check(current_user))
@@ -220,14 +221,3 @@ def actions_list():
 def my_actions():
     return redirect(url_for("pages.actions_list", owner="me", status="open"))
 
-
-def _uuid_or_none(value):
-    try:
-        return _uuid(value) if value else None
-    except NotFound:
-        return None
-
-
-def _page() -> int:
-    value = request.args.get("page", "1")
-    return int(value) if value.isdigit() and int(value) > 0 else 1

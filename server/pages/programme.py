@@ -1,11 +1,9 @@
 """The audit programme: list and calendar, planning, generating a year, assigning auditors, competence."""
 
-import uuid
 from datetime import date
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
 from ..errors import DomainError, NotFound
 from ..extensions import db
@@ -13,6 +11,7 @@ from ..models import Area, AuditStatus, Qualification, Template, User
 from ..permissions import require
 from ..services import checklists, programme
 from .blueprint import bp
+from .params import areas_in_order, page_number, uuid_or_none
 from .programme_forms import (
     AreaPlanForm,
     AssignForm,
@@ -30,19 +29,8 @@ def _allowed():
     require(current_user, "programme.plan")
 
 
-def _areas():
-    return db.session.scalars(select(Area).order_by(Area.site, Area.name)).all()
-
-
-def _uuid(value) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(value) if value else None
-    except (ValueError, TypeError):
-        return None
-
-
 def _get(model, value, what: str):
-    record = db.session.get(model, _uuid(value)) if _uuid(value) else None
+    record = db.session.get(model, uuid_or_none(value)) if uuid_or_none(value) else None
     if record is None:
         raise NotFound(f"There is no such {what}.")
     return record
@@ -55,7 +43,7 @@ def _template_choices():
 def _plan_form(formdata=None) -> PlanAuditForm:
     form = PlanAuditForm(formdata=formdata) if formdata is not None else PlanAuditForm(formdata=None)
     form.template.choices = _template_choices()
-    form.area.choices = [("", "Choose an area")] + [(str(a.id), a.label) for a in _areas()]
+    form.area.choices = [("", "Choose an area")] + [(str(a.id), a.label) for a in areas_in_order()]
     form.auditor.choices = [("", "Assign later")] + [(str(u.id), u.name) for u in programme.auditors()]
     return form
 
@@ -90,18 +78,16 @@ def _month_arg(value: str | None) -> tuple[int, int] | None:
 
 
 def _render_programme(status=200, plan_form=None, generate_form=None):
-    form = ProgrammeFilterForm(request.args, areas=_areas(), auditors=programme.auditors())
+    form = ProgrammeFilterForm(request.args, areas=areas_in_order(), auditors=programme.auditors())
     filters: dict = {}
     if form.validate():
         month = _month_arg(form.month.data)
         if month:
             start = date(*month, 1)
             filters["start"], filters["end"] = start, programme.add_months(start, 1)
-        filters |= {"status": form.status.data or None, "area_id": _uuid(form.area.data),
-                    "auditor_id": _uuid(form.auditor.data), "unassigned": bool(form.unassigned.data)}
-    page_number = request.args.get("page", "1")
-    page_number = int(page_number) if page_number.isdigit() and int(page_number) > 0 else 1
-    page = db.paginate(programme.programme_query(**filters), page=page_number,
+        filters |= {"status": form.status.data or None, "area_id": uuid_or_none(form.area.data),
+                    "auditor_id": uuid_or_none(form.auditor.data), "unassigned": bool(form.unassigned.data)}
+    page = db.paginate(programme.programme_query(**filters), page=page_number(),
                        per_page=current_app.config["PAGE_SIZE"], error_out=False)
     return render_template(
         "programme.html", form=form, page=page, today=date.today(),

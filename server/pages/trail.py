@@ -1,6 +1,5 @@
 """The audit trail page: who did what, when, from which device, filtered and paginated."""
 
-import uuid
 from datetime import UTC, datetime, time, timedelta
 
 from flask import current_app, render_template, request
@@ -13,6 +12,7 @@ from ..models import Event, User
 from ..permissions import require
 from ..services import trail as trail_service
 from .blueprint import bp
+from .params import page_number, uuid_or_none
 from .review_forms import TrailFilterForm
 
 
@@ -30,12 +30,8 @@ def trail():
     ]
     filters = {}
     if form.validate():
-        try:
-            actor_id = uuid.UUID(form.actor.data) if form.actor.data else None
-        except ValueError:
-            actor_id = None
         filters = {
-            "actor_id": actor_id,
+            "actor_id": uuid_or_none(form.actor.data),
             "entity": form.entity.data or None,
             "entity_id": (form.entity_id.data or "").strip() or None,
             "action": (form.action.data or "").strip() or None,
@@ -43,7 +39,5 @@ def trail():
             "until": _start(form.until.data + timedelta(days=1)) if form.until.data else None,
         }
     query = trail_service.event_query(**filters).options(joinedload(Event.actor))
-    value = request.args.get("page", "1")
-    page_number = int(value) if value.isdigit() and int(value) > 0 else 1
-    page = db.paginate(query, page=page_number, per_page=current_app.config["PAGE_SIZE"] * 2, error_out=False)
+    page = db.paginate(query, page=page_number(), per_page=current_app.config["PAGE_SIZE"] * 2, error_out=False)
     return render_template("trail.html", form=form, page=page)

@@ -1,0 +1,28 @@
+"""Read what a register page's request asks for: ids, the list page, the areas a form offers."""
+
+import uuid
+
+from flask import request
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import Area
+
+
+def uuid_or_none(value) -> uuid.UUID | None:
+    """Return the id a form field or query argument names, or None when it names none or garbles it."""
+    try:
+        return uuid.UUID(value) if value else None
+    except (ValueError, TypeError):
+        return None
+
+
+def page_number() -> int:
+    """Return the list page the query string asks for; anything but a positive whole number is page 1."""
+    value = request.args.get("page", "1")
+    return int(value) if value.isdigit() and int(value) > 0 else 1
+
+
+def areas_in_order() -> list[Area]:
+    """Return every area, by site then name, as the filter and planning forms list them."""
+    return db.session.scalars(select(Area).order_by(Area.site, Area.name)).all()
