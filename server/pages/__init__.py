@@ -4,6 +4,7 @@ from urllib.parse import urlsplit
 
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
+
 from ..extensions import db
 from ..permissions import can
 from ..services import accounts, charts, register

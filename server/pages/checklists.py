@@ -22,6 +22,7 @@ from .programme_forms import (
     QuestionForm,
     ReviewedForm,
 )
+from .submission import submit
 
 NUMERIC = {QuestionKind.SCORE, QuestionKind.NUMBER}
 MAX_IMPORT_BYTES = 2_000_000
@@ -81,18 +82,6 @@ def _fill_question_form(question: Question) -> QuestionForm:
     return form
 
 
-def _show_errors(form, exc: DomainError) -> None:
-    """Put a service's per-field messages next to the form's fields, the rest on top."""
-    placed = False
-    for name, messages in (exc.fields or {}).items():
-        target = getattr(form, name, None)
-        if target is not None and hasattr(target, "errors"):
-            target.errors = list(target.errors) + list(messages)
-            placed = True
-    if not placed or not exc.fields:
-        flash(exc.message)
-
-
 def _details_form(template: Template) -> ChecklistForm:
     form = ChecklistForm(formdata=None)
     form.name.data, form.standard.data = template.name, template.standard
@@ -130,21 +119,16 @@ def checklist_list():
 def checklist_create():
     _allowed()
     form = ChecklistForm()
-    status = 422
-    if form.validate_on_submit():
-        try:
-            template = checklists.create_draft(current_user, form.name.data, form.standard.data,
-                                               form.description.data or "", form.review_due.data)
-        except Invalid as exc:
-            db.session.rollback()
-            _show_errors(form, exc)
-        else:
-            db.session.commit()
-            flash(f"Draft {template.name!r} created. Add its questions, then publish it.")
-            return redirect(url_for("pages.checklist", template_id=template.id))
+    done = submit(form, lambda: checklists.create_draft(current_user, form.name.data, form.standard.data,
+                                                        form.description.data or "", form.review_due.data),
+                  catch=Invalid)
+    if done.saved:
+        template = done.result
+        flash(f"Draft {template.name!r} created. Add its questions, then publish it.")
+        return redirect(url_for("pages.checklist", template_id=template.id))
     return render_template("checklists.html", templates=checklists.current_versions(),
                            overdue=checklists.overdue_for_review(), today=date.today(), form=form,
-                           import_form=ImportForm(formdata=None)), status
+                           import_form=ImportForm(formdata=None)), done.status
 
 
 def _import_payload(form: ImportForm):
@@ -208,20 +192,12 @@ def checklist_details(template_id):
     _allowed()
     template = _template(template_id)
     form = ChecklistForm()
-    status = 422
-    if form.validate_on_submit():
-        try:
-            checklists.update_details(current_user, template, form.name.data, form.standard.data,
-                                      form.description.data or "", form.review_due.data)
-        except DomainError as exc:
-            db.session.rollback()
-            _show_errors(form, exc)
-            status = exc.status
-        else:
-            db.session.commit()
-            flash("Details saved.")
-            return redirect(url_for("pages.checklist", template_id=template.id))
-    return _render(template, status, details_form=form)
+    done = submit(form, lambda: checklists.update_details(current_user, template, form.name.data, form.standard.data,
+                                                          form.description.data or "", form.review_due.data))
+    if done.saved:
+        flash("Details saved.")
+        return redirect(url_for("pages.checklist", template_id=template.id))
+    return _render(template, done.status, details_form=form)
 
 
 @bp.route("/checklists/<uuid:template_id>/questions", methods=["POST"])
@@ -230,19 +206,11 @@ def question_add(template_id):
     _allowed()
     template = _template(template_id)
     form = QuestionForm()
-    status = 422
-    if form.validate_on_submit():
-        try:
-            checklists.add_question(current_user, template, _question_values(form))
-        except DomainError as exc:
-            db.session.rollback()
-            _show_errors(form, exc)
-            status = exc.status
-        else:
-            db.session.commit()
-            flash("Question added.")
-            return redirect(url_for("pages.checklist", template_id=template.id) + "#add-question")
-    return _render(template, status, question_form=form)
+    done = submit(form, lambda: checklists.add_question(current_user, template, _question_values(form)))
+    if done.saved:
+        flash("Question added.")
+        return redirect(url_for("pages.checklist", template_id=template.id) + "#add-question")
+    return _render(template, done.status, question_form=form)
 
 
 @bp.route("/checklists/<uuid:template_id>/questions/<uuid:question_id>", methods=["GET", "POST"])
@@ -254,18 +222,11 @@ def question_edit(template_id, question_id):
     form = QuestionForm() if request.method == "POST" else _fill_question_form(question)
     status = 200
     if request.method == "POST":
-        status = 422
-        if form.validate_on_submit():
-            try:
-                checklists.update_question(current_user, question, _question_values(form))
-            except DomainError as exc:
-                db.session.rollback()
-                _show_errors(form, exc)
-                status = exc.status
-            else:
-                db.session.commit()
-                flash("Question saved.")
-                return redirect(url_for("pages.checklist", template_id=template.id) + f"#q-{question.position}")
+        done = submit(form, lambda: checklists.update_question(current_user, question, _question_values(form)))
+        if done.saved:
+            flash("Question saved.")
+            return redirect(url_for("pages.checklist", template_id=template.id) + f"#q-{question.position}")
+        status = done.status
     return render_template("checklist_question.html", template=template, question=question, form=form), status
 
 
@@ -341,19 +302,11 @@ def checklist_reviewed(template_id):
     _allowed()
     template = _template(template_id)
     form = ReviewedForm()
-    status = 422
-    if form.validate_on_submit():
-        try:
-            checklists.mark_reviewed(current_user, template, form.review_due.data)
-        except DomainError as exc:
-            db.session.rollback()
-            _show_errors(form, exc)
-            status = exc.status
-        else:
-            db.session.commit()
-            flash(f"Review recorded; next review due {template.review_due}.")
-            return redirect(url_for("pages.checklist", template_id=template.id))
-    return _render(template, status, reviewed_form=form)
+    done = submit(form, lambda: checklists.mark_reviewed(current_user, template, form.review_due.data))
+    if done.saved:
+        flash(f"Review recorded; next review due {template.review_due}.")
+        return redirect(url_for("pages.checklist", template_id=template.id))
+    return _render(template, done.status, reviewed_form=form)
 
 
 @bp.route("/checklists/<uuid:template_id>/export")

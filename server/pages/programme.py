@@ -23,6 +23,7 @@ from .programme_forms import (
     QuickAssignForm,
     RescheduleForm,
 )
+from .submission import submit
 
 
 def _allowed():
@@ -52,21 +53,6 @@ def _generate_form(formdata=None) -> GenerateForm:
     form = GenerateForm(formdata=formdata) if formdata is not None else GenerateForm(formdata=None, start=date.today())
     form.template.choices = _template_choices()
     return form
-
-
-def _show_errors(form, exc: DomainError) -> None:
-    placed = False
-    for name, messages in (exc.fields or {}).items():
-        key = {"template_id": "template", "area_id": "area", "auditor_id": "auditor"}.get(name, name)
-        target = getattr(form, key, None)
-        if target is not None:
-            target.errors = list(target.errors) + list(messages)
-            placed = True
-    if exc.code == "impartiality" and hasattr(form, "auditor"):
-        form.auditor.errors = list(form.auditor.errors) + [exc.message]
-        placed = True
-    if not placed:
-        flash(exc.message)
 
 
 def _month_arg(value: str | None) -> tuple[int, int] | None:
@@ -108,22 +94,19 @@ def programme_list():
 def programme_plan():
     _allowed()
     form = _plan_form(request.form)
-    status = 422
-    if form.validate_on_submit():
-        try:
-            template = _get(Template, form.template.data, "checklist")
-            area = _get(Area, form.area.data, "area")
-            auditor = _get(User, form.auditor.data, "auditor") if form.auditor.data else None
-            audit = programme.plan_audit(current_user, template, area, form.planned_date.data, auditor)
-        except DomainError as exc:
-            db.session.rollback()
-            _show_errors(form, exc)
-            status = exc.status
-        else:
-            db.session.commit()
-            flash(f"Audit of {audit.area.label} planned for {audit.planned_date}.")
-            return redirect(url_for("pages.programme_audit", audit_id=audit.id))
-    return _render_programme(status, plan_form=form)
+
+    def plan():
+        template = _get(Template, form.template.data, "checklist")
+        area = _get(Area, form.area.data, "area")
+        auditor = _get(User, form.auditor.data, "auditor") if form.auditor.data else None
+        return programme.plan_audit(current_user, template, area, form.planned_date.data, auditor)
+
+    done = submit(form, plan)
+    if done.saved:
+        audit = done.result
+        flash(f"Audit of {audit.area.label} planned for {audit.planned_date}.")
+        return redirect(url_for("pages.programme_audit", audit_id=audit.id))
+    return _render_programme(done.status, plan_form=form)
 
 
 @bp.route("/programme/generate", methods=["POST"])
@@ -131,24 +114,21 @@ def programme_plan():
 def programme_generate():
     _allowed()
     form = _generate_form(request.form)
-    status = 422
-    if form.validate_on_submit():
-        try:
-            template = _get(Template, form.template.data, "checklist")
-            slots = programme.generate_plan(current_user, template, form.start.data, form.months.data,
-                                            assign_auditors=form.assign.data)
-        except DomainError as exc:
-            db.session.rollback()
-            _show_errors(form, exc)
-            status = exc.status
-        else:
-            db.session.commit()
-            unassigned = sum(1 for s in slots if s.audit.auditor_id is None)
-            flash(f"Planned {len(slots)} audits with {template.name}"
-                  + (f"; {unassigned} still need an auditor." if unassigned else ".")
-                  if slots else "The programme already covers that period: nothing new to plan.")
-            return redirect(url_for("pages.programme_list", month=form.start.data.strftime("%Y-%m")))
-    return _render_programme(status, generate_form=form)
+
+    def generate():
+        template = _get(Template, form.template.data, "checklist")
+        return template, programme.generate_plan(current_user, template, form.start.data, form.months.data,
+                                                 assign_auditors=form.assign.data)
+
+    done = submit(form, generate)
+    if done.saved:
+        template, slots = done.result
+        unassigned = sum(1 for s in slots if s.audit.auditor_id is None)
+        flash(f"Planned {len(slots)} audits with {template.name}"
+              + (f"; {unassigned} still need an auditor." if unassigned else ".")
+              if slots else "The programme already covers that period: nothing new to plan.")
+        return redirect(url_for("pages.programme_list", month=form.start.data.strftime("%Y-%m")))
+    return _render_programme(done.status, generate_form=form)
 
 
 @bp.route("/programme/calendar")
@@ -192,20 +172,18 @@ def programme_assign(audit_id):
     _allowed()
     audit = programme.get_audit(audit_id)
     form = _assign_form(audit, request.form)
-    status = 422
-    if form.validate_on_submit():
-        try:
-            auditor = _get(User, form.auditor.data, "auditor") if form.auditor.data else None
-            programme.assign(current_user, audit, auditor)
-        except DomainError as exc:
-            db.session.rollback()
-            _show_errors(form, exc)
-            status = exc.status
-        else:
-            db.session.commit()
-            flash(f"{auditor.name} will audit {audit.area.label}." if auditor else "The audit has no auditor now.")
-            return redirect(url_for("pages.programme_audit", audit_id=audit.id))
-    return _render_audit(audit, status, assign_form=form)
+
+    def assign():
+        auditor = _get(User, form.auditor.data, "auditor") if form.auditor.data else None
+        programme.assign(current_user, audit, auditor)
+        return auditor
+
+    done = submit(form, assign)
+    if done.saved:
+        auditor = done.result
+        flash(f"{auditor.name} will audit {audit.area.label}." if auditor else "The audit has no auditor now.")
+        return redirect(url_for("pages.programme_audit", audit_id=audit.id))
+    return _render_audit(audit, done.status, assign_form=form)
 
 
 @bp.route("/programme/audits/<uuid:audit_id>/reschedule", methods=["POST"])
@@ -214,19 +192,11 @@ def programme_reschedule(audit_id):
     _allowed()
     audit = programme.get_audit(audit_id)
     form = RescheduleForm()
-    status = 422
-    if form.validate_on_submit():
-        try:
-            programme.reschedule(current_user, audit, form.planned_date.data)
-        except DomainError as exc:
-            db.session.rollback()
-            _show_errors(form, exc)
-            status = exc.status
-        else:
-            db.session.commit()
-            flash(f"Moved to {audit.planned_date}.")
-            return redirect(url_for("pages.programme_audit", audit_id=audit.id))
-    return _render_audit(audit, status, reschedule_form=form)
+    done = submit(form, lambda: programme.reschedule(current_user, audit, form.planned_date.data))
+    if done.saved:
+        flash(f"Moved to {audit.planned_date}.")
+        return redirect(url_for("pages.programme_audit", audit_id=audit.id))
+    return _render_audit(audit, done.status, reschedule_form=form)
 
 
 @bp.route("/programme/audits/<uuid:audit_id>/remove", methods=["POST"])
@@ -276,20 +246,17 @@ def programme_auditors():
 def qualification_set():
     _allowed()
     form = _qualification_form(request.form)
-    status = 422
-    if form.validate_on_submit():
-        try:
-            user = _get(User, form.user.data, "auditor")
-            qualification = programme.set_qualification(current_user, user, form.standard.data, form.expires_on.data)
-        except DomainError as exc:
-            db.session.rollback()
-            _show_errors(form, exc)
-            status = exc.status
-        else:
-            db.session.commit()
-            flash(f"{user.name}: {qualification.standard} until {qualification.expires_on or 'no expiry'}.")
-            return redirect(url_for("pages.programme_auditors"))
-    return _render_auditors(status, form)
+
+    def qualify():
+        user = _get(User, form.user.data, "auditor")
+        return user, programme.set_qualification(current_user, user, form.standard.data, form.expires_on.data)
+
+    done = submit(form, qualify)
+    if done.saved:
+        user, qualification = done.result
+        flash(f"{user.name}: {qualification.standard} until {qualification.expires_on or 'no expiry'}.")
+        return redirect(url_for("pages.programme_auditors"))
+    return _render_auditors(done.status, form)
 
 
 @bp.route("/programme/qualifications/<uuid:qualification_id>/delete", methods=["POST"])
@@ -340,16 +307,9 @@ def programme_area_update(area_id):
     if area is None:
         raise NotFound("There is no such area.")
     form = _area_form(area, request.form)
-    status = 422
-    if form.validate_on_submit():
-        try:
-            programme.set_area_plan(current_user, area, form.risk_level.data, form.audit_every_months.data)
-        except DomainError as exc:
-            db.session.rollback()
-            _show_errors(form, exc)
-            status = exc.status
-        else:
-            db.session.commit()
-            flash(f"{area.label}: {area.risk_level} risk, audited every {area.audit_every_months} months.")
-            return redirect(url_for("pages.programme_areas"))
-    return _render_areas(status, (area.id, form))
+    done = submit(form, lambda: programme.set_area_plan(current_user, area, form.risk_level.data,
+                                                         form.audit_every_months.data))
+    if done.saved:
+        flash(f"{area.label}: {area.risk_level} risk, audited every {area.audit_every_months} months.")
+        return redirect(url_for("pages.programme_areas"))
+    return _render_areas(done.status, (area.id, form))
