@@ -458,16 +458,21 @@ def generate_plan(actor: User, template: Template, start: date, months: int = 12
 
 # --- reading the programme -------------------------------------------------------------
 
-def programme_query(status: str | None = None, area_id=None, auditor_id=None, start: date | None = None,
-                    end: date | None = None, unassigned: bool = False):
-    query = (select(Audit).options(joinedload(Audit.area), joinedload(Audit.auditor), joinedload(Audit.template))
-             .where(Audit.planned_date.is_not(None)))
+def select_audits(status: str | None = None, area_id=None, auditor_id=None):
+    """Select audits with area, auditor and checklist loaded: of this status, area and auditor, each when given."""
+    query = select(Audit).options(joinedload(Audit.area), joinedload(Audit.auditor), joinedload(Audit.template))
     if status:
         query = query.where(Audit.status == status)
     if area_id:
         query = query.where(Audit.area_id == area_id)
     if auditor_id:
         query = query.where(Audit.auditor_id == auditor_id)
+    return query
+
+
+def programme_query(status: str | None = None, area_id=None, auditor_id=None, start: date | None = None,
+                    end: date | None = None, unassigned: bool = False):
+    query = select_audits(status, area_id, auditor_id).where(Audit.planned_date.is_not(None))
     if unassigned:
         query = query.where(Audit.auditor_id.is_(None))
     if start:

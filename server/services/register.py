@@ -114,17 +114,7 @@ def dashboard(user: User, today: date | None = None) -> Dashboard:
 def audit_query(user: User, status: str | None = None, area_id: uuid.UUID | None = None,
                 auditor_id: uuid.UUID | None = None):
     require(user, "audit.list")
-    query = (
-        select(Audit)
-        .options(joinedload(Audit.area), joinedload(Audit.auditor), joinedload(Audit.template))
-        .where(scope_audits(user))
-    )
-    if status:
-        query = query.where(Audit.status == status)
-    if area_id:
-        query = query.where(Audit.area_id == area_id)
-    if auditor_id:
-        query = query.where(Audit.auditor_id == auditor_id)
+    query = programme.select_audits(status, area_id, auditor_id).where(scope_audits(user))
     return query.order_by(Audit.planned_date.desc().nulls_last(), Audit.created_at.desc())
 
 
