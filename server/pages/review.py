@@ -56,7 +56,11 @@ def _render_audit(audit, status: int, **bound):
     return render_template("audit.html", audit=audit, **register.audit_detail(audit), **audit_forms(audit, **bound)), status
 
 
-def _decide(audit_id, name: str, call):
+def _decide(audit_id, name: str, call, message: str, next_url: str | None = None):
+    """Check the reviewer may decide, validate the decision's form, call the service, commit and go on.
+
+    On a refusal the audit page comes back with the form and the reason on it.
+    """
     audit = register.get_audit(current_user, audit_id)
     require(current_user, "audit.review", audit)  # before the form: a refusal says nothing of it
     form_class, key = DECISIONS[name]
@@ -71,47 +75,35 @@ def _decide(audit_id, name: str, call):
         form.form_errors.append(exc.message)
         return _render_audit(audit, exc.status, **{key: form})
     db.session.commit()
-    return None
+    flash(message)
+    return redirect(next_url or url_for("pages.review_queue"))
 
 
 @bp.route("/audits/<uuid:audit_id>/approve", methods=["POST"])
 @login_required
 def approve_audit(audit_id):
-    failed = _decide(audit_id, "approve", lambda a, f: review.approve(current_user, a, f.comment.data))
-    if failed:
-        return failed
-    flash("Audit approved. It is locked until someone reopens it with a reason.")
-    return redirect(url_for("pages.review_queue"))
+    return _decide(audit_id, "approve", lambda a, f: review.approve(current_user, a, f.comment.data),
+                   "Audit approved. It is locked until someone reopens it with a reason.")
 
 
 @bp.route("/audits/<uuid:audit_id>/return", methods=["POST"])
 @login_required
 def return_audit(audit_id):
-    failed = _decide(audit_id, "return", lambda a, f: review.return_audit(current_user, a, f.comment.data))
-    if failed:
-        return failed
-    flash("Audit returned to the auditor with your comment; their device shows it after its next sync.")
-    return redirect(url_for("pages.review_queue"))
+    return _decide(audit_id, "return", lambda a, f: review.return_audit(current_user, a, f.comment.data),
+                   "Audit returned to the auditor with your comment; their device shows it after its next sync.")
 
 
 @bp.route("/audits/<uuid:audit_id>/reject", methods=["POST"])
 @login_required
 def reject_audit(audit_id):
-    failed = _decide(audit_id, "reject", lambda a, f: review.reject(current_user, a, f.reason.data))
-    if failed:
-        return failed
-    flash("Audit rejected.")
-    return redirect(url_for("pages.review_queue"))
+    return _decide(audit_id, "reject", lambda a, f: review.reject(current_user, a, f.reason.data), "Audit rejected.")
 
 
 @bp.route("/audits/<uuid:audit_id>/reopen", methods=["POST"])
 @login_required
 def reopen_audit(audit_id):
-    failed = _decide(audit_id, "reopen", lambda a, f: review.reopen(current_user, a, f.reason.data))
-    if failed:
-        return failed
-    flash("Audit reopened and returned to the auditor.")
-    return redirect(url_for("pages.audit", audit_id=audit_id))
+    return _decide(audit_id, "reopen", lambda a, f: review.reopen(current_user, a, f.reason.data),
+                   "Audit reopened and returned to the auditor.", url_for("pages.audit", audit_id=audit_id))
 
 
 @bp.route("/audits/<uuid:audit_id>/evidence")
