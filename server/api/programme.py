@@ -4,17 +4,15 @@ Every call that puts an auditor on an audit goes through `services.programme`, w
 refuses a conflict of interest (403, code "impartiality") and an unqualified auditor (422).
 """
 
-import functools
 from datetime import date
 
-from flask import current_app, request
+from flask import request
 from flask_login import current_user
 from flask_smorest import Blueprint
 
 from ..errors import Invalid, NotFound
 from ..extensions import db
 from ..models import Area, Audit, Template, User
-from ..permissions import require
 from ..schemas.programme import (
     AssignSchema,
     AuditorSuggestionsSchema,
@@ -26,6 +24,7 @@ from ..schemas.programme import (
     TemplateRefSchema,
 )
 from ..services import checklists, programme
+from .access import permitted
 
 blp = Blueprint("programme", __name__, url_prefix="/api", description="Audit programme and checklists")
 
@@ -37,22 +36,6 @@ def documented(func):
     for status, description in COMMON:
         func = blp.alt_response(status, description=description)(func)
     return func
-
-
-def permitted(action: str):
-    """Sign-in and the role's permission, checked before the body is parsed.
-
-    So a refused caller learns 401 or 403, never what the body should have looked like.
-    """
-    def decorate(view):
-        @functools.wraps(view)
-        def checked(*args, **kwargs):
-            if not current_user.is_authenticated:
-                return current_app.login_manager.unauthorized()
-            require(current_user, action)
-            return view(*args, **kwargs)
-        return checked
-    return decorate
 
 
 def _get(model, record_id, field: str):

@@ -9,7 +9,7 @@ from flask_smorest import Blueprint
 
 from ..schemas.register import ActionFilterSchema, FindingFilterSchema
 from ..services import actions, register, reports
-from .review import permitted
+from .access import permitted
 
 blp = Blueprint("reports", __name__, url_prefix="/api", description="Reports, evidence packs and exports")
 

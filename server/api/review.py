@@ -3,16 +3,13 @@
 The register pages do the same through forms; both call the same services.
 """
 
-import functools
 
-from flask import current_app
 from flask_login import current_user
 from flask_smorest import Blueprint
 
 from ..errors import NotFound
 from ..extensions import db
 from ..models import Finding
-from ..permissions import require
 from ..schemas.register import (
     ActionListSchema,
     ActionPlanSchema,
@@ -31,6 +28,7 @@ from ..schemas.register import (
     TriageSchema,
 )
 from ..services import actions, register, repeats, review
+from .access import permitted
 
 blp = Blueprint("review", __name__, url_prefix="/api", description="Review, triage and corrective actions")
 
@@ -42,24 +40,6 @@ def documented(func):
     for status, description in COMMON:
         func = blp.alt_response(status, description=description)(func)
     return func
-
-
-def permitted(action: str | None = None):
-    """Sign-in and the role's permission, checked before the body is even parsed.
-
-    So a refused caller learns 401 or 403, never what the body should have looked like.
-    The service checks again on the record itself (ownership, status).
-    """
-    def decorate(view):
-        @functools.wraps(view)
-        def checked(*args, **kwargs):
-            if not current_user.is_authenticated:
-                return current_app.login_manager.unauthorized()
-            if action:
-                require(current_user, action)
-            return view(*args, **kwargs)
-        return checked
-    return decorate
 
 
 @blp.route("/review/queue")
