@@ -119,13 +119,7 @@ def audit_evidence(audit_id):
             if photos:
                 groups.append((f"{q.position}. {q.text}", photos))
     for f in detail["findings"]:
-        photos = _photos(PhotoSubject.FINDING, f.id)
-        if photos:
-            groups.append((f"Finding: {f.title}", photos))
-        for n, action in enumerate(f.actions, 1):
-            photos = _photos(PhotoSubject.ACTION, action.id)
-            if photos:
-                groups.append((f"Finding: {f.title}, corrective action {n}", photos))
+        groups += _finding_galleries(f, f"Finding: {f.title}", lambda n: f"Finding: {f.title}, corrective action {n}")
     return render_template("evidence.html", title=f"Evidence: {audit.template.name}, {audit.area.label}",
                            back=url_for("pages.audit", audit_id=audit.id), groups=groups)
 
@@ -134,17 +128,14 @@ def audit_evidence(audit_id):
 @login_required
 def finding_evidence(finding_id):
     finding = register.get_finding(current_user, finding_id)
-    groups = []
-    photos = _photos(PhotoSubject.FINDING, finding.id)
-    if photos:
-        groups.append(("Raised with the finding", photos))
-    for n, action in enumerate(finding.actions, 1):
-        photos = _photos(PhotoSubject.ACTION, action.id)
-        if photos:
-            groups.append((f"Corrective action {n}", photos))
+    groups = _finding_galleries(finding, "Raised with the finding", lambda n: f"Corrective action {n}")
     return render_template("evidence.html", title=f"Evidence: {finding.title}",
                            back=url_for("pages.finding", finding_id=finding.id), groups=groups)
 
 
-def _photos(subject, subject_id):
-    return register.photos_for(subject, subject_id)
+def _finding_galleries(finding, raised: str, action_label) -> list:
+    """List the finding's own photos, then each corrective action's, under these labels; empty ones left out."""
+    galleries = [(raised, register.photos_for(PhotoSubject.FINDING, finding.id))]
+    galleries += [(action_label(n), register.photos_for(PhotoSubject.ACTION, action.id))
+                  for n, action in enumerate(finding.actions, 1)]
+    return [(label, photos) for label, photos in galleries if photos]
