@@ -26,7 +26,7 @@ def _secret_key(instance_path: Path) -> str:
             if key:
                 return key
             time.sleep(0.01)
-        raise RuntimeError(f"{path} exists but is empty")
+        raise RuntimeError(f"{path} exists but is empty") from None
     key = secrets.token_urlsafe(48)
     with os.fdopen(fd, "w") as f:
         f.write(key)

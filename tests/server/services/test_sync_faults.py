@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from server.extensions import db
 from server.models import Change, Device, Finding, Response, SyncOp, User
 from server.services import sync, trail
-from tests.syncops import FieldDevice, statuses
+from tests.syncops import FieldDevice
 
 
 def push_from_threads(app, user_id, device_id, batches: list[list[dict]]) -> list:
