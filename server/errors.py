@@ -108,9 +108,8 @@ def init_app(app: Flask) -> None:
             for location_messages in messages.values():
                 fields.update(_flatten(location_messages))
             message = "Some fields are not valid."
-        headers = dict(exc.get_response().headers) if exc.code == 405 else None
-        if headers:
-            headers = {"Allow": headers.get("Allow", "")}
+        # A 405 must still say which methods the route takes.
+        headers = {"Allow": exc.get_response().headers.get("Allow", "")} if exc.code == 405 else None
         return error_response(exc.code or 500, _http_code(exc), message, fields, headers)
 
     @app.errorhandler(InternalServerError)

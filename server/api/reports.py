@@ -1,6 +1,5 @@
 """Reports and exports: an audit's PDF and evidence pack, the register's lists as CSV/XLSX."""
 
-import uuid
 from datetime import date
 
 from flask import Response, send_file, stream_with_context
@@ -9,6 +8,7 @@ from flask_smorest import Blueprint
 
 from ..schemas.register import ActionFilterSchema, FindingFilterSchema
 from ..services import actions, register, reports
+from ..pages.params import uuid_or_none
 from .access import permitted
 
 blp = Blueprint("reports", __name__, url_prefix="/api", description="Reports, evidence packs and exports")
@@ -52,16 +52,9 @@ def _findings(args):
 def _actions(args):
     status = args.get("status") or None
     owner = args.get("owner") or None
-    owner_id = current_user.id if owner == "me" else _uuid(owner)
+    owner_id = current_user.id if owner == "me" else uuid_or_none(owner)
     return actions.action_query(current_user, status=None if status == "overdue" else status,
                                 owner_id=owner_id, overdue=status == "overdue")
-
-
-def _uuid(value):
-    try:
-        return uuid.UUID(value) if value else None
-    except ValueError:
-        return None
 
 
 def _csv(name: str, columns, rows):
