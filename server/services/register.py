@@ -182,7 +182,7 @@ def audit_detail(audit: Audit) -> dict:
     photo_rows = db.session.scalars(
         select(PhotoLink).options(joinedload(PhotoLink.photo)).where(
             PhotoLink.subject == PhotoSubject.RESPONSE,
-            PhotoLink.subject_id.in_([r.id for r in responses.values()] or [uuid.uuid4()]),
+            PhotoLink.subject_id.in_([r.id for r in responses.values()]),  # an empty IN matches nothing
         ).order_by(PhotoLink.position)
     ).all()
     photos: dict[uuid.UUID, list] = {}
