@@ -19,6 +19,8 @@ def test_returned_audit_and_finding_decisions_reach_the_devices(tablet, phone, l
     staff.sign_in(field.staff_email)
     phone.get_by_label("What did you see?").fill("Exit sign unlit")
     phone.get_by_role("button", name="Save finding").click()
+    # Only once it is saved is there something to send; before that "Everything is sent" is true too.
+    expect(phone.get_by_role("status").filter(has_text="Finding saved")).to_be_visible()
     staff.expect_all_sent()
 
     def office_reviews():
