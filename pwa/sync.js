@@ -13,6 +13,7 @@ const channel = "BroadcastChannel" in self ? new BroadcastChannel("gemba-sync") 
 const BACKOFF_BASE_MS = 2000;
 const BACKOFF_CAP_MS = 5 * 60 * 1000;
 const REGULAR_MS = 60 * 1000;
+const SOON_MS = 1500;
 const PULL_LIMIT = 200;
 const UPLOADS_AT_ONCE = 2;
 
@@ -234,6 +235,7 @@ async function runOnce() {
 }
 
 let timer = null;
+let changedWhileRunning = false; // a change saved during a sync goes out right after it
 
 function schedule(ms) {
   clearTimeout(timer);
@@ -265,6 +267,7 @@ export async function syncNow(reason = "button") {
   }
   clearTimeout(timer);
   setState({ running: true, lastError: null, reason });
+  changedWhileRunning = false;
   const outcome = await withSyncLock(async () => {
     try {
       await runOnce();
@@ -287,7 +290,7 @@ export async function syncNow(reason = "button") {
     }
   });
   setState({ running: false });
-  if (outcome === "ok") schedule(REGULAR_MS);
+  if (outcome === "ok") schedule(changedWhileRunning ? SOON_MS : REGULAR_MS);
   else if (outcome === "failed") schedule(backoff(state.failures));
   else if (outcome === "busy") schedule(5000);
   emit("data");
@@ -296,7 +299,9 @@ export async function syncNow(reason = "button") {
 
 /** Ask for a sync soon after a local change, when there is a network. */
 export function soon() {
-  if (navigator.onLine && !state.paused && !state.running && state.failures === 0) schedule(1500);
+  if (!navigator.onLine || state.paused || state.failures > 0) return; // the backoff timer is already set
+  if (state.running) changedWhileRunning = true; // the running sync may have pushed before this change
+  else schedule(SOON_MS);
 }
 
 /** Start syncing: now, when the network returns, when the app becomes visible. */

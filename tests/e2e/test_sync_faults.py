@@ -191,3 +191,38 @@ def test_two_tabs_never_sync_at_the_same_time(context, tablet, live_server, fiel
     other.expect_all_sent()
     assert len(pushes) == 1 and len(pushes[0]) == 1
     assert findings_titled(live_server, ["Handrail loose on stair 2"]) == ["Handrail loose on stair 2"]
+
+
+def test_a_change_saved_while_a_sync_runs_goes_out_right_after_it(phone, live_server, field):
+    app = FieldApp(phone).open()
+    app.sign_in(field.staff_email)
+    app.expect_all_sent()
+
+    held = []
+
+    def is_pull(url):
+        return "/api/sync/pull" in url
+
+    def hold(route):
+        if held:
+            route.continue_()
+        else:
+            held.append(route)
+
+    phone.route(is_pull, hold)  # the next sync stalls in its pull
+    app.sync_now()
+    for _ in range(200):
+        if held:
+            break
+        phone.wait_for_timeout(50)
+    assert held, "the sync never reached its pull"
+
+    app.go("Raise finding")
+    phone.get_by_label("What did you see?").fill("Fire door wedged open")
+    phone.get_by_role("button", name="Save finding").click()
+    expect(phone.get_by_role("status").filter(has_text="Finding saved")).to_be_visible()
+    held[0].continue_()
+    # The stalled sync pushed before the change existed; the next one follows within seconds,
+    # not on the one-minute regular timer.
+    app.expect_all_sent(timeout=15_000)
+    assert findings_titled(live_server, ["Fire door wedged open"]) == ["Fire door wedged open"]
