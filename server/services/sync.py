@@ -3,9 +3,12 @@
 Push. Each device numbers its ops 1, 2, 3, ...; `Device.last_seq` is the highest one
 processed. The device row is locked for the whole batch (SELECT ... FOR UPDATE on
 PostgreSQL; SQLite serialises writers by itself), so two connections pushing the same
-batch take turns and the second finds every op already there. Each op runs in its own
-SAVEPOINT: a rule it breaks rolls back that op only, which is then recorded as
-`rejected` so it never blocks the ops after it. The caller commits the batch once.
+batch take turns and the second finds every op already there. A batch is first applied
+in one SAVEPOINT, its rows written together at the end; almost every batch gets through
+so. When any op breaks a rule (or clashes with a row) that savepoint is rolled back and
+the batch runs again one SAVEPOINT per op: a rule an op breaks then rolls back that op
+only, which is recorded as `rejected` so it never blocks the ops after it. Both passes
+run the same handlers, so they give the same results. The caller commits the batch once.
 
 Pull. The change feed is read in server order from a cursor (the last `Change.seq`
 scanned, visible to the user or not), filtered by the same permission rules as every
@@ -156,6 +159,7 @@ class BatchRecords:
                     bucket.add(value)
         self.keep: list = []  # strong references: the identity map only holds records weakly
         self.missing: set = set()
+        self.created: dict = {}
         for entity, wanted in ids.items():
             if not wanted:
                 continue
@@ -177,7 +181,8 @@ class BatchRecords:
     def get(self, model, record_id):
         if (model, record_id) in self.missing:
             return None
-        return db.session.get(model, record_id)
+        # A record an earlier op of the batch created may not be flushed yet.
+        return self.created.get((model, record_id)) or db.session.get(model, record_id)
 
     def answer_for(self, response_id, fields: dict) -> Response | None:
         response = self.get(Response, response_id)
@@ -190,7 +195,7 @@ class BatchRecords:
         model = MODELS.get(entity)
         if model is not None and isinstance(record, model):
             self.missing.discard((model, record.id))
-            self.keep.append(record)
+            self.created[(model, record.id)] = record
         if isinstance(record, Response):
             self.answers[(record.audit_id, record.question_id)] = record
 
@@ -201,6 +206,7 @@ class Batch:
     device: Device
     records: BatchRecords
     versions: dict = field(default_factory=dict)  # (entity, id) -> version after this batch's last op on it
+    sync_rows: list | None = None  # the fast pass's sync_op rows, written together at its end
 
     def base_version(self, op: dict) -> int:
         """The version the device's edit is based on.
@@ -239,9 +245,32 @@ def apply_push(user: User, device_id: uuid.UUID, ops: list[dict]) -> PushResult:
             select(SyncOp).where(SyncOp.device_id == device.id, SyncOp.op_id.in_({op["op_id"] for op in ops}))
         )
     } if ops else {}
-    batch = Batch(user, device, BatchRecords([op for op in ops if op["op_id"] not in stored]))
+    fresh = [op for op in ops if op["op_id"] not in stored]
+    try:
+        with db.session.begin_nested():
+            batch = Batch(user, device, BatchRecords(fresh), sync_rows=[])
+            results, last_seq = _run(batch, ops, dict(stored), _apply_in_batch)
+            if batch.sync_rows:
+                db.session.execute(insert(SyncOp.__table__), batch.sync_rows)
+    except SQLAlchemyError as exc:
+        if not isinstance(exc, IntegrityError):
+            raise  # the database failed, not an op: answer 5xx so the device retries the batch
+        results = None
+    except Exception:  # an op broke a rule (or met a bug): the slow pass finds which
+        results = None
+    if results is None:
+        batch = Batch(user, device, BatchRecords(fresh))
+        results, last_seq = _run(batch, ops, stored, _process)
+    device.last_seq = last_seq
+    device.last_seen_at = utcnow()
+    db.session.flush()
+    return PushResult(results, device.last_seq)
+
+
+def _run(batch: Batch, ops: list[dict], stored: dict, step) -> tuple[list[dict], int]:
+    """Take `ops` in seq order through `step`; return their results and the last seq processed."""
     # Kept in a local and written once: a dirty device row would be flushed before every savepoint.
-    last_seq = device.last_seq
+    last_seq = batch.device.last_seq
     results = []
     for op in ops:
         row = stored.get(op["op_id"])
@@ -255,7 +284,7 @@ def apply_push(user: User, device_id: uuid.UUID, ops: list[dict]) -> PushResult:
             continue
         if op["seq"] > last_seq + 1:
             break
-        row = _process(batch, op)
+        row = step(batch, op)
         stored[op["op_id"]] = row
         if row.status == OpStatus.DUPLICATE:
             results.append(row.result)
@@ -264,10 +293,7 @@ def apply_push(user: User, device_id: uuid.UUID, ops: list[dict]) -> PushResult:
         if row.result.get("version") is not None:
             batch.versions[(op["entity"], _record_id(op))] = row.result["version"]
         results.append(row.result)
-    device.last_seq = last_seq
-    device.last_seen_at = utcnow()
-    db.session.flush()
-    return PushResult(results, device.last_seq)
+    return results, last_seq
 
 
 def _duplicate(row: SyncOp) -> dict:
@@ -275,6 +301,15 @@ def _duplicate(row: SyncOp) -> dict:
     result["original_status"] = result.get("status")
     result["status"] = OpStatus.DUPLICATE.value
     return result
+
+
+def _apply_in_batch(batch: Batch, op: dict) -> Processed:
+    """The fast pass: apply one op with no savepoint of its own; any error ends the pass."""
+    outcome, record = _apply(batch, op)
+    batch.records.applied(op["entity"], record)
+    result = outcome.result(op["op_id"])
+    batch.sync_rows.append(_sync_row(batch.device, op, outcome.status, result))
+    return Processed(outcome.status, result)
 
 
 def _process(batch: Batch, op: dict) -> Processed:
@@ -316,12 +351,14 @@ def _process(batch: Batch, op: dict) -> Processed:
 def _record(device: Device, op: dict, outcome: Outcome) -> Processed:
     # A Core insert: one op's bookkeeping row needs none of the unit of work's machinery.
     result = outcome.result(op["op_id"])
-    db.session.execute(insert(SyncOp).values(
-        device_id=device.id, op_id=op["op_id"], seq=op["seq"], entity=op["entity"],
-        entity_id=_record_id(op), status=outcome.status, result=result,
-        device_at=op.get("at"), received_at=utcnow(),
-    ))
+    db.session.execute(insert(SyncOp.__table__), [_sync_row(device, op, outcome.status, result)])
     return Processed(outcome.status, result)
+
+
+def _sync_row(device: Device, op: dict, status: str, result: dict) -> dict:
+    return {"device_id": device.id, "op_id": op["op_id"], "seq": op["seq"], "entity": op["entity"],
+            "entity_id": _record_id(op), "status": status, "result": result,
+            "device_at": op.get("at"), "received_at": utcnow()}
 
 
 def _already_recorded(device: Device, op: dict) -> Processed:
@@ -392,7 +429,9 @@ def _response_op(batch: Batch, op, response_id, fields):
     if existing is not None and existing.id == response_id:
         base = batch.base_version(op)
     edit = audits.record_response(batch.user, response_id, fields, base, batch.device.id, existing=existing)
-    return _outcome(batch, op, "response", edit, base or 0, edit.record.audit.area_id)
+    # By id: a new answer is not flushed yet, so its relationship to the audit is not loaded.
+    audit = batch.records.get(Audit, edit.record.audit_id)
+    return _outcome(batch, op, "response", edit, base or 0, audit.area_id)
 
 
 def _finding_op(batch: Batch, op, finding_id, fields):

@@ -58,8 +58,7 @@ def record(actor: User | None, action: str, entity: str, entity_id, changes: dic
         prev_hash=last or GENESIS,
     )
     event.hash = event_digest(event)
-    db.session.add(event)
-    db.session.flush()
+    db.session.add(event)  # flushed with the rows it describes
     session = db.session()
     session.info["trail_head"] = (session.get_transaction(), event)
     return event
@@ -69,11 +68,13 @@ def _head() -> str | None:
     """The newest event's hash.
 
     While this transaction holds the ordered-writes lock nobody else appends, so the
-    event this transaction wrote last is the head - unless a savepoint rolled it back.
+    event this transaction wrote last is the head - unless a savepoint rolled it back
+    (which expunges it, so it is neither pending nor persistent).
     """
     session = db.session()
     transaction, event = session.info.get("trail_head", (None, None))
-    if event is not None and transaction is session.get_transaction() and inspect(event).persistent:
+    state = inspect(event) if event is not None else None
+    if state is not None and transaction is session.get_transaction() and (state.pending or state.persistent):
         return event.hash
     return db.session.scalar(select(Event.hash).order_by(Event.id.desc()).limit(1))
 

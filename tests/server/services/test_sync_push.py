@@ -23,7 +23,7 @@ from server.models import (
     SyncOp,
     utcnow,
 )
-from server.services import evidence
+from server.services import evidence, trail
 from tests.syncops import SHA_A, SHA_B, FieldDevice, row_counts, statuses
 
 
@@ -508,3 +508,49 @@ def test_upper_case_record_ids_are_the_same_record(phone, area):
     result = phone.push([edit, later])
     assert statuses(result) == ["applied", "applied"]
     assert db.session.get(Finding, record).title == "three"
+
+
+# ---------------------------------------------------------------- one pass or one savepoint per op
+
+def _fieldwork(device, audit, template, refused: bool) -> list[dict]:
+    """Start, two answers, a finding from a question and an edit of it; with one bad answer between."""
+    first, second = template.questions[:2]
+    finding_id = uuid.uuid4()
+    ops = [device.op("audit", audit.id, base_version=1, status="in_progress"),
+           device.response(audit, first, "yes", note="Labels in place")]
+    if refused:
+        ops.append(device.response(audit, first, "purple"))
+    ops += [device.response(audit, second, "fail"),
+            device.finding(audit.area, record_id=finding_id, audit_id=str(audit.id), question_id=str(second.id),
+                           title="Gauge out of calibration", clause="7.1.5"),
+            device.op("finding", finding_id, description="Sticker expired in May")]
+    return ops
+
+
+def test_a_refused_op_sends_the_batch_one_op_at_a_time_with_the_same_outcome(make, template, area):
+    # A batch of good ops is applied in one pass; one refused op makes the engine go back and
+    # apply the batch op by op. Both must leave the same rows, results and trail behind.
+    runs = {}
+    for refused in (False, True):
+        auditor = make.user("auditor", home_area=make.area())
+        audit = make.audit(template, area, auditor)
+        db.session.commit()
+        device = FieldDevice(auditor)
+        before = row_counts()
+        result = device.push(_fieldwork(device, audit, template, refused))
+        after = row_counts()
+        runs[refused] = {
+            "results": [(r["status"], r.get("version")) for r in result.results if r["status"] != "rejected"],
+            "rows": {name: after[name] - before[name] for name in after},
+            "last_seq": result.last_seq,
+        }
+        finding = db.session.scalar(select(Finding).where(Finding.audit_id == audit.id))
+        assert (finding.title, finding.description, finding.version) == (
+            "Gauge out of calibration", "Sticker expired in May", 2)
+        assert db.session.scalar(select(func.count()).select_from(Response).where(Response.audit_id == audit.id)) == 2
+
+    assert runs[False]["results"] == runs[True]["results"]
+    assert [s for s, _ in runs[True]["results"]] == ["applied"] * 5
+    assert runs[True]["last_seq"] == runs[False]["last_seq"] + 1 == 6
+    assert runs[True]["rows"] == runs[False]["rows"] | {"SyncOp": runs[False]["rows"]["SyncOp"] + 1}
+    assert trail.verify_chain() is None
