@@ -55,6 +55,7 @@ from . import actions, audits, evidence, findings, trail
 from .findings import Edit
 from .merge import hold, jsonable, merge
 from .serialise import lock_ordered_writes
+from .together import queue, rows_together
 
 log = logging.getLogger(__name__)
 
@@ -206,7 +207,6 @@ class Batch:
     device: Device
     records: BatchRecords
     versions: dict = field(default_factory=dict)  # (entity, id) -> version after this batch's last op on it
-    sync_rows: list | None = None  # the fast pass's sync_op rows, written together at its end
 
     def base_version(self, op: dict) -> int:
         """The version the device's edit is based on.
@@ -247,11 +247,9 @@ def apply_push(user: User, device_id: uuid.UUID, ops: list[dict]) -> PushResult:
     } if ops else {}
     fresh = [op for op in ops if op["op_id"] not in stored]
     try:
-        with db.session.begin_nested():
-            batch = Batch(user, device, BatchRecords(fresh), sync_rows=[])
+        with db.session.begin_nested(), rows_together():
+            batch = Batch(user, device, BatchRecords(fresh))
             results, last_seq = _run(batch, ops, dict(stored), _apply_in_batch)
-            if batch.sync_rows:
-                db.session.execute(insert(SyncOp.__table__), batch.sync_rows)
     except SQLAlchemyError as exc:
         if not isinstance(exc, IntegrityError):
             raise  # the database failed, not an op: answer 5xx so the device retries the batch
@@ -308,7 +306,7 @@ def _apply_in_batch(batch: Batch, op: dict) -> Processed:
     outcome, record = _apply(batch, op)
     batch.records.applied(op["entity"], record)
     result = outcome.result(op["op_id"])
-    batch.sync_rows.append(_sync_row(batch.device, op, outcome.status, result))
+    queue(SyncOp.__table__, _sync_row(batch.device, op, outcome.status, result))
     return Processed(outcome.status, result)
 
 

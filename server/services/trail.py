@@ -10,6 +10,7 @@ from sqlalchemy import inspect, select
 from ..extensions import db
 from ..models import Event, User, utcnow
 from .serialise import lock_ordered_writes
+from .together import queue
 
 GENESIS = "0" * 64
 
@@ -26,42 +27,43 @@ def _canonical(value):
 
 def event_digest(event: Event) -> str:
     """The hash that chains `event` to the one before it."""
+    return _digest(event.prev_hash, event.at, event.actor_id, event.device_id, event.action, event.entity,
+                   event.entity_id, event.changes)
+
+
+def _digest(prev_hash, at, actor_id, device_id, action, entity, entity_id, changes) -> str:
     body = {
-        "prev": event.prev_hash,
-        "at": event.at.isoformat(),
-        "actor": str(event.actor_id) if event.actor_id else None,
-        "device": str(event.device_id) if event.device_id else None,
-        "action": event.action,
-        "entity": event.entity,
-        "entity_id": event.entity_id,
-        "changes": event.changes,
+        "prev": prev_hash,
+        "at": at.isoformat(),
+        "actor": str(actor_id) if actor_id else None,
+        "device": str(device_id) if device_id else None,
+        "action": action,
+        "entity": entity,
+        "entity_id": entity_id,
+        "changes": changes,
     }
     encoded = json.dumps(body, sort_keys=True, separators=(",", ":"), default=_canonical)
     return hashlib.sha256(encoded.encode()).hexdigest()
 
 
 def record(actor: User | None, action: str, entity: str, entity_id, changes: dict | None = None,
-           device_id=None) -> Event:
+           device_id=None) -> None:
     """Append one event to the trail, chained to the latest one."""
     lock_ordered_writes()
     last = _head()
     # JSON round trip so the stored changes hash the same once read back.
     changes = json.loads(json.dumps(changes or {}, default=_canonical))
-    event = Event(
-        at=utcnow().replace(microsecond=0),
-        actor_id=actor.id if actor else None,
-        device_id=device_id,
-        action=action,
-        entity=entity,
-        entity_id=str(entity_id),
-        changes=changes,
-        prev_hash=last or GENESIS,
-    )
-    event.hash = event_digest(event)
-    db.session.add(event)  # flushed with the rows it describes
+    values = {"at": utcnow().replace(microsecond=0), "actor_id": actor.id if actor else None,
+              "device_id": device_id, "action": action, "entity": entity, "entity_id": str(entity_id),
+              "changes": changes, "prev_hash": last or GENESIS}
+    values["hash"] = _digest(**values)
     session = db.session()
-    session.info["trail_head"] = (session.get_transaction(), event)
-    return event
+    if queue(Event.__table__, values):
+        session.info["trail_head"] = (session.get_transaction(), values["hash"], None)
+        return
+    event = Event(**values)
+    db.session.add(event)  # flushed with the rows it describes
+    session.info["trail_head"] = (session.get_transaction(), event.hash, event)
 
 
 def _head() -> str | None:
@@ -69,13 +71,16 @@ def _head() -> str | None:
 
     While this transaction holds the ordered-writes lock nobody else appends, so the
     event this transaction wrote last is the head - unless a savepoint rolled it back
-    (which expunges it, so it is neither pending nor persistent).
+    (which expunges it, so it is neither pending nor persistent). A queued event is the
+    head until its rows are written or dropped (`together.rows_together`).
     """
     session = db.session()
-    transaction, event = session.info.get("trail_head", (None, None))
-    state = inspect(event) if event is not None else None
-    if state is not None and transaction is session.get_transaction() and (state.pending or state.persistent):
-        return event.hash
+    transaction, head, event = session.info.get("trail_head", (None, None, None))
+    if transaction is session.get_transaction():
+        if event is None and head is not None:
+            return head
+        if event is not None and (inspect(event).pending or inspect(event).persistent):
+            return head
     return db.session.scalar(select(Event.hash).order_by(Event.id.desc()).limit(1))
 
 

@@ -3,10 +3,12 @@
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 
 from server.extensions import db
-from server.services import review
+from server.models import Change, Event
+from server.services import feed, review, trail
+from server.services.together import rows_together
 from tests.register_helpers import events, sign_in_page, submitted_audit
 
 
@@ -97,3 +99,25 @@ def test_chain_holds_when_a_savepoint_drops_the_newest_event(app, make):
     trail.record(user, "test.after", "user", user.id)
     db.session.commit()
     assert trail.verify_chain() is None
+
+
+def test_rows_written_together_are_dropped_whole_when_the_block_fails(app, make, commit):
+    actor = make.user("supervisor")
+    trail.record(actor, "test.before", "user", actor.id)
+    commit()
+    with pytest.raises(RuntimeError):
+        with db.session.begin_nested(), rows_together():
+            trail.record(actor, "test.lost", "user", actor.id)
+            feed.publish("user", actor.id, 7)
+            raise RuntimeError("an op broke a rule")
+    # What comes next chains to the last event written, not to the one that was dropped.
+    with db.session.begin_nested(), rows_together():
+        trail.record(actor, "test.kept", "user", actor.id)
+        trail.record(actor, "test.kept", "user", actor.id, {"n": 2})
+    commit()
+
+    actions = db.session.scalars(select(Event.action).where(Event.action.like("test.%")).order_by(Event.id)).all()
+    assert actions == ["test.before", "test.kept", "test.kept"]
+    assert db.session.scalar(select(func.count()).select_from(Change).where(Change.version == 7)) == 0
+    assert trail.verify_chain() is None
+    assert verify(app).exit_code == 0

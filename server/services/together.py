@@ -1,0 +1,42 @@
+"""Bookkeeping rows written together: one executemany per table instead of a flush per row.
+
+Inside `rows_together()` the change feed, the trail and the sync engine queue plain rows
+with `queue()`; when the block ends they are inserted, each table's rows in one statement,
+in the order they were queued. If the block fails nothing is written and the trail forgets
+the head it had queued, so whatever runs next chains to the last event in the database.
+"""
+
+from contextlib import contextmanager
+
+from sqlalchemy import Table, insert
+
+from ..extensions import db
+
+KEY = "gemba_rows_together"
+
+
+@contextmanager
+def rows_together():
+    session = db.session()
+    rows: dict[Table, list[dict]] = {}
+    session.info[KEY] = rows
+    try:
+        yield
+        session.info.pop(KEY, None)
+        session.flush()  # the records first, so that whatever fails fails inside this block
+        for table, batch in rows.items():
+            session.execute(insert(table), batch)
+    except BaseException:
+        session.info.pop("trail_head", None)
+        raise
+    finally:
+        session.info.pop(KEY, None)
+
+
+def queue(table: Table, row: dict) -> bool:
+    """Queue `row` for `table` when rows are being written together; False when not."""
+    rows = db.session().info.get(KEY)
+    if rows is None:
+        return False
+    rows.setdefault(table, []).append(row)
+    return True
