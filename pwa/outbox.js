@@ -140,7 +140,9 @@ export async function acknowledge(results) {
         const server = rec._server;
         delete rec._server;
         if (server && server.version > (rec.server_version || 0)) {
-          await s[storeName].put({ ...server, server_version: server.version, _pending: false });
+          // A tombstone (deleted, or no longer this person's) removes the local copy.
+          if (server._deleted) await s[storeName].delete(rec.id);
+          else await s[storeName].put({ ...server, server_version: server.version, _pending: false });
           continue;
         }
       }

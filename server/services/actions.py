@@ -206,6 +206,12 @@ def update_plan(user: User, action: CorrectiveAction, data: dict, today: date | 
     action.bump(changes)
     db.session.flush()
     publish_action(action)
+    if "owner_id" in changes and changes["owner_id"][0] is not None:
+        # The former owner's device drops the action (and the finding, unless they still see it).
+        former = changes["owner_id"][0]
+        feed.publish("action", action.id, action.version, area_id=action.finding.area_id, user_id=former)
+        finding = action.finding
+        feed.publish("finding", finding.id, finding.version, area_id=finding.area_id, user_id=former)
     trail.record(user, "action.updated", "action", action.id, changes)
     return action
 

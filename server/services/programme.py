@@ -343,6 +343,8 @@ def assign(actor: User, audit: Audit, auditor: User | None) -> Audit:
     audit.bump(["auditor_id"])
     db.session.flush()
     _announce(audit)
+    if old is not None:  # the former auditor's device learns it is no longer theirs
+        feed.publish("audit", audit.id, audit.version, area_id=audit.area_id, user_id=old.id)
     trail.record(actor, "audit.assigned", "audit", audit.id,
                  {"auditor": [old.email if old else None, auditor.email if auditor else None]})
     return audit

@@ -643,9 +643,12 @@ def _payloads(user: User, rows: list[Change]) -> dict:
     """The payload each (entity, id) in `rows` shows `user`, or nothing when it is not theirs."""
     by_entity: dict[str, set[str]] = {}
     hints: dict[tuple[str, str], Change] = {}
+    concerned: set[tuple[str, str]] = set()  # a change in these rows was about this user
     for row in rows:
         by_entity.setdefault(row.entity, set()).add(row.entity_id)
         hints[(row.entity, row.entity_id)] = row
+        if row.user_id == user.id:
+            concerned.add((row.entity, row.entity_id))
     payloads = {}
     for entity, ids in by_entity.items():
         loader = LOADERS.get(entity)
@@ -654,12 +657,17 @@ def _payloads(user: User, rows: list[Change]) -> dict:
         found = loader(user, ids)
         for entity_id in ids:
             hint = hints[(entity, entity_id)]
+            key = (entity, entity_id)
             if hint.deleted or entity_id not in found:
                 # Gone from the server: tell whoever it concerned to drop their copy.
-                if is_reviewer(user) or hint.user_id == user.id:
-                    payloads[(entity, entity_id)] = _tombstone(entity, entity_id, hint.version)
+                if is_reviewer(user) or key in concerned:
+                    payloads[key] = _tombstone(entity, entity_id, hint.version)
             elif found[entity_id] is not None:
-                payloads[(entity, entity_id)] = found[entity_id]
+                payloads[key] = found[entity_id]
+            elif key in concerned:
+                # It concerned this user and they may no longer see it (an audit given to
+                # another auditor, an action to another owner): their device drops its copy.
+                payloads[key] = _tombstone(entity, entity_id, hint.version)
     return payloads
 
 

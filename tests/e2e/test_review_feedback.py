@@ -1,5 +1,6 @@
 """What the office decides reaches the device on its next sync: returned audits, finding status, comments."""
 
+import re
 import uuid
 
 import pytest
@@ -8,7 +9,8 @@ from sqlalchemy import select
 
 from server.extensions import db
 from server.models import Audit, AuditStatus, Finding, User
-from server.services import review
+from server.services import programme, review
+from tests import factories
 from tests.e2e.fieldapp import FieldApp
 
 pytestmark = pytest.mark.e2e
@@ -49,3 +51,26 @@ def test_returned_audit_and_finding_decisions_reach_the_devices(tablet, phone, l
     expect(card).to_contain_text("Rejected")
     expect(card).to_contain_text("Reason: Duplicate of an open finding.")
     expect(card.get_by_role("list", name="Supervisor comments")).to_contain_text("Already reported on Monday.")
+
+
+def test_an_audit_given_to_another_auditor_leaves_the_former_auditors_tablet(tablet, live_server, field):
+    auditor = FieldApp(tablet).open()
+    auditor.sign_in(field.auditor_email)
+    expect(tablet.get_by_role("link", name=field.audit_link)).to_be_visible()
+
+    def reassign():
+        supervisor = db.session.scalar(select(User).where(User.email == field.supervisor_email))
+        audit = db.session.get(Audit, uuid.UUID(field.audit_id))
+        successor = factories.user("auditor", name="Successor")
+        programme.set_qualification(supervisor, successor, "ISO 45001", None)
+        programme.assign(supervisor, audit, successor)
+    live_server.run(reassign)
+
+    auditor.sync_now()
+    auditor.expect_all_sent()
+    auditor.go("My audits")
+    expect(tablet.get_by_role("heading", name="My audits")).to_be_visible()
+    expect(tablet.get_by_role("link", name=field.audit_link)).to_have_count(0)
+    # The other audit of this auditor stays.
+    expect(tablet.get_by_role("link", name=re.compile("Welding bay"))).to_be_visible()
+    assert tablet.errors == []

@@ -1,13 +1,14 @@
 """Pull without HTTP: only what the user may see, each record once, in pages that resume."""
 
 import uuid
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
 from server.extensions import db
 from server.models import Change, Finding, TemplateStatus
-from server.services import actions, conflicts, feed, sync
+from server.services import actions, conflicts, feed, programme, sync
 from tests.syncops import SHA_A, FieldDevice
 
 
@@ -189,3 +190,52 @@ def test_corrective_actions_reach_their_owner_with_the_finding_title_and_no_one_
     [change] = [c for c in everything(staff) if c["entity"] == "action"]
     assert (change["fields"]["status"], change["fields"]["done_note"]) == ("done", "Guard fitted")
     assert change["fields"]["done_at"]
+
+
+def test_an_audit_given_to_another_auditor_leaves_the_former_auditors_device(org, make):
+    supervisor = org["people"]["supervisor"]
+    template, area = org["template"], org["area"]
+    former, successor = make.user("auditor", name="Former"), make.user("auditor", name="Successor")
+    for auditor in (former, successor):
+        programme.set_qualification(supervisor, auditor, "ISO 9001", None)
+    audit = programme.plan_audit(supervisor, template, area, date.today() + timedelta(days=7), former)
+    db.session.commit()
+    cursors = {user.id: sync.pull(user, 0, 500).cursor
+               for user in (former, successor, supervisor, org["people"]["auditor2"])}
+    assert any(c["id"] == str(audit.id) for c in everything(former))
+
+    programme.assign(supervisor, audit, successor)
+    db.session.commit()
+
+    def after(user):
+        return [c for c in sync.pull(user, cursors[user.id], 500).changes if c["id"] == str(audit.id)]
+
+    assert after(former) == [{"entity": "audit", "id": str(audit.id), "version": audit.version,
+                              "deleted": True, "fields": None}]
+    [given] = after(successor)
+    assert not given["deleted"] and given["fields"]["auditor_id"] == str(successor.id)
+    [seen] = after(supervisor)
+    assert not seen["deleted"]  # the office still sees it
+    assert not after(org["people"]["auditor2"])
+
+
+def test_an_action_given_to_another_owner_leaves_the_former_owners_device(org, make):
+    supervisor, staff, staff2 = org["people"]["supervisor"], org["people"]["staff"], org["people"]["staff2"]
+    finding = db.session.get(Finding, org["findings"]["staff2"])  # raised by staff2
+    plan = {"whys": [{"why": "Why no guard?", "because": "None was ordered"}], "root_cause": "No guard on order",
+            "plan": "Fit a guard", "due_date": date.today() + timedelta(days=14)}
+    action = actions.plan_action(supervisor, finding, plan | {"owner_id": staff.id})
+    db.session.commit()
+    assert {"action", "finding"} <= {c["entity"] for c in everything(staff)}
+    cursor = sync.pull(staff, 0, 500).cursor
+    successor = make.user("staff")
+
+    actions.update_plan(supervisor, action, plan | {"owner_id": successor.id})
+    db.session.commit()
+
+    dropped = {(c["entity"], c["id"]): c["deleted"] for c in sync.pull(staff, cursor, 500).changes}
+    assert dropped == {("action", str(action.id)): True, ("finding", str(finding.id)): True}
+    assert {(c["entity"], c["deleted"]) for c in everything(successor) if c["id"] in (str(action.id), str(finding.id))} \
+        == {("action", False), ("finding", False)}
+    # The finding's own raiser keeps it.
+    assert any(c["id"] == str(finding.id) and not c["deleted"] for c in everything(staff2))
