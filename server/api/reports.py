@@ -6,9 +6,9 @@ from flask import Response, send_file, stream_with_context
 from flask_login import current_user
 from flask_smorest import Blueprint
 
+from ..ids import uuid_or_none
 from ..schemas.register import ActionFilterSchema, FindingFilterSchema
 from ..services import actions, register, reports
-from ..pages.params import uuid_or_none
 from .access import permitted
 
 blp = Blueprint("reports", __name__, url_prefix="/api", description="Reports, evidence packs and exports")

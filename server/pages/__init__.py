@@ -6,12 +6,13 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..extensions import db
+from ..ids import uuid_or_none
 from ..permissions import can
 from ..services import accounts, charts, register
 from . import actions, checklists, conflicts, coverage, programme, review, trail
 from .blueprint import bp
 from .forms import AuditFilterForm, FindingFilterForm, LoginForm
-from .params import areas_in_order, page_number, uuid_or_none
+from .params import areas_in_order, page_number
 
 # Extra register sections add themselves here: {"endpoint", "label", "permission"}.
 REGISTER_NAV: list[dict] = [

@@ -9,11 +9,12 @@ from sqlalchemy import select
 
 from ..errors import Invalid, NotFound, StateError
 from ..extensions import db
+from ..ids import uuid_or_none
 from ..models import ActionStatus, Finding, FindingStatus, User
 from ..permissions import can, require
 from ..services import actions, register, repeats, review
 from .blueprint import bp
-from .params import page_number, uuid_or_none
+from .params import page_number
 from .review_forms import ActionFilterForm, ActionForm, DoneForm, EffectivenessForm, RepeatForm, TriageForm
 
 

@@ -1,20 +1,10 @@
 """Read what a register page's request asks for: ids, the list page, the areas a form offers."""
 
-import uuid
-
 from flask import request
 from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Area
-
-
-def uuid_or_none(value) -> uuid.UUID | None:
-    """Return the id a form field or query argument names, or None when it names none or garbles it."""
-    try:
-        return uuid.UUID(value) if value else None
-    except (ValueError, TypeError):
-        return None
 
 
 def page_number() -> int:

@@ -7,11 +7,12 @@ from flask_login import current_user, login_required
 
 from ..errors import DomainError, NotFound
 from ..extensions import db
+from ..ids import uuid_or_none
 from ..models import Area, AuditStatus, Qualification, Template, User
 from ..permissions import require
 from ..services import checklists, programme
 from .blueprint import bp
-from .params import areas_in_order, page_number, uuid_or_none
+from .params import areas_in_order, page_number
 from .programme_forms import (
     AreaPlanForm,
     AssignForm,

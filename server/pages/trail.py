@@ -8,11 +8,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
+from ..ids import uuid_or_none
 from ..models import Event, User
 from ..permissions import require
 from ..services import trail as trail_service
 from .blueprint import bp
-from .params import page_number, uuid_or_none
+from .params import page_number
 from .review_forms import TrailFilterForm
 
 

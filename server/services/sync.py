@@ -18,6 +18,7 @@ other read, and each record appears once per page in its current state.
 import logging
 import uuid
 from dataclasses import dataclass, field
+
 from marshmallow import ValidationError
 from sqlalchemy import exists, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -27,6 +28,7 @@ from sqlalchemy.orm import selectinload
 
 from ..errors import DomainError, Invalid, NotAllowed, NotFound, StateError
 from ..extensions import db
+from ..ids import uuid_or_none
 from ..models import (
     ActionStatus,
     Area,
@@ -129,16 +131,9 @@ def claim_device(user: User, device_id: uuid.UUID) -> Device:
 MODELS = {"audit": Audit, "response": Response, "finding": Finding, "action": CorrectiveAction, "comment": Comment}
 
 
-def _uuid_or_none(value) -> uuid.UUID | None:
-    try:
-        return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
-    except (TypeError, ValueError, AttributeError):
-        return None
-
-
 def _record_id(op: dict) -> str:
     """The op's record id as the server writes it (a device may send upper-case UUIDs)."""
-    record_id = _uuid_or_none(op["id"])
+    record_id = uuid_or_none(op["id"])
     return str(record_id) if record_id else str(op["id"])[:64]
 
 
@@ -153,10 +148,10 @@ class BatchRecords:
         audits, questions, areas = set(), set(), set()
         for op in ops:
             fields = op["fields"] if isinstance(op["fields"], dict) else {}
-            if (record_id := _uuid_or_none(op["id"])) and op["entity"] in MODELS:
+            if (record_id := uuid_or_none(op["id"])) and op["entity"] in MODELS:
                 ids[op["entity"]].add(record_id)
             for name, bucket in (("audit_id", audits), ("question_id", questions), ("area_id", areas)):
-                if value := _uuid_or_none(fields.get(name)):
+                if value := uuid_or_none(fields.get(name)):
                     bucket.add(value)
         self.keep: list = []  # strong references: the identity map only holds records weakly
         self.missing: set = set()
@@ -369,7 +364,7 @@ def _already_recorded(device: Device, op: dict) -> Processed:
 def _apply(batch: Batch, op: dict):
     """Run the op's handler; return its outcome and the record it touched."""
     schema = FIELD_LOADERS[op["entity"]]
-    entity_id = _uuid_or_none(op["id"])
+    entity_id = uuid_or_none(op["id"])
     if entity_id is None:
         raise Invalid("The record id is not a UUID.", {"id": ["Not a UUID."]})
     try:
@@ -619,13 +614,7 @@ def _change(entity: str, entity_id: str, version: int, fields: dict) -> dict:
 
 
 def _uuids(ids) -> list[uuid.UUID]:
-    out = []
-    for value in ids:
-        try:
-            out.append(uuid.UUID(value))
-        except ValueError:
-            continue
-    return out
+    return [record_id for record_id in map(uuid_or_none, ids) if record_id is not None]
 
 
 def _photos_by_subject(subject: PhotoSubject, ids) -> dict:
