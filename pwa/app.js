@@ -44,6 +44,7 @@ const ui = {
   registration: null,
   updateRequested: false,
   screen: "form", // "live" screens redraw when data changes; forms never do
+  renderedHash: null, // the route the latest render was asked for
 };
 
 const routeName = () => (location.hash || "#/").replace(/^#/, "");
@@ -284,6 +285,7 @@ let rendering = Promise.resolve();
 
 /** Draw the screen for the current route (serialised: one render at a time). */
 function render() {
+  ui.renderedHash = location.hash;
   rendering = rendering.then(drawRoute, drawRoute);
   return rendering;
 }
@@ -391,7 +393,9 @@ async function registerWorker() {
 }
 
 async function main() {
-  addEventListener("hashchange", () => render());
+  // Code that sets the hash and then renders must not get a second draw from the event,
+  // which would wipe a form the person has begun to fill in.
+  addEventListener("hashchange", () => { if (location.hash !== ui.renderedHash) render(); });
   addEventListener("online", () => refreshFrame());
   addEventListener("offline", () => refreshFrame());
   await render();
