@@ -82,13 +82,14 @@ export function blockers(detail) {
   return out;
 }
 
-/** Published checklists and the areas an unplanned audit may be of (never my home area). */
+/** Published checklists and the areas an unplanned audit may be of (never my home area,
+ * nor one I am responsible for: the server refuses both). */
 export async function adhocChoices() {
   const [me, templates, all] = await Promise.all([user(), db.getAll("templates"), areas()]);
   return {
     templates: templates.filter((t) => t.status === "published")
       .sort((a, b) => `${a.name} ${a.version}`.localeCompare(`${b.name} ${b.version}`)),
-    areas: all.filter((a) => !me || a.id !== me.home_area_id),
+    areas: all.filter((a) => !me || (a.id !== me.home_area_id && a.responsible_id !== me.id)),
   };
 }
 

@@ -113,9 +113,20 @@ export async function bootstrap() {
     for (const area of boot.areas || []) await s.areas.put(area);
     for (const template of boot.templates || []) await s.templates.put(template);
   });
+  await db.setMeta("bootstrapped_at", Date.now());
   await outbox.deviceId();
   emit("data");
   return boot;
+}
+
+const BOOTSTRAP_STALE_MS = 15 * 60 * 1000;
+
+/** Who I am and which areas there are change now and then (a new home area): look again
+ * when the person or the network wakes the sync, and at least every quarter of an hour. */
+async function refreshBootstrap(reason) {
+  if (reason === "signed-in") return; // signing in just fetched it
+  const age = Date.now() - ((await db.getMeta("bootstrapped_at")) || 0);
+  if (reason !== "timer" || age > BOOTSTRAP_STALE_MS) await bootstrap();
 }
 
 /** Sign out; refused while anything is still only on this device. */
@@ -221,7 +232,8 @@ async function pull() {
   }
 }
 
-async function runOnce() {
+async function runOnce(reason) {
+  await refreshBootstrap(reason);
   const before = await outbox.summary();
   const progress = {
     opsTotal: before.ops, opsDone: 0, photosTotal: before.photos, photosDone: 0,
@@ -270,7 +282,7 @@ export async function syncNow(reason = "button") {
   changedWhileRunning = false;
   const outcome = await withSyncLock(async () => {
     try {
-      await runOnce();
+      await runOnce(reason);
       const now = new Date().toISOString();
       await db.setMeta("last_success", now);
       setState({ failures: 0, lastSuccess: now, progress: null });

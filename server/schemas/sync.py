@@ -93,6 +93,7 @@ class BootstrapAreaSchema(ma.Schema):
     id = f.UUID()
     name = f.String()
     site = f.String()
+    responsible_id = f.UUID(allow_none=True)  # who answers for the area; they may not audit it
 
 
 class BootstrapSchema(ma.Schema):

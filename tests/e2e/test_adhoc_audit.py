@@ -23,6 +23,7 @@ class Seed:
     home: str  # area labels, as the app shows them
     other: str
     later_home: str  # becomes the auditor's home area after the device signed in
+    answered_for: str  # an area the auditor is responsible for
     questions: list
 
 
@@ -30,10 +31,20 @@ def seed() -> Seed:
     tag = uuid.uuid4().hex[:6]
     template = factories.template(questions=2, name=f"Walk-round {tag}", standard="ISO 14001:2015")
     feed.publish("template", template.id, template.version)
-    home, other, later = (factories.area(name=f"{name} {tag}") for name in ("Stores", "Boiler house", "Compressor room"))
+    home, other, later, answered = (factories.area(name=f"{name} {tag}")
+                                    for name in ("Stores", "Boiler house", "Compressor room", "Paint line"))
     auditor = factories.user("auditor", email=f"adhoc-{tag}@example.test", home_area=home)
+    answered.responsible_id = auditor.id
     texts = [q.text for q in sorted(template.questions, key=lambda q: q.position)]
-    return Seed(auditor.email, template.name, home.label, other.label, later.label, texts)
+    return Seed(auditor.email, template.name, home.label, other.label, later.label, answered.label, texts)
+
+
+def offered_areas(page) -> list[str]:
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="My audits").click()
+    page.get_by_role("link", name="Start an unplanned audit").click()
+    options = page.get_by_label("Area").locator("option")
+    expect(options).not_to_have_count(0)
+    return options.all_inner_texts()
 
 
 def start_unplanned(page, seed: Seed, area: str):
@@ -52,14 +63,12 @@ def test_unplanned_audit_offline_and_impartiality_refusal(tablet, live_server):
     app.wait_offline_ready()
     tablet.context.set_offline(True)
 
-    # The form offers published checklists and every area but the auditor's own.
-    app.go("My audits")
-    tablet.get_by_role("link", name="Start an unplanned audit").click()
+    # The form offers published checklists and every area but the auditor's own and the one they answer for.
+    offered = offered_areas(tablet)
     tablet.get_by_role("button", name="Start audit").click()
     expect(tablet.get_by_role("alert")).to_have_text("Choose a checklist.")
-    offered = tablet.get_by_label("Area").locator("option").all_inner_texts()
     assert s.other in offered and s.later_home in offered
-    assert s.home not in offered
+    assert s.home not in offered and s.answered_for not in offered
 
     # Offline: start, answer and submit one for another area.
     start_unplanned(tablet, s, s.other)
@@ -101,4 +110,8 @@ def test_unplanned_audit_offline_and_impartiality_refusal(tablet, live_server):
                  sorted(r.value for r in db.session.scalars(select(Response).where(Response.audit_id == a.id))))
                 for a in rows]
     assert live_server.run(server_state) == [(s.other, s.template_name, "submitted", None, True, ["fail", "yes"])]
+
+    # The sync brought the new home area along: the form now offers the old one instead.
+    offered = offered_areas(tablet)
+    assert s.home in offered and s.later_home not in offered and s.answered_for not in offered
     assert tablet.errors == []

@@ -35,13 +35,15 @@ def push(auth, device: FieldDevice, ops, **kwargs):
 def test_bootstrap_gives_what_a_device_needs_before_going_offline(signed_in, staff, area, make, commit):
     template = make.template()
     make.template(status="draft", name="Unfinished")
+    area.responsible_id = make.user("supervisor").id
     commit()
     response = signed_in.client.get("/api/bootstrap")
     assert response.status_code == 200
     body = response.json
     assert set(body) == {"user", "areas", "templates", "csrf_token", "server_time"}
     assert body["user"]["email"] == staff.email and body["user"]["role"] == "staff"
-    assert body["areas"] == [{"id": str(area.id), "name": "Assembly", "site": "Leeds works"}]
+    assert body["areas"] == [{"id": str(area.id), "name": "Assembly", "site": "Leeds works",
+                              "responsible_id": str(area.responsible_id)}]
     assert [t["id"] for t in body["templates"]] == [str(template.id)]
     assert len(body["templates"][0]["questions"]) == 4
     assert {"kind", "options", "required", "clause", "finding_answers", "photo_answers"} <= set(body["templates"][0]["questions"][0])
