@@ -26,7 +26,7 @@ class OpSchema(ma.Schema):
     entity = f.String(required=True, validate=v.OneOf(list(FIELDS_SCHEMAS)))
     id = f.String(required=True, validate=v.Length(min=1, max=64),
                   metadata={"description": "The record's client-generated UUID"})
-    base_version = f.Integer(load_default=None, allow_none=True, strict=True, validate=v.Range(min=0),
+    base_version = f.Integer(load_default=None, allow_none=True, strict=True, validate=v.Range(min=0, max=2**31 - 1),
                              metadata={"description": "The record's version the edit is based on; 0 or null for a new record"})
     fields = f.Dict(required=True, keys=f.String(), metadata={"description": "The fields the op sets"})
     at = f.AwareDateTime(load_default=None, allow_none=True, metadata={"description": "When the op was made, device clock"})
@@ -71,7 +71,8 @@ class PushResponseSchema(ma.Schema):
 
 
 class PullQuerySchema(ma.Schema):
-    cursor = f.Integer(load_default=0, validate=v.Range(min=0), metadata={"description": "From the last page; 0 to start"})
+    cursor = f.Integer(load_default=0, validate=v.Range(min=0, max=2**63 - 1),
+                       metadata={"description": "From the last page; 0 to start"})
     limit = f.Integer(load_default=200, validate=v.Range(min=1, max=500))
 
 

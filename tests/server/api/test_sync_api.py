@@ -122,6 +122,8 @@ MALFORMED = {
     "an unknown key in an op": lambda d, a: {"device_id": str(d.id), "ops": [{**_valid(d, a), "extra": 1}]},
     "an unknown key at the top": lambda d, a: {"device_id": str(d.id), "ops": [], "user": "admin"},
     "a naive at": lambda d, a: {"device_id": str(d.id), "ops": [{**_valid(d, a), "at": "2026-01-01T10:00:00"}]},
+    "a seq past 64 bits": lambda d, a: {"device_id": str(d.id), "ops": [{**_valid(d, a), "seq": 2**64}]},
+    "a base_version past 32 bits": lambda d, a: {"device_id": str(d.id), "ops": [{**_valid(d, a), "base_version": 2**40}]},
 }
 
 
@@ -195,7 +197,8 @@ def test_pull_pages_through_what_the_user_may_see(signed_in, staff, area, make, 
     assert {tuple(sorted(c)) for c in seen} == {("deleted", "entity", "fields", "id", "version")}
 
 
-@pytest.mark.parametrize("query", ["cursor=-1", "cursor=abc", "limit=0", "limit=100000"])
+@pytest.mark.parametrize("query", ["cursor=-1", "cursor=abc", f"cursor={2**63}", "cursor=264211939130628833280",
+                                   "limit=0", "limit=100000"])
 def test_pull_refuses_a_bad_query_with_400(signed_in, query):
     response = signed_in.client.get(f"/api/sync/pull?{query}")
     assert response.status_code == 400 and response.json["error"]["code"]
