@@ -7,10 +7,15 @@ from ..extensions import db
 from ..models import Area
 
 
+MAX_PAGE = 100_000  # far past any list's end; a larger number would overflow the database's OFFSET
+
+
 def page_number() -> int:
     """Return the list page the query string asks for; anything but a positive whole number is page 1."""
     value = request.args.get("page", "1")
-    return int(value) if value.isdigit() and int(value) > 0 else 1
+    if not (value.isascii() and value.isdigit()):  # "²" is a digit to str.isdigit, not to int()
+        return 1
+    return min(max(int(value), 1), MAX_PAGE)
 
 
 def areas_in_order() -> list[Area]:
