@@ -1,13 +1,22 @@
 """Fixtures: one per real thing - the database, the app, clients signed in as someone."""
 
+import os
+
 import pytest
 from flask import g, request_started
+from hypothesis import settings
 from flask_migrate import upgrade
 from sqlalchemy import text
 
 from server import create_app
 from server.extensions import db
 from tests import databases, factories
+
+# Property tests explore new examples on a developer's machine; CI replays the same ones each
+# run, so that a red build always means a change broke something.
+settings.register_profile("ci", derandomize=True, database=None)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 
 def pytest_collection_modifyitems(config, items):
