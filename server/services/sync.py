@@ -53,6 +53,8 @@ from ..models import (
 )
 from ..permissions import can, is_reviewer, require
 from ..schemas import fieldwork
+from ..textin import MESSAGE as NUL_MESSAGE
+from ..textin import NUL, has_nul
 from . import actions, audits, evidence, findings, trail
 from .findings import Edit
 from .merge import hold, jsonable, merge
@@ -134,7 +136,7 @@ MODELS = {"audit": Audit, "response": Response, "finding": Finding, "action": Co
 def _record_id(op: dict) -> str:
     """The op's record id as the server writes it (a device may send upper-case UUIDs)."""
     record_id = uuid_or_none(op["id"])
-    return str(record_id) if record_id else str(op["id"])[:64]
+    return str(record_id) if record_id else str(op["id"]).replace(NUL, "")[:64]
 
 
 class BatchRecords:
@@ -367,6 +369,8 @@ def _apply(batch: Batch, op: dict):
     entity_id = uuid_or_none(op["id"])
     if entity_id is None:
         raise Invalid("The record id is not a UUID.", {"id": ["Not a UUID."]})
+    if has_nul(op["fields"]):
+        raise Invalid(NUL_MESSAGE, {"fields": ["Contains a NUL character."]})
     try:
         fields = schema.load(op["fields"])
     except ValidationError as exc:  # the op is bad, not the request: reject this op only
