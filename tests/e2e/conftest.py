@@ -195,6 +195,15 @@ def tablet(context):
 
 
 @pytest.fixture
+def office(browser, live_server):
+    """The supervisor's register: a separate browser profile, so its own session cookie."""
+    context = browser.new_context(base_url=live_server.url, viewport=TABLET)
+    context.set_default_timeout(TIMEOUT_MS)
+    yield watched(context.new_page())
+    context.close()
+
+
+@pytest.fixture
 def phone(browser, live_server):
     context = browser.new_context(base_url=live_server.url, viewport=PHONE, is_mobile=True, has_touch=True,
                                   geolocation={"latitude": 52.381, "longitude": 4.903, "accuracy": 10},

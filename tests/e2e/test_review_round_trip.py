@@ -18,7 +18,6 @@ from server.extensions import db
 from server.models import Audit, Comment, Event, Response
 from server.services import audits, feed
 from tests import factories
-from tests.e2e.conftest import TABLET, TIMEOUT_MS, watched
 from tests.e2e.fieldapp import FieldApp
 
 pytestmark = pytest.mark.e2e
@@ -52,15 +51,6 @@ def seed_review() -> Review:
     audits.publish_audit(audit)
     texts = [q.text for q in sorted(template.questions, key=lambda q: q.position)]
     return Review(auditor.email, supervisor.email, str(audit.id), template.name, area.name, texts)
-
-
-@pytest.fixture
-def office(browser, live_server):
-    """The supervisor's register: a separate browser profile, so its own session cookie."""
-    context = browser.new_context(base_url=live_server.url, viewport=TABLET)
-    context.set_default_timeout(TIMEOUT_MS)
-    yield watched(context.new_page())
-    context.close()
 
 
 def register_sign_in(page, email):
