@@ -68,7 +68,8 @@ def seed_every_state():
         factories.audit(template, area, auditor, status=status)
     for kind, status in zip(FindingKind, FindingStatus, strict=False):
         factories.finding(area, staff, kind=kind, status=status, title=f"{kind} {status}")
-    late = factories.finding(area, staff, kind=FindingKind.MAJOR_NC, status=FindingStatus.ACTION_PLANNED)
+    late = factories.finding(area, staff, kind=FindingKind.MAJOR_NC, status=FindingStatus.ACTION_PLANNED,
+                             title="Overdue action on this one")
     factories.action(late, staff, due_date=date.today() - timedelta(days=9))
 
 

@@ -218,11 +218,12 @@ def test_a_change_saved_while_a_sync_runs_goes_out_right_after_it(phone, live_se
     assert held, "the sync never reached its pull"
 
     app.go("Raise finding")
-    phone.get_by_label("What did you see?").fill("Fire door wedged open")
+    title = f"Fire door wedged open at gate {uuid.uuid4().hex[:6]}"  # the live server's database is shared
+    phone.get_by_label("What did you see?").fill(title)
     phone.get_by_role("button", name="Save finding").click()
     expect(phone.get_by_role("status").filter(has_text="Finding saved")).to_be_visible()
     held[0].continue_()
     # The stalled sync pushed before the change existed; the next one follows within seconds,
     # not on the one-minute regular timer.
     app.expect_all_sent(timeout=15_000)
-    assert findings_titled(live_server, ["Fire door wedged open"]) == ["Fire door wedged open"]
+    assert findings_titled(live_server, [title]) == [title]
