@@ -18,6 +18,8 @@ from ..extensions import db
 from ..models import Question, QuestionKind, Template, TemplateStatus, User, utcnow
 from ..permissions import require
 from ..schemas.checklists import FORMAT, ChecklistFileSchema
+from ..textin import MESSAGE as NUL_MESSAGE
+from ..textin import has_nul
 from . import feed, trail
 
 K = QuestionKind
@@ -125,6 +127,8 @@ def import_checklist(actor: User | None, data, today: date | None = None) -> Tem
     """
     if actor is not None:
         require(actor, "template.edit")
+    if has_nul(data):  # PostgreSQL text cannot hold it
+        raise Invalid(NUL_MESSAGE, {"file": ["Contains a NUL character."]})
     values = ChecklistFileSchema().load(data)
     for index, question in enumerate(values["questions"]):
         _check_question(question, prefix=f"questions.{index}.")

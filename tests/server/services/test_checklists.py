@@ -5,7 +5,7 @@ from datetime import date, timedelta
 
 import pytest
 from marshmallow import ValidationError
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from server.errors import Invalid, NotAllowed, StateError
 from server.extensions import db
@@ -170,6 +170,16 @@ def test_the_bundled_checklists_import_and_export_unchanged(quality, filename):
                                       ("photo_answers", []))}
         for q in shipped["questions"]
     ]
+
+
+def test_a_checklist_file_with_a_nul_character_is_refused_before_anything_is_stored(quality):
+    shipped = checklists.bundled_checklist("iso45001-safety-walk.json")
+    shipped["questions"][3]["guidance"] = "Check the \u0000 tag"
+    before = db.session.scalar(select(func.count()).select_from(Template))
+    with pytest.raises(Invalid) as refused:
+        checklists.import_checklist(quality, shipped)
+    assert "NUL" in refused.value.message and refused.value.fields == {"file": ["Contains a NUL character."]}
+    assert db.session.scalar(select(func.count()).select_from(Template)) == before
 
 
 def test_importing_a_checklist_by_the_same_name_drafts_its_next_version(quality, draft):
