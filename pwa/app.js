@@ -328,14 +328,23 @@ function screenFor(me, frame, listing) {
   return showAudits(listing);
 }
 
-// Lists and the sync screen follow the data; forms being filled in are left alone.
+// Lists and the sync screen follow the data; forms being filled in are left alone, and so
+// is a list while the person is typing into it (a note on "Mark done"): it is redrawn once
+// they have moved on.
 let redraw = null;
+function typingInView() {
+  const active = document.activeElement;
+  if (active && el.view.contains(active) && active.matches("input, textarea, select")) return true;
+  return [...el.view.querySelectorAll("form textarea, form input[type=text]")].some((f) => f.value.trim());
+}
+
 function liveRefresh() {
   clearTimeout(redraw);
   redraw = setTimeout(() => {
-    if (ui.screen === "live") render();
-    else refreshFrame();
-  }, 50);
+    if (ui.screen !== "live") refreshFrame();
+    else if (typingInView()) { refreshFrame(); liveRefresh(); }
+    else render();
+  }, ui.screen === "live" && typingInView() ? 1000 : 50);
 }
 
 async function checkStorage() {

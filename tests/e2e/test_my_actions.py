@@ -81,3 +81,38 @@ def test_owner_marks_an_action_done_offline_and_the_register_has_it(phone, live_
     assert live_server.run(server_state) == (
         ActionStatus.DONE, "Restocked from stores, 2 kits", True, FindingStatus.OPEN, ActionStatus.OPEN)
     assert phone.errors == []
+
+
+def test_the_list_is_not_redrawn_under_the_owner_while_they_fill_in_a_note(phone, live_server, field):
+    def office_assigns():
+        supervisor = db.session.scalar(select(User).where(User.email == field.supervisor_email))
+        owner = db.session.scalar(select(User).where(User.email == field.staff_email))
+        area = db.session.get(Area, uuid.UUID(field.area_id))
+        action = factories.action(factories.finding(area, supervisor, title="Eyewash bottle expired"), owner,
+                                  plan="Replace the bottle", due_date=date.today() + timedelta(days=3))
+        actions.publish_action(action)
+    live_server.run(office_assigns)
+
+    staff = FieldApp(phone).open()
+    staff.sign_in(field.staff_email)
+    staff.expect_all_sent()
+    staff.go("My actions")
+    card = phone.get_by_role("listitem", name="Eyewash bottle expired")
+    card.get_by_role("button", name="Mark done").click()
+    expect(card.get_by_role("alert")).to_have_text("Say in a line what was done.")
+    phone.evaluate("document.querySelector('#view textarea').dataset.drawn = 'before'")
+
+    # The network drops and returns: the sync that follows changes the list's status and data,
+    # which redraws a list - but not one the owner is filling in (the note has the focus), or
+    # the reason the note is needed would vanish under them.
+    phone.context.set_offline(True)
+    expect(phone.get_by_text("Offline", exact=True)).to_be_visible()
+    phone.context.set_offline(False)
+    expect(phone.get_by_text("Online", exact=True)).to_be_visible()
+    phone.wait_for_timeout(2500)
+    assert phone.evaluate("document.querySelector('#view textarea').dataset.drawn") == "before"
+    expect(card.get_by_role("alert")).to_have_text("Say in a line what was done.")
+    card.get_by_label("What was done?").fill("Replaced with a new bottle, dated")
+    card.get_by_role("button", name="Mark done").click()
+    expect(card).to_contain_text("Done: Replaced with a new bottle, dated")
+    assert phone.errors == []
