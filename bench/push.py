@@ -7,8 +7,9 @@ For SQLite (a temporary file) and PostgreSQL (a throwaway database on 127.0.0.1:
 - push: gunicorn serves `server:create_app()` on loopback with 2 workers; two client
   threads, each signed in as an auditor with its own device, push batches of 100 ops
   (50 findings and the 50 answers of one audit) through `POST /api/sync/push` - CSRF,
-  JSON, schema, per-op savepoint, permission and validation, the rows themselves, the
-  sync-op record, the change feed and the hash-chained trail, one commit per batch.
+  JSON, schema, permission and validation per op, the rows themselves, the sync-op
+  record, the change feed and the hash-chained trail, one savepoint and one commit per
+  batch (every op here is valid, so the op-by-op fallback is not taken).
 - floor: the same finding and response rows inserted with SQLAlchemy Core, 100 rows per
   transaction, into a fresh database of the same kind with the same schema, measured
   before and after the push and averaged (the machine's load moves). A second,
