@@ -247,10 +247,10 @@ def apply_push(user: User, device_id: uuid.UUID, ops: list[dict]) -> PushResult:
         with db.session.begin_nested(), rows_together():
             batch = Batch(user, device, BatchRecords(fresh))
             results, last_seq = _run(batch, ops, dict(stored), _apply_in_batch)
-    except SQLAlchemyError as exc:
-        if not isinstance(exc, IntegrityError):
-            raise  # the database failed, not an op: answer 5xx so the device retries the batch
+    except IntegrityError:  # an op clashed with a row: the slow pass finds which
         results = None
+    except SQLAlchemyError:
+        raise  # the database failed, not an op: answer 5xx so the device retries the batch
     except Exception:  # an op broke a rule (or met a bug): the slow pass finds which
         results = None
     if results is None:

@@ -22,7 +22,6 @@ def rows_together():
     session.info[KEY] = rows
     try:
         yield
-        session.info.pop(KEY, None)
         session.flush()  # the records first, so that whatever fails fails inside this block
         for table, batch in rows.items():
             session.execute(insert(table), batch)
