@@ -338,13 +338,17 @@ function typingInView() {
   return [...el.view.querySelectorAll("form textarea, form input[type=text]")].some((f) => f.value.trim());
 }
 
-function liveRefresh() {
+function redrawIn(ms) {
   clearTimeout(redraw);
   redraw = setTimeout(() => {
     if (ui.screen !== "live") refreshFrame();
-    else if (typingInView()) { refreshFrame(); liveRefresh(); }
+    else if (typingInView()) { refreshFrame(); redrawIn(1000); } // look again in a second
     else render();
-  }, ui.screen === "live" && typingInView() ? 1000 : 50);
+  }, ms);
+}
+
+function liveRefresh() {
+  redrawIn(50);
 }
 
 async function checkStorage() {
