@@ -45,6 +45,7 @@ const ui = {
   updateRequested: false,
   screen: "form", // "live" screens redraw when data changes; forms never do
   renderedHash: null, // the route the latest render was asked for
+  drawnHash: null, // the route the screen on view was drawn for
 };
 
 const routeName = () => (location.hash || "#/").replace(/^#/, "");
@@ -290,6 +291,13 @@ function render() {
   return rendering;
 }
 
+/** Redraw a live screen with new data - unless, by its turn, the person has moved on. */
+function refreshLive() {
+  const again = () => (ui.screen === "live" && ui.drawnHash === location.hash ? drawRoute() : refreshFrame());
+  rendering = rendering.then(again, again);
+  return rendering;
+}
+
 // Answers are saved one after another, and a screen is drawn only after the saves that
 // started before it: a tap on "Review and submit" right after typing an answer (which
 // saves on blur) must see that answer.
@@ -302,6 +310,7 @@ function saving(work) {
 
 async function drawRoute() {
   await saves;
+  ui.drawnHash = location.hash;
   // The audit list is the usual first screen: read it while finding out who is here.
   const first = routeName().split("/").filter(Boolean)[0] || "";
   const listing = ["", "audits"].includes(first) ? records.auditList() : null;
@@ -343,7 +352,7 @@ function redrawIn(ms) {
   redraw = setTimeout(() => {
     if (ui.screen !== "live") refreshFrame();
     else if (typingInView()) { refreshFrame(); redrawIn(1000); } // look again in a second
-    else render();
+    else refreshLive();
   }, ms);
 }
 
