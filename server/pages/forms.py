@@ -4,6 +4,7 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
+from ..fieldrules import LIMITS
 from ..models import AuditStatus, FindingKind, FindingStatus
 
 
@@ -35,5 +36,5 @@ class FindingFilterForm(FilterForm):
     status = SelectField("Status", choices=_choices(FindingStatus) + [("open_any", "any open")], validators=[Optional()])
     kind = SelectField("Kind", choices=_choices(FindingKind), validators=[Optional()])
     area = SelectField("Area", choices=[], validators=[Optional()])
-    clause = StringField("Clause", validators=[Optional(), Length(max=40)])
+    clause = StringField("Clause", validators=[Optional(), Length(max=LIMITS["clause"])])
     q = StringField("Title contains", validators=[Optional(), Length(max=100)])

@@ -18,6 +18,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
+from ..fieldrules import LIMITS
 from ..models import AuditStatus, QuestionKind, RiskLevel
 from .forms import FilterForm
 
@@ -39,22 +40,22 @@ class ConfirmForm(FlaskForm):
 
 
 class ChecklistForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired("Give the checklist a name."), Length(max=200)])
+    name = StringField("Name", validators=[DataRequired("Give the checklist a name."), Length(max=LIMITS["name"])])
     standard = StringField("Standard", default="ISO 9001:2015",
-                           validators=[DataRequired("Name the standard."), Length(max=40)])
-    description = TextAreaField("Description", validators=[Optional(), Length(max=4000)])
+                           validators=[DataRequired("Name the standard."), Length(max=LIMITS["standard"])])
+    description = TextAreaField("Description", validators=[Optional(), Length(max=LIMITS["guidance"])])
     review_due = DateField("Review due", validators=[Optional()])
 
 
 class QuestionForm(FlaskForm):
-    section = StringField("Section", validators=[DataRequired("Name the section."), Length(max=200)])
-    text = TextAreaField("Question", validators=[DataRequired("Write the question."), Length(max=2000)])
-    guidance = TextAreaField("Guidance for the auditor", validators=[Optional(), Length(max=4000)])
+    section = StringField("Section", validators=[DataRequired("Name the section."), Length(max=LIMITS["name"])])
+    text = TextAreaField("Question", validators=[DataRequired("Write the question."), Length(max=LIMITS["question"])])
+    guidance = TextAreaField("Guidance for the auditor", validators=[Optional(), Length(max=LIMITS["guidance"])])
     kind = SelectField("Kind of answer", choices=[(k.value, label) for k, label in KIND_LABELS.items()])
     options = TextAreaField("Options (choice: the choices; score: lowest and highest; number: optional lowest and highest)",
                             description=LINES_HELP, validators=[Optional(), Length(max=4000)])
     required = BooleanField("An answer is required", default=True)
-    clause = StringField("Clause", description="For example 8.5.1", validators=[Optional(), Length(max=40)])
+    clause = StringField("Clause", description="For example 8.5.1", validators=[Optional(), Length(max=LIMITS["clause"])])
     finding_answers = TextAreaField("Answers that call for a finding", description=LINES_HELP,
                                     validators=[Optional(), Length(max=2000)])
     photo_answers = TextAreaField("Answers that require a photo", description=LINES_HELP,
@@ -100,7 +101,7 @@ class RescheduleForm(FlaskForm):
 
 class QualificationForm(FlaskForm):
     user = SelectField("Auditor", choices=[], validators=[DataRequired("Choose an auditor.")])
-    standard = StringField("Standard", default="ISO 9001", validators=[DataRequired("Name the standard."), Length(max=40)])
+    standard = StringField("Standard", default="ISO 9001", validators=[DataRequired("Name the standard."), Length(max=LIMITS["standard"])])
     expires_on = DateField("Expires on (leave empty if it does not expire)", validators=[Optional()])
 
 

@@ -8,34 +8,37 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, FieldList, Form, FormField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
+from ..fieldrules import LIMITS
 from ..models import ActionStatus
 from .forms import FilterForm
 
-TEXT = 4000
+TEXT = LIMITS["text"]
+COMMENT = LIMITS["comment"]
+WHY = LIMITS["why"]
 
 
 class ApproveForm(FlaskForm):
-    comment = TextAreaField("Comment for the auditor (optional)", validators=[Optional(), Length(max=TEXT)])
+    comment = TextAreaField("Comment for the auditor (optional)", validators=[Optional(), Length(max=COMMENT)])
 
 
 class ReturnForm(FlaskForm):
     comment = TextAreaField("What should the auditor fix?", validators=[
-        DataRequired("Say what the auditor should fix."), Length(max=TEXT)])
+        DataRequired("Say what the auditor should fix."), Length(max=COMMENT)])
 
 
 class RejectForm(FlaskForm):
-    reason = TextAreaField("Reason for rejecting", validators=[DataRequired("Give a reason."), Length(max=TEXT)])
+    reason = TextAreaField("Reason for rejecting", validators=[DataRequired("Give a reason."), Length(max=COMMENT)])
 
 
 class ReopenForm(FlaskForm):
-    reason = TextAreaField("Reason for reopening", validators=[DataRequired("Give a reason."), Length(max=TEXT)])
+    reason = TextAreaField("Reason for reopening", validators=[DataRequired("Give a reason."), Length(max=COMMENT)])
 
 
 class TriageForm(FlaskForm):
     decision = RadioField("Decision", choices=[
         ("accept", "Accept: it needs corrective action"), ("reject", "Reject: not a finding")],
         validators=[DataRequired("Choose accept or reject.")])
-    reason = TextAreaField("Comment or reason (required to reject)", validators=[Optional(), Length(max=TEXT)])
+    reason = TextAreaField("Comment or reason (required to reject)", validators=[Optional(), Length(max=COMMENT)])
 
     def validate_reason(self, field):
         if self.decision.data == "reject" and not (field.data or "").strip():
@@ -47,8 +50,8 @@ class RepeatForm(FlaskForm):
 
 
 class WhyForm(Form):
-    why = StringField("Why?", validators=[Optional(), Length(max=TEXT)])
-    because = StringField("Because", validators=[Optional(), Length(max=TEXT)])
+    why = StringField("Why?", validators=[Optional(), Length(max=WHY)])
+    because = StringField("Because", validators=[Optional(), Length(max=WHY)])
 
 
 class ActionForm(FlaskForm):

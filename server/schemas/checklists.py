@@ -14,6 +14,7 @@ is a rule of the checklist service (`services.checklists.question_errors`).
 import marshmallow as ma
 
 from ..models import QuestionKind
+from .shapes import text_field
 
 FORMAT = "gemba-checklist/1"
 MAX_QUESTIONS = 500
@@ -34,13 +35,13 @@ class QuestionFileSchema(ma.Schema):
     class Meta:
         ordered = True
 
-    section = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=200))
-    text = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=2000))
-    guidance = ma.fields.String(load_default="", validate=ma.validate.Length(max=4000))
+    section = text_field("name", required=True)
+    text = text_field("question", required=True)
+    guidance = text_field("guidance", load_default="")
     kind = ma.fields.String(required=True, validate=ma.validate.OneOf([k.value for k in QuestionKind]))
     options = ma.fields.List(AnswerValue(), load_default=list, validate=ma.validate.Length(max=50))
     required = ma.fields.Boolean(load_default=True)
-    clause = ma.fields.String(load_default="", validate=ma.validate.Length(max=40))
+    clause = text_field("clause", load_default="")
     finding_answers = ma.fields.List(AnswerValue(), load_default=list, validate=ma.validate.Length(max=50))
     photo_answers = ma.fields.List(AnswerValue(), load_default=list, validate=ma.validate.Length(max=50))
 
@@ -51,9 +52,9 @@ class ChecklistFileSchema(ma.Schema):
         unknown = ma.RAISE
 
     format = ma.fields.String(required=True, validate=ma.validate.Equal(FORMAT, error=f"Only {FORMAT} files can be read."))
-    name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=200))
-    standard = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=40))
-    description = ma.fields.String(load_default="", validate=ma.validate.Length(max=4000))
+    name = text_field("name", required=True)
+    standard = text_field("standard", required=True)
+    description = text_field("guidance", load_default="")
     review_due = ma.fields.Date(allow_none=True, load_default=None)
     review_due_days = ma.fields.Integer(allow_none=True, load_default=None, validate=ma.validate.Range(min=1, max=3650))
     questions = ma.fields.List(

@@ -13,14 +13,8 @@ from marshmallow import validate as v
 
 from ..models import PhotoSubject
 
-LONG_TEXT = 20_000
-
-
-class FieldsSchema(ma.Schema):
-    """Op fields: unknown names are refused so a typo never vanishes silently."""
-
-    class Meta:
-        unknown = ma.RAISE
+from .shapes import Strict as FieldsSchema
+from .shapes import WhySchema, text_field
 
 
 def _photos():
@@ -31,25 +25,25 @@ def _photos():
 
 class FindingFieldsSchema(FieldsSchema):
     kind = f.String(metadata={"description": "major_nc | minor_nc | observation | improvement"})
-    title = f.String()
-    description = f.String(validate=v.Length(max=LONG_TEXT))
+    title = text_field("title")
+    description = text_field()
     area_id = f.UUID()
-    clause = f.String()
-    location = f.String()
+    clause = text_field("clause")
+    location = text_field("location")
     raised_at = f.AwareDateTime(metadata={"description": "When the person saw it, on the device clock"})
     audit_id = f.UUID(allow_none=True)
     question_id = f.UUID(allow_none=True)
     photos = _photos()
     # Triage from a supervisor's device; refused for everyone else.
     status = f.String()
-    status_reason = f.String(validate=v.Length(max=LONG_TEXT))
+    status_reason = text_field()
 
 
 class ResponseFieldsSchema(FieldsSchema):
     audit_id = f.UUID()
     question_id = f.UUID()
     value = f.Raw(allow_none=True, metadata={"description": "yes|no|na, pass|fail, a number, a choice, text, an ISO date"})
-    note = f.String(validate=v.Length(max=LONG_TEXT))
+    note = text_field()
     photos = _photos()
 
 
@@ -60,31 +54,23 @@ class AuditFieldsSchema(FieldsSchema):
         validate=v.OneOf(["in_progress", "submitted"]),
         metadata={"description": "in_progress starts the audit, submitted submits it"},
     )
-    summary = f.String(validate=v.Length(max=LONG_TEXT))
-
-
-class WhySchema(ma.Schema):
-    class Meta:
-        unknown = ma.RAISE
-
-    why = f.String(required=True, validate=v.Length(max=2000))
-    because = f.String(load_default="", validate=v.Length(max=2000))
+    summary = text_field()
 
 
 class ActionFieldsSchema(FieldsSchema):
-    containment = f.String(validate=v.Length(max=LONG_TEXT))
-    whys = f.List(f.Nested(WhySchema), validate=v.Length(max=5))
-    root_cause = f.String(validate=v.Length(max=LONG_TEXT))
-    plan = f.String(validate=v.Length(max=LONG_TEXT))
+    containment = text_field()
+    whys = f.List(f.Nested(WhySchema))
+    root_cause = text_field()
+    plan = text_field()
     done = f.Boolean(metadata={"description": "true marks the action done"})
-    done_note = f.String(validate=v.Length(max=LONG_TEXT))
+    done_note = text_field()
     photos = _photos()
 
 
 class CommentFieldsSchema(FieldsSchema):
     audit_id = f.UUID(allow_none=True)
     finding_id = f.UUID(allow_none=True)
-    body = f.String(required=True)
+    body = text_field("comment", required=True)
 
 
 class PhotoLinkFieldsSchema(FieldsSchema):
@@ -163,8 +149,8 @@ class FindingSchema(ma.Schema):
     title = f.String()
     description = f.String()
     area_id = f.UUID()
-    clause = f.String()
-    location = f.String()
+    clause = text_field("clause")
+    location = text_field("location")
     raised_by_id = f.UUID()
     raised_at = f.AwareDateTime()
     received_at = f.AwareDateTime()

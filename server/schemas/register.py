@@ -4,14 +4,10 @@ import marshmallow as ma
 from marshmallow import fields as f
 from marshmallow import validate as v
 
+from ..fieldrules import LIMITS
 from ..models import ActionStatus, FindingKind, FindingStatus
 
-TEXT = 4000
-
-
-class Strict(ma.Schema):
-    class Meta:
-        unknown = ma.RAISE
+from .shapes import Strict, WhySchema, text_field
 
 
 class FindingFilterSchema(ma.Schema):
@@ -23,7 +19,7 @@ class FindingFilterSchema(ma.Schema):
     status = f.String(validate=v.OneOf([s.value for s in FindingStatus] + ["open_any", ""]))
     kind = f.String(validate=v.OneOf([k.value for k in FindingKind] + [""]))
     area = f.String(validate=v.Length(max=36))
-    clause = f.String(validate=v.Length(max=40))
+    clause = f.String(validate=v.Length(max=LIMITS["clause"]))
     q = f.String(validate=v.Length(max=100))
 
 
@@ -36,49 +32,44 @@ class ActionFilterSchema(ma.Schema):
 
 
 class ApproveSchema(Strict):
-    comment = f.String(load_default="", validate=v.Length(max=TEXT))
+    comment = text_field("comment", load_default="")
 
 
 class ReturnSchema(Strict):
-    comment = f.String(required=True, validate=v.Length(min=1, max=TEXT))
+    comment = text_field("comment", required=True)
 
 
 class ReasonSchema(Strict):
-    reason = f.String(required=True, validate=v.Length(min=1, max=TEXT))
+    reason = text_field("comment", required=True)
 
 
 class TriageSchema(Strict):
     decision = f.String(required=True, validate=v.OneOf(["accept", "reject"]))
-    reason = f.String(load_default="", validate=v.Length(max=TEXT))
+    reason = text_field("comment", load_default="")
 
 
 class RepeatSchema(Strict):
     repeat_of_id = f.UUID(required=True, allow_none=True)
 
 
-class WhySchema(Strict):
-    why = f.String(required=True, validate=v.Length(max=TEXT))
-    because = f.String(required=True, validate=v.Length(max=TEXT))
-
-
 class ActionPlanSchema(Strict):
-    containment = f.String(load_default="", validate=v.Length(max=TEXT))
-    whys = f.List(f.Nested(WhySchema), required=True, validate=v.Length(min=1, max=5))
-    root_cause = f.String(required=True, validate=v.Length(max=TEXT))
-    plan = f.String(required=True, validate=v.Length(max=TEXT))
+    containment = text_field(load_default="")
+    whys = f.List(f.Nested(WhySchema), required=True)
+    root_cause = text_field(required=True)
+    plan = text_field(required=True)
     owner_id = f.UUID(required=True)
     due_date = f.Date(required=True)
     effectiveness_due = f.Date(allow_none=True)
 
 
 class DoneSchema(Strict):
-    note = f.String(load_default="", validate=v.Length(max=TEXT))
+    note = text_field(load_default="")
 
 
 class EffectivenessSchema(Strict):
     effective = f.Boolean(required=True)
-    note = f.String(load_default="", validate=v.Length(max=TEXT))
-    next_plan = f.String(validate=v.Length(max=TEXT), metadata={"description": "the new action's plan when not effective"})
+    note = text_field(load_default="")
+    next_plan = text_field(description="The new action's plan when not effective.")
     next_due_date = f.Date(metadata={"description": "the new action's due date when not effective"})
 
 

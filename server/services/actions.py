@@ -14,20 +14,24 @@ from sqlalchemy.orm import joinedload
 
 from ..errors import Invalid, NotFound, StateError
 from ..extensions import db
+from ..fieldrules import FieldErrors
+from ..ids import uuid_or_none
 from ..models import (
     ActionStatus,
     CorrectiveAction,
     Finding,
     FindingStatus,
+    PhotoSubject,
     User,
     utcnow,
 )
 from ..permissions import can, require, scope_actions
-from . import feed, review, trail, transitions
+from . import evidence, feed, findings, review, trail, transitions
+from .merge import Edit, jsonable, merge
 
-MAX_WHYS = 5
-MAX_TEXT = 4000
 DEFAULT_EFFECTIVENESS_DAYS = 30
+# What the owner may report from the field.
+PROGRESS_FIELDS = ("containment", "whys", "root_cause", "plan", "photos")
 # What a supervisor may set when planning or re-planning an action.
 PLAN_FIELDS = ("containment", "whys", "root_cause", "plan", "owner_id", "due_date", "effectiveness_due")
 
@@ -44,74 +48,14 @@ def get_action(user: User, action_id: uuid.UUID) -> CorrectiveAction:
     return action
 
 
-def _text(data: dict, field: str, errors: dict, required: bool = False, label: str = "This") -> str:
-    value = data.get(field)
-    if value is None:
-        value = ""
-    if not isinstance(value, str):
-        errors[field] = ["Must be text."]
-        return ""
-    value = value.strip()
-    if required and not value:
-        errors[field] = [f"{label} is required."]
-    elif len(value) > MAX_TEXT:
-        errors[field] = [f"At most {MAX_TEXT} characters."]
-    return value
-
-
-def _whys(value, errors: dict) -> list[dict]:
-    """Check the five whys: 1 to 5 steps, each a why and a because."""
-    if not isinstance(value, list):
-        errors["whys"] = ["The five whys must be a list of {why, because} steps."]
-        return []
-    steps = []
-    for step in value:
-        if not isinstance(step, dict) or not all(isinstance(step.get(k, ""), str) for k in ("why", "because")):
-            errors["whys"] = ["Each step needs a why and a because, as text."]
-            return []
-        why, because = (step.get("why") or "").strip(), (step.get("because") or "").strip()
-        if not why and not because:
-            continue  # an unused row of the form
-        if not why or not because:
-            errors["whys"] = ["Each step needs both a why and a because."]
-            return []
-        if len(why) > MAX_TEXT or len(because) > MAX_TEXT:
-            errors["whys"] = [f"At most {MAX_TEXT} characters per answer."]
-            return []
-        steps.append({"why": why, "because": because})
-    if not steps:
-        errors["whys"] = ["Ask why at least once to get to the root cause."]
-    elif len(steps) > MAX_WHYS:
-        errors["whys"] = [f"At most {MAX_WHYS} whys."]
-    return steps
-
-
-def _date(value, field: str, errors: dict, required: bool, label: str) -> date | None:
+def _owner(value, errors: FieldErrors) -> User | None:
     if value in (None, ""):
-        if required:
-            errors[field] = [f"{label} is required."]
+        errors.add("owner_id", "Choose who owns this action.")
         return None
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str):
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            pass
-    errors[field] = ["Use a date like 2026-01-31."]
-    return None
-
-
-def _owner(value, errors: dict) -> User | None:
-    if value in (None, ""):
-        errors["owner_id"] = ["Choose who owns this action."]
-        return None
-    try:
-        owner = db.session.get(User, value if isinstance(value, uuid.UUID) else uuid.UUID(str(value)))
-    except ValueError:
-        owner = None
+    owner_id = uuid_or_none(value)
+    owner = db.session.get(User, owner_id) if owner_id else None
     if owner is None or not owner.active:
-        errors["owner_id"] = ["Choose an active user."]
+        errors.add("owner_id", "Choose an active user.")
         return None
     return owner
 
@@ -119,27 +63,26 @@ def _owner(value, errors: dict) -> User | None:
 def clean_plan(data: dict, today: date | None = None, current: CorrectiveAction | None = None) -> dict:
     """Validate a supervisor's plan for an action. :raise Invalid: with every field's problem."""
     today = today or date.today()
-    errors: dict[str, list[str]] = {}
+    errors = FieldErrors()
     cleaned = {
-        "containment": _text(data, "containment", errors),
-        "whys": _whys(data.get("whys", []), errors),
-        "root_cause": _text(data, "root_cause", errors, required=True, label="The root cause"),
-        "plan": _text(data, "plan", errors, required=True, label="The action plan"),
+        "containment": errors.text("containment", data.get("containment")),
+        "whys": errors.whys("whys", data.get("whys")),
+        "root_cause": errors.text("root_cause", data.get("root_cause"), required=True, label="The root cause"),
+        "plan": errors.text("plan", data.get("plan"), required=True, label="The action plan"),
     }
     owner = _owner(data.get("owner_id"), errors)
     cleaned["owner_id"] = owner.id if owner else None
-    due = _date(data.get("due_date"), "due_date", errors, True, "A due date")
+    due = errors.date("due_date", data.get("due_date"), required=True, label="A due date")
     if due and due < today and (current is None or current.due_date != due):
-        errors["due_date"] = ["The due date cannot be in the past."]
+        errors.add("due_date", "The due date cannot be in the past.")
     cleaned["due_date"] = due
-    check = _date(data.get("effectiveness_due"), "effectiveness_due", errors, False, "The effectiveness check date")
+    check = errors.date("effectiveness_due", data.get("effectiveness_due"), label="The effectiveness check date")
     if check is None and due is not None and "effectiveness_due" not in errors:
         check = due + timedelta(days=DEFAULT_EFFECTIVENESS_DAYS)
     if check and due and check < due:
-        errors["effectiveness_due"] = ["Check effectiveness on or after the due date."]
+        errors.add("effectiveness_due", "Check effectiveness on or after the due date.")
     cleaned["effectiveness_due"] = check
-    if errors:
-        raise Invalid("The corrective action is not complete.", errors)
+    errors.raise_if_any("The corrective action is not complete.")
     return cleaned
 
 
@@ -155,7 +98,7 @@ def _move_finding(user: User, finding: Finding, new: str, reason: str = "") -> N
         changed.append("closed_at")
     finding.bump(changed)
     db.session.flush()
-    review.publish_finding(finding)
+    findings.publish_finding(finding)
     changes = {"status": [old, new]}
     if reason:
         changes["reason"] = reason
@@ -222,10 +165,9 @@ def mark_done(user: User, action: CorrectiveAction, note: str = "") -> Correctiv
     :raise StateError: unless the action is open.
     """
     require(user, "action.work", action)
-    errors: dict = {}
-    note = _text({"note": note}, "note", errors)
-    if errors:
-        raise Invalid("The note is not valid.", errors)
+    errors = FieldErrors()
+    note = errors.text("note", note)
+    errors.raise_if_any("The note is not valid.")
     if action.status != ActionStatus.OPEN:
         raise StateError(f"This action is already {action.status.replace('_', ' ')}.")
     action.status = ActionStatus.DONE
@@ -239,6 +181,50 @@ def mark_done(user: User, action: CorrectiveAction, note: str = "") -> Correctiv
     if finding.status == FindingStatus.ACTION_PLANNED and not _open_actions(finding):
         _move_finding(user, finding, FindingStatus.ACTION_DONE)
     return action
+
+
+def record_progress(user: User, action: CorrectiveAction, changes: dict, base_version: int | None = None,
+                    device_id=None) -> Edit:
+    """The owner reports progress from the field: containment, whys, root cause, plan, done.
+
+    Planning, owners and due dates stay with the office (`plan_action`, `update_plan`).
+    Fields the server changed since `base_version` are held back as conflicts.
+    :raise NotAllowed: unless owner or supervisor. :raise StateError: once the action is done.
+    """
+    require(user, "action.work", action)
+    if action.status != ActionStatus.OPEN:
+        raise StateError(f"This action is {action.status.replace('_', ' ')}; it no longer changes from the field.")
+    unknown = set(changes) - set(PROGRESS_FIELDS) - {"done", "done_note"}
+    if unknown:
+        raise Invalid("The corrective action is not valid.", {name: ["Not changed from the field."] for name in unknown})
+    errors = FieldErrors()
+    values = {}
+    for name in ("containment", "root_cause", "plan"):
+        if name in changes:
+            values[name] = errors.text(name, changes[name])
+    if "whys" in changes:
+        values["whys"] = errors.whys("whys", changes["whys"], required=False)
+    if "photos" in changes:
+        values["photos"] = evidence.check_hashes(changes["photos"])
+    errors.raise_if_any("The corrective action is not valid.")
+    current = {
+        name: evidence.photos_of(PhotoSubject.ACTION, action.id) if name == "photos" else getattr(action, name)
+        for name in values
+    }
+    result = merge(action, values, current, base_version)
+    for name, value in result.apply.items():
+        if name == "photos":
+            evidence.link_photos(user, PhotoSubject.ACTION, action.id, value)
+        else:
+            setattr(action, name, value)
+    if result.apply:
+        action.bump(result.apply)
+        db.session.flush()
+        publish_action(action)
+        trail.record(user, "action.progress", "action", action.id, jsonable(result.apply), device_id=device_id)
+    if changes.get("done"):
+        mark_done(user, action, changes.get("done_note") or "")
+    return Edit(action, list(result.apply), result.held)
 
 
 def _open_actions(finding: Finding) -> list[CorrectiveAction]:
@@ -256,10 +242,9 @@ def check_effectiveness(user: User, action: CorrectiveAction, effective: bool, n
     """
     require(user, "action.assign", action)
     today = today or date.today()
-    errors: dict = {}
-    note = _text({"note": note}, "note", errors, required=not effective, label="A note on why it did not work")
-    if errors:
-        raise Invalid("The effectiveness check is not complete.", errors)
+    errors = FieldErrors()
+    note = errors.text("note", note, required=not effective, label="A note on why it did not work")
+    errors.raise_if_any("The effectiveness check is not complete.")
     if action.status != ActionStatus.DONE:
         raise StateError("Only a done action can be checked for effectiveness.")
     if action.effectiveness_due and today < action.effectiveness_due:

@@ -6,6 +6,7 @@ from datetime import date, datetime
 
 from ..errors import Invalid, NotFound, StateError
 from ..extensions import db
+from ..fieldrules import LIMITS, FieldErrors
 from ..models import (
     Area,
     Audit,
@@ -21,10 +22,8 @@ from ..models import (
 )
 from ..permissions import require
 from . import evidence, feed, impartiality, trail, transitions
-from .findings import Edit
-from .merge import created, jsonable, merge
+from .merge import Edit, created, jsonable, merge
 
-TEXT_MAX = 20_000
 LOCKED = {AuditStatus.APPROVED, AuditStatus.REJECTED}
 RESPONSE_FIELDS = ("value", "note", "photos")
 
@@ -111,12 +110,13 @@ def edit_audit(user: User, audit: Audit, changes: dict, base_version: int | None
 
 
 def write_audit(actor: User, audit: Audit, changes: dict, base_version, device_id=None) -> Edit:
-    summary = changes.get("summary")
-    if "summary" in changes and (not isinstance(summary, str) or len(summary) > TEXT_MAX):
-        raise Invalid("The audit is not valid.", {"summary": [f"Text of at most {TEXT_MAX} characters."]})
+    errors = FieldErrors()
+    if "summary" in changes:
+        changes = changes | {"summary": errors.text("summary", changes["summary"])}
+    errors.raise_if_any("The audit is not valid.")
     result = merge(audit, changes, {"summary": audit.summary}, base_version)
     if result.apply:
-        audit.summary = result.apply["summary"].strip()
+        audit.summary = result.apply["summary"]
         audit.bump(result.apply)
         db.session.flush()
         publish_audit(audit)
@@ -155,8 +155,8 @@ def check_value(question: Question, value):
         if not number(value):
             raise bad("Give a number.")
     elif kind == QuestionKind.TEXT:
-        if not isinstance(value, str) or len(value) > TEXT_MAX:
-            raise bad(f"Give text of at most {TEXT_MAX} characters.")
+        if not isinstance(value, str) or len(value) > LIMITS["text"]:
+            raise bad(f"Give text of at most {LIMITS['text']:,} characters.")
     elif kind == QuestionKind.DATE:
         try:
             value = date.fromisoformat(value).isoformat() if isinstance(value, str) else None
@@ -166,7 +166,7 @@ def check_value(question: Question, value):
             raise bad("Give a date like 2026-01-31.")
     elif kind == QuestionKind.PHOTO:
         # The photos are the answer; a caption may come with them.
-        if not isinstance(value, str) or len(value) > TEXT_MAX:
+        if not isinstance(value, str) or len(value) > LIMITS["text"]:
             raise bad("A photo question takes photos, and at most a short caption.")
     return value
 
@@ -180,8 +180,10 @@ def _clean_response(values: dict, question: Question) -> dict:
     values = dict(values)
     if "value" in values:
         values["value"] = check_value(question, values["value"])
-    if "note" in values and (not isinstance(values["note"], str) or len(values["note"]) > TEXT_MAX):
-        raise Invalid("The note is not valid.", {"note": [f"Text of at most {TEXT_MAX} characters."]})
+    errors = FieldErrors()
+    if "note" in values:
+        values["note"] = errors.text("note", values["note"])
+    errors.raise_if_any("The note is not valid.")
     if "photos" in values:
         values["photos"] = evidence.check_hashes(values["photos"])
     return values
@@ -338,10 +340,11 @@ def submit_audit(user: User, audit: Audit, summary: str | None = None, device_id
         raise Invalid("The audit cannot be submitted yet.", problems)
     changed = ["status", "submitted_at", "score"]
     if summary is not None:
-        if not isinstance(summary, str) or len(summary) > TEXT_MAX:
-            raise Invalid("The audit is not valid.", {"summary": [f"Text of at most {TEXT_MAX} characters."]})
-        if summary.strip() != audit.summary:
-            audit.summary = summary.strip()
+        errors = FieldErrors()
+        summary = errors.text("summary", summary)
+        errors.raise_if_any("The audit is not valid.")
+        if summary != audit.summary:
+            audit.summary = summary
             changed.append("summary")
     old = audit.status
     audit.status = AuditStatus.SUBMITTED

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 from ..errors import Invalid, StateError
 from ..extensions import db
+from ..fieldrules import FieldErrors
 from ..models import Question, QuestionKind, Template, TemplateStatus, User, utcnow
 from ..permissions import require
 from ..schemas.checklists import FORMAT, ChecklistFileSchema
@@ -130,8 +131,9 @@ def import_checklist(actor: User | None, data, today: date | None = None) -> Tem
     if has_nul(data):  # PostgreSQL text cannot hold it
         raise Invalid(NUL_MESSAGE, {"file": ["Contains a NUL character."]})
     values = ChecklistFileSchema().load(data)
-    for index, question in enumerate(values["questions"]):
-        _check_question(question, prefix=f"questions.{index}.")
+    values |= _check_details(values["name"], values["standard"], values["description"])
+    values["questions"] = [_clean_question(question, prefix=f"questions.{index}.")
+                           for index, question in enumerate(values["questions"])]
     today = today or date.today()
     review_due = values["review_due"]
     if review_due is None and values["review_due_days"]:
@@ -188,17 +190,15 @@ def _editable(actor: User | None, template: Template) -> None:
 
 
 def _check_details(name: str, standard: str, description: str) -> dict:
-    errors = {}
-    name, standard = (name or "").strip(), (standard or "").strip()
-    if not name or len(name) > 200:
-        errors["name"] = ["Give the checklist a name of at most 200 characters."]
-    if not standard or len(standard) > 40:
-        errors["standard"] = ["Name the standard, e.g. ISO 9001:2015 (at most 40 characters)."]
-    if len(description or "") > 4000:
-        errors["description"] = ["At most 4000 characters."]
-    if errors:
-        raise Invalid("The checklist is not valid.", errors)
-    return {"name": name, "standard": standard, "description": (description or "").strip()}
+    errors = FieldErrors()
+    values = {
+        "name": errors.text("name", name, "name", required=True, label="A name for the checklist"),
+        "standard": errors.text("standard", standard, "standard", required=True,
+                                label="The standard (e.g. ISO 9001:2015)"),
+        "description": errors.text("description", description, "guidance"),
+    }
+    errors.raise_if_any("The checklist is not valid.")
+    return values
 
 
 def create_draft(actor: User, name: str, standard: str, description: str = "",
@@ -225,30 +225,25 @@ def update_details(actor: User, template: Template, name: str, standard: str, de
     return template
 
 
-def _clean_question(values: dict) -> dict:
-    errors = {}
+def _clean_question(values: dict, prefix: str = "") -> dict:
+    """Return a question's fields cleaned. :raise Invalid: naming each field as `prefix` + name."""
+    errors = FieldErrors()
     cleaned = {
-        "section": (values.get("section") or "").strip(),
-        "text": (values.get("text") or "").strip(),
-        "guidance": (values.get("guidance") or "").strip(),
+        "section": errors.text(prefix + "section", values.get("section"), "name", required=True, label="The section"),
+        "text": errors.text(prefix + "text", values.get("text"), "question", required=True, label="The question"),
+        "guidance": errors.text(prefix + "guidance", values.get("guidance"), "guidance"),
         "kind": values.get("kind") or "",
         "options": list(values.get("options") or []),
         "required": bool(values.get("required", True)),
-        "clause": (values.get("clause") or "").strip(),
+        "clause": errors.text(prefix + "clause", values.get("clause"), "clause"),
         "finding_answers": list(values.get("finding_answers") or []),
         "photo_answers": list(values.get("photo_answers") or []),
     }
-    if not cleaned["section"] or len(cleaned["section"]) > 200:
-        errors["section"] = ["Name the section (at most 200 characters)."]
-    if not cleaned["text"] or len(cleaned["text"]) > 2000:
-        errors["text"] = ["Write the question (at most 2000 characters)."]
-    if len(cleaned["guidance"]) > 4000:
-        errors["guidance"] = ["At most 4000 characters."]
-    if len(cleaned["clause"]) > 40:
-        errors["clause"] = ["At most 40 characters, e.g. 8.5.1."]
-    errors |= question_errors(cleaned["kind"], cleaned["options"], cleaned["finding_answers"], cleaned["photo_answers"])
-    if errors:
-        raise Invalid("The question is not valid.", errors)
+    for name, messages in question_errors(cleaned["kind"], cleaned["options"], cleaned["finding_answers"],
+                                          cleaned["photo_answers"]).items():
+        for message in messages:
+            errors.add(prefix + name, message)
+    errors.raise_if_any("The question is not valid.")
     return cleaned
 
 

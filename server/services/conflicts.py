@@ -16,7 +16,7 @@ from ..extensions import db
 from ..models import Audit, Conflict, ConflictStatus, CorrectiveAction, Finding, Response, User, utcnow
 from ..permissions import require
 from ..schemas import fieldwork
-from . import audits, feed, findings, sync, trail
+from . import actions, audits, feed, findings, trail
 
 CHOICES = ("server", "device")
 RECORDS = {"audit": Audit, "response": Response, "finding": Finding, "action": CorrectiveAction}
@@ -68,7 +68,7 @@ def _apply_device_value(user: User, conflict: Conflict) -> None:
     elif conflict.entity == "audit":
         audits.write_audit(user, record, changes, None)
     else:
-        sync.update_action(user, record, changes)
+        actions.record_progress(user, record, changes)
 
 
 def resolve(user: User, conflict: Conflict, choice: str) -> Conflict:

@@ -1,11 +1,11 @@
 """Findings raised where the work happens, edits to them, and the review conversation."""
 
 import uuid
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from ..errors import Invalid, NotFound, StateError
 from ..extensions import db
+from ..fieldrules import FieldErrors
 from ..models import (
     Area,
     Audit,
@@ -20,13 +20,11 @@ from ..models import (
 )
 from ..permissions import can, is_reviewer, require
 from . import evidence, feed, trail, transitions
-from .merge import created, jsonable, merge
+from .merge import Edit, created, jsonable, merge
 
-TITLE_MAX = 200
-CLAUSE_MAX = 40
-LOCATION_MAX = 200
-TEXT_MAX = 20_000
-COMMENT_MAX = 5_000
+# Each text field of a finding, and which limit of `fieldrules.LIMITS` it keeps.
+TEXT_FIELDS = {"title": "title", "description": "text", "clause": "clause", "location": "location",
+               "status_reason": "text"}
 # A device clock a little ahead of ours is normal; a day ahead is a wrong clock.
 CLOCK_SKEW = timedelta(days=1)
 
@@ -36,85 +34,55 @@ FIXED = ("raised_at", "audit_id", "question_id")  # set when raised, never edite
 REQUIRED = ("kind", "title", "area_id", "raised_at")
 
 
-@dataclass
-class Edit:
-    """The outcome of an edit: fields written now, fields held back as conflicts."""
-
-    record: object
-    changed: list[str] = field(default_factory=list)
-    held: dict = field(default_factory=dict)  # field -> (server value, device value)
-
-
-def _text(errors: dict, values: dict, name: str, limit: int, required: bool = False) -> None:
-    if name not in values:
-        return
-    value = values[name]
-    if not isinstance(value, str):
-        errors[name] = ["Must be text."]
-        return
-    value = value.strip()
-    if required and not value:
-        errors[name] = ["Must not be empty."]
-    elif len(value) > limit:
-        errors[name] = [f"At most {limit} characters."]
-    values[name] = value
-
-
 def _check_fields(user: User, values: dict) -> dict:
     """Validate finding fields (those present); return them cleaned. :raise Invalid:."""
     values = dict(values)
-    errors: dict = {}
-    if "kind" in values and values["kind"] not in {k.value for k in FindingKind}:
-        errors["kind"] = [f"Must be one of {', '.join(k.value for k in FindingKind)}."]
-    _text(errors, values, "title", TITLE_MAX, required=True)
-    _text(errors, values, "description", TEXT_MAX)
-    _text(errors, values, "clause", CLAUSE_MAX)
-    _text(errors, values, "location", LOCATION_MAX)
-    _text(errors, values, "status_reason", TEXT_MAX)
+    errors = FieldErrors()
+    if "kind" in values:
+        errors.one_of("kind", values["kind"], FindingKind)
+    for name, kind in TEXT_FIELDS.items():
+        if name in values:
+            values[name] = errors.text(name, values[name], kind, required=name == "title")
     if "area_id" in values and db.session.get(Area, values["area_id"]) is None:
-        errors["area_id"] = ["There is no such area."]
+        errors.add("area_id", "There is no such area.")
     if "raised_at" in values:
         raised_at = values["raised_at"]
         if not isinstance(raised_at, datetime) or raised_at.tzinfo is None:
-            errors["raised_at"] = ["Must be an ISO date and time with a time zone."]
+            errors.add("raised_at", "Must be an ISO date and time with a time zone.")
         elif raised_at > utcnow() + CLOCK_SKEW:
-            errors["raised_at"] = ["Lies in the future; check the device clock."]
-    if "status" in values and values["status"] not in {s.value for s in FindingStatus}:
-        errors["status"] = [f"Must be one of {', '.join(s.value for s in FindingStatus)}."]
+            errors.add("raised_at", "Lies in the future; check the device clock.")
+    if "status" in values:
+        errors.one_of("status", values["status"], FindingStatus)
     if "photos" in values:
-        try:
-            values["photos"] = evidence.check_hashes(values["photos"])
-        except Invalid as exc:
-            errors.update(exc.fields or {})
+        values["photos"] = evidence.check_hashes(values["photos"])
     if values.get("audit_id") or values.get("question_id"):
         _check_origin(user, values, values.get("area_id"), errors)
-    if errors:
-        raise Invalid("The finding is not valid.", errors)
+    errors.raise_if_any("The finding is not valid.")
     return values
 
 
-def _check_origin(user: User, values: dict, area_id, errors: dict) -> None:
+def _check_origin(user: User, values: dict, area_id, errors: FieldErrors) -> None:
     """A finding from an audit must come from the user's own audit and its checklist."""
     audit_id, question_id = values.get("audit_id"), values.get("question_id")
     if question_id and not audit_id:
-        errors["audit_id"] = ["A finding against a question needs the audit it was asked in."]
+        errors.add("audit_id", "A finding against a question needs the audit it was asked in.")
         return
     audit = db.session.get(Audit, audit_id)
     if audit is None:
-        errors["audit_id"] = ["There is no such audit."]
+        errors.add("audit_id", "There is no such audit.")
         return
     if audit.auditor_id != user.id and not is_reviewer(user):
-        errors["audit_id"] = ["Only the audit's auditor may raise findings from it."]
+        errors.add("audit_id", "Only the audit's auditor may raise findings from it.")
         return
     if area_id is not None and audit.area_id != area_id:
-        errors["area_id"] = ["Must be the area of the audit the finding comes from."]
+        errors.add("area_id", "Must be the area of the audit the finding comes from.")
     if question_id:
         question = db.session.get(Question, question_id)
         if question is None or question.template_id != audit.template_id:
-            errors["question_id"] = ["This question is not part of the audit's checklist."]
+            errors.add("question_id", "This question is not part of the audit's checklist.")
 
 
-def _publish(finding: Finding) -> None:
+def publish_finding(finding: Finding) -> None:
     feed.publish("finding", finding.id, finding.version, area_id=finding.area_id, user_id=finding.raised_by_id)
 
 
@@ -136,7 +104,7 @@ def raise_finding(user: User, finding_id: uuid.UUID, fields: dict, device_id=Non
     db.session.add(finding)  # flushed with the feed entry by the trail's query
     if photos:
         evidence.link_photos(user, PhotoSubject.FINDING, finding.id, photos)
-    _publish(finding)
+    publish_finding(finding)
     trail.record(user, "finding.raised", "finding", finding.id, jsonable(values | {"photos": photos}),
                  device_id=device_id)
     return finding
@@ -178,7 +146,7 @@ def edit_finding(user: User, finding: Finding, changes: dict, base_version: int 
     if result.apply:
         finding.bump(result.apply)
         db.session.flush()
-        _publish(finding)
+        publish_finding(finding)
         trail.record(user, "finding.edited", "finding", finding.id, jsonable(result.apply), device_id=device_id)
     return Edit(finding, list(result.apply), result.held)
 
@@ -192,50 +160,3 @@ def _apply(user: User, finding: Finding, values: dict) -> None:
             evidence.link_photos(user, PhotoSubject.FINDING, finding.id, value)
         else:
             setattr(finding, name, value)
-
-
-def add_comment(user: User, comment_id: uuid.UUID, fields: dict, device_id=None) -> Comment:
-    """Add a comment to an audit or a finding the user may see.
-
-    :raise Invalid: without exactly one subject or a body. :raise NotFound: no such subject.
-    """
-    audit_id, finding_id = fields.get("audit_id"), fields.get("finding_id")
-    if bool(audit_id) == bool(finding_id):
-        raise Invalid("A comment belongs to one audit or one finding.",
-                      {"audit_id": ["Give an audit or a finding, not both."]})
-    body = fields.get("body")
-    if not isinstance(body, str) or not body.strip():
-        raise Invalid("The comment is empty.", {"body": ["Must not be empty."]})
-    if len(body) > COMMENT_MAX:
-        raise Invalid("The comment is too long.", {"body": [f"At most {COMMENT_MAX} characters."]})
-    if audit_id:
-        subject = db.session.get(Audit, audit_id)
-        if subject is None:
-            raise NotFound("There is no such audit.")
-        require(user, "comment.audit", subject)
-        concerns = subject.auditor_id
-    else:
-        subject = db.session.get(Finding, finding_id)
-        if subject is None:
-            raise NotFound("There is no such finding.")
-        require(user, "comment.finding", subject)
-        concerns = subject.raised_by_id
-    comment = Comment(id=comment_id, audit_id=audit_id, finding_id=finding_id, author_id=user.id,
-                      body=body.strip())
-    db.session.add(comment)
-    db.session.flush()
-    feed.publish("comment", comment.id, comment.version, area_id=subject.area_id, user_id=concerns)
-    trail.record(user, "comment.added", "comment", comment.id,
-                 jsonable({"audit_id": audit_id, "finding_id": finding_id, "body": comment.body}),
-                 device_id=device_id)
-    return comment
-
-
-def may_see_comment(user: User, comment: Comment) -> bool:
-    if comment.audit_id:
-        return can(user, "comment.audit", comment_subject(comment))
-    return can(user, "comment.finding", comment_subject(comment))
-
-
-def comment_subject(comment: Comment):
-    return db.session.get(Audit, comment.audit_id) if comment.audit_id else db.session.get(Finding, comment.finding_id)

@@ -31,6 +31,15 @@ class Merge:
     held: dict = field(default_factory=dict)  # field -> (server value, device value)
 
 
+@dataclass
+class Edit:
+    """The outcome of an edit: fields written now, fields held back as conflicts."""
+
+    record: object
+    changed: list[str] = field(default_factory=list)
+    held: dict = field(default_factory=dict)  # field -> (server value, device value)
+
+
 def merge(record: Versioned, changes: dict, current: dict, base_version: int | None) -> Merge:
     """Split `changes` into fields to apply and fields that conflict.
 

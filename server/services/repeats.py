@@ -17,7 +17,7 @@ from ..errors import Invalid, StateError
 from ..extensions import db
 from ..models import Finding, FindingStatus, User
 from ..permissions import require
-from . import review, trail
+from . import findings, trail
 
 CANDIDATES = 200  # the most recent look-alikes compared by text; bounded at any scale
 SUGGESTIONS = 5
@@ -110,7 +110,7 @@ def link_repeat(user: User, finding: Finding, earlier: Finding | None) -> Findin
     finding.repeat_of = earlier
     finding.bump(["repeat_of_id"])
     db.session.flush()
-    review.publish_finding(finding)
+    findings.publish_finding(finding)
     trail.record(user, "finding.repeat_linked" if earlier else "finding.repeat_unlinked", "finding", finding.id,
                  {"repeat_of_id": [old, new]})
     return finding

@@ -13,10 +13,10 @@ from sqlalchemy.orm import joinedload
 
 from ..errors import Invalid, StateError
 from ..extensions import db
+from ..fieldrules import FieldErrors
 from ..models import (
     Audit,
     AuditStatus,
-    Comment,
     Conflict,
     ConflictStatus,
     Finding,
@@ -25,9 +25,11 @@ from ..models import (
     utcnow,
 )
 from ..permissions import require
-from . import feed, trail, transitions
+from . import trail, transitions
+from .audits import publish_audit
+from .comments import add_comment
+from .findings import publish_finding
 
-MAX_COMMENT = 4000
 QUEUE_LIMIT = 200
 
 
@@ -73,40 +75,10 @@ def _count(query) -> int:
 
 
 def _text(value, field: str, label: str, required: bool = True) -> str:
-    text = (value or "").strip() if isinstance(value, str) or value is None else None
-    if text is None:
-        raise Invalid(f"{label} must be text.", {field: ["Must be text."]})
-    if required and not text:
-        raise Invalid(f"{label} is required.", {field: [f"{label} is required."]})
-    if len(text) > MAX_COMMENT:
-        raise Invalid(f"{label} is too long.", {field: [f"At most {MAX_COMMENT} characters."]})
+    errors = FieldErrors()
+    text = errors.text(field, value, "comment", required=required, label=label)
+    errors.raise_if_any(f"{label} is not valid.")
     return text
-
-
-def publish_audit(audit: Audit) -> None:
-    feed.publish("audit", audit.id, audit.version, area_id=audit.area_id, user_id=audit.auditor_id)
-
-
-def publish_finding(finding: Finding) -> None:
-    feed.publish("finding", finding.id, finding.version, area_id=finding.area_id, user_id=finding.raised_by_id)
-
-
-def add_comment(user: User, body: str, *, audit: Audit | None = None, finding: Finding | None = None) -> Comment:
-    """Add one message to the review conversation of an audit or a finding."""
-    if (audit is None) == (finding is None):
-        raise ValueError("a comment is on exactly one audit or finding")
-    require(user, "comment.audit" if audit else "comment.finding", audit or finding)
-    body = _text(body, "body", "The comment")
-    comment = Comment(author_id=user.id, body=body, audit_id=audit.id if audit else None,
-                      finding_id=finding.id if finding else None)
-    db.session.add(comment)
-    db.session.flush()
-    subject = audit or finding
-    feed.publish("comment", comment.id, comment.version, area_id=subject.area_id,
-                 user_id=audit.auditor_id if audit else finding.raised_by_id)
-    trail.record(user, "comment.added", "audit" if audit else "finding", subject.id,
-                 {"comment_id": comment.id, "body": body})
-    return comment
 
 
 def _decide(user: User, audit: Audit, new_status: str, action: str, note: str = "") -> Audit:
@@ -155,7 +127,7 @@ def reject(user: User, audit: Audit, reason: str) -> Audit:
     """Reject a submitted audit, saying why. :raise Invalid: without a reason."""
     reason = _text(reason, "reason", "A reason")
     _decide(user, audit, AuditStatus.REJECTED, "audit.rejected", reason)
-    add_comment(user, f"Rejected: {reason}", audit=audit)
+    add_comment(user, reason, audit=audit, prefix="Rejected: ")
     return audit
 
 
@@ -167,7 +139,7 @@ def reopen(user: User, audit: Audit, reason: str) -> Audit:
     reason = _text(reason, "reason", "A reason for reopening")
     _require_status(audit, (AuditStatus.APPROVED, AuditStatus.REJECTED), "reopened")
     _decide(user, audit, AuditStatus.RETURNED, "audit.reopened", reason)
-    add_comment(user, f"Reopened: {reason}", audit=audit)
+    add_comment(user, reason, audit=audit, prefix="Reopened: ")
     return audit
 
 
@@ -220,5 +192,5 @@ def reject_finding(user: User, finding: Finding, reason: str) -> Finding:
     publish_finding(finding)
     trail.record(user, "finding.rejected", "finding", finding.id,
                  {"status": [old_status, FindingStatus.REJECTED], "reason": reason})
-    add_comment(user, f"Rejected: {reason}", finding=finding)
+    add_comment(user, reason, finding=finding, prefix="Rejected: ")
     return finding

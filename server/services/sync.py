@@ -55,9 +55,8 @@ from ..permissions import can, is_reviewer, require
 from ..schemas import fieldwork
 from ..textin import MESSAGE as NUL_MESSAGE
 from ..textin import NUL, has_nul
-from . import actions, audits, evidence, findings, trail
-from .findings import Edit
-from .merge import hold, jsonable, merge
+from . import actions, audits, comments, evidence, findings, trail
+from .merge import Edit, hold, jsonable, merge
 from .serialise import lock_ordered_writes
 from .together import queue, rows_together
 
@@ -446,7 +445,7 @@ def _action_op(batch: Batch, op, action_id, fields):
     if action is None:
         raise NotFound("There is no such corrective action; actions are planned in the register.")
     base = batch.base_version(op)
-    edit = update_action(batch.user, action, fields, base, device_id=batch.device.id)
+    edit = actions.record_progress(batch.user, action, fields, base, device_id=batch.device.id)
     return _outcome(batch, op, "action", edit, base, action.finding.area_id)
 
 
@@ -458,7 +457,7 @@ def _comment_op(batch: Batch, op, comment_id, fields):
         if not same:
             raise StateError("A comment cannot be changed once it was sent.")
         return Outcome(OpStatus.APPLIED, version=comment.version), comment
-    comment = findings.add_comment(batch.user, comment_id, fields, device_id=batch.device.id)
+    comment = comments.comment_from_device(batch.user, comment_id, fields, device_id=batch.device.id)
     return Outcome(OpStatus.APPLIED, version=comment.version), comment
 
 
@@ -485,7 +484,7 @@ def _photo_link_op(batch: Batch, op, link_id, fields):
         if record is None:
             raise NotFound("There is no such corrective action.")
         photos = evidence.photos_of(PhotoSubject.ACTION, record.id)
-        edit = update_action(user, record, {"photos": photos + [sha]}, None, device_id=device.id)
+        edit = actions.record_progress(user, record, {"photos": photos + [sha]}, None, device_id=device.id)
     return Outcome(OpStatus.APPLIED, version=edit.record.version), None
 
 
@@ -497,76 +496,6 @@ HANDLERS = {
     "comment": _comment_op,
     "photo_link": _photo_link_op,
 }
-
-
-# ---------------------------------------------------------------- actions from the field
-
-ACTION_FIELDS = ("containment", "whys", "root_cause", "plan", "photos")
-
-
-def _clean_action(changes: dict) -> dict:
-    errors = {}
-    values = {}
-    for name in ("containment", "root_cause", "plan"):
-        if name in changes:
-            value = changes[name]
-            if not isinstance(value, str) or len(value) > actions.MAX_TEXT:
-                errors[name] = [f"Text of at most {actions.MAX_TEXT} characters."]
-            else:
-                values[name] = value.strip()
-    if "whys" in changes:
-        steps = changes["whys"]
-        if not isinstance(steps, list) or len(steps) > actions.MAX_WHYS:
-            errors["whys"] = [f"At most {actions.MAX_WHYS} whys."]
-        else:
-            values["whys"] = [
-                {"why": str(s.get("why", "")).strip(), "because": str(s.get("because", "")).strip()}
-                for s in steps if isinstance(s, dict)
-            ]
-            if any(len(s["why"]) > actions.MAX_TEXT or len(s["because"]) > actions.MAX_TEXT for s in values["whys"]):
-                errors["whys"] = [f"At most {actions.MAX_TEXT} characters per answer."]
-    if "photos" in changes:
-        try:
-            values["photos"] = evidence.check_hashes(changes["photos"])
-        except Invalid as exc:
-            errors.update(exc.fields or {})
-    if errors:
-        raise Invalid("The corrective action is not valid.", errors)
-    return values
-
-
-def update_action(user: User, action: CorrectiveAction, changes: dict, base_version: int | None = None,
-                  device_id=None) -> Edit:
-    """The owner reports progress from the field: containment, whys, root cause, plan, done.
-
-    Planning, owners and due dates stay with the office (services/actions.py).
-    :raise NotAllowed: unless owner or supervisor. :raise StateError: once the action is done.
-    """
-    require(user, "action.work", action)
-    if action.status != ActionStatus.OPEN:
-        raise StateError(f"This action is {action.status.replace('_', ' ')}; it no longer changes from the field.")
-    unknown = set(changes) - set(ACTION_FIELDS) - {"done", "done_note"}
-    if unknown:
-        raise Invalid("The corrective action is not valid.", {name: ["Not changed from the field."] for name in unknown})
-    values = _clean_action(changes)
-    current = {
-        name: evidence.photos_of(PhotoSubject.ACTION, action.id) if name == "photos" else getattr(action, name)
-        for name in values
-    }
-    result = merge(action, values, current, base_version)
-    for name, value in result.apply.items():
-        if name == "photos":
-            evidence.link_photos(user, PhotoSubject.ACTION, action.id, value)
-        else:
-            setattr(action, name, value)
-    if result.apply:
-        action.bump(result.apply)
-        db.session.flush()
-        actions.publish_action(action)
-        trail.record(user, "action.progress", "action", action.id, jsonable(result.apply), device_id=device_id)
-    if changes.get("done"):
-        actions.mark_done(user, action, changes.get("done_note") or "")
-    return Edit(action, list(result.apply), result.held)
 
 
 # ---------------------------------------------------------------- pull
@@ -736,7 +665,7 @@ def _load_comments(user, ids) -> dict:
     ).all()
     schema = fieldwork.CommentSchema()
     return {
-        str(c.id): _change("comment", str(c.id), c.version, schema.dump(c)) if findings.may_see_comment(user, c) else None
+        str(c.id): _change("comment", str(c.id), c.version, schema.dump(c)) if comments.may_see(user, c) else None
         for c in rows
     }
 

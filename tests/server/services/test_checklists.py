@@ -193,7 +193,6 @@ def test_importing_a_checklist_by_the_same_name_drafts_its_next_version(quality,
 
 @pytest.mark.parametrize(("change", "field"), [
     ({"format": "something-else/2"}, "format"),
-    ({"name": ""}, "name"),
     ({"questions": []}, "questions"),
     ({"questions": [{"section": "S", "text": "Q", "kind": "sketch"}]}, "questions"),
     ({"questions": [{"section": "S", "text": "Q", "kind": "text", "required": "perhaps"}]}, "questions"),
@@ -205,6 +204,21 @@ def test_a_malformed_file_is_refused_with_the_field(quality, change, field):
     with pytest.raises(ValidationError) as refused:
         checklists.import_checklist(quality, checklist_file() | change)
     assert field in refused.value.messages
+
+
+@pytest.mark.parametrize(("change", "field"), [
+    ({"name": ""}, "name"),
+    ({"name": "N" * 201}, "name"),
+    ({"standard": " "}, "standard"),
+    ({"questions": [{"section": "S", "text": "Q" * 2001, "kind": "text"}]}, "questions.0.text"),
+    ({"questions": [{"section": "S", "text": "Q", "clause": "9" * 41, "kind": "text"}]}, "questions.0.clause"),
+])
+def test_a_file_breaking_a_field_rule_names_the_field(quality, change, field):
+    # The same rules (and limits) as the checklist builder's forms: fieldrules.LIMITS.
+    with pytest.raises(Invalid) as refused:
+        checklists.import_checklist(quality, checklist_file() | change)
+    assert field in refused.value.fields
+    assert db.session.scalar(select(Template)) is None
 
 
 def test_a_file_with_a_senseless_question_names_it(quality):

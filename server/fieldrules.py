@@ -1,0 +1,125 @@
+"""The rules a field's value obeys, whichever path brings it: a sync op, the API or a form.
+
+Schemas and forms check shape (text, a list, a UUID); the services check values here, so
+a title, a note or a five-whys step is held to one limit and one message everywhere.
+`LIMITS` is also what the OpenAPI document and the forms' `maxlength` show.
+"""
+
+from datetime import date
+
+from .errors import Invalid
+
+# The longest text each kind of field takes, in characters.
+LIMITS = {
+    "title": 200,  # a finding's title
+    "name": 200,  # names of checklists, sites, areas, people
+    "clause": 40,  # "8.5.1"
+    "standard": 40,  # "ISO 9001:2015"
+    "location": 200,
+    "question": 2_000,  # a checklist question's text
+    "guidance": 4_000,
+    "comment": 5_000,  # one message of a review conversation; a review decision's note
+    "why": 2_000,  # one why, or one because, of the five whys
+    "text": 20_000,  # prose: descriptions, notes, summaries, plans, reasons
+}
+MAX_WHYS = 5
+
+
+def limit(kind: str) -> int:
+    return LIMITS[kind]
+
+
+class FieldErrors:
+    """Check fields one by one, collecting each one's problem; then raise them together.
+
+    >>> errors = FieldErrors()
+    >>> title = errors.text("title", data.get("title"), "title", required=True, label="A title")
+    >>> errors.raise_if_any("The finding is not valid.")
+    """
+
+    def __init__(self) -> None:
+        self.fields: dict[str, list[str]] = {}
+
+    def add(self, field: str, message: str) -> None:
+        self.fields.setdefault(field, []).append(message)
+
+    def __contains__(self, field: str) -> bool:
+        return field in self.fields
+
+    def __bool__(self) -> bool:
+        return bool(self.fields)
+
+    def text(self, field: str, value, kind: str = "text", *, required: bool = False,
+             label: str | None = None) -> str:
+        """Return `value` stripped; note a value that is not text, missing or too long."""
+        if value is None:
+            value = ""
+        if not isinstance(value, str):
+            self.add(field, "Must be text.")
+            return ""
+        value = value.strip()
+        if required and not value:
+            self.add(field, f"{label} is required." if label else "Must not be empty.")
+        elif len(value) > LIMITS[kind]:
+            self.add(field, f"At most {LIMITS[kind]:,} characters (this has {len(value):,}).")
+        return value
+
+    def date(self, field: str, value, *, required: bool = False, label: str = "A date") -> date | None:
+        """Return `value` as a date (a date or an ISO string); note anything else."""
+        if value in (None, ""):
+            if required:
+                self.add(field, f"{label} is required.")
+            return None
+        if isinstance(value, date):
+            return value
+        if isinstance(value, str):
+            try:
+                return date.fromisoformat(value)
+            except ValueError:
+                pass
+        self.add(field, "Use a date like 2026-01-31.")
+        return None
+
+    def one_of(self, field: str, value, allowed) -> str | None:
+        allowed = [str(getattr(choice, "value", choice)) for choice in allowed]
+        if value not in allowed:
+            self.add(field, f"Must be one of {', '.join(allowed)}.")
+            return None
+        return value
+
+    def whys(self, field: str, value, *, required: bool = True) -> list[dict]:
+        """Return the five whys as [{why, because}]: 1 to 5 steps, each with both parts.
+
+        Empty rows (an unused pair of boxes on a form) are dropped.
+        """
+        if value is None:
+            value = []
+        if not isinstance(value, list):
+            self.add(field, "The five whys must be a list of {why, because} steps.")
+            return []
+        steps = []
+        for step in value:
+            if not isinstance(step, dict) or not all(isinstance(step.get(k) or "", str) for k in ("why", "because")):
+                self.add(field, "Each step needs a why and a because, as text.")
+                return []
+            why, because = (step.get("why") or "").strip(), (step.get("because") or "").strip()
+            if not why and not because:
+                continue
+            if not why or not because:
+                self.add(field, "Each step needs both a why and a because.")
+                return []
+            if max(len(why), len(because)) > LIMITS["why"]:
+                self.add(field, f"At most {LIMITS['why']:,} characters per why and per because.")
+                return []
+            steps.append({"why": why, "because": because})
+        if len(steps) > MAX_WHYS:
+            self.add(field, f"At most {MAX_WHYS} whys.")
+        elif required and not steps:
+            self.add(field, "Ask why at least once to get to the root cause.")
+        return steps
+
+    def raise_if_any(self, message: str) -> None:
+        """:raise Invalid: with `message` and every field's problem, if there is one."""
+        if self.fields:
+            raise Invalid(message, self.fields)
+
