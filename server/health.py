@@ -4,12 +4,14 @@ from flask import Blueprint, jsonify
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from .access import PUBLIC, allow
 from .extensions import db
 
 bp = Blueprint("health", __name__)
 
 
 @bp.route("/healthz")
+@allow(PUBLIC)
 def healthz():
     try:
         db.session.execute(text("SELECT 1"))

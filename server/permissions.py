@@ -29,7 +29,11 @@ def is_reviewer(user: User | None) -> bool:
 
 
 def _role(*roles: Role) -> Callable:
-    return lambda user, obj=None: user.role in roles
+    def rule(user: User, obj=None) -> bool:
+        return user.role in roles
+
+    rule.about_role = True  # answers without a record, so a route may be guarded by it
+    return rule
 
 
 def _audit_view(user: User, audit: Audit) -> bool:
@@ -83,6 +87,9 @@ RULES: dict[str, Callable] = {
     "trail.view": _role(Role.ADMIN, Role.SUPERVISOR),
 }
 
+# Permissions that depend on the caller's role alone: what `access.allow` may name.
+ROLE_ACTIONS = frozenset(action for action, rule in RULES.items() if getattr(rule, "about_role", False))
+
 MESSAGES = {
     "audit.work": "Only the assigned auditor may change this audit, and only until it is submitted.",
     "finding.edit": "This finding can no longer be changed by you.",
@@ -100,20 +107,6 @@ def require(user: User | None, action: str, obj=None) -> None:
     """Raise `NotAllowed` unless `user` may do `action` (on `obj`)."""
     if not can(user, action, obj):
         raise NotAllowed(MESSAGES.get(action, "You do not have permission to do that."))
-
-
-def requires(action: str) -> Callable:
-    """Mark a view as needing `action` (a rule about the role, no record).
-
-    `security.check_access` enforces it before the view reads its input, so a caller
-    without the role gets 403 rather than a validation error.
-    """
-
-    def mark(view: Callable) -> Callable:
-        view.required_permission = action
-        return view
-
-    return mark
 
 
 def scope_audits(user: User) -> ColumnElement[bool]:

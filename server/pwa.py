@@ -5,6 +5,8 @@ from pathlib import Path
 
 from flask import Blueprint, abort, make_response, send_from_directory
 
+from .access import PUBLIC, allow
+
 PWA_DIR = Path(__file__).resolve().parent.parent / "pwa"
 
 bp = Blueprint("pwa", __name__, url_prefix="/app")
@@ -25,6 +27,7 @@ def shell_version() -> str:
 
 
 @bp.route("/sw.js")
+@allow(PUBLIC)
 def service_worker():
     """The worker script, stamped with the shell's version."""
     source = (PWA_DIR / "sw.js").read_text(encoding="utf-8")
@@ -36,6 +39,7 @@ def service_worker():
 
 @bp.route("/")
 @bp.route("/<path:filename>")
+@allow(PUBLIC)
 def static_file(filename: str = "index.html"):
     if Path(filename).suffix not in SERVED:
         abort(404)

@@ -1,5 +1,6 @@
 """Sign-in plumbing: sessions, bearer tokens, CSRF, and the headers on every response."""
 
+import logging
 import uuid
 
 from flask import Flask, g, redirect, request, session, url_for
@@ -7,11 +8,14 @@ from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
-from .errors import error_response
+from . import access
+from .errors import NotAllowed, error_response
 from .extensions import csrf, db, login_manager
 from .models import User
 from .permissions import require
 from .services import accounts
+
+log = logging.getLogger(__name__)
 
 CSP = "; ".join([
     "default-src 'self'",
@@ -29,12 +33,8 @@ CSP = "; ".join([
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
-# Everything else needs a signed-in user: access is denied unless a route is listed here.
-PUBLIC_ENDPOINTS = {
-    "static", "health.healthz", "auth.login", "auth.logout", "pages.login", "pages.logout",
-    "api-docs.openapi_json",
-}
-PUBLIC_BLUEPRINTS = {"pwa"}
+# Routes that Flask and flask-smorest add themselves, which cannot carry `access.allow`.
+FRAMEWORK_PUBLIC = {"static", "api-docs.openapi_json"}
 
 
 def bearer_token() -> str | None:
@@ -83,19 +83,20 @@ def init_app(app: Flask) -> None:
 
     @app.before_request
     def check_access():
-        # Deny by default, before any input is read: anonymous callers get 401 (API) or
-        # the sign-in page, and a view marked with `permissions.requires` gets its
-        # role checked before validation can tell the caller anything.
+        # Deny by default, before any input is read (see server/access.py).
         if request.routing_exception is not None or request.endpoint is None:
             return None
-        if request.endpoint in PUBLIC_ENDPOINTS or request.blueprint in PUBLIC_BLUEPRINTS:
+        if request.endpoint in FRAMEWORK_PUBLIC:
+            return None
+        action = access.declared(app.view_functions[request.endpoint], request.method)
+        if action is None:
+            log.error("route %s declares no access; refused", request.endpoint)
+            raise NotAllowed("This route is not open to anyone yet.")
+        if action == access.PUBLIC:
             return None
         if not current_user.is_authenticated:
             return unauthorized()
-        view = app.view_functions[request.endpoint]
-        view_class = getattr(view, "view_class", None)
-        handler = getattr(view_class, request.method.lower(), None) if view_class else view
-        if action := getattr(handler, "required_permission", None):
+        if action != access.SIGNED_IN:
             require(current_user, action)
         return None
 

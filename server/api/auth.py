@@ -1,10 +1,11 @@
 """Sign in, sign out, and who am I."""
 
 from flask import request
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_user, logout_user
 from flask_smorest import Blueprint
 from flask_wtf.csrf import generate_csrf
 
+from ..access import PUBLIC, SIGNED_IN, allow
 from ..errors import DomainError
 from ..extensions import db
 from ..schemas.accounts import LoginSchema, MeSchema, SessionSchema
@@ -26,6 +27,7 @@ class BadCredentials(DomainError):
 @blp.response(200, SessionSchema)
 @blp.alt_response(401, description="Wrong email or password")
 @blp.alt_response(429, description="Too many failed attempts")
+@allow(PUBLIC)
 def login(data):
     """Sign in with email and password; sets the session cookie.
 
@@ -41,6 +43,7 @@ def login(data):
 
 @blp.route("/auth/logout", methods=["POST"])
 @blp.response(204)
+@allow(PUBLIC)
 def logout():
     """Sign out of this session."""
     logout_user()
@@ -49,7 +52,7 @@ def logout():
 @blp.route("/me")
 @blp.response(200, MeSchema)
 @blp.alt_response(401, description="Not signed in")
-@login_required
+@allow(SIGNED_IN)
 def me():
     """The signed-in user."""
     return {"user": current_user}

@@ -2,9 +2,10 @@
 
 from flask import current_app, request, send_file
 from flask.views import MethodView
-from flask_login import current_user, login_required
+from flask_login import current_user
 from flask_smorest import Blueprint
 
+from ..access import SIGNED_IN, allow
 from ..errors import NotFound
 from ..extensions import db
 from ..schemas.photos import PhotoQuerySchema, PhotoSchema
@@ -39,7 +40,7 @@ class PhotoByHash(MethodView):
     @blp.alt_response(413, description="Over the size limit, or too many pixels (decompression bomb)")
     @blp.alt_response(415, description="Not JPEG, PNG or WebP")
     @blp.alt_response(422, description="The bytes do not hash to the address, or are corrupt or truncated")
-    @login_required
+    @allow(SIGNED_IN)
     def put(self, sha256):
         """Upload a photo's bytes under their SHA-256; the server re-hashes them.
 
@@ -56,7 +57,7 @@ class PhotoByHash(MethodView):
     @blp.response(200, description="Stored: the bytes are on the server")
     @blp.alt_response(401, description="Not signed in")
     @blp.alt_response(404, description="Not stored (unknown, or expected but not arrived): upload it")
-    @login_required
+    @allow(SIGNED_IN)
     def head(self, sha256):
         """Whether the server has this photo's bytes: 200 if stored, 404 if not (even when expected)."""
         photo = photos.stored_photo(sha256)
@@ -73,7 +74,7 @@ class PhotoByHash(MethodView):
     @blp.alt_response(304, description="Not modified (If-None-Match)")
     @blp.alt_response(401, description="Not signed in")
     @blp.alt_response(404, description="No such photo, not arrived yet, or not yours to see")
-    @login_required
+    @allow(SIGNED_IN)
     def get(self, query, sha256):
         """Fetch a photo: thumb, display (default) or the original bytes.
 

@@ -10,6 +10,7 @@ from flask import request
 from flask_login import current_user
 from flask_smorest import Blueprint
 
+from ..access import allow
 from ..errors import Invalid, NotFound
 from ..extensions import db
 from ..models import Area, Audit, Template, User
@@ -24,7 +25,6 @@ from ..schemas.programme import (
     TemplateRefSchema,
 )
 from ..services import checklists, programme
-from .access import permitted
 
 blp = Blueprint("programme", __name__, url_prefix="/api", description="Audit programme and checklists")
 
@@ -46,7 +46,7 @@ def _get(model, record_id, field: str):
 
 
 @blp.route("/programme/audits")
-@permitted("programme.plan")
+@allow("programme.plan")
 @blp.arguments(ProgrammeQuerySchema, location="query")
 @blp.response(200, PlannedAuditListSchema)
 @documented
@@ -57,7 +57,7 @@ def list_audits(query):
 
 
 @blp.route("/programme/audits", methods=["POST"])
-@permitted("programme.plan")
+@allow("programme.plan")
 @blp.arguments(PlanAuditSchema)
 @blp.response(201, PlannedAuditSchema)
 @documented
@@ -74,7 +74,7 @@ def plan(data):
 
 
 @blp.route("/programme/audits/<uuid:audit_id>/assign", methods=["POST"])
-@permitted("programme.plan")
+@allow("programme.plan")
 @blp.arguments(AssignSchema)
 @blp.response(200, PlannedAuditSchema)
 @documented
@@ -88,7 +88,7 @@ def assign(data, audit_id):
 
 
 @blp.route("/programme/audits/<uuid:audit_id>/reschedule", methods=["POST"])
-@permitted("programme.plan")
+@allow("programme.plan")
 @blp.arguments(RescheduleSchema)
 @blp.response(200, PlannedAuditSchema)
 @documented
@@ -100,7 +100,7 @@ def reschedule(data, audit_id):
 
 
 @blp.route("/programme/audits/<uuid:audit_id>/suggestions")
-@permitted("programme.plan")
+@allow("programme.plan")
 @blp.response(200, AuditorSuggestionsSchema)
 @documented
 def suggestions(audit_id):
@@ -110,7 +110,7 @@ def suggestions(audit_id):
 
 
 @blp.route("/checklists/<uuid:template_id>/export")
-@permitted("template.edit")
+@allow("template.edit")
 @blp.response(200, description="The checklist as a gemba-checklist/1 file")
 @documented
 def export(template_id):
@@ -122,7 +122,7 @@ def export(template_id):
 
 
 @blp.route("/checklists/import", methods=["POST"])
-@permitted("template.edit")
+@allow("template.edit")
 @blp.response(201, TemplateRefSchema)
 @documented
 def import_file():

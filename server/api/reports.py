@@ -6,10 +6,10 @@ from flask import Response, send_file, stream_with_context
 from flask_login import current_user
 from flask_smorest import Blueprint
 
+from ..access import SIGNED_IN, allow
 from ..ids import uuid_or_none
 from ..schemas.register import ActionFilterSchema, FindingFilterSchema
 from ..services import actions, register, reports
-from .access import permitted
 
 blp = Blueprint("reports", __name__, url_prefix="/api", description="Reports, evidence packs and exports")
 
@@ -17,7 +17,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @blp.route("/audits/<uuid:audit_id>/report.pdf")
-@permitted()
+@allow(SIGNED_IN)
 @blp.response(200, content_type="application/pdf", description="The audit report")
 @blp.alt_response(401, description="Not signed in")
 @blp.alt_response(403, description="Not allowed to view this audit")
@@ -32,7 +32,7 @@ def audit_report(audit_id):
 
 
 @blp.route("/audits/<uuid:audit_id>/evidence-pack")
-@permitted()
+@allow(SIGNED_IN)
 @blp.response(200, content_type="application/zip", description="report.pdf, photos/, SHA256SUMS")
 @blp.alt_response(401, description="Not signed in")
 @blp.alt_response(403, description="Not allowed to view this audit")
@@ -69,7 +69,7 @@ def _xlsx(name: str, columns, rows):
 
 
 @blp.route("/findings/export.csv")
-@permitted("finding.list")
+@allow("finding.list")
 @blp.arguments(FindingFilterSchema, location="query")
 @blp.response(200, content_type="text/csv", description="The filtered findings")
 @blp.alt_response(401, description="Not signed in")
@@ -80,7 +80,7 @@ def findings_csv(args):
 
 
 @blp.route("/findings/export.xlsx")
-@permitted("finding.list")
+@allow("finding.list")
 @blp.arguments(FindingFilterSchema, location="query")
 @blp.response(200, content_type=XLSX, description="The filtered findings")
 @blp.alt_response(401, description="Not signed in")
@@ -91,7 +91,7 @@ def findings_xlsx(args):
 
 
 @blp.route("/actions/export.csv")
-@permitted("finding.list")
+@allow("finding.list")
 @blp.arguments(ActionFilterSchema, location="query")
 @blp.response(200, content_type="text/csv", description="The filtered corrective actions")
 @blp.alt_response(401, description="Not signed in")
@@ -102,7 +102,7 @@ def actions_csv(args):
 
 
 @blp.route("/actions/export.xlsx")
-@permitted("finding.list")
+@allow("finding.list")
 @blp.arguments(ActionFilterSchema, location="query")
 @blp.response(200, content_type=XLSX, description="The filtered corrective actions")
 @blp.alt_response(401, description="Not signed in")

@@ -7,6 +7,7 @@ The register pages do the same through forms; both call the same services.
 from flask_login import current_user
 from flask_smorest import Blueprint
 
+from ..access import SIGNED_IN, allow
 from ..errors import NotFound
 from ..extensions import db
 from ..models import Finding
@@ -28,7 +29,6 @@ from ..schemas.register import (
     TriageSchema,
 )
 from ..services import actions, register, repeats, review
-from .access import permitted
 
 blp = Blueprint("review", __name__, url_prefix="/api", description="Review, triage and corrective actions")
 
@@ -43,7 +43,7 @@ def documented(func):
 
 
 @blp.route("/review/queue")
-@permitted("audit.review")
+@allow("audit.review")
 @blp.response(200, QueueSchema)
 @documented
 def queue():
@@ -52,7 +52,7 @@ def queue():
 
 
 @blp.route("/audits/<uuid:audit_id>/approve", methods=["POST"])
-@permitted("audit.review")
+@allow("audit.review")
 @blp.arguments(ApproveSchema)
 @blp.response(200, AuditStateSchema)
 @documented
@@ -64,7 +64,7 @@ def approve(data, audit_id):
 
 
 @blp.route("/audits/<uuid:audit_id>/return", methods=["POST"])
-@permitted("audit.review")
+@allow("audit.review")
 @blp.arguments(ReturnSchema)
 @blp.response(200, AuditStateSchema)
 @documented
@@ -76,7 +76,7 @@ def return_audit(data, audit_id):
 
 
 @blp.route("/audits/<uuid:audit_id>/reject", methods=["POST"])
-@permitted("audit.review")
+@allow("audit.review")
 @blp.arguments(ReasonSchema)
 @blp.response(200, AuditStateSchema)
 @documented
@@ -88,7 +88,7 @@ def reject(data, audit_id):
 
 
 @blp.route("/audits/<uuid:audit_id>/reopen", methods=["POST"])
-@permitted("audit.review")
+@allow("audit.review")
 @blp.arguments(ReasonSchema)
 @blp.response(200, AuditStateSchema)
 @documented
@@ -100,7 +100,7 @@ def reopen(data, audit_id):
 
 
 @blp.route("/findings/<uuid:finding_id>/triage", methods=["POST"])
-@permitted("finding.triage")
+@allow("finding.triage")
 @blp.arguments(TriageSchema)
 @blp.response(200, FindingStateSchema)
 @documented
@@ -116,7 +116,7 @@ def triage(data, finding_id):
 
 
 @blp.route("/findings/<uuid:finding_id>/repeat-suggestions")
-@permitted("finding.triage")
+@allow("finding.triage")
 @blp.response(200, SuggestionsSchema)
 @documented
 def repeat_suggestions(finding_id):
@@ -126,7 +126,7 @@ def repeat_suggestions(finding_id):
 
 
 @blp.route("/findings/<uuid:finding_id>/repeat", methods=["POST"])
-@permitted("finding.triage")
+@allow("finding.triage")
 @blp.arguments(RepeatSchema)
 @blp.response(200, FindingStateSchema)
 @documented
@@ -144,7 +144,7 @@ def link_repeat(data, finding_id):
 
 
 @blp.route("/findings/<uuid:finding_id>/actions", methods=["POST"])
-@permitted("action.assign")
+@allow("action.assign")
 @blp.arguments(ActionPlanSchema)
 @blp.response(201, ActionSchema)
 @documented
@@ -157,7 +157,7 @@ def plan_action(data, finding_id):
 
 
 @blp.route("/actions/<uuid:action_id>", methods=["PUT"])
-@permitted("action.assign")
+@allow("action.assign")
 @blp.arguments(ActionPlanSchema)
 @blp.response(200, ActionSchema)
 @documented
@@ -169,7 +169,7 @@ def update_action(data, action_id):
 
 
 @blp.route("/actions/<uuid:action_id>/done", methods=["POST"])
-@permitted()
+@allow(SIGNED_IN)
 @blp.arguments(DoneSchema)
 @blp.response(200, ActionSchema)
 @documented
@@ -181,7 +181,7 @@ def mark_done(data, action_id):
 
 
 @blp.route("/actions/<uuid:action_id>/effectiveness", methods=["POST"])
-@permitted("action.assign")
+@allow("action.assign")
 @blp.arguments(EffectivenessSchema)
 @blp.response(200, EffectivenessResultSchema)
 @documented
@@ -195,7 +195,7 @@ def effectiveness(data, action_id):
 
 
 @blp.route("/actions/mine")
-@permitted()
+@allow(SIGNED_IN)
 @blp.response(200, ActionListSchema)
 @documented
 def my_actions():

@@ -1,10 +1,11 @@
 """The field app's sync API: bootstrap, push ops, pull changes. Rules live in services/sync.py."""
 
 from flask import current_app, request
-from flask_login import current_user, login_required
+from flask_login import current_user
 from flask_smorest import Blueprint
 from flask_wtf.csrf import generate_csrf
 
+from ..access import SIGNED_IN, allow
 from ..errors import DomainError
 from ..extensions import db
 from ..models import utcnow
@@ -34,7 +35,7 @@ def _check_push_envelope():
 
 
 @blp.route("/bootstrap")
-@login_required
+@allow(SIGNED_IN)
 @blp.response(200, BootstrapSchema)
 @blp.alt_response(401, description="Not signed in")
 def bootstrap():
@@ -43,7 +44,7 @@ def bootstrap():
 
 
 @blp.route("/sync/push", methods=["POST"])
-@login_required
+@allow(SIGNED_IN)
 @blp.arguments(PushRequestSchema, error_status_code=400)
 @blp.response(200, PushResponseSchema)
 @blp.alt_response(400, description="Malformed as a whole (not JSON, wrong shape, too many ops, too large): nothing applied")
@@ -63,7 +64,7 @@ def push(data):
 
 
 @blp.route("/sync/pull")
-@login_required
+@allow(SIGNED_IN)
 @blp.arguments(PullQuerySchema, location="query", error_status_code=400)
 @blp.response(200, PullResponseSchema)
 @blp.alt_response(400, description="A bad cursor or limit")

@@ -3,8 +3,9 @@
 from urllib.parse import urlsplit
 
 from flask import current_app, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_user, logout_user
 
+from ..access import PUBLIC, SIGNED_IN, allow
 from ..extensions import db
 from ..ids import uuid_or_none
 from ..permissions import can
@@ -36,6 +37,7 @@ def _safe_next(target: str | None) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@allow(PUBLIC)
 def login():
     form = LoginForm()
     if form.validate_on_submit():
@@ -50,6 +52,7 @@ def login():
 
 
 @bp.route("/logout", methods=["POST"])
+@allow(PUBLIC)
 def logout():
     logout_user()
     flash("You are signed out.")
@@ -57,7 +60,7 @@ def logout():
 
 
 @bp.route("/")
-@login_required
+@allow(SIGNED_IN)
 def home():
     if can(current_user, "register.dashboard"):
         return redirect(url_for("pages.dashboard"))
@@ -65,7 +68,7 @@ def home():
 
 
 @bp.route("/dashboard")
-@login_required
+@allow("register.dashboard")
 def dashboard():
     page = render_template("dashboard.html", board=register.dashboard(current_user),
                            charts=charts.dashboard_charts(current_user))
@@ -74,7 +77,7 @@ def dashboard():
 
 
 @bp.route("/audits")
-@login_required
+@allow("audit.list")
 def audits():
     form = AuditFilterForm(request.args, areas=areas_in_order())
     filters = {}
@@ -86,14 +89,14 @@ def audits():
 
 
 @bp.route("/audits/<uuid:audit_id>")
-@login_required
+@allow(SIGNED_IN)
 def audit(audit_id):
     audit = register.get_audit(current_user, audit_id)
     return render_template("audit.html", audit=audit, **register.audit_detail(audit), **review.audit_forms(audit))
 
 
 @bp.route("/findings")
-@login_required
+@allow("finding.list")
 def findings():
     form = FindingFilterForm(request.args, areas=areas_in_order())
     filters = {}
@@ -113,7 +116,7 @@ def findings():
 
 
 @bp.route("/findings/<uuid:finding_id>")
-@login_required
+@allow(SIGNED_IN)
 def finding(finding_id):
     finding = register.get_finding(current_user, finding_id)
     return render_template("finding.html", finding=finding, **register.finding_detail(finding),

@@ -4,9 +4,10 @@ import uuid
 from datetime import date
 
 from flask import current_app, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy import select
 
+from ..access import SIGNED_IN, allow
 from ..errors import Invalid, NotFound, StateError
 from ..extensions import db
 from ..ids import uuid_or_none
@@ -104,7 +105,7 @@ def _run(finding_id, form, key, call, message: str, permission: str, subject=Non
 
 
 @bp.route("/findings/<uuid:finding_id>/triage", methods=["POST"])
-@login_required
+@allow("finding.triage")
 def triage_finding(finding_id):
     def call(finding, form):
         if form.decision.data == "accept":
@@ -117,7 +118,7 @@ def triage_finding(finding_id):
 
 
 @bp.route("/findings/<uuid:finding_id>/repeat", methods=["POST"])
-@login_required
+@allow("finding.triage")
 def link_repeat(finding_id):
     finding = register.get_finding(current_user, finding_id)
     form = _repeat_form(repeats.suggest(current_user, finding), formdata=request.form)
@@ -138,7 +139,7 @@ def _uuid(value):
 
 
 @bp.route("/findings/<uuid:finding_id>/actions", methods=["POST"])
-@login_required
+@allow("action.assign")
 def plan_action(finding_id):
     form = _action_form(formdata=request.form)
     return _run(finding_id, form, "action_form",
@@ -147,7 +148,7 @@ def plan_action(finding_id):
 
 
 @bp.route("/actions/<uuid:action_id>/edit", methods=["GET", "POST"])
-@login_required
+@allow("action.assign")
 def edit_action(action_id):
     action = actions.get_action(current_user, action_id)
     require(current_user, "action.assign", action)
@@ -172,7 +173,7 @@ def edit_action(action_id):
 
 
 @bp.route("/actions/<uuid:action_id>/done", methods=["POST"])
-@login_required
+@allow(SIGNED_IN)
 def action_done(action_id):
     action = actions.get_action(current_user, action_id)
     form = DoneForm(prefix=_prefix("done", action))
@@ -183,7 +184,7 @@ def action_done(action_id):
 
 
 @bp.route("/actions/<uuid:action_id>/effectiveness", methods=["POST"])
-@login_required
+@allow("action.assign")
 def action_effectiveness(action_id):
     action = actions.get_action(current_user, action_id)
     form = EffectivenessForm(prefix=_prefix("check", action))
@@ -199,7 +200,7 @@ def action_effectiveness(action_id):
 
 
 @bp.route("/actions")
-@login_required
+@allow("finding.list")
 def actions_list():
     form = ActionFilterForm(request.args)
     form.owner.choices = [("", "Anyone"), ("me", "Me")] + [(str(u.id), u.name) for u in _people()]
@@ -218,7 +219,7 @@ def actions_list():
 
 
 @bp.route("/my-actions")
-@login_required
+@allow(SIGNED_IN)
 def my_actions():
     return redirect(url_for("pages.actions_list", owner="me", status="open"))
 

@@ -6,13 +6,13 @@ import uuid
 from datetime import date
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 from marshmallow import ValidationError
 
+from ..access import allow
 from ..errors import DomainError, Invalid, NotFound
 from ..extensions import db
 from ..models import Question, QuestionKind, Template
-from ..permissions import require
 from ..services import checklists
 from .blueprint import bp
 from .programme_forms import (
@@ -26,10 +26,6 @@ from .submission import submit
 
 NUMERIC = {QuestionKind.SCORE, QuestionKind.NUMBER}
 MAX_IMPORT_BYTES = 2_000_000
-
-
-def _allowed():
-    require(current_user, "template.edit")
 
 
 def _template(template_id) -> Template:
@@ -106,18 +102,16 @@ def _render(template: Template, status: int = 200, **forms):
 
 
 @bp.route("/checklists")
-@login_required
+@allow("template.edit")
 def checklist_list():
-    _allowed()
     return render_template("checklists.html", templates=checklists.current_versions(),
                            overdue=checklists.overdue_for_review(), today=date.today(), form=ChecklistForm(formdata=None),
                            import_form=ImportForm(formdata=None))
 
 
 @bp.route("/checklists", methods=["POST"])
-@login_required
+@allow("template.edit")
 def checklist_create():
-    _allowed()
     form = ChecklistForm()
     done = submit(form, lambda: checklists.create_draft(current_user, form.name.data, form.standard.data,
                                                         form.description.data or "", form.review_due.data),
@@ -156,9 +150,8 @@ def _flatten(messages, prefix="") -> list[str]:
 
 
 @bp.route("/checklists/import", methods=["POST"])
-@login_required
+@allow("template.edit")
 def checklist_import():
-    _allowed()
     form = ImportForm()
     problems = []
     if form.validate_on_submit():
@@ -180,16 +173,14 @@ def checklist_import():
 
 
 @bp.route("/checklists/<uuid:template_id>")
-@login_required
+@allow("template.edit")
 def checklist(template_id):
-    _allowed()
     return _render(_template(template_id))
 
 
 @bp.route("/checklists/<uuid:template_id>/details", methods=["POST"])
-@login_required
+@allow("template.edit")
 def checklist_details(template_id):
-    _allowed()
     template = _template(template_id)
     form = ChecklistForm()
     done = submit(form, lambda: checklists.update_details(current_user, template, form.name.data, form.standard.data,
@@ -201,9 +192,8 @@ def checklist_details(template_id):
 
 
 @bp.route("/checklists/<uuid:template_id>/questions", methods=["POST"])
-@login_required
+@allow("template.edit")
 def question_add(template_id):
-    _allowed()
     template = _template(template_id)
     form = QuestionForm()
     done = submit(form, lambda: checklists.add_question(current_user, template, _question_values(form)))
@@ -214,9 +204,8 @@ def question_add(template_id):
 
 
 @bp.route("/checklists/<uuid:template_id>/questions/<uuid:question_id>", methods=["GET", "POST"])
-@login_required
+@allow("template.edit")
 def question_edit(template_id, question_id):
-    _allowed()
     template = _template(template_id)
     question = _question(template, question_id)
     form = QuestionForm() if request.method == "POST" else _fill_question_form(question)
@@ -232,7 +221,6 @@ def question_edit(template_id, question_id):
 
 def _simple(template_id, call, message: str, question_id=None):
     """Run one button's service call, commit and go back to the checklist (or show why not)."""
-    _allowed()
     template = _template(template_id)
     question = _question(template, question_id) if question_id else None
     if not ConfirmForm().validate_on_submit():
@@ -252,54 +240,53 @@ def _simple(template_id, call, message: str, question_id=None):
 
 
 @bp.route("/checklists/<uuid:template_id>/questions/<uuid:question_id>/up", methods=["POST"])
-@login_required
+@allow("template.edit")
 def question_up(template_id, question_id):
     return _simple(template_id, lambda t, q: checklists.move_question(current_user, q, -1), "Question moved up.", question_id)
 
 
 @bp.route("/checklists/<uuid:template_id>/questions/<uuid:question_id>/down", methods=["POST"])
-@login_required
+@allow("template.edit")
 def question_down(template_id, question_id):
     return _simple(template_id, lambda t, q: checklists.move_question(current_user, q, 1), "Question moved down.", question_id)
 
 
 @bp.route("/checklists/<uuid:template_id>/questions/<uuid:question_id>/delete", methods=["POST"])
-@login_required
+@allow("template.edit")
 def question_delete(template_id, question_id):
     return _simple(template_id, lambda t, q: checklists.delete_question(current_user, q), "Question deleted.", question_id)
 
 
 @bp.route("/checklists/<uuid:template_id>/publish", methods=["POST"])
-@login_required
+@allow("template.edit")
 def checklist_publish(template_id):
     return _simple(template_id, lambda t, q: checklists.publish(current_user, t),
                    "Published. This version is now frozen; new audits use it.")
 
 
 @bp.route("/checklists/<uuid:template_id>/new-version", methods=["POST"])
-@login_required
+@allow("template.edit")
 def checklist_new_version(template_id):
     return _simple(template_id, lambda t, q: checklists.new_version(current_user, t),
                    "Draft of the next version ready. Audits on earlier versions keep theirs.")
 
 
 @bp.route("/checklists/<uuid:template_id>/retire", methods=["POST"])
-@login_required
+@allow("template.edit")
 def checklist_retire(template_id):
     return _simple(template_id, lambda t, q: checklists.retire(current_user, t),
                    "Retired. Audits already on it keep it; no new audit will use it.")
 
 
 @bp.route("/checklists/<uuid:template_id>/delete", methods=["POST"])
-@login_required
+@allow("template.edit")
 def checklist_delete(template_id):
     return _simple(template_id, lambda t, q: checklists.delete_draft(current_user, t), "Draft deleted.")
 
 
 @bp.route("/checklists/<uuid:template_id>/reviewed", methods=["POST"])
-@login_required
+@allow("template.edit")
 def checklist_reviewed(template_id):
-    _allowed()
     template = _template(template_id)
     form = ReviewedForm()
     done = submit(form, lambda: checklists.mark_reviewed(current_user, template, form.review_due.data))
@@ -310,9 +297,8 @@ def checklist_reviewed(template_id):
 
 
 @bp.route("/checklists/<uuid:template_id>/export")
-@login_required
+@allow("template.edit")
 def checklist_export(template_id):
-    _allowed()
     template = _template(template_id)
     body = json.dumps(checklists.export_checklist(template), indent=2, ensure_ascii=False) + "\n"
     slug = re.sub(r"[^a-z0-9]+", "-", template.name.lower()).strip("-") or "checklist"
@@ -321,9 +307,8 @@ def checklist_export(template_id):
 
 
 @bp.route("/checklists/diff")
-@login_required
+@allow("template.edit")
 def checklist_diff():
-    _allowed()
     old_id, new_id = request.args.get("old", type=uuid.UUID), request.args.get("new", type=uuid.UUID)
     if old_id is None or new_id is None:
         raise NotFound("Choose two versions to compare.")

@@ -1,11 +1,12 @@
 """The conflicts register: device values that met a newer server value, for a supervisor to decide."""
 
 from flask import flash, redirect, render_template, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import HiddenField
 from wtforms.validators import AnyOf, DataRequired
 
+from ..access import allow
 from ..extensions import db
 from ..services import conflicts
 from .blueprint import bp
@@ -32,14 +33,14 @@ def record_link(conflict) -> str | None:
 
 
 @bp.route("/conflicts")
-@login_required
+@allow("conflict.resolve")
 def conflicts_list():
     rows = conflicts.open_conflicts(current_user)
     return render_template("conflicts.html", conflicts=rows, form=ResolveForm(), link=record_link)
 
 
 @bp.route("/conflicts/<uuid:conflict_id>/resolve", methods=["POST"])
-@login_required
+@allow("conflict.resolve")
 def conflict_resolve(conflict_id):
     conflict = conflicts.get_conflict(current_user, conflict_id)
     form = ResolveForm()

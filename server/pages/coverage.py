@@ -4,9 +4,8 @@ import re
 from datetime import date
 
 from flask import Response, render_template, request
-from flask_login import current_user, login_required
 
-from ..permissions import require
+from ..access import allow
 from ..services import coverage
 from .blueprint import bp
 from .programme_forms import CoverageFilterForm
@@ -14,7 +13,6 @@ from .programme_forms import CoverageFilterForm
 
 def _matrix():
     """The matrix the query string asks for: a standard and a cycle, with sane defaults."""
-    require(current_user, "programme.plan")
     standards = coverage.standards()
     form = CoverageFilterForm(request.args)
     form.standard.choices = [(s, s) for s in standards]
@@ -29,14 +27,14 @@ def _matrix():
 
 
 @bp.route("/coverage")
-@login_required
+@allow("programme.plan")
 def coverage_page():
     form, matrix, cycle = _matrix()
     return render_template("coverage.html", form=form, matrix=matrix, cycle=cycle, today=date.today())
 
 
 @bp.route("/coverage.csv")
-@login_required
+@allow("programme.plan")
 def coverage_csv():
     _, matrix, _ = _matrix()
     body = coverage.to_csv(matrix) if matrix else "standard,site,area,clause,last_audited,result,audit_id,gap\r\n"

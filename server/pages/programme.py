@@ -3,13 +3,13 @@
 from datetime import date
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 
+from ..access import allow
 from ..errors import DomainError, NotFound
 from ..extensions import db
 from ..ids import uuid_or_none
 from ..models import Area, AuditStatus, Qualification, Template, User
-from ..permissions import require
 from ..services import checklists, programme
 from .blueprint import bp
 from .params import areas_in_order, page_number
@@ -25,10 +25,6 @@ from .programme_forms import (
     RescheduleForm,
 )
 from .submission import submit
-
-
-def _allowed():
-    require(current_user, "programme.plan")
 
 
 def _get(model, value, what: str):
@@ -84,16 +80,14 @@ def _render_programme(status=200, plan_form=None, generate_form=None):
 
 
 @bp.route("/programme")
-@login_required
+@allow("programme.plan")
 def programme_list():
-    _allowed()
     return _render_programme()
 
 
 @bp.route("/programme/plan", methods=["POST"])
-@login_required
+@allow("programme.plan")
 def programme_plan():
-    _allowed()
     form = _plan_form(request.form)
 
     def plan():
@@ -111,9 +105,8 @@ def programme_plan():
 
 
 @bp.route("/programme/generate", methods=["POST"])
-@login_required
+@allow("programme.plan")
 def programme_generate():
-    _allowed()
     form = _generate_form(request.form)
 
     def generate():
@@ -133,9 +126,8 @@ def programme_generate():
 
 
 @bp.route("/programme/calendar")
-@login_required
+@allow("programme.plan")
 def programme_calendar():
-    _allowed()
     today = date.today()
     year, month = _month_arg(request.args.get("month")) or (today.year, today.month)
     return render_template("programme_calendar.html", month=programme.month_calendar(year, month), today=today)
@@ -161,16 +153,14 @@ def _render_audit(audit, status=200, assign_form=None, reschedule_form=None):
 
 
 @bp.route("/programme/audits/<uuid:audit_id>")
-@login_required
+@allow("programme.plan")
 def programme_audit(audit_id):
-    _allowed()
     return _render_audit(programme.get_audit(audit_id))
 
 
 @bp.route("/programme/audits/<uuid:audit_id>/assign", methods=["POST"])
-@login_required
+@allow("programme.plan")
 def programme_assign(audit_id):
-    _allowed()
     audit = programme.get_audit(audit_id)
     form = _assign_form(audit, request.form)
 
@@ -188,9 +178,8 @@ def programme_assign(audit_id):
 
 
 @bp.route("/programme/audits/<uuid:audit_id>/reschedule", methods=["POST"])
-@login_required
+@allow("programme.plan")
 def programme_reschedule(audit_id):
-    _allowed()
     audit = programme.get_audit(audit_id)
     form = RescheduleForm()
     done = submit(form, lambda: programme.reschedule(current_user, audit, form.planned_date.data))
@@ -201,9 +190,8 @@ def programme_reschedule(audit_id):
 
 
 @bp.route("/programme/audits/<uuid:audit_id>/remove", methods=["POST"])
-@login_required
+@allow("programme.plan")
 def programme_remove(audit_id):
-    _allowed()
     audit = programme.get_audit(audit_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
@@ -236,16 +224,14 @@ def _render_auditors(status=200, form=None):
 
 
 @bp.route("/programme/auditors")
-@login_required
+@allow("programme.plan")
 def programme_auditors():
-    _allowed()
     return _render_auditors()
 
 
 @bp.route("/programme/qualifications", methods=["POST"])
-@login_required
+@allow("programme.plan")
 def qualification_set():
-    _allowed()
     form = _qualification_form(request.form)
 
     def qualify():
@@ -261,9 +247,8 @@ def qualification_set():
 
 
 @bp.route("/programme/qualifications/<uuid:qualification_id>/delete", methods=["POST"])
-@login_required
+@allow("programme.plan")
 def qualification_delete(qualification_id):
-    _allowed()
     qualification = db.session.get(Qualification, qualification_id)
     if qualification is None:
         raise NotFound("There is no such qualification.")
@@ -294,16 +279,14 @@ def _render_areas(status=200, bound=None):
 
 
 @bp.route("/programme/areas")
-@login_required
+@allow("programme.plan")
 def programme_areas():
-    _allowed()
     return _render_areas()
 
 
 @bp.route("/programme/areas/<uuid:area_id>", methods=["POST"])
-@login_required
+@allow("programme.plan")
 def programme_area_update(area_id):
-    _allowed()
     area = db.session.get(Area, area_id)
     if area is None:
         raise NotFound("There is no such area.")

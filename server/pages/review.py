@@ -1,8 +1,9 @@
 """The review queue and the supervisor's decisions on audits; the evidence galleries."""
 
 from flask import current_app, flash, redirect, render_template, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 
+from ..access import SIGNED_IN, allow
 from ..errors import Invalid, StateError
 from ..extensions import db
 from ..models import AuditStatus, PhotoSubject
@@ -47,7 +48,7 @@ def audit_forms(audit, **bound) -> dict:
 
 
 @bp.route("/review")
-@login_required
+@allow("audit.review")
 def review_queue():
     return render_template("review.html", queue=review.queue(current_user), conflicts_url=conflicts_url())
 
@@ -80,34 +81,34 @@ def _decide(audit_id, name: str, call, message: str, next_url: str | None = None
 
 
 @bp.route("/audits/<uuid:audit_id>/approve", methods=["POST"])
-@login_required
+@allow("audit.review")
 def approve_audit(audit_id):
     return _decide(audit_id, "approve", lambda a, f: review.approve(current_user, a, f.comment.data),
                    "Audit approved. It is locked until someone reopens it with a reason.")
 
 
 @bp.route("/audits/<uuid:audit_id>/return", methods=["POST"])
-@login_required
+@allow("audit.review")
 def return_audit(audit_id):
     return _decide(audit_id, "return", lambda a, f: review.return_audit(current_user, a, f.comment.data),
                    "Audit returned to the auditor with your comment; their device shows it after its next sync.")
 
 
 @bp.route("/audits/<uuid:audit_id>/reject", methods=["POST"])
-@login_required
+@allow("audit.review")
 def reject_audit(audit_id):
     return _decide(audit_id, "reject", lambda a, f: review.reject(current_user, a, f.reason.data), "Audit rejected.")
 
 
 @bp.route("/audits/<uuid:audit_id>/reopen", methods=["POST"])
-@login_required
+@allow("audit.review")
 def reopen_audit(audit_id):
     return _decide(audit_id, "reopen", lambda a, f: review.reopen(current_user, a, f.reason.data),
                    "Audit reopened and returned to the auditor.", url_for("pages.audit", audit_id=audit_id))
 
 
 @bp.route("/audits/<uuid:audit_id>/evidence")
-@login_required
+@allow(SIGNED_IN)
 def audit_evidence(audit_id):
     audit = register.get_audit(current_user, audit_id)
     detail = register.audit_detail(audit)
@@ -125,7 +126,7 @@ def audit_evidence(audit_id):
 
 
 @bp.route("/findings/<uuid:finding_id>/evidence")
-@login_required
+@allow(SIGNED_IN)
 def finding_evidence(finding_id):
     finding = register.get_finding(current_user, finding_id)
     groups = _finding_galleries(finding, "Raised with the finding", lambda n: f"Corrective action {n}")

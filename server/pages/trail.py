@@ -3,14 +3,13 @@
 from datetime import UTC, datetime, time, timedelta
 
 from flask import current_app, render_template, request
-from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from ..access import allow
 from ..extensions import db
 from ..ids import uuid_or_none
 from ..models import Event, User
-from ..permissions import require
 from ..services import trail as trail_service
 from .blueprint import bp
 from .params import page_number
@@ -22,9 +21,8 @@ def _start(day) -> datetime:
 
 
 @bp.route("/trail")
-@login_required
+@allow("trail.view")
 def trail():
-    require(current_user, "trail.view")
     form = TrailFilterForm(request.args)
     form.actor.choices = [("", "Anyone")] + [
         (str(u.id), u.name) for u in db.session.scalars(select(User).order_by(User.name))

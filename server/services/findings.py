@@ -3,13 +3,12 @@
 import uuid
 from datetime import datetime, timedelta
 
-from ..errors import Invalid, NotFound, StateError
+from ..errors import Invalid, StateError
 from ..extensions import db
 from ..fieldrules import FieldErrors
 from ..models import (
     Area,
     Audit,
-    Comment,
     Finding,
     FindingKind,
     FindingStatus,
@@ -18,7 +17,7 @@ from ..models import (
     User,
     utcnow,
 )
-from ..permissions import can, is_reviewer, require
+from ..permissions import is_reviewer, require
 from . import evidence, feed, trail, transitions
 from .merge import Edit, created, jsonable, merge
 

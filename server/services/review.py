@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
-from ..errors import Invalid, StateError
+from ..errors import StateError
 from ..extensions import db
 from ..fieldrules import FieldErrors
 from ..models import (

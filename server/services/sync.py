@@ -30,7 +30,6 @@ from ..errors import DomainError, Invalid, NotAllowed, NotFound, StateError
 from ..extensions import db
 from ..ids import uuid_or_none
 from ..models import (
-    ActionStatus,
     Area,
     Audit,
     Change,
@@ -55,8 +54,8 @@ from ..permissions import can, is_reviewer, require
 from ..schemas import fieldwork
 from ..textin import MESSAGE as NUL_MESSAGE
 from ..textin import NUL, has_nul
-from . import actions, audits, comments, evidence, findings, trail
-from .merge import Edit, hold, jsonable, merge
+from . import actions, audits, comments, evidence, findings
+from .merge import Edit, hold
 from .serialise import lock_ordered_writes
 from .together import queue, rows_together
 
