@@ -24,7 +24,7 @@ from ..schemas.programme import (
     RescheduleSchema,
     TemplateRefSchema,
 )
-from ..services import checklists, programme
+from ..services import audits, checklists, programme
 
 blp = Blueprint("programme", __name__, url_prefix="/api", description="Audit programme and checklists")
 
@@ -80,7 +80,7 @@ def plan(data):
 @documented
 def assign(data, audit_id):
     """Put an auditor on a planned audit (or none: null)."""
-    audit = programme.get_audit(audit_id)
+    audit = audits.get_audit(current_user, audit_id, "programme.plan")
     auditor = _get(User, data["auditor_id"], "auditor_id") if data["auditor_id"] else None
     programme.assign(current_user, audit, auditor)
     db.session.commit()
@@ -94,7 +94,7 @@ def assign(data, audit_id):
 @documented
 def reschedule(data, audit_id):
     """Move a planned audit to another day."""
-    audit = programme.reschedule(current_user, programme.get_audit(audit_id), data["planned_date"])
+    audit = programme.reschedule(current_user, audits.get_audit(current_user, audit_id, "programme.plan"), data["planned_date"])
     db.session.commit()
     return audit
 
@@ -105,7 +105,7 @@ def reschedule(data, audit_id):
 @documented
 def suggestions(audit_id):
     """Eligible auditors for this audit, least recently in the area first; the others with the reason."""
-    audit = programme.get_audit(audit_id)
+    audit = audits.get_audit(current_user, audit_id, "programme.plan")
     return programme.suggest_auditors(audit.area, audit.template, audit.planned_date or date.today())
 
 

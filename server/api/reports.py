@@ -9,7 +9,7 @@ from flask_smorest import Blueprint
 from ..access import SIGNED_IN, allow
 from ..ids import uuid_or_none
 from ..schemas.register import ActionFilterSchema, FindingFilterSchema
-from ..services import actions, register, reports
+from ..services import actions, audits, register, reports
 
 blp = Blueprint("reports", __name__, url_prefix="/api", description="Reports, evidence packs and exports")
 
@@ -24,7 +24,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 @blp.alt_response(404, description="No such audit")
 def audit_report(audit_id):
     """The PDF report of an audit: cover, score, answers, findings with actions, photo hashes."""
-    audit = register.get_audit(current_user, audit_id)
+    audit = audits.get_audit(current_user, audit_id)
     pdf = reports.audit_pdf(current_user, audit)
     return Response(pdf, mimetype="application/pdf", headers={
         "Content-Disposition": f'inline; filename="{reports.pack_name(audit)}.pdf"',
@@ -39,7 +39,7 @@ def audit_report(audit_id):
 @blp.alt_response(404, description="No such audit")
 def evidence_pack(audit_id):
     """A ZIP with the report, every original photo and a SHA256SUMS file for `sha256sum -c`."""
-    audit = register.get_audit(current_user, audit_id)
+    audit = audits.get_audit(current_user, audit_id)
     spool = reports.evidence_pack(current_user, audit)
     return send_file(spool, mimetype="application/zip", as_attachment=True,
                      download_name=f"{reports.pack_name(audit)}-evidence.zip")

@@ -28,7 +28,7 @@ from ..schemas.register import (
     SuggestionsSchema,
     TriageSchema,
 )
-from ..services import actions, register, repeats, review
+from ..services import actions, audits, findings, repeats, review
 
 blp = Blueprint("review", __name__, url_prefix="/api", description="Review, triage and corrective actions")
 
@@ -58,7 +58,7 @@ def queue():
 @documented
 def approve(data, audit_id):
     """Approve a submitted audit; it is locked until reopened."""
-    audit = review.approve(current_user, register.get_audit(current_user, audit_id), data["comment"])
+    audit = review.approve(current_user, audits.get_audit(current_user, audit_id, "audit.review"), data["comment"])
     db.session.commit()
     return audit
 
@@ -70,7 +70,7 @@ def approve(data, audit_id):
 @documented
 def return_audit(data, audit_id):
     """Return a submitted audit to its auditor with a comment (reaches the device on sync)."""
-    audit = review.return_audit(current_user, register.get_audit(current_user, audit_id), data["comment"])
+    audit = review.return_audit(current_user, audits.get_audit(current_user, audit_id, "audit.review"), data["comment"])
     db.session.commit()
     return audit
 
@@ -82,7 +82,7 @@ def return_audit(data, audit_id):
 @documented
 def reject(data, audit_id):
     """Reject a submitted audit with a reason."""
-    audit = review.reject(current_user, register.get_audit(current_user, audit_id), data["reason"])
+    audit = review.reject(current_user, audits.get_audit(current_user, audit_id, "audit.review"), data["reason"])
     db.session.commit()
     return audit
 
@@ -94,7 +94,7 @@ def reject(data, audit_id):
 @documented
 def reopen(data, audit_id):
     """Reopen an approved or rejected audit with a reason; it goes back to the auditor."""
-    audit = review.reopen(current_user, register.get_audit(current_user, audit_id), data["reason"])
+    audit = review.reopen(current_user, audits.get_audit(current_user, audit_id, "audit.review"), data["reason"])
     db.session.commit()
     return audit
 
@@ -106,7 +106,7 @@ def reopen(data, audit_id):
 @documented
 def triage(data, finding_id):
     """Accept a new finding (it stays open for action) or reject it with a reason."""
-    finding = register.get_finding(current_user, finding_id)
+    finding = findings.get_finding(current_user, finding_id)
     if data["decision"] == "accept":
         review.accept_finding(current_user, finding, data["reason"])
     else:
@@ -121,7 +121,7 @@ def triage(data, finding_id):
 @documented
 def repeat_suggestions(finding_id):
     """Earlier findings with the same clause and area (and similar text) within the window."""
-    finding = register.get_finding(current_user, finding_id)
+    finding = findings.get_finding(current_user, finding_id)
     return {"suggestions": repeats.suggest(current_user, finding)}
 
 
@@ -132,7 +132,7 @@ def repeat_suggestions(finding_id):
 @documented
 def link_repeat(data, finding_id):
     """Link the finding as a repeat of an earlier one (null removes the link)."""
-    finding = register.get_finding(current_user, finding_id)
+    finding = findings.get_finding(current_user, finding_id)
     earlier = None
     if data["repeat_of_id"] is not None:
         earlier = db.session.get(Finding, data["repeat_of_id"])
@@ -150,7 +150,7 @@ def link_repeat(data, finding_id):
 @documented
 def plan_action(data, finding_id):
     """Plan a corrective action: containment, five whys, root cause, plan, owner, due date."""
-    finding = register.get_finding(current_user, finding_id)
+    finding = findings.get_finding(current_user, finding_id)
     action = actions.plan_action(current_user, finding, data)
     db.session.commit()
     return action

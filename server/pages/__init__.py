@@ -10,6 +10,8 @@ from ..extensions import db
 from ..ids import uuid_or_none
 from ..permissions import can
 from ..services import accounts, charts, register
+from ..services.audits import get_audit
+from ..services.findings import get_finding
 from . import actions, checklists, conflicts, coverage, programme, review, trail
 from .blueprint import bp
 from .forms import AuditFilterForm, FindingFilterForm, LoginForm
@@ -91,7 +93,7 @@ def audits():
 @bp.route("/audits/<uuid:audit_id>")
 @allow(SIGNED_IN)
 def audit(audit_id):
-    audit = register.get_audit(current_user, audit_id)
+    audit = get_audit(current_user, audit_id)
     return render_template("audit.html", audit=audit, **register.audit_detail(audit), **review.audit_forms(audit))
 
 
@@ -118,7 +120,7 @@ def findings():
 @bp.route("/findings/<uuid:finding_id>")
 @allow(SIGNED_IN)
 def finding(finding_id):
-    finding = register.get_finding(current_user, finding_id)
+    finding = get_finding(current_user, finding_id)
     return render_template("finding.html", finding=finding, **register.finding_detail(finding),
                            **actions.finding_forms(finding))
 

@@ -1,6 +1,5 @@
 """The finding page's workflow (triage, repeats, corrective actions) and the actions list."""
 
-import uuid
 from datetime import date
 
 from flask import current_app, flash, redirect, render_template, request, url_for
@@ -8,12 +7,12 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from ..access import SIGNED_IN, allow
-from ..errors import Invalid, NotFound, StateError
+from ..errors import Invalid, StateError
 from ..extensions import db
 from ..ids import uuid_or_none
 from ..models import ActionStatus, Finding, FindingStatus, User
 from ..permissions import can, require
-from ..services import actions, register, repeats, review
+from ..services import actions, findings, register, repeats, review
 from .blueprint import bp
 from .params import page_number
 from .review_forms import ActionFilterForm, ActionForm, DoneForm, EffectivenessForm, RepeatForm, TriageForm
@@ -84,7 +83,7 @@ def _run(finding_id, form, key, call, message: str, permission: str, subject=Non
     The permission comes first, so a refused user learns nothing about the form; the
     service checks it again with everything else.
     """
-    finding = register.get_finding(current_user, finding_id)
+    finding = findings.get_finding(current_user, finding_id)
     require(current_user, permission, subject if subject is not None else finding)
     if not form.validate_on_submit():
         return _render_finding(finding, 422, {key: form})
@@ -92,7 +91,7 @@ def _run(finding_id, form, key, call, message: str, permission: str, subject=Non
         call(finding, form)
     except (Invalid, StateError) as exc:
         db.session.rollback()
-        finding = register.get_finding(current_user, finding_id)
+        finding = findings.get_finding(current_user, finding_id)
         form.form_errors.append(exc.message)
         for name, messages in (exc.fields or {}).items():
             target = getattr(form, name.removesuffix("_id"), None) or getattr(form, name, None)
@@ -120,22 +119,15 @@ def triage_finding(finding_id):
 @bp.route("/findings/<uuid:finding_id>/repeat", methods=["POST"])
 @allow("finding.triage")
 def link_repeat(finding_id):
-    finding = register.get_finding(current_user, finding_id)
+    finding = findings.get_finding(current_user, finding_id)
     form = _repeat_form(repeats.suggest(current_user, finding), formdata=request.form)
     # Any earlier finding may be chosen, not only the suggestions (the service checks it).
     form.repeat_of.validate_choice = False
 
     def call(finding, form):
-        earlier = register.get_finding(current_user, _uuid(form.repeat_of.data))
+        earlier = findings.get_finding(current_user, form.repeat_of.data)
         repeats.link_repeat(current_user, finding, earlier)
     return _run(finding_id, form, "repeat_form", call, "Linked as a repeat finding.", "finding.triage")
-
-
-def _uuid(value):
-    try:
-        return uuid.UUID(value)
-    except (TypeError, ValueError):
-        raise NotFound("There is no such finding.") from None
 
 
 @bp.route("/findings/<uuid:finding_id>/actions", methods=["POST"])
@@ -150,8 +142,7 @@ def plan_action(finding_id):
 @bp.route("/actions/<uuid:action_id>/edit", methods=["GET", "POST"])
 @allow("action.assign")
 def edit_action(action_id):
-    action = actions.get_action(current_user, action_id)
-    require(current_user, "action.assign", action)
+    action = actions.get_action(current_user, action_id, "action.assign")
     form = _action_form(action, formdata=request.form if request.method == "POST" else None)
     status = 200
     if request.method == "POST":

@@ -28,20 +28,6 @@ NUMERIC = {QuestionKind.SCORE, QuestionKind.NUMBER}
 MAX_IMPORT_BYTES = 2_000_000
 
 
-def _template(template_id) -> Template:
-    template = db.session.get(Template, template_id)
-    if template is None:
-        raise NotFound("There is no such checklist.")
-    return template
-
-
-def _question(template: Template, question_id) -> Question:
-    question = db.session.get(Question, question_id)
-    if question is None or question.template_id != template.id:
-        raise NotFound("There is no such question in this checklist.")
-    return question
-
-
 def _lines(text: str | None, numeric: bool) -> list:
     values = []
     for line in (text or "").splitlines():
@@ -175,13 +161,13 @@ def checklist_import():
 @bp.route("/checklists/<uuid:template_id>")
 @allow("template.edit")
 def checklist(template_id):
-    return _render(_template(template_id))
+    return _render(checklists.get_template(current_user, template_id))
 
 
 @bp.route("/checklists/<uuid:template_id>/details", methods=["POST"])
 @allow("template.edit")
 def checklist_details(template_id):
-    template = _template(template_id)
+    template = checklists.get_template(current_user, template_id)
     form = ChecklistForm()
     done = submit(form, lambda: checklists.update_details(current_user, template, form.name.data, form.standard.data,
                                                           form.description.data or "", form.review_due.data))
@@ -194,7 +180,7 @@ def checklist_details(template_id):
 @bp.route("/checklists/<uuid:template_id>/questions", methods=["POST"])
 @allow("template.edit")
 def question_add(template_id):
-    template = _template(template_id)
+    template = checklists.get_template(current_user, template_id)
     form = QuestionForm()
     done = submit(form, lambda: checklists.add_question(current_user, template, _question_values(form)))
     if done.saved:
@@ -206,8 +192,8 @@ def question_add(template_id):
 @bp.route("/checklists/<uuid:template_id>/questions/<uuid:question_id>", methods=["GET", "POST"])
 @allow("template.edit")
 def question_edit(template_id, question_id):
-    template = _template(template_id)
-    question = _question(template, question_id)
+    template = checklists.get_template(current_user, template_id)
+    question = checklists.get_question(template, question_id)
     form = QuestionForm() if request.method == "POST" else _fill_question_form(question)
     status = 200
     if request.method == "POST":
@@ -221,8 +207,8 @@ def question_edit(template_id, question_id):
 
 def _simple(template_id, call, message: str, question_id=None):
     """Run one button's service call, commit and go back to the checklist (or show why not)."""
-    template = _template(template_id)
-    question = _question(template, question_id) if question_id else None
+    template = checklists.get_template(current_user, template_id)
+    question = checklists.get_question(template, question_id) if question_id else None
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
@@ -287,7 +273,7 @@ def checklist_delete(template_id):
 @bp.route("/checklists/<uuid:template_id>/reviewed", methods=["POST"])
 @allow("template.edit")
 def checklist_reviewed(template_id):
-    template = _template(template_id)
+    template = checklists.get_template(current_user, template_id)
     form = ReviewedForm()
     done = submit(form, lambda: checklists.mark_reviewed(current_user, template, form.review_due.data))
     if done.saved:
@@ -299,7 +285,7 @@ def checklist_reviewed(template_id):
 @bp.route("/checklists/<uuid:template_id>/export")
 @allow("template.edit")
 def checklist_export(template_id):
-    template = _template(template_id)
+    template = checklists.get_template(current_user, template_id)
     body = json.dumps(checklists.export_checklist(template), indent=2, ensure_ascii=False) + "\n"
     slug = re.sub(r"[^a-z0-9]+", "-", template.name.lower()).strip("-") or "checklist"
     return Response(body, mimetype="application/json", headers={
@@ -312,7 +298,7 @@ def checklist_diff():
     old_id, new_id = request.args.get("old", type=uuid.UUID), request.args.get("new", type=uuid.UUID)
     if old_id is None or new_id is None:
         raise NotFound("Choose two versions to compare.")
-    old, new = _template(old_id), _template(new_id)
+    old, new = checklists.get_template(current_user, old_id), checklists.get_template(current_user, new_id)
     if old.family_id != new.family_id:
         raise Invalid("Compare two versions of the same checklist.")
     rows = checklists.diff(old, new)

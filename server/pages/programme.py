@@ -10,7 +10,7 @@ from ..errors import DomainError, NotFound
 from ..extensions import db
 from ..ids import uuid_or_none
 from ..models import Area, AuditStatus, Qualification, Template, User
-from ..services import checklists, programme
+from ..services import audits, checklists, programme
 from .blueprint import bp
 from .params import areas_in_order, page_number
 from .programme_forms import (
@@ -155,13 +155,13 @@ def _render_audit(audit, status=200, assign_form=None, reschedule_form=None):
 @bp.route("/programme/audits/<uuid:audit_id>")
 @allow("programme.plan")
 def programme_audit(audit_id):
-    return _render_audit(programme.get_audit(audit_id))
+    return _render_audit(audits.get_audit(current_user, audit_id, "programme.plan"))
 
 
 @bp.route("/programme/audits/<uuid:audit_id>/assign", methods=["POST"])
 @allow("programme.plan")
 def programme_assign(audit_id):
-    audit = programme.get_audit(audit_id)
+    audit = audits.get_audit(current_user, audit_id, "programme.plan")
     form = _assign_form(audit, request.form)
 
     def assign():
@@ -180,7 +180,7 @@ def programme_assign(audit_id):
 @bp.route("/programme/audits/<uuid:audit_id>/reschedule", methods=["POST"])
 @allow("programme.plan")
 def programme_reschedule(audit_id):
-    audit = programme.get_audit(audit_id)
+    audit = audits.get_audit(current_user, audit_id, "programme.plan")
     form = RescheduleForm()
     done = submit(form, lambda: programme.reschedule(current_user, audit, form.planned_date.data))
     if done.saved:
@@ -192,7 +192,7 @@ def programme_reschedule(audit_id):
 @bp.route("/programme/audits/<uuid:audit_id>/remove", methods=["POST"])
 @allow("programme.plan")
 def programme_remove(audit_id):
-    audit = programme.get_audit(audit_id)
+    audit = audits.get_audit(current_user, audit_id, "programme.plan")
     if not ConfirmForm().validate_on_submit():
         abort(400)
     label = audit.area.label

@@ -8,7 +8,7 @@ from ..errors import Invalid, StateError
 from ..extensions import db
 from ..models import AuditStatus, PhotoSubject
 from ..permissions import can, require
-from ..services import register, review
+from ..services import audits, findings, register, review
 from .blueprint import bp
 from .review_forms import ApproveForm, RejectForm, ReopenForm, ReturnForm
 
@@ -62,7 +62,7 @@ def _decide(audit_id, name: str, call, message: str, next_url: str | None = None
 
     On a refusal the audit page comes back with the form and the reason on it.
     """
-    audit = register.get_audit(current_user, audit_id)
+    audit = audits.get_audit(current_user, audit_id)
     require(current_user, "audit.review", audit)  # before the form: a refusal says nothing of it
     form_class, key = DECISIONS[name]
     form = form_class(prefix=name)
@@ -72,7 +72,7 @@ def _decide(audit_id, name: str, call, message: str, next_url: str | None = None
         call(audit, form)
     except (Invalid, StateError) as exc:
         db.session.rollback()
-        audit = register.get_audit(current_user, audit_id)
+        audit = audits.get_audit(current_user, audit_id)
         form.form_errors.append(exc.message)
         return _render_audit(audit, exc.status, **{key: form})
     db.session.commit()
@@ -110,7 +110,7 @@ def reopen_audit(audit_id):
 @bp.route("/audits/<uuid:audit_id>/evidence")
 @allow(SIGNED_IN)
 def audit_evidence(audit_id):
-    audit = register.get_audit(current_user, audit_id)
+    audit = audits.get_audit(current_user, audit_id)
     detail = register.audit_detail(audit)
     groups = []
     for section, questions in audit.template.sections:
@@ -128,7 +128,7 @@ def audit_evidence(audit_id):
 @bp.route("/findings/<uuid:finding_id>/evidence")
 @allow(SIGNED_IN)
 def finding_evidence(finding_id):
-    finding = register.get_finding(current_user, finding_id)
+    finding = findings.get_finding(current_user, finding_id)
     groups = _finding_galleries(finding, "Raised with the finding", lambda n: f"Corrective action {n}")
     return render_template("evidence.html", title=f"Evidence: {finding.title}",
                            back=url_for("pages.finding", finding_id=finding.id), groups=groups)

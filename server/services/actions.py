@@ -40,11 +40,15 @@ def publish_action(action: CorrectiveAction) -> None:
     feed.publish("action", action.id, action.version, area_id=action.finding.area_id, user_id=action.owner_id)
 
 
-def get_action(user: User, action_id: uuid.UUID) -> CorrectiveAction:
-    action = db.session.get(CorrectiveAction, action_id)
+def get_action(user: User, action_id, permission: str = "action.view") -> CorrectiveAction:
+    """Load a corrective action for `user`, who must have `permission` on it.
+
+    :raise 404: no such action. :raise 403: the user may not `permission` it.
+    """
+    action = db.session.get(CorrectiveAction, uuid_or_none(action_id)) if uuid_or_none(action_id) else None
     if action is None:
         raise NotFound("There is no such corrective action.")
-    require(user, "action.view", action)
+    require(user, permission, action)
     return action
 
 

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from ..errors import Invalid, NotFound, StateError
 from ..extensions import db
 from ..fieldrules import LIMITS, FieldErrors
+from ..ids import uuid_or_none
 from ..models import (
     Area,
     Audit,
@@ -42,10 +43,15 @@ def _publish_response(response: Response, audit: Audit) -> None:
     feed.publish("response", response.id, response.version, area_id=audit.area_id, user_id=audit.auditor_id)
 
 
-def get_audit(audit_id) -> Audit:
-    audit = db.session.get(Audit, audit_id)
+def get_audit(user: User, audit_id, permission: str = "audit.view") -> Audit:
+    """Load an audit for `user`, who must have `permission` on it.
+
+    :raise 404: no such audit. :raise 403: the user may not `permission` it.
+    """
+    audit = db.session.get(Audit, uuid_or_none(audit_id)) if uuid_or_none(audit_id) else None
     if audit is None:
         raise NotFound("There is no such audit.")
+    require(user, permission, audit)
     return audit
 
 
@@ -232,7 +238,7 @@ def _new_response(user: User, response_id: uuid.UUID, fields: dict, device_id=No
     missing = [name for name in ("audit_id", "question_id") if not fields.get(name)]
     if missing:
         raise Invalid("The answer does not say what it answers.", {name: ["Required."] for name in missing})
-    audit = get_audit(fields["audit_id"])
+    audit = get_audit(user, fields["audit_id"], "audit.work")
     _open_for_answers(user, audit, device_id)
     question = db.session.get(Question, fields["question_id"])
     if question is None or question.template_id != audit.template_id:

@@ -13,9 +13,10 @@ from importlib import resources
 
 from sqlalchemy import func, select
 
-from ..errors import Invalid, StateError
+from ..errors import Invalid, NotFound, StateError
 from ..extensions import db
 from ..fieldrules import FieldErrors
+from ..ids import uuid_or_none
 from ..models import Question, QuestionKind, Template, TemplateStatus, User, utcnow
 from ..permissions import require
 from ..schemas.checklists import FORMAT, ChecklistFileSchema
@@ -78,6 +79,26 @@ def _check_question(values: dict, prefix: str = "") -> None:
                              values.get("photo_answers") or [])
     if errors:
         raise Invalid("The question is not valid.", {prefix + name: msgs for name, msgs in errors.items()})
+
+
+def get_template(user: User, template_id, permission: str = "template.edit") -> Template:
+    """Load a checklist version for `user`, who must have `permission`.
+
+    :raise 404: no such checklist. :raise 403: the user may not `permission` it.
+    """
+    template = db.session.get(Template, uuid_or_none(template_id)) if uuid_or_none(template_id) else None
+    if template is None:
+        raise NotFound("There is no such checklist.")
+    require(user, permission, template)
+    return template
+
+
+def get_question(template: Template, question_id) -> Question:
+    """:raise 404: unless `question_id` is a question of `template`."""
+    question = db.session.get(Question, uuid_or_none(question_id)) if uuid_or_none(question_id) else None
+    if question is None or question.template_id != template.id:
+        raise NotFound("There is no such question in this checklist.")
+    return question
 
 
 def family_versions(family_id) -> list[Template]:

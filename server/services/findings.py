@@ -3,9 +3,10 @@
 import uuid
 from datetime import datetime, timedelta
 
-from ..errors import Invalid, StateError
+from ..errors import Invalid, NotFound, StateError
 from ..extensions import db
 from ..fieldrules import FieldErrors
+from ..ids import uuid_or_none
 from ..models import (
     Area,
     Audit,
@@ -79,6 +80,18 @@ def _check_origin(user: User, values: dict, area_id, errors: FieldErrors) -> Non
         question = db.session.get(Question, question_id)
         if question is None or question.template_id != audit.template_id:
             errors.add("question_id", "This question is not part of the audit's checklist.")
+
+
+def get_finding(user: User, finding_id, permission: str = "finding.view") -> Finding:
+    """Load a finding for `user`, who must have `permission` on it.
+
+    :raise 404: no such finding. :raise 403: the user may not `permission` it.
+    """
+    finding = db.session.get(Finding, uuid_or_none(finding_id)) if uuid_or_none(finding_id) else None
+    if finding is None:
+        raise NotFound("There is no such finding.")
+    require(user, permission, finding)
+    return finding
 
 
 def publish_finding(finding: Finding) -> None:

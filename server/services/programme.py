@@ -526,10 +526,3 @@ def month_calendar(year: int, month: int) -> Month:
         by_day.setdefault(audit.planned_date, []).append(audit)
     weeks = [[(d, by_day.get(d, [])) for d in days[i:i + 7]] for i in range(0, len(days), 7)]
     return Month(first.year, first.month, weeks)
-
-
-def get_audit(audit_id) -> Audit:
-    audit = db.session.get(Audit, audit_id)
-    if audit is None:
-        raise NotFound("There is no such audit.")
-    return audit

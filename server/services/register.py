@@ -7,7 +7,6 @@ from datetime import date, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
-from ..errors import NotFound
 from ..extensions import db
 from ..models import (
     OPEN_FINDING_STATUSES,
@@ -158,22 +157,6 @@ def finding_filters(status: str | None = None, kind: str | None = None, area: st
         "clause": (clause or "").strip() or None,
         "text": (q or "").strip() or None,
     }
-
-
-def get_audit(user: User, audit_id: uuid.UUID) -> Audit:
-    audit = db.session.get(Audit, audit_id)
-    if audit is None:
-        raise NotFound("There is no such audit.")
-    require(user, "audit.view", audit)
-    return audit
-
-
-def get_finding(user: User, finding_id: uuid.UUID) -> Finding:
-    finding = db.session.get(Finding, finding_id)
-    if finding is None:
-        raise NotFound("There is no such finding.")
-    require(user, "finding.view", finding)
-    return finding
 
 
 def audit_detail(audit: Audit) -> dict:
