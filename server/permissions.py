@@ -10,12 +10,19 @@ from collections.abc import Callable
 from sqlalchemy import ColumnElement, false, or_, select, true
 
 from .errors import NotAllowed
+from .extensions import db
 from .models import (
     Audit,
     AuditStatus,
+    Comment,
+    Conflict,
     CorrectiveAction,
     Finding,
     FindingStatus,
+    Photo,
+    PhotoLink,
+    PhotoSubject,
+    Response,
     Role,
     User,
 )
@@ -61,6 +68,45 @@ def _action_work(user: User, action: CorrectiveAction) -> bool:
     return is_reviewer(user) or action.owner_id == user.id
 
 
+def _photo_subject_view(user: User, link: PhotoLink) -> bool:
+    if link.subject == PhotoSubject.FINDING:
+        finding = db.session.get(Finding, link.subject_id)
+        return finding is not None and _finding_view(user, finding)
+    if link.subject == PhotoSubject.RESPONSE:
+        response = db.session.get(Response, link.subject_id)
+        return response is not None and _response_view(user, response)
+    if link.subject == PhotoSubject.ACTION:
+        action = db.session.get(CorrectiveAction, link.subject_id)
+        # An action's evidence also belongs to the finding it answers.
+        return action is not None and (_action_work(user, action) or _finding_view(user, action.finding))
+    return False
+
+
+def _response_view(user: User, response: Response) -> bool:
+    return _audit_view(user, response.audit)
+
+
+def _comment_view(user: User, comment: Comment) -> bool:
+    """A comment is seen by whoever may see the audit or finding it is on."""
+    if comment.audit_id:
+        audit = db.session.get(Audit, comment.audit_id)
+        return audit is not None and _audit_view(user, audit)
+    finding = db.session.get(Finding, comment.finding_id)
+    return finding is not None and _finding_view(user, finding)
+
+
+def _conflict_view(user: User, conflict: Conflict) -> bool:
+    return is_reviewer(user) or conflict.user_id == user.id
+
+
+def _photo_view(user: User, photo: Photo) -> bool:
+    """Whoever uploaded a photo, reviews, or may see a record it is evidence on."""
+    if is_reviewer(user) or photo.uploaded_by_id == user.id:
+        return True
+    links = db.session.scalars(select(PhotoLink).where(PhotoLink.photo_sha256 == photo.sha256))
+    return any(_photo_subject_view(user, link) for link in links)
+
+
 RULES: dict[str, Callable] = {
     "register.dashboard": _role(Role.ADMIN, Role.SUPERVISOR, Role.AUDITOR),
     "audit.list": _role(Role.ADMIN, Role.SUPERVISOR, Role.AUDITOR),
@@ -77,8 +123,12 @@ RULES: dict[str, Callable] = {
     "action.view": _action_work,
     "action.work": _action_work,
     "action.assign": _role(Role.ADMIN, Role.SUPERVISOR),
+    "response.view": _response_view,
     "comment.audit": _audit_view,
     "comment.finding": _finding_view,
+    "comment.view": _comment_view,
+    "conflict.view": _conflict_view,
+    "photo.view": _photo_view,
     "conflict.resolve": _role(Role.ADMIN, Role.SUPERVISOR),
     "template.edit": _role(Role.ADMIN, Role.SUPERVISOR),
     "programme.plan": _role(Role.ADMIN, Role.SUPERVISOR),

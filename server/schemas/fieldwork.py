@@ -79,15 +79,6 @@ class PhotoLinkFieldsSchema(FieldsSchema):
     sha256 = f.String(required=True)
 
 
-FIELDS_SCHEMAS = {
-    "audit": AuditFieldsSchema,
-    "response": ResponseFieldsSchema,
-    "finding": FindingFieldsSchema,
-    "action": ActionFieldsSchema,
-    "comment": CommentFieldsSchema,
-    "photo_link": PhotoLinkFieldsSchema,
-}
-
 
 # ---------------------------------------------------------------- records (dump)
 

@@ -11,7 +11,7 @@ from marshmallow import fields as f
 from marshmallow import validate as v
 
 from .accounts import UserSchema
-from .fieldwork import FIELDS_SCHEMAS, TemplateSchema
+from .fieldwork import TemplateSchema
 
 OP_STATUSES = ["applied", "duplicate", "conflict", "rejected"]
 
@@ -23,7 +23,8 @@ class OpSchema(ma.Schema):
     op_id = f.UUID(required=True, metadata={"description": "Client-generated; unique per device"})
     seq = f.Integer(required=True, strict=True, validate=v.Range(min=1, max=2**62),
                     metadata={"description": "1, 2, 3, ... per device; applied in this order"})
-    entity = f.String(required=True, validate=v.OneOf(list(FIELDS_SCHEMAS)))
+    entity = f.String(required=True, validate=v.Length(min=1, max=40),
+                      metadata={"description": "audit | response | finding | action | comment | photo_link"})
     id = f.String(required=True, validate=v.Length(min=1, max=64),
                   metadata={"description": "The record's client-generated UUID"})
     base_version = f.Integer(load_default=None, allow_none=True, strict=True, validate=v.Range(min=0, max=2**31 - 1),

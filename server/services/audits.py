@@ -230,7 +230,7 @@ def record_response(user: User, response_id: uuid.UUID, fields: dict, base_versi
     if response is not None:
         if response.id != response_id and base_version is None:
             base_version = 0  # another device's answer: every field it set is news to this one
-        return _edit_response(user, response, fields, base_version, device_id)
+        return edit_response(user, response, fields, base_version, device_id)
     return _new_response(user, response_id, fields, device_id)
 
 
@@ -259,7 +259,11 @@ def _new_response(user: User, response_id: uuid.UUID, fields: dict, device_id=No
     return Edit(response, list(values) + ["photos"], {})
 
 
-def _edit_response(user: User, response: Response, fields: dict, base_version, device_id=None) -> Edit:
+def edit_response(user: User, response: Response, fields: dict, base_version, device_id=None) -> Edit:
+    """The auditor changes an answer (answering a planned audit starts it).
+
+    :raise NotAllowed: unless the user is the auditor and the audit is not submitted.
+    """
     audit = response.audit
     _open_for_answers(user, audit, device_id)
     return write_response(user, response, fields, base_version, device_id)

@@ -10,7 +10,7 @@ from ..errors import Invalid, NotFound
 from ..extensions import db
 from ..fieldrules import FieldErrors
 from ..models import Audit, Comment, Finding, User
-from ..permissions import can, require
+from ..permissions import require
 from . import feed, trail
 from .merge import jsonable
 
@@ -62,11 +62,3 @@ def comment_from_device(user: User, comment_id: uuid.UUID, fields: dict, device_
     return add_comment(user, fields.get("body"), finding=finding, comment_id=comment_id, device_id=device_id)
 
 
-def subject_of(comment: Comment) -> Audit | Finding | None:
-    return db.session.get(Audit, comment.audit_id) if comment.audit_id else db.session.get(Finding, comment.finding_id)
-
-
-def may_see(user: User, comment: Comment) -> bool:
-    """A comment is seen by whoever may see the audit or finding it is on."""
-    subject = subject_of(comment)
-    return subject is not None and can(user, "comment.audit" if comment.audit_id else "comment.finding", subject)

@@ -13,13 +13,13 @@ from sqlalchemy.orm import joinedload
 
 from ..errors import Invalid, NotFound, StateError
 from ..extensions import db
-from ..models import Audit, Conflict, ConflictStatus, CorrectiveAction, Finding, Response, User, utcnow
+from ..ids import uuid_or_none
+from ..models import Conflict, ConflictStatus, User, utcnow
 from ..permissions import require
-from ..schemas import fieldwork
-from . import actions, audits, feed, findings, trail
+from . import feed, trail
+from .sync.entities import ENTITIES
 
 CHOICES = ("server", "device")
-RECORDS = {"audit": Audit, "response": Response, "finding": Finding, "action": CorrectiveAction}
 
 
 def open_conflicts(user: User, limit: int = 200) -> list[Conflict]:
@@ -41,34 +41,22 @@ def get_conflict(user: User, conflict_id: uuid.UUID) -> Conflict:
 
 
 def record_of(conflict: Conflict):
-    model = RECORDS.get(conflict.entity)
-    try:
-        return db.session.get(model, uuid.UUID(conflict.entity_id)) if model else None
-    except ValueError:
-        return None
-
-
-def _device_value(conflict: Conflict) -> dict:
-    schema = fieldwork.FIELDS_SCHEMAS[conflict.entity](partial=True)
-    try:
-        return schema.load({conflict.field: conflict.device_value})
-    except ValidationError as exc:
-        raise Invalid("The device's value is no longer valid.", exc.messages) from None
+    """The record the conflict is about, or None when it is gone."""
+    entity = ENTITIES.get(conflict.entity)
+    record_id = uuid_or_none(conflict.entity_id)
+    return db.session.get(entity.model, record_id) if entity and record_id else None
 
 
 def _apply_device_value(user: User, conflict: Conflict) -> None:
+    entity = ENTITIES[conflict.entity]
     record = record_of(conflict)
     if record is None:
         raise StateError("The record is gone; only the server's state can be kept.")
-    changes = _device_value(conflict)
-    if conflict.entity == "finding":
-        findings.edit_finding(user, record, changes)
-    elif conflict.entity == "response":
-        audits.write_response(user, record, changes, None)
-    elif conflict.entity == "audit":
-        audits.write_audit(user, record, changes, None)
-    else:
-        actions.record_progress(user, record, changes)
+    try:
+        changes = entity.load_fields({conflict.field: conflict.device_value}, partial=True)
+    except ValidationError as exc:
+        raise Invalid("The device's value is no longer valid.", exc.messages) from None
+    entity.accept_device_value(user, record, changes)
 
 
 def resolve(user: User, conflict: Conflict, choice: str) -> Conflict:

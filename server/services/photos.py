@@ -23,23 +23,16 @@ from datetime import UTC, datetime, timedelta, timezone
 
 from flask import current_app
 from PIL import Image, ImageFile
-from sqlalchemy import select
 
 from ..errors import DomainError, Invalid, NotAllowed, NotFound
 from ..extensions import db
 from ..models import (
-    Audit,
-    CorrectiveAction,
-    Finding,
     Photo,
-    PhotoLink,
     PhotoState,
-    PhotoSubject,
-    Response,
     User,
     utcnow,
 )
-from ..permissions import can, is_reviewer
+from ..permissions import can
 from ..storage import MissingObject, object_key, photo_store
 from . import feed, trail
 from .evidence import expect_photo
@@ -407,31 +400,6 @@ def stored_photo(sha256: str) -> Photo | None:
     return photo if photo is not None and photo.state == PhotoState.STORED else None
 
 
-def can_view(user: User | None, photo: Photo) -> bool:
-    """Whether `user` may see `photo`: they uploaded it, review, or may see a record it is on."""
-    if user is None or not getattr(user, "is_authenticated", False) or not user.active:
-        return False
-    if is_reviewer(user) or photo.uploaded_by_id == user.id:
-        return True
-    links = db.session.scalars(select(PhotoLink).where(PhotoLink.photo_sha256 == photo.sha256))
-    return any(_may_see_subject(user, link) for link in links)
-
-
-def _may_see_subject(user: User, link: PhotoLink) -> bool:
-    if link.subject == PhotoSubject.FINDING:
-        finding = db.session.get(Finding, link.subject_id)
-        return finding is not None and can(user, "finding.view", finding)
-    if link.subject == PhotoSubject.RESPONSE:
-        response = db.session.get(Response, link.subject_id)
-        audit = db.session.get(Audit, response.audit_id) if response is not None else None
-        return audit is not None and can(user, "audit.view", audit)
-    if link.subject == PhotoSubject.ACTION:
-        action = db.session.get(CorrectiveAction, link.subject_id)
-        # The action's evidence belongs to the finding it answers.
-        return action is not None and (can(user, "action.view", action) or can(user, "finding.view", action.finding))
-    return False
-
-
 def open_for(user: User, sha256: str, size: str):
     """Open the `size` copy of photo `sha256` for `user`: (photo, file object, content type).
 
@@ -442,7 +410,7 @@ def open_for(user: User, sha256: str, size: str):
     if size not in SIZES:
         raise Invalid("size must be thumb, display or original.", {"size": [f"Must be one of {', '.join(SIZES)}."]})
     photo = stored_photo(sha256)
-    if photo is None or not can_view(user, photo):
+    if photo is None or not can(user, "photo.view", photo):
         raise NotFound("No such photo.")
     content_type = photo.content_type if size == "original" else "image/jpeg"
     try:

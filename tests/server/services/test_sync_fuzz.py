@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from server.extensions import db
 from server.models import Audit
-from server.schemas.fieldwork import FIELDS_SCHEMAS
+from server.services.sync import ENTITIES
 from server.schemas.sync import PushRequestSchema
 from server.services import sync, trail
 from tests.syncops import row_counts
@@ -103,14 +103,17 @@ def well_formed(draw, world: World, entity: str, findings: list[str]) -> tuple[s
     return str(uuid.uuid4()), {"containment": draw(text)}  # an action nobody planned: refused
 
 
+PUSHED = [name for name, entity in ENTITIES.items() if entity.pushed]
+
+
 @st.composite
 def batches(draw, world: World):
     ops, findings, ids = [], [], []
     for seq in range(1, draw(st.integers(min_value=1, max_value=8)) + 1):
-        entity = draw(st.sampled_from(list(FIELDS_SCHEMAS)))
+        entity = draw(st.sampled_from(PUSHED))
         record_id, fields = well_formed(draw, world, entity, findings)
         if draw(st.integers(min_value=0, max_value=3)) == 0:  # one in four: a noisy op
-            names = list(FIELDS_SCHEMAS[entity]().fields) + ["not_a_field"]
+            names = list(ENTITIES[entity].fields().fields) + ["not_a_field"]
             for name in draw(st.lists(st.sampled_from(names), unique=True, min_size=1, max_size=3)):
                 fields[name] = draw(plausible(world, name, ids))
             if ids and draw(st.booleans()):

@@ -1,5 +1,6 @@
 """Push without HTTP: exactly once, in seq order, rejected ops never block, conflicts kept."""
 
+import dataclasses
 import uuid
 from datetime import timedelta
 
@@ -24,6 +25,7 @@ from server.models import (
     utcnow,
 )
 from server.services import evidence, trail
+from server.services.sync import ENTITIES
 from tests.syncops import SHA_A, SHA_B, FieldDevice, row_counts, statuses
 
 
@@ -489,12 +491,10 @@ def test_a_photo_link_adds_expected_evidence_to_a_finding(phone, area):
 
 
 def test_an_op_that_meets_a_server_bug_is_rejected_and_does_not_block_the_queue(phone, area, monkeypatch):
-    from server.services import sync
-
     def broken(*args, **kwargs):
         raise RuntimeError("a bug")
 
-    monkeypatch.setitem(sync.HANDLERS, "comment", broken)
+    monkeypatch.setitem(ENTITIES, "comment", dataclasses.replace(ENTITIES["comment"], apply=broken))
     result = phone.push([phone.op("comment", body="x"), phone.finding(area)])
     assert statuses(result) == ["rejected", "applied"]
     assert result.results[0]["code"] == "server_error"

@@ -1,0 +1,150 @@
+"""Every entity a device syncs, declared once.
+
+An entry says what the entity is (its model), how a pushed op is read and applied (its
+field schema and handler), what a device may edit and what a supervisor applies when
+taking the device's side of a conflict, how it is pulled (dump schema, who may see it,
+its version) and which photos travel with it. Push, pull, conflicts and photo links all
+read this table; nothing else lists the entities. The checklist for adding one is in
+docs/SYNC.md.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from operator import attrgetter
+
+import marshmallow as ma
+
+from ...models import (
+    Audit,
+    Comment,
+    Conflict,
+    CorrectiveAction,
+    Finding,
+    Photo,
+    PhotoLink,
+    PhotoSubject,
+    Response,
+    Template,
+    TemplateStatus,
+)
+from ...permissions import can
+from ...schemas import fieldwork
+from .. import actions, audits, findings
+from . import ops
+
+
+@dataclass(frozen=True)
+class SyncedEntity:
+    name: str
+    model: type
+    label: str  # what a person calls one, for messages: "answer", "corrective action"
+    # Push: the op's fields (shape only), the handler, a device's edit of a record it holds,
+    # and a supervisor taking the device's side of a conflict.
+    fields: type[ma.Schema] | None = None
+    apply: Callable | None = None
+    edit: Callable | None = None
+    accept_device_value: Callable | None = None
+    # Pull: how a record is dumped, who may see it, its version, what to load with it.
+    dump: type[ma.Schema] | None = None
+    visible: Callable | None = None
+    version: Callable = attrgetter("version")
+    key: str = "id"
+    eager: tuple = ()
+    # The photos it holds travel as `photos` in its payload; photo_link ops add to them.
+    photos: PhotoSubject | None = None
+    _loader: ma.Schema | None = field(default=None, init=False, repr=False, compare=False)
+    _dumper: ma.Schema | None = field(default=None, init=False, repr=False, compare=False)
+
+    def __post_init__(self):
+        # Schemas keep no state while loading, so one instance serves every op.
+        object.__setattr__(self, "_loader", self.fields() if self.fields else None)
+        object.__setattr__(self, "_dumper", self.dump() if self.dump else None)
+
+    @property
+    def pushed(self) -> bool:
+        return self.apply is not None
+
+    @property
+    def pulled(self) -> bool:
+        return self.dump is not None
+
+    def load_fields(self, data: dict, partial: bool = False) -> dict:
+        """:raise ValidationError: when `data` has the wrong shape for this entity's op."""
+        return self._loader.load(data, partial=partial)
+
+    def dump_record(self, record) -> dict:
+        return self._dumper.dump(record)
+
+
+def _rule(action: str) -> Callable:
+    return lambda user, record: can(user, action, record)
+
+
+def _accept_response(user, response, changes):
+    return audits.write_response(user, response, changes, None)
+
+
+def _accept_audit(user, audit, changes):
+    return audits.write_audit(user, audit, changes, None)
+
+
+ENTITIES: dict[str, SyncedEntity] = {entity.name: entity for entity in (
+    SyncedEntity(
+        "template", Template, "checklist",
+        dump=fieldwork.TemplateSchema, eager=(Template.questions,),
+        visible=lambda user, template: template.status in (TemplateStatus.PUBLISHED, TemplateStatus.RETIRED),
+    ),
+    SyncedEntity(
+        "audit", Audit, "audit",
+        fields=fieldwork.AuditFieldsSchema, apply=ops.audit_op, edit=audits.edit_audit,
+        accept_device_value=_accept_audit,
+        dump=fieldwork.AuditSchema, visible=_rule("audit.view"),
+    ),
+    SyncedEntity(
+        "response", Response, "answer",
+        fields=fieldwork.ResponseFieldsSchema, apply=ops.response_op, edit=audits.edit_response,
+        accept_device_value=_accept_response,
+        dump=fieldwork.ResponseSchema, visible=_rule("response.view"), eager=(Response.audit,),
+        photos=PhotoSubject.RESPONSE,
+    ),
+    SyncedEntity(
+        "finding", Finding, "finding",
+        fields=fieldwork.FindingFieldsSchema, apply=ops.finding_op, edit=findings.edit_finding,
+        accept_device_value=findings.edit_finding,
+        dump=fieldwork.FindingSchema, visible=_rule("finding.view"), eager=(Finding.audit, Finding.actions),
+        photos=PhotoSubject.FINDING,
+    ),
+    SyncedEntity(
+        "action", CorrectiveAction, "corrective action",
+        fields=fieldwork.ActionFieldsSchema, apply=ops.action_op, edit=actions.record_progress,
+        accept_device_value=actions.record_progress,
+        dump=fieldwork.ActionSchema, visible=_rule("action.view"), eager=(CorrectiveAction.finding,),
+        photos=PhotoSubject.ACTION,
+    ),
+    SyncedEntity(
+        "comment", Comment, "comment",
+        fields=fieldwork.CommentFieldsSchema, apply=ops.comment_op,
+        dump=fieldwork.CommentSchema, visible=_rule("comment.view"), eager=(Comment.author,),
+    ),
+    SyncedEntity(
+        "photo", Photo, "photo", key="sha256", version=lambda photo: 1,
+        dump=fieldwork.PhotoSchema, visible=_rule("photo.view"),
+    ),
+    SyncedEntity(
+        "photo_link", PhotoLink, "photo link",
+        fields=fieldwork.PhotoLinkFieldsSchema, apply=ops.photo_link_op,
+    ),
+    SyncedEntity(
+        "conflict", Conflict, "conflict", version=lambda conflict: 2 if conflict.resolved_at else 1,
+        dump=fieldwork.ConflictSchema, visible=_rule("conflict.view"),
+    ),
+)}
+
+# The tables whose rows push ops create or edit, by entity: a batch loads them up front.
+PUSHED_MODELS = {name: entity.model for name, entity in ENTITIES.items() if entity.pushed}
+BY_PHOTO_SUBJECT = {entity.photos: entity for entity in ENTITIES.values() if entity.photos}
+
+
+def holding_photos(subject) -> SyncedEntity:
+    """The entity whose records hold photos as `subject` (response, finding, action)."""
+    return BY_PHOTO_SUBJECT[PhotoSubject(subject)]
