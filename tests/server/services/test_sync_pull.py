@@ -7,8 +7,9 @@ import pytest
 from sqlalchemy import func, select
 
 from server.extensions import db
-from server.models import Change, Finding, TemplateStatus
-from server.services import actions, conflicts, feed, programme, sync
+from server.models import Change, Finding, PhotoSubject, Response, TemplateStatus
+from server.services import actions, conflicts, evidence, feed, programme, sync
+from tests.register_helpers import jpeg, store_photo
 from tests.syncops import SHA_A, FieldDevice
 
 
@@ -239,3 +240,31 @@ def test_an_action_given_to_another_owner_leaves_the_former_owners_device(org, m
         == {("action", False), ("finding", False)}
     # The finding's own raiser keeps it.
     assert any(c["id"] == str(finding.id) and not c["deleted"] for c in everything(staff2))
+
+
+
+def test_pull_sends_exactly_the_photos_a_person_may_fetch(make, client, auth, commit):
+    """Who may see a photo is one rule: what pull sends a person is what GET /api/photos serves them."""
+    area = make.area()
+    raiser, owner, stranger = make.user("staff"), make.user("staff"), make.user("staff")
+    auditor = make.user("auditor")
+    finding = make.finding(area, raiser)
+    action = make.action(finding, owner)
+    audit = make.audit(make.template(), make.area(), auditor, status="in_progress")
+    response = Response(audit_id=audit.id, question_id=audit.template.questions[0].id, value="yes")
+    db.session.add(response)
+    photos = [store_photo(jpeg(colour)) for colour in ((200, 0, 0), (0, 200, 0), (0, 0, 200))]
+    for subject, record, photo in ((PhotoSubject.FINDING, finding, photos[0]), (PhotoSubject.ACTION, action, photos[1]),
+                                   (PhotoSubject.RESPONSE, response, photos[2])):
+        db.session.flush()
+        evidence.link_photos(None, subject, record.id, [photo.sha256])
+        feed.publish("photo", photo.sha256, 1)
+    commit()
+    for person in (raiser, owner, stranger, auditor):
+        pulled = {c["id"] for c in everything(person) if c["entity"] == "photo" and not c["deleted"]}
+        auth.login(person)
+        served = {p.sha256 for p in photos if client.get(f"/api/photos/{p.sha256}?size=original").status_code == 200}
+        client.post("/api/auth/logout", headers=auth.headers())
+        assert pulled == served, person.email
+    # The raiser sees the action's evidence on their finding, as the register shows it.
+    assert photos[1].sha256 in {c["id"] for c in everything(raiser) if c["entity"] == "photo"}
