@@ -28,7 +28,7 @@ from ..schemas.register import (
     SuggestionsSchema,
     TriageSchema,
 )
-from ..services import actions, audits, findings, repeats, review
+from ..services import actions, audit_review, audits, findings, repeats
 
 blp = Blueprint("review", __name__, url_prefix="/api", description="Review, triage and corrective actions")
 
@@ -48,7 +48,7 @@ def documented(func):
 @documented
 def queue():
     """Submitted audits, findings waiting for triage, and the number of open sync conflicts."""
-    return review.queue(current_user)
+    return audit_review.queue(current_user)
 
 
 @blp.route("/audits/<uuid:audit_id>/approve", methods=["POST"])
@@ -58,7 +58,7 @@ def queue():
 @documented
 def approve(data, audit_id):
     """Approve a submitted audit; it is locked until reopened."""
-    audit = review.approve(current_user, audits.get_audit(current_user, audit_id, "audit.review"), data["comment"])
+    audit = audit_review.approve(current_user, audits.get_audit(current_user, audit_id, "audit.review"), data["comment"])
     db.session.commit()
     return audit
 
@@ -70,7 +70,7 @@ def approve(data, audit_id):
 @documented
 def return_audit(data, audit_id):
     """Return a submitted audit to its auditor with a comment (reaches the device on sync)."""
-    audit = review.return_audit(current_user, audits.get_audit(current_user, audit_id, "audit.review"), data["comment"])
+    audit = audit_review.return_audit(current_user, audits.get_audit(current_user, audit_id, "audit.review"), data["comment"])
     db.session.commit()
     return audit
 
@@ -82,7 +82,7 @@ def return_audit(data, audit_id):
 @documented
 def reject(data, audit_id):
     """Reject a submitted audit with a reason."""
-    audit = review.reject(current_user, audits.get_audit(current_user, audit_id, "audit.review"), data["reason"])
+    audit = audit_review.reject(current_user, audits.get_audit(current_user, audit_id, "audit.review"), data["reason"])
     db.session.commit()
     return audit
 
@@ -94,7 +94,7 @@ def reject(data, audit_id):
 @documented
 def reopen(data, audit_id):
     """Reopen an approved or rejected audit with a reason; it goes back to the auditor."""
-    audit = review.reopen(current_user, audits.get_audit(current_user, audit_id, "audit.review"), data["reason"])
+    audit = audit_review.reopen(current_user, audits.get_audit(current_user, audit_id, "audit.review"), data["reason"])
     db.session.commit()
     return audit
 
@@ -108,9 +108,9 @@ def triage(data, finding_id):
     """Accept a new finding (it stays open for action) or reject it with a reason."""
     finding = findings.get_finding(current_user, finding_id)
     if data["decision"] == "accept":
-        review.accept_finding(current_user, finding, data["reason"])
+        audit_review.accept_finding(current_user, finding, data["reason"])
     else:
-        review.reject_finding(current_user, finding, data["reason"])
+        audit_review.reject_finding(current_user, finding, data["reason"])
     db.session.commit()
     return finding
 

@@ -12,7 +12,7 @@ from ..extensions import db
 from ..ids import uuid_or_none
 from ..models import ActionStatus, Finding, FindingStatus, User
 from ..permissions import can, require
-from ..services import actions, findings, register, repeats, review
+from ..services import actions, audit_review, findings, register, repeats
 from .blueprint import bp
 from .params import page_number
 from .review_forms import ActionFilterForm, ActionForm, DoneForm, EffectivenessForm, RepeatForm, TriageForm
@@ -108,9 +108,9 @@ def _run(finding_id, form, key, call, message: str, permission: str, subject=Non
 def triage_finding(finding_id):
     def call(finding, form):
         if form.decision.data == "accept":
-            review.accept_finding(current_user, finding, form.reason.data)
+            audit_review.accept_finding(current_user, finding, form.reason.data)
         else:
-            review.reject_finding(current_user, finding, form.reason.data)
+            audit_review.reject_finding(current_user, finding, form.reason.data)
     form = TriageForm()
     done = "Finding accepted; plan a corrective action below." if form.decision.data == "accept" else "Finding rejected."
     return _run(finding_id, form, "triage_form", call, done, "finding.triage")

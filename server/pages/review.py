@@ -8,7 +8,7 @@ from ..errors import Invalid, StateError
 from ..extensions import db
 from ..models import AuditStatus, PhotoSubject
 from ..permissions import can, require
-from ..services import audits, findings, register, review
+from ..services import audit_review, audits, findings, register
 from .blueprint import bp
 from .review_forms import ApproveForm, RejectForm, ReopenForm, ReturnForm
 
@@ -50,7 +50,7 @@ def audit_forms(audit, **bound) -> dict:
 @bp.route("/review")
 @allow("audit.review")
 def review_queue():
-    return render_template("review.html", queue=review.queue(current_user), conflicts_url=conflicts_url())
+    return render_template("review.html", queue=audit_review.queue(current_user), conflicts_url=conflicts_url())
 
 
 def _render_audit(audit, status: int, **bound):
@@ -83,27 +83,27 @@ def _decide(audit_id, name: str, call, message: str, next_url: str | None = None
 @bp.route("/audits/<uuid:audit_id>/approve", methods=["POST"])
 @allow("audit.review")
 def approve_audit(audit_id):
-    return _decide(audit_id, "approve", lambda a, f: review.approve(current_user, a, f.comment.data),
+    return _decide(audit_id, "approve", lambda a, f: audit_review.approve(current_user, a, f.comment.data),
                    "Audit approved. It is locked until someone reopens it with a reason.")
 
 
 @bp.route("/audits/<uuid:audit_id>/return", methods=["POST"])
 @allow("audit.review")
 def return_audit(audit_id):
-    return _decide(audit_id, "return", lambda a, f: review.return_audit(current_user, a, f.comment.data),
+    return _decide(audit_id, "return", lambda a, f: audit_review.return_audit(current_user, a, f.comment.data),
                    "Audit returned to the auditor with your comment; their device shows it after its next sync.")
 
 
 @bp.route("/audits/<uuid:audit_id>/reject", methods=["POST"])
 @allow("audit.review")
 def reject_audit(audit_id):
-    return _decide(audit_id, "reject", lambda a, f: review.reject(current_user, a, f.reason.data), "Audit rejected.")
+    return _decide(audit_id, "reject", lambda a, f: audit_review.reject(current_user, a, f.reason.data), "Audit rejected.")
 
 
 @bp.route("/audits/<uuid:audit_id>/reopen", methods=["POST"])
 @allow("audit.review")
 def reopen_audit(audit_id):
-    return _decide(audit_id, "reopen", lambda a, f: review.reopen(current_user, a, f.reason.data),
+    return _decide(audit_id, "reopen", lambda a, f: audit_review.reopen(current_user, a, f.reason.data),
                    "Audit reopened and returned to the auditor.", url_for("pages.audit", audit_id=audit_id))
 
 

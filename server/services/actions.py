@@ -26,7 +26,7 @@ from ..models import (
     utcnow,
 )
 from ..permissions import can, require, scope_actions
-from . import evidence, feed, findings, review, trail, transitions
+from . import audit_review, evidence, feed, findings, trail, transitions
 from .merge import Edit, jsonable, merge
 
 DEFAULT_EFFECTIVENESS_DAYS = 30
@@ -124,7 +124,7 @@ def plan_action(user: User, finding: Finding, data: dict, today: date | None = N
     action.bump(PLAN_FIELDS + ("status",))
     db.session.add(action)
     if finding.triaged_at is None:
-        review.mark_triaged(user, finding)
+        audit_review.mark_triaged(user, finding)
         finding.bump(["triaged_at", "triaged_by_id"])
     db.session.flush()
     publish_action(action)

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from server.extensions import db
 from server.models import Audit, AuditStatus, Finding, User
-from server.services import comments, programme, review
+from server.services import audit_review, comments, programme
 from tests import factories
 from tests.e2e.fieldapp import FieldApp
 
@@ -30,9 +30,9 @@ def test_returned_audit_and_finding_decisions_reach_the_devices(tablet, phone, l
         audit = db.session.get(Audit, uuid.UUID(field.audit_id))
         audit.status = AuditStatus.SUBMITTED  # as if submitted from another device
         audit.bump(["status"])
-        review.return_audit(supervisor, audit, "Add a photo of exit B, please.")
+        audit_review.return_audit(supervisor, audit, "Add a photo of exit B, please.")
         finding = db.session.scalar(select(Finding).where(Finding.title == "Exit sign unlit"))
-        review.reject_finding(supervisor, finding, "Duplicate of an open finding.")
+        audit_review.reject_finding(supervisor, finding, "Duplicate of an open finding.")
         comments.add_comment(supervisor, "Already reported on Monday.", finding=finding)
     live_server.run(office_reviews)
 

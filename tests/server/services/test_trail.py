@@ -7,7 +7,7 @@ from sqlalchemy import func, select, text
 
 from server.extensions import db
 from server.models import Change, Event
-from server.services import feed, review, trail
+from server.services import audit_review, feed, trail
 from server.services.together import rows_together
 from tests.register_helpers import events, sign_in_page, submitted_audit
 
@@ -16,7 +16,7 @@ from tests.register_helpers import events, sign_in_page, submitted_audit
 def history(make, commit):
     supervisor = make.user("supervisor", name="Quinn Patel")
     audit = submitted_audit()
-    review.return_audit(supervisor, audit, "Add the missing photo.")
+    audit_review.return_audit(supervisor, audit, "Add the missing photo.")
     commit()
     return {"supervisor": supervisor, "audit": audit}
 

@@ -4,7 +4,7 @@ import pytest
 
 from server.extensions import db
 from server.models import AuditStatus, Comment, Conflict, FindingStatus, utcnow
-from server.services import review
+from server.services import audit_review
 from tests.register_helpers import changes, events, submitted_audit
 
 
@@ -149,8 +149,8 @@ def test_staff_cannot_triage(auth, make, commit):
 
 def test_services_refuse_a_decision_on_a_planned_audit(app, make, supervisor):
     audit = make.audit(make.template(), make.area(), make.user("auditor"))
-    with pytest.raises(review.StateError):
-        review.approve(supervisor, audit)
+    with pytest.raises(audit_review.StateError):
+        audit_review.approve(supervisor, audit)
 
 
 def test_a_return_reaches_the_auditors_device_through_the_pull_feed(as_supervisor, audit, auth, client):
