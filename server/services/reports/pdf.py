@@ -1,23 +1,10 @@
-"""Reports from the register: an audit's PDF, its evidence pack, exports of the lists.
+"""An audit's report as a PDF, drawn with reportlab (pure Python: no system library)."""
 
-The PDF is drawn with reportlab (pure Python, so no system library is needed). The
-evidence pack is a ZIP that a certification auditor can check with standard tools:
-`sha256sum -c SHA256SUMS` verifies the PDF and every original photo, and each photo's
-file name is its own SHA-256, the hash the device computed when it was taken.
-"""
-
-import csv
-import hashlib
 import io
 import json
-import tempfile
-import zipfile
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import date, datetime
 from xml.sax.saxutils import escape
 
-from openpyxl import Workbook
 from PIL import Image as PILImage
 from PIL import ImageOps
 from reportlab.lib import colors
@@ -25,116 +12,14 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.lib.utils import ImageReader
-from reportlab.platypus import (
-    Image,
-    KeepTogether,
-    PageBreak,
-    Paragraph,
-    SimpleDocTemplate,
-    Spacer,
-    Table,
-    TableStyle,
-)
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload, selectinload
+from reportlab.platypus import Image, KeepTogether, PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from ..extensions import db
-from ..models import (
-    Audit,
-    Comment,
-    CorrectiveAction,
-    Finding,
-    Photo,
-    PhotoLink,
-    PhotoState,
-    PhotoSubject,
-    Response,
-    User,
-    utcnow,
-)
-from ..permissions import require
-from ..storage import MissingObject, object_key, photo_store
+from ...extensions import db
+from ...models import Audit, CorrectiveAction, Photo, PhotoState, PhotoSubject, User, utcnow
+from ...storage import MissingObject, object_key, photo_store
+from .collect import AuditReport, collect, person_name
 
 THUMB_EDGE = 320
-EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
-SPOOL_BYTES = 32 * 1024 * 1024
-
-
-# ---- what goes into a report ------------------------------------------------------------
-
-
-@dataclass
-class Evidence:
-    """Every photo of an audit, and where each is used."""
-
-    photos: dict[str, Photo] = field(default_factory=dict)  # sha256 -> Photo, in order of use
-    by_subject: dict = field(default_factory=dict)  # (subject, id) -> [Photo]
-    used_in: dict[str, list[str]] = field(default_factory=dict)  # sha256 -> ["Q3", "finding ..."]
-
-    @property
-    def stored(self) -> list[Photo]:
-        return [p for p in self.photos.values() if p.state == PhotoState.STORED]
-
-    @property
-    def expected(self) -> list[Photo]:
-        return [p for p in self.photos.values() if p.state != PhotoState.STORED]
-
-
-@dataclass
-class AuditReport:
-    audit: Audit
-    responses: dict
-    findings: list[Finding]
-    comments: list[Comment]
-    evidence: Evidence
-
-
-def collect(user: User, audit: Audit) -> AuditReport:
-    """Load everything an audit's report shows, in a handful of queries."""
-    require(user, "audit.view", audit)
-    responses = {
-        r.question_id: r
-        for r in db.session.scalars(select(Response).where(Response.audit_id == audit.id))
-    }
-    findings = list(db.session.scalars(
-        select(Finding)
-        .options(selectinload(Finding.actions).joinedload(CorrectiveAction.owner),
-                 joinedload(Finding.raised_by), joinedload(Finding.repeat_of))
-        .where(Finding.audit_id == audit.id)
-        .order_by(Finding.raised_at)
-    ).unique())
-    comments = list(db.session.scalars(
-        select(Comment).options(joinedload(Comment.author)).where(Comment.audit_id == audit.id).order_by(Comment.created_at)
-    ))
-    evidence = Evidence()
-    labels = {}
-    position = {q.id: q.position for q in audit.template.questions}
-    for r in responses.values():
-        labels[(PhotoSubject.RESPONSE, r.id)] = f"Q{position.get(r.question_id, '?')}"
-    for f in findings:
-        labels[(PhotoSubject.FINDING, f.id)] = f"finding: {f.title}"
-        for a in f.actions:
-            labels[(PhotoSubject.ACTION, a.id)] = f"action on: {f.title}"
-    ids = [subject_id for _, subject_id in labels]
-    if ids:
-        links = db.session.scalars(
-            select(PhotoLink)
-            .options(joinedload(PhotoLink.photo).joinedload(Photo.uploaded_by))
-            .where(PhotoLink.subject_id.in_(ids))
-            .order_by(PhotoLink.subject, PhotoLink.position)
-        ).all()
-        order = {key: i for i, key in enumerate(labels)}
-        for link in sorted(links, key=lambda link: (order.get((link.subject, link.subject_id), 0), link.position)):
-            key = (link.subject, link.subject_id)
-            if key not in labels:
-                continue
-            evidence.photos.setdefault(link.photo_sha256, link.photo)
-            evidence.by_subject.setdefault(key, []).append(link.photo)
-            evidence.used_in.setdefault(link.photo_sha256, []).append(labels[key])
-    return AuditReport(audit, responses, findings, comments, evidence)
-
-
-# ---- the PDF ----------------------------------------------------------------------------
 
 
 def _styles():
@@ -161,10 +46,6 @@ def _when(value) -> str:
     if isinstance(value, date):
         return value.isoformat()
     return str(value)
-
-
-def _name(user: User | None) -> str:
-    return user.name if user else "-"
 
 
 def _answer(value) -> str:
@@ -256,12 +137,12 @@ def render_pdf(report: AuditReport) -> bytes:
         Spacer(1, 4 * mm),
         _facts([
             ("Area", audit.area.label),
-            ("Auditor", _name(audit.auditor)),
+            ("Auditor", person_name(audit.auditor)),
             ("Planned", _when(audit.planned_date)),
             ("Started", _when(audit.started_at)),
             ("Submitted", _when(audit.submitted_at)),
             ("Status", audit.status.replace("_", " ")),
-            ("Reviewed by", f"{_name(audit.reviewed_by)} on {_when(audit.reviewed_at)}" if audit.reviewed_by_id else "-"),
+            ("Reviewed by", f"{person_name(audit.reviewed_by)} on {_when(audit.reviewed_at)}" if audit.reviewed_by_id else "-"),
             ("Score", f"{audit.score:.0f}%" if audit.score is not None else "not scored"),
             ("Answered", f"{sum(1 for r in report.responses.values() if r.value not in (None, ''))} of {len(audit.template.questions)} questions"),
             ("Findings", f"{len(report.findings)}, of which {sum(1 for f in report.findings if f.repeat_of_id)} repeat earlier findings"),
@@ -302,7 +183,7 @@ def render_pdf(report: AuditReport) -> bytes:
             ("Kind", f.kind.replace("_", " ")),
             ("Status", f.status.replace("_", " ") + (f" - {f.status_reason}" if f.status_reason else "")),
             ("Clause", f.clause or "-"),
-            ("Raised by", f"{_name(f.raised_by)}, seen {_when(f.raised_at)}, received {_when(f.received_at)}"),
+            ("Raised by", f"{person_name(f.raised_by)}, seen {_when(f.raised_at)}, received {_when(f.received_at)}"),
             ("Location", f.location or "-"),
             ("Repeat of", f.repeat_of.title + f" ({_when(f.repeat_of.received_at)})" if f.repeat_of else "-"),
             ("Description", f.description or "-"),
@@ -316,7 +197,7 @@ def render_pdf(report: AuditReport) -> bytes:
             story.append(_p(f"Corrective action {n}", styles["body"]))
             story.append(_facts([
                 ("Status", a.status.replace("_", " ")),
-                ("Owner", _name(a.owner)),
+                ("Owner", person_name(a.owner)),
                 ("Due", _when(a.due_date)),
                 ("Containment", a.containment or "-"),
                 ("Five whys", whys or "-"),
@@ -331,7 +212,7 @@ def render_pdf(report: AuditReport) -> bytes:
     if report.comments:
         story.append(_p("Review conversation", styles["h1"]))
         for c in report.comments:
-            story.append(_p(f"{_name(c.author)}, {_when(c.created_at)}: {c.body}", styles["body"]))
+            story.append(_p(f"{person_name(c.author)}, {_when(c.created_at)}: {c.body}", styles["body"]))
     story.append(_p("Photo register", styles["h1"]))
     story.append(_p("The SHA-256 of every photo, computed from the bytes the device sent.", styles["small"]))
     rows = [[_p(h, styles["small"]) for h in ("SHA-256", "State", "Used in", "Taken", "Uploaded")]]
@@ -341,7 +222,7 @@ def render_pdf(report: AuditReport) -> bytes:
             _p("stored" if photo.state == PhotoState.STORED else "expected evidence", styles["small"]),
             _p(", ".join(report.evidence.used_in.get(photo.sha256, [])), styles["small"]),
             _p(_when(photo.taken_at), styles["small"]),
-            _p(f"{_when(photo.uploaded_at)} {_name(photo.uploaded_by) if photo.uploaded_by_id else ''}", styles["small"]),
+            _p(f"{_when(photo.uploaded_at)} {person_name(photo.uploaded_by) if photo.uploaded_by_id else ''}", styles["small"]),
         ])
     if len(rows) == 1:
         story.append(_p("No photos.", styles["body"]))
@@ -361,7 +242,7 @@ def _effectiveness(action: CorrectiveAction) -> str:
         return f"check due {_when(action.effectiveness_due)}"
     parts = [action.effectiveness_result.replace("_", " ")]
     if action.effectiveness_by_id:
-        parts.append(f"checked by {_name(action.effectiveness_by)} on {_when(action.effectiveness_at)}")
+        parts.append(f"checked by {person_name(action.effectiveness_by)} on {_when(action.effectiveness_at)}")
     if action.effectiveness_note:
         parts.append(action.effectiveness_note)
     return " - ".join(parts)
@@ -382,140 +263,3 @@ def audit_pdf(user: User, audit: Audit) -> bytes:
     return render_pdf(collect(user, audit))
 
 
-# ---- the evidence pack ------------------------------------------------------------------
-
-
-def pack_name(audit: Audit) -> str:
-    day = (audit.submitted_at or audit.created_at).date().isoformat()
-    return f"audit-{day}-{str(audit.id)[:8]}"
-
-
-def evidence_pack(user: User, audit: Audit):
-    """A ZIP of the PDF, every original photo and a SHA256SUMS file, as a spooled file.
-
-    Photos are stored, not deflated: they are compressed already. A photo referenced
-    but not uploaded is listed in EXPECTED.txt, so its absence is stated, not hidden.
-    """
-    report = collect(user, audit)
-    pdf = render_pdf(report)
-    store = photo_store()
-    sums = [(hashlib.sha256(pdf).hexdigest(), "report.pdf")]
-    expected = []
-    spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)
-    with zipfile.ZipFile(spool, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("report.pdf", pdf)
-        for photo in report.evidence.photos.values():
-            name = f"photos/{photo.sha256}.{EXTENSIONS.get(photo.content_type or '', 'bin')}"
-            if photo.state != PhotoState.STORED:
-                expected.append(photo)
-                continue
-            digest = hashlib.sha256()
-            try:
-                with store.open(object_key("original", photo.sha256)) as source, \
-                        archive.open(zipfile.ZipInfo(name, _zip_time(photo)), "w", force_zip64=True) as target:
-                    while chunk := source.read(1024 * 1024):
-                        digest.update(chunk)
-                        target.write(chunk)
-            except MissingObject:
-                expected.append(photo)
-                continue
-            sums.append((digest.hexdigest(), name))
-        if expected:
-            lines = ["Photos referenced in this audit whose bytes have not reached the register yet.",
-                     "Each is named by the SHA-256 the device computed; its file will carry that hash.", ""]
-            lines += [f"{p.sha256}  {', '.join(report.evidence.used_in.get(p.sha256, []))}" for p in expected]
-            text = ("\n".join(lines) + "\n").encode()
-            archive.writestr("EXPECTED.txt", text)
-            sums.append((hashlib.sha256(text).hexdigest(), "EXPECTED.txt"))
-        archive.writestr("SHA256SUMS", "".join(f"{digest}  {name}\n" for digest, name in sums))
-    spool.seek(0)
-    return spool
-
-
-def _zip_time(photo: Photo) -> tuple:
-    when = photo.uploaded_at or photo.created_at or utcnow()
-    return (max(when.year, 1980), when.month, when.day, when.hour, when.minute, when.second)
-
-
-# ---- register exports -------------------------------------------------------------------
-
-FINDING_COLUMNS = [
-    "id", "received_at", "raised_at", "kind", "status", "clause", "area", "title", "description",
-    "location", "raised_by", "audit_id", "repeat_of_id", "actions", "open_actions", "closed_at", "status_reason",
-]
-ACTION_COLUMNS = [
-    "id", "finding_id", "finding", "area", "clause", "owner", "due_date", "status", "overdue", "containment",
-    "five_whys", "root_cause", "plan", "done_at", "done_note", "effectiveness_due", "effectiveness_result",
-    "effectiveness_by", "effectiveness_at", "created_at",
-]
-
-
-def _cell(value):
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.isoformat(timespec="seconds")
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, (int, float, bool)):
-        return value
-    return str(value)
-
-
-def _safe(value):
-    # A cell starting with =, +, - or @ is a formula to a spreadsheet: keep it text.
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
-def finding_rows(query) -> Iterator[list]:
-    query = query.options(selectinload(Finding.actions))
-    for f in db.session.scalars(query.execution_options(yield_per=500)):
-        open_actions = sum(1 for a in f.actions if a.status == "open")
-        yield [_cell(v) for v in (
-            f.id, f.received_at, f.raised_at, f.kind, f.status, f.clause, f.area.label, f.title, f.description,
-            f.location, f.raised_by.name, f.audit_id, f.repeat_of_id, len(f.actions), open_actions, f.closed_at,
-            f.status_reason,
-        )]
-
-
-def action_rows(query, today: date | None = None) -> Iterator[list]:
-    today = today or date.today()
-    query = query.options(joinedload(CorrectiveAction.effectiveness_by))
-    for a in db.session.scalars(query.execution_options(yield_per=500)):
-        overdue = a.status == "open" and a.due_date is not None and a.due_date < today
-        whys = " | ".join(f"{s.get('why', '')} -> {s.get('because', '')}" for s in (a.whys or []))
-        yield [_cell(v) for v in (
-            a.id, a.finding_id, a.finding.title, a.finding.area.label, a.finding.clause, _name(a.owner), a.due_date,
-            a.status, overdue, a.containment, whys, a.root_cause, a.plan, a.done_at, a.done_note,
-            a.effectiveness_due, a.effectiveness_result, _name(a.effectiveness_by) if a.effectiveness_by_id else "",
-            a.effectiveness_at, a.created_at,
-        )]
-
-
-def csv_stream(columns: list[str], rows: Iterator[list]) -> Iterator[str]:
-    """CSV text in chunks, header first, so a large export never sits in memory."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(columns)
-    for n, row in enumerate(rows, 1):
-        writer.writerow([_safe(v) for v in row])
-        if n % 500 == 0:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue()
-
-
-def xlsx_file(sheet_title: str, columns: list[str], rows: Iterator[list]):
-    """An XLSX workbook (write-only, so rows stream to disk) as a spooled file."""
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(sheet_title)
-    sheet.append(columns)
-    for row in rows:
-        sheet.append([_safe(v) for v in row])
-    spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)
-    workbook.save(spool)
-    spool.seek(0)
-    return spool
