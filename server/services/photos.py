@@ -1,28 +1,16 @@
-"""Photo evidence intake: check the bytes a device sent, keep them, make the copies people see.
+"""Photo evidence as records: take in the bytes a device sent, keep them, serve the copies.
 
 The original bytes are the evidence: they are stored exactly as sent, under the SHA-256
-the device computed and the server recomputed. What people look at are two derivatives
-made once at intake - `display` (long edge at most 2048 px) and `thumb` (at most 320 px) -
-turned upright and stripped of EXIF, GPS and XMP, so a location never leaves through a
-picture shown in the register.
-
-Intake is built for a 12-megapixel phone JPEG on a small server: JPEGs are decoded with
-libjpeg's DCT scaling (`Image.draft`) straight to about display size, so the full-size
-frame is never decoded; both copies are made from that one reduced decode.
+the device computed and the server recomputed. Decoding and the display and thumbnail
+copies are `imaging`'s job; this module checks, stores, records and serves.
 """
 
 import hashlib
-import io
 import logging
 import re
-import struct
-import warnings
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone
 
 from flask import current_app
-from PIL import Image, ImageFile
 
 from ..errors import DomainError, Invalid, NotAllowed, NotFound
 from ..extensions import db
@@ -36,90 +24,24 @@ from ..permissions import can
 from ..storage import MissingObject, object_key, photo_store
 from . import feed, trail
 from .evidence import expect_photo
+from .imaging import (
+    ACCEPTED_TEXT,
+    DECLARABLE,
+    SIZES,
+    BadHash,
+    Derivatives,
+    HashMismatch,
+    PhotoTooLarge,
+    UnreadablePhoto,
+    UnsupportedPhotoType,
+    derive,
+    mb,
+    sniff,
+)
 
 log = logging.getLogger(__name__)
 
 SHA256 = re.compile(r"[0-9a-f]{64}")
-DISPLAY_EDGE = 2048
-THUMB_EDGE = 320
-SIZES = ("thumb", "display", "original")
-# A DCT-scaled decode that lands within 10% under the display edge is kept as it is: a
-# 4000 px frame decodes at 1/2 to 2000 px, where a full decode to reach 2048 would cost
-# three to four times the time and memory for 2% more pixels.
-DRAFT_SLACK = 0.9
-DISPLAY_QUALITY = 85
-THUMB_QUALITY = 80
-# Pillow's advice: reduce by an integer factor first, then resample the last step. The
-# thumbnail allows a bigger integer step (a 2000 px frame reduces by 4, not 3): at 320 px
-# the difference does not show, and it saves a few percent of intake time.
-REDUCING_GAP = {"display": 2.0, "thumb": 1.5}
-
-# The formats accepted, by Pillow's name. HEIC is not among them: the field app sends
-# what its canvas encodes (JPEG or WebP), and a HEIF decoder (libheif via pillow-heif)
-# would add a large C attack surface for photos no client of ours produces.
-ACCEPTED = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
-ACCEPTED_TEXT = "JPEG, PNG or WebP"
-# Headers a client may declare; the bytes decide the real type.
-DECLARABLE = {"image/jpeg", "image/jpg", "image/pjpeg", "image/png", "image/webp", "application/octet-stream"}
-
-# EXIF tags and sub-IFDs used here.
-ORIENTATION = 0x0112
-EXIF_IFD = 0x8769
-DATETIME_ORIGINAL = 0x9003
-OFFSET_TIME_ORIGINAL = 0x9011
-
-# EXIF orientation -> the one transpose that turns the stored pixels upright.
-UPRIGHT = {
-    2: Image.Transpose.FLIP_LEFT_RIGHT,
-    3: Image.Transpose.ROTATE_180,
-    4: Image.Transpose.FLIP_TOP_BOTTOM,
-    5: Image.Transpose.TRANSPOSE,
-    6: Image.Transpose.ROTATE_270,
-    7: Image.Transpose.TRANSVERSE,
-    8: Image.Transpose.ROTATE_90,
-}
-SIDEWAYS = {5, 6, 7, 8}
-
-# Pillow reports malformed input through many exception types; any of them while
-# decoding a client's bytes means the photo is unreadable, not that the server broke.
-DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError, KeyError, struct.error, ZeroDivisionError)
-
-
-class BadHash(DomainError):
-    status = 400
-    code = "bad_hash"
-
-
-class HashMismatch(Invalid):
-    code = "hash_mismatch"
-
-
-class UnreadablePhoto(Invalid):
-    code = "unreadable_photo"
-
-
-class PhotoTooLarge(DomainError):
-    status = 413
-    code = "too_large"
-
-
-class UnsupportedPhotoType(DomainError):
-    status = 415
-    code = "unsupported_media_type"
-
-
-@dataclass(frozen=True)
-class Derivatives:
-    """What intake learns from decoding: upright size, capture time and the two copies."""
-
-    content_type: str
-    width: int
-    height: int
-    taken_at: datetime | None
-    display: bytes
-    thumb: bytes
-
-
 def check_sha(sha256: str) -> str:
     """Return `sha256` as lower-case hex. :raise BadHash: when it is not a SHA-256 hex digest."""
     value = sha256.lower() if isinstance(sha256, str) else ""
@@ -128,21 +50,10 @@ def check_sha(sha256: str) -> str:
     return value
 
 
-def sniff(data: bytes) -> str | None:
-    """The Pillow format name of `data` from its signature, when it is one we accept."""
-    if data[:3] == b"\xff\xd8\xff":
-        return "JPEG"
-    if data[:8] == b"\x89PNG\r\n\x1a\n":
-        return "PNG"
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "WEBP"
-    return None
-
-
 def refuse_oversize(length: int | None, limit: int) -> None:
     """Refuse a body announced as larger than `limit` before reading it. :raise PhotoTooLarge:"""
     if length is not None and length > limit:
-        raise PhotoTooLarge(f"The photo is {_mb(length)}; the limit is {_mb(limit)}.")
+        raise PhotoTooLarge(f"The photo is {mb(length)}; the limit is {mb(limit)}.")
 
 
 def _check_declared(content_type: str | None) -> None:
@@ -173,7 +84,7 @@ def intake(user: User, sha256: str, data: bytes, content_type: str | None = None
     _check_declared(content_type)
     limit = current_app.config["GEMBA_MAX_PHOTO_BYTES"]
     if len(data) > limit:
-        raise PhotoTooLarge(f"The photo is {_mb(len(data))}; the limit is {_mb(limit)}.")
+        raise PhotoTooLarge(f"The photo is {mb(len(data))}; the limit is {mb(limit)}.")
     if not data:
         raise UnreadablePhoto("The request body is empty; send the photo's bytes.")
     actual = hashlib.sha256(data).hexdigest()
@@ -233,159 +144,6 @@ def _record_stored(user: User, sha: str, byte_size: int, derived: Derivatives, d
     }, device_id=device_id)
     db.session.flush()
     return photo, True
-
-
-def derive(data: bytes, fmt: str, max_pixels: int) -> Derivatives:
-    """Decode `data` (a `fmt` image) once and make the upright, metadata-free copies.
-
-    :raise PhotoTooLarge: more than `max_pixels` pixels. :raise UnreadablePhoto: corrupt or truncated.
-    """
-    try:
-        with warnings.catch_warnings():
-            # Pillow only warns below twice its own limit; a warning here is a refusal.
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data), formats=[fmt]) as image:
-                return _derive(image, fmt, max_pixels)
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise PhotoTooLarge(_too_many_pixels(max_pixels)) from None
-    except PhotoTooLarge:
-        raise
-    except DECODE_ERRORS as exc:
-        log.info("unreadable photo: %s", exc)
-        message = str(exc)
-        if "truncated" in message or isinstance(exc, EOFError):
-            raise UnreadablePhoto("The photo is cut short (truncated): upload the whole file again.") from None
-        raise UnreadablePhoto(f"The photo cannot be read; the {fmt} data is corrupt.") from None
-
-
-def _derive(image: ImageFile.ImageFile, fmt: str, max_pixels: int) -> Derivatives:
-    stored_width, stored_height = image.size
-    if stored_width * stored_height > max_pixels:
-        raise PhotoTooLarge(_too_many_pixels(max_pixels))
-    if fmt == "JPEG":
-        # Staying in YCbCr skips the colour conversion on decode and again on encode;
-        # resampling and rotating work the same in either space.
-        scale = _draft_scale(image.size)
-        image.draft("YCbCr", (stored_width // scale, stored_height // scale) if scale > 1 else None)
-    image.load()
-    orientation, taken_at = _read_exif(image)
-
-    pixels = _flatten(image)
-    icc_profile = image.info.get("icc_profile")
-    # Pillow's resize and transpose let go of the GIL (its codecs do not), so the
-    # thumbnail is made on a second core while this thread turns and encodes the display.
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="photo-thumb") as helper:
-        thumb = helper.submit(_upright_copy, pixels, orientation, THUMB_EDGE)
-        display = _jpeg(_upright_copy(pixels, orientation, DISPLAY_EDGE), DISPLAY_QUALITY, icc_profile)
-        thumb = _jpeg(thumb.result(), THUMB_QUALITY, icc_profile)
-    if orientation in SIDEWAYS:
-        stored_width, stored_height = stored_height, stored_width
-    return Derivatives(
-        content_type=ACCEPTED[fmt],
-        width=stored_width,
-        height=stored_height,
-        taken_at=taken_at,
-        display=display,
-        thumb=thumb,
-    )
-
-
-def _upright_copy(pixels: Image.Image, orientation: int, edge: int) -> Image.Image:
-    """`pixels` within `edge`, then turned upright (turning the smaller image is cheaper)."""
-    copy = _fit(pixels, edge)
-    return copy.transpose(UPRIGHT[orientation]) if orientation in UPRIGHT else copy
-
-
-def _draft_scale(size: tuple[int, int]) -> int:
-    """The largest DCT scale-down (1/8, 1/4, 1/2) that keeps the display copy sharp."""
-    long_edge = max(size)
-    for scale in (8, 4, 2):
-        if long_edge / scale >= DISPLAY_EDGE * DRAFT_SLACK:
-            return scale
-    return 1
-
-
-def _read_exif(image: Image.Image) -> tuple[int, datetime | None]:
-    """Orientation and capture time; broken EXIF reads as none rather than refusing the photo."""
-    try:
-        exif = image.getexif()
-        orientation = exif.get(ORIENTATION, 1)
-        sub = exif.get_ifd(EXIF_IFD)
-        taken_at = _exif_time(sub.get(DATETIME_ORIGINAL), sub.get(OFFSET_TIME_ORIGINAL))
-    except DECODE_ERRORS + (TypeError,) as exc:
-        log.info("unreadable EXIF ignored: %s", exc)
-        return 1, None
-    return (orientation if isinstance(orientation, int) else 1), taken_at
-
-
-def _exif_time(value, offset) -> datetime | None:
-    """EXIF "YYYY:MM:DD HH:MM:SS" with its "+HH:MM" offset when the camera wrote one.
-
-    Without an offset the time is the camera's wall clock in an unknown zone; it is kept
-    as if it were UTC, which is the best a register can do with it.
-    """
-    if isinstance(value, bytes):
-        value = value.decode("ascii", "replace")
-    if not isinstance(value, str):
-        return None
-    try:
-        taken = datetime.strptime(value.strip("\x00 ")[:19], "%Y:%m:%d %H:%M:%S")
-    except ValueError:
-        return None
-    zone = UTC
-    if isinstance(offset, bytes):
-        offset = offset.decode("ascii", "replace")
-    if isinstance(offset, str) and (match := re.fullmatch(r"([+-])(\d\d):(\d\d)", offset.strip("\x00 "))):
-        sign = 1 if match[1] == "+" else -1
-        minutes = int(match[2]) * 60 + int(match[3])
-        if minutes < 24 * 60:
-            zone = timezone(sign * timedelta(minutes=minutes))
-    return taken.replace(tzinfo=zone).astimezone(UTC)
-
-
-def _flatten(image: Image.Image) -> Image.Image:
-    """The pixels in a mode JPEG can hold (RGB, L, YCbCr); transparency goes onto white."""
-    if image.mode in ("RGB", "L", "YCbCr"):
-        return image
-    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
-        rgba = image.convert("RGBA")
-        background = Image.new("RGB", rgba.size, "white")
-        background.paste(rgba, mask=rgba.getchannel("A"))
-        return background
-    if image.mode.startswith("I") or image.mode == "F":
-        # 16-bit and float greyscale: scale into 8 bits instead of clipping to white.
-        high = 65535 if image.mode.startswith("I;16") or image.mode == "I" else 1.0
-        return image.convert("I").point(lambda v: v * 255 / high).convert("L")
-    return image.convert("RGB")
-
-
-def _fit(image: Image.Image, edge: int) -> Image.Image:
-    width, height = image.size
-    if max(width, height) <= edge:
-        return image
-    ratio = edge / max(width, height)
-    size = (max(1, round(width * ratio)), max(1, round(height * ratio)))
-    gap = REDUCING_GAP["thumb" if edge <= THUMB_EDGE else "display"]
-    return image.resize(size, Image.Resampling.LANCZOS, reducing_gap=gap)
-
-
-def _jpeg(image: Image.Image, quality: int, icc_profile: bytes | None) -> bytes:
-    """Encode as JPEG with nothing but the pixels (and the colour profile, which locates nobody)."""
-    out = io.BytesIO()
-    options = {"quality": quality, "exif": b""}
-    if icc_profile:
-        options["icc_profile"] = icc_profile
-    image.save(out, "JPEG", **options)
-    return out.getvalue()
-
-
-def _mb(size: int) -> str:
-    return f"{size / 1_000_000:.1f} MB" if size >= 100_000 else f"{size} bytes"
-
-
-def _too_many_pixels(max_pixels: int) -> str:
-    return (f"The picture has more than {max_pixels / 1_000_000:g} megapixels; it is refused as a "
-            "possible decompression bomb. Send a photo of at most that size.")
 
 
 # Reading back -------------------------------------------------------------------------

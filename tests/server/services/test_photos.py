@@ -8,6 +8,7 @@ import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
+from server.errors import DomainError, NotAllowed
 from server.extensions import db
 from server.models import Change, Event, Photo, PhotoState, PhotoSubject
 from server.services import evidence, photos
@@ -98,7 +99,7 @@ BAD_INPUTS = _bad_inputs()
 @pytest.mark.parametrize("name", BAD_INPUTS)
 def test_bad_input_gets_a_clean_refusal_with_a_message(app, staff, name):
     data, status, code = BAD_INPUTS[name]
-    with pytest.raises(photos.DomainError) as refused:
+    with pytest.raises(DomainError) as refused:
         photos.intake(staff, images.sha(data), data)
     assert (refused.value.status, refused.value.code) == (status, code)
     assert len(refused.value.message) > 20
@@ -246,7 +247,7 @@ def test_camera_frame_decodes_at_reduced_scale(staff):
 def test_inactive_user_cannot_upload(make):
     gone = make.user("staff", active=False)
     data = images.jpeg()
-    with pytest.raises(photos.NotAllowed):
+    with pytest.raises(NotAllowed):
         photos.intake(gone, images.sha(data), data)
 
 
