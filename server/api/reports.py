@@ -9,7 +9,7 @@ from flask_smorest import Blueprint
 from ..access import SIGNED_IN, allow
 from ..ids import uuid_or_none
 from ..schemas.register import ActionFilterSchema, FindingFilterSchema
-from ..services import actions, audits, register, reports
+from ..services import actions, audits, listings, reports
 
 blp = Blueprint("reports", __name__, url_prefix="/api", description="Reports, evidence packs and exports")
 
@@ -46,7 +46,7 @@ def evidence_pack(audit_id):
 
 
 def _findings(args):
-    return register.finding_query(current_user, **register.finding_filters(**args))
+    return listings.finding_query(current_user, **listings.finding_filters(**args))
 
 
 def _actions(args):

@@ -9,10 +9,11 @@ from ..access import PUBLIC, SIGNED_IN, allow
 from ..extensions import db
 from ..ids import uuid_or_none
 from ..permissions import can
-from ..services import accounts, charts, register
+from ..services import accounts, charts, listings
+from ..services import dashboard as dashboards
 from ..services.audits import get_audit
 from ..services.findings import get_finding
-from . import actions, checklists, conflicts, coverage, programme, review, trail
+from . import actions, checklists, conflicts, coverage, programme, review, trail  # noqa: F401  (each adds its routes to bp)
 from .blueprint import bp
 from .forms import AuditFilterForm, FindingFilterForm, LoginForm
 from .params import areas_in_order, page_number
@@ -72,7 +73,7 @@ def home():
 @bp.route("/dashboard")
 @allow("register.dashboard")
 def dashboard():
-    page = render_template("dashboard.html", board=register.dashboard(current_user),
+    page = render_template("dashboard.html", board=dashboards.dashboard(current_user),
                            charts=charts.dashboard_charts(current_user))
     db.session.commit()  # keeps the charts' snapshot of past months, when one was made
     return page
@@ -85,7 +86,7 @@ def audits():
     filters = {}
     if form.validate():
         filters = {"status": form.status.data or None, "area_id": uuid_or_none(form.area.data)}
-    query = register.audit_query(current_user, **filters)
+    query = listings.audit_query(current_user, **filters)
     page = db.paginate(query, page=page_number(), per_page=current_app.config["PAGE_SIZE"], error_out=False)
     return render_template("audits.html", form=form, page=page)
 
@@ -94,7 +95,7 @@ def audits():
 @allow(SIGNED_IN)
 def audit(audit_id):
     audit = get_audit(current_user, audit_id)
-    return render_template("audit.html", audit=audit, **register.audit_detail(audit), **review.audit_forms(audit))
+    return render_template("audit.html", audit=audit, **listings.audit_detail(audit), **review.audit_forms(audit))
 
 
 @bp.route("/findings")
@@ -112,7 +113,7 @@ def findings():
             "clause": (form.clause.data or "").strip() or None,
             "text": (form.q.data or "").strip() or None,
         }
-    query = register.finding_query(current_user, **filters)
+    query = listings.finding_query(current_user, **filters)
     page = db.paginate(query, page=page_number(), per_page=current_app.config["PAGE_SIZE"], error_out=False)
     return render_template("findings.html", form=form, page=page)
 
@@ -121,7 +122,7 @@ def findings():
 @allow(SIGNED_IN)
 def finding(finding_id):
     finding = get_finding(current_user, finding_id)
-    return render_template("finding.html", finding=finding, **register.finding_detail(finding),
+    return render_template("finding.html", finding=finding, **listings.finding_detail(finding),
                            **actions.finding_forms(finding))
 
 

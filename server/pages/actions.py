@@ -12,7 +12,7 @@ from ..extensions import db
 from ..ids import uuid_or_none
 from ..models import ActionStatus, Finding, FindingStatus, User
 from ..permissions import can, require
-from ..services import actions, audit_review, findings, register, repeats
+from ..services import actions, audit_review, findings, listings, repeats
 from .blueprint import bp
 from .params import page_number
 from .review_forms import ActionFilterForm, ActionForm, DoneForm, EffectivenessForm, RepeatForm, TriageForm
@@ -73,7 +73,7 @@ def _prefix(kind: str, action) -> str:
 
 
 def _render_finding(finding, status: int, bound: dict):
-    return render_template("finding.html", finding=finding, **register.finding_detail(finding),
+    return render_template("finding.html", finding=finding, **listings.finding_detail(finding),
                            **finding_forms(finding, bound)), status
 
 

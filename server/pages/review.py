@@ -8,7 +8,7 @@ from ..errors import Invalid, StateError
 from ..extensions import db
 from ..models import AuditStatus, PhotoSubject
 from ..permissions import can, require
-from ..services import audit_review, audits, findings, register
+from ..services import audit_review, audits, findings, listings
 from .blueprint import bp
 from .review_forms import ApproveForm, RejectForm, ReopenForm, ReturnForm
 
@@ -54,7 +54,7 @@ def review_queue():
 
 
 def _render_audit(audit, status: int, **bound):
-    return render_template("audit.html", audit=audit, **register.audit_detail(audit), **audit_forms(audit, **bound)), status
+    return render_template("audit.html", audit=audit, **listings.audit_detail(audit), **audit_forms(audit, **bound)), status
 
 
 def _decide(audit_id, name: str, call, message: str, next_url: str | None = None):
@@ -111,7 +111,7 @@ def reopen_audit(audit_id):
 @allow(SIGNED_IN)
 def audit_evidence(audit_id):
     audit = audits.get_audit(current_user, audit_id)
-    detail = register.audit_detail(audit)
+    detail = listings.audit_detail(audit)
     groups = []
     for section, questions in audit.template.sections:
         for q in questions:
@@ -136,7 +136,7 @@ def finding_evidence(finding_id):
 
 def _finding_galleries(finding, raised: str, action_label) -> list:
     """List the finding's own photos, then each corrective action's, under these labels; empty ones left out."""
-    galleries = [(raised, register.photos_for(PhotoSubject.FINDING, finding.id))]
-    galleries += [(action_label(n), register.photos_for(PhotoSubject.ACTION, action.id))
+    galleries = [(raised, listings.photos_for(PhotoSubject.FINDING, finding.id))]
+    galleries += [(action_label(n), listings.photos_for(PhotoSubject.ACTION, action.id))
                   for n, action in enumerate(finding.actions, 1)]
     return [(label, photos) for label, photos in galleries if photos]

@@ -6,7 +6,7 @@ import pytest
 
 from server.extensions import db
 from server.models import Finding, FindingStatus, utcnow
-from server.services import register, repeats
+from server.services import dashboard, repeats
 from tests.register_helpers import events
 
 
@@ -61,7 +61,7 @@ def test_linking_a_repeat_through_the_api_flags_and_counts_it(auth, make, settin
     assert response.status_code == 200
     assert response.json["repeat_of_id"] == str(earlier.id)
     assert events("finding.repeat_linked", new.id)[0].changes["repeat_of_id"] == [None, str(earlier.id)]
-    assert register.dashboard(setting["supervisor"]).repeat_count == 1
+    assert dashboard.dashboard(setting["supervisor"]).repeat_count == 1
     assert repeats.repeat_counts() == {"total": 1, "open": 1}
     page = auth.client.get(f"/findings/{new.id}").get_data(as_text=True)
     assert "badge-repeat" in page and "Repeat of" in page
