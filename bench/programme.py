@@ -45,7 +45,7 @@ from server.models import (
     Template,
     User,
 )
-from server.services import checklists, coverage, programme
+from server.services import checklists, coverage, organisation, programme
 
 OUT = Path(__file__).resolve().parent / "out" / "programme.json"
 AREAS, AUDITORS, YEARS = 40, 24, 5
@@ -70,7 +70,8 @@ def seed(rng: random.Random, today: date) -> dict:
     template = checklists.import_checklist(supervisor, checklists.bundled_checklist("iso9001-internal-audit.json"))
     checklists.publish(supervisor, template)
     questions = [(q.id, q.kind, list(q.finding_answers), list(q.options)) for q in template.questions]
-    areas = [{"id": uuid.uuid4(), "site": f"Site {n % 2 + 1}", "name": f"Area {n:02d}",
+    sites = [organisation.create_site(None, f"Site {n}") for n in (1, 2)]
+    areas = [{"id": uuid.uuid4(), "site_id": sites[n % 2].id, "name": f"Area {n:02d}",
               "risk_level": rng.choice(["low", "medium", "high"]), "audit_every_months": rng.choice([3, 6, 12])}
              for n in range(AREAS)]
     db.session.execute(insert(Area), areas)

@@ -43,7 +43,7 @@ from server import create_app
 from server.extensions import db
 from server.models import Area, Audit, Change, Event, Finding, Question, Response, SyncOp, Template, User
 from server.schemas.sync import PushRequestSchema
-from server.services import accounts, sync
+from server.services import accounts, organisation, sync
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = Path(__file__).resolve().parent / "out" / "push.json"
@@ -85,9 +85,9 @@ def prepare(url: str, photo_dir: str, audits_per_client: int) -> dict:
     app = _app(url, photo_dir)
     with app.app_context():
         upgrade()
-        home, audited = Area(site="Bench", name="Home"), Area(site="Bench", name="Audited")
-        db.session.add_all([home, audited])
-        db.session.flush()
+        site = organisation.create_site(None, "Bench")
+        home = organisation.create_area(None, site, "Home")
+        audited = organisation.create_area(None, site, "Audited")
         template = Template(name="Bench checklist", standard="ISO 9001:2015", status="published",
                             published_at=datetime.now(UTC))
         for position in range(1, QUESTIONS + 1):

@@ -87,9 +87,11 @@ class Seeder:
     def run(self) -> dict:
         rng, now = self.rng, self.now
         counts = {}
-        sites = ["Leeds works", "Hull depot", "York plant"]
-        self.areas = [(uuid.uuid4(), site, f"Area {n}") for site in sites for n in range(1, 9)]
-        counts["area"] = self.copy("area", ["id", "site", "name", "risk_level", "audit_every_months", "created_at"],
+        sites = [(uuid.uuid4(), name) for name in ("Leeds works", "Hull depot", "York plant")]
+        counts["site"] = self.copy("site", ["id", "name", "timezone", "created_at"],
+                                   ((i, name, "Europe/London", now) for i, name in sites))
+        self.areas = [(uuid.uuid4(), site_id, f"Area {n}") for site_id, _ in sites for n in range(1, 9)]
+        counts["area"] = self.copy("area", ["id", "site_id", "name", "risk_level", "audit_every_months", "created_at"],
                                    ((i, s, n, "medium", 12, now) for i, s, n in self.areas))
         password = generate_password_hash(PASSWORD)
         people = [("supervisor", 3), ("auditor", 40), ("staff", 300)]

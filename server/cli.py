@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from .errors import DomainError
 from .extensions import db
 from .models import Event, Role, User
-from .services import accounts, demo, reminders, trail
+from .services import accounts, demo, organisation, reminders, trail
 
 users = AppGroup("users", help="Manage users.")
 tokens = AppGroup("tokens", help="Manage API tokens.")
@@ -39,7 +39,7 @@ def add_user(email, role, area, name):
     """Add a user; the password is prompted twice, or read from stdin."""
     password = _read_password()
     try:
-        home = accounts.find_area(area) if area else None
+        home = organisation.find_area(area) if area else None
         user = accounts.create_user(email, role, password, name=name, home_area=home)
     except DomainError as exc:
         _fail(exc)

@@ -3,8 +3,13 @@
 `can(user, action, obj)` answers a yes/no question about one record; `require` raises
 `NotAllowed` with a message; `scope_*` narrow a query to what a user may see, so lists
 and the sync feed never show more than a detail page would.
+
+Sites: a supervisor with sites (`User.sites`) reviews, plans and sees only there; one
+without sites, and every admin, covers the whole organisation. A record's site is its
+area's (`site_of`). Auditors and staff see what is tied to them wherever it is.
 """
 
+import uuid
 from collections.abc import Callable
 
 from sqlalchemy import ColumnElement, false, or_, select, true
@@ -12,6 +17,7 @@ from sqlalchemy import ColumnElement, false, or_, select, true
 from .errors import NotAllowed
 from .extensions import db
 from .models import (
+    Area,
     Audit,
     AuditStatus,
     Comment,
@@ -24,6 +30,7 @@ from .models import (
     PhotoSubject,
     Response,
     Role,
+    Site,
     User,
 )
 
@@ -32,7 +39,42 @@ EDITABLE_AUDIT = {AuditStatus.PLANNED, AuditStatus.IN_PROGRESS, AuditStatus.RETU
 
 
 def is_reviewer(user: User | None) -> bool:
+    """A supervisor or admin (of some sites, or all)."""
     return bool(user) and user.role in REVIEWERS
+
+
+def sites_in_scope(user: User) -> set[uuid.UUID] | None:
+    """The sites a reviewer covers, or None for every site."""
+    if user.role == Role.ADMIN:
+        return None
+    return {site.id for site in user.sites} or None
+
+
+def site_of(record) -> uuid.UUID | None:
+    """The site a record belongs to (through its area), or None for one that belongs to none."""
+    if isinstance(record, Site):
+        return record.id
+    if isinstance(record, Area):
+        return record.site_id
+    if isinstance(record, (Audit, Finding)):
+        return db.session.get(Area, record.area_id).site_id if record.area_id else None
+    if isinstance(record, Response):
+        return site_of(record.audit)
+    if isinstance(record, CorrectiveAction):
+        return site_of(record.finding)
+    if isinstance(record, Conflict):
+        return db.session.get(Area, record.area_id).site_id if record.area_id else None
+    return None  # checklists, photos by themselves: not tied to a site
+
+
+def reviews(user: User, record=None) -> bool:
+    """Whether `user` reviews `record`'s site (or, without a record, reviews at all)."""
+    if not is_reviewer(user):
+        return False
+    scope = sites_in_scope(user)
+    if scope is None or record is None:
+        return True
+    return site_of(record) in scope
 
 
 def _role(*roles: Role) -> Callable:
@@ -43,8 +85,17 @@ def _role(*roles: Role) -> Callable:
     return rule
 
 
+def _reviewer() -> Callable:
+    """Supervisors and admins; given a record, only those who cover its site."""
+    def rule(user: User, obj=None) -> bool:
+        return reviews(user, obj)
+
+    rule.about_role = True
+    return rule
+
+
 def _audit_view(user: User, audit: Audit) -> bool:
-    return is_reviewer(user) or audit.auditor_id == user.id
+    return reviews(user, audit) or audit.auditor_id == user.id
 
 
 def _audit_work(user: User, audit: Audit) -> bool:
@@ -52,7 +103,7 @@ def _audit_work(user: User, audit: Audit) -> bool:
 
 
 def _finding_view(user: User, finding: Finding) -> bool:
-    if is_reviewer(user) or finding.raised_by_id == user.id:
+    if reviews(user, finding) or finding.raised_by_id == user.id:
         return True
     if finding.audit is not None and finding.audit.auditor_id == user.id:
         return True
@@ -61,11 +112,11 @@ def _finding_view(user: User, finding: Finding) -> bool:
 
 def _finding_edit(user: User, finding: Finding) -> bool:
     # The person who raised it may still correct it until a supervisor has taken it up.
-    return is_reviewer(user) or (finding.raised_by_id == user.id and finding.status == FindingStatus.OPEN)
+    return reviews(user, finding) or (finding.raised_by_id == user.id and finding.status == FindingStatus.OPEN)
 
 
 def _action_work(user: User, action: CorrectiveAction) -> bool:
-    return is_reviewer(user) or action.owner_id == user.id
+    return reviews(user, action) or action.owner_id == user.id
 
 
 def _photo_subject_view(user: User, link: PhotoLink) -> bool:
@@ -96,12 +147,12 @@ def _comment_view(user: User, comment: Comment) -> bool:
 
 
 def _conflict_view(user: User, conflict: Conflict) -> bool:
-    return is_reviewer(user) or conflict.user_id == user.id
+    return reviews(user, conflict) or conflict.user_id == user.id
 
 
 def _photo_view(user: User, photo: Photo) -> bool:
-    """Whoever uploaded a photo, reviews, or may see a record it is evidence on."""
-    if is_reviewer(user) or photo.uploaded_by_id == user.id:
+    """Whoever uploaded a photo, reviews the whole organisation, or may see a record it is evidence on."""
+    if (is_reviewer(user) and sites_in_scope(user) is None) or photo.uploaded_by_id == user.id:
         return True
     links = db.session.scalars(select(PhotoLink).where(PhotoLink.photo_sha256 == photo.sha256))
     return any(_photo_subject_view(user, link) for link in links)
@@ -112,27 +163,28 @@ RULES: dict[str, Callable] = {
     "audit.list": _role(Role.ADMIN, Role.SUPERVISOR, Role.AUDITOR),
     "audit.view": _audit_view,
     "audit.work": _audit_work,
-    "audit.plan": _role(Role.ADMIN, Role.SUPERVISOR),
-    "audit.review": _role(Role.ADMIN, Role.SUPERVISOR),
+    "audit.plan": _reviewer(),
+    "audit.review": _reviewer(),
     "audit.start_adhoc": _role(Role.AUDITOR, Role.SUPERVISOR, Role.ADMIN),
     "finding.list": _role(*Role),
     "finding.raise": _role(*Role),
     "finding.view": _finding_view,
     "finding.edit": _finding_edit,
-    "finding.triage": _role(Role.ADMIN, Role.SUPERVISOR),
+    "finding.triage": _reviewer(),
     "action.view": _action_work,
     "action.work": _action_work,
-    "action.assign": _role(Role.ADMIN, Role.SUPERVISOR),
+    "action.assign": _reviewer(),
     "response.view": _response_view,
     "comment.audit": _audit_view,
     "comment.finding": _finding_view,
     "comment.view": _comment_view,
     "conflict.view": _conflict_view,
     "photo.view": _photo_view,
-    "conflict.resolve": _role(Role.ADMIN, Role.SUPERVISOR),
+    "conflict.resolve": _reviewer(),
     "template.edit": _role(Role.ADMIN, Role.SUPERVISOR),
-    "programme.plan": _role(Role.ADMIN, Role.SUPERVISOR),
+    "programme.plan": _reviewer(),
     "admin.users": _role(Role.ADMIN),
+    "admin.organisation": _role(Role.ADMIN),
     "admin.tokens": _role(Role.ADMIN),
     "trail.view": _role(Role.ADMIN, Role.SUPERVISOR),
 }
@@ -159,20 +211,27 @@ def require(user: User | None, action: str, obj=None) -> None:
         raise NotAllowed(MESSAGES.get(action, "You do not have permission to do that."))
 
 
-def scope_audits(user: User) -> ColumnElement[bool]:
-    if is_reviewer(user):
+def scope_areas(user: User, area_id: ColumnElement) -> ColumnElement[bool]:
+    """`area_id` is an area whose site `user` reviews (every area for whole-organisation reviewers)."""
+    if not is_reviewer(user):
+        return false()
+    sites = sites_in_scope(user)
+    if sites is None:
         return true()
-    if user.role == Role.AUDITOR:
-        return Audit.auditor_id == user.id
-    return false()
+    return area_id.in_(select(Area.id).where(Area.site_id.in_(sites)))
+
+
+def scope_audits(user: User) -> ColumnElement[bool]:
+    return or_(scope_areas(user, Audit.area_id), Audit.auditor_id == user.id)
 
 
 def scope_findings(user: User) -> ColumnElement[bool]:
-    if is_reviewer(user):
+    if is_reviewer(user) and sites_in_scope(user) is None:
         return true()
     own_audits = select(Audit.id).where(Audit.auditor_id == user.id)
     owned_actions = select(CorrectiveAction.finding_id).where(CorrectiveAction.owner_id == user.id)
     return or_(
+        scope_areas(user, Finding.area_id),
         Finding.raised_by_id == user.id,
         Finding.audit_id.in_(own_audits),
         Finding.id.in_(owned_actions),
@@ -180,6 +239,7 @@ def scope_findings(user: User) -> ColumnElement[bool]:
 
 
 def scope_actions(user: User) -> ColumnElement[bool]:
-    if is_reviewer(user):
+    if is_reviewer(user) and sites_in_scope(user) is None:
         return true()
-    return CorrectiveAction.owner_id == user.id
+    in_sites = select(Finding.id).where(scope_areas(user, Finding.area_id))
+    return or_(CorrectiveAction.owner_id == user.id, CorrectiveAction.finding_id.in_(in_sites))

@@ -15,21 +15,28 @@ from server.models import (
     Question,
     QuestionKind,
     Role,
+    Site,
     Template,
     TemplateStatus,
     User,
     utcnow,
 )
-from server.services import accounts
+from server.services import accounts, organisation
 
 PASSWORD = "correct horse battery"
 _counter = itertools.count(1)
 
 
+def site(name: str = "Test site", timezone: str = "Europe/London") -> Site:
+    """The site called `name`, made on first use."""
+    return organisation.find_site(name) or organisation.create_site(None, name, timezone)
+
+
 def area(**overrides) -> Area:
     n = next(_counter)
     values = {"site": "Test site", "name": f"Area {n}"} | overrides
-    obj = Area(**values)
+    place = values.pop("site")
+    obj = Area(site_id=(place if isinstance(place, Site) else site(place)).id, **values)
     db.session.add(obj)
     db.session.flush()
     return obj

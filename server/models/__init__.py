@@ -1,6 +1,6 @@
 """The domain model, one module per aggregate. Importing this registers every table."""
 
-from .accounts import ApiToken, Area, LoginAttempt, Qualification, RiskLevel, Role, User
+from .accounts import ApiToken, Area, LoginAttempt, Qualification, RiskLevel, Role, Site, User
 from .audits import Audit, AuditStatus, Response
 from .base import utcnow
 from .checklists import Question, QuestionKind, Template, TemplateStatus
@@ -23,5 +23,5 @@ __all__ = [
     "Change", "ChartSnapshot", "Comment", "Conflict", "ConflictStatus", "CorrectiveAction", "Device", "Event",
     "Finding", "FindingKind", "FindingStatus", "LoginAttempt", "OpStatus", "Photo",
     "PhotoLink", "PhotoState", "PhotoSubject", "Qualification", "Question", "QuestionKind",
-    "Response", "RiskLevel", "Role", "SyncOp", "Template", "TemplateStatus", "User", "utcnow",
+    "Response", "RiskLevel", "Role", "Site", "SyncOp", "Template", "TemplateStatus", "User", "utcnow",
 ]

@@ -5,7 +5,7 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, Column, Date, ForeignKey, Index, Integer, String, Table, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -25,12 +25,37 @@ class RiskLevel(StrEnum):
     HIGH = "high"
 
 
-class Area(db.Model):
-    __tablename__ = "area"
-    __table_args__ = (UniqueConstraint("site", "name"),)
+class Site(db.Model):
+    """A place the organisation works, with the time zone its days are counted in."""
+
+    __tablename__ = "site"
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
-    site: Mapped[str] = mapped_column(String(120))
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")  # an IANA name, e.g. Europe/London
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # A retired site stays in history and is offered for no new work.
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+# The sites a person works at. A supervisor with any is limited to them; with none, they
+# see every site. Admins always see every site.
+user_site = Table(
+    "user_site", db.metadata,
+    Column("user_id", ForeignKey("user.id", ondelete="CASCADE"), primary_key=True),
+    Column("site_id", ForeignKey("site.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Area(db.Model):
+    __tablename__ = "area"
+    __table_args__ = (UniqueConstraint("site_id", "name"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    site_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("site.id"), index=True)
     name: Mapped[str] = mapped_column(String(120))
     # No foreign key: user already points at area (home area), and a cycle of foreign
     # keys would make every migration hand-edited. The service layer keeps it valid.
@@ -39,14 +64,16 @@ class Area(db.Model):
     # How often the programme plans an audit of this area.
     audit_every_months: Mapped[int] = mapped_column(Integer, default=12)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
+    site: Mapped[Site] = relationship(lazy="joined", innerjoin=True)
     responsible: Mapped["User | None"] = relationship(
         primaryjoin="foreign(Area.responsible_id) == User.id", viewonly=True
     )
 
     @property
     def label(self) -> str:
-        return f"{self.site} / {self.name}"
+        return f"{self.site.name} / {self.name}"
 
 
 class User(UserMixin, db.Model):
@@ -62,6 +89,7 @@ class User(UserMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     home_area: Mapped[Area | None] = relationship(foreign_keys=[home_area_id])
+    sites: Mapped[list[Site]] = relationship(secondary=user_site, order_by=Site.name)
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses sessions of inactive users

@@ -93,6 +93,8 @@ class Conflict(db.Model):
     device_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("device.id", ondelete="SET NULL"))
     op_id: Mapped[uuid.UUID | None] = mapped_column()
     user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user.id"))
+    # The area of the record, so a supervisor limited to some sites sees only theirs.
+    area_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("area.id", ondelete="SET NULL"))
     status: Mapped[str] = mapped_column(String(10), default=ConflictStatus.OPEN)
     resolution: Mapped[str | None] = mapped_column(String(10))  # "server" or "device"
     resolved_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user.id"))

@@ -1,10 +1,10 @@
 """Read what a register page's request asks for: ids, the list page, the areas a form offers."""
 
 from flask import request
-from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Area
+from ..services import organisation
 
 
 MAX_PAGE = 100_000  # far past any list's end; a larger number would overflow the database's OFFSET
@@ -20,4 +20,4 @@ def page_number() -> int:
 
 def areas_in_order() -> list[Area]:
     """Return every area, by site then name, as the filter and planning forms list them."""
-    return db.session.scalars(select(Area).order_by(Area.site, Area.name)).all()
+    return db.session.scalars(organisation.areas_in_order()).all()

@@ -94,7 +94,9 @@ class PullResponseSchema(ma.Schema):
 class BootstrapAreaSchema(ma.Schema):
     id = f.UUID()
     name = f.String()
-    site = f.String()
+    site = f.String(attribute="site.name")
+    site_id = f.UUID()
+    timezone = f.String(attribute="site.timezone", metadata={"description": "The site's IANA time zone"})
     responsible_id = f.UUID(allow_none=True)  # who answers for the area; they may not audit it
 
 

@@ -8,7 +8,7 @@ from flask import current_app
 from sqlalchemy import delete, func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from ..errors import Invalid, NotFound, TooManyAttempts
+from ..errors import Invalid, TooManyAttempts
 from ..extensions import db
 from ..models import ApiToken, Area, LoginAttempt, Role, User, utcnow
 from . import trail
@@ -27,21 +27,6 @@ def hash_password(password: str) -> str:
     # scrypt, a memory-hard KDF, at Werkzeug's default cost; the test suite lowers the
     # cost through PASSWORD_HASH_METHOD so hundreds of test users stay cheap.
     return generate_password_hash(password, method=current_app.config.get("PASSWORD_HASH_METHOD", "scrypt"))
-
-
-def find_area(label: str) -> Area:
-    """Find an area by its name, or by "site / name" when names repeat across sites."""
-    if "/" in label:
-        site, name = (part.strip() for part in label.split("/", 1))
-        area = db.session.scalar(select(Area).where(Area.site == site, Area.name == name))
-    else:
-        areas = db.session.scalars(select(Area).where(Area.name == label.strip())).all()
-        if len(areas) > 1:
-            raise Invalid(f"Several areas are called {label!r}; use 'site / name'.")
-        area = areas[0] if areas else None
-    if area is None:
-        raise NotFound(f"No area {label!r}.")
-    return area
 
 
 def create_user(email: str, role: str, password: str, name: str | None = None,

@@ -24,7 +24,7 @@ from ..models import (
     User,
     utcnow,
 )
-from ..permissions import require
+from ..permissions import require, scope_areas
 from . import trail, transitions
 from .audits import publish_audit
 from .comments import add_comment
@@ -50,22 +50,24 @@ def untriaged_findings():
 def queue(user: User, limit: int = QUEUE_LIMIT) -> ReviewQueue:
     """What waits for a supervisor: submitted audits, new findings, open conflicts."""
     require(user, "audit.review")
-    submitted = select(Audit).where(Audit.status == AuditStatus.SUBMITTED)
+    submitted = select(Audit).where(Audit.status == AuditStatus.SUBMITTED, scope_areas(user, Audit.area_id))
+    untriaged = untriaged_findings().where(scope_areas(user, Finding.area_id))
     audits = db.session.scalars(
         submitted.options(joinedload(Audit.area), joinedload(Audit.auditor), joinedload(Audit.template))
         .order_by(Audit.submitted_at.asc().nulls_last(), Audit.created_at).limit(limit)
     ).all()
     findings = db.session.scalars(
-        untriaged_findings().options(joinedload(Finding.area), joinedload(Finding.raised_by))
+        untriaged.options(joinedload(Finding.area), joinedload(Finding.raised_by))
         .order_by(Finding.received_at).limit(limit)
     ).all()
     return ReviewQueue(
         audits=list(audits),
         findings=list(findings),
         audit_count=_count(submitted),
-        finding_count=_count(untriaged_findings()),
+        finding_count=_count(untriaged),
         open_conflicts=db.session.scalar(
-            select(func.count()).select_from(Conflict).where(Conflict.status == ConflictStatus.OPEN)
+            select(func.count()).select_from(Conflict)
+            .where(Conflict.status == ConflictStatus.OPEN, scope_areas(user, Conflict.area_id))
         ),
     )
 

@@ -15,7 +15,7 @@ from ..errors import Invalid, NotFound, StateError
 from ..extensions import db
 from ..ids import uuid_or_none
 from ..models import Conflict, ConflictStatus, User, utcnow
-from ..permissions import require
+from ..permissions import require, scope_areas
 from . import feed, trail
 from .sync.entities import ENTITIES
 
@@ -27,16 +27,20 @@ def open_conflicts(user: User, limit: int = 200) -> list[Conflict]:
     require(user, "conflict.resolve")
     return list(db.session.scalars(
         select(Conflict).options(joinedload(Conflict.user))
-        .where(Conflict.status == ConflictStatus.OPEN)
+        .where(Conflict.status == ConflictStatus.OPEN, scope_areas(user, Conflict.area_id))
         .order_by(Conflict.created_at, Conflict.id).limit(limit)
     ))
 
 
-def get_conflict(user: User, conflict_id: uuid.UUID) -> Conflict:
-    require(user, "conflict.resolve")
-    conflict = db.session.get(Conflict, conflict_id)
+def get_conflict(user: User, conflict_id, permission: str = "conflict.resolve") -> Conflict:
+    """Load a conflict for `user`, who must have `permission` on it.
+
+    :raise 404: no such conflict. :raise 403: the user may not `permission` it.
+    """
+    conflict = db.session.get(Conflict, uuid_or_none(conflict_id)) if uuid_or_none(conflict_id) else None
     if conflict is None:
         raise NotFound("There is no such conflict.")
+    require(user, permission, conflict)
     return conflict
 
 
@@ -65,7 +69,7 @@ def resolve(user: User, conflict: Conflict, choice: str) -> Conflict:
     :raise Invalid: on an unknown choice. :raise StateError: when already resolved, or when
       the record no longer accepts the device's value (a closed finding, an approved audit).
     """
-    require(user, "conflict.resolve")
+    require(user, "conflict.resolve", conflict)
     if choice not in CHOICES:
         raise Invalid("Choose the server's or the device's value.", {"choice": ["server or device"]})
     if conflict.status != ConflictStatus.OPEN:

@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Area, Audit, AuditStatus, Finding, Question, Response, Template
+from . import organisation
 from .programme import add_months, standard_family
 
 COVERING = (AuditStatus.SUBMITTED, AuditStatus.APPROVED)
@@ -87,7 +88,7 @@ def matrix(standard: str, today: date | None = None, cycle_months: int = CYCLE_M
     today = today or date.today()
     since = add_months(today, -cycle_months)
     template_ids = _templates_of(standard)
-    areas = list(db.session.scalars(select(Area).order_by(Area.site, Area.name)))
+    areas = list(db.session.scalars(organisation.areas_in_order()))
     questions = {
         question_id: (clause, finding_answers or [], template_id)
         for question_id, clause, finding_answers, template_id in db.session.execute(
@@ -171,7 +172,7 @@ def to_csv(m: Matrix) -> str:
         for clause in m.clauses:
             cell = m.cell(area, clause)
             writer.writerow([
-                m.standard, _safe(area.site), _safe(area.name), _safe(clause),
+                m.standard, _safe(area.site.name), _safe(area.name), _safe(clause),
                 cell.last.isoformat() if cell else "", cell.result if cell else "",
                 str(cell.audit_id) if cell else "", "yes" if m.is_gap(area, clause) else "no",
             ])

@@ -61,7 +61,7 @@ def dashboard(user: User, today: date | None = None) -> Dashboard:
         by_kind[kind] = by_kind.get(kind, 0) + count
         per_area[area_id] = per_area.get(area_id, 0) + count
     areas = {a.id: a for a in db.session.scalars(select(Area).where(Area.id.in_(per_area)))} if per_area else {}
-    by_area = sorted(((areas[i].site, areas[i].name, n) for i, n in per_area.items() if i in areas),
+    by_area = sorted(((areas[i].site.name, areas[i].name, n) for i, n in per_area.items() if i in areas),
                      key=lambda row: (-row[2], row[0], row[1]))
     overdue = (
         select(CorrectiveAction)

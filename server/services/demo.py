@@ -36,7 +36,7 @@ from ..models import (
     User,
     utcnow,
 )
-from . import accounts, checklists, feed, trail
+from . import accounts, checklists, feed, organisation, trail
 from .impartiality import check_impartial
 
 DEMO_PASSWORD = "gemba-demo-2026"
@@ -316,14 +316,14 @@ def _new(model, key) -> bool:
 
 def _areas() -> dict[str, Area]:
     areas = {}
-    for site, names in SITES.items():
+    for site_name, names in SITES.items():
+        site = organisation.find_site(site_name) or organisation.create_site(None, site_name, "Europe/London")
         for name in names:
-            area = db.session.scalar(select(Area).where(Area.site == site, Area.name == name))
+            area = db.session.scalar(select(Area).where(Area.site_id == site.id, Area.name == name))
             if area is None:
-                risk, months = AREA_PLAN[f"{site} / {name}"]
-                area = Area(site=site, name=name, risk_level=risk, audit_every_months=months)
-                db.session.add(area)
-            areas[f"{site} / {name}"] = area
+                risk, months = AREA_PLAN[f"{site_name} / {name}"]
+                area = organisation.create_area(None, site, name, risk_level=risk, audit_every_months=months)
+            areas[f"{site_name} / {name}"] = area
     db.session.flush()
     return areas
 

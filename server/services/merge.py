@@ -75,7 +75,7 @@ def hold(user: User, entity: str, record: Versioned, held: dict, base_version: i
             entity=entity, entity_id=str(record.id), field=name,
             server_value=jsonable(server_value), device_value=jsonable(device_value),
             base_version=base_version or 0, server_version=record.version,
-            device_id=device_id, op_id=op_id, user_id=user.id if user else None,
+            device_id=device_id, op_id=op_id, user_id=user.id if user else None, area_id=area_id,
         )
         db.session.add(conflict)
         conflicts.append(conflict)

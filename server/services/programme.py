@@ -27,7 +27,7 @@ from ..models import (
     User,
 )
 from ..permissions import require
-from . import feed, trail
+from . import feed, organisation, trail
 from .impartiality import check_impartial, conflict_of_interest
 
 OPEN_WORK = (AuditStatus.PLANNED, AuditStatus.IN_PROGRESS, AuditStatus.RETURNED)
@@ -220,7 +220,7 @@ class HistoryRow:
 
 def auditor_history() -> tuple[list[Area], list[HistoryRow]]:
     """Auditors x areas: how many audits each has done there and when last."""
-    areas = list(db.session.scalars(select(Area).order_by(Area.site, Area.name)))
+    areas = list(db.session.scalars(organisation.areas_in_order()))
     rows = db.session.execute(
         select(Audit.auditor_id, Audit.area_id, func.count(), func.max(Audit.planned_date))
         .where(Audit.auditor_id.is_not(None), Audit.status.in_(DONE + (AuditStatus.RETURNED, AuditStatus.IN_PROGRESS)))
@@ -276,7 +276,7 @@ def area_plans(today: date | None = None) -> list[AreaPlan]:
         select(Audit.area_id, func.min(Audit.planned_date))
         .where(Audit.status.in_(OPEN_WORK), Audit.planned_date >= today).group_by(Audit.area_id)).all())
     plans = []
-    for area in db.session.scalars(select(Area).order_by(Area.site, Area.name)):
+    for area in db.session.scalars(organisation.areas_in_order()):
         done = last.get(area.id)
         plans.append(AreaPlan(area, done, upcoming.get(area.id),
                               add_months(done, area.audit_every_months or 12) if done else None))
@@ -403,7 +403,7 @@ def plan_slots(template: Template, start: date, months: int = 12, areas: list[Ar
     due date counts for it, so generating twice plans nothing new.
     """
     end = add_months(start, months)
-    areas = areas if areas is not None else list(db.session.scalars(select(Area).order_by(Area.site, Area.name)))
+    areas = areas if areas is not None else list(db.session.scalars(organisation.areas_in_order()))
     slots: list[PlannedSlot] = []
     per_month: dict[tuple[int, int], int] = {}
     for area in areas:
@@ -428,7 +428,7 @@ def plan_slots(template: Template, start: date, months: int = 12, areas: list[Ar
                 break
             slots.append(PlannedSlot(area, planned))
             due = add_months(due, every)
-    return sorted(slots, key=lambda s: (s.planned_date, s.area.site, s.area.name))
+    return sorted(slots, key=lambda s: (s.planned_date, s.area.site.name, s.area.name))
 
 
 def generate_plan(actor: User, template: Template, start: date, months: int = 12,

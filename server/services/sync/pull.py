@@ -8,8 +8,9 @@ from sqlalchemy.orm import selectinload
 
 from ...extensions import db
 from ...ids import uuid_or_none
-from ...models import Area, Change, PhotoLink, PhotoSubject, Template, TemplateStatus, User, utcnow
+from ...models import Change, PhotoLink, PhotoSubject, Template, TemplateStatus, User, utcnow
 from ...permissions import is_reviewer
+from .. import organisation
 from .entities import ENTITIES, SyncedEntity
 
 MAX_PULL = 500
@@ -136,7 +137,7 @@ def _load(entity: SyncedEntity, user: User, ids) -> dict:
 
 def bootstrap(user: User) -> dict:
     """What a device needs before it goes offline: who, where, which checklists."""
-    areas = db.session.scalars(select(Area).order_by(Area.site, Area.name)).all()
+    areas = db.session.scalars(organisation.areas_in_order()).all()
     templates = db.session.scalars(
         select(Template).options(selectinload(Template.questions))
         .where(Template.status == TemplateStatus.PUBLISHED).order_by(Template.name, Template.version)

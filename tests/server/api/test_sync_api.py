@@ -43,6 +43,7 @@ def test_bootstrap_gives_what_a_device_needs_before_going_offline(signed_in, sta
     assert set(body) == {"user", "areas", "templates", "csrf_token", "server_time"}
     assert body["user"]["email"] == staff.email and body["user"]["role"] == "staff"
     assert body["areas"] == [{"id": str(area.id), "name": "Assembly", "site": "Leeds works",
+                              "site_id": str(area.site_id), "timezone": "Europe/London",
                               "responsible_id": str(area.responsible_id)}]
     assert [t["id"] for t in body["templates"]] == [str(template.id)]
     assert len(body["templates"][0]["questions"]) == 4
