@@ -5,6 +5,7 @@ from datetime import date
 
 from flask import Response, render_template, request
 from flask_login import current_user, login_required
+from wtforms import SelectChoice
 
 from ..permissions import require
 from ..services import coverage
@@ -17,7 +18,7 @@ def _matrix():
     require(current_user, "programme.plan")
     standards = coverage.standards()
     form = CoverageFilterForm(request.args)
-    form.standard.choices = [(s, s) for s in standards]
+    form.standard.choices = [SelectChoice(s) for s in standards]
     standard, cycle = (standards[0] if standards else ""), coverage.CYCLE_MONTHS
     if form.validate():
         standard = form.standard.data or standard

@@ -13,6 +13,7 @@ from ..models import Event, User
 from ..permissions import require
 from ..services import trail as trail_service
 from .blueprint import bp
+from .forms import record_options
 from .params import page_number
 from .review_forms import TrailFilterForm
 
@@ -26,9 +27,7 @@ def _start(day) -> datetime:
 def trail():
     require(current_user, "trail.view")
     form = TrailFilterForm(request.args)
-    form.actor.choices = [("", "Anyone")] + [
-        (str(u.id), u.name) for u in db.session.scalars(select(User).order_by(User.name))
-    ]
+    form.actor.choices = record_options("Anyone", db.session.scalars(select(User).order_by(User.name)))
     filters = {}
     if form.validate():
         filters = {
