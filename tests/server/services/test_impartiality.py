@@ -8,9 +8,9 @@ from server.errors import NotAllowed
 from server.models import Area, User
 from server.services.impartiality import check_impartial, conflict_of_interest
 
-PAINT, DISPATCH = uuid.uuid4(), uuid.uuid4()
-ADA = uuid.uuid4()
-OTHER = uuid.uuid4()
+# Fixed ids: parametrised test ids must agree across xdist workers.
+PAINT, DISPATCH = uuid.UUID(int=1), uuid.UUID(int=2)
+ADA, OTHER = uuid.UUID(int=3), uuid.UUID(int=4)
 
 CASES = [
     # (what it shows, the auditor's home area, who answers for the audited area, the reason or None)

@@ -16,7 +16,7 @@ from server.models import Conflict, ConflictStatus, Finding
 from server.services import merge
 from tests.register_helpers import changes as feed_rows
 
-AREA = uuid.uuid4()
+AREA = uuid.UUID("5d0c3c57-0a47-4c4e-9d35-3f1f8a6c2b10")  # fixed: test ids must agree across xdist workers
 CURRENT = {"title": "Leak at pump 2", "description": "Drips", "clause": "8.5.1", "location": None,
            "area_id": AREA, "due_date": date(2026, 3, 1), "photos": [AREA]}
 FIELD_VERSIONS = {"title": 4, "clause": 5, "description": 1, "area_id": 5, "due_date": 5, "photos": 5}
