@@ -152,15 +152,8 @@ export async function acknowledge(results) {
   });
 }
 
-/**
- * Take a record from the server: it replaces the local copy, unless local edits are
- * still queued, in which case it waits beside them until they are answered.
- */
-export async function receive(entity, incoming) {
-  const storeName = STORE_OF[entity];
-  return db.write([storeName, "outbox"], (s) => storeReceived(s, storeName, entity, incoming));
-}
-
+// A record from the server replaces the local copy, unless local edits are still queued,
+// in which case it waits beside them until they are answered.
 async function storeReceived(s, storeName, entity, incoming) {
   const pending = await s.outbox.countIndex("record", recordKey(entity, incoming.id));
   const local = await s[storeName].get(incoming.id);

@@ -6,11 +6,11 @@
 
 import * as outbox from "./outbox.js";
 
-export const LONG_EDGE = 2048;
+const LONG_EDGE = 2048;
 const THUMB_EDGE = 320;
 const QUALITY = 0.8;
 
-export function targetSize(width, height, longEdge = LONG_EDGE) {
+function targetSize(width, height, longEdge = LONG_EDGE) {
   const scale = Math.min(1, longEdge / Math.max(width, height));
   return { width: Math.max(1, Math.round(width * scale)), height: Math.max(1, Math.round(height * scale)) };
 }
@@ -62,7 +62,7 @@ async function render(source, size, quality) {
   return encode(canvas, quality);
 }
 
-export async function sha256Hex(bytes) {
+async function sha256Hex(bytes) {
   const digest = await crypto.subtle.digest("SHA-256", bytes);
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
 }

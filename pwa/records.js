@@ -60,7 +60,7 @@ export function isAnswered(question, response) {
   return response.value !== null && response.value !== undefined && response.value !== "";
 }
 
-export function needsPhoto(question, response) {
+function needsPhoto(question, response) {
   if (!response || !(question.photo_answers || []).length) return false;
   return question.photo_answers.map(String).includes(String(response.value)) && !(response.photos || []).length;
 }
@@ -183,7 +183,7 @@ export async function myActions() {
 }
 
 /** Today on this device's calendar, as the server writes dates (YYYY-MM-DD). */
-export function localDate(d) {
+function localDate(d) {
   return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`;
 }
 
@@ -193,8 +193,6 @@ export function markActionDone(action, note) {
   const record = { ...stored, status: "done", done_at: new Date().toISOString(), done_note: note };
   return outbox.change("action", record, { done: true, done_note: note });
 }
-
-export const commentsOn = (subject, id) => db.byIndex("comments", "subject", `${subject}:${id}`);
 
 export async function rememberedArea() {
   const last = await db.getMeta("last_area");
@@ -207,10 +205,4 @@ export async function thumbnail(sha256) {
   const photo = await outbox.photoBytes(sha256);
   if (photo && photo.thumb) return URL.createObjectURL(new Blob([photo.thumb], { type: "image/jpeg" }));
   return `/api/photos/${sha256}?size=thumb`;
-}
-
-export async function photoState(sha256) {
-  const photo = await outbox.photoBytes(sha256);
-  if (!photo) return "on the server";
-  return photo.uploaded ? "sent" : "waiting to send";
 }

@@ -36,7 +36,7 @@ function setState(changes) {
   emit("status", state);
 }
 
-export class HttpError extends Error {
+class HttpError extends Error {
   constructor(status, body) {
     super((body && body.error && body.error.message) || `The server answered ${status}.`);
     this.status = status;
@@ -44,7 +44,7 @@ export class HttpError extends Error {
   }
 }
 
-export class NetworkError extends Error {}
+class NetworkError extends Error {}
 
 async function request(method, path, { json, body, headers = {} } = {}) {
   const init = { method, credentials: "same-origin", headers: { Accept: "application/json", ...headers }, cache: "no-store" };

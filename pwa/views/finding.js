@@ -15,7 +15,7 @@ function locate(input, status) {
   }, (err) => { status.textContent = `No position: ${err.message}`; }, { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });
 }
 
-export function findingForm({ prefill = {}, areas, areaId, kinds, thumbnailOf, onPhotos, onSave, onCancel, heading = null }) {
+function findingForm({ prefill = {}, areas, areaId, kinds, thumbnailOf, onPhotos, onSave, onCancel, heading = null }) {
   let photos = [...(prefill.photos || [])];
   const title = h("input", { type: "text", required: true, maxlength: 200, value: prefill.title || "", autocomplete: "off", enterkeyhint: "done" });
   const area = h("select", { required: true }, areas.map((a) => h("option", { value: a.id, selected: a.id === areaId }, `${a.site} / ${a.name}`)));

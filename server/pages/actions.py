@@ -5,6 +5,7 @@ from datetime import date
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from wtforms import SelectChoice
 
 from ..access import SIGNED_IN, allow
 from ..errors import Invalid, StateError
@@ -14,6 +15,7 @@ from ..models import ActionStatus, Finding, FindingStatus, User
 from ..permissions import can, require
 from ..services import actions, audit_review, findings, listings, repeats
 from .blueprint import bp
+from .forms import record_options
 from .params import page_number
 from .review_forms import ActionFilterForm, ActionForm, DoneForm, EffectivenessForm, RepeatForm, TriageForm
 
@@ -24,7 +26,7 @@ def _people():
 
 def _action_form(action=None, formdata=None) -> ActionForm:
     form = ActionForm(formdata=formdata) if formdata is not None else ActionForm(formdata=None)
-    form.owner.choices = [("", "Choose an owner")] + [(str(u.id), f"{u.name} ({u.role})") for u in _people()]
+    form.owner.choices = record_options("Choose an owner", _people(), label=lambda u: f"{u.name} ({u.role})")
     if action is not None and formdata is None:
         form.containment.data = action.containment
         form.root_cause.data = action.root_cause
@@ -39,8 +41,8 @@ def _action_form(action=None, formdata=None) -> ActionForm:
 
 def _repeat_form(suggestions, formdata=None) -> RepeatForm:
     form = RepeatForm(formdata=formdata) if formdata is not None else RepeatForm(formdata=None)
-    form.repeat_of.choices = [("", "Choose an earlier finding")] + [
-        (str(s.finding.id), f"{s.finding.title} ({s.finding.received_at:%Y-%m-%d}, {s.percent}% alike)")
+    form.repeat_of.choices = [SelectChoice("", "Choose an earlier finding")] + [
+        SelectChoice(str(s.finding.id), f"{s.finding.title} ({s.finding.received_at:%Y-%m-%d}, {s.percent}% alike)")
         for s in suggestions
     ]
     return form
@@ -194,7 +196,8 @@ def action_effectiveness(action_id):
 @allow("finding.list")
 def actions_list():
     form = ActionFilterForm(request.args)
-    form.owner.choices = [("", "Anyone"), ("me", "Me")] + [(str(u.id), u.name) for u in _people()]
+    form.owner.choices = [SelectChoice("", "Anyone"), SelectChoice("me", "Me")] + [
+        SelectChoice(str(u.id), u.name) for u in _people()]
     if not can(current_user, "action.assign") and "owner" not in request.args:
         form.owner.data = "me"
     status = owner = None

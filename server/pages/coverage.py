@@ -4,6 +4,7 @@ import re
 from datetime import date
 
 from flask import Response, render_template, request
+from wtforms import SelectChoice
 
 from ..access import allow
 from ..services import coverage
@@ -15,7 +16,7 @@ def _matrix():
     """The matrix the query string asks for: a standard and a cycle, with sane defaults."""
     standards = coverage.standards()
     form = CoverageFilterForm(request.args)
-    form.standard.choices = [(s, s) for s in standards]
+    form.standard.choices = [SelectChoice(s) for s in standards]
     standard, cycle = (standards[0] if standards else ""), coverage.CYCLE_MONTHS
     if form.validate():
         standard = form.standard.data or standard

@@ -12,6 +12,7 @@ from ..ids import uuid_or_none
 from ..models import Area, AuditStatus, Qualification, Template, User
 from ..services import audits, checklists, programme
 from .blueprint import bp
+from .forms import record_options
 from .params import areas_in_order, page_number
 from .programme_forms import (
     AreaPlanForm,
@@ -35,14 +36,14 @@ def _get(model, value, what: str):
 
 
 def _template_choices():
-    return [("", "Choose a checklist")] + [(str(t.id), f"{t.name} v{t.version}") for t in checklists.published_templates()]
+    return record_options("Choose a checklist", checklists.published_templates(), label=lambda t: f"{t.name} v{t.version}")
 
 
 def _plan_form(formdata=None) -> PlanAuditForm:
     form = PlanAuditForm(formdata=formdata) if formdata is not None else PlanAuditForm(formdata=None)
     form.template.choices = _template_choices()
-    form.area.choices = [("", "Choose an area")] + [(str(a.id), a.label) for a in areas_in_order()]
-    form.auditor.choices = [("", "Assign later")] + [(str(u.id), u.name) for u in programme.auditors()]
+    form.area.choices = record_options("Choose an area", areas_in_order(), label=lambda area: area.label)
+    form.auditor.choices = record_options("Assign later", programme.auditors())
     return form
 
 
@@ -135,7 +136,7 @@ def programme_calendar():
 
 def _assign_form(audit, formdata=None) -> AssignForm:
     form = AssignForm(formdata=formdata) if formdata is not None else AssignForm(formdata=None)
-    form.auditor.choices = [("", "Nobody yet")] + [(str(u.id), u.name) for u in programme.auditors()]
+    form.auditor.choices = record_options("Nobody yet", programme.auditors())
     if formdata is None:
         form.auditor.data = str(audit.auditor_id) if audit.auditor_id else ""
     return form
@@ -209,7 +210,7 @@ def programme_remove(audit_id):
 
 def _qualification_form(formdata=None) -> QualificationForm:
     form = QualificationForm(formdata=formdata) if formdata is not None else QualificationForm(formdata=None)
-    form.user.choices = [("", "Choose an auditor")] + [(str(u.id), u.name) for u in programme.auditors()]
+    form.user.choices = record_options("Choose an auditor", programme.auditors())
     return form
 
 

@@ -12,6 +12,7 @@ from wtforms import (
     DateField,
     HiddenField,
     IntegerField,
+    SelectChoice,
     SelectField,
     StringField,
     TextAreaField,
@@ -20,7 +21,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Rege
 
 from ..fieldrules import LIMITS
 from ..models import AuditStatus, QuestionKind, RiskLevel
-from .forms import FilterForm
+from .forms import FilterForm, enum_options, record_options
 
 KIND_LABELS = {
     QuestionKind.YES_NO_NA: "Yes / no / N/A",
@@ -51,7 +52,7 @@ class QuestionForm(FlaskForm):
     section = StringField("Section", validators=[DataRequired("Name the section."), Length(max=LIMITS["name"])])
     text = TextAreaField("Question", validators=[DataRequired("Write the question."), Length(max=LIMITS["question"])])
     guidance = TextAreaField("Guidance for the auditor", validators=[Optional(), Length(max=LIMITS["guidance"])])
-    kind = SelectField("Kind of answer", choices=[(k.value, label) for k, label in KIND_LABELS.items()])
+    kind = SelectField("Kind of answer", choices=[SelectChoice(k.value, label) for k, label in KIND_LABELS.items()])
     options = TextAreaField("Options (choice: the choices; score: lowest and highest; number: optional lowest and highest)",
                             description=LINES_HELP, validators=[Optional(), Length(max=4000)])
     required = BooleanField("An answer is required", default=True)
@@ -107,7 +108,7 @@ class QualificationForm(FlaskForm):
 
 class ProgrammeFilterForm(FilterForm):
     month = StringField("Month (YYYY-MM)", validators=[Optional(), Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", message="Use YYYY-MM.")])
-    status = SelectField("Status", choices=[("", "Any")] + [(s.value, s.value.replace("_", " ")) for s in AuditStatus],
+    status = SelectField("Status", choices=enum_options(AuditStatus),
                          validators=[Optional()])
     area = SelectField("Area", choices=[], validators=[Optional()])
     auditor = SelectField("Auditor", choices=[], validators=[Optional()])
@@ -115,7 +116,7 @@ class ProgrammeFilterForm(FilterForm):
 
     def __init__(self, *args, auditors=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.auditor.choices = [("", "Any")] + [(str(u.id), u.name) for u in auditors]
+        self.auditor.choices = record_options("Any", auditors)
 
 
 class CoverageFilterForm(FilterForm):
@@ -124,6 +125,6 @@ class CoverageFilterForm(FilterForm):
 
 
 class AreaPlanForm(FlaskForm):
-    risk_level = SelectField("Risk", choices=[(r.value, r.value) for r in RiskLevel])
+    risk_level = SelectField("Risk", choices=[SelectChoice(r.value) for r in RiskLevel])
     audit_every_months = IntegerField("Audit every (months)", validators=[
         DataRequired("Say how often."), NumberRange(min=1, max=36, message="Between 1 and 36 months.")])

@@ -5,12 +5,22 @@ here only give a person a quick, clear message next to the field.
 """
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, FieldList, Form, FormField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import (
+    DateField,
+    FieldList,
+    Form,
+    FormField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from ..fieldrules import LIMITS
 from ..models import ActionStatus
-from .forms import FilterForm
+from .forms import FilterForm, enum_options
 
 TEXT = LIMITS["text"]
 COMMENT = LIMITS["comment"]
@@ -36,7 +46,7 @@ class ReopenForm(FlaskForm):
 
 class TriageForm(FlaskForm):
     decision = RadioField("Decision", choices=[
-        ("accept", "Accept: it needs corrective action"), ("reject", "Reject: not a finding")],
+        SelectChoice("accept", "Accept: it needs corrective action"), SelectChoice("reject", "Reject: not a finding")],
         validators=[DataRequired("Choose accept or reject.")])
     reason = TextAreaField("Comment or reason (required to reject)", validators=[Optional(), Length(max=COMMENT)])
 
@@ -88,8 +98,8 @@ class DoneForm(FlaskForm):
 
 class EffectivenessForm(FlaskForm):
     result = RadioField("Did the action work?", choices=[
-        ("effective", "Effective: the problem has not come back"),
-        ("not_effective", "Not effective: open a new action")], validators=[DataRequired("Choose a result.")])
+        SelectChoice("effective", "Effective: the problem has not come back"),
+        SelectChoice("not_effective", "Not effective: open a new action")], validators=[DataRequired("Choose a result.")])
     note = TextAreaField("Evidence of the check", validators=[Optional(), Length(max=TEXT)])
     next_plan = TextAreaField("New action plan (when not effective)", validators=[Optional(), Length(max=TEXT)])
     next_due_date = DateField("New due date (when not effective)", validators=[Optional()])
@@ -100,14 +110,13 @@ class EffectivenessForm(FlaskForm):
 
 
 class ActionFilterForm(FilterForm):
-    status = SelectField("Status", choices=[("", "Any")] + [(s.value, s.value.replace("_", " ")) for s in ActionStatus]
-                         + [("overdue", "overdue")], validators=[Optional()])
+    status = SelectField("Status", choices=enum_options(ActionStatus) + [SelectChoice("overdue")], validators=[Optional()])
     owner = SelectField("Owner", choices=[], validators=[Optional()])
 
 
 class TrailFilterForm(FilterForm):
     actor = SelectField("Who", choices=[], validators=[Optional()])
-    entity = SelectField("Record", choices=[("", "Any")] + [(e, e) for e in (
+    entity = SelectField("Record", choices=[SelectChoice("", "Any")] + [SelectChoice(e) for e in (
         "audit", "finding", "action", "user", "comment", "photo", "conflict", "template", "response")],
         validators=[Optional()])
     action = StringField("Action starts with", validators=[Optional(), Length(max=60)])

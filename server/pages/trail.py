@@ -12,6 +12,7 @@ from ..ids import uuid_or_none
 from ..models import Event, User
 from ..services import trail as trail_service
 from .blueprint import bp
+from .forms import record_options
 from .params import page_number
 from .review_forms import TrailFilterForm
 
@@ -24,9 +25,7 @@ def _start(day) -> datetime:
 @allow("trail.view")
 def trail():
     form = TrailFilterForm(request.args)
-    form.actor.choices = [("", "Anyone")] + [
-        (str(u.id), u.name) for u in db.session.scalars(select(User).order_by(User.name))
-    ]
+    form.actor.choices = record_options("Anyone", db.session.scalars(select(User).order_by(User.name)))
     filters = {}
     if form.validate():
         filters = {

@@ -1,13 +1,6 @@
-"""Users, areas and sign-in payloads."""
+"""Users and sign-in payloads."""
 
 import marshmallow as ma
-
-
-class AreaSchema(ma.Schema):
-    id = ma.fields.UUID(dump_only=True)
-    site = ma.fields.String()
-    name = ma.fields.String()
-    label = ma.fields.String(dump_only=True)
 
 
 class UserSchema(ma.Schema):

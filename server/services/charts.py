@@ -47,10 +47,6 @@ def months_back(today: date, count: int = 12) -> list[date]:
     return list(reversed(firsts))
 
 
-def _next_month(first: date) -> date:
-    return date(first.year + (first.month == 12), first.month % 12 + 1, 1)
-
-
 def _midnight(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=UTC)
 

@@ -5,7 +5,6 @@ server's value closes the conflict; taking the device's applies it through the s
 service as any other edit (validated, versioned, in the feed and the trail).
 """
 
-import uuid
 
 from marshmallow import ValidationError
 from sqlalchemy import select

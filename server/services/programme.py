@@ -143,7 +143,7 @@ def _last_visits(area_id) -> dict[uuid.UUID, date]:
     return visits
 
 
-def workload(on: date | None = None) -> dict[uuid.UUID, int]:
+def workload() -> dict[uuid.UUID, int]:
     """Open audits (planned, in progress, returned) per auditor."""
     query = select(Audit.auditor_id, func.count()).where(Audit.auditor_id.is_not(None), Audit.status.in_(OPEN_WORK))
     return dict(db.session.execute(query.group_by(Audit.auditor_id)).all())

@@ -108,9 +108,11 @@ def test_every_screen_is_labelled_fits_and_has_big_targets(context, field, viewp
     app.question(field.questions[1][2]).get_by_label("Take photo for question 2", exact=True).set_input_files(photo_files["small"])
     expect(page.get_by_role("img", name="Photo 1 for question 2")).to_be_visible()
     screens.append(("checklist", page.evaluate(UNNAMED_CONTROLS), page.evaluate(SMALL_TARGETS)))
-    for name in ("Raise finding", "My findings", "Sync", "My audits"):
+    headings = {"Raise finding": "Raise a finding", "My findings": "My findings", "Sync": "Sync", "My audits": "My audits"}
+    for name, heading in headings.items():
         app.go(name)
-        page.wait_for_timeout(0)
+        # The screen is drawn (its heading) and the frame too, before either is measured.
+        expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible()
         expect(page.get_by_role("link", name=name, exact=True)).to_have_attribute("aria-current", "page")
         screens.append((name, page.evaluate(UNNAMED_CONTROLS), page.evaluate(SMALL_TARGETS)))
         assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"], name

@@ -1,5 +1,6 @@
 """My actions: an owner sees the corrective actions assigned to them and marks one done, offline."""
 
+import json
 import uuid
 from datetime import date, timedelta
 
@@ -14,6 +15,18 @@ from tests import factories
 from tests.e2e.fieldapp import FieldApp
 
 pytestmark = pytest.mark.e2e
+
+# When the field app last finished a sync, from its sync loop (the module the app runs).
+LAST_SUCCESS = "import('/app/sync.js').then((sync) => sync.state.running ? null : sync.state.lastSuccess)"
+
+
+def wait_until(page, condition: str, timeout_s: float = 15):
+    """Poll a condition in the page (wait_for_function would evaluate a string, which the app's CSP forbids)."""
+    for _ in range(int(timeout_s * 20)):
+        if page.evaluate(f"async () => Boolean(await ({condition}))"):
+            return
+        page.wait_for_timeout(50)
+    raise AssertionError(f"never true: {condition}")
 
 
 def test_owner_marks_an_action_done_offline_and_the_register_has_it(phone, live_server, field):
@@ -101,6 +114,7 @@ def test_the_list_is_not_redrawn_under_the_owner_while_they_fill_in_a_note(phone
     card.get_by_role("button", name="Mark done").click()
     expect(card.get_by_role("alert")).to_have_text("Say in a line what was done.")
     phone.evaluate("document.querySelector('#view textarea').dataset.drawn = 'before'")
+    synced_before = phone.evaluate(LAST_SUCCESS)
 
     # The network drops and returns: the sync that follows changes the list's status and data,
     # which redraws a list - but not one the owner is filling in (the note has the focus), or
@@ -109,7 +123,12 @@ def test_the_list_is_not_redrawn_under_the_owner_while_they_fill_in_a_note(phone
     expect(phone.get_by_text("Offline", exact=True)).to_be_visible()
     phone.context.set_offline(False)
     expect(phone.get_by_text("Online", exact=True)).to_be_visible()
-    phone.wait_for_timeout(2500)
+    # Wait for the redraw that sync asked for to have been decided: first the sync itself ends,
+    # then the frame around the list is drawn again (the redraw timer draws it whether it
+    # redraws the list or leaves it to the typing owner).
+    wait_until(phone, f"{LAST_SUCCESS}.then((last) => last !== null && last !== {json.dumps(synced_before)})")
+    phone.evaluate("document.querySelector('#status .net').dataset.frame = 'before'")
+    wait_until(phone, "!document.querySelector('#status .net[data-frame]')")
     assert phone.evaluate("document.querySelector('#view textarea').dataset.drawn") == "before"
     expect(card.get_by_role("alert")).to_have_text("Say in a line what was done.")
     card.get_by_label("What was done?").fill("Replaced with a new bottle, dated")

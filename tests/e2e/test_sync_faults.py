@@ -1,6 +1,6 @@
 """The server is never trusted to answer: 500s, cut connections, expired sessions, refusals."""
 
-import time
+import threading
 import uuid
 
 import pytest
@@ -176,17 +176,25 @@ def test_two_tabs_never_sync_at_the_same_time(context, tablet, live_server, fiel
     other = FieldApp(context.new_page()).open("#/sync")
 
     pushes = []
+    arrived, released = threading.Event(), threading.Event()
     real_push = server_sync.apply_push
 
-    def slow_push(*args, **kwargs):
+    def held_push(*args, **kwargs):
         pushes.append(args[2])  # the ops
-        time.sleep(1.5)  # a slow uplink: the other tab must find the sync taken, not push too
+        arrived.set()
+        released.wait(timeout=30)  # a slow uplink, held until both tabs have asked to sync
         return real_push(*args, **kwargs)
 
-    monkeypatch.setattr(server_sync, "apply_push", slow_push)
-    context.set_offline(False)  # both tabs hear `online` at the same moment
-    app.sync_now()
-    other.sync_now()
+    monkeypatch.setattr(server_sync, "apply_push", held_push)
+    try:
+        context.set_offline(False)  # both tabs hear `online` at the same moment
+        assert arrived.wait(timeout=30), "neither tab pushed"
+        # While one tab's push is held, a sync asked for in either tab does not start: the
+        # pushing tab is busy with it, the other finds it taken.
+        for tab in (app, other):
+            assert tab.page.evaluate("import('/app/sync.js').then((sync) => sync.syncNow('button'))") == "busy"
+    finally:
+        released.set()
     app.expect_all_sent()
     other.expect_all_sent()
     assert len(pushes) == 1 and len(pushes[0]) == 1

@@ -81,6 +81,35 @@ ACCESS: dict[str, set[str]] = {
 }
 
 
+# What a GET shows when it answers 200: a page's heading (its first <h1>, or its <title> when
+# it has none), filled in from the world's records; for anything else, the media type. A page
+# drawn empty, the wrong page or an error page sent with 200 fails the walk, and so does a new
+# GET route until someone says here what it shows.
+SHOWS: dict[str, str] = {
+    "pages.login": "Sign in to Gemba", "pages.dashboard": "Dashboard", "pages.audits": "Audits",
+    "pages.audit": "{template_name}", "pages.audit_evidence": "Evidence: {template_name}, {area_label}",
+    "pages.findings": "Findings", "pages.finding": "{finding_title}", "pages.finding_evidence": "Evidence: {finding_title}",
+    "pages.actions_list": "Corrective actions", "pages.edit_action": "Edit corrective action",
+    "pages.review_queue": "Review queue", "pages.conflicts_list": "Conflicts", "pages.trail": "Audit trail",
+    "pages.checklist_list": "Checklists", "pages.checklist": "{template_name}", "pages.question_edit": "Question 1",
+    "pages.checklist_diff": "{template_name}: v1 → v1", "pages.checklist_export": "application/json",
+    "pages.programme_list": "Audit programme", "pages.programme_calendar": "Audit programme: ",
+    "pages.programme_audit": "{area_label}", "pages.programme_auditors": "Auditors and competence",
+    "pages.programme_areas": "Areas: risk and frequency", "pages.coverage_page": "Clause coverage",
+    "pages.coverage_csv": "text/csv", "pwa.static_file": "Gemba field app", "pwa.service_worker": "text/javascript",
+    "static": "text/css", "health.healthz": "application/json", "api-docs.openapi_json": "application/json",
+    "reports.findings_csv": "text/csv", "reports.actions_csv": "text/csv",
+    "reports.findings_xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "reports.actions_xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "reports.audit_report": "application/pdf", "reports.evidence_pack": "application/zip",
+    "photos.PhotoByHash": "image/jpeg",
+    "auth.me": "application/json", "sync.bootstrap": "application/json", "sync.pull": "application/json",
+    "review.my_actions": "application/json", "review.queue": "application/json",
+    "review.repeat_suggestions": "application/json", "programme.list_audits": "application/json",
+    "programme.suggestions": "application/json", "programme.export": "application/json",
+}
+HEADING, TITLE = re.compile(r"<h1\b[^>]*>(.*?)</h1>", re.S), re.compile(r"<title>(.*?)</title>", re.S)
+
 # Sign-in answers 401 to an empty form: that is its job, not a refusal.
 SIGN_IN_FORMS = {"auth.login", "pages.login"}
 ENDPOINT_VALUES = {"static": {"filename": "register.css"}}
@@ -122,6 +151,8 @@ def world(make, commit):
         "audit_id": audit.id, "area_id": other.id, "action_id": action.id, "finding_id": finding.id, "template_id": template.id,
         "question_id": template.questions[0].id, "conflict_id": conflict.id,
         "qualification_id": qualification.id, "sha256": sha, "filename": "index.html",
+        # what the pages about these records are headed with
+        "finding_title": finding.title, "template_name": template.name, "area_label": other.label,
     }
     return people, values
 
@@ -134,6 +165,19 @@ def _url(rule, values) -> str:
         return str(values[name])
 
     return re.sub(r"<(?:([a-z]+):)?([a-z0-9_]+)>", fill, rule.rule)
+
+
+def _shows(response, endpoint: str, values) -> str | None:
+    """Say what is wrong with what a 200 answer to a GET shows, or None when it is what SHOWS expects."""
+    if endpoint not in SHOWS:
+        return "nothing in SHOWS says what this route shows"
+    expected = SHOWS[endpoint].format(**values)
+    if response.mimetype != "text/html":
+        return None if response.mimetype == expected else f"sends {response.mimetype}, not {expected}"
+    html = response.get_data(as_text=True)
+    found = HEADING.search(html) or TITLE.search(html)
+    heading = " ".join(re.sub(r"<[^>]+>", " ", found.group(1)).split()) if found else ""
+    return None if heading.startswith(expected) else f"is headed {heading!r}, not {expected!r}"
 
 
 def _allowed(endpoint: str, method: str) -> set[str]:
@@ -215,6 +259,9 @@ def test_each_role_gets_the_status_it_must(app, world, role):
             ok = status not in refused and not (status == 302 and "/login" in response.headers.get("Location", ""))
             # A GET of a record the role may see must find it.
             ok = ok and not (method == "GET" and status == 404)
+            # ...and show what it is.
+            if ok and method == "GET" and status == 200 and (problem := _shows(response, rule.endpoint, values)):
+                wrong.append(f"{method} {url} [{rule.endpoint}] {problem}")
         elif role == "anonymous":
             ok = status == 401 if api else (status == 302 and "/login" in response.headers["Location"])
         else:

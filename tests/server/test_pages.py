@@ -173,17 +173,23 @@ def test_findings_list_filters_and_paginates(signed_in, make, commit, app):
     assert rows(signed_in.get(f"/findings?area={other.id}&status=closed").get_data(as_text=True)) == 1
 
 
+LIST_HEADINGS = {"/audits": "<h1>Audits</h1>", "/findings": "<h1>Findings</h1>", "/actions": "<h1>Corrective actions</h1>",
+                 "/programme": "<h1>Audit programme</h1>", "/trail": "<h1>Audit trail</h1>"}
+
+
 @pytest.mark.parametrize("query", [
     "status=bogus", "area=not-a-uuid", "area=00000000-0000-0000-0000-000000000000", "page=abc", "page=-3",
     "page=999999", "kind=nonsense", "clause=" + "x" * 500, "q=%27%3B--", "status=open_any&page=0",
     "page=99999999999999999999", "page=%C2%B2",
 ])
-@pytest.mark.parametrize("path", ["/audits", "/findings", "/actions", "/programme", "/trail"])
+@pytest.mark.parametrize("path", list(LIST_HEADINGS))
 def test_bad_filter_values_do_not_break_the_lists(signed_in, make, commit, path, query):
     make.finding(make.area(), make.user())
     commit()
     response = signed_in.get(f"{path}?{query}")
     assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert LIST_HEADINGS[path] in html and "</form>" in html  # the list with its filter, not an empty page
 
 
 # --- detail pages ------------------------------------------------------------------------
@@ -228,7 +234,8 @@ def test_staff_cannot_open_another_users_finding(client, make, commit):
     theirs = make.finding(area, someone, title="Their finding")
     commit()
     sign_in(client, me)
-    assert client.get(f"/findings/{mine.id}").status_code == 200
+    opened = client.get(f"/findings/{mine.id}")
+    assert opened.status_code == 200 and "<h1>My finding</h1>" in opened.get_data(as_text=True)
     refused = client.get(f"/findings/{theirs.id}")
     assert refused.status_code in (403, 404)
     assert "Their finding" not in refused.get_data(as_text=True)
@@ -244,6 +251,7 @@ def test_auditors_see_only_their_own_audits(client, make, commit):
     mine = make.audit(template, area, me, planned_date=date.today() + timedelta(days=1))
     commit()
     sign_in(client, me)
-    assert client.get(f"/audits/{mine.id}").status_code == 200
+    opened = client.get(f"/audits/{mine.id}")
+    assert opened.status_code == 200 and f"<h1>{template.name} <small>" in opened.get_data(as_text=True)
     assert client.get(f"/audits/{theirs.id}").status_code in (403, 404)
     assert rows(client.get("/audits").get_data(as_text=True)) == 1

@@ -262,11 +262,17 @@ def test_list_and_calendar_show_the_plan_and_flag_overdue(browser, world, make, 
     assert "Paint shop" in listed and "Dispatch" not in listed
 
 
-@pytest.mark.parametrize("url", ["/programme?month=13-2026&status=nope&area=x&auditor=y&page=-1",
-                                 "/programme/calendar?month=0000-00", "/programme/calendar?month=abc",
-                                 "/coverage?cycle=abc&standard=nope", "/coverage.csv?cycle=-1"])
-def test_bad_programme_parameters_do_not_break_pages(browser, world, url):
-    assert browser.get(url).status_code == 200
+@pytest.mark.parametrize(("url", "shows"), [
+    ("/programme?month=13-2026&status=nope&area=x&auditor=y&page=-1", "<h1>Audit programme</h1>"),
+    ("/programme/calendar?month=0000-00", f"<h1>Audit programme: {date.today():%B %Y}</h1>"),
+    ("/programme/calendar?month=abc", f"<h1>Audit programme: {date.today():%B %Y}</h1>"),
+    ("/coverage?cycle=abc&standard=nope", "<h1>Clause coverage</h1>"),
+    ("/coverage.csv?cycle=-1", "standard,site,area,clause"),
+])
+def test_bad_programme_parameters_do_not_break_pages(browser, world, url, shows):
+    response = browser.get(url)
+    assert response.status_code == 200
+    assert shows in response.get_data(as_text=True)
 
 
 def test_qualifications_are_recorded_and_expiring_ones_listed(browser, world):

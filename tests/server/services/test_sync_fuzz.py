@@ -128,8 +128,8 @@ def batches(draw, world: World):
     return ops
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                  HealthCheck.too_slow])
+# How many batches: the profile decides (tests/conftest.py), a few here, many in CI.
+@settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(data=st.data())
 def test_any_fields_get_one_result_per_op_and_applied_ops_land_once(world, data):
     ops = data.draw(batches(world))

@@ -1,0 +1,141 @@
+"""Who may do what, rule by rule: `permissions.can` for each rule x role x the person's tie to the record.
+
+The expected answers are written out here, apart from `permissions.RULES`, so that a rule
+that widens or narrows fails on the named case; a rule missing from these tables fails too.
+"""
+
+import uuid
+
+import pytest
+from flask_login import AnonymousUserMixin
+
+from server import permissions
+from server.errors import NotAllowed
+from server.models import Audit, CorrectiveAction, Finding, User
+
+ROLES = ("staff", "auditor", "supervisor", "admin")
+EVERYONE = set(ROLES)
+REVIEWERS = {"supervisor", "admin"}
+NOBODY: set[str] = set()
+
+# Rules about the role alone.
+BY_ROLE = {
+    "register.dashboard": {"auditor", "supervisor", "admin"},
+    "audit.list": {"auditor", "supervisor", "admin"},
+    "audit.plan": REVIEWERS,
+    "audit.review": REVIEWERS,
+    "audit.start_adhoc": {"auditor", "supervisor", "admin"},
+    "finding.list": EVERYONE,
+    "finding.raise": EVERYONE,
+    "finding.triage": REVIEWERS,
+    "action.assign": REVIEWERS,
+    "conflict.resolve": REVIEWERS,
+    "template.edit": REVIEWERS,
+    "programme.plan": REVIEWERS,
+    "admin.users": {"admin"},
+    "admin.tokens": {"admin"},
+    "trail.view": REVIEWERS,
+}
+
+STRANGER = uuid.uuid4()
+
+
+def _audit(auditor_id, status):
+    return Audit(id=uuid.uuid4(), auditor_id=auditor_id, status=status)
+
+
+# The person's tie to a record: a name, and how to build such a record for `me`.
+AUDITS = {
+    "their own, planned": lambda me: _audit(me, "planned"),
+    "their own, in progress": lambda me: _audit(me, "in_progress"),
+    "their own, returned": lambda me: _audit(me, "returned"),
+    "their own, submitted": lambda me: _audit(me, "submitted"),
+    "their own, approved": lambda me: _audit(me, "approved"),
+    "their own, rejected": lambda me: _audit(me, "rejected"),
+    "someone else's, in progress": lambda me: _audit(STRANGER, "in_progress"),
+    "nobody's yet": lambda me: _audit(None, "planned"),
+}
+FINDINGS = {
+    "raised by them, open": lambda me: Finding(raised_by_id=me, status="open"),
+    "raised by them, taken up": lambda me: Finding(raised_by_id=me, status="action_planned"),
+    "from an audit of theirs": lambda me: Finding(raised_by_id=STRANGER, status="open", audit=_audit(me, "submitted")),
+    "with an action they own": lambda me: Finding(raised_by_id=STRANGER, status="action_planned",
+                                                  actions=[CorrectiveAction(owner_id=me)]),
+    "someone else's": lambda me: Finding(raised_by_id=STRANGER, status="open", audit=_audit(STRANGER, "submitted"),
+                                         actions=[CorrectiveAction(owner_id=STRANGER)]),
+}
+ACTIONS = {
+    "owned by them": lambda me: CorrectiveAction(owner_id=me),
+    "someone else's": lambda me: CorrectiveAction(owner_id=STRANGER),
+}
+
+EDITABLE = {"their own, planned", "their own, in progress", "their own, returned"}
+AUDIT_VIEW = {tie: EVERYONE for tie in AUDITS if tie.startswith("their own")} | {
+    "someone else's, in progress": REVIEWERS, "nobody's yet": REVIEWERS}
+FINDING_VIEW = {tie: EVERYONE for tie in FINDINGS} | {"someone else's": REVIEWERS}
+ACTION_WORK = {"owned by them": EVERYONE, "someone else's": REVIEWERS}
+
+# Rules about a record: for each tie, the roles that may.
+BY_RECORD = {
+    "audit.view": (AUDITS, AUDIT_VIEW),
+    "comment.audit": (AUDITS, AUDIT_VIEW),
+    # Only the assigned auditor works on an audit, reviewers included, and only until it is submitted.
+    "audit.work": (AUDITS, {tie: EVERYONE if tie in EDITABLE else NOBODY for tie in AUDITS}),
+    "finding.view": (FINDINGS, FINDING_VIEW),
+    "comment.finding": (FINDINGS, FINDING_VIEW),
+    # The person who raised it may correct it until a supervisor has taken it up.
+    "finding.edit": (FINDINGS, {tie: REVIEWERS for tie in FINDINGS} | {"raised by them, open": EVERYONE}),
+    "action.view": (ACTIONS, ACTION_WORK),
+    "action.work": (ACTIONS, ACTION_WORK),
+}
+
+
+def person(role: str, active: bool = True) -> User:
+    return User(id=uuid.uuid4(), name=role.title(), email=f"{role}@example.test", role=role, active=active)
+
+
+def test_the_tables_cover_every_rule():
+    assert set(BY_ROLE) | set(BY_RECORD) == set(permissions.RULES)
+    assert not set(BY_ROLE) & set(BY_RECORD)
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("rule", sorted(BY_ROLE))
+def test_rule_by_role(rule, role):
+    assert permissions.can(person(role), rule) is (role in BY_ROLE[rule])
+
+
+CASES = [(rule, tie, role) for rule, (ties, _) in sorted(BY_RECORD.items()) for tie in ties for role in ROLES]
+
+
+@pytest.mark.parametrize(("rule", "tie", "role"), CASES, ids=[f"{r}-{t}-{role}" for r, t, role in CASES])
+def test_rule_by_role_and_tie(rule, tie, role):
+    ties, allowed = BY_RECORD[rule]
+    me = person(role)
+    assert permissions.can(me, rule, ties[tie](me.id)) is (role in allowed[tie])
+
+
+@pytest.mark.parametrize("rule", sorted(permissions.RULES))
+def test_nobody_signed_in_and_inactive_people_may_do_nothing(rule):
+    records = {**{r: AUDITS for r in ("audit.view", "comment.audit", "audit.work")},
+               **{r: FINDINGS for r in ("finding.view", "comment.finding", "finding.edit")},
+               **{r: ACTIONS for r in ("action.view", "action.work")}}
+    for role in ROLES:
+        gone = person(role, active=False)
+        record = next(iter(records[rule].values()))(gone.id) if rule in records else None
+        assert permissions.can(gone, rule, record) is False
+        assert permissions.can(None, rule, record) is False
+        assert permissions.can(AnonymousUserMixin(), rule, record) is False
+
+
+def test_require_says_why_and_an_unknown_rule_is_a_programming_error():
+    staff = person("staff")
+    with pytest.raises(NotAllowed) as refused:
+        permissions.require(staff, "audit.work", _audit(STRANGER, "in_progress"))
+    assert refused.value.message == permissions.MESSAGES["audit.work"]
+    with pytest.raises(NotAllowed) as refused:
+        permissions.require(staff, "trail.view")
+    assert refused.value.message == "You do not have permission to do that."
+    permissions.require(person("admin"), "trail.view")
+    with pytest.raises(KeyError):
+        permissions.can(staff, "audit.delete")
