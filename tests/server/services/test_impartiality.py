@@ -5,7 +5,7 @@ import uuid
 import pytest
 
 from server.errors import NotAllowed
-from server.models import Area, User
+from server.models import Area, Site, User
 from server.services.impartiality import check_impartial, conflict_of_interest
 
 # Fixed ids: parametrised test ids must agree across xdist workers.
@@ -27,7 +27,7 @@ CASES = [
 
 def _case(home, responsible):
     auditor = User(id=ADA, name="Ada", role="auditor", home_area_id=home)
-    area = Area(id=PAINT, site="Plant", name="Paint", responsible_id=responsible)
+    area = Area(id=PAINT, site=Site(name="Plant"), name="Paint", responsible_id=responsible)
     return auditor, area
 
 
