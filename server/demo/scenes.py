@@ -65,16 +65,23 @@ def _as_if_photographed(image: Image.Image, rng: random.Random) -> Image.Image:
                             (cos, -sin, cx - cos * fx + sin * fy, sin, cos, cy - sin * fx - cos * fy),
                             resample=Image.Resampling.NEAREST)
     image = Image.composite(_DARK, image, _falloff())
-    # Grain: seeded noise of a few levels either way, in 2 x 2 pixel specks as a phone's
-    # noise reduction leaves it (and half the cost of noise per pixel).
-    specks = (FRAME[0] // 2, FRAME[1] // 2)
-    grain = Image.frombytes("L", specks, rng.randbytes(specks[0] * specks[1])).point(_GRAIN)
-    grain = grain.resize(FRAME, Image.Resampling.NEAREST).convert("RGB")
-    return ImageChops.add(image, grain, offset=-128)
+    # Grain: a few levels either way in 2 x 2 pixel specks, as a phone's noise reduction
+    # leaves it; each photo takes its own window of one seeded sheet of noise.
+    x, y = rng.randrange(GRAIN_MARGIN), rng.randrange(GRAIN_MARGIN)
+    return ImageChops.add(image, _grain().crop((x, y, x + FRAME[0], y + FRAME[1])), offset=-128)
 
 
 _DARK = Image.new("RGB", FRAME, (8, 8, 10))
-_GRAIN = [128 + (v - 128) // 24 for v in range(256)]
+GRAIN_MARGIN = 256
+
+
+@cache
+def _grain() -> Image.Image:
+    """A sheet of noise around 128, a little larger than the frame, the same in every process."""
+    specks = ((FRAME[0] + GRAIN_MARGIN) // 2, (FRAME[1] + GRAIN_MARGIN) // 2)
+    noise = random.Random("gemba demo grain").randbytes(specks[0] * specks[1])
+    grain = Image.frombytes("L", specks, noise).point([128 + (v - 128) // 24 for v in range(256)])
+    return grain.resize((specks[0] * 2, specks[1] * 2), Image.Resampling.NEAREST).convert("RGB")
 
 
 @cache
