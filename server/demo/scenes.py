@@ -22,6 +22,7 @@ from PIL import Image, ImageChops, ImageDraw, ImageFont
 SIZE = (1600, 1200)
 FRAME = (1440, 1080)
 QUALITY = 82
+BAND = 10  # pixels per step of a shaded wall or floor; the grain hides the steps
 # EXIF tags a phone writes: who made the camera, and when (local time and its offset).
 MAKE, MODEL, SOFTWARE = 0x010F, 0x0110, 0x0131
 EXIF_IFD, DATETIME_ORIGINAL, OFFSET_TIME_ORIGINAL = 0x8769, 0x9003, 0x9011
@@ -64,7 +65,7 @@ def _as_if_photographed(image: Image.Image, rng: random.Random) -> Image.Image:
     image = image.transform(FRAME, Image.Transform.AFFINE,
                             (cos, -sin, cx - cos * fx + sin * fy, sin, cos, cy - sin * fx - cos * fy),
                             resample=Image.Resampling.NEAREST)
-    image = Image.composite(_DARK, image, _falloff())
+    image.paste(_DARK, mask=_falloff())
     # Grain: a few levels either way in 2 x 2 pixel specks, as a phone's noise reduction
     # leaves it; each photo takes its own window of one seeded sheet of noise.
     x, y = rng.randrange(GRAIN_MARGIN), rng.randrange(GRAIN_MARGIN)
@@ -105,12 +106,12 @@ def _backdrop(draw: ImageDraw.ImageDraw, rng: random.Random, wall: tuple, floor:
     """A wall down to `horizon`, then a floor, each shaded from top to bottom."""
     width, height = SIZE
     wall, floor = _jitter(wall, rng), _jitter(floor, rng)
-    for y in range(0, horizon, 4):
+    for y in range(0, horizon, BAND):
         shade = 1.0 - 0.18 * y / horizon
-        draw.rectangle((0, y, width, y + 4), fill=tuple(int(c * shade) for c in wall))
-    for y in range(horizon, height, 4):
+        draw.rectangle((0, y, width, y + BAND), fill=tuple(int(c * shade) for c in wall))
+    for y in range(horizon, height, BAND):
         shade = 0.75 + 0.3 * (y - horizon) / (height - horizon)
-        draw.rectangle((0, y, width, y + 4), fill=tuple(min(255, int(c * shade)) for c in floor))
+        draw.rectangle((0, y, width, y + BAND), fill=tuple(min(255, int(c * shade)) for c in floor))
     for _ in range(60):  # scuffs and stains on the floor
         x, y = rng.randrange(width), rng.randrange(horizon, height)
         r = rng.randint(4, 30)
