@@ -112,7 +112,7 @@ def build(today: date | None = None) -> list[tuple[str, str, str]]:
     new_areas = _areas(story, data)
     _people(story, data)
     story.planner = story.people[data["planner"]]
-    _area_plans(story, data, new_areas)
+    _area_plans(story, new_areas)
     _qualifications(story, data)
     _checklists(story, data)
     for report in data["reports"]:
@@ -157,7 +157,7 @@ def _people(story: Story, data: dict) -> None:
         story.people[spec["email"]] = user
 
 
-def _area_plans(story: Story, data: dict, created: list[dict]) -> None:
+def _area_plans(story: Story, created: list[dict]) -> None:
     for spec in created:
         area = story.areas[f"{spec['site']} / {spec['name']}"]
         area.responsible_id = story.people[spec["responsible"]].id  # no service yet, as for areas

@@ -3,7 +3,7 @@
 import io
 import subprocess
 import zipfile
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -41,7 +41,7 @@ from server.storage import photo_store
 from .conftest import BUILT_ON as TODAY
 
 
-def row_counts() -> dict[str, int]:
+def table_counts() -> dict[str, int]:
     return {table.name: db.session.scalar(select(func.count()).select_from(table)) for table in db.metadata.sorted_tables}
 
 
@@ -84,7 +84,7 @@ def test_the_organisation_has_what_the_readme_promises(demo):
             responses = {r.question_id: r for r in audit.responses}
             assert set(responses) == {q.id for q in audit.template.questions}
             # The score is the one rule's: audits.score over the answers given.
-            assert audit.score == audits.score(audit, responses) is not None
+            assert audit.score is not None and audit.score == audits.score(audit, responses)
             assert audit.started_at < audit.submitted_at and audit.submitted_at.date() < TODAY
             if audit.status != AuditStatus.SUBMITTED:
                 assert audit.submitted_at < audit.reviewed_at
@@ -132,14 +132,14 @@ def test_photos_are_evidence_on_answers_findings_and_actions(demo):
 
 def test_building_again_adds_nothing_even_days_later(demo):
     app, _ = demo
-    first = row_counts()
+    first = table_counts()
     assert first["audit"] and first["response"] and first["change"] and first["event"] and first["photo"]
     files = photo_files(app)
     assert len(files) == 3 * first["photo"]
     for later in (TODAY, TODAY + timedelta(days=3)):
         build(later)
         db.session.commit()
-        assert row_counts() == first
+        assert table_counts() == first
     assert photo_files(app) == files
 
 
