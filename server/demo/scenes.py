@@ -65,31 +65,23 @@ def _as_if_photographed(image: Image.Image, rng: random.Random) -> Image.Image:
     image = image.transform(FRAME, Image.Transform.AFFINE,
                             (cos, -sin, cx - cos * fx + sin * fy, sin, cos, cy - sin * fx - cos * fy),
                             resample=Image.Resampling.NEAREST)
-    image.paste(_DARK, mask=_falloff())
-    # Grain: a few levels either way in 2 x 2 pixel specks, as a phone's noise reduction
-    # leaves it; each photo takes its own window of one seeded sheet of noise.
-    x, y = rng.randrange(GRAIN_MARGIN), rng.randrange(GRAIN_MARGIN)
-    return ImageChops.add(image, _grain().crop((x, y, x + FRAME[0], y + FRAME[1])), offset=-128)
-
-
-_DARK = Image.new("RGB", FRAME, (8, 8, 10))
-GRAIN_MARGIN = 256
+    return ImageChops.multiply(image, _lens())
 
 
 @cache
-def _grain() -> Image.Image:
-    """A sheet of noise around 128, a little larger than the frame, the same in every process."""
-    specks = ((FRAME[0] + GRAIN_MARGIN) // 2, (FRAME[1] + GRAIN_MARGIN) // 2)
-    noise = random.Random("gemba demo grain").randbytes(specks[0] * specks[1])
-    grain = Image.frombytes("L", specks, noise).point([128 + (v - 128) // 24 for v in range(256)])
-    return grain.resize((specks[0] * 2, specks[1] * 2), Image.Resampling.NEAREST).convert("RGB")
+def _lens() -> Image.Image:
+    """What the camera does to every picture, as one layer to multiply it by.
 
-
-@cache
-def _falloff() -> Image.Image:
-    """How much darker each pixel gets: nothing in the middle, a third in the corners."""
-    return Image.radial_gradient("L").resize(FRAME, Image.Resampling.BILINEAR).point(
-        lambda v: max(0, v - 110) * 0.6)
+    Light falls off to about two thirds in the corners, and grain of a few levels either
+    way sits in 2 x 2 pixel specks, as a phone's noise reduction leaves it. Seeded, so
+    it is the same in every process.
+    """
+    falloff = Image.radial_gradient("L").resize(FRAME, Image.Resampling.BILINEAR).point(
+        lambda v: 247 - max(0, v - 110) * 0.6)
+    specks = (FRAME[0] // 2, FRAME[1] // 2)
+    noise = Image.frombytes("L", specks, random.Random("gemba demo grain").randbytes(specks[0] * specks[1]))
+    grain = noise.point(lambda v: 128 + (v - 128) // 24).resize(FRAME, Image.Resampling.NEAREST)
+    return ImageChops.add(falloff, grain, offset=-128).convert("RGB")
 
 
 def _font(size: int) -> ImageFont.FreeTypeFont:
