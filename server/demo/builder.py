@@ -237,7 +237,9 @@ def _audit(story: Story, spec: dict) -> None:
         if scene is not None:
             fields["photos"] = [story.photo(scene, f"answer/{spec['key']}/{question.position}", auditor, area.site,
                                             answered, synced)]
-        audits.record_response(auditor, demo_id("response", f"{spec['key']}/{question.position}"), fields, at=answered)
+        # The audit was planned a moment ago, so none of its answers exist: nothing to look up.
+        audits.record_response(auditor, demo_id("response", f"{spec['key']}/{question.position}"), fields,
+                               existing=None, at=answered)
         if answer is not None and "finding" in answer:
             raised.append((question, answer["finding"], answered, fields.get("photos", [])))
     made = []
