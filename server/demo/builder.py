@@ -58,7 +58,8 @@ PROGRAMME_DRAWN_UP = -45  # day the audits still to come were planned
 CHECKLISTS_INTRODUCED = -150
 AUDIT_STARTS, MINUTES_PER_ANSWER, AUDIT_SUBMITTED = time(9, 0), 2, time(11, 30)
 REVIEW_AFTER_DAYS, REVIEWED = 2, time(10, 0)
-TRIAGED, ACTION_PLANNED, ACTION_DONE, CHECKED, COMMENTED = time(11, 0), time(9, 30), time(15, 0), time(14, 0), time(16, 0)
+PLANNING = time(9, 30)  # audits put on the programme, checklists published, actions planned
+TRIAGED, ACTION_DONE, CHECKED, COMMENTED = time(11, 0), time(15, 0), time(14, 0), time(16, 0)
 REPORT_ARRIVES = timedelta(minutes=4)  # a phone on the floor syncs within minutes
 SUMMARY = "Walked the area with the team lead; records sampled as per the checklist."
 ANSWER_NOTE = "See the finding raised from this answer."
@@ -184,7 +185,7 @@ def _checklists(story: Story, data: dict) -> None:
             introduced = story.day(CHECKLISTS_INTRODUCED)
             template = checklists.import_checklist(story.planner, checklist, today=introduced)
             checklists.publish(story.planner, template, today=introduced,
-                               at=story.moment(head_office, CHECKLISTS_INTRODUCED, ACTION_PLANNED))
+                               at=story.moment(head_office, CHECKLISTS_INTRODUCED, PLANNING))
             versions = [template]
         published = [t for t in versions if t.status == TemplateStatus.PUBLISHED]
         story.templates[key] = (published or versions)[0]
@@ -217,7 +218,7 @@ def _audit(story: Story, spec: dict) -> None:
     template, area, auditor = story.templates[spec["checklist"]], story.areas[spec["area"]], story.people[spec["auditor"]]
     day = spec["day"]
     audit = programme.plan_audit(story.planner, template, area, story.day(day), auditor, audit_id=audit_id,
-                                 at=story.moment(area.site, day + PUT_ON_PROGRAMME, ACTION_PLANNED))
+                                 at=story.moment(area.site, day + PUT_ON_PROGRAMME, PLANNING))
     started = story.moment(area.site, day, AUDIT_STARTS)
     synced = story.moment(area.site, day, AUDIT_SUBMITTED)  # the tablet syncs as the audit is submitted
     audits.start_audit(auditor, audit, at=started)
@@ -282,7 +283,7 @@ def _planned(story: Story, spec: dict) -> None:
     planned = story.day(spec["in_days"]) if "in_days" in spec else _month_day(story.today, spec["month"], spec["day"])
     programme.plan_audit(story.planner, story.templates[spec["checklist"]], area, planned,
                          story.people.get(spec["auditor"]), audit_id=audit_id,
-                         at=story.moment(area.site, PROGRAMME_DRAWN_UP, ACTION_PLANNED))
+                         at=story.moment(area.site, PROGRAMME_DRAWN_UP, PLANNING))
 
 
 # ---- what became of a finding ----------------------------------------------------------
@@ -311,7 +312,7 @@ def _follow_up(story: Story, finding: Finding, spec: dict, area: Area, day: int)
         if "check" in action_spec:
             plan["effectiveness_due"] = story.day(action_spec["check"])
         action = actions.plan_action(planner, finding, plan, today=story.day(plan_day),
-                                     at=story.moment(area.site, plan_day, ACTION_PLANNED))
+                                     at=story.moment(area.site, plan_day, PLANNING))
         _carry_out(story, action, action_spec, area, planner, f"action/{spec['key']}/{number}")
     if "verified" in spec:
         verified = spec["verified"]
