@@ -41,7 +41,7 @@ from sqlalchemy import create_engine, event, insert
 
 from server import create_app
 from server.extensions import db
-from server.models import Area, Audit, Change, Event, Finding, Question, Response, SyncOp, Template, User
+from server.models import Audit, Change, Event, Finding, Question, Response, SyncOp, Template, User
 from server.schemas.sync import PushRequestSchema
 from server.services import accounts, organisation, sync
 

@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 from .errors import DomainError
 from .extensions import db
 from .models import Event, Role, User
-from .services import accounts, demo, organisation, reminders, trail
+from . import demo
+from .services import accounts, organisation, reminders, trail
 
 users = AppGroup("users", help="Manage users.")
 tokens = AppGroup("tokens", help="Manage API tokens.")

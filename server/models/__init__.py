@@ -2,7 +2,7 @@
 
 from .accounts import ApiToken, Area, LoginAttempt, Qualification, RiskLevel, Role, Site, User
 from .audits import Audit, AuditStatus, Response
-from .base import utcnow
+from .base import happened_at, utcnow
 from .checklists import Question, QuestionKind, Template, TemplateStatus
 from .events import Event
 from .findings import (
@@ -23,5 +23,6 @@ __all__ = [
     "Change", "ChartSnapshot", "Comment", "Conflict", "ConflictStatus", "CorrectiveAction", "Device", "Event",
     "Finding", "FindingKind", "FindingStatus", "LoginAttempt", "OpStatus", "Photo",
     "PhotoLink", "PhotoState", "PhotoSubject", "Qualification", "Question", "QuestionKind",
-    "Response", "RiskLevel", "Role", "Site", "SyncOp", "Template", "TemplateStatus", "User", "utcnow",
+    "Response", "RiskLevel", "Role", "Site", "SyncOp", "Template", "TemplateStatus", "User", "happened_at",
+    "utcnow",
 ]

@@ -14,6 +14,16 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def happened_at(at: datetime | None) -> datetime:
+    """Say when something happened: `at` when given, aware and not ahead of the server clock, else now.
+
+    Services that stamp a moment take `at` so history can be written after the fact - a
+    device's clock, the demo's back-dated story - but a future or naive time is never believed.
+    """
+    now = utcnow()
+    return at if at is not None and at.tzinfo is not None and at <= now else now
+
+
 def new_id() -> uuid.UUID:
     return uuid.uuid4()
 

@@ -7,7 +7,7 @@ and closes the finding, not effective opens a new action on it.
 """
 
 import uuid
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
@@ -23,7 +23,7 @@ from ..models import (
     FindingStatus,
     PhotoSubject,
     User,
-    utcnow,
+    happened_at,
 )
 from ..permissions import can, require, scope_actions
 from . import audit_review, evidence, feed, findings, trail, transitions
@@ -90,7 +90,7 @@ def clean_plan(data: dict, today: date | None = None, current: CorrectiveAction 
     return cleaned
 
 
-def _move_finding(user: User, finding: Finding, new: str, reason: str = "") -> None:
+def _move_finding(user: User, finding: Finding, new: str, reason: str = "", at: datetime | None = None) -> None:
     if finding.status == new:
         return
     transitions.check_finding(finding, new)
@@ -98,7 +98,7 @@ def _move_finding(user: User, finding: Finding, new: str, reason: str = "") -> N
     finding.status = new
     changed = ["status"]
     if new == FindingStatus.CLOSED:
-        finding.closed_at = utcnow()
+        finding.closed_at = happened_at(at)
         changed.append("closed_at")
     finding.bump(changed)
     db.session.flush()
@@ -109,28 +109,31 @@ def _move_finding(user: User, finding: Finding, new: str, reason: str = "") -> N
     trail.record(user, f"finding.{new}", "finding", finding.id, changes)
 
 
-def plan_action(user: User, finding: Finding, data: dict, today: date | None = None) -> CorrectiveAction:
+def plan_action(user: User, finding: Finding, data: dict, today: date | None = None,
+                at: datetime | None = None) -> CorrectiveAction:
     """Plan a corrective action on `finding`, which becomes action planned.
 
-    Planning an action on a finding nobody triaged yet accepts it.
+    Planning an action on a finding nobody triaged yet accepts it. `today` is the day
+    the due date may not precede, `at` the moment of planning (both now unless given).
     :raise Invalid: on missing or bad fields. :raise StateError: on a closed or rejected finding.
     """
     require(user, "action.assign", finding)
     if finding.status in (FindingStatus.CLOSED, FindingStatus.REJECTED):
         raise StateError(f"A finding that is {finding.status} takes no new actions; reopen it first.")
     cleaned = clean_plan(data, today)
-    action = CorrectiveAction(finding_id=finding.id, created_by_id=user.id, status=ActionStatus.OPEN, **cleaned)
+    action = CorrectiveAction(finding_id=finding.id, created_by_id=user.id, status=ActionStatus.OPEN,
+                              created_at=happened_at(at), **cleaned)
     action.finding = finding
     action.bump(PLAN_FIELDS + ("status",))
     db.session.add(action)
     if finding.triaged_at is None:
-        audit_review.mark_triaged(user, finding)
+        audit_review.mark_triaged(user, finding, at)
         finding.bump(["triaged_at", "triaged_by_id"])
     db.session.flush()
     publish_action(action)
     trail.record(user, "action.planned", "action", action.id, {"finding_id": finding.id} | cleaned)
     # open, action done or verified: there is work again. Already planned: stays.
-    _move_finding(user, finding, FindingStatus.ACTION_PLANNED)
+    _move_finding(user, finding, FindingStatus.ACTION_PLANNED, at=at)
     return action
 
 
@@ -163,8 +166,8 @@ def update_plan(user: User, action: CorrectiveAction, data: dict, today: date | 
     return action
 
 
-def mark_done(user: User, action: CorrectiveAction, note: str = "") -> CorrectiveAction:
-    """The owner (or a supervisor) says the action is done; the finding moves on when all are.
+def mark_done(user: User, action: CorrectiveAction, note: str = "", at: datetime | None = None) -> CorrectiveAction:
+    """The owner (or a supervisor) says the action is done (`at`, or now); the finding moves on when all are.
 
     :raise StateError: unless the action is open.
     """
@@ -175,7 +178,7 @@ def mark_done(user: User, action: CorrectiveAction, note: str = "") -> Correctiv
     if action.status != ActionStatus.OPEN:
         raise StateError(f"This action is already {action.status.replace('_', ' ')}.")
     action.status = ActionStatus.DONE
-    action.done_at = utcnow()
+    action.done_at = happened_at(at)
     action.done_note = note
     action.bump(["status", "done_at", "done_note"])
     db.session.flush()
@@ -183,7 +186,7 @@ def mark_done(user: User, action: CorrectiveAction, note: str = "") -> Correctiv
     trail.record(user, "action.done", "action", action.id, {"status": [ActionStatus.OPEN, ActionStatus.DONE], "note": note})
     finding = action.finding
     if finding.status == FindingStatus.ACTION_PLANNED and not _open_actions(finding):
-        _move_finding(user, finding, FindingStatus.ACTION_DONE)
+        _move_finding(user, finding, FindingStatus.ACTION_DONE, at=at)
     return action
 
 
@@ -236,8 +239,9 @@ def _open_actions(finding: Finding) -> list[CorrectiveAction]:
 
 
 def check_effectiveness(user: User, action: CorrectiveAction, effective: bool, note: str,
-                        new_plan: dict | None = None, today: date | None = None) -> CorrectiveAction | None:
-    """Record whether a done action worked.
+                        new_plan: dict | None = None, today: date | None = None,
+                        at: datetime | None = None) -> CorrectiveAction | None:
+    """Record whether a done action worked (checked on `today` at `at`, both now unless given).
 
     Effective: when no other action is pending, the finding is verified and closed.
     Not effective: a new action opens from `new_plan` (its fields default to the old
@@ -267,7 +271,7 @@ def check_effectiveness(user: User, action: CorrectiveAction, effective: bool, n
     action.status = result
     action.effectiveness_result = result
     action.effectiveness_by_id = user.id
-    action.effectiveness_at = utcnow()
+    action.effectiveness_at = happened_at(at)
     action.effectiveness_note = note
     action.bump(["status", "effectiveness_result", "effectiveness_by_id", "effectiveness_at", "effectiveness_note"])
     db.session.flush()
@@ -275,10 +279,10 @@ def check_effectiveness(user: User, action: CorrectiveAction, effective: bool, n
     trail.record(user, "action.checked", "action", action.id, {"result": result, "note": note})
     if effective:
         if finding.status == FindingStatus.ACTION_DONE and not _open_actions(finding) and not _unchecked(finding):
-            _move_finding(user, finding, FindingStatus.VERIFIED, note)
-            _move_finding(user, finding, FindingStatus.CLOSED)
+            _move_finding(user, finding, FindingStatus.VERIFIED, note, at)
+            _move_finding(user, finding, FindingStatus.CLOSED, at=at)
     else:
-        follow_up = plan_action(user, finding, merged, today)
+        follow_up = plan_action(user, finding, merged, today, at)
     return follow_up
 
 

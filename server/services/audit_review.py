@@ -7,6 +7,7 @@ so the auditor learns why on the next sync.
 """
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
@@ -22,7 +23,7 @@ from ..models import (
     Finding,
     FindingStatus,
     User,
-    utcnow,
+    happened_at,
 )
 from ..permissions import require, scope_areas
 from . import trail, transitions
@@ -83,12 +84,12 @@ def _text(value, field: str, label: str, required: bool = True) -> str:
     return text
 
 
-def _decide(user: User, audit: Audit, new_status: str, action: str, note: str = "") -> Audit:
+def _decide(user: User, audit: Audit, new_status: str, action: str, note: str = "", at=None) -> Audit:
     require(user, "audit.review", audit)
     transitions.check_audit(audit, new_status)
     old_status = audit.status
     audit.status = new_status
-    audit.reviewed_at = utcnow()
+    audit.reviewed_at = happened_at(at)
     audit.reviewed_by_id = user.id
     audit.bump(["status", "reviewed_at", "reviewed_by_id"])
     db.session.flush()
@@ -100,19 +101,19 @@ def _decide(user: User, audit: Audit, new_status: str, action: str, note: str = 
     return audit
 
 
-def approve(user: User, audit: Audit, comment: str = "") -> Audit:
+def approve(user: User, audit: Audit, comment: str = "", at: datetime | None = None) -> Audit:
     """Approve a submitted audit; it is locked until reopened with a reason.
 
     :raise StateError: unless the audit is submitted.
     """
     comment = _text(comment, "comment", "The comment", required=False)
-    _decide(user, audit, AuditStatus.APPROVED, "audit.approved", comment)
+    _decide(user, audit, AuditStatus.APPROVED, "audit.approved", comment, at)
     if comment:
-        add_comment(user, comment, audit=audit)
+        add_comment(user, comment, audit=audit, at=at)
     return audit
 
 
-def return_audit(user: User, audit: Audit, comment: str) -> Audit:
+def return_audit(user: User, audit: Audit, comment: str, at: datetime | None = None) -> Audit:
     """Send a submitted audit back to its auditor with a comment saying what to fix.
 
     :raise Invalid: without a comment. :raise StateError: unless the audit is submitted.
@@ -120,16 +121,16 @@ def return_audit(user: User, audit: Audit, comment: str) -> Audit:
     comment = _text(comment, "comment", "A comment for the auditor")
     # The table also lets approved audits become returned, but that is `reopen`.
     _require_status(audit, (AuditStatus.SUBMITTED,), "returned")
-    _decide(user, audit, AuditStatus.RETURNED, "audit.returned", comment)
-    add_comment(user, comment, audit=audit)
+    _decide(user, audit, AuditStatus.RETURNED, "audit.returned", comment, at)
+    add_comment(user, comment, audit=audit, at=at)
     return audit
 
 
-def reject(user: User, audit: Audit, reason: str) -> Audit:
+def reject(user: User, audit: Audit, reason: str, at: datetime | None = None) -> Audit:
     """Reject a submitted audit, saying why. :raise Invalid: without a reason."""
     reason = _text(reason, "reason", "A reason")
-    _decide(user, audit, AuditStatus.REJECTED, "audit.rejected", reason)
-    add_comment(user, reason, audit=audit, prefix="Rejected: ")
+    _decide(user, audit, AuditStatus.REJECTED, "audit.rejected", reason, at)
+    add_comment(user, reason, audit=audit, prefix="Rejected: ", at=at)
     return audit
 
 
@@ -150,7 +151,7 @@ def _require_status(audit: Audit, allowed: tuple, verb: str) -> None:
         raise StateError(f"An audit that is {audit.status.replace('_', ' ')} cannot be {verb}.")
 
 
-def accept_finding(user: User, finding: Finding, comment: str = "") -> Finding:
+def accept_finding(user: User, finding: Finding, comment: str = "", at: datetime | None = None) -> Finding:
     """Take a finding up: it stays open, waiting for a corrective action.
 
     :raise StateError: if it was already triaged or is no longer open.
@@ -159,22 +160,22 @@ def accept_finding(user: User, finding: Finding, comment: str = "") -> Finding:
     comment = _text(comment, "comment", "The comment", required=False)
     if finding.status != FindingStatus.OPEN or finding.triaged_at is not None:
         raise StateError("This finding has already been triaged.")
-    mark_triaged(user, finding)
+    mark_triaged(user, finding, at)
     finding.bump(["triaged_at", "triaged_by_id"])
     db.session.flush()
     publish_finding(finding)
     trail.record(user, "finding.accepted", "finding", finding.id, {"comment": comment} if comment else {})
     if comment:
-        add_comment(user, comment, finding=finding)
+        add_comment(user, comment, finding=finding, at=at)
     return finding
 
 
-def mark_triaged(user: User, finding: Finding) -> None:
-    finding.triaged_at = utcnow()
+def mark_triaged(user: User, finding: Finding, at: datetime | None = None) -> None:
+    finding.triaged_at = happened_at(at)
     finding.triaged_by_id = user.id
 
 
-def reject_finding(user: User, finding: Finding, reason: str) -> Finding:
+def reject_finding(user: User, finding: Finding, reason: str, at: datetime | None = None) -> Finding:
     """Reject a finding (not a nonconformity, a duplicate, ...), saying why.
 
     :raise Invalid: without a reason. :raise StateError: if its status does not allow it.
@@ -187,12 +188,12 @@ def reject_finding(user: User, finding: Finding, reason: str) -> Finding:
     finding.status_reason = reason
     changed = ["status", "status_reason"]
     if finding.triaged_at is None:
-        mark_triaged(user, finding)
+        mark_triaged(user, finding, at)
         changed += ["triaged_at", "triaged_by_id"]
     finding.bump(changed)
     db.session.flush()
     publish_finding(finding)
     trail.record(user, "finding.rejected", "finding", finding.id,
                  {"status": [old_status, FindingStatus.REJECTED], "reason": reason})
-    add_comment(user, reason, finding=finding, prefix="Rejected: ")
+    add_comment(user, reason, finding=finding, prefix="Rejected: ", at=at)
     return finding

@@ -19,7 +19,7 @@ from ..models import (
     Template,
     TemplateStatus,
     User,
-    utcnow,
+    happened_at,
 )
 from ..permissions import require
 from . import evidence, feed, impartiality, trail, transitions
@@ -27,12 +27,6 @@ from .merge import Edit, created, jsonable, merge
 
 LOCKED = {AuditStatus.APPROVED, AuditStatus.REJECTED}
 RESPONSE_FIELDS = ("value", "note", "photos")
-
-
-def _when(at: datetime | None) -> datetime:
-    """The device's time for a start, unless its clock runs ahead of ours."""
-    now = utcnow()
-    return at if at is not None and at.tzinfo is not None and at <= now else now
 
 
 def publish_audit(audit: Audit) -> None:
@@ -68,7 +62,7 @@ def start_audit(user: User, audit: Audit, at: datetime | None = None, device_id=
     audit.status = AuditStatus.IN_PROGRESS
     changed = ["status"]
     if audit.started_at is None:
-        audit.started_at = _when(at)
+        audit.started_at = happened_at(at)
         changed.append("started_at")
     audit.bump(changed)
     db.session.flush()
@@ -96,7 +90,7 @@ def create_adhoc_audit(user: User, audit_id: uuid.UUID, template_id, area_id, at
         raise Invalid("The audit cannot be started.", errors)
     impartiality.check_impartial(user, area)
     audit = Audit(id=audit_id, template_id=template.id, area_id=area.id, auditor_id=user.id,
-                  status=AuditStatus.IN_PROGRESS, started_at=_when(at), created_by_id=user.id)
+                  status=AuditStatus.IN_PROGRESS, started_at=happened_at(at), created_by_id=user.id)
     created(audit, ["template_id", "area_id", "auditor_id", "status", "started_at"])
     db.session.add(audit)
     db.session.flush()
@@ -216,12 +210,13 @@ _LOOK = object()  # "the caller did not look yet"
 
 
 def record_response(user: User, response_id: uuid.UUID, fields: dict, base_version: int | None = None,
-                    device_id=None, existing=_LOOK) -> Edit:
+                    device_id=None, existing=_LOOK, at: datetime | None = None) -> Edit:
     """Record (or change) the answer to one question of an audit assigned to the user.
 
     A second device answering the same question merges into the existing response,
     so the same field answered differently becomes a conflict, never an overwrite.
-    `existing` is what `find_response` found, when the caller looked already.
+    `existing` is what `find_response` found, when the caller looked already; `at` is
+    when it was answered (now unless given).
     :raise NotAllowed: unless the user is the auditor and the audit is not submitted.
     :raise Invalid: when the question is not in the audit or the value does not fit.
     """
@@ -230,11 +225,11 @@ def record_response(user: User, response_id: uuid.UUID, fields: dict, base_versi
     if response is not None:
         if response.id != response_id and base_version is None:
             base_version = 0  # another device's answer: every field it set is news to this one
-        return edit_response(user, response, fields, base_version, device_id)
-    return _new_response(user, response_id, fields, device_id)
+        return edit_response(user, response, fields, base_version, device_id, at)
+    return _new_response(user, response_id, fields, device_id, at)
 
 
-def _new_response(user: User, response_id: uuid.UUID, fields: dict, device_id=None) -> Edit:
+def _new_response(user: User, response_id: uuid.UUID, fields: dict, device_id=None, at=None) -> Edit:
     missing = [name for name in ("audit_id", "question_id") if not fields.get(name)]
     if missing:
         raise Invalid("The answer does not say what it answers.", {name: ["Required."] for name in missing})
@@ -247,7 +242,7 @@ def _new_response(user: User, response_id: uuid.UUID, fields: dict, device_id=No
     photos = values.pop("photos", [])
     response = Response(id=response_id, audit_id=audit.id, question_id=question.id,
                         value=values.get("value"), note=(values.get("note") or "").strip(),
-                        answered_at=utcnow(), answered_by_id=user.id)
+                        answered_at=happened_at(at), answered_by_id=user.id)
     created(response, list(values) + (["photos"] if photos else []))
     db.session.add(response)  # flushed with the feed entry by the trail's query
     if photos:
@@ -259,17 +254,18 @@ def _new_response(user: User, response_id: uuid.UUID, fields: dict, device_id=No
     return Edit(response, list(values) + ["photos"], {})
 
 
-def edit_response(user: User, response: Response, fields: dict, base_version, device_id=None) -> Edit:
+def edit_response(user: User, response: Response, fields: dict, base_version, device_id=None, at=None) -> Edit:
     """The auditor changes an answer (answering a planned audit starts it).
 
     :raise NotAllowed: unless the user is the auditor and the audit is not submitted.
     """
     audit = response.audit
     _open_for_answers(user, audit, device_id)
-    return write_response(user, response, fields, base_version, device_id)
+    return write_response(user, response, fields, base_version, device_id, at)
 
 
-def write_response(actor: User, response: Response, fields: dict, base_version, device_id=None) -> Edit:
+def write_response(actor: User, response: Response, fields: dict, base_version, device_id=None,
+                   at: datetime | None = None) -> Edit:
     """Merge `fields` into `response`; the caller has checked who may. :raise StateError: when locked."""
     audit = response.audit
     if audit.status in LOCKED:
@@ -295,7 +291,7 @@ def write_response(actor: User, response: Response, fields: dict, base_version, 
         else:
             setattr(response, name, value.strip() if name == "note" else value)
     if result.apply:
-        response.answered_at = utcnow()
+        response.answered_at = happened_at(at)
         response.answered_by_id = actor.id
         response.bump(result.apply)
         db.session.flush()
@@ -328,7 +324,8 @@ def score(audit: Audit, responses: dict) -> float | None:
     return round(100 * sum(points) / len(points), 1) if points else None
 
 
-def submit_audit(user: User, audit: Audit, summary: str | None = None, device_id=None) -> Audit:
+def submit_audit(user: User, audit: Audit, summary: str | None = None, device_id=None,
+                 at: datetime | None = None) -> Audit:
     """Submit an audit for review.
 
     :raise Invalid: naming each required question left unanswered and each answer that
@@ -358,7 +355,7 @@ def submit_audit(user: User, audit: Audit, summary: str | None = None, device_id
             changed.append("summary")
     old = audit.status
     audit.status = AuditStatus.SUBMITTED
-    audit.submitted_at = utcnow()
+    audit.submitted_at = happened_at(at)
     audit.score = score(audit, responses)
     audit.bump(changed)
     db.session.flush()

@@ -8,7 +8,7 @@ they were started on, so they keep their version whatever happens to the family 
 
 import difflib
 import json
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from importlib import resources
 
 from sqlalchemy import func, select
@@ -17,7 +17,7 @@ from ..errors import Invalid, NotFound, StateError
 from ..extensions import db
 from ..fieldrules import FieldErrors
 from ..ids import uuid_or_none
-from ..models import Question, QuestionKind, Template, TemplateStatus, User, utcnow
+from ..models import Question, QuestionKind, Template, TemplateStatus, User, happened_at
 from ..permissions import require
 from ..schemas.checklists import FORMAT, ChecklistFileSchema
 from ..textin import MESSAGE as NUL_MESSAGE
@@ -109,8 +109,9 @@ def _draft_of(family_id) -> Template | None:
     return db.session.scalar(select(Template).where(Template.family_id == family_id, Template.status == TemplateStatus.DRAFT))
 
 
-def publish(actor: User | None, template: Template, today: date | None = None) -> Template:
-    """Freeze a draft as the family's current version, retiring the one it replaces.
+def publish(actor: User | None, template: Template, today: date | None = None,
+            at: datetime | None = None) -> Template:
+    """Freeze a draft as the family's current version (`at`, or now), retiring the one it replaces.
 
     :raise StateError: when `template` is not a draft. :raise Invalid: when it has no questions.
     """
@@ -128,7 +129,7 @@ def publish(actor: User | None, template: Template, today: date | None = None) -
             older.status = TemplateStatus.RETIRED
             feed.publish("template", older.id, older.version)
     template.status = TemplateStatus.PUBLISHED
-    template.published_at = utcnow()
+    template.published_at = happened_at(at)
     if template.review_due is None:
         template.review_due = today + timedelta(days=DEFAULT_REVIEW_DAYS)
     db.session.flush()

@@ -9,15 +9,15 @@ import uuid
 from ..errors import Invalid, NotFound
 from ..extensions import db
 from ..fieldrules import FieldErrors
-from ..models import Audit, Comment, Finding, User
+from ..models import Audit, Comment, Finding, User, happened_at
 from ..permissions import require
 from . import feed, trail
 from .merge import jsonable
 
 
 def add_comment(user: User, body, *, audit: Audit | None = None, finding: Finding | None = None,
-                comment_id: uuid.UUID | None = None, device_id=None, prefix: str = "") -> Comment:
-    """Add one message to the conversation on `audit` or `finding`.
+                comment_id: uuid.UUID | None = None, device_id=None, prefix: str = "", at=None) -> Comment:
+    """Add one message to the conversation on `audit` or `finding` (written `at`, or now).
 
     `prefix` ("Rejected: ") is the server's own label for a decision; the person's text
     alone is held to the comment limit, so a reason that fits is never pushed over it.
@@ -31,7 +31,8 @@ def add_comment(user: User, body, *, audit: Audit | None = None, finding: Findin
     body = errors.text("body", body, "comment", required=True, label="The comment")
     errors.raise_if_any("The comment is not valid.")
     comment = Comment(id=comment_id or uuid.uuid4(), audit_id=audit.id if audit else None,
-                      finding_id=finding.id if finding else None, author_id=user.id, body=prefix + body)
+                      finding_id=finding.id if finding else None, author_id=user.id, body=prefix + body,
+                      created_at=happened_at(at))
     db.session.add(comment)
     db.session.flush()
     feed.publish("comment", comment.id, comment.version, area_id=(audit or finding).area_id,

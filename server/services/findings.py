@@ -16,6 +16,7 @@ from ..models import (
     PhotoSubject,
     Question,
     User,
+    happened_at,
     utcnow,
 )
 from ..permissions import is_reviewer, require
@@ -98,8 +99,9 @@ def publish_finding(finding: Finding) -> None:
     feed.publish("finding", finding.id, finding.version, area_id=finding.area_id, user_id=finding.raised_by_id)
 
 
-def raise_finding(user: User, finding_id: uuid.UUID, fields: dict, device_id=None) -> Finding:
-    """Raise a new finding with the device's id. :raise Invalid: on a bad field."""
+def raise_finding(user: User, finding_id: uuid.UUID, fields: dict, device_id=None,
+                  at: datetime | None = None) -> Finding:
+    """Raise a new finding with the device's id, received `at` (now unless given). :raise Invalid: on a bad field."""
     require(user, "finding.raise")
     unknown = set(fields) - set(EDITABLE) - set(FIXED)
     if unknown & set(TRIAGE):
@@ -109,7 +111,7 @@ def raise_finding(user: User, finding_id: uuid.UUID, fields: dict, device_id=Non
         raise Invalid("The finding is not complete.", {name: ["Required."] for name in missing})
     values = _check_fields(user, fields)
     photos = values.pop("photos", [])
-    finding = Finding(id=finding_id, raised_by_id=user.id, received_at=utcnow(), status=FindingStatus.OPEN)
+    finding = Finding(id=finding_id, raised_by_id=user.id, received_at=happened_at(at), status=FindingStatus.OPEN)
     for name, value in values.items():
         setattr(finding, name, value)
     created(finding, list(values) + (["photos"] if photos else []))

@@ -9,6 +9,7 @@ import hashlib
 import logging
 import re
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 
 from flask import current_app
 
@@ -18,7 +19,7 @@ from ..models import (
     Photo,
     PhotoState,
     User,
-    utcnow,
+    happened_at,
 )
 from ..permissions import can
 from ..storage import MissingObject, object_key, photo_store
@@ -66,10 +67,11 @@ def _check_declared(content_type: str | None) -> None:
 
 
 def intake(user: User, sha256: str, data: bytes, content_type: str | None = None,
-           device_id=None) -> tuple[Photo, bool]:
+           device_id=None, at: datetime | None = None) -> tuple[Photo, bool]:
     """Store the photo whose SHA-256 is `sha256` from `data`; answer the photo and whether it is new.
 
-    A photo already stored under that hash is left as it is (nothing is rewritten).
+    A photo already stored under that hash is left as it is (nothing is rewritten). `at`
+    is when it was uploaded (now unless given).
 
     :raise BadHash (400): `sha256` is not a SHA-256 hex digest.
     :raise PhotoTooLarge (413): over GEMBA_MAX_PHOTO_BYTES, or more pixels than
@@ -118,13 +120,14 @@ def intake(user: User, sha256: str, data: bytes, content_type: str | None = None
             raise
         writes = [kept] + [writer.submit(store.put, object_key(size, sha), getattr(derived, size))
                            for size in ("display", "thumb")]
-        photo, created = _record_stored(user, sha, len(data), derived, device_id)
+        photo, created = _record_stored(user, sha, len(data), derived, device_id, at)
         for write in writes:
             write.result()  # a storage error surfaces here and the request does not commit
     return photo, created
 
 
-def _record_stored(user: User, sha: str, byte_size: int, derived: Derivatives, device_id) -> tuple[Photo, bool]:
+def _record_stored(user: User, sha: str, byte_size: int, derived: Derivatives, device_id,
+                   at: datetime | None) -> tuple[Photo, bool]:
     expect_photo(sha)  # the row may not exist yet: the upload can come before the record
     photo = db.session.get(Photo, sha, with_for_update=True, populate_existing=True)
     if photo.state == PhotoState.STORED:
@@ -136,7 +139,7 @@ def _record_stored(user: User, sha: str, byte_size: int, derived: Derivatives, d
     photo.height = derived.height
     photo.taken_at = derived.taken_at
     photo.uploaded_by_id = user.id
-    photo.uploaded_at = utcnow()
+    photo.uploaded_at = happened_at(at)
     feed.publish("photo", sha, 1, user_id=user.id)
     trail.record(user, "photo.stored", "photo", sha, {
         "content_type": photo.content_type, "byte_size": photo.byte_size,

@@ -8,7 +8,7 @@ refuses an auditor who is not qualified for the checklist's standard on the day.
 import calendar
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
@@ -25,6 +25,7 @@ from ..models import (
     Template,
     TemplateStatus,
     User,
+    happened_at,
 )
 from ..permissions import require
 from . import feed, organisation, trail
@@ -295,8 +296,8 @@ def _announce(audit: Audit) -> None:
 
 
 def plan_audit(actor: User, template: Template, area: Area, planned_date: date, auditor: User | None = None,
-               audit_id: uuid.UUID | None = None) -> Audit:
-    """Put one audit on the programme.
+               audit_id: uuid.UUID | None = None, at: datetime | None = None) -> Audit:
+    """Put one audit on the programme (`at`, or now).
 
     :raise NotAllowed: when the auditor would audit their own work.
     :raise Invalid: on an unpublished checklist, a missing date, an unqualified auditor.
@@ -309,7 +310,7 @@ def plan_audit(actor: User, template: Template, area: Area, planned_date: date, 
         check_assignable(auditor, area, template, planned_date)
     audit = Audit(id=audit_id or uuid.uuid4(), template_id=template.id, area_id=area.id,
                   auditor_id=auditor.id if auditor else None, planned_date=planned_date,
-                  status=AuditStatus.PLANNED, created_by_id=actor.id)
+                  status=AuditStatus.PLANNED, created_by_id=actor.id, created_at=happened_at(at))
     db.session.add(audit)
     db.session.flush()
     _announce(audit)

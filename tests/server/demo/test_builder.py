@@ -1,0 +1,182 @@
+"""The demo organisation, built through the services from its data file (once: see conftest)."""
+
+import io
+import subprocess
+import zipfile
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from server.demo import build, demo_id, organisation_file
+from server.extensions import db
+from server.models import (
+    ActionStatus,
+    Area,
+    Audit,
+    AuditStatus,
+    Change,
+    Comment,
+    CorrectiveAction,
+    Event,
+    Finding,
+    FindingKind,
+    FindingStatus,
+    Photo,
+    PhotoLink,
+    PhotoState,
+    PhotoSubject,
+    Qualification,
+    QuestionKind,
+    Response,
+    Role,
+    Template,
+    TemplateStatus,
+    User,
+)
+from server.services import audits, trail
+from server.services.impartiality import conflict_of_interest
+from server.storage import photo_store
+
+from .conftest import BUILT_ON as TODAY
+
+
+def table_counts() -> dict[str, int]:
+    return {table.name: db.session.scalar(select(func.count()).select_from(table)) for table in db.metadata.sorted_tables}
+
+
+def photo_files(app) -> list[str]:
+    return sorted(str(p) for p in Path(app.config["GEMBA_PHOTO_DIR"]).rglob("*") if p.is_file())
+
+
+def test_the_logins_are_the_people_of_the_data_file(demo):
+    app, logins = demo
+    data = organisation_file()
+    assert logins == [(p["email"], p["role"], data["password"]) for p in data["people"]]
+    for email in ("quality@gemba.example", "auditor@gemba.example", "staff@gemba.example"):
+        assert app.test_client().post("/api/auth/login", json={"email": email, "password": "gemba-demo-2026"}).status_code == 200
+
+
+def test_the_organisation_has_what_the_readme_promises(demo):
+    areas = db.session.scalars(select(Area)).all()
+    assert len(areas) == 8 and {a.site.name for a in areas} == {s["name"] for s in organisation_file()["sites"]}
+    assert len({s["time_zone"] for s in organisation_file()["sites"]}) == 2, "two sites in two time zones"
+    assert {a.risk_level for a in areas} == {"low", "medium", "high"}
+    assert all(a.responsible_id for a in areas)
+    users = db.session.scalars(select(User)).all()
+    assert {u.role for u in users} == {r.value for r in Role} and all(u.home_area_id for u in users)
+    assert db.session.scalar(select(func.count()).select_from(Qualification)) >= 5
+    for audit in db.session.scalars(select(Audit).where(Audit.auditor_id.is_not(None))):
+        assert conflict_of_interest(audit.auditor, audit.area) is None, (audit.auditor.email, audit.area.label)
+
+    templates = db.session.scalars(select(Template).where(Template.status == TemplateStatus.PUBLISHED)).all()
+    assert {t.standard for t in templates} == {"ISO 9001:2015", "ISO 45001:2018"}
+    for template in templates:
+        assert {q.kind for q in template.questions} == {k.value for k in QuestionKind}
+
+    audits_ = db.session.scalars(select(Audit)).all()
+    assert {a.status for a in audits_} == {s.value for s in AuditStatus}
+    planned = [a for a in audits_ if a.status == AuditStatus.PLANNED]
+    assert any(a.planned_date < TODAY for a in planned), "a late audit"
+    assert len({(a.planned_date.year, a.planned_date.month) for a in planned if a.planned_date > TODAY}) >= 4
+    for audit in audits_:
+        if audit.status in (AuditStatus.SUBMITTED, AuditStatus.APPROVED, AuditStatus.RETURNED, AuditStatus.REJECTED):
+            responses = {r.question_id: r for r in audit.responses}
+            assert set(responses) == {q.id for q in audit.template.questions}
+            # The score is the one rule's: audits.score over the answers given.
+            assert audit.score is not None and audit.score == audits.score(audit, responses)
+            assert audit.started_at < audit.submitted_at and audit.submitted_at.date() < TODAY
+            if audit.status != AuditStatus.SUBMITTED:
+                assert audit.submitted_at < audit.reviewed_at
+    for status in (AuditStatus.RETURNED, AuditStatus.REJECTED):
+        decided = next(a for a in audits_ if a.status == status)
+        comment = db.session.scalar(select(Comment).where(Comment.audit_id == decided.id))
+        assert comment.author.role == Role.SUPERVISOR and comment.created_at == decided.reviewed_at
+
+    findings = db.session.scalars(select(Finding)).all()
+    assert {f.status for f in findings} == {s.value for s in FindingStatus}
+    assert {f.kind for f in findings} == {k.value for k in FindingKind}
+    from_answers = [f for f in findings if f.question_id]
+    for finding in from_answers:
+        response = db.session.scalar(select(Response).where(Response.audit_id == finding.audit_id,
+                                                            Response.question_id == finding.question_id))
+        assert response.value in response.question.finding_answers
+    assert any(f.audit_id is None and f.raised_by.role == Role.STAFF for f in findings)
+    assert any(f.repeat_of_id for f in findings)
+    assert all(f.raised_at <= f.received_at and f.received_at.date() < TODAY for f in findings)
+
+    actions = db.session.scalars(select(CorrectiveAction)).all()
+    assert {a.status for a in actions} == {s.value for s in ActionStatus}
+    assert any(a.status == ActionStatus.OPEN and a.due_date < TODAY for a in actions), "an overdue action"
+    assert any(a.status == ActionStatus.OPEN and a.due_date >= TODAY for a in actions)
+    assert all(a.whys and a.root_cause for a in actions) and any(len(a.whys) == 5 for a in actions)
+    assert all(a.created_at < a.done_at for a in actions if a.done_at)
+
+
+def test_photos_are_evidence_on_answers_findings_and_actions(demo):
+    photos = db.session.scalars(select(Photo)).all()
+    assert len(photos) >= 25 and all(p.state == PhotoState.STORED for p in photos)
+    assert all(50_000 < p.byte_size < 400_000 and p.content_type == "image/jpeg" for p in photos)
+    assert all(p.taken_at is not None and p.taken_at <= p.uploaded_at for p in photos), "EXIF capture time read at intake"
+    store = photo_store()
+    for photo in photos:
+        for size in ("original", "display", "thumb"):
+            assert store.exists(f"{size}/{photo.sha256}")
+    subjects = set(db.session.scalars(select(PhotoLink.subject).distinct()))
+    assert subjects == {PhotoSubject.RESPONSE, PhotoSubject.FINDING, PhotoSubject.ACTION}
+    # Every answer that calls for a photo has one: submitting would have refused it otherwise.
+    for response in db.session.scalars(select(Response)):
+        if response.value in (response.question.photo_answers or []):
+            assert db.session.scalar(select(PhotoLink).where(PhotoLink.subject_id == response.id))
+
+
+def test_building_again_adds_nothing_even_days_later(demo):
+    app, _ = demo
+    first = table_counts()
+    assert first["audit"] and first["response"] and first["change"] and first["event"] and first["photo"]
+    files = photo_files(app)
+    assert len(files) == 3 * first["photo"]
+    for later in (TODAY, TODAY + timedelta(days=3)):
+        build(later)
+        db.session.commit()
+        assert table_counts() == first
+    assert photo_files(app) == files
+
+
+def test_the_trail_holds_and_devices_pull_what_the_services_published(demo):
+    assert trail.verify_chain() is None
+    assert db.session.scalar(select(func.count()).select_from(Event)) > 400
+    entities = set(db.session.scalars(select(Change.entity).distinct()))
+    assert {"template", "audit", "response", "finding", "action", "comment", "photo"} <= entities
+    fed = set(db.session.scalars(select(Change.entity_id).where(Change.entity == "audit")))
+    assert {str(i) for i in db.session.scalars(select(Audit.id))} == fed
+    # Nothing was written beside the services: every response came with its trail event.
+    recorded = set(db.session.scalars(select(Event.entity_id).where(Event.action == "response.recorded")))
+    assert {str(i) for i in db.session.scalars(select(Response.id))} == recorded
+
+
+def test_the_evidence_pack_of_an_approved_audit_holds_photos_sha256sum_verifies(demo, tmp_path):
+    client = demo[0].test_client()
+    unpacked = tmp_path / "pack"
+    audit = db.session.get(Audit, demo_id("audit", "assembly-qms"))
+    assert audit.status == AuditStatus.APPROVED
+    client.post("/api/auth/login", json={"email": "quality@gemba.example", "password": "gemba-demo-2026"})
+    response = client.get(f"/api/audits/{audit.id}/evidence-pack")
+    assert response.status_code == 200
+    with zipfile.ZipFile(io.BytesIO(response.data)) as pack:
+        pack.extractall(unpacked)
+    photos = sorted((unpacked / "photos").iterdir())
+    assert len(photos) >= 4 and not (unpacked / "EXPECTED.txt").exists()
+    check = subprocess.run(["sha256sum", "-c", "SHA256SUMS"], cwd=unpacked, capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert check.stdout.count(": OK") == len(photos) + 1  # and report.pdf
+    # The check has teeth: one changed byte in a photo fails it.
+    tampered = photos[0].read_bytes()
+    photos[0].write_bytes(tampered[:-3] + bytes([tampered[-3] ^ 1]) + tampered[-2:])
+    assert subprocess.run(["sha256sum", "-c", "--quiet", "SHA256SUMS"], cwd=unpacked,
+                          capture_output=True).returncode != 0
+
+    page = client.get(f"/audits/{audit.id}/evidence")
+    assert page.status_code == 200
+    for photo in photos:
+        assert photo.stem in page.text  # the gallery shows each photo the pack holds
