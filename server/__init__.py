@@ -4,7 +4,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from . import api, cli, db_setup, errors, health, pages, pwa, security, storage, textin
+from . import api, cli, db_setup, errors, health, pages, proxies, pwa, security, storage, textin
 from . import config as settings
 from .extensions import db, migrate
 
@@ -21,6 +21,7 @@ def create_app(config: dict | None = None) -> Flask:
     db_setup.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True, compare_type=True)
     storage.init_app(app)
+    proxies.init_app(app)
     security.init_app(app)
     textin.init_app(app)
     errors.init_app(app)

@@ -13,6 +13,7 @@ from .extensions import db
 from .models import Event, Role, User
 from . import demo
 from .services import accounts, organisation, reminders, trail
+from .services import tokens as tokens_service
 
 users = AppGroup("users", help="Manage users.")
 tokens = AppGroup("tokens", help="Manage API tokens.")
@@ -48,18 +49,65 @@ def add_user(email, role, area, name):
     click.echo(f"Added {user.email} ({user.role}).")
 
 
-@tokens.command("create")
-@click.argument("email")
-@click.option("--name", default="cli", help="What the token is for.")
-def create_token(email, name):
-    """Create an API token for EMAIL and print it on the last line."""
+def _user_named(email: str) -> User:
     user = db.session.scalar(select(User).where(User.email == accounts.normalise_email(email)))
     if user is None:
         raise click.ClickException(f"No user {email}.")
-    token = accounts.create_token(user, name)
+    return user
+
+
+def _when(moment, never: str = "never") -> str:
+    return moment.strftime("%Y-%m-%d %H:%M") if moment else never
+
+
+@tokens.command("create")
+@click.argument("email")
+@click.option("--name", default="cli", help="What the token is for.")
+@click.option("--days", type=click.IntRange(1, tokens_service.MAX_DAYS),
+              help="Days until it expires (default: GEMBA_TOKEN_DAYS, 365; 0 there means never).")
+def create_token(email, name, days):
+    """Create an API token for EMAIL and print it on the last line."""
+    try:
+        token, secret = tokens_service.issue_token(_user_named(email), name, days)
+    except DomainError as exc:
+        _fail(exc)
     db.session.commit()
-    click.echo("Store this token now; it is not shown again.", err=True)
-    click.echo(token)
+    click.echo(f"Store this token now; it is not shown again. It expires: {_when(token.expires_at)}.", err=True)
+    click.echo(secret)
+
+
+@tokens.command("list")
+@click.argument("email", required=False)
+def list_tokens(email):
+    """List API tokens (of EMAIL, or everyone's): id, prefix, owner, state, last use."""
+    rows = tokens_service.tokens_of(_user_named(email) if email else None)
+    if not rows:
+        click.echo("No API tokens.")
+        return
+    for token in rows:
+        state = f"revoked {_when(token.revoked_at)}" if token.revoked_at else \
+            "expired" if not tokens_service.is_usable(token) else f"expires {_when(token.expires_at)}"
+        click.echo(f"{token.id}  {token.prefix}…  {token.user.email:<32} {token.name!r:<20} "
+                   f"created {_when(token.created_at)}  {state}  last used {_when(token.last_used_at)}")
+
+
+@tokens.command("revoke")
+@click.argument("id_or_prefix")
+def revoke_token(id_or_prefix):
+    """Revoke the token with this id, or whose prefix (as `tokens list` shows it) starts so."""
+    try:
+        found = tokens_service.find_tokens(id_or_prefix.rstrip("…"))
+    except DomainError as exc:
+        _fail(exc)
+    if not found:
+        raise click.ClickException(f"No token {id_or_prefix}.")
+    if len(found) > 1:
+        raise click.ClickException(f"{len(found)} tokens start with {id_or_prefix}; give its id: "
+                                   + ", ".join(str(t.id) for t in found))
+    token = found[0]
+    tokens_service.revoke_token(None, token)
+    db.session.commit()
+    click.echo(f"Revoked {token.prefix}… of {token.user.email} ({token.name!r}).")
 
 
 @click.command("demo")

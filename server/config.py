@@ -3,7 +3,6 @@
 import os
 import secrets
 import time
-from datetime import timedelta
 from pathlib import Path
 
 MB = 1024 * 1024
@@ -64,6 +63,19 @@ def from_environment(instance_path: str, given: dict) -> dict:
         "SMTP_FROM": os.environ.get("GEMBA_SMTP_FROM", "gemba@localhost"),
         "REPEAT_WINDOW_DAYS": _int("GEMBA_REPEAT_WINDOW_DAYS", 365),
         "SESSION_COOKIE_SECURE": os.environ.get("GEMBA_HTTPS", "") == "1",
+        # Who may say where a request came from (server/proxies.py): unset trusts nobody's
+        # X-Forwarded-For; a number trusts that many proxies in front; a list of addresses
+        # or networks trusts exactly those.
+        "GEMBA_TRUSTED_PROXIES": os.environ.get("GEMBA_TRUSTED_PROXIES", ""),
+        # A field device may stay offline for weeks: its session outlives that (idle), but
+        # not for ever (absolute); both are enforced on the server, not by the cookie.
+        "SESSION_IDLE_DAYS": _int("GEMBA_SESSION_IDLE_DAYS", 30),
+        "SESSION_MAX_DAYS": _int("GEMBA_SESSION_MAX_DAYS", 90),
+        # API tokens expire after this many days unless created with another; 0: never.
+        "TOKEN_DAYS": _int("GEMBA_TOKEN_DAYS", 365),
+        # zxcvbn's score (0-4) a new password must reach: 3 is "safely unguessable"
+        # against an online attack and resists a slow-hash offline one.
+        "PASSWORD_MIN_SCORE": _int("GEMBA_PASSWORD_MIN_SCORE", 3),
     }
 
 
@@ -82,14 +94,29 @@ DEFAULTS = {
     "SESSION_COOKIE_NAME": "gemba_session",
     "REMEMBER_COOKIE_HTTPONLY": True,
     "REMEMBER_COOKIE_SAMESITE": "Lax",
-    # A field device may stay offline for weeks; its session must outlive that.
-    "PERMANENT_SESSION_LIFETIME": timedelta(days=30),
     # CSRF is checked in one before_request hook so that bearer-token calls can skip it.
     "WTF_CSRF_CHECK_DEFAULT": False,
     "WTF_CSRF_TIME_LIMIT": None,
+    # Guessing is throttled without locking the real person out (services/throttle.py).
+    # One account from one client: this many failures are free, then each further one
+    # waits twice as long as the last, from LOGIN_DELAY_SECONDS up to LOGIN_DELAY_CAP_SECONDS;
+    # forgotten after LOGIN_FORGET_SECONDS without a failure, or at a successful sign-in.
     "LOGIN_MAX_FAILURES": 5,
+    "LOGIN_DELAY_SECONDS": 30,
+    "LOGIN_DELAY_CAP_SECONDS": 15 * 60,
+    "LOGIN_FORGET_SECONDS": 24 * 3600,
+    # Within a window: failures on one account from clients that are not known devices
+    # (many addresses guessing one password), and failures from one address on any
+    # accounts (one address trying many). A known device is held by neither.
     "LOGIN_WINDOW_SECONDS": 15 * 60,
+    "LOGIN_MAX_FAILURES_PER_ACCOUNT": 20,
     "LOGIN_MAX_FAILURES_PER_ADDRESS": 30,
+    # A browser that signed in successfully carries a signed cookie naming it for this long.
+    "KNOWN_DEVICE_DAYS": 365,
+    "KNOWN_DEVICE_COOKIE": "gemba_device",
+    # How often a session's last-seen time and a token's last use are written at most.
+    "SESSION_TOUCH_SECONDS": 5 * 60,
+    "TOKEN_TOUCH_SECONDS": 60,
     "API_TITLE": "Gemba",
     "API_VERSION": "1",
     "OPENAPI_VERSION": "3.0.3",

@@ -32,6 +32,23 @@ class Invalid(DomainError):
     code = "invalid"
 
 
+class Unauthorized(DomainError):
+    """Not signed in, or the credentials given do not hold."""
+
+    status = 401
+    code = "unauthorized"
+
+
+class BadCredentials(Unauthorized):
+    code = "bad_credentials"
+
+
+class AccountDisabled(Unauthorized):
+    """The person was deactivated: their sessions and tokens stopped, and signing in is refused."""
+
+    code = "account_disabled"
+
+
 class NotAllowed(DomainError):
     status = 403
     code = "forbidden"

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-06 01:48:09.114411
+Create Date: 2026-12-06 02:22:02.752025
 
 """
 from alembic import op
@@ -38,16 +38,16 @@ def upgrade():
     sa.Column('computed_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('window', name=op.f('pk_chart_snapshot'))
     )
-    op.create_table('login_attempt',
-    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
-    sa.Column('email', sa.String(length=254), nullable=False),
-    sa.Column('address', sa.String(length=64), nullable=False),
-    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_login_attempt'))
+    op.create_table('sign_in_throttle',
+    sa.Column('key', sa.String(length=64), nullable=False),
+    sa.Column('failures', sa.Integer(), nullable=False),
+    sa.Column('first_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('last_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('blocked_until', sa.DateTime(timezone=True), nullable=True),
+    sa.PrimaryKeyConstraint('key', name=op.f('pk_sign_in_throttle'))
     )
-    with op.batch_alter_table('login_attempt', schema=None) as batch_op:
-        batch_op.create_index('ix_login_attempt_address_at', ['address', 'at'], unique=False)
-        batch_op.create_index('ix_login_attempt_email_at', ['email', 'at'], unique=False)
+    with op.batch_alter_table('sign_in_throttle', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_sign_in_throttle_last_at'), ['last_at'], unique=False)
 
     op.create_table('site',
     sa.Column('id', sa.Uuid(), nullable=False),
@@ -90,10 +90,11 @@ def upgrade():
     op.create_table('api_token',
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('user_id', sa.Uuid(), nullable=False),
-    sa.Column('name', sa.String(length=120), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
     sa.Column('token_hash', sa.String(length=64), nullable=False),
     sa.Column('prefix', sa.String(length=12), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('last_used_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('revoked_at', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_api_token_user_id_user'), ondelete='CASCADE'),
@@ -101,6 +102,7 @@ def upgrade():
     sa.UniqueConstraint('token_hash', name=op.f('uq_api_token_token_hash'))
     )
     with op.batch_alter_table('api_token', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_api_token_prefix'), ['prefix'], unique=False)
         batch_op.create_index(batch_op.f('ix_api_token_user_id'), ['user_id'], unique=False)
 
     op.create_table('device',
@@ -177,6 +179,22 @@ def upgrade():
     with op.batch_alter_table('template', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_template_family_id'), ['family_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_template_status'), ['status'], unique=False)
+
+    op.create_table('user_session',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('user_id', sa.Uuid(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('last_seen_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('user_agent', sa.String(length=255), nullable=False),
+    sa.Column('address', sa.String(length=64), nullable=False),
+    sa.Column('ended_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('ended_because', sa.String(length=20), nullable=True),
+    sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_user_session_user_id_user'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_user_session'))
+    )
+    with op.batch_alter_table('user_session', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_user_session_user_id'), ['user_id'], unique=False)
 
     op.create_table('user_site',
     sa.Column('user_id', sa.Uuid(), nullable=False),
@@ -444,6 +462,10 @@ def downgrade():
 
     op.drop_table('audit')
     op.drop_table('user_site')
+    with op.batch_alter_table('user_session', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_user_session_user_id'))
+
+    op.drop_table('user_session')
     with op.batch_alter_table('template', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_template_status'))
         batch_op.drop_index(batch_op.f('ix_template_family_id'))
@@ -462,6 +484,7 @@ def downgrade():
     op.drop_table('device')
     with op.batch_alter_table('api_token', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_api_token_user_id'))
+        batch_op.drop_index(batch_op.f('ix_api_token_prefix'))
 
     op.drop_table('api_token')
     op.drop_table('user')
@@ -470,11 +493,10 @@ def downgrade():
 
     op.drop_table('area')
     op.drop_table('site')
-    with op.batch_alter_table('login_attempt', schema=None) as batch_op:
-        batch_op.drop_index('ix_login_attempt_email_at')
-        batch_op.drop_index('ix_login_attempt_address_at')
+    with op.batch_alter_table('sign_in_throttle', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_sign_in_throttle_last_at'))
 
-    op.drop_table('login_attempt')
+    op.drop_table('sign_in_throttle')
     op.drop_table('chart_snapshot')
     with op.batch_alter_table('change', schema=None) as batch_op:
         batch_op.drop_index('ix_change_entity')

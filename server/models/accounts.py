@@ -5,11 +5,11 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, Column, Date, ForeignKey, Index, Integer, String, Table, UniqueConstraint
+from sqlalchemy import Boolean, Column, Date, ForeignKey, Integer, String, Table, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from .base import BigId, UTCDateTime, new_id, utcnow
+from .base import UTCDateTime, new_id, utcnow
 
 
 class Role(StrEnum):
@@ -106,29 +106,56 @@ class ApiToken(db.Model):
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
-    name: Mapped[str] = mapped_column(String(120), default="")
+    name: Mapped[str] = mapped_column(String(200), default="")  # what it is for
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    prefix: Mapped[str] = mapped_column(String(12))
+    # The token's first characters, shown in lists so a person can tell their tokens apart.
+    prefix: Mapped[str] = mapped_column(String(12), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # None: until revoked
+    # Written at most once a minute per token (services/tokens.py), not on every call.
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship()
 
 
-class LoginAttempt(db.Model):
-    """Failed sign-ins, kept in the database so every worker throttles alike."""
+class UserSession(db.Model):
+    """A signed-in browser or device. The signed cookie names it; ending it here ends the cookie."""
 
-    __tablename__ = "login_attempt"
-    __table_args__ = (
-        Index("ix_login_attempt_email_at", "email", "at"),
-        Index("ix_login_attempt_address_at", "address", "at"),
-    )
+    __tablename__ = "user_session"
 
-    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    email: Mapped[str] = mapped_column(String(254))
-    address: Mapped[str] = mapped_column(String(64))
-    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Written at most once every few minutes (GEMBA_SESSION_TOUCH_MINUTES); the idle
+    # lifetime counts from it.
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)  # the absolute lifetime's end
+    user_agent: Mapped[str] = mapped_column(String(255), default="")
+    address: Mapped[str] = mapped_column(String(64), default="")
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Why it ended: signed_out, revoked, password_changed, deactivated.
+    ended_because: Mapped[str | None] = mapped_column(String(20))
+
+    user: Mapped[User] = relationship()
+
+
+class SignInThrottle(db.Model):
+    """Failed sign-ins counted per key, in the database so every worker throttles alike.
+
+    A key is the SHA-256 of what is counted: one account from one client, one account
+    from any client that is not a known device, or one address (services/throttle.py).
+    Counting is one INSERT ... ON CONFLICT DO UPDATE ... RETURNING per key, so parallel
+    guesses wait on the row instead of all reading the same count.
+    """
+
+    __tablename__ = "sign_in_throttle"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    first_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)  # the window's start
+    last_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Qualification(db.Model):

@@ -3,9 +3,11 @@
 from urllib.parse import urlsplit
 
 from flask import current_app, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user
 
+from .. import security
 from ..access import PUBLIC, SIGNED_IN, allow
+from ..errors import DomainError
 from ..extensions import db
 from ..ids import uuid_or_none
 from ..permissions import can
@@ -13,7 +15,7 @@ from ..services import accounts, charts, listings
 from ..services import dashboard as dashboards
 from ..services.audits import get_audit
 from ..services.findings import get_finding
-from . import actions, checklists, conflicts, coverage, programme, review, trail  # noqa: F401  (each adds its routes to bp)
+from . import account, actions, checklists, conflicts, coverage, programme, review, trail  # noqa: F401  (each adds its routes to bp)
 from .blueprint import bp
 from .forms import AuditFilterForm, FindingFilterForm, LoginForm
 from .params import areas_in_order, page_number
@@ -43,21 +45,29 @@ def _safe_next(target: str | None) -> str:
 @allow(PUBLIC)
 def login():
     form = LoginForm()
+    status = 200
     if form.validate_on_submit():
-        user = accounts.authenticate(form.email.data, form.password.data, request.remote_addr or "")
-        db.session.commit()
-        if user is not None:
-            login_user(user)
+        who = security.client()
+        try:
+            user = accounts.sign_in(form.email.data, form.password.data, who)
+        except DomainError as exc:
+            db.session.commit()  # a failure is counted and in the trail even though we refuse
+            form.password.errors.append(exc.message)
+            status = exc.status
+        else:
+            security.sign_in(user, who)
+            db.session.commit()
             return redirect(_safe_next(request.args.get("next")))
-        form.password.errors.append("The email or password is not right.")
-    status = 401 if form.is_submitted() and form.errors else 200
+    elif form.is_submitted() and form.errors:
+        status = 401
     return render_template("login.html", form=form), status
 
 
 @bp.route("/logout", methods=["POST"])
 @allow(PUBLIC)
 def logout():
-    logout_user()
+    security.sign_out()
+    db.session.commit()
     flash("You are signed out.")
     return redirect(url_for("pages.login"))
 
