@@ -14,7 +14,8 @@ from PIL import Image
 from server import access, create_app, security
 from server.extensions import db
 from server.models import Conflict, PhotoSubject, Qualification
-from server.services import evidence, photos
+from server.services import evidence, photos, sessions, tokens
+from server.services.throttle import Client
 from tests.conftest import AuthActions, app_config
 
 ROLES = ("anonymous", "staff", "auditor", "supervisor", "admin")
@@ -33,7 +34,12 @@ ACCESS: dict[str, set[str]] = {
     "auth.login": PUBLIC, "auth.logout": PUBLIC, "pages.login": PUBLIC, "pages.logout": PUBLIC,
     "health.healthz": PUBLIC, "api-docs.openapi_json": PUBLIC, "static": PUBLIC,
     "pwa.static_file": PUBLIC, "pwa.service_worker": PUBLIC,
-    # identity and the field app's sync
+    # identity, and what each person manages of their own account (an admin may revoke anyone's token)
+    "account.list_sessions": SIGNED_IN, "account.end_session": SIGNED_IN, "account.list_tokens": SIGNED_IN,
+    "account.create_token": SIGNED_IN, "account.revoke_token": SIGNED_IN, "account.change_password": SIGNED_IN,
+    "pages.account": SIGNED_IN, "pages.account_password": SIGNED_IN, "pages.account_end_session": SIGNED_IN,
+    "pages.account_token_create": SIGNED_IN, "pages.account_token_revoke": SIGNED_IN,
+    # the field app's sync
     "auth.me": SIGNED_IN, "sync.bootstrap": SIGNED_IN, "sync.pull": SIGNED_IN, "sync.push": SIGNED_IN,
     # HEAD only says whether the server has these bytes (so a device skips the upload).
     "photos.PhotoByHash": {"GET": FINDING_VIEWERS, "HEAD": SIGNED_IN, "PUT": SIGNED_IN},
@@ -103,6 +109,7 @@ SHOWS: dict[str, str] = {
     "reports.actions_xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "reports.audit_report": "application/pdf", "reports.evidence_pack": "application/zip",
     "photos.PhotoByHash": "image/jpeg",
+    "pages.account": "Account", "account.list_sessions": "application/json", "account.list_tokens": "application/json",
     "auth.me": "application/json", "sync.bootstrap": "application/json", "sync.pull": "application/json",
     "review.my_actions": "application/json", "review.queue": "application/json",
     "review.repeat_suggestions": "application/json", "programme.list_audits": "application/json",
@@ -142,6 +149,9 @@ def world(make, commit):
     sha = hashlib.sha256(photo_bytes).hexdigest()
     photos.intake(people["staff"], sha, photo_bytes, "image/png")
     evidence.link_photos(people["staff"], PhotoSubject.FINDING, finding.id, [sha])
+    # someone's other browser and integration, for the account routes
+    other_session = sessions.start_session(people["staff"], Client(address="192.0.2.1"))
+    token, _ = tokens.issue_token(people["staff"], "erp")
     conflict = Conflict(entity="finding", entity_id=str(finding.id), field="title", server_value="a",
                         device_value="b", base_version=1, server_version=2, user_id=people["staff"].id)
     qualification = Qualification(user_id=people["auditor"].id, standard="ISO 9001")
@@ -150,7 +160,8 @@ def world(make, commit):
     values = {
         "audit_id": audit.id, "area_id": other.id, "action_id": action.id, "finding_id": finding.id, "template_id": template.id,
         "question_id": template.questions[0].id, "conflict_id": conflict.id,
-        "qualification_id": qualification.id, "sha256": sha, "filename": "index.html",
+        "qualification_id": qualification.id, "sha256": sha,
+        "session_id": other_session.id, "token_id": token.id, "filename": "index.html",
         # what the pages about these records are headed with
         "finding_title": finding.title, "template_name": template.name, "area_label": other.label,
     }
@@ -274,7 +285,7 @@ def test_each_role_gets_the_status_it_must(app, world, role):
 def test_unknown_ids_are_404_not_500(app, world, auth):
     people, values = world
     auth.login(people["admin"])
-    unknown = dict(values, audit_id=uuid.uuid4(), action_id=uuid.uuid4(), finding_id=uuid.uuid4(), template_id=uuid.uuid4(),
+    unknown = dict(values, session_id=uuid.uuid4(), token_id=uuid.uuid4(), audit_id=uuid.uuid4(), action_id=uuid.uuid4(), finding_id=uuid.uuid4(), template_id=uuid.uuid4(),
                    question_id=uuid.uuid4(), conflict_id=uuid.uuid4(), qualification_id=uuid.uuid4(),
                    sha256="0" * 64, filename="no-such-file.js")
     wrong = []

@@ -11,7 +11,9 @@ from werkzeug.security import check_password_hash
 
 from server.demo import organisation_file
 from server.extensions import db
-from server.models import Area, Role, User
+from server.models import ApiToken, Area, Role, User
+from server.services import tokens
+from tests.register_helpers import events
 
 PASSWORD = "a long enough password"
 
@@ -76,6 +78,14 @@ def test_users_add_errors_are_clear_and_fail(cli, args, password, message):
     assert user_by_email("new@example.test") is None
 
 
+@pytest.mark.parametrize("password", [" " * 10, "aaaaaaaaaa", "1234567890", "password12", "new.person.2026"])
+def test_users_add_refuses_guessable_passwords_with_the_reason(cli, password):
+    result = cli("users", "add", "new.person@example.test", "--role", "staff", input=f"{password}\n")
+    assert result.exit_code != 0
+    assert "password: This password is too easy to guess." in result.output
+    assert user_by_email("new.person@example.test") is None
+
+
 def test_users_add_refuses_a_duplicate_email(cli, make):
     make.user(email="taken@example.test")
     result = cli("users", "add", "TAKEN@example.test", "--role", "staff", input=f"{PASSWORD}\n")
@@ -113,6 +123,59 @@ def test_tokens_create_for_an_unknown_user_fails(cli):
     result = cli("tokens", "create", "ghost@example.test")
     assert result.exit_code != 0
     assert "No user ghost@example.test" in result.output
+
+
+def test_tokens_create_sets_an_expiry(cli, make, app):
+    make.user(email="erp@example.test")
+    result = cli("tokens", "create", "erp@example.test", "--days", "7")
+    assert result.exit_code == 0, result.output
+    token = db.session.scalars(select(ApiToken)).one()
+    assert (token.expires_at - token.created_at).days == 7
+    assert "It expires: " + token.expires_at.strftime("%Y-%m-%d") in result.output
+    assert cli("tokens", "create", "erp@example.test", "--days", "0").exit_code != 0
+
+
+def test_tokens_list_shows_whose_and_in_which_state_without_secrets(cli, make):
+    erp, bi = make.user(email="erp@example.test"), make.user(email="bi@example.test")
+    erp_secret = tokens.create_token(erp, "erp sync")
+    tokens.create_token(bi, "dashboards")
+    tokens.revoke_token(None, tokens.tokens_of(bi)[0])
+    everyone = cli("tokens", "list")
+    assert everyone.exit_code == 0, everyone.output
+    lines = everyone.output.strip().splitlines()
+    assert len(lines) == 2 and erp_secret not in everyone.output
+    assert any("bi@example.test" in line and "revoked" in line for line in lines)
+    assert any("erp@example.test" in line and "expires" in line and "last used never" in line for line in lines)
+    only_erp = cli("tokens", "list", "ERP@example.test").output.strip().splitlines()
+    assert len(only_erp) == 1 and "erp sync" in only_erp[0]
+    assert cli("tokens", "list", "ghost@example.test").exit_code != 0
+
+
+def test_tokens_revoke_by_id_or_prefix(cli, make, app):
+    user = make.user(email="erp@example.test")
+    first, second = tokens.create_token(user, "one"), tokens.create_token(user, "two")
+    by_prefix = cli("tokens", "revoke", first[:10])
+    assert by_prefix.exit_code == 0, by_prefix.output
+    assert "Revoked" in by_prefix.output and "erp@example.test" in by_prefix.output
+    assert app.test_client().get("/api/me", headers={"Authorization": f"Bearer {first}"}).status_code == 401
+    assert app.test_client().get("/api/me", headers={"Authorization": f"Bearer {second}"}).status_code == 200
+    row = next(t for t in tokens.tokens_of(user) if t.name == "two")
+    assert cli("tokens", "revoke", str(row.id)).exit_code == 0
+    assert app.test_client().get("/api/me", headers={"Authorization": f"Bearer {second}"}).status_code == 401
+    assert [e.action for e in events("token.revoked")] == ["token.revoked", "token.revoked"]
+
+
+def test_tokens_revoke_refuses_what_names_no_token_or_several(cli, make):
+    user = make.user(email="erp@example.test")
+    tokens.create_token(user, "one")
+    tokens.create_token(user, "two")
+    assert "No token" in cli("tokens", "revoke", "gmb_zzzzzz").output
+    assert "at least 6 characters" in cli("tokens", "revoke", "gmb").output
+    for row in tokens.tokens_of(user):
+        row.prefix = "gmb_abcdef"  # two tokens that happen to start alike
+    several = cli("tokens", "revoke", "gmb_abcdef…")
+    assert several.exit_code != 0 and "2 tokens start with gmb_abcdef" in several.output
+    assert all(row.revoked_at is None for row in tokens.tokens_of(user))
 
 
 # --- demo (what it builds: tests/server/demo/) ----------------------------------------------
