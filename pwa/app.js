@@ -55,6 +55,7 @@ async function refreshFrame(known) {
   shell.renderStatus(el.status, { online: navigator.onLine, summary, running: syncState().running });
   shell.renderBanners(el.banners, {
     expired: syncState().paused && !ui.signingIn,
+    disabled: syncState().disabled,
     updateReady: ui.updateReady,
     lowStorage: ui.lowStorage,
     onSignIn: () => { ui.signingIn = true; render(); },

@@ -2,7 +2,9 @@
 //
 // The server is never trusted to answer: only a 2xx carrying a result for an op removes
 // that op; network errors and 5xx are retried with capped exponential backoff and
-// jitter; a 401 pauses everything until the person signs in again.
+// jitter; a 401 pauses everything until the person signs in again. A 401 whose code is
+// `account_disabled` (the person was deactivated) says so, and stops: the work on the
+// device can still be exported, and nothing is retried in a loop.
 
 import * as db from "./db.js";
 import * as outbox from "./outbox.js";
@@ -20,6 +22,7 @@ const UPLOADS_AT_ONCE = 2;
 export const state = {
   running: false,
   paused: false, // the session expired: waiting for a sign-in
+  disabled: null, // ...because the account was deactivated: the server's message saying so
   failures: 0,
   lastError: null,
   lastSuccess: null,
@@ -98,7 +101,7 @@ export async function signIn(email, password) {
   if (previous && previous.id !== session.user.id) await db.wipe();
   await db.setMeta("csrf_token", session.csrf_token);
   await bootstrap();
-  setState({ paused: false, failures: 0, lastError: null });
+  setState({ paused: false, disabled: null, failures: 0, lastError: null });
   return session.user;
 }
 
@@ -134,7 +137,7 @@ export async function signOut() {
   if (!(await outbox.isEmpty())) throw new Error("Some work is not sent yet. Sync (or export it) before signing out.");
   try { await api("POST", "/api/auth/logout"); } catch (error) { if (!(error instanceof HttpError)) throw error; }
   await db.wipe();
-  setState({ paused: false, lastSuccess: null, lastError: null });
+  setState({ paused: false, disabled: null, lastSuccess: null, lastError: null });
 }
 
 function bytesOf(value) {
@@ -290,7 +293,9 @@ export async function syncNow(reason = "button") {
       return "ok";
     } catch (error) {
       if (error instanceof HttpError && error.status === 401) {
-        setState({ paused: true, lastError: "Your session has expired. Sign in to resume syncing." });
+        const disabled = error.code === "account_disabled" ? error.message : null;
+        setState({ paused: true, disabled, nextAt: null,
+          lastError: disabled || "Your session has expired. Sign in to resume syncing." });
         return "paused";
       }
       const failures = state.failures + 1;
@@ -330,6 +335,6 @@ export async function start() {
 
 /** After signing in again: resume where the expired session left off. */
 export function resume() {
-  setState({ paused: false, failures: 0, lastError: null });
+  setState({ paused: false, disabled: null, failures: 0, lastError: null });
   return syncNow("resume");
 }

@@ -9,9 +9,13 @@ export function renderStatus(el, { online, summary, running }) {
       running ? "Syncing…" : unsent ? `${unsent} unsent (${bytes(summary.bytes)})` : "All sent"));
 }
 
-export function renderBanners(el, { expired, updateReady, lowStorage, onSignIn, onReload }) {
+export function renderBanners(el, { expired, disabled, updateReady, lowStorage, onSignIn, onReload }) {
   mount(el,
-    expired ? h("div", { class: "banner warn", role: "alert" },
+    expired && disabled ? h("div", { class: "banner warn", role: "alert" },
+      h("p", {}, disabled),
+      h("a", { href: "#/sync", class: "button" }, "Export unsent work"),
+      h("button", { type: "button", onclick: onSignIn }, "Sign in again")) : null,
+    expired && !disabled ? h("div", { class: "banner warn", role: "alert" },
       h("p", {}, "Session expired. Your work is kept on this device; sign in to resume syncing."),
       h("button", { type: "button", class: "primary", onclick: onSignIn }, "Sign in again")) : null,
     updateReady ? h("div", { class: "banner info", role: "status" },

@@ -25,7 +25,8 @@ export function render(root, { user, summary, state, attention, storage, offline
         : `${summary.ops} change${summary.ops === 1 ? "" : "s"} and ${summary.photos} photo${summary.photos === 1 ? "" : "s"} unsent (${bytes(summary.bytes)})`),
       h("p", { id: "last-sync" }, `Last successful sync: ${when(state.lastSuccess)}`),
       h("p", { role: "status", id: "sync-state" },
-        state.paused ? "Paused: sign in again to resume."
+        state.disabled ? "Stopped: this account has been deactivated. Export unsent data to keep it."
+          : state.paused ? "Paused: sign in again to resume."
           : state.running ? "Syncing…"
             : state.lastError ? state.lastError : (navigator.onLine ? "Up to date." : "Offline.")),
       state.running && p ? h("div", {},

@@ -1,5 +1,6 @@
 """The server is never trusted to answer: 500s, cut connections, expired sessions, refusals."""
 
+import json
 import threading
 import uuid
 
@@ -9,7 +10,7 @@ from sqlalchemy import func, select
 
 from server.extensions import db
 from server.models import Audit, Conflict, Finding, PhotoLink, Response, SyncOp, User
-from server.services import audits
+from server.services import accounts, audits
 from server.services import sync as server_sync
 from tests.e2e.fieldapp import FieldApp
 
@@ -122,6 +123,34 @@ def test_expired_session_pauses_sync_until_signed_in_again(tablet, live_server, 
     app.expect_all_sent()
     assert findings_titled(live_server, titles) == titles
     expect(tablet.get_by_role("button", name="Sign out")).to_be_enabled()
+
+
+def test_a_deactivated_person_is_told_once_and_can_still_export(tablet, live_server, field):
+    app = signed_in_offline(tablet, field.staff_email)
+    titles = ["Extension lead under a rug"]
+    raise_offline(app, titles)
+
+    def deactivate():
+        staff = db.session.scalar(select(User).where(User.email == field.staff_email))
+        accounts.set_active(None, staff, False)
+
+    live_server.run(deactivate)
+    calls = []
+    tablet.on("request", lambda request: calls.append(request.url) if "/api/" in request.url else None)
+    tablet.context.set_offline(False)
+    app.sync_now()
+    banner = tablet.get_by_role("alert").filter(has_text="This account has been deactivated")
+    expect(banner).to_be_visible()
+    expect(tablet.locator("#sync-state")).to_have_text(
+        "Stopped: this account has been deactivated. Export unsent data to keep it.")
+    expect(tablet.get_by_text("Next try")).to_have_count(0)  # nothing is scheduled: no retry loop
+    with tablet.expect_download() as download:
+        tablet.get_by_role("button", name="Export unsent data").click()
+    exported = json.loads(open(download.value.path()).read())
+    assert [op["fields"]["title"] for op in exported["ops"]] == titles
+    assert len(calls) == 1  # the one request that learned it; the export needs no server
+    assert findings_titled(live_server, titles) == []
+    assert tablet.errors == []
 
 
 def test_conflict_and_rejected_ops_are_listed_under_needs_attention(tablet, live_server, field):
