@@ -46,8 +46,13 @@ const SHELL = [
   "/app/icons/icon-192.png",
 ];
 
+// The shell is public and fetched without cookies: the server answers every request with
+// a session cookie, and an answer to a request sent before signing in that arrives after
+// it would replace the new session with an anonymous one (the next sync got a 401).
+const fetchShell = (url) => new Request(url, { cache: "reload", credentials: "omit" });
+
 self.addEventListener("install", (event) => {
-  event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(SHELL.map((url) => new Request(url, { cache: "reload" })))));
+  event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(SHELL.map(fetchShell))));
   // The first install takes over at once; an update waits until the person reloads.
 });
 
