@@ -14,8 +14,18 @@ export async function show(app, { expired }) {
     email: me ? me.email : "",
     expired,
     onSubmit: async (email, password) => {
+      // Signing in stores who the person is before it is done, and a sync event may redraw
+      // the frame meanwhile: the navigation stays hidden until the route below is set, or
+      // a screen tapped on in between would be replaced by the start screen.
       const loop = await app.syncLoop();
-      const user = await loop.signIn(email, password);
+      app.state.signingIn = true;
+      let user;
+      try {
+        user = await loop.signIn(email, password);
+      } catch (error) {
+        app.state.signingIn = expired; // back to the form as it was, with the error
+        throw error;
+      }
       app.state.signingIn = false;
       if (!expired || !location.hash) location.hash = user.role === "staff" ? "#/raise" : "#/audits";
       await app.render();

@@ -91,6 +91,15 @@ export function deferred() {
   return { promise, resolve, reject };
 }
 
+/** Wait until `predicate()` holds (polled every 10 ms); throw after `ms`. */
+export async function until(predicate, message = "the condition", ms = 5000) {
+  const end = Date.now() + ms;
+  while (!predicate()) {
+    if (Date.now() > end) throw new AssertionError(`${message} never held within ${ms} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
 /** Let every promise reaction already due run (a few turns of the microtask queue and one task). */
 export function settle() {
   return new Promise((resolve) => setTimeout(resolve, 0));
