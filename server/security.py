@@ -134,4 +134,8 @@ def init_app(app: Flask) -> None:
 
     @app.before_request
     def permanent_session():
-        session.permanent = True
+        # Only a signed-in session lasts beyond the browser session; an empty one must not
+        # be written at all (an anonymous cookie on a cached shell file would replace a
+        # session the person signed into meanwhile).
+        if "_user_id" in session:
+            session.permanent = True
