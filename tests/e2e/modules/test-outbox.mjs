@@ -141,7 +141,7 @@ test("a conflict keeps both values under attention; an applied duplicate does no
 
 test("a server copy that arrives while edits are queued waits, and replaces the record once they are answered", async () => {
   await outbox.change("finding", finding("f1", "mine"), { title: "mine" });
-  await outbox.receive("finding", { id: "f1", title: "reviewed", status: "closed", version: 6 });
+  await outbox.receiveMany([{ entity: "finding", record: { id: "f1", title: "reviewed", status: "closed", version: 6 } }]);
   equal((await db.get("findings", "f1")).title, "mine", "local edits still on view");
   const [op] = await outbox.nextBatch();
   await outbox.acknowledge([{ op_id: op.op_id, status: "applied", version: 5 }]);
@@ -152,7 +152,7 @@ test("a server copy that arrives while edits are queued waits, and replaces the 
 test("a server copy older than the answer is dropped; a waiting tombstone removes the record", async () => {
   await outbox.change("finding", finding("f1", "mine"), { title: "mine" });
   await outbox.change("finding", finding("f2", "gone"), { title: "gone" });
-  await outbox.receive("finding", { id: "f1", title: "old", version: 2 });
+  await outbox.receiveMany([{ entity: "finding", record: { id: "f1", title: "old", version: 2 } }]);
   await outbox.receiveMany([{ entity: "finding", record: { id: "f2", version: 9, _deleted: true } }]);
   const ops = await outbox.nextBatch();
   await outbox.acknowledge(ops.map((op) => ({ op_id: op.op_id, status: "applied", version: 3 })));
@@ -167,7 +167,7 @@ test("a record received with nothing queued replaces the local copy; a tombstone
   ]);
   deepEqual(await db.get("findings", "f1"), { id: "f1", title: "from the server", version: 2, server_version: 2, _pending: false });
   equal((await db.get("actions", "ca1")).status, "open");
-  await outbox.receive("finding", { id: "f1", version: 3, _deleted: true });
+  await outbox.receiveMany([{ entity: "finding", record: { id: "f1", version: 3, _deleted: true } }]);
   equal(await db.get("findings", "f1"), undefined);
 });
 
