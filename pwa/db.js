@@ -98,13 +98,16 @@ export async function transaction(names, mode, work) {
   for (const name of names) stores[name] = new Store(tx.objectStore(name));
   const done = new Promise((resolve, reject) => {
     tx.oncomplete = resolve;
-    tx.onerror = () => reject(tx.error);
+    // The failed request carries the error; the transaction's own is set only on abort.
+    tx.onerror = (event) => reject(event.target.error || tx.error);
     tx.onabort = () => reject(tx.error || new Error("transaction aborted"));
   });
   let result;
   try {
     result = await work(stores);
   } catch (error) {
+    // The work's own error is the one to report; the abort it causes is expected.
+    done.catch(() => {});
     try { tx.abort(); } catch (_) { /* already finished */ }
     throw error;
   }

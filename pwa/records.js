@@ -60,6 +60,13 @@ export function isAnswered(question, response) {
   return response.value !== null && response.value !== undefined && response.value !== "";
 }
 
+/** How many of `template`'s questions `responses` (question id -> response) answer. */
+export function progress(template, responses) {
+  const questions = (template && template.questions) || [];
+  const answered = questions.filter((q) => isAnswered(q, responses.get(q.id))).length;
+  return { answered, total: questions.length };
+}
+
 function needsPhoto(question, response) {
   if (!response || !(question.photo_answers || []).length) return false;
   return question.photo_answers.map(String).includes(String(response.value)) && !(response.photos || []).length;
@@ -193,6 +200,9 @@ export function markActionDone(action, note) {
   const record = { ...stored, status: "done", done_at: new Date().toISOString(), done_note: note };
   return outbox.change("action", record, { done: true, done_note: note });
 }
+
+/** Every review comment on this device (on my audits and findings). */
+export const comments = () => db.getAll("comments");
 
 export async function rememberedArea() {
   const last = await db.getMeta("last_area");

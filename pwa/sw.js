@@ -11,11 +11,24 @@ const CACHE = `${PREFIX}${SHELL_VERSION}`;
 const SHELL = [
   "/app/",
   "/app/app.js",
+  "/app/render.js",
   "/app/db.js",
   "/app/outbox.js",
   "/app/sync.js",
   "/app/records.js",
   "/app/photos.js",
+  "/app/quota.js",
+  "/app/swclient.js",
+  "/app/screens/routes.js",
+  "/app/screens/frame.js",
+  "/app/screens/audits.js",
+  "/app/screens/signin.js",
+  "/app/screens/checklist.js",
+  "/app/screens/raise.js",
+  "/app/screens/newaudit.js",
+  "/app/screens/findings.js",
+  "/app/screens/actions.js",
+  "/app/screens/sync.js",
   "/app/views/dom.js",
   "/app/views/shell.js",
   "/app/views/signin.js",
@@ -33,8 +46,13 @@ const SHELL = [
   "/app/icons/icon-192.png",
 ];
 
+// The shell is public and fetched without cookies: the server answers every request with
+// a session cookie, and an answer to a request sent before signing in that arrives after
+// it would replace the new session with an anonymous one (the next sync got a 401).
+const fetchShell = (url) => new Request(url, { cache: "reload", credentials: "omit" });
+
 self.addEventListener("install", (event) => {
-  event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(SHELL.map((url) => new Request(url, { cache: "reload" })))));
+  event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(SHELL.map(fetchShell))));
   // The first install takes over at once; an update waits until the person reloads.
 });
 

@@ -103,6 +103,7 @@ def sign_in(user: User, who: Client) -> UserSession:
     row = sessions.start_session(user, who)
     login_user(user)
     session["sid"] = str(row.id)
+    session.permanent = True  # the server ends it (idle, revoked); the browser keeps it meanwhile
     g.user_session_id = row.id
     _remember_device(user)
     return row
@@ -248,4 +249,8 @@ def init_app(app: Flask) -> None:
 
     @app.before_request
     def permanent_session():
-        session.permanent = True
+        # Only a signed-in session lasts beyond the browser session; an empty one must not
+        # be written at all (an anonymous cookie on a cached shell file would replace a
+        # session the person signed into meanwhile).
+        if "_user_id" in session:
+            session.permanent = True

@@ -11,6 +11,7 @@ from sqlalchemy import text
 from server import create_app
 from server.extensions import db
 from tests import databases, factories
+from tests.register_helpers import RegisterPages
 
 # Property tests run a quick handful of new examples on a developer's machine; CI (or
 # `pytest --hypothesis-profile=ci`) runs many more, the same ones each run, so that a red
@@ -129,3 +130,57 @@ def make(app):
 def commit():
     """Commit what a test built so that HTTP requests see it."""
     return db.session.commit
+
+
+# People and places most tests need; a test asks for the ones it uses.
+@pytest.fixture
+def area(make):
+    return make.area()
+
+
+@pytest.fixture
+def staff(make, area):
+    return make.user("staff", home_area=area)
+
+
+@pytest.fixture
+def auditor(make):
+    return make.user("auditor", home_area=make.area())
+
+
+@pytest.fixture
+def supervisor(make):
+    return make.user("supervisor")
+
+
+@pytest.fixture
+def admin(make):
+    return make.user("admin")
+
+
+@pytest.fixture
+def template(make):
+    return make.template()
+
+
+@pytest.fixture
+def signed_in(app, commit):
+    """`signed_in(user)`: an API client signed in as `user` (what the test built is committed first)."""
+    def sign_in(user) -> AuthActions:
+        commit()
+        auth = AuthActions(app.test_client())
+        assert auth.login(user).status_code == 200
+        return auth
+    return sign_in
+
+
+@pytest.fixture
+def register(app, commit):
+    """`register(user)`: the register pages as `user` sees them, signed in through the form."""
+    def sign_in(user) -> RegisterPages:
+        commit()
+        pages = RegisterPages(app.test_client())
+        response = pages.sign_in(user)
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        return pages
+    return sign_in

@@ -69,9 +69,42 @@ def page_tokens(html: str) -> dict[str, str]:
     return {name: value for name, value in CSRF.findall(html)}
 
 
-def sign_in_page(client, user, password=factories.PASSWORD):
-    html = client.get("/login").get_data(as_text=True)
-    token = next(iter(page_tokens(html).values()))
-    response = client.post("/login", data={"email": user.email, "password": password, "csrf_token": token})
-    assert response.status_code == 302, response.get_data(as_text=True)[:500]
-    return client
+class RegisterPages:
+    """A test client used the way a browser uses the register: forms with the CSRF token they came with.
+
+    `sign_in(user)` goes through the /login form; `post(url, data)` sends the token of the
+    page read last; `post_form(page, action, prefix, **fields)` reads `page` first and sends
+    its (possibly prefixed) form's token.
+    """
+
+    def __init__(self, client):
+        self.client = client
+        self.tokens: dict[str, str] = {}
+
+    def sign_in(self, user, next_url: str | None = None, password: str = factories.PASSWORD):
+        url = "/login" + (f"?next={next_url}" if next_url else "")
+        token = page_tokens(self.client.get(url).get_data(as_text=True))["csrf_token"]
+        return self.client.post(url, data={"email": user.email, "password": password, "csrf_token": token})
+
+    def get(self, url, **kwargs):
+        response = self.client.get(url, **kwargs)
+        self.tokens = page_tokens(response.get_data(as_text=True)) or self.tokens
+        return response
+
+    def text(self, url) -> str:
+        response = self.get(url)
+        assert response.status_code == 200, (url, response.status_code)
+        return response.get_data(as_text=True)
+
+    def post(self, url, data=None, **kwargs):
+        if "csrf_token" not in self.tokens:
+            self.get("/")
+        return self.client.post(url, data={"csrf_token": self.tokens.get("csrf_token", "")} | (data or {}), **kwargs)
+
+    def post_form(self, page_url: str, action_url: str, prefix: str = "", **fields):
+        """Load `page_url`, take its form's token, and submit `fields` (prefixed like the form)."""
+        self.get(page_url)
+        name = f"{prefix}-csrf_token" if prefix else "csrf_token"
+        assert name in self.tokens, f"no {name} on {page_url}: {list(self.tokens)}"
+        data = {name: self.tokens[name]} | {(f"{prefix}-{k}" if prefix else k): v for k, v in fields.items()}
+        return self.client.post(action_url, data=data)

@@ -147,6 +147,11 @@ export function render(root, detail, actions) {
   updateProgress();
 }
 
+/** The audit asked for is not on this device (never synced here, or taken off it). */
+export function renderMissing(root) {
+  mount(root, h("p", {}, "This audit is not on this device."));
+}
+
 /** The submit summary: blocked while required questions are unanswered. */
 export function renderSubmit(root, detail, { blockers, progress, sections, isAnswered, onSubmit }) {
   const { audit, template } = detail;

@@ -40,6 +40,14 @@ export function field(labelText, control, hint) {
     control);
 }
 
+/** Whether the person is typing into `root`: a field in it has the focus, or a form in
+ * it holds text they have not sent yet. */
+export function typingIn(root) {
+  const active = document.activeElement;
+  if (active && root.contains(active) && active.matches("input, textarea, select")) return true;
+  return [...root.querySelectorAll("form textarea, form input[type=text]")].some((f) => f.value.trim());
+}
+
 export function when(iso) {
   if (!iso) return "never";
   const d = new Date(iso);

@@ -55,3 +55,18 @@ export function render(root, { user, summary, state, attention, storage, offline
       h("button", { type: "button", onclick: onSignOut, disabled: !empty, "aria-describedby": "signout-note" }, "Sign out"),
       signOutNote));
 }
+
+/** Put an error the person must see above the sync screen (e.g. sign-out refused). */
+export function showError(root, message) {
+  root.prepend(h("p", { class: "error", role: "alert" }, message));
+}
+
+/** Offer `data` as a JSON file named `name` for the person to keep. */
+export function download(name, data) {
+  const url = URL.createObjectURL(new Blob([JSON.stringify(data, null, 1)], { type: "application/json" }));
+  const a = h("a", { href: url, download: name });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+}

@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
-from ..errors import Invalid, NotFound, StateError
+from ..errors import Invalid, StateError
 from ..extensions import db
 from ..fieldrules import FieldErrors
 from ..ids import uuid_or_none
@@ -28,6 +28,7 @@ from ..models import (
 from ..permissions import can, require, scope_actions
 from . import audit_review, evidence, feed, findings, trail, transitions
 from .merge import Edit, jsonable, merge
+from .records import load_for
 
 DEFAULT_EFFECTIVENESS_DAYS = 30
 # What the owner may report from the field.
@@ -45,11 +46,7 @@ def get_action(user: User, action_id, permission: str = "action.view") -> Correc
 
     :raise 404: no such action. :raise 403: the user may not `permission` it.
     """
-    action = db.session.get(CorrectiveAction, uuid_or_none(action_id)) if uuid_or_none(action_id) else None
-    if action is None:
-        raise NotFound("There is no such corrective action.")
-    require(user, permission, action)
-    return action
+    return load_for(user, CorrectiveAction, action_id, permission, "There is no such corrective action.")
 
 
 def _owner(value, errors: FieldErrors) -> User | None:

@@ -4,10 +4,9 @@ import math
 import uuid
 from datetime import date, datetime
 
-from ..errors import Invalid, NotFound, StateError
+from ..errors import Invalid, StateError
 from ..extensions import db
 from ..fieldrules import LIMITS, FieldErrors
-from ..ids import uuid_or_none
 from ..models import (
     Area,
     Audit,
@@ -24,6 +23,7 @@ from ..models import (
 from ..permissions import require
 from . import evidence, feed, impartiality, trail, transitions
 from .merge import Edit, created, jsonable, merge
+from .records import load_for
 
 LOCKED = {AuditStatus.APPROVED, AuditStatus.REJECTED}
 RESPONSE_FIELDS = ("value", "note", "photos")
@@ -42,11 +42,7 @@ def get_audit(user: User, audit_id, permission: str = "audit.view") -> Audit:
 
     :raise 404: no such audit. :raise 403: the user may not `permission` it.
     """
-    audit = db.session.get(Audit, uuid_or_none(audit_id)) if uuid_or_none(audit_id) else None
-    if audit is None:
-        raise NotFound("There is no such audit.")
-    require(user, permission, audit)
-    return audit
+    return load_for(user, Audit, audit_id, permission, "There is no such audit.")
 
 
 def start_audit(user: User, audit: Audit, at: datetime | None = None, device_id=None) -> bool:

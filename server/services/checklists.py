@@ -23,6 +23,7 @@ from ..schemas.checklists import FORMAT, ChecklistFileSchema
 from ..textin import MESSAGE as NUL_MESSAGE
 from ..textin import has_nul
 from . import feed, trail
+from .records import load_for
 
 K = QuestionKind
 FIXED_ANSWERS = {K.YES_NO_NA: ("yes", "no", "na"), K.PASS_FAIL: ("pass", "fail")}
@@ -86,11 +87,7 @@ def get_template(user: User, template_id, permission: str = "template.edit") -> 
 
     :raise 404: no such checklist. :raise 403: the user may not `permission` it.
     """
-    template = db.session.get(Template, uuid_or_none(template_id)) if uuid_or_none(template_id) else None
-    if template is None:
-        raise NotFound("There is no such checklist.")
-    require(user, permission, template)
-    return template
+    return load_for(user, Template, template_id, permission, "There is no such checklist.")
 
 
 def get_question(template: Template, question_id) -> Question:

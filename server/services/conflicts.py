@@ -10,12 +10,13 @@ from marshmallow import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from ..errors import Invalid, NotFound, StateError
+from ..errors import Invalid, StateError
 from ..extensions import db
 from ..ids import uuid_or_none
 from ..models import Conflict, ConflictStatus, User, utcnow
 from ..permissions import require, scope_areas
 from . import feed, trail
+from .records import load_for
 from .sync.entities import ENTITIES
 
 CHOICES = ("server", "device")
@@ -36,11 +37,7 @@ def get_conflict(user: User, conflict_id, permission: str = "conflict.resolve") 
 
     :raise 404: no such conflict. :raise 403: the user may not `permission` it.
     """
-    conflict = db.session.get(Conflict, uuid_or_none(conflict_id)) if uuid_or_none(conflict_id) else None
-    if conflict is None:
-        raise NotFound("There is no such conflict.")
-    require(user, permission, conflict)
-    return conflict
+    return load_for(user, Conflict, conflict_id, permission, "There is no such conflict.")
 
 
 def record_of(conflict: Conflict):

@@ -3,10 +3,9 @@
 import uuid
 from datetime import datetime, timedelta
 
-from ..errors import Invalid, NotFound, StateError
+from ..errors import Invalid, StateError
 from ..extensions import db
 from ..fieldrules import FieldErrors
-from ..ids import uuid_or_none
 from ..models import (
     Area,
     Audit,
@@ -22,6 +21,7 @@ from ..models import (
 from ..permissions import is_reviewer, require
 from . import evidence, feed, trail, transitions
 from .merge import Edit, created, jsonable, merge
+from .records import load_for
 
 # Each text field of a finding, and which limit of `fieldrules.LIMITS` it keeps.
 TEXT_FIELDS = {"title": "title", "description": "text", "clause": "clause", "location": "location",
@@ -88,11 +88,7 @@ def get_finding(user: User, finding_id, permission: str = "finding.view") -> Fin
 
     :raise 404: no such finding. :raise 403: the user may not `permission` it.
     """
-    finding = db.session.get(Finding, uuid_or_none(finding_id)) if uuid_or_none(finding_id) else None
-    if finding is None:
-        raise NotFound("There is no such finding.")
-    require(user, permission, finding)
-    return finding
+    return load_for(user, Finding, finding_id, permission, "There is no such finding.")
 
 
 def publish_finding(finding: Finding) -> None:

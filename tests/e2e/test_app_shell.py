@@ -177,3 +177,35 @@ def test_the_precache_lists_every_module_the_app_can_load():
     assert {"/app/", "/app/styles.css", "/app/manifest.webmanifest"} <= shell
     for path in shell - {"/app/"}:
         assert (pwa / path.removeprefix("/app/")).is_file(), path
+
+
+def test_a_shell_file_answered_after_signing_in_leaves_the_session_alone(tablet, field):
+    """The worker precaches the shell while the person signs in: an answer to a request it
+    sent before that must not replace the new session, or the first sync gets a 401 and asks
+    to sign in again. Two guards: the server sets no cookie on an anonymous answer, and the
+    worker precaches without credentials."""
+    held = []
+
+    def hold_one_precache_answer(route):
+        if route.request.service_worker is not None and not held:
+            held.append((route, route.fetch()))  # sent now, before signing in; answered later
+        else:
+            route.continue_()
+
+    tablet.context.route("**/app/views/syncview.js", hold_one_precache_answer)
+    app = FieldApp(tablet).open()
+    for _ in range(200):
+        if held:
+            break
+        tablet.wait_for_timeout(50)
+    assert held, "the worker never asked for the shell"
+    app.sign_in(field.staff_email)
+    signed_in = {c["name"]: c["value"] for c in tablet.context.cookies()}
+    route, answer = held[0]
+    assert "gemba_session" not in answer.headers.get("set-cookie", ""), "an anonymous answer set a session cookie"
+    route.fulfill(response=answer)
+    app.wait_offline_ready()
+    assert {c["name"]: c["value"] for c in tablet.context.cookies()} == signed_in
+    app.sync_now()
+    expect(tablet.locator("#sync-state")).to_have_text("Up to date.")
+    expect(tablet.get_by_role("alert").filter(has_text="Session expired")).to_have_count(0)

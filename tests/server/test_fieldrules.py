@@ -8,7 +8,7 @@ from server.errors import Invalid
 from server.extensions import db
 from server.fieldrules import LIMITS, MAX_WHYS, FieldErrors
 from server.models import CorrectiveAction
-from tests.register_helpers import page_tokens, sign_in_page
+from tests.register_helpers import RegisterPages, page_tokens
 from tests.syncops import FieldDevice
 
 WHY = LIMITS["why"]
@@ -74,7 +74,7 @@ def _by_api(auth, supervisor, owner, action, whys) -> bool:
 
 
 def _by_form(client, supervisor, owner, finding, whys) -> bool:
-    sign_in_page(client, supervisor)
+    assert RegisterPages(client).sign_in(supervisor).status_code == 302
     url = f"/findings/{finding.id}"
     token = page_tokens(client.get(url).get_data(as_text=True))["csrf_token"]
     data = {"csrf_token": token, "root_cause": "Cause", "plan": "Plan", "owner": str(owner.id),

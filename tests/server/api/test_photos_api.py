@@ -31,41 +31,33 @@ def assert_error(response, status: int, code: str | None = None):
 
 
 @pytest.fixture
-def staff(make, commit):
-    user = make.user(Role.STAFF)
-    commit()
-    return user
+def as_staff(signed_in, staff):
+    return signed_in(staff)
 
 
-@pytest.fixture
-def signed_in(auth, staff):
-    assert auth.login(staff).status_code == 200
-    return auth
-
-
-def test_upload_then_upload_again(signed_in):
+def test_upload_then_upload_again(as_staff):
     data = images.jpeg(orientation=6, gps=True)
-    first = put_photo(signed_in, data)
+    first = put_photo(as_staff, data)
     assert first.status_code == 201, first.json
     assert first.json["sha256"] == images.sha(data)
     assert first.json["state"] == "stored"
     assert (first.json["width"], first.json["height"]) == (40, 80)
-    again = put_photo(signed_in, data)
+    again = put_photo(as_staff, data)
     assert again.status_code == 200
     assert again.json == first.json
 
 
-def test_wrong_hash_is_422_json(signed_in):
+def test_wrong_hash_is_422_json(as_staff):
     data = images.jpeg()
-    body = assert_error(put_photo(signed_in, data, sha=images.sha(b"other")), 422, "hash_mismatch")
+    body = assert_error(put_photo(as_staff, data, sha=images.sha(b"other")), 422, "hash_mismatch")
     assert images.sha(data) in body["message"]
 
 
 @pytest.mark.parametrize("path", ["nothex", "a" * 63, "g" * 64, "a" * 65, "a" * 64 + "%0A"])
-def test_address_that_is_no_hash_is_refused_as_json(signed_in, path):
-    assert_error(signed_in.put(f"/api/photos/{path}", data=b"x", content_type="image/jpeg"), 400, "bad_hash")
-    assert_error(signed_in.client.get(f"/api/photos/{path}"), 404, "not_found")
-    assert signed_in.client.head(f"/api/photos/{path}").status_code == 404
+def test_address_that_is_no_hash_is_refused_as_json(as_staff, path):
+    assert_error(as_staff.put(f"/api/photos/{path}", data=b"x", content_type="image/jpeg"), 400, "bad_hash")
+    assert_error(as_staff.client.get(f"/api/photos/{path}"), 404, "not_found")
+    assert as_staff.client.head(f"/api/photos/{path}").status_code == 404
 
 
 @pytest.mark.parametrize("data, content_type, status, code", [
@@ -76,37 +68,37 @@ def test_address_that_is_no_hash_is_refused_as_json(signed_in, path):
     (images.truncated(images.jpeg(300, 200)), "image/jpeg", 422, "unreadable_photo"),
     (images.png_header_bomb(60_000, 60_000), "image/png", 413, "too_large"),
 ], ids=["text", "svg", "gif", "corrupt", "truncated", "bomb"])
-def test_bad_uploads_get_clean_json_4xx(signed_in, data, content_type, status, code):
-    assert_error(put_photo(signed_in, data, content_type=content_type), status, code)
+def test_bad_uploads_get_clean_json_4xx(as_staff, data, content_type, status, code):
+    assert_error(put_photo(as_staff, data, content_type=content_type), status, code)
 
 
-def test_form_upload_is_refused(signed_in):
+def test_form_upload_is_refused(as_staff):
     data = images.jpeg()
-    response = put_photo(signed_in, data, content_type="multipart/form-data; boundary=x")
+    response = put_photo(as_staff, data, content_type="multipart/form-data; boundary=x")
     assert_error(response, 415, "unsupported_media_type")
 
 
-def test_over_the_photo_limit_is_json_413(app, signed_in):
+def test_over_the_photo_limit_is_json_413(app, as_staff):
     app.config["GEMBA_MAX_PHOTO_BYTES"] = 2000
     data = images.noisy_jpeg(100, 100)
-    assert "limit" in assert_error(put_photo(signed_in, data), 413, "too_large")["message"]
+    assert "limit" in assert_error(put_photo(as_staff, data), 413, "too_large")["message"]
 
 
-def test_over_the_request_limit_is_json_413_not_html(app, signed_in):
+def test_over_the_request_limit_is_json_413_not_html(app, as_staff):
     app.config["MAX_CONTENT_LENGTH"] = 2000
     data = images.noisy_jpeg(100, 100)
-    assert_error(put_photo(signed_in, data), 413)
+    assert_error(put_photo(as_staff, data), 413)
     # Even when the body is a form that the CSRF check would parse first.
-    assert_error(signed_in.put(url(images.sha(data)), data=b"a=" + b"b" * 5000,
+    assert_error(as_staff.put(url(images.sha(data)), data=b"a=" + b"b" * 5000,
                                content_type="application/x-www-form-urlencoded"), 413)
 
 
-def test_body_without_length_is_cut_at_the_limit(app, signed_in):
+def test_body_without_length_is_cut_at_the_limit(app, as_staff):
     app.config["GEMBA_MAX_PHOTO_BYTES"] = 2000
     data = images.noisy_jpeg(100, 100)
-    response = signed_in.client.put(
+    response = as_staff.client.put(
         url(images.sha(data)), input_stream=io.BytesIO(data),
-        headers=signed_in.headers() | {"Content-Type": "image/jpeg", "Transfer-Encoding": "chunked"},
+        headers=as_staff.headers() | {"Content-Type": "image/jpeg", "Transfer-Encoding": "chunked"},
         environ_overrides={"wsgi.input_terminated": True},
     )
     assert_error(response, 413)
@@ -139,27 +131,27 @@ def test_signed_out_is_refused(client):
     assert_error(client.get(url(images.sha(data))), 401)
 
 
-def test_head_is_200_only_once_the_bytes_are_here(signed_in, make, staff, commit):
+def test_head_is_200_only_once_the_bytes_are_here(as_staff, make, staff, commit):
     data = images.jpeg()
     sha = images.sha(data)
-    assert signed_in.client.head(url(sha)).status_code == 404
+    assert as_staff.client.head(url(sha)).status_code == 404
     finding = make.finding(make.area(), staff)
     evidence.link_photos(staff, PhotoSubject.FINDING, finding.id, [sha])
     commit()
-    expected = signed_in.client.head(url(sha))
+    expected = as_staff.client.head(url(sha))
     assert expected.status_code == 404  # expected but not arrived: the device must upload it
-    assert put_photo(signed_in, data).status_code == 201
-    stored = signed_in.client.head(url(sha))
+    assert put_photo(as_staff, data).status_code == 201
+    stored = as_staff.client.head(url(sha))
     assert stored.status_code == 200 and stored.data == b""
     assert stored.headers["ETag"] == f'"{sha}"'
 
 
-def test_get_sizes_and_caching(signed_in):
+def test_get_sizes_and_caching(as_staff):
     data = images.jpeg(orientation=6, gps=True)
     sha = images.sha(data)
-    put_photo(signed_in, data)
+    put_photo(as_staff, data)
 
-    original = signed_in.client.get(url(sha, "original"))
+    original = as_staff.client.get(url(sha, "original"))
     assert original.status_code == 200
     assert original.data == data
     assert original.mimetype == "image/jpeg"
@@ -167,20 +159,20 @@ def test_get_sizes_and_caching(signed_in):
     cache = original.cache_control
     assert cache.private and not cache.public and cache.immutable and cache.max_age >= 86400 * 365
 
-    thumb = signed_in.client.get(url(sha, "thumb"))
+    thumb = as_staff.client.get(url(sha, "thumb"))
     assert thumb.status_code == 200 and thumb.mimetype == "image/jpeg"
     assert Image.open(io.BytesIO(thumb.data)).size == (40, 80)
     assert thumb.headers["ETag"] != original.headers["ETag"]
-    assert signed_in.client.get(url(sha)).data == signed_in.client.get(url(sha, "display")).data
+    assert as_staff.client.get(url(sha)).data == as_staff.client.get(url(sha, "display")).data
 
-    again = signed_in.client.get(url(sha, "thumb"), headers={"If-None-Match": thumb.headers["ETag"]})
+    again = as_staff.client.get(url(sha, "thumb"), headers={"If-None-Match": thumb.headers["ETag"]})
     assert again.status_code == 304 and again.data == b""
 
 
-def test_unknown_size_is_422(signed_in):
+def test_unknown_size_is_422(as_staff):
     data = images.jpeg()
-    put_photo(signed_in, data)
-    body = assert_error(signed_in.client.get(url(images.sha(data), "huge")), 422)
+    put_photo(as_staff, data)
+    body = assert_error(as_staff.client.get(url(images.sha(data), "huge")), 422)
     assert "size" in body["fields"]
 
 

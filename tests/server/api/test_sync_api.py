@@ -17,27 +17,20 @@ def area(make):
 
 
 @pytest.fixture
-def staff(make, area):
-    return make.user("staff", home_area=area)
-
-
-@pytest.fixture
-def signed_in(auth, staff, commit):
-    commit()
-    assert auth.login(staff).status_code == 200
-    return auth
+def as_staff(signed_in, staff):
+    return signed_in(staff)
 
 
 def push(auth, device: FieldDevice, ops, **kwargs):
     return auth.post("/api/sync/push", json={"device_id": str(device.id), "ops": [wire(op) for op in ops]}, **kwargs)
 
 
-def test_bootstrap_gives_what_a_device_needs_before_going_offline(signed_in, staff, area, make, commit):
+def test_bootstrap_gives_what_a_device_needs_before_going_offline(as_staff, staff, area, make, commit):
     template = make.template()
     make.template(status="draft", name="Unfinished")
     area.responsible_id = make.user("supervisor").id
     commit()
-    response = signed_in.client.get("/api/bootstrap")
+    response = as_staff.client.get("/api/bootstrap")
     assert response.status_code == 200
     body = response.json
     assert set(body) == {"user", "areas", "templates", "csrf_token", "server_time"}
@@ -57,10 +50,10 @@ def test_sync_reads_need_a_session(client, url):
     assert response.status_code == 401 and response.json["error"]["code"] == "unauthorized"
 
 
-def test_push_applies_and_answers_one_result_per_op(signed_in, staff, area):
+def test_push_applies_and_answers_one_result_per_op(as_staff, staff, area):
     device = FieldDevice(staff)
     ops = [device.finding(area, title="Guard missing"), device.finding(area, kind="bogus")]
-    response = push(signed_in, device, ops)
+    response = push(as_staff, device, ops)
     assert response.status_code == 200
     body = response.json
     assert body["last_seq"] == 2
@@ -68,15 +61,15 @@ def test_push_applies_and_answers_one_result_per_op(signed_in, staff, area):
         (str(ops[0]["op_id"]), "applied"), (str(ops[1]["op_id"]), "rejected")]
     assert body["results"][1]["reason"] and body["results"][1]["fields"]["kind"]
 
-    again = push(signed_in, device, ops)
+    again = push(as_staff, device, ops)
     assert [r["status"] for r in again.json["results"]] == ["duplicate", "duplicate"]
     assert [r["original_status"] for r in again.json["results"]] == ["applied", "rejected"]
     assert db.session.scalar(select(func.count()).select_from(Finding)) == 1
 
 
-def test_push_needs_the_csrf_token_with_a_session(signed_in, staff, area):
+def test_push_needs_the_csrf_token_with_a_session(as_staff, staff, area):
     device = FieldDevice(staff)
-    response = signed_in.client.post("/api/sync/push", json={"device_id": str(device.id), "ops": [wire(device.finding(area))]})
+    response = as_staff.client.post("/api/sync/push", json={"device_id": str(device.id), "ops": [wire(device.finding(area))]})
     assert response.status_code == 400 and response.json["error"]["code"] == "csrf"
     assert db.session.scalar(select(func.count()).select_from(Finding)) == 0
 
@@ -92,14 +85,14 @@ def test_push_works_with_a_bearer_token(client, staff, area, commit):
     assert response.status_code == 200 and response.json["results"][0]["status"] == "applied"
 
 
-def test_a_device_of_another_user_is_refused_whole(signed_in, staff, area, make, client, commit):
+def test_a_device_of_another_user_is_refused_whole(as_staff, staff, area, make, client, commit):
     other = make.user("staff")
     device = FieldDevice(other)
     device.push([device.finding(area)])
     mine = FieldDevice(staff, device_id=device.id)
     mine.seq = 1
     before = row_counts()
-    response = push(signed_in, mine, [mine.finding(area)])
+    response = push(as_staff, mine, [mine.finding(area)])
     assert response.status_code == 403 and response.json["error"]["code"] == "device_owner"
     assert row_counts() == before
 
@@ -129,10 +122,10 @@ MALFORMED = {
 
 
 @pytest.mark.parametrize("shape", MALFORMED)
-def test_a_malformed_push_is_refused_whole_with_400_and_applies_nothing(signed_in, staff, area, shape):
+def test_a_malformed_push_is_refused_whole_with_400_and_applies_nothing(as_staff, staff, area, shape):
     device = FieldDevice(staff)
     before = row_counts()
-    response = signed_in.post("/api/sync/push", json=MALFORMED[shape](device, area))
+    response = as_staff.post("/api/sync/push", json=MALFORMED[shape](device, area))
     assert response.status_code == 400, response.json
     assert response.json["error"]["message"]
     assert row_counts() == before
@@ -143,39 +136,39 @@ def test_a_malformed_push_is_refused_whole_with_400_and_applies_nothing(signed_i
     ('{"device_id": "x", "ops": [', "application/json"),
     ('{"device_id": "00000000-0000-0000-0000-000000000001", "ops": []}', "text/plain"),
 ])
-def test_a_push_that_is_not_json_is_refused_with_400(signed_in, body, content_type):
-    response = signed_in.post("/api/sync/push", data=body, content_type=content_type)
+def test_a_push_that_is_not_json_is_refused_with_400(as_staff, body, content_type):
+    response = as_staff.post("/api/sync/push", data=body, content_type=content_type)
     assert response.status_code == 400 and response.json["error"]["message"]
     assert row_counts()["Device"] == 0
 
 
-def test_too_many_ops_are_refused_whole(signed_in, staff, area, app):
+def test_too_many_ops_are_refused_whole(as_staff, staff, area, app):
     app.config["GEMBA_MAX_SYNC_OPS"] = 3
     device = FieldDevice(staff)
-    response = push(signed_in, device, [device.finding(area) for _ in range(4)])
+    response = push(as_staff, device, [device.finding(area) for _ in range(4)])
     assert response.status_code == 400
     assert "At most 3 ops" in json.dumps(response.json)
     assert row_counts()["Finding"] == 0
 
 
-def test_a_push_larger_than_the_limit_is_refused_whole(signed_in, staff, area, app):
+def test_a_push_larger_than_the_limit_is_refused_whole(as_staff, staff, area, app):
     app.config["GEMBA_MAX_SYNC_BYTES"] = 2000
     device = FieldDevice(staff)
-    response = push(signed_in, device, [device.finding(area, description="x" * 3000)])
+    response = push(as_staff, device, [device.finding(area, description="x" * 3000)])
     assert response.status_code == 400 and response.json["error"]["code"] == "too_large"
     assert row_counts()["Finding"] == 0 and row_counts()["Device"] == 0
 
 
-def test_a_seq_gap_answers_up_to_the_gap(signed_in, staff, area):
+def test_a_seq_gap_answers_up_to_the_gap(as_staff, staff, area):
     device = FieldDevice(staff)
     ops = [device.finding(area) for _ in range(3)]
-    response = push(signed_in, device, [ops[0], ops[2]])
+    response = push(as_staff, device, [ops[0], ops[2]])
     assert response.status_code == 200
     assert [r["op_id"] for r in response.json["results"]] == [str(ops[0]["op_id"])]
     assert response.json["last_seq"] == 1
 
 
-def test_pull_pages_through_what_the_user_may_see(signed_in, staff, area, make, commit):
+def test_pull_pages_through_what_the_user_may_see(as_staff, staff, area, make, commit):
     device = FieldDevice(staff)
     mine = [device.finding(area, title=f"Mine {i}") for i in range(3)]
     device.push(mine)
@@ -185,7 +178,7 @@ def test_pull_pages_through_what_the_user_may_see(signed_in, staff, area, make, 
 
     seen, cursor, calls = [], 0, 0
     while True:
-        response = signed_in.client.get(f"/api/sync/pull?cursor={cursor}&limit=2")
+        response = as_staff.client.get(f"/api/sync/pull?cursor={cursor}&limit=2")
         assert response.status_code == 200
         body = response.json
         assert set(body) == {"changes", "cursor", "more"}
@@ -200,8 +193,8 @@ def test_pull_pages_through_what_the_user_may_see(signed_in, staff, area, make, 
 
 @pytest.mark.parametrize("query", ["cursor=-1", "cursor=abc", f"cursor={2**63}", "cursor=264211939130628833280",
                                    "limit=0", "limit=100000"])
-def test_pull_refuses_a_bad_query_with_400(signed_in, query):
-    response = signed_in.client.get(f"/api/sync/pull?{query}")
+def test_pull_refuses_a_bad_query_with_400(as_staff, query):
+    response = as_staff.client.get(f"/api/sync/pull?{query}")
     assert response.status_code == 400 and response.json["error"]["code"]
 
 
@@ -247,17 +240,17 @@ def test_supervisors_see_open_conflicts_with_both_values_and_resolve_them(auth, 
     assert "No open conflicts" in auth.client.get("/conflicts").get_data(as_text=True)
 
 
-def test_staff_cannot_open_the_conflicts_page(signed_in, conflict, commit):
+def test_staff_cannot_open_the_conflicts_page(as_staff, conflict, commit):
     commit()
-    assert signed_in.client.get("/conflicts").status_code == 403
-    token = signed_in.csrf_token
-    response = signed_in.client.post(f"/conflicts/{conflict['id']}/resolve", data={"choice": "device", "csrf_token": token})
+    assert as_staff.client.get("/conflicts").status_code == 403
+    token = as_staff.csrf_token
+    response = as_staff.client.post(f"/conflicts/{conflict['id']}/resolve", data={"choice": "device", "csrf_token": token})
     assert response.status_code == 403
     assert db.session.get(Finding, conflict["record"]).title == "Office title"
 
 
-def test_device_rows_are_not_left_behind_by_a_refused_push(signed_in, staff):
-    response = signed_in.post("/api/sync/push", json={"device_id": str(uuid.uuid4()), "ops": "x"})
+def test_device_rows_are_not_left_behind_by_a_refused_push(as_staff, staff):
+    response = as_staff.post("/api/sync/push", json={"device_id": str(uuid.uuid4()), "ops": "x"})
     assert response.status_code == 400
     assert db.session.scalar(select(func.count()).select_from(Device)) == 0
     assert db.session.scalar(select(func.count()).select_from(SyncOp)) == 0

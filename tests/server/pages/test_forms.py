@@ -10,7 +10,7 @@ from wtforms import Form, SelectChoice
 from wtforms.fields.choices import SelectFieldBase
 
 from tests.conftest import AuthActions
-from tests.server.test_access import ENDPOINT_QUERY, ENDPOINT_VALUES, _routes, _url, world  # noqa: F401 (fixture)
+from tests.server.test_access import ENDPOINT_QUERY, ENDPOINT_VALUES, _routes, _url
 
 
 def _forms(value):

@@ -9,20 +9,13 @@ from tests.register_helpers import changes, events, submitted_audit
 
 
 @pytest.fixture
-def supervisor(make):
-    return make.user("supervisor")
-
-
-@pytest.fixture
 def audit(make):
     return submitted_audit()
 
 
 @pytest.fixture
-def as_supervisor(auth, supervisor, audit, commit):
-    commit()
-    assert auth.login(supervisor).status_code == 200
-    return auth
+def as_supervisor(signed_in, supervisor, audit):
+    return signed_in(supervisor)
 
 
 def test_approve_locks_the_audit_publishes_it_and_leaves_an_event(as_supervisor, audit, supervisor):

@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from server.extensions import db
 from server.services import charts
-from tests.register_helpers import sign_in_page
+from tests.register_helpers import RegisterPages
 
 
 def at(day: date) -> datetime:
@@ -56,7 +56,7 @@ def test_dashboard_page_shows_the_charts(client, make, commit):
     finding = make.finding(make.area(), staff, clause="8.5.1")
     make.action(finding, staff, due_date=date.today() - timedelta(days=3))
     commit()
-    sign_in_page(client, supervisor)
+    assert RegisterPages(client).sign_in(supervisor).status_code == 302
     page = client.get("/dashboard").get_data(as_text=True)
     assert page.count("<svg") >= 4
     assert "Findings by clause, last 12 months" in page and "Overdue actions at each month end" in page

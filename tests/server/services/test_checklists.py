@@ -32,8 +32,8 @@ def checklist_file(name="Safety walk", questions=None, **overrides) -> dict:
 
 
 @pytest.fixture
-def quality(make):
-    return make.user("supervisor")
+def quality(supervisor):
+    return supervisor
 
 
 @pytest.fixture

@@ -25,11 +25,6 @@ def open_copy(sha: str, size: str) -> Image.Image:
     return Image.open(io.BytesIO(photo_store().get(object_key(size, sha))))
 
 
-@pytest.fixture
-def staff(make):
-    return make.user("staff")
-
-
 def test_same_photo_twice_is_stored_once_and_not_rewritten(app, staff):
     data = images.jpeg()
     photo, created = photos.intake(staff, images.sha(data), data, "image/jpeg")

@@ -16,8 +16,8 @@ TODAY = date(2026, 3, 2)  # a Monday
 
 
 @pytest.fixture
-def quality(make):
-    return make.user("supervisor")
+def quality(supervisor):
+    return supervisor
 
 
 @pytest.fixture

@@ -35,11 +35,8 @@ def report_audit(make):
 
 
 @pytest.fixture
-def as_supervisor(auth, make, commit):
-    supervisor = make.user("supervisor")
-    commit()
-    auth.login(supervisor)
-    return auth
+def as_supervisor(signed_in, supervisor):
+    return signed_in(supervisor)
 
 
 def pdf_text(data: bytes) -> str:

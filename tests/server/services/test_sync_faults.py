@@ -9,6 +9,7 @@ import pytest
 from flask import current_app
 from sqlalchemy import func, select
 
+from server.errors import NotAllowed
 from server.extensions import db
 from server.models import Change, Device, Finding, Response, SyncOp, User
 from server.services import sync, trail
@@ -95,7 +96,7 @@ def test_a_new_device_claimed_at_once_by_two_users_goes_to_one(app, make):
                 sync.apply_push(user, device_id, [FieldDevice(user, device_id).finding(area)])
                 db.session.commit()
                 outcomes.append("applied")
-            except sync.NotAllowed:
+            except NotAllowed:
                 db.session.rollback()
                 outcomes.append("refused")
             db.session.remove()

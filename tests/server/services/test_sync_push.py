@@ -30,16 +30,6 @@ from tests.syncops import SHA_A, SHA_B, FieldDevice, row_counts, statuses
 
 
 @pytest.fixture
-def area(make):
-    return make.area()
-
-
-@pytest.fixture
-def staff(make, area):
-    return make.user("staff", home_area=area)
-
-
-@pytest.fixture
 def phone(staff):
     return FieldDevice(staff)
 
@@ -209,11 +199,6 @@ def test_a_finding_in_the_future_is_refused(phone, area):
 
 # ---------------------------------------------------------------- conflicts
 
-@pytest.fixture
-def supervisor(make):
-    return make.user("supervisor")
-
-
 def test_edits_of_different_fields_from_two_devices_merge(phone, area, supervisor):
     record = uuid.uuid4()
     phone.push([phone.finding(area, record_id=record, title="Leak at valve", description="")])
@@ -293,16 +278,6 @@ def test_staff_cannot_triage_their_own_finding(phone, area):
 
 
 # ---------------------------------------------------------------- audits and answers
-
-@pytest.fixture
-def auditor(make):
-    return make.user("auditor", home_area=make.area())
-
-
-@pytest.fixture
-def template(make):
-    return make.template()
-
 
 @pytest.fixture
 def audit(make, template, area, auditor):

@@ -9,7 +9,7 @@ from server.extensions import db
 from server.models import Change, Event
 from server.services import audit_review, feed, trail
 from server.services.together import rows_together
-from tests.register_helpers import events, sign_in_page, submitted_audit
+from tests.register_helpers import RegisterPages, events, submitted_audit
 
 
 @pytest.fixture
@@ -54,7 +54,7 @@ def test_a_deleted_event_is_detected(app, history):
 
 
 def test_the_trail_page_filters_by_actor_action_record_and_date(client, history, make):
-    sign_in_page(client, history["supervisor"])
+    assert RegisterPages(client).sign_in(history["supervisor"]).status_code == 302
     everything = client.get("/trail").get_data(as_text=True)
     assert "audit.returned" in everything and "user.created" in everything
     by_actor = client.get(f"/trail?actor={history['supervisor'].id}").get_data(as_text=True)
@@ -72,7 +72,7 @@ def test_the_trail_page_filters_by_actor_action_record_and_date(client, history,
 def test_the_trail_page_is_for_supervisors(client, make, commit):
     auditor = make.user("auditor")
     commit()
-    sign_in_page(client, auditor)
+    assert RegisterPages(client).sign_in(auditor).status_code == 302
     assert client.get("/trail").status_code == 403
 
 
@@ -81,7 +81,7 @@ def test_the_trail_is_paginated(client, history, make, commit, app):
     for _ in range(6):
         make.user("staff")
     commit()
-    sign_in_page(client, history["supervisor"])
+    assert RegisterPages(client).sign_in(history["supervisor"]).status_code == 302
     first = client.get("/trail").get_data(as_text=True)
     body = first.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
     assert 'rel="next"' in first and body.count("<tr>") == 4

@@ -12,36 +12,12 @@ from server.models import (
     FindingStatus,
     Response,
 )
-
-CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
-
-
-def csrf_from(html: str) -> str:
-    match = CSRF.search(html)
-    assert match, "the page has no csrf_token hidden input"
-    return match.group(1)
-
-
-def sign_in(client, user, next_url=None, password=None):
-    """Sign in through the /login form the way a browser does: GET it, then POST with its token."""
-    from tests.factories import PASSWORD
-
-    url = "/login" + (f"?next={next_url}" if next_url else "")
-    token = csrf_from(client.get(url).get_data(as_text=True))
-    return client.post(url, data={"email": user.email, "password": password or PASSWORD, "csrf_token": token})
-
+from tests.factories import PASSWORD
+from tests.register_helpers import RegisterPages
 
 @pytest.fixture
-def supervisor(make, commit):
-    user = make.user("supervisor")
-    commit()
-    return user
-
-
-@pytest.fixture
-def signed_in(client, supervisor):
-    assert sign_in(client, supervisor).status_code == 302
-    return client
+def pages(register, supervisor):
+    return register(supervisor)
 
 
 def rows(html: str) -> int:
@@ -52,21 +28,20 @@ def rows(html: str) -> int:
 # --- signing in --------------------------------------------------------------------------
 
 def test_sign_in_through_the_form_lands_on_the_dashboard(client, supervisor):
-    response = sign_in(client, supervisor)
+    response = RegisterPages(client).sign_in(supervisor)
     assert response.status_code == 302
     assert response.headers["Location"] == "/"
     assert client.get("/", follow_redirects=True).request.path == "/dashboard"
 
 
 def test_wrong_password_shows_the_form_again(client, supervisor):
-    response = sign_in(client, supervisor, password="not the password")
+    response = RegisterPages(client).sign_in(supervisor, password="not the password")
     assert response.status_code == 401
     assert "The email or password is not right." in response.get_data(as_text=True)
     assert client.get("/dashboard").status_code == 302  # still anonymous
 
 
 def test_the_login_form_needs_its_csrf_token(client, supervisor):
-    from tests.factories import PASSWORD
 
     response = client.post("/login", data={"email": supervisor.email, "password": PASSWORD})
     assert response.status_code == 400
@@ -77,7 +52,7 @@ def test_anonymous_visitors_are_sent_to_login_and_back(client, supervisor):
     response = client.get("/findings?kind=major_nc")
     assert response.status_code == 302
     assert response.headers["Location"].startswith("/login?next=")
-    back = sign_in(client, supervisor, next_url="/findings%3Fkind%3Dmajor_nc")
+    back = RegisterPages(client).sign_in(supervisor, next_url="/findings%3Fkind%3Dmajor_nc")
     assert back.headers["Location"] == "/findings?kind=major_nc"
 
 
@@ -86,23 +61,23 @@ def test_anonymous_visitors_are_sent_to_login_and_back(client, supervisor):
     "%2F%2Fevil.example", "/%5Cevil.example",
 ])
 def test_next_cannot_redirect_off_site(client, supervisor, target):
-    response = sign_in(client, supervisor, next_url=target)
+    response = RegisterPages(client).sign_in(supervisor, next_url=target)
     assert response.status_code == 302
     location = response.headers["Location"]
     assert "evil" not in location and "javascript" not in location
     assert location == "/"
 
 
-def test_sign_out_needs_csrf_and_ends_the_session(signed_in):
-    assert signed_in.post("/logout").status_code == 400
-    token = csrf_from(signed_in.get("/dashboard").get_data(as_text=True))
-    assert signed_in.post("/logout", data={"csrf_token": token}).status_code == 302
-    assert signed_in.get("/dashboard").status_code == 302
+def test_sign_out_needs_csrf_and_ends_the_session(pages):
+    assert pages.client.post("/logout").status_code == 400
+    pages.get("/dashboard")
+    assert pages.post("/logout").status_code == 302
+    assert pages.get("/dashboard").status_code == 302
 
 
 # --- dashboard ---------------------------------------------------------------------------
 
-def test_dashboard_shows_the_counts(signed_in, make, commit):
+def test_dashboard_shows_the_counts(pages, make, commit):
     area = make.area(name="Paint shop")
     staff = make.user()
     auditor = make.user("auditor")
@@ -116,7 +91,7 @@ def test_dashboard_shows_the_counts(signed_in, make, commit):
     make.audit(template, area, auditor, planned_date=date.today())
     make.audit(template, area, auditor, status=AuditStatus.SUBMITTED)
     commit()
-    html = signed_in.get("/dashboard").get_data(as_text=True)
+    html = pages.get("/dashboard").get_data(as_text=True)
     assert re.search(r'<span class="n">4</span> open findings', html)
     assert re.search(r'<span class="n">1</span> overdue actions', html)
     assert re.search(r'<span class="n">1</span> audits awaiting review', html)
@@ -128,14 +103,14 @@ def test_dashboard_shows_the_counts(signed_in, make, commit):
 def test_dashboard_is_not_for_staff(client, make, commit):
     staff = make.user()
     commit()
-    sign_in(client, staff)
+    RegisterPages(client).sign_in(staff)
     assert client.get("/dashboard").status_code == 403
     assert client.get("/", follow_redirects=True).request.path == "/findings"
 
 
 # --- lists -------------------------------------------------------------------------------
 
-def test_audits_list_filters_and_paginates(signed_in, make, commit, app):
+def test_audits_list_filters_and_paginates(pages, make, commit, app):
     size = app.config["PAGE_SIZE"]
     paint, dispatch = make.area(name="Paint"), make.area(name="Dispatch")
     auditor = make.user("auditor")
@@ -144,17 +119,17 @@ def test_audits_list_filters_and_paginates(signed_in, make, commit, app):
         make.audit(template, paint, auditor, planned_date=date.today() + timedelta(days=n))
     make.audit(template, dispatch, auditor, status=AuditStatus.APPROVED)
     commit()
-    first = signed_in.get("/audits").get_data(as_text=True)
+    first = pages.get("/audits").get_data(as_text=True)
     assert rows(first) == size and f"Page 1 of 2 · {size + 4} in all" in first
-    second = signed_in.get("/audits?page=2").get_data(as_text=True)
+    second = pages.get("/audits?page=2").get_data(as_text=True)
     assert rows(second) == 4
-    approved = signed_in.get("/audits?status=approved").get_data(as_text=True)
+    approved = pages.get("/audits?status=approved").get_data(as_text=True)
     assert rows(approved) == 1 and "Dispatch" in approved
-    in_paint = signed_in.get(f"/audits?area={paint.id}&page=2").get_data(as_text=True)
+    in_paint = pages.get(f"/audits?area={paint.id}&page=2").get_data(as_text=True)
     assert rows(in_paint) == 3
 
 
-def test_findings_list_filters_and_paginates(signed_in, make, commit, app):
+def test_findings_list_filters_and_paginates(pages, make, commit, app):
     size = app.config["PAGE_SIZE"]
     area, other = make.area(), make.area()
     staff = make.user()
@@ -163,14 +138,14 @@ def test_findings_list_filters_and_paginates(signed_in, make, commit, app):
     make.finding(other, staff, kind=FindingKind.MAJOR_NC, title="Blocked exit", clause="8.2")
     make.finding(other, staff, kind=FindingKind.MAJOR_NC, title="Old exit", clause="8.2", status=FindingStatus.CLOSED)
     commit()
-    first = signed_in.get("/findings").get_data(as_text=True)
+    first = pages.get("/findings").get_data(as_text=True)
     assert rows(first) == size
-    assert rows(signed_in.get("/findings?page=2").get_data(as_text=True)) == 4
-    majors = signed_in.get("/findings?kind=major_nc&status=open_any").get_data(as_text=True)
+    assert rows(pages.get("/findings?page=2").get_data(as_text=True)) == 4
+    majors = pages.get("/findings?kind=major_nc&status=open_any").get_data(as_text=True)
     assert rows(majors) == 1 and "Blocked exit" in majors and "Old exit" not in majors
-    assert rows(signed_in.get("/findings?clause=8.2").get_data(as_text=True)) == 2
-    assert rows(signed_in.get("/findings?q=leak%201").get_data(as_text=True)) == 11  # Leak 1, Leak 10..19
-    assert rows(signed_in.get(f"/findings?area={other.id}&status=closed").get_data(as_text=True)) == 1
+    assert rows(pages.get("/findings?clause=8.2").get_data(as_text=True)) == 2
+    assert rows(pages.get("/findings?q=leak%201").get_data(as_text=True)) == 11  # Leak 1, Leak 10..19
+    assert rows(pages.get(f"/findings?area={other.id}&status=closed").get_data(as_text=True)) == 1
 
 
 LIST_HEADINGS = {"/audits": "<h1>Audits</h1>", "/findings": "<h1>Findings</h1>", "/actions": "<h1>Corrective actions</h1>",
@@ -183,10 +158,10 @@ LIST_HEADINGS = {"/audits": "<h1>Audits</h1>", "/findings": "<h1>Findings</h1>",
     "page=99999999999999999999", "page=%C2%B2",
 ])
 @pytest.mark.parametrize("path", list(LIST_HEADINGS))
-def test_bad_filter_values_do_not_break_the_lists(signed_in, make, commit, path, query):
+def test_bad_filter_values_do_not_break_the_lists(pages, make, commit, path, query):
     make.finding(make.area(), make.user())
     commit()
-    response = signed_in.get(f"{path}?{query}")
+    response = pages.get(f"{path}?{query}")
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     assert LIST_HEADINGS[path] in html and "</form>" in html  # the list with its filter, not an empty page
@@ -194,7 +169,7 @@ def test_bad_filter_values_do_not_break_the_lists(signed_in, make, commit, path,
 
 # --- detail pages ------------------------------------------------------------------------
 
-def test_audit_page_shows_answers_findings_and_comments(signed_in, make, commit):
+def test_audit_page_shows_answers_findings_and_comments(pages, make, commit):
     from server.extensions import db
 
     area, auditor = make.area(), make.user("auditor", name="Ada Auditor")
@@ -204,27 +179,27 @@ def test_audit_page_shows_answers_findings_and_comments(signed_in, make, commit)
     make.finding(area, auditor, audit_id=audit.id, title="Gauges out of calibration")
     make.comment(make.user("supervisor"), "Please add the gauge IDs.", audit_id=audit.id)
     commit()
-    html = signed_in.get(f"/audits/{audit.id}").get_data(as_text=True)
+    html = pages.get(f"/audits/{audit.id}").get_data(as_text=True)
     assert "Ada Auditor" in html and "1 of 4 answered" in html and "75%" in html
     assert "Two gauges overdue" in html and "Gauges out of calibration" in html and "Please add the gauge IDs." in html
 
 
-def test_finding_page_shows_actions_and_comments(signed_in, make, commit):
+def test_finding_page_shows_actions_and_comments(pages, make, commit):
     area, staff = make.area(), make.user(name="Sam Staff")
     finding = make.finding(area, staff, title="Frayed sling", description="Cut edges on the webbing")
     make.action(finding, staff, whys=[{"why": "Why frayed?", "because": "No pre-use check"}], root_cause="Untrained")
     make.comment(staff, "Sling destroyed.", finding_id=finding.id)
     commit()
-    html = signed_in.get(f"/findings/{finding.id}").get_data(as_text=True)
+    html = pages.get(f"/findings/{finding.id}").get_data(as_text=True)
     for text in ("Frayed sling", "Cut edges on the webbing", "Sam Staff", "Why frayed?", "No pre-use check", "Sling destroyed."):
         assert text in html
 
 
-def test_unknown_records_are_404_pages(signed_in):
+def test_unknown_records_are_404_pages(pages):
     missing = "00000000-0000-0000-0000-000000000000"
-    assert signed_in.get(f"/audits/{missing}").status_code == 404
-    assert signed_in.get(f"/findings/{missing}").status_code == 404
-    assert signed_in.get("/findings/not-a-uuid").status_code == 404
+    assert pages.get(f"/audits/{missing}").status_code == 404
+    assert pages.get(f"/findings/{missing}").status_code == 404
+    assert pages.get("/findings/not-a-uuid").status_code == 404
 
 
 def test_staff_cannot_open_another_users_finding(client, make, commit):
@@ -233,7 +208,7 @@ def test_staff_cannot_open_another_users_finding(client, make, commit):
     mine = make.finding(area, me, title="My finding")
     theirs = make.finding(area, someone, title="Their finding")
     commit()
-    sign_in(client, me)
+    RegisterPages(client).sign_in(me)
     opened = client.get(f"/findings/{mine.id}")
     assert opened.status_code == 200 and "<h1>My finding</h1>" in opened.get_data(as_text=True)
     refused = client.get(f"/findings/{theirs.id}")
@@ -250,7 +225,7 @@ def test_auditors_see_only_their_own_audits(client, make, commit):
     theirs = make.audit(template, area, other)
     mine = make.audit(template, area, me, planned_date=date.today() + timedelta(days=1))
     commit()
-    sign_in(client, me)
+    RegisterPages(client).sign_in(me)
     opened = client.get(f"/audits/{mine.id}")
     assert opened.status_code == 200 and f"<h1>{template.name} <small>" in opened.get_data(as_text=True)
     assert client.get(f"/audits/{theirs.id}").status_code in (403, 404)

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from server.extensions import db
 from server.models import Audit, AuditStatus, Qualification, Template, TemplateStatus
 from server.services import checklists, programme
-from tests.server.test_pages import csrf_from, sign_in
+from tests.register_helpers import RegisterPages
 
 EVERY_KIND_FORMS = [
     {"section": "Controls", "text": "Guards fitted?", "kind": "yes_no_na", "clause": "8.1.2", "finding_answers": "no",
@@ -28,42 +28,14 @@ EVERY_KIND_FORMS = [
 ]
 
 
-class Browser:
-    """A signed-in test client that posts forms with the CSRF token of the page it last read."""
-
-    def __init__(self, client):
-        self.client = client
-        self.token = None
-
-    def get(self, url, **kwargs):
-        response = self.client.get(url, **kwargs)
-        html = response.get_data(as_text=True)
-        if 'name="csrf_token"' in html:
-            self.token = csrf_from(html)
-        return response
-
-    def post(self, url, data=None, **kwargs):
-        if self.token is None:
-            self.get("/dashboard")
-        return self.client.post(url, data={"csrf_token": self.token} | (data or {}), **kwargs)
-
-    def text(self, url) -> str:
-        response = self.get(url)
-        assert response.status_code == 200, (url, response.status_code)
-        return response.get_data(as_text=True)
+@pytest.fixture
+def quality(supervisor):
+    return supervisor
 
 
 @pytest.fixture
-def quality(make, commit):
-    user = make.user("supervisor")
-    commit()
-    return user
-
-
-@pytest.fixture
-def browser(client, quality):
-    assert sign_in(client, quality).status_code == 302
-    return Browser(client)
+def browser(register, quality):
+    return register(quality)
 
 
 def latest(name: str) -> Template:
@@ -319,7 +291,7 @@ def test_coverage_page_and_csv_show_the_gaps(browser, world, make, commit):
 def test_only_planners_open_the_programme_pages(client, make, commit, role, url):
     user = make.user(role)
     commit()
-    sign_in(client, user)
+    RegisterPages(client).sign_in(user)
     assert client.get(url).status_code == 403
 
 
@@ -362,7 +334,7 @@ def test_an_auditor_sees_only_their_own_overdue_audits(client, world, make, comm
     make.audit(world["template"], world["dispatch"], world["outsider"], planned_date=date.today() - timedelta(days=6))
     mine = make.audit(world["template"], world["dispatch"], world["insider"], planned_date=date.today() - timedelta(days=2))
     commit()
-    sign_in(client, world["insider"])
+    RegisterPages(client).sign_in(world["insider"])
     html = client.get("/dashboard").get_data(as_text=True)
     assert re.search(r'<span class="n">1</span> overdue audits', html) and str(mine.planned_date) in html
     assert "Checklists overdue for review" not in html

@@ -7,7 +7,7 @@ import pytest
 from server.extensions import db
 from server.models import ActionStatus, Audit, AuditStatus, CorrectiveAction, Finding, FindingStatus, PhotoState, PhotoSubject
 from server.services import evidence
-from tests.register_helpers import jpeg, page_tokens, sign_in_page, store_photo, submitted_audit
+from tests.register_helpers import jpeg, page_tokens, store_photo, submitted_audit
 
 
 @pytest.fixture
@@ -16,19 +16,8 @@ def supervisor(make):
 
 
 @pytest.fixture
-def browser(client, supervisor, commit):
-    commit()
-    return sign_in_page(client, supervisor)
-
-
-def post_form(client, page_url: str, action_url: str, prefix: str = "", **fields):
-    """Load the page, take the form's CSRF token, and submit `fields` (prefixed like the form)."""
-    html = client.get(page_url).get_data(as_text=True)
-    tokens = page_tokens(html)
-    name = f"{prefix}-csrf_token" if prefix else "csrf_token"
-    assert name in tokens, f"no {name} on {page_url}: {list(tokens)}"
-    data = {name: tokens[name]} | {(f"{prefix}-{k}" if prefix else k): v for k, v in fields.items()}
-    return client.post(action_url, data=data)
+def browser(register, supervisor):
+    return register(supervisor)
 
 
 def test_review_queue_lists_work_and_links_each_item(browser, make, commit):
@@ -45,10 +34,10 @@ def test_return_with_a_comment_then_approve_after_resubmission_then_reopen(brows
     audit = submitted_audit()
     commit()
     url = f"/audits/{audit.id}"
-    empty = post_form(browser, url, f"{url}/return", "return", comment="")
+    empty = browser.post_form(url, f"{url}/return", "return", comment="")
     assert empty.status_code == 422
     assert "Say what the auditor should fix." in empty.get_data(as_text=True)
-    returned = post_form(browser, url, f"{url}/return", "return", comment="Photo of the label on Q2, please.")
+    returned = browser.post_form(url, f"{url}/return", "return", comment="Photo of the label on Q2, please.")
     assert returned.status_code == 302
     db.session.expire_all()
     audit = db.session.get(Audit, audit.id)
@@ -58,15 +47,15 @@ def test_return_with_a_comment_then_approve_after_resubmission_then_reopen(brows
     audit.status = AuditStatus.SUBMITTED
     audit.bump(["status"])
     commit()
-    approved = post_form(browser, url, f"{url}/approve", "approve", comment="")
+    approved = browser.post_form(url, f"{url}/approve", "approve", comment="")
     assert approved.status_code == 302
     db.session.expire_all()
     assert db.session.get(Audit, audit.id).status == AuditStatus.APPROVED
     page = browser.get(url).get_data(as_text=True)
     assert "locked" in page and "Approve audit" not in page
-    no_reason = post_form(browser, url, f"{url}/reopen", "reopen", reason=" ")
+    no_reason = browser.post_form(url, f"{url}/reopen", "reopen", reason=" ")
     assert no_reason.status_code == 422
-    assert post_form(browser, url, f"{url}/reopen", "reopen", reason="Complaint came in").status_code == 302
+    assert browser.post_form(url, f"{url}/reopen", "reopen", reason="Complaint came in").status_code == 302
     db.session.expire_all()
     assert db.session.get(Audit, audit.id).status == AuditStatus.RETURNED
 
@@ -77,9 +66,9 @@ def test_a_stale_decision_shows_the_state_error_on_the_page(browser, commit):
     url = f"/audits/{audit.id}"
     html = browser.get(url).get_data(as_text=True)
     token = page_tokens(html)["reject-csrf_token"]
-    assert post_form(browser, url, f"{url}/approve", "approve").status_code == 302
+    assert browser.post_form(url, f"{url}/approve", "approve").status_code == 302
     # A second tab still shows the reject form from before the approval.
-    stale = browser.post(f"{url}/reject", data={"reject-csrf_token": token, "reject-reason": "nope"})
+    stale = browser.client.post(f"{url}/reject", data={"reject-csrf_token": token, "reject-reason": "nope"})
     assert stale.status_code == 409
     assert "cannot become rejected" in stale.get_data(as_text=True)
 
@@ -90,30 +79,30 @@ def test_a_finding_from_triage_to_verified_closure_through_the_pages(browser, ma
     finding = make.finding(area, make.user("staff"), title="Eye wash bottle expired")
     commit()
     url = f"/findings/{finding.id}"
-    assert post_form(browser, url, f"{url}/triage", decision="reject").status_code == 422
-    assert post_form(browser, url, f"{url}/triage", decision="accept").status_code == 302
+    assert browser.post_form(url, f"{url}/triage", decision="reject").status_code == 422
+    assert browser.post_form(url, f"{url}/triage", decision="accept").status_code == 302
     today = date.today().isoformat()
     whys = {"whys-0-why": "Why expired?", "whys-0-because": "Nobody checks the date.",
             "whys-1-why": "Why nobody?", "whys-1-because": "Not on any checklist."}
-    incomplete = post_form(browser, url, f"{url}/actions", root_cause="", plan="Add to the weekly walk",
+    incomplete = browser.post_form(url, f"{url}/actions", root_cause="", plan="Add to the weekly walk",
                            owner=str(owner.id), due_date=today, **whys)
     assert incomplete.status_code == 422
     assert "Name the root cause." in incomplete.get_data(as_text=True)
-    no_whys = post_form(browser, url, f"{url}/actions", root_cause="No check", plan="Add it", owner=str(owner.id),
+    no_whys = browser.post_form(url, f"{url}/actions", root_cause="No check", plan="Add it", owner=str(owner.id),
                         due_date=today)
     assert no_whys.status_code == 422
     assert "Ask why at least once" in no_whys.get_data(as_text=True)
-    planned = post_form(browser, url, f"{url}/actions", containment="Bottle replaced", root_cause="Not on any checklist",
+    planned = browser.post_form(url, f"{url}/actions", containment="Bottle replaced", root_cause="Not on any checklist",
                         plan="Add eye wash dates to the weekly walk", owner=str(owner.id), due_date=today,
                         effectiveness_due=today, **whys)
     assert planned.status_code == 302, planned.get_data(as_text=True)[:2000]
     action = db.session.query(CorrectiveAction).one()
     assert [s["because"] for s in action.whys] == ["Nobody checks the date.", "Not on any checklist."]
     prefix = f"done-{action.id.hex[:8]}"
-    assert post_form(browser, url, f"/actions/{action.id}/done", prefix, note="On the walk sheet now").status_code == 302
+    assert browser.post_form(url, f"/actions/{action.id}/done", prefix, note="On the walk sheet now").status_code == 302
     prefix = f"check-{action.id.hex[:8]}"
-    assert post_form(browser, url, f"/actions/{action.id}/effectiveness", prefix, result="not_effective").status_code == 422
-    assert post_form(browser, url, f"/actions/{action.id}/effectiveness", prefix, result="effective",
+    assert browser.post_form(url, f"/actions/{action.id}/effectiveness", prefix, result="not_effective").status_code == 422
+    assert browser.post_form(url, f"/actions/{action.id}/effectiveness", prefix, result="effective",
                      note="Checked on three walks").status_code == 302
     db.session.expire_all()
     assert db.session.get(Finding, finding.id).status == FindingStatus.CLOSED
@@ -128,7 +117,7 @@ def test_editing_an_action_keeps_its_whys(browser, make, commit):
     commit()
     form = browser.get(f"/actions/{action.id}/edit").get_data(as_text=True)
     assert 'value="Why A?"' in form
-    response = post_form(browser, f"/actions/{action.id}/edit", f"/actions/{action.id}/edit",
+    response = browser.post_form(f"/actions/{action.id}/edit", f"/actions/{action.id}/edit",
                          **{"whys-0-why": "Why A?", "whys-0-because": "B"}, root_cause="R", plan="Better plan",
                          owner=str(owner.id), due_date=(date.today() + timedelta(days=3)).isoformat())
     assert response.status_code == 302
@@ -146,19 +135,17 @@ def test_link_a_suggested_repeat_from_the_finding_page(browser, make, commit):
     url = f"/findings/{new.id}"
     page = browser.get(url).get_data(as_text=True)
     assert "Fire door wedged open" in page and "% alike" in page
-    assert post_form(browser, url, f"{url}/repeat", repeat_of=str(earlier.id)).status_code == 302
+    assert browser.post_form(url, f"{url}/repeat", repeat_of=str(earlier.id)).status_code == 302
     db.session.expire_all()
     assert db.session.get(Finding, new.id).repeat_of_id == earlier.id
 
 
-def test_my_actions_for_an_owner(client, make, commit):
+def test_my_actions_for_an_owner(register, make):
     owner = make.user("staff")
     finding = make.finding(make.area(), make.user("staff"), title="Ladder tag missing")
     make.action(finding, owner, plan="Tag all ladders", due_date=date.today() - timedelta(days=1))
     make.action(finding, make.user("staff"), plan="Someone else's")
-    commit()
-    sign_in_page(client, owner)
-    page = client.get("/my-actions", follow_redirects=True).get_data(as_text=True)
+    page = register(owner).get("/my-actions", follow_redirects=True).get_data(as_text=True)
     assert "Tag all ladders" in page and "overdue" in page and "Someone else" not in page
 
 
@@ -179,13 +166,11 @@ def test_evidence_gallery_shows_stored_and_expected_photos(browser, make, commit
         assert f"/api/photos/{expected.sha256}?size=thumb" not in page
 
 
-def test_staff_see_no_review_forms(client, make, commit):
+def test_staff_see_no_review_forms(register, make):
     staff = make.user("staff")
     finding = make.finding(make.area(), staff)
-    commit()
-    sign_in_page(client, staff)
-    page = client.get(f"/findings/{finding.id}").get_data(as_text=True)
+    pages = register(staff)
+    page = pages.get(f"/findings/{finding.id}").get_data(as_text=True)
     assert 'id="triage"' not in page and "Plan a corrective action" not in page
-    token = page_tokens(page)["csrf_token"]
-    response = client.post(f"/findings/{finding.id}/triage", data={"csrf_token": token, "decision": "accept"})
+    response = pages.post(f"/findings/{finding.id}/triage", {"decision": "accept"})
     assert response.status_code == 403

@@ -1,0 +1,66 @@
+// Which screen each route shows, and drawing it. Only the usual first screen (my audits)
+// loads with the app; the others come from the service worker's cache when first shown.
+import * as records from "../records.js";
+import * as audits from "./audits.js";
+
+const SCREENS = {
+  audits: async () => audits,
+  signin: () => import("./signin.js"),
+  checklist: () => import("./checklist.js"),
+  raise: () => import("./raise.js"),
+  newAudit: () => import("./newaudit.js"),
+  findings: () => import("./findings.js"),
+  actions: () => import("./actions.js"),
+  sync: () => import("./sync.js"),
+};
+
+/** The route without its "#", "/" when there is none ("#/audit/1" -> "/audit/1"). */
+export const routeName = (route) => (route || "#/").replace(/^#/, "");
+
+/**
+ * Decide which screen `route` shows to `me`.
+ *
+ * "Live" screens (lists, the sync screen) follow the data; the others are forms, left
+ * alone while the person fills them in.
+ * @param {string} route the location's hash, e.g. "#/audit/<id>/submit"
+ * @param {object|null} me who is signed in on this device, if anyone
+ * @param {boolean} signingIn the person asked to sign in again
+ * @returns {{name: string, live: boolean, params: object} | {redirect: string}}
+ */
+export function screenFor(route, me, signingIn) {
+  if (!me || signingIn) return { name: "signin", live: false, params: { expired: !!me } };
+  const [first, id, step] = routeName(route).split("/").filter(Boolean);
+  if (first === "audit" && id) return { name: "checklist", live: false, params: { id, submit: step === "submit" } };
+  if (first === "raise") return { name: "raise", live: false, params: {} };
+  if (first === "new-audit" && me.role !== "staff") return { name: "newAudit", live: false, params: {} };
+  if (first === "findings") return { name: "findings", live: true, params: {} };
+  if (first === "actions") return { name: "actions", live: true, params: {} };
+  if (first === "sync") return { name: "sync", live: true, params: {} };
+  if (first !== "audits" && me.role === "staff") return { redirect: "#/raise" };
+  return { name: "audits", live: true, params: {} };
+}
+
+/**
+ * Draw the screen for `route` and the frame around it.
+ * @param {import("../app.js").App} app
+ * @param {string} route
+ * @returns {Promise<"live"|"form">} the kind of screen drawn
+ */
+export async function draw(app, route) {
+  // The audit list is the usual first screen: read it while finding out who is here.
+  const first = routeName(route).split("/").filter(Boolean)[0] || "";
+  const listing = ["", "audits"].includes(first) ? records.auditList() : null;
+  const me = await records.user();
+  // The frame (badge, banners, navigation) and the screen load side by side.
+  const frame = app.frame(me);
+  document.body.dataset.route = routeName(route);
+  const screen = screenFor(route, me, app.state.signingIn);
+  if (screen.redirect) {
+    location.replace(screen.redirect);
+  } else {
+    const controller = await SCREENS[screen.name]();
+    await controller.show(app, { ...screen.params, frame, listing });
+  }
+  await frame;
+  return screen.live ? "live" : "form";
+}

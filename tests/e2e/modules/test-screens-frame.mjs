@@ -1,0 +1,60 @@
+// screens/frame.js: the badge, the banners and the navigation around every screen.
+import * as db from "/app/db.js";
+import * as outbox from "/app/outbox.js";
+import { createFrame } from "/app/screens/frame.js";
+import { deepEqual, equal, test } from "./harness.mjs";
+
+function fakeFrame(sync = { running: false, paused: false }) {
+  const el = {};
+  for (const name of ["status", "banners", "nav"]) {
+    el[name] = document.createElement("div");
+    document.body.append(el[name]);
+  }
+  el.nav.hidden = true;
+  const state = { signingIn: false, updateReady: false, offlineReady: false, storage: null, lowStorage: null };
+  const refresh = createFrame({ el, state, syncState: () => sync, onSignIn: () => {}, onReload: () => {} });
+  return { el, state, sync, refresh };
+}
+
+const links = (nav) => [...nav.querySelectorAll("a")].map((a) => a.textContent);
+
+test("the navigation shows once someone is signed in, by role, and hides while they sign in", async () => {
+  const frame = fakeFrame();
+  await frame.refresh();
+  equal(frame.el.nav.hidden, true, "nobody signed in");
+  await db.setMeta("user", { id: "u1", email: "a@example.test", role: "auditor" });
+  await frame.refresh();
+  equal(frame.el.nav.hidden, false);
+  deepEqual(links(frame.el.nav), ["My audits", "Raise finding", "My findings", "My actions", "Sync"]);
+  frame.state.signingIn = true;
+  await frame.refresh();
+  equal(frame.el.nav.hidden, true, "while signing in");
+  frame.state.signingIn = false;
+  await frame.refresh({ id: "u2", role: "staff" });
+  deepEqual(links(frame.el.nav), ["Raise finding", "My findings", "My actions", "Sync"], "staff, as the caller knows");
+});
+
+test("the badge counts what is unsent and answers the outbox summary", async () => {
+  const frame = fakeFrame();
+  equal((await frame.refresh()).ops, 0);
+  equal(frame.el.status.querySelector("#unsent-badge").textContent, "All sent");
+  await outbox.change("finding", { id: "f1", title: "Spill", server_version: 0 }, { title: "Spill" });
+  const summary = await frame.refresh();
+  equal(summary.ops, 1);
+  equal(frame.el.status.querySelector("#unsent-badge").textContent, "1 unsent (17 B)");
+  frame.sync.running = true;
+  await frame.refresh();
+  equal(frame.el.status.querySelector("#unsent-badge").textContent, "Syncing…");
+});
+
+test("the session-expired banner shows while sync is paused, but not on the sign-in form", async () => {
+  const frame = fakeFrame({ running: false, paused: true });
+  await frame.refresh();
+  equal(frame.el.banners.textContent.includes("Session expired"), true);
+  frame.state.signingIn = true;
+  await frame.refresh();
+  equal(frame.el.banners.textContent.includes("Session expired"), false);
+  frame.state.updateReady = true;
+  await frame.refresh();
+  equal(frame.el.banners.querySelector("button").textContent, "Update ready - reload");
+});
