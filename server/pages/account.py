@@ -13,6 +13,7 @@ from ..extensions import db
 from ..fieldrules import LIMITS
 from ..services import accounts, sessions, tokens
 from .blueprint import bp
+from .submission import show_errors
 
 
 class PasswordForm(FlaskForm):
@@ -54,9 +55,7 @@ def account_password():
                                      security.client())
     except DomainError as exc:
         db.session.commit()  # a wrong current password is counted like a failed sign-in
-        fields = exc.fields if isinstance(exc, Invalid) else {"current_password": [exc.message]}
-        for name, messages in (fields or {}).items():
-            getattr(form, name).errors = list(getattr(form, name).errors) + list(messages)
+        show_errors(form, exc)
         return _page(password_form=form, status=exc.status)
     db.session.commit()
     flash("Your password is changed. Your other sessions have ended; this one stays signed in.")
@@ -82,8 +81,7 @@ def account_token_create():
     try:
         _, secret = tokens.issue_token(current_user, form.name.data, form.expires_in_days.data, actor=current_user)
     except Invalid as exc:
-        for name, messages in exc.fields.items():
-            getattr(form, name).errors = list(getattr(form, name).errors) + list(messages)
+        show_errors(form, exc)
         return _page(token_form=form, status=422)
     db.session.commit()
     # Shown on this page once, never flashed: a flash message travels in the cookie.
