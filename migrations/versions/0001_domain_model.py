@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-06 04:36:28.549774
+Create Date: 2026-12-06 04:42:41.799575
 
 """
 from alembic import op
@@ -57,6 +57,14 @@ def upgrade():
     sa.Column('retired_at', sa.DateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_site')),
     sa.UniqueConstraint('name', name=op.f('uq_site_name'))
+    )
+    op.create_table('trail_checkpoint',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('event_count', sa.BigInteger(), nullable=False),
+    sa.Column('head_hash', sa.String(length=64), nullable=False),
+    sa.Column('mac', sa.String(length=64), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_trail_checkpoint'))
     )
     op.create_table('area',
     sa.Column('id', sa.Uuid(), nullable=False),
@@ -268,7 +276,7 @@ def upgrade():
     sa.Column('position', sa.Integer(), nullable=False),
     sa.Column('linked_by_id', sa.Uuid(), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('proven', sa.Boolean(), server_default=sa.text('0'), nullable=False),
+    sa.Column('proven', sa.Boolean(), nullable=False),
     sa.Column('uploaded_by_id', sa.Uuid(), nullable=True),
     sa.ForeignKeyConstraint(['linked_by_id'], ['user.id'], name=op.f('fk_photo_link_linked_by_id_user')),
     sa.ForeignKeyConstraint(['photo_sha256'], ['photo.sha256'], name=op.f('fk_photo_link_photo_sha256_photo')),
@@ -505,6 +513,7 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_area_site_id'))
 
     op.drop_table('area')
+    op.drop_table('trail_checkpoint')
     op.drop_table('site')
     with op.batch_alter_table('sign_in_throttle', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_sign_in_throttle_last_at'))

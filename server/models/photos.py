@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, UniqueConstraint, false
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -60,7 +60,7 @@ class PhotoLink(db.Model):
     # Whether the link stands on the bytes: the linker uploaded them, or could already see
     # the photo. Until then the link shows no one the photo (permissions._photo_view), so
     # naming a hash is not a key to its bytes.
-    proven: Mapped[bool] = mapped_column(default=False, server_default=false())
+    proven: Mapped[bool] = mapped_column(default=False)
     # Whose upload the link stands on: the linker's own, or the uploader whose photo a
     # linker who could already see it attached (None: not uploaded yet, or not known).
     uploaded_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user.id"))
