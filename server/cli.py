@@ -10,9 +10,9 @@ from sqlalchemy import func, select
 
 from .errors import DomainError
 from .extensions import db
-from .models import Event, Role, User
+from .models import Event, Role, TrailCheckpoint, User
 from . import demo
-from .services import accounts, organisation, reminders, trail
+from .services import accounts, checkpoints, organisation, reminders
 from .services import tokens as tokens_service
 
 users = AppGroup("users", help="Manage users.")
@@ -125,18 +125,37 @@ def demo_command(if_empty):
 
 
 @trail_group.command("verify")
-def verify_trail():
-    """Check the trail's hash chain; exit 1 naming the first event that was changed or removed."""
-    bad = trail.verify_chain()
-    if bad is not None:
-        click.echo(
-            f"Trail broken at event {bad.id} ({bad.action} on {bad.entity} {bad.entity_id}, {bad.at.isoformat()}): "
-            "its content or its link to the event before it was changed, or an event before it was removed.",
-            err=True,
-        )
+@click.option("--anchor", "anchors", multiple=True,
+              help="A line `gemba trail checkpoint` printed and you kept elsewhere; may be given again.")
+def verify_trail(anchors):
+    """Check the hash chain and the signed checkpoints; exit 1 saying what was changed or removed."""
+    try:
+        given = [checkpoints.Anchor.parse(line) for line in anchors]
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--anchor") from None
+    problems = checkpoints.verify(given)
+    if problems:
+        for problem in problems:
+            click.echo(problem, err=True)
         sys.exit(1)
     count = db.session.scalar(select(func.count()).select_from(Event))
-    click.echo(f"Trail intact: {count} events, every hash chained to the one before.")
+    known = db.session.scalar(select(func.count()).select_from(TrailCheckpoint))
+    click.echo(f"Trail intact: {count} events, every hash chained to the one before; "
+               f"it reaches all {known} signed checkpoint(s){' and the anchors given' if given else ''}.")
+
+
+@trail_group.command("checkpoint")
+def checkpoint_trail():
+    """Sign the trail's head (count and newest hash) and print it, to keep outside the system.
+
+    Run it periodically (cron, a systemd timer); keep the printed lines somewhere the
+    database's administrators cannot edit, and give one to `gemba trail verify --anchor`.
+    """
+    anchor, written = checkpoints.checkpoint()
+    db.session.commit()
+    click.echo(anchor.line())
+    if not written:
+        click.echo("(no new events since the last checkpoint)", err=True)
 
 
 @click.command("remind")

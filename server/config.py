@@ -54,6 +54,9 @@ def from_environment(instance_path: str, given: dict) -> dict:
         "GEMBA_MAX_PHOTO_BYTES": _int("GEMBA_MAX_PHOTO_MB", 20) * MB,
         "GEMBA_MAX_PHOTO_PIXELS": _int("GEMBA_MAX_PHOTO_MEGAPIXELS", 64) * 1_000_000,
         "GEMBA_MAX_SYNC_OPS": _int("GEMBA_MAX_SYNC_OPS", 500),
+        # Signs trail checkpoints (services/checkpoints.py); unset: the instance folder's trail_key.
+        "GEMBA_TRAIL_KEY": os.environ.get("GEMBA_TRAIL_KEY", ""),
+        "GEMBA_TRAIL_HEAD_FILE": os.environ.get("GEMBA_TRAIL_HEAD_FILE") or str(instance / "trail_head"),
         "GEMBA_MAX_SYNC_BYTES": _int("GEMBA_MAX_SYNC_MB", 5) * MB,
         # The request body limit is the photo limit plus room for headers; the sync
         # endpoint checks its own, smaller limit.

@@ -28,6 +28,7 @@ from .models import (
     Photo,
     PhotoLink,
     PhotoSubject,
+    PhotoUpload,
     Response,
     Role,
     Site,
@@ -115,6 +116,25 @@ def _finding_edit(user: User, finding: Finding) -> bool:
     return reviews(user, finding) or (finding.raised_by_id == user.id and finding.status == FindingStatus.OPEN)
 
 
+def _finding_classify(user: User, finding: Finding) -> bool:
+    # What a finding is (kind, area, clause, title) is the raiser's to correct only until a
+    # supervisor has triaged it; after that the triage was made on those facts.
+    if reviews(user, finding):
+        return True
+    return finding.raised_by_id == user.id and finding.status == FindingStatus.OPEN and finding.triaged_at is None
+
+
+def _audit_decide(user: User, audit: Audit | None = None) -> bool:
+    """Approve, return or reject: a reviewer of the audit's site who did not audit it
+    (segregation of duties: no one signs off their own work)."""
+    if audit is None:
+        return is_reviewer(user)
+    return reviews(user, audit) and audit.auditor_id != user.id
+
+
+_audit_decide.about_role = True
+
+
 def _action_work(user: User, action: CorrectiveAction) -> bool:
     return reviews(user, action) or action.owner_id == user.id
 
@@ -151,10 +171,15 @@ def _conflict_view(user: User, conflict: Conflict) -> bool:
 
 
 def _photo_view(user: User, photo: Photo) -> bool:
-    """Whoever uploaded a photo, reviews the whole organisation, or may see a record it is evidence on."""
+    """Whoever uploaded these bytes, reviews the whole organisation, or may see a record they are
+    evidence on - through a link that stands on the bytes (`PhotoLink.proven`): a
+    link made by someone who only named the hash shows the photo to no one."""
     if (is_reviewer(user) and sites_in_scope(user) is None) or photo.uploaded_by_id == user.id:
         return True
-    links = db.session.scalars(select(PhotoLink).where(PhotoLink.photo_sha256 == photo.sha256))
+    if db.session.get(PhotoUpload, (photo.sha256, user.id)) is not None:
+        return True
+    links = db.session.scalars(select(PhotoLink).where(
+        PhotoLink.photo_sha256 == photo.sha256, PhotoLink.proven.is_(True)))
     return any(_photo_subject_view(user, link) for link in links)
 
 
@@ -165,11 +190,13 @@ RULES: dict[str, Callable] = {
     "audit.work": _audit_work,
     "audit.plan": _reviewer(),
     "audit.review": _reviewer(),
+    "audit.decide": _audit_decide,
     "audit.start_adhoc": _role(Role.AUDITOR, Role.SUPERVISOR, Role.ADMIN),
     "finding.list": _role(*Role),
     "finding.raise": _role(*Role),
     "finding.view": _finding_view,
     "finding.edit": _finding_edit,
+    "finding.classify": _finding_classify,
     "finding.triage": _reviewer(),
     "action.view": _action_work,
     "action.work": _action_work,
@@ -195,6 +222,10 @@ ROLE_ACTIONS = frozenset(action for action, rule in RULES.items() if getattr(rul
 MESSAGES = {
     "audit.work": "Only the assigned auditor may change this audit, and only until it is submitted.",
     "finding.edit": "This finding can no longer be changed by you.",
+    "finding.classify": "A supervisor has triaged this finding: only a reviewer may now change its kind, area, "
+                        "clause or title. Add a comment to ask for a change.",
+    "audit.decide": "You audited this yourself: another reviewer must approve, return or reject it "
+                    "(segregation of duties).",
 }
 
 

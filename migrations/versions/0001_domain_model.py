@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-06 02:22:02.752025
+Create Date: 2026-12-06 04:42:41.799575
 
 """
 from alembic import op
@@ -57,6 +57,14 @@ def upgrade():
     sa.Column('retired_at', sa.DateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_site')),
     sa.UniqueConstraint('name', name=op.f('uq_site_name'))
+    )
+    op.create_table('trail_checkpoint',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('event_count', sa.BigInteger(), nullable=False),
+    sa.Column('head_hash', sa.String(length=64), nullable=False),
+    sa.Column('mac', sa.String(length=64), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_trail_checkpoint'))
     )
     op.create_table('area',
     sa.Column('id', sa.Uuid(), nullable=False),
@@ -268,14 +276,26 @@ def upgrade():
     sa.Column('position', sa.Integer(), nullable=False),
     sa.Column('linked_by_id', sa.Uuid(), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('proven', sa.Boolean(), nullable=False),
+    sa.Column('uploaded_by_id', sa.Uuid(), nullable=True),
     sa.ForeignKeyConstraint(['linked_by_id'], ['user.id'], name=op.f('fk_photo_link_linked_by_id_user')),
     sa.ForeignKeyConstraint(['photo_sha256'], ['photo.sha256'], name=op.f('fk_photo_link_photo_sha256_photo')),
+    sa.ForeignKeyConstraint(['uploaded_by_id'], ['user.id'], name=op.f('fk_photo_link_uploaded_by_id_user')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_photo_link')),
     sa.UniqueConstraint('subject', 'subject_id', 'photo_sha256', name=op.f('uq_photo_link_subject_subject_id_photo_sha256'))
     )
     with op.batch_alter_table('photo_link', schema=None) as batch_op:
         batch_op.create_index('ix_photo_link_photo', ['photo_sha256'], unique=False)
 
+    op.create_table('photo_upload',
+    sa.Column('photo_sha256', sa.String(length=64), nullable=False),
+    sa.Column('user_id', sa.Uuid(), nullable=False),
+    sa.Column('device_id', sa.Uuid(), nullable=True),
+    sa.Column('uploaded_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['photo_sha256'], ['photo.sha256'], name=op.f('fk_photo_upload_photo_sha256_photo')),
+    sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_photo_upload_user_id_user')),
+    sa.PrimaryKeyConstraint('photo_sha256', 'user_id', name=op.f('pk_photo_upload'))
+    )
     op.create_table('question',
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('template_id', sa.Uuid(), nullable=False),
@@ -447,6 +467,7 @@ def downgrade():
     op.drop_table('finding')
     op.drop_table('sync_op')
     op.drop_table('question')
+    op.drop_table('photo_upload')
     with op.batch_alter_table('photo_link', schema=None) as batch_op:
         batch_op.drop_index('ix_photo_link_photo')
 
@@ -492,6 +513,7 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_area_site_id'))
 
     op.drop_table('area')
+    op.drop_table('trail_checkpoint')
     op.drop_table('site')
     with op.batch_alter_table('sign_in_throttle', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_sign_in_throttle_last_at'))

@@ -4,7 +4,7 @@ from .accounts import ApiToken, Area, Qualification, RiskLevel, Role, SignInThro
 from .audits import Audit, AuditStatus, Response
 from .base import happened_at, utcnow
 from .checklists import Question, QuestionKind, Template, TemplateStatus
-from .events import Event
+from .events import Event, TrailCheckpoint
 from .findings import (
     OPEN_FINDING_STATUSES,
     ActionStatus,
@@ -14,7 +14,7 @@ from .findings import (
     FindingKind,
     FindingStatus,
 )
-from .photos import Photo, PhotoLink, PhotoState, PhotoSubject
+from .photos import Photo, PhotoLink, PhotoState, PhotoSubject, PhotoUpload
 from .reports import ChartSnapshot
 from .sync import Change, Conflict, ConflictStatus, Device, OpStatus, SyncOp
 
@@ -22,7 +22,7 @@ __all__ = [
     "OPEN_FINDING_STATUSES", "ActionStatus", "ApiToken", "Area", "Audit", "AuditStatus",
     "Change", "ChartSnapshot", "Comment", "Conflict", "ConflictStatus", "CorrectiveAction", "Device", "Event",
     "Finding", "FindingKind", "FindingStatus", "OpStatus", "Photo",
-    "PhotoLink", "PhotoState", "PhotoSubject", "Qualification", "Question", "QuestionKind",
-    "Response", "RiskLevel", "Role", "SignInThrottle", "Site", "SyncOp", "Template", "TemplateStatus", "User", "UserSession", "happened_at",
+    "PhotoLink", "PhotoState", "PhotoSubject", "PhotoUpload", "Qualification", "Question", "QuestionKind",
+    "Response", "RiskLevel", "Role", "SignInThrottle", "Site", "SyncOp", "Template", "TemplateStatus", "TrailCheckpoint", "User", "UserSession", "happened_at",
     "utcnow",
 ]

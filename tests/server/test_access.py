@@ -36,8 +36,8 @@ ACCESS: dict[str, set[str]] = {
     "pages.account_token_create": SIGNED_IN, "pages.account_token_revoke": SIGNED_IN,
     # the field app's sync
     "auth.me": SIGNED_IN, "sync.bootstrap": SIGNED_IN, "sync.pull": SIGNED_IN, "sync.push": SIGNED_IN,
-    # HEAD only says whether the server has these bytes (so a device skips the upload).
-    "photos.PhotoByHash": {"GET": FINDING_VIEWERS, "HEAD": SIGNED_IN, "PUT": SIGNED_IN},
+    # HEAD says the server has these bytes (so a device skips the upload) only to those who may see them.
+    "photos.PhotoByHash": {"GET": FINDING_VIEWERS, "HEAD": FINDING_VIEWERS, "PUT": SIGNED_IN},
     # register pages everyone signed in has, scoped to what they may see
     "pages.home": SIGNED_IN, "pages.findings": SIGNED_IN, "pages.my_actions": SIGNED_IN,
     "pages.finding": FINDING_VIEWERS, "pages.finding_evidence": FINDING_VIEWERS,
