@@ -24,9 +24,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 
-from PIL import Image, ImageFile
+from PIL import Image, ImageCms, ImageFile
 
 from ..errors import DomainError, Invalid
+from .imagecheck import UnreadablePhoto, check_complete
 
 log = logging.getLogger(__name__)
 
@@ -100,10 +101,6 @@ class HashMismatch(Invalid):
     code = "hash_mismatch"
 
 
-class UnreadablePhoto(Invalid):
-    code = "unreadable_photo"
-
-
 class PhotoTooLarge(DomainError):
     status = 413
     code = "too_large"
@@ -164,6 +161,7 @@ def derive(data: bytes, fmt: str, max_pixels: int, max_decode_bytes: int | None 
             with Image.open(io.BytesIO(data), formats=[fmt]) as image:
                 _check_cost(image, fmt, max_pixels, max_decode_bytes)
                 with slot():
+                    check_complete(data, fmt)  # no lenient decode of a cut or forged file
                     return _derive(image, fmt, max_pixels)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise PhotoTooLarge(_too_many_pixels(max_pixels)) from None
@@ -248,12 +246,15 @@ def _derive(image: ImageFile.ImageFile, fmt: str, max_pixels: int) -> Derivative
 
     pixels = _flatten(image)
     icc_profile = image.info.get("icc_profile")
+    # Nothing of the file's metadata may follow the pixels into the copies: resizing
+    # copies `info` (JPEG comments, XMP, ...) and the JPEG encoder writes what it finds there.
+    pixels.info = {}
     # Pillow's resize and transpose let go of the GIL (its codecs do not), so the
     # thumbnail is made on a second core while this thread turns and encodes the display.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="photo-thumb") as helper:
         thumb = helper.submit(_upright_copy, pixels, orientation, THUMB_EDGE)
-        display = _jpeg(_upright_copy(pixels, orientation, DISPLAY_EDGE), DISPLAY_QUALITY, icc_profile)
-        thumb = _jpeg(thumb.result(), THUMB_QUALITY, icc_profile)
+        display = _jpeg(_srgb(_upright_copy(pixels, orientation, DISPLAY_EDGE), icc_profile), DISPLAY_QUALITY)
+        thumb = _jpeg(_srgb(thumb.result(), icc_profile), THUMB_QUALITY)
     if orientation in SIDEWAYS:
         stored_width, stored_height = stored_height, stored_width
     return Derivatives(
@@ -345,13 +346,29 @@ def _fit(image: Image.Image, edge: int) -> Image.Image:
     return image.resize(size, Image.Resampling.LANCZOS, reducing_gap=gap)
 
 
-def _jpeg(image: Image.Image, quality: int, icc_profile: bytes | None) -> bytes:
-    """Encode as JPEG with nothing but the pixels (and the colour profile, which locates nobody)."""
+SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
+
+
+def _srgb(image: Image.Image, icc_profile: bytes | None) -> Image.Image:
+    """`image` in sRGB, so that the copy needs no colour profile (a profile is a block of
+    the device's own text and tags). A profile that cannot be applied is dropped."""
+    if not icc_profile:
+        return image
+    try:
+        source = ImageCms.ImageCmsProfile(io.BytesIO(icc_profile))
+        rgb = image if image.mode == "RGB" else image.convert("RGB")
+        converted = ImageCms.profileToProfile(rgb, source, SRGB, outputMode="RGB")
+    except (ImageCms.PyCMSError, OSError, ValueError, TypeError) as exc:
+        log.info("colour profile not applied: %s", exc)
+        return image
+    converted.info = {}
+    return converted
+
+
+def _jpeg(image: Image.Image, quality: int) -> bytes:
+    """Encode as JPEG with nothing but the pixels: no EXIF, XMP, comment or colour profile."""
     out = io.BytesIO()
-    options = {"quality": quality, "exif": b""}
-    if icc_profile:
-        options["icc_profile"] = icc_profile
-    image.save(out, "JPEG", **options)
+    image.save(out, "JPEG", quality=quality, exif=b"", comment=b"", xmp=b"")
     return out.getvalue()
 
 
