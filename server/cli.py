@@ -18,6 +18,7 @@ from .services import tokens as tokens_service
 users = AppGroup("users", help="Manage users.")
 tokens = AppGroup("tokens", help="Manage API tokens.")
 trail_group = AppGroup("trail", help="The append-only audit trail.")
+photos_group = AppGroup("photos", help="The photo store.")
 
 
 def _fail(exc: DomainError) -> None:
@@ -158,6 +159,30 @@ def checkpoint_trail():
         click.echo("(no new events since the last checkpoint)", err=True)
 
 
+@photos_group.command("reconcile")
+@click.option("--stale-minutes", default=60, show_default=True, type=click.IntRange(0),
+              help="Only touch leftovers older than this (an upload in progress is younger).")
+@click.option("--dry-run", is_flag=True, help="Say what would be done, change nothing.")
+def reconcile_photos(stale_minutes, dry_run):
+    """After a crash: remove temporary files, finish or remove originals the register does not hold."""
+    from .services import photo_upkeep
+    done = photo_upkeep.reconcile(stale=stale_minutes * 60, dry_run=dry_run)
+    if dry_run:
+        db.session.rollback()
+    else:
+        db.session.commit()
+    if not done.walkable:
+        click.echo("This photo store keeps no temporary files to walk; nothing to do.")
+    would = "would be " if dry_run else ""
+    click.echo(f"{len(done.temporary_removed)} temporary file(s) {would}removed; "
+               f"{len(done.finished)} original(s) {would}taken in for expected photos; "
+               f"{len(done.removed)} original(s) nobody expects or that were damaged {would}removed.")
+    for sha in done.missing:
+        click.echo(f"MISSING: photo {sha} is recorded as stored but its original is not in the store.", err=True)
+    if done.missing:
+        sys.exit(1)
+
+
 @click.command("remind")
 @click.option("--days", default=3, show_default=True, type=int, help="Also remind of actions due within this many days.")
 @click.option("--base-url", default="", help="The register's address, to put links in the emails.")
@@ -194,5 +219,6 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(tokens)
     app.cli.add_command(demo_command)
     app.cli.add_command(trail_group)
+    app.cli.add_command(photos_group)
     app.cli.add_command(remind)
     app.cli.add_command(serve)

@@ -53,6 +53,12 @@ def from_environment(instance_path: str, given: dict) -> dict:
         "GEMBA_PHOTO_DIR": os.environ.get("GEMBA_PHOTO_DIR") or str(instance / "photos"),
         "GEMBA_MAX_PHOTO_BYTES": _int("GEMBA_MAX_PHOTO_MB", 20) * MB,
         "GEMBA_MAX_PHOTO_PIXELS": _int("GEMBA_MAX_PHOTO_MEGAPIXELS", 64) * 1_000_000,
+        # What decoding one photo may hold in memory (imaging.decode_cost, known from the
+        # header), and how many photos one process decodes at once: together they bound
+        # photo intake's memory per process, whatever is uploaded and however many at once.
+        "GEMBA_MAX_DECODE_BYTES": _int("GEMBA_MAX_DECODE_MB", 128) * MB,
+        "GEMBA_INTAKE_CONCURRENCY": _int("GEMBA_INTAKE_CONCURRENCY", 2),
+        "GEMBA_INTAKE_WAIT_SECONDS": _int("GEMBA_INTAKE_WAIT_SECONDS", 60),
         "GEMBA_MAX_SYNC_OPS": _int("GEMBA_MAX_SYNC_OPS", 500),
         # Signs trail checkpoints (services/checkpoints.py); unset: the instance folder's trail_key.
         "GEMBA_TRAIL_KEY": os.environ.get("GEMBA_TRAIL_KEY", ""),
