@@ -23,6 +23,7 @@ FINDING_VIEWERS = {"staff", "supervisor", "admin"}
 REGISTER = {"auditor", "supervisor", "admin"}
 # The corrective action in the world is owned by staff.
 ACTION_WORKERS = {"staff", "supervisor", "admin"}
+ADMIN = {"admin"}
 
 ACCESS: dict[str, set[str]] = {
     # sign-in, health, docs and static files
@@ -79,6 +80,12 @@ ACCESS: dict[str, set[str]] = {
     "programme.reschedule": REVIEWERS, "programme.suggestions": REVIEWERS,
     "programme.export": REVIEWERS, "programme.import_file": REVIEWERS,
     "pages.programme_areas": REVIEWERS, "pages.programme_area_update": REVIEWERS,
+    # the organisation: sites, areas and people (admins)
+    "organisation.list_sites": ADMIN, "organisation.create_site": ADMIN, "organisation.get_site": ADMIN,
+    "organisation.change_site": ADMIN, "organisation.list_areas": ADMIN, "organisation.create_area": ADMIN,
+    "organisation.get_area": ADMIN, "organisation.change_area": ADMIN, "organisation.list_users": ADMIN,
+    "organisation.create_user": ADMIN, "organisation.get_user": ADMIN, "organisation.change_user": ADMIN,
+    "organisation.send_link": ADMIN,
 }
 
 
@@ -109,6 +116,9 @@ SHOWS: dict[str, str] = {
     "review.my_actions": "application/json", "review.queue": "application/json",
     "review.repeat_suggestions": "application/json", "programme.list_audits": "application/json",
     "programme.suggestions": "application/json", "programme.export": "application/json",
+    "organisation.list_sites": "application/json", "organisation.get_site": "application/json",
+    "organisation.list_areas": "application/json", "organisation.get_area": "application/json",
+    "organisation.list_users": "application/json", "organisation.get_user": "application/json",
 }
 HEADING, TITLE = re.compile(r"<h1\b[^>]*>(.*?)</h1>", re.S), re.compile(r"<title>(.*?)</title>", re.S)
 
@@ -235,7 +245,7 @@ def test_each_role_gets_the_status_it_must(app, world, role):
 def test_unknown_ids_are_404_not_500(app, world, auth):
     people, values = world
     auth.login(people["admin"])
-    unknown = dict(values, session_id=uuid.uuid4(), token_id=uuid.uuid4(), audit_id=uuid.uuid4(), action_id=uuid.uuid4(), finding_id=uuid.uuid4(), template_id=uuid.uuid4(),
+    unknown = dict(values, session_id=uuid.uuid4(), site_id=uuid.uuid4(), user_id=uuid.uuid4(), area_id=uuid.uuid4(), token_id=uuid.uuid4(), audit_id=uuid.uuid4(), action_id=uuid.uuid4(), finding_id=uuid.uuid4(), template_id=uuid.uuid4(),
                    question_id=uuid.uuid4(), conflict_id=uuid.uuid4(), qualification_id=uuid.uuid4(),
                    sha256="0" * 64, filename="no-such-file.js")
     wrong = []
