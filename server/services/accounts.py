@@ -121,6 +121,11 @@ def create_user(email: str, role: str, password: str | None, name: str | None = 
     return user
 
 
+def nobody_yet() -> bool:
+    """Whether the database has no people at all: a fresh install, before the first admin."""
+    return db.session.scalar(select(User.id).limit(1)) is None
+
+
 def set_password(user: User, new_password: str, actor: User | None = None) -> None:
     """Give `user` a new password and end their other sessions.
 

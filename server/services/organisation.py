@@ -2,7 +2,8 @@
 
 import uuid
 from dataclasses import dataclass
-from zoneinfo import available_timezones
+from datetime import date, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from sqlalchemy import Select, func, or_, select
 
@@ -43,6 +44,21 @@ def sites_in_order(include_retired: bool = False) -> list[Site]:
     if not include_retired:
         query = query.where(Site.retired_at.is_(None))
     return list(db.session.scalars(query))
+
+
+def zone_of(place=None) -> ZoneInfo:
+    """The time zone of a site, an area (its site's) or a zone name; UTC for none or an unknown one."""
+    name = getattr(place, "timezone", None) or getattr(getattr(place, "site", None), "timezone", None) or \
+        (place if isinstance(place, str) else None) or "UTC"
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def local_today(place=None, now: datetime | None = None) -> date:
+    """Today's date where `place` is: "due" and "planned" dates are the site's local days."""
+    return (now or utcnow()).astimezone(zone_of(place)).date()
 
 
 def find_site(name: str) -> Site | None:

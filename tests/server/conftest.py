@@ -8,7 +8,7 @@ from PIL import Image
 
 from server.extensions import db
 from server.models import Conflict, PhotoSubject, Qualification
-from server.services import evidence, photos, sessions, tokens
+from server.services import evidence, invitations, photos, sessions, tokens
 from server.services.throttle import Client
 from tests.mailbox import MailServer
 
@@ -40,6 +40,7 @@ def world(make, commit):
     # someone's other browser and integration, for the account routes
     other_session = sessions.start_session(people["staff"], Client(address="192.0.2.1"))
     token, _ = tokens.issue_token(people["staff"], "erp")
+    link = invitations.issue(None, people["auditor"])  # a reset link, for the page it opens (staff's is resent in the walk)
     conflict = Conflict(entity="finding", entity_id=str(finding.id), field="title", server_value="a",
                         device_value="b", base_version=1, server_version=2, user_id=people["staff"].id)
     qualification = Qualification(user_id=people["auditor"].id, standard="ISO 9001")
@@ -50,7 +51,7 @@ def world(make, commit):
         "question_id": template.questions[0].id, "conflict_id": conflict.id,
         "qualification_id": qualification.id, "sha256": sha, "filename": "index.html",
         "session_id": other_session.id, "token_id": token.id,
-        "site_id": other.site_id, "user_id": people["staff"].id,
+        "site_id": other.site_id, "user_id": people["staff"].id, "secret": link.secret,
         # what the pages about these records are headed with
         "finding_title": finding.title, "template_name": template.name, "area_label": other.label,
         "site_name": other.site.name, "user_name": people["staff"].name,

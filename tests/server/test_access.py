@@ -28,6 +28,7 @@ ADMIN = {"admin"}
 ACCESS: dict[str, set[str]] = {
     # sign-in, health, docs and static files
     "auth.login": PUBLIC, "auth.logout": PUBLIC, "pages.login": PUBLIC, "pages.logout": PUBLIC,
+    "pages.welcome": PUBLIC,  # an invitation or reset link: the secret in the URL is the permission
     "health.healthz": PUBLIC, "api-docs.openapi_json": PUBLIC, "static": PUBLIC,
     "pwa.static_file": PUBLIC, "pwa.service_worker": PUBLIC,
     # identity, and what each person manages of their own account (an admin may revoke anyone's token)
@@ -94,7 +95,7 @@ ACCESS: dict[str, set[str]] = {
 # drawn empty, the wrong page or an error page sent with 200 fails the walk, and so does a new
 # GET route until someone says here what it shows.
 SHOWS: dict[str, str] = {
-    "pages.login": "Sign in to Gemba", "pages.dashboard": "Dashboard", "pages.audits": "Audits",
+    "pages.login": "Sign in to Gemba", "pages.welcome": "Choose your password", "pages.dashboard": "Dashboard", "pages.audits": "Audits",
     "pages.audit": "{template_name}", "pages.audit_evidence": "Evidence: {template_name}, {area_label}",
     "pages.findings": "Findings", "pages.finding": "{finding_title}", "pages.finding_evidence": "Evidence: {finding_title}",
     "pages.actions_list": "Corrective actions", "pages.edit_action": "Edit corrective action",
@@ -247,7 +248,7 @@ def test_unknown_ids_are_404_not_500(app, world, auth):
     auth.login(people["admin"])
     unknown = dict(values, session_id=uuid.uuid4(), site_id=uuid.uuid4(), user_id=uuid.uuid4(), area_id=uuid.uuid4(), token_id=uuid.uuid4(), audit_id=uuid.uuid4(), action_id=uuid.uuid4(), finding_id=uuid.uuid4(), template_id=uuid.uuid4(),
                    question_id=uuid.uuid4(), conflict_id=uuid.uuid4(), qualification_id=uuid.uuid4(),
-                   sha256="0" * 64, filename="no-such-file.js")
+                   sha256="0" * 64, filename="no-such-file.js", secret="no-such-link")
     wrong = []
     for rule, method in _routes(app):
         if method != "GET" or not rule.arguments:
