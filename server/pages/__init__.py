@@ -11,11 +11,12 @@ from ..errors import DomainError
 from ..extensions import db
 from ..ids import uuid_or_none
 from ..permissions import can
-from ..services import accounts, charts, listings, organisation
+from ..services import accounts, charts, listings
 from ..services import dashboard as dashboards
 from ..services.audits import get_audit
 from ..services.findings import get_finding
-from . import account, actions, checklists, conflicts, coverage, programme, review, trail, welcome  # noqa: F401  (each adds its routes to bp)
+from ..services.organisation import zone_of
+from . import account, actions, checklists, conflicts, coverage, organisation, programme, review, trail, welcome  # noqa: F401  (each adds its routes to bp)
 from .blueprint import bp
 from .forms import AuditFilterForm, FindingFilterForm, LoginForm
 from .params import areas_in_order, page_number
@@ -29,6 +30,9 @@ REGISTER_NAV: list[dict] = [
     {"endpoint": "pages.programme_list", "label": "Programme", "permission": "programme.plan"},
     {"endpoint": "pages.checklist_list", "label": "Checklists", "permission": "template.edit"},
     {"endpoint": "pages.coverage_page", "label": "Coverage", "permission": "programme.plan"},
+    {"endpoint": "pages.org_sites", "label": "Sites", "permission": "admin.organisation"},
+    {"endpoint": "pages.org_areas", "label": "Areas", "permission": "admin.organisation"},
+    {"endpoint": "pages.people_list", "label": "People", "permission": "admin.users"},
 ]
 
 
@@ -156,7 +160,7 @@ def when(moment, place=None, time: bool = True) -> str:
     """
     if moment is None:
         return "–"
-    zone = organisation.zone_of(place)
+    zone = zone_of(place)
     local = moment.astimezone(zone)
     return local.strftime("%Y-%m-%d %H:%M" if time else "%Y-%m-%d") + f" {zone.key}"
 

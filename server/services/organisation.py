@@ -171,6 +171,12 @@ def area_query(site_id: uuid.UUID | None = None, text: str | None = None, includ
     return query
 
 
+def live_area_counts() -> dict[uuid.UUID, int]:
+    """How many areas in use each site has."""
+    return dict(db.session.execute(select(Area.site_id, func.count()).where(Area.retired_at.is_(None))
+                                   .group_by(Area.site_id)).all())
+
+
 # --- open work ----------------------------------------------------------------------------
 
 @dataclass

@@ -87,6 +87,11 @@ ACCESS: dict[str, set[str]] = {
     "organisation.get_area": ADMIN, "organisation.change_area": ADMIN, "organisation.list_users": ADMIN,
     "organisation.create_user": ADMIN, "organisation.get_user": ADMIN, "organisation.change_user": ADMIN,
     "organisation.send_link": ADMIN,
+    "pages.org_sites": ADMIN, "pages.org_site_create": ADMIN, "pages.org_site_update": ADMIN,
+    "pages.org_site_retire": ADMIN, "pages.org_areas": ADMIN, "pages.org_area_create": ADMIN, "pages.org_area": ADMIN,
+    "pages.org_area_update": ADMIN, "pages.org_area_retire": ADMIN, "pages.people_list": ADMIN,
+    "pages.person_add": ADMIN, "pages.person": ADMIN, "pages.person_update": ADMIN, "pages.person_active": ADMIN,
+    "pages.person_link": ADMIN,
 }
 
 
@@ -120,6 +125,8 @@ SHOWS: dict[str, str] = {
     "organisation.list_sites": "application/json", "organisation.get_site": "application/json",
     "organisation.list_areas": "application/json", "organisation.get_area": "application/json",
     "organisation.list_users": "application/json", "organisation.get_user": "application/json",
+    "pages.org_sites": "Sites", "pages.org_areas": "Areas", "pages.org_area": "{area_label}",
+    "pages.people_list": "People", "pages.person": "{user_name}",
 }
 HEADING, TITLE = re.compile(r"<h1\b[^>]*>(.*?)</h1>", re.S), re.compile(r"<title>(.*?)</title>", re.S)
 
