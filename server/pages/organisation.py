@@ -1,18 +1,19 @@
 """The organisation in the register (admins): sites, areas and people."""
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import Response, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from ..access import allow
-from ..errors import DomainError
+from ..errors import DomainError, NotFound
 from ..extensions import db
 from ..ids import uuid_or_none
 from ..models import Area, Site, User
-from ..services import invitations, organisation, people
+from ..services import invitations, org_csv, organisation, people
 from .blueprint import bp
 from .organisation_forms import (
     ActionForm,
     AreaFilterForm,
+    ImportForm,
     AreaForm,
     PeopleFilterForm,
     PersonChangeForm,
@@ -181,7 +182,7 @@ def _person_form(cls=PersonForm, formdata=None, **kwargs):
     return form.offer(areas_in_order(), organisation.sites_in_order())
 
 
-def _people_page(form=None, status=200):
+def _people_page():
     filters = PeopleFilterForm(request.args)
     filters.site.choices = record_options("Any", organisation.sites_in_order(True))
     query = people.user_query()
@@ -191,13 +192,20 @@ def _people_page(form=None, status=200):
                                   uuid_or_none(filters.site.data), None,
                                   True if state == "active" else False if state == "inactive" else None)
     page = db.paginate(query, page=page_number(), per_page=current_app.config["PAGE_SIZE"], error_out=False)
-    return render_template("people.html", page=page, filters=filters, form=form or _person_form()), status
+    return render_template("people.html", page=page, filters=filters)
 
 
 @bp.route("/people")
 @allow("admin.users")
 def people_list():
+    # The add form (every area as an option) has its own page, so the list stays quick at thousands.
     return _people_page()
+
+
+@bp.route("/people/new")
+@allow("admin.users")
+def person_new(form=None, status=200):
+    return render_template("person_new.html", form=form or _person_form()), status
 
 
 def _deliver(link, user) -> None:
@@ -222,7 +230,7 @@ def person_add():
 
     done = submit(form, add)
     if not done.saved:
-        return _people_page(form, done.status)
+        return person_new(form, done.status)
     user, link = done.result
     flash(f"{user.name} added.")
     _deliver(link, user)
@@ -276,3 +284,66 @@ def person_link(user_id):
     if done.saved:
         _deliver(done.result, user)
     return redirect(url_for("pages.person", user_id=user.id))
+
+
+# --- bulk set-up from CSV --------------------------------------------------------------------
+
+def _kind(kind: str) -> str:
+    if kind not in org_csv.COLUMNS:
+        raise NotFound("Import and export are of areas or users.")
+    return kind
+
+
+def _csv(text: str, filename: str) -> Response:
+    return Response(text, mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@bp.route("/organisation/import")
+@allow("admin.organisation")
+def org_import():
+    return render_template("org_import.html", form=ImportForm(formdata=None), result=None)
+
+
+@bp.route("/organisation/import", methods=["POST"])
+@allow("admin.organisation")
+def org_import_run():
+    """Check the file (dry run), or import it all or nothing."""
+    form = ImportForm()
+    if not form.validate_on_submit():
+        return render_template("org_import.html", form=form, result=None), 422
+    kind = form.kind.data
+    raw = form.file.data.read()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        form.file.errors.append("Save the file as CSV UTF-8.")
+        return render_template("org_import.html", form=form, result=None), 422
+    if request.form.get("apply") != "1":
+        result = org_csv.check(kind, text)
+        return render_template("org_import.html", form=form, result=result, dry_run=True), 200
+    try:
+        applied = org_csv.apply(current_user, kind, text, invite=bool(form.invite.data))
+    except DomainError as exc:
+        db.session.rollback()
+        return render_template("org_import.html", form=form, result=org_csv.check(kind, text), dry_run=False,
+                               refused=exc.message), exc.status
+    db.session.commit()
+    flash(f"Imported. {applied.check.summary()}")
+    if applied.invitations:
+        deliveries = invitations.deliver(applied.invitations, inviter=current_user)
+        failed = [d for d in deliveries if not d.sent]
+        flash(f"{len(deliveries) - len(failed)} invitation(s) emailed" +
+              (f"; {len(failed)} could not be: {failed[0].problem}" if failed else "."))
+    return redirect(url_for("pages.org_import"))
+
+
+@bp.route("/organisation/import/<kind>-template.csv")
+@allow("admin.organisation")
+def org_import_template(kind):
+    return _csv(org_csv.template(_kind(kind)), f"gemba-{kind}-template.csv")
+
+
+@bp.route("/organisation/export/<kind>.csv")
+@allow("admin.organisation")
+def org_export(kind):
+    return _csv(org_csv.export(current_user, _kind(kind)), f"gemba-{kind}.csv")

@@ -3,6 +3,7 @@
 from zoneinfo import available_timezones
 
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, EmailField, IntegerField, SelectChoice, SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
@@ -67,6 +68,13 @@ class PeopleFilterForm(FilterForm):
     site = SelectField("Site", choices=[], validators=[Optional()])
     state = SelectField("State", choices=[SelectChoice("", "Any"), SelectChoice("active", "active"),
                                           SelectChoice("inactive", "deactivated")], validators=[Optional()])
+
+
+class ImportForm(FlaskForm):
+    kind = SelectField("What the file holds", choices=[SelectChoice("areas", "areas (and their sites)"),
+                                                       SelectChoice("users", "people")])
+    file = FileField("CSV file", validators=[FileRequired("Choose a CSV file.")])
+    invite = BooleanField("Email invitations to people added", default=True)
 
 
 class ActionForm(FlaskForm):

@@ -51,7 +51,7 @@ def world(make, commit):
         "question_id": template.questions[0].id, "conflict_id": conflict.id,
         "qualification_id": qualification.id, "sha256": sha, "filename": "index.html",
         "session_id": other_session.id, "token_id": token.id,
-        "site_id": other.site_id, "user_id": people["staff"].id, "secret": link.secret,
+        "site_id": other.site_id, "user_id": people["staff"].id, "secret": link.secret, "kind": "users",
         # what the pages about these records are headed with
         "finding_title": finding.title, "template_name": template.name, "area_label": other.label,
         "site_name": other.site.name, "user_name": people["staff"].name,

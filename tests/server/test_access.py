@@ -90,8 +90,9 @@ ACCESS: dict[str, set[str]] = {
     "pages.org_sites": ADMIN, "pages.org_site_create": ADMIN, "pages.org_site_update": ADMIN,
     "pages.org_site_retire": ADMIN, "pages.org_areas": ADMIN, "pages.org_area_create": ADMIN, "pages.org_area": ADMIN,
     "pages.org_area_update": ADMIN, "pages.org_area_retire": ADMIN, "pages.people_list": ADMIN,
-    "pages.person_add": ADMIN, "pages.person": ADMIN, "pages.person_update": ADMIN, "pages.person_active": ADMIN,
-    "pages.person_link": ADMIN,
+    "pages.person_add": ADMIN, "pages.person_new": ADMIN, "pages.person": ADMIN, "pages.person_update": ADMIN, "pages.person_active": ADMIN,
+    "pages.person_link": ADMIN, "pages.org_import": ADMIN, "pages.org_import_run": ADMIN,
+    "pages.org_import_template": ADMIN, "pages.org_export": ADMIN,
 }
 
 
@@ -126,7 +127,8 @@ SHOWS: dict[str, str] = {
     "organisation.list_areas": "application/json", "organisation.get_area": "application/json",
     "organisation.list_users": "application/json", "organisation.get_user": "application/json",
     "pages.org_sites": "Sites", "pages.org_areas": "Areas", "pages.org_area": "{area_label}",
-    "pages.people_list": "People", "pages.person": "{user_name}",
+    "pages.people_list": "People", "pages.person_new": "Add a person", "pages.person": "{user_name}", "pages.org_import": "Import sites, areas and people",
+    "pages.org_import_template": "text/csv", "pages.org_export": "text/csv",
 }
 HEADING, TITLE = re.compile(r"<h1\b[^>]*>(.*?)</h1>", re.S), re.compile(r"<title>(.*?)</title>", re.S)
 
@@ -255,7 +257,7 @@ def test_unknown_ids_are_404_not_500(app, world, auth):
     auth.login(people["admin"])
     unknown = dict(values, session_id=uuid.uuid4(), site_id=uuid.uuid4(), user_id=uuid.uuid4(), area_id=uuid.uuid4(), token_id=uuid.uuid4(), audit_id=uuid.uuid4(), action_id=uuid.uuid4(), finding_id=uuid.uuid4(), template_id=uuid.uuid4(),
                    question_id=uuid.uuid4(), conflict_id=uuid.uuid4(), qualification_id=uuid.uuid4(),
-                   sha256="0" * 64, filename="no-such-file.js", secret="no-such-link")
+                   sha256="0" * 64, filename="no-such-file.js", secret="no-such-link", kind="nothing")
     wrong = []
     for rule, method in _routes(app):
         if method != "GET" or not rule.arguments:

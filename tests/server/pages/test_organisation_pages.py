@@ -24,7 +24,7 @@ def test_an_admin_builds_a_site_an_area_and_invites_a_person_from_the_register(r
                                           name="Press shop", risk_level="high", audit_every_months="6"))
     assert "Osaka plant / Press shop" in page
     area = db.session.scalar(select(Area).where(Area.name == "Press shop"))
-    page = _follow(pages, pages.post_form("/people", "/people", email="kenji@example.test", name="Kenji Sato",
+    page = _follow(pages, pages.post_form("/people/new", "/people", email="kenji@example.test", name="Kenji Sato",
                                           role="staff", home_area=str(area.id), sites=[str(site.id)]))
     assert "An invitation was emailed to kenji@example.test" in page and "invited" in page
     assert mailbox.link_for("kenji@example.test")
@@ -36,7 +36,7 @@ def test_form_problems_come_back_on_the_form(register, make):
     db.session.commit()
     taken = pages.post_form("/organisation/sites", "/organisation/sites", name="Leeds", timezone="UTC")
     assert taken.status_code == 422 and "already a site called" in taken.get_data(as_text=True)
-    bad = pages.post_form("/people", "/people", email="not-an-email", name="X", role="staff")
+    bad = pages.post_form("/people/new", "/people", email="not-an-email", name="X", role="staff")
     assert bad.status_code == 422
 
 
@@ -94,3 +94,32 @@ def test_supervisors_have_no_organisation_menu(register, make):
     assert "/organisation/sites" not in pages.text("/dashboard")
     assert pages.get("/people").status_code == 403
     assert db.session.scalar(select(User).where(User.role == "supervisor"))
+
+
+def test_the_import_page_checks_a_file_lists_problems_by_line_then_imports_all(register, make, mailbox):
+    import io
+
+    pages = register(make.user("admin"))
+    template = pages.get("/organisation/import/areas-template.csv")
+    assert template.mimetype == "text/csv" and template.get_data(as_text=True).startswith("site,timezone,area")
+    good = b"site,timezone,area,responsible_email,risk_level,audit_every_months\nLeeds,Europe/London,Stores,,low,12\n"
+    bad = good + b"Leeds,Europe/London,Stores,,low,12\n,UTC,X,,low,12\n"
+
+    def send(data, apply):
+        pages.get("/organisation/import")
+        return pages.client.post("/organisation/import", data={
+            "csrf_token": pages.tokens["csrf_token"], "kind": "areas", "apply": apply,
+            "file": (io.BytesIO(data), "areas.csv")}, content_type="multipart/form-data")
+
+    checked = send(bad, "0").get_data(as_text=True)
+    assert "Problems to fix" in checked and "<td>3</td><td>Line 2 is the same area.</td>" in checked
+    assert "<td>4</td><td>The site is missing.</td>" in checked
+    refused = send(bad, "1")
+    assert refused.status_code == 422 and "Nothing was imported" in refused.get_data(as_text=True)
+    assert db.session.scalar(select(Area).where(Area.name == "Stores")) is None
+    assert "Ready to import" in send(good, "0").get_data(as_text=True)
+    done = send(good, "1")
+    assert done.status_code == 302
+    assert db.session.scalar(select(Area).where(Area.name == "Stores")) is not None
+    exported = pages.get("/organisation/export/areas.csv").get_data(as_text=True)
+    assert "Leeds,Europe/London,Stores,,low,12" in exported
