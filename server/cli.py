@@ -12,7 +12,7 @@ from .errors import DomainError
 from .extensions import db
 from .models import Event, Role, TrailCheckpoint, User
 from . import demo
-from .services import accounts, checkpoints, organisation, reminders
+from .services import accounts, checkpoints, invitations, org_csv, organisation, reminders, trail
 from .services import tokens as tokens_service
 
 users = AppGroup("users", help="Manage users.")
@@ -197,6 +197,45 @@ def remind(days, base_url):
     click.echo(f"{len(sent)} reminder(s) sent.")
 
 
+@click.command("import")
+@click.argument("kind", type=click.Choice(["areas", "users"]))
+@click.argument("file", type=click.File("r", encoding="utf-8-sig"))
+@click.option("--dry-run", is_flag=True, help="Check every line and say what it would do; change nothing.")
+@click.option("--no-invite", is_flag=True, help="Add people without emailing their invitations.")
+@click.option("--base-url", default="", help="The register's address, for the links in invitations.")
+def import_command(kind, file, dry_run, no_invite, base_url):
+    """Import areas (and their sites) or people from a CSV file, all or nothing."""
+    text = file.read()
+    if dry_run:
+        result = org_csv.check(kind, text)
+        for number, problem in result.problems:
+            click.echo(f"line {number}: {problem}")
+        click.echo(result.summary())
+        sys.exit(1 if result.problems else 0)
+    try:
+        applied = org_csv.apply(None, kind, text, invite=not no_invite)
+    except DomainError as exc:
+        db.session.rollback()
+        for line in (exc.fields or {}).get("lines", []):
+            click.echo(line, err=True)
+        raise click.ClickException(exc.message) from None
+    db.session.commit()
+    click.echo(f"Imported. {applied.check.summary()}")
+    if applied.invitations:
+        deliveries = invitations.deliver(applied.invitations, base=base_url or None)
+        failed = [d for d in deliveries if not d.sent]
+        click.echo(f"{len(deliveries) - len(failed)} invitation(s) emailed.")
+        for delivery in failed:
+            click.echo(f"Not emailed to {delivery.link.user.email}: {delivery.problem}", err=True)
+
+
+@click.command("export")
+@click.argument("kind", type=click.Choice(["areas", "users"]))
+def export_command(kind):
+    """Print areas (with their sites) or people as CSV, in the shape `gemba import` reads."""
+    click.echo(org_csv.export(None, kind), nl=False)
+
+
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
@@ -221,4 +260,6 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(trail_group)
     app.cli.add_command(photos_group)
     app.cli.add_command(remind)
+    app.cli.add_command(import_command)
+    app.cli.add_command(export_command)
     app.cli.add_command(serve)

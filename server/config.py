@@ -71,6 +71,12 @@ def from_environment(instance_path: str, given: dict) -> dict:
         "SMTP_PORT": _int("GEMBA_SMTP_PORT", 25),
         "SMTP_FROM": os.environ.get("GEMBA_SMTP_FROM", "gemba@localhost"),
         "REPEAT_WINDOW_DAYS": _int("GEMBA_REPEAT_WINDOW_DAYS", 365),
+        # Where people reach the register, for links in emails (invitations, resets);
+        # unset: the address the admin's own request came to.
+        "BASE_URL": os.environ.get("GEMBA_BASE_URL", ""),
+        # How long an invitation link and a password-reset link stay usable.
+        "INVITATION_DAYS": _int("GEMBA_INVITATION_DAYS", 7),
+        "RESET_HOURS": _int("GEMBA_RESET_HOURS", 24),
         "SESSION_COOKIE_SECURE": os.environ.get("GEMBA_HTTPS", "") == "1",
         # Who may say where a request came from (server/proxies.py): unset trusts nobody's
         # X-Forwarded-For; a number trusts that many proxies in front; a list of addresses

@@ -74,6 +74,7 @@ def _forget_signed_in_user(sender, **extra):
     # Requests reuse the test's app context, and so its `g`, where Flask-Login caches the
     # user; without this, one client would act as whoever signed in last on another.
     g.pop("_login_user", None)
+    g.pop("csrf_token", None)  # likewise Flask-WTF's token of another client's session
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-06 04:42:41.799575
+Create Date: 2026-12-06 04:47:27.535028
 
 """
 from alembic import op
@@ -95,6 +95,22 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_user')),
     sa.UniqueConstraint('email', name=op.f('uq_user_email'))
     )
+    op.create_table('account_link',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('user_id', sa.Uuid(), nullable=False),
+    sa.Column('purpose', sa.String(length=12), nullable=False),
+    sa.Column('token_hash', sa.String(length=64), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('created_by_id', sa.Uuid(), nullable=True),
+    sa.Column('expires_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('used_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_account_link_user_id_user'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_account_link')),
+    sa.UniqueConstraint('token_hash', name=op.f('uq_account_link_token_hash'))
+    )
+    with op.batch_alter_table('account_link', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_account_link_user_id'), ['user_id'], unique=False)
+
     op.create_table('api_token',
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('user_id', sa.Uuid(), nullable=False),
@@ -508,6 +524,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_api_token_prefix'))
 
     op.drop_table('api_token')
+    with op.batch_alter_table('account_link', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_account_link_user_id'))
+
+    op.drop_table('account_link')
     op.drop_table('user')
     with op.batch_alter_table('area', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_area_site_id'))

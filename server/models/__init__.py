@@ -1,6 +1,6 @@
 """The domain model, one module per aggregate. Importing this registers every table."""
 
-from .accounts import ApiToken, Area, Qualification, RiskLevel, Role, SignInThrottle, Site, User, UserSession
+from .accounts import AccountLink, ApiToken, Area, Qualification, RiskLevel, Role, SignInThrottle, Site, User, UserSession
 from .audits import Audit, AuditStatus, Response
 from .base import happened_at, utcnow
 from .checklists import Question, QuestionKind, Template, TemplateStatus
@@ -19,7 +19,7 @@ from .reports import ChartSnapshot
 from .sync import Change, Conflict, ConflictStatus, Device, OpStatus, SyncOp
 
 __all__ = [
-    "OPEN_FINDING_STATUSES", "ActionStatus", "ApiToken", "Area", "Audit", "AuditStatus",
+    "OPEN_FINDING_STATUSES", "AccountLink", "ActionStatus", "ApiToken", "Area", "Audit", "AuditStatus",
     "Change", "ChartSnapshot", "Comment", "Conflict", "ConflictStatus", "CorrectiveAction", "Device", "Event",
     "Finding", "FindingKind", "FindingStatus", "OpStatus", "Photo",
     "PhotoLink", "PhotoState", "PhotoSubject", "PhotoUpload", "Qualification", "Question", "QuestionKind",

@@ -8,8 +8,9 @@ from PIL import Image
 
 from server.extensions import db
 from server.models import Conflict, PhotoSubject, Qualification
-from server.services import evidence, photos, sessions, tokens
+from server.services import evidence, invitations, photos, sessions, tokens
 from server.services.throttle import Client
+from tests.mailbox import MailServer
 
 
 def _png() -> bytes:
@@ -39,6 +40,7 @@ def world(make, commit):
     # someone's other browser and integration, for the account routes
     other_session = sessions.start_session(people["staff"], Client(address="192.0.2.1"))
     token, _ = tokens.issue_token(people["staff"], "erp")
+    link = invitations.issue(None, people["auditor"])  # a reset link, for the page it opens (staff's is resent in the walk)
     conflict = Conflict(entity="finding", entity_id=str(finding.id), field="title", server_value="a",
                         device_value="b", base_version=1, server_version=2, user_id=people["staff"].id)
     qualification = Qualification(user_id=people["auditor"].id, standard="ISO 9001")
@@ -49,7 +51,19 @@ def world(make, commit):
         "question_id": template.questions[0].id, "conflict_id": conflict.id,
         "qualification_id": qualification.id, "sha256": sha, "filename": "index.html",
         "session_id": other_session.id, "token_id": token.id,
+        "site_id": other.site_id, "user_id": people["staff"].id, "secret": link.secret, "kind": "users",
         # what the pages about these records are headed with
         "finding_title": finding.title, "template_name": template.name, "area_label": other.label,
+        "site_name": other.site.name, "user_name": people["staff"].name,
     }
     return people, values
+
+
+@pytest.fixture
+def mailbox(app):
+    """A real SMTP server on loopback that the app sends through; yields its inbox."""
+    server = MailServer().start()
+    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=server.port, SMTP_FROM="gemba@example.test",
+                      BASE_URL="https://gemba.example.test")
+    yield server.inbox
+    server.stop()

@@ -23,10 +23,12 @@ FINDING_VIEWERS = {"staff", "supervisor", "admin"}
 REGISTER = {"auditor", "supervisor", "admin"}
 # The corrective action in the world is owned by staff.
 ACTION_WORKERS = {"staff", "supervisor", "admin"}
+ADMIN = {"admin"}
 
 ACCESS: dict[str, set[str]] = {
     # sign-in, health, docs and static files
     "auth.login": PUBLIC, "auth.logout": PUBLIC, "pages.login": PUBLIC, "pages.logout": PUBLIC,
+    "pages.welcome": PUBLIC,  # an invitation or reset link: the secret in the URL is the permission
     "health.healthz": PUBLIC, "api-docs.openapi_json": PUBLIC, "static": PUBLIC,
     "pwa.static_file": PUBLIC, "pwa.service_worker": PUBLIC,
     # identity, and what each person manages of their own account (an admin may revoke anyone's token)
@@ -79,6 +81,18 @@ ACCESS: dict[str, set[str]] = {
     "programme.reschedule": REVIEWERS, "programme.suggestions": REVIEWERS,
     "programme.export": REVIEWERS, "programme.import_file": REVIEWERS,
     "pages.programme_areas": REVIEWERS, "pages.programme_area_update": REVIEWERS,
+    # the organisation: sites, areas and people (admins)
+    "organisation.list_sites": ADMIN, "organisation.create_site": ADMIN, "organisation.get_site": ADMIN,
+    "organisation.change_site": ADMIN, "organisation.list_areas": ADMIN, "organisation.create_area": ADMIN,
+    "organisation.get_area": ADMIN, "organisation.change_area": ADMIN, "organisation.list_users": ADMIN,
+    "organisation.create_user": ADMIN, "organisation.get_user": ADMIN, "organisation.change_user": ADMIN,
+    "organisation.send_link": ADMIN,
+    "pages.org_sites": ADMIN, "pages.org_site_create": ADMIN, "pages.org_site_update": ADMIN,
+    "pages.org_site_retire": ADMIN, "pages.org_areas": ADMIN, "pages.org_area_create": ADMIN, "pages.org_area": ADMIN,
+    "pages.org_area_update": ADMIN, "pages.org_area_retire": ADMIN, "pages.people_list": ADMIN,
+    "pages.person_add": ADMIN, "pages.person_new": ADMIN, "pages.person": ADMIN, "pages.person_update": ADMIN, "pages.person_active": ADMIN,
+    "pages.person_link": ADMIN, "pages.org_import": ADMIN, "pages.org_import_run": ADMIN,
+    "pages.org_import_template": ADMIN, "pages.org_export": ADMIN,
 }
 
 
@@ -87,7 +101,7 @@ ACCESS: dict[str, set[str]] = {
 # drawn empty, the wrong page or an error page sent with 200 fails the walk, and so does a new
 # GET route until someone says here what it shows.
 SHOWS: dict[str, str] = {
-    "pages.login": "Sign in to Gemba", "pages.dashboard": "Dashboard", "pages.audits": "Audits",
+    "pages.login": "Sign in to Gemba", "pages.welcome": "Choose your password", "pages.dashboard": "Dashboard", "pages.audits": "Audits",
     "pages.audit": "{template_name}", "pages.audit_evidence": "Evidence: {template_name}, {area_label}",
     "pages.findings": "Findings", "pages.finding": "{finding_title}", "pages.finding_evidence": "Evidence: {finding_title}",
     "pages.actions_list": "Corrective actions", "pages.edit_action": "Edit corrective action",
@@ -109,6 +123,12 @@ SHOWS: dict[str, str] = {
     "review.my_actions": "application/json", "review.queue": "application/json",
     "review.repeat_suggestions": "application/json", "programme.list_audits": "application/json",
     "programme.suggestions": "application/json", "programme.export": "application/json",
+    "organisation.list_sites": "application/json", "organisation.get_site": "application/json",
+    "organisation.list_areas": "application/json", "organisation.get_area": "application/json",
+    "organisation.list_users": "application/json", "organisation.get_user": "application/json",
+    "pages.org_sites": "Sites", "pages.org_areas": "Areas", "pages.org_area": "{area_label}",
+    "pages.people_list": "People", "pages.person_new": "Add a person", "pages.person": "{user_name}", "pages.org_import": "Import sites, areas and people",
+    "pages.org_import_template": "text/csv", "pages.org_export": "text/csv",
 }
 HEADING, TITLE = re.compile(r"<h1\b[^>]*>(.*?)</h1>", re.S), re.compile(r"<title>(.*?)</title>", re.S)
 
@@ -235,9 +255,9 @@ def test_each_role_gets_the_status_it_must(app, world, role):
 def test_unknown_ids_are_404_not_500(app, world, auth):
     people, values = world
     auth.login(people["admin"])
-    unknown = dict(values, session_id=uuid.uuid4(), token_id=uuid.uuid4(), audit_id=uuid.uuid4(), action_id=uuid.uuid4(), finding_id=uuid.uuid4(), template_id=uuid.uuid4(),
+    unknown = dict(values, session_id=uuid.uuid4(), site_id=uuid.uuid4(), user_id=uuid.uuid4(), area_id=uuid.uuid4(), token_id=uuid.uuid4(), audit_id=uuid.uuid4(), action_id=uuid.uuid4(), finding_id=uuid.uuid4(), template_id=uuid.uuid4(),
                    question_id=uuid.uuid4(), conflict_id=uuid.uuid4(), qualification_id=uuid.uuid4(),
-                   sha256="0" * 64, filename="no-such-file.js")
+                   sha256="0" * 64, filename="no-such-file.js", secret="no-such-link", kind="nothing")
     wrong = []
     for rule, method in _routes(app):
         if method != "GET" or not rule.arguments:
