@@ -308,3 +308,29 @@ def test_device_rows_are_not_left_behind_by_a_refused_push(as_staff, staff):
     assert response.status_code == 400
     assert db.session.scalar(select(func.count()).select_from(Device)) == 0
     assert db.session.scalar(select(func.count()).select_from(SyncOp)) == 0
+
+
+@pytest.mark.parametrize("url", ["/api/sync/pull?cursor=0", "/api/sync/snapshot", "/api/bootstrap"])
+def test_large_sync_answers_are_gzipped_when_the_client_accepts_it(as_staff, staff, area, url, make, commit):
+    import gzip
+
+    make.template(questions=12)
+    device = FieldDevice(staff)
+    device.push([device.finding(area, title=f"Guard missing on press {i}", description="x" * 200) for i in range(8)])
+    commit()
+    plain = as_staff.client.get(url)
+    assert plain.status_code == 200 and "Content-Encoding" not in plain.headers
+    assert "Accept-Encoding" in plain.headers["Vary"]
+    packed = as_staff.client.get(url, headers={"Accept-Encoding": "br;q=1.0, gzip;q=0.8"})
+    assert packed.headers["Content-Encoding"] == "gzip"
+    body = json.loads(gzip.decompress(packed.get_data()))
+    assert set(body) == set(plain.json) and len(packed.get_data()) < len(plain.get_data()) / 2
+    if "changes" in body:
+        assert body["changes"] == plain.json["changes"]
+    refused = as_staff.client.get(url, headers={"Accept-Encoding": "gzip;q=0"})
+    assert "Content-Encoding" not in refused.headers
+
+
+def test_small_answers_are_not_gzipped(as_staff):
+    response = as_staff.client.get("/api/sync/pull?cursor=0", headers={"Accept-Encoding": "gzip"})
+    assert "Content-Encoding" not in response.headers and response.json["changes"] == []
