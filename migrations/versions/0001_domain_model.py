@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-06 04:47:27.535028
+Create Date: 2026-12-06 04:47:40.735232
 
 """
 from alembic import op
@@ -30,8 +30,14 @@ def upgrade():
     sa.PrimaryKeyConstraint('seq', name=op.f('pk_change'))
     )
     with op.batch_alter_table('change', schema=None) as batch_op:
-        batch_op.create_index('ix_change_entity', ['entity', 'entity_id'], unique=False)
+        batch_op.create_index('ix_change_entity', ['entity', 'entity_id', 'seq'], unique=False)
 
+    op.create_table('change_audience',
+    sa.Column('audience', sa.String(length=48), nullable=False),
+    sa.Column('seq', sa.BigInteger(), nullable=False),
+    sa.Column('former', sa.Boolean(), nullable=False),
+    sa.PrimaryKeyConstraint('audience', 'seq', name=op.f('pk_change_audience'))
+    )
     op.create_table('chart_snapshot',
     sa.Column('window', sa.String(length=40), nullable=False),
     sa.Column('figures', sa.JSON(), nullable=False),
@@ -540,6 +546,7 @@ def downgrade():
 
     op.drop_table('sign_in_throttle')
     op.drop_table('chart_snapshot')
+    op.drop_table('change_audience')
     with op.batch_alter_table('change', schema=None) as batch_op:
         batch_op.drop_index('ix_change_entity')
 

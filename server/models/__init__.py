@@ -16,11 +16,11 @@ from .findings import (
 )
 from .photos import Photo, PhotoLink, PhotoState, PhotoSubject, PhotoUpload
 from .reports import ChartSnapshot
-from .sync import Change, Conflict, ConflictStatus, Device, OpStatus, SyncOp
+from .sync import Change, ChangeAudience, Conflict, ConflictStatus, Device, OpStatus, SyncOp
 
 __all__ = [
     "OPEN_FINDING_STATUSES", "AccountLink", "ActionStatus", "ApiToken", "Area", "Audit", "AuditStatus",
-    "Change", "ChartSnapshot", "Comment", "Conflict", "ConflictStatus", "CorrectiveAction", "Device", "Event",
+    "Change", "ChangeAudience", "ChartSnapshot", "Comment", "Conflict", "ConflictStatus", "CorrectiveAction", "Device", "Event",
     "Finding", "FindingKind", "FindingStatus", "OpStatus", "Photo",
     "PhotoLink", "PhotoState", "PhotoSubject", "PhotoUpload", "Qualification", "Question", "QuestionKind",
     "Response", "RiskLevel", "Role", "SignInThrottle", "Site", "SyncOp", "Template", "TemplateStatus", "TrailCheckpoint", "User", "UserSession", "happened_at",

@@ -38,6 +38,7 @@ ACCESS: dict[str, set[str]] = {
     "pages.account_token_create": SIGNED_IN, "pages.account_token_revoke": SIGNED_IN,
     # the field app's sync
     "auth.me": SIGNED_IN, "sync.bootstrap": SIGNED_IN, "sync.pull": SIGNED_IN, "sync.push": SIGNED_IN,
+    "sync.snapshot": SIGNED_IN,
     # HEAD says the server has these bytes (so a device skips the upload) only to those who may see them.
     "photos.PhotoByHash": {"GET": FINDING_VIEWERS, "HEAD": FINDING_VIEWERS, "PUT": SIGNED_IN},
     # register pages everyone signed in has, scoped to what they may see
@@ -120,6 +121,7 @@ SHOWS: dict[str, str] = {
     "photos.PhotoByHash": "image/jpeg",
     "pages.account": "Account", "account.list_sessions": "application/json", "account.list_tokens": "application/json",
     "auth.me": "application/json", "sync.bootstrap": "application/json", "sync.pull": "application/json",
+    "sync.snapshot": "application/json",
     "review.my_actions": "application/json", "review.queue": "application/json",
     "review.repeat_suggestions": "application/json", "programme.list_audits": "application/json",
     "programme.suggestions": "application/json", "programme.export": "application/json",
