@@ -14,13 +14,23 @@ from .findings import (
     FindingKind,
     FindingStatus,
 )
+from .notify import (
+    CalendarFeed,
+    Delivery,
+    Notification,
+    NotificationPreference,
+    OutboxEvent,
+    Webhook,
+    WebhookDelivery,
+)
 from .photos import Photo, PhotoLink, PhotoState, PhotoSubject
 from .reports import ChartSnapshot
 from .sync import Change, Conflict, ConflictStatus, Device, OpStatus, SyncOp
 
 __all__ = [
     "OPEN_FINDING_STATUSES", "ActionStatus", "ApiToken", "Area", "Audit", "AuditStatus",
-    "Change", "ChartSnapshot", "Comment", "Conflict", "ConflictStatus", "CorrectiveAction", "Device", "Event",
+    "CalendarFeed", "Change", "ChartSnapshot", "Delivery", "Notification", "NotificationPreference",
+    "OutboxEvent", "Webhook", "WebhookDelivery", "Comment", "Conflict", "ConflictStatus", "CorrectiveAction", "Device", "Event",
     "Finding", "FindingKind", "FindingStatus", "OpStatus", "Photo",
     "PhotoLink", "PhotoState", "PhotoSubject", "Qualification", "Question", "QuestionKind",
     "Response", "RiskLevel", "Role", "SignInThrottle", "Site", "SyncOp", "Template", "TemplateStatus", "User", "UserSession", "happened_at",
