@@ -11,11 +11,11 @@ from ..errors import DomainError
 from ..extensions import db
 from ..ids import uuid_or_none
 from ..permissions import can
-from ..services import accounts, charts, listings
+from ..services import accounts, charts, inbox, listings
 from ..services import dashboard as dashboards
 from ..services.audits import get_audit
 from ..services.findings import get_finding
-from . import account, actions, checklists, conflicts, coverage, programme, review, trail  # noqa: F401  (each adds its routes to bp)
+from . import account, actions, checklists, conflicts, coverage, notifications, programme, review, trail  # noqa: F401  (each adds its routes to bp)
 from .blueprint import bp
 from .forms import AuditFilterForm, FindingFilterForm, LoginForm
 from .params import areas_in_order, page_number
@@ -29,6 +29,7 @@ REGISTER_NAV: list[dict] = [
     {"endpoint": "pages.programme_list", "label": "Programme", "permission": "programme.plan"},
     {"endpoint": "pages.checklist_list", "label": "Checklists", "permission": "template.edit"},
     {"endpoint": "pages.coverage_page", "label": "Coverage", "permission": "programme.plan"},
+    {"endpoint": "pages.webhooks_list", "label": "Webhooks", "permission": "admin.webhooks"},
 ]
 
 
@@ -152,3 +153,4 @@ def init_app(app) -> None:
     app.register_blueprint(bp)
     app.jinja_env.globals["can"] = can
     app.jinja_env.globals["register_nav"] = REGISTER_NAV
+    app.jinja_env.globals["unread_notifications"] = inbox.unread_count
