@@ -12,7 +12,7 @@ from .errors import DomainError
 from .extensions import db
 from .models import Event, Role, TrailCheckpoint, User
 from . import demo
-from .services import accounts, checkpoints, invitations, org_csv, organisation, reminders, trail
+from .services import accounts, checkpoints, invitations, org_csv, organisation, trail, worker as worker_service
 from .services import tokens as tokens_service
 
 users = AppGroup("users", help="Manage users.")
@@ -183,18 +183,32 @@ def reconcile_photos(stale_minutes, dry_run):
         sys.exit(1)
 
 
-@click.command("remind")
-@click.option("--days", default=3, show_default=True, type=int, help="Also remind of actions due within this many days.")
-@click.option("--base-url", default="", help="The register's address, to put links in the emails.")
-def remind(days, base_url):
-    """Email the owners of overdue corrective actions and of those due soon (SMTP settings)."""
+def _report(result) -> None:
+    click.echo(f"{result.events} new event(s); sent {result.emails} email(s), {result.digests} digest(s), "
+               f"{result.webhooks} webhook delivery(ies); {result.failed} gave up.")
+    for error in dict.fromkeys(result.errors):
+        click.echo(f"Will retry: {error}", err=True)
+
+
+@click.command("worker")
+@click.option("--once", is_flag=True, help="Send what is due now, then exit.")
+@click.option("--interval", default=5.0, show_default=True, type=float, help="Seconds between rounds.")
+def worker(once, interval):
+    """Send notifications (email, digests) and webhook deliveries from the outbox; compute due and overdue events."""
+    if once:
+        _report(worker_service.run_once())
+        return
+    click.echo(f"Gemba worker: sending every {interval:g} s (Ctrl-C stops).")
     try:
-        sent = reminders.send_reminders(within_days=days, base_url=base_url)
-    except OSError as exc:  # refused connection, DNS, timeout; smtplib errors are OSErrors too
-        raise click.ClickException(f"Could not send reminders: {exc}") from exc
-    for item in sent:
-        click.echo(f"Reminded {item.owner.email} of {len(item.actions)} action(s).")
-    click.echo(f"{len(sent)} reminder(s) sent.")
+        worker_service.run_forever(interval)
+    except KeyboardInterrupt:
+        pass
+
+
+@click.command("remind")
+def remind():
+    """Email what is due now: due-soon, overdue and escalated actions and all other notifications (`worker --once`)."""
+    _report(worker_service.run_once())
 
 
 @click.command("import")
@@ -262,4 +276,5 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(remind)
     app.cli.add_command(import_command)
     app.cli.add_command(export_command)
+    app.cli.add_command(worker)
     app.cli.add_command(serve)

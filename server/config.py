@@ -77,6 +77,17 @@ def from_environment(instance_path: str, given: dict) -> dict:
         # How long an invitation link and a password-reset link stay usable.
         "INVITATION_DAYS": _int("GEMBA_INVITATION_DAYS", 7),
         "RESET_HOURS": _int("GEMBA_RESET_HOURS", 24),
+        # Notifications (services/notify.py, services/worker.py; links use BASE_URL): days before a due date that count as "soon";
+        # days overdue before an action is escalated to the area's responsible person (and
+        # twice that to the site's supervisors); the hour (UTC) of the daily digest; how
+        # long a failing email or webhook is retried.
+        "NOTIFY_DUE_SOON_DAYS": _int("GEMBA_NOTIFY_DUE_SOON_DAYS", 3),
+        "NOTIFY_ESCALATE_DAYS": _int("GEMBA_NOTIFY_ESCALATE_DAYS", 14),
+        "NOTIFY_DIGEST_HOUR": _int("GEMBA_NOTIFY_DIGEST_HOUR", 7),
+        "NOTIFY_RETRY_HOURS": _int("GEMBA_NOTIFY_RETRY_HOURS", 48),
+        "WEBHOOK_TIMEOUT": _int("GEMBA_WEBHOOK_TIMEOUT", 10),
+        # A worker's claim on a batch; a worker killed mid-batch leaves it due again after this.
+        "WORKER_LEASE_SECONDS": _int("GEMBA_WORKER_LEASE_SECONDS", 300),
         "SESSION_COOKIE_SECURE": os.environ.get("GEMBA_HTTPS", "") == "1",
         # Who may say where a request came from (server/proxies.py): unset trusts nobody's
         # X-Forwarded-For; a number trusts that many proxies in front; a list of addresses

@@ -213,6 +213,7 @@ RULES: dict[str, Callable] = {
     "admin.users": _role(Role.ADMIN),
     "admin.organisation": _role(Role.ADMIN),
     "admin.tokens": _role(Role.ADMIN),
+    "admin.webhooks": _role(Role.ADMIN),
     "trail.view": _role(Role.ADMIN, Role.SUPERVISOR),
 }
 

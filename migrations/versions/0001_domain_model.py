@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-06 04:47:40.735232
+Create Date: 2026-12-06 04:48:12.422301
 
 """
 from alembic import op
@@ -44,6 +44,23 @@ def upgrade():
     sa.Column('computed_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('window', name=op.f('pk_chart_snapshot'))
     )
+    op.create_table('outbox_event',
+    sa.Column('seq', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('kind', sa.String(length=40), nullable=False),
+    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('entity', sa.String(length=20), nullable=False),
+    sa.Column('entity_id', sa.String(length=64), nullable=False),
+    sa.Column('site_id', sa.Uuid(), nullable=True),
+    sa.Column('data', sa.JSON(), nullable=False),
+    sa.Column('dedupe', sa.String(length=160), nullable=True),
+    sa.PrimaryKeyConstraint('seq', name=op.f('pk_outbox_event')),
+    sa.UniqueConstraint('dedupe', name=op.f('uq_outbox_event_dedupe')),
+    sa.UniqueConstraint('id', name=op.f('uq_outbox_event_id'))
+    )
+    with op.batch_alter_table('outbox_event', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_outbox_event_kind'), ['kind'], unique=False)
+
     op.create_table('sign_in_throttle',
     sa.Column('key', sa.String(length=64), nullable=False),
     sa.Column('failures', sa.Integer(), nullable=False),
@@ -135,6 +152,19 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_api_token_prefix'), ['prefix'], unique=False)
         batch_op.create_index(batch_op.f('ix_api_token_user_id'), ['user_id'], unique=False)
 
+    op.create_table('calendar_feed',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('user_id', sa.Uuid(), nullable=False),
+    sa.Column('token_hash', sa.String(length=64), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('revoked_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_calendar_feed_user_id_user'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_calendar_feed')),
+    sa.UniqueConstraint('token_hash', name=op.f('uq_calendar_feed_token_hash'))
+    )
+    with op.batch_alter_table('calendar_feed', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_calendar_feed_user_id'), ['user_id'], unique=False)
+
     op.create_table('device',
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('user_id', sa.Uuid(), nullable=False),
@@ -167,6 +197,38 @@ def upgrade():
         batch_op.create_index('ix_event_at', ['at'], unique=False)
         batch_op.create_index('ix_event_entity', ['entity', 'entity_id'], unique=False)
 
+    op.create_table('notification',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('user_id', sa.Uuid(), nullable=False),
+    sa.Column('event_id', sa.Uuid(), nullable=False),
+    sa.Column('kind', sa.String(length=40), nullable=False),
+    sa.Column('title', sa.String(length=300), nullable=False),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('link', sa.String(length=300), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('read_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('email_state', sa.String(length=10), nullable=False),
+    sa.Column('email_attempts', sa.Integer(), nullable=False),
+    sa.Column('email_next_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('email_error', sa.String(length=300), nullable=False),
+    sa.Column('email_sent_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('attachment', sa.Text(), nullable=True),
+    sa.ForeignKeyConstraint(['event_id'], ['outbox_event.id'], name=op.f('fk_notification_event_id_outbox_event'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_notification_user_id_user'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_notification')),
+    sa.UniqueConstraint('user_id', 'event_id', name=op.f('uq_notification_user_id_event_id'))
+    )
+    with op.batch_alter_table('notification', schema=None) as batch_op:
+        batch_op.create_index('ix_notification_email_due', ['email_state', 'email_next_at'], unique=False)
+        batch_op.create_index('ix_notification_user', ['user_id', 'id'], unique=False)
+
+    op.create_table('notification_preference',
+    sa.Column('user_id', sa.Uuid(), nullable=False),
+    sa.Column('kind', sa.String(length=40), nullable=False),
+    sa.Column('channel', sa.String(length=10), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_notification_preference_user_id_user'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('user_id', 'kind', name=op.f('pk_notification_preference'))
+    )
     op.create_table('photo',
     sa.Column('sha256', sa.String(length=64), nullable=False),
     sa.Column('state', sa.String(length=10), nullable=False),
@@ -232,6 +294,17 @@ def upgrade():
     sa.ForeignKeyConstraint(['site_id'], ['site.id'], name=op.f('fk_user_site_site_id_site'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_user_site_user_id_user'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('user_id', 'site_id', name=op.f('pk_user_site'))
+    )
+    op.create_table('webhook',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('url', sa.String(length=500), nullable=False),
+    sa.Column('events', sa.JSON(), nullable=False),
+    sa.Column('secret', sa.String(length=80), nullable=False),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('created_by_id', sa.Uuid(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['created_by_id'], ['user.id'], name=op.f('fk_webhook_created_by_id_user'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_webhook'))
     )
     op.create_table('audit',
     sa.Column('id', sa.Uuid(), nullable=False),
@@ -351,6 +424,26 @@ def upgrade():
     sa.UniqueConstraint('device_id', 'op_id', name=op.f('uq_sync_op_device_id_op_id')),
     sa.UniqueConstraint('device_id', 'seq', name=op.f('uq_sync_op_device_id_seq'))
     )
+    op.create_table('webhook_delivery',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('webhook_id', sa.Uuid(), nullable=False),
+    sa.Column('event_id', sa.Uuid(), nullable=False),
+    sa.Column('state', sa.String(length=10), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('next_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('last_status', sa.Integer(), nullable=True),
+    sa.Column('last_error', sa.String(length=300), nullable=False),
+    sa.Column('delivered_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['event_id'], ['outbox_event.id'], name=op.f('fk_webhook_delivery_event_id_outbox_event'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['webhook_id'], ['webhook.id'], name=op.f('fk_webhook_delivery_webhook_id_webhook'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_webhook_delivery')),
+    sa.UniqueConstraint('webhook_id', 'event_id', name=op.f('uq_webhook_delivery_webhook_id_event_id'))
+    )
+    with op.batch_alter_table('webhook_delivery', schema=None) as batch_op:
+        batch_op.create_index('ix_webhook_delivery_due', ['state', 'next_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_webhook_delivery_webhook_id'), ['webhook_id'], unique=False)
+
     op.create_table('finding',
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('kind', sa.String(length=20), nullable=False),
@@ -487,6 +580,11 @@ def downgrade():
         batch_op.drop_index('ix_finding_area_clause')
 
     op.drop_table('finding')
+    with op.batch_alter_table('webhook_delivery', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_webhook_delivery_webhook_id'))
+        batch_op.drop_index('ix_webhook_delivery_due')
+
+    op.drop_table('webhook_delivery')
     op.drop_table('sync_op')
     op.drop_table('question')
     op.drop_table('photo_upload')
@@ -504,6 +602,7 @@ def downgrade():
         batch_op.drop_index('ix_audit_area_planned')
 
     op.drop_table('audit')
+    op.drop_table('webhook')
     op.drop_table('user_site')
     with op.batch_alter_table('user_session', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_user_session_user_id'))
@@ -516,6 +615,12 @@ def downgrade():
     op.drop_table('template')
     op.drop_table('qualification')
     op.drop_table('photo')
+    op.drop_table('notification_preference')
+    with op.batch_alter_table('notification', schema=None) as batch_op:
+        batch_op.drop_index('ix_notification_user')
+        batch_op.drop_index('ix_notification_email_due')
+
+    op.drop_table('notification')
     with op.batch_alter_table('event', schema=None) as batch_op:
         batch_op.drop_index('ix_event_entity')
         batch_op.drop_index('ix_event_at')
@@ -525,6 +630,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_device_user_id'))
 
     op.drop_table('device')
+    with op.batch_alter_table('calendar_feed', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_calendar_feed_user_id'))
+
+    op.drop_table('calendar_feed')
     with op.batch_alter_table('api_token', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_api_token_user_id'))
         batch_op.drop_index(batch_op.f('ix_api_token_prefix'))
@@ -545,6 +654,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_sign_in_throttle_last_at'))
 
     op.drop_table('sign_in_throttle')
+    with op.batch_alter_table('outbox_event', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_outbox_event_kind'))
+
+    op.drop_table('outbox_event')
     op.drop_table('chart_snapshot')
     op.drop_table('change_audience')
     with op.batch_alter_table('change', schema=None) as batch_op:

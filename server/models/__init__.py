@@ -15,12 +15,23 @@ from .findings import (
     FindingStatus,
 )
 from .photos import Photo, PhotoLink, PhotoState, PhotoSubject, PhotoUpload
+from .notify import (
+    CalendarFeed,
+    Delivery,
+    Notification,
+    NotificationPreference,
+    OutboxEvent,
+    Webhook,
+    WebhookDelivery,
+)
 from .reports import ChartSnapshot
 from .sync import Change, ChangeAudience, Conflict, ConflictStatus, Device, OpStatus, SyncOp
 
 __all__ = [
     "OPEN_FINDING_STATUSES", "AccountLink", "ActionStatus", "ApiToken", "Area", "Audit", "AuditStatus",
-    "Change", "ChangeAudience", "ChartSnapshot", "Comment", "Conflict", "ConflictStatus", "CorrectiveAction", "Device", "Event",
+    "CalendarFeed", "Change", "ChangeAudience", "ChartSnapshot", "Comment", "Conflict", "ConflictStatus",
+    "CorrectiveAction", "Delivery", "Device", "Event", "Notification", "NotificationPreference",
+    "OutboxEvent", "Webhook", "WebhookDelivery",
     "Finding", "FindingKind", "FindingStatus", "OpStatus", "Photo",
     "PhotoLink", "PhotoState", "PhotoSubject", "PhotoUpload", "Qualification", "Question", "QuestionKind",
     "Response", "RiskLevel", "Role", "SignInThrottle", "Site", "SyncOp", "Template", "TemplateStatus", "TrailCheckpoint", "User", "UserSession", "happened_at",

@@ -7,8 +7,9 @@ import pytest
 from PIL import Image
 
 from server.extensions import db
-from server.models import Conflict, PhotoSubject, Qualification
-from server.services import evidence, invitations, photos, sessions, tokens
+from server.models import Conflict, PhotoSubject, Qualification, WebhookDelivery
+from server.services import calendars, evidence, invitations, notify, photos, sessions, tokens, webhooks
+from sqlalchemy import select
 from server.services.throttle import Client
 from tests.mailbox import MailServer
 
@@ -45,6 +46,12 @@ def world(make, commit):
                         device_value="b", base_version=1, server_version=2, user_id=people["staff"].id)
     qualification = Qualification(user_id=people["auditor"].id, standard="ISO 9001")
     db.session.add_all([conflict, qualification])
+    # a webhook with one delivery, and a calendar address of someone the walk does not sign in as
+    hook = webhooks.create_webhook(people["admin"], "http://127.0.0.1:9/hook", ["finding.raised"])
+    notify.finding_raised(people["staff"], finding)
+    db.session.flush()
+    delivery = db.session.scalar(select(WebhookDelivery))
+    calendar_token = calendars.new_feed(make.user("staff"))
     commit()
     values = {
         "audit_id": audit.id, "area_id": other.id, "action_id": action.id, "finding_id": finding.id, "template_id": template.id,
@@ -52,6 +59,7 @@ def world(make, commit):
         "qualification_id": qualification.id, "sha256": sha, "filename": "index.html",
         "session_id": other_session.id, "token_id": token.id,
         "site_id": other.site_id, "user_id": people["staff"].id, "secret": link.secret, "kind": "users",
+        "webhook_id": hook.id, "delivery_id": delivery.id, "token": calendar_token,
         # what the pages about these records are headed with
         "finding_title": finding.title, "template_name": template.name, "area_label": other.label,
         "site_name": other.site.name, "user_name": people["staff"].name,

@@ -94,6 +94,16 @@ ACCESS: dict[str, set[str]] = {
     "pages.person_add": ADMIN, "pages.person_new": ADMIN, "pages.person": ADMIN, "pages.person_update": ADMIN, "pages.person_active": ADMIN,
     "pages.person_link": ADMIN, "pages.org_import": ADMIN, "pages.org_import_run": ADMIN,
     "pages.org_import_template": ADMIN, "pages.org_export": ADMIN,
+    # notifications: each person's own; webhooks and polled events: admins; a calendar feed: its secret
+    "notify.list_notifications": SIGNED_IN, "notify.mark_read": SIGNED_IN, "notify.get_preferences": SIGNED_IN,
+    "notify.set_preference": SIGNED_IN, "notify.new_calendar": SIGNED_IN, "notify.revoke_calendar": SIGNED_IN,
+    "pages.notifications": SIGNED_IN, "pages.notifications_read": SIGNED_IN,
+    "pages.notifications_preferences": SIGNED_IN, "pages.notifications_calendar": SIGNED_IN,
+    "pages.calendar_feed": PUBLIC,
+    "notify.list_webhooks": {"admin"}, "notify.create_webhook": {"admin"}, "notify.get_webhook": {"admin"},
+    "notify.list_deliveries": {"admin"}, "notify.resend_delivery": {"admin"}, "notify.list_events": {"admin"},
+    "pages.webhooks_list": {"admin"}, "pages.webhook_page": {"admin"}, "pages.webhook_switch": {"admin"},
+    "pages.webhook_resend": {"admin"},
 }
 
 
@@ -131,6 +141,11 @@ SHOWS: dict[str, str] = {
     "pages.org_sites": "Sites", "pages.org_areas": "Areas", "pages.org_area": "{area_label}",
     "pages.people_list": "People", "pages.person_new": "Add a person", "pages.person": "{user_name}", "pages.org_import": "Import sites, areas and people",
     "pages.org_import_template": "text/csv", "pages.org_export": "text/csv",
+    "pages.notifications": "Notifications", "pages.webhooks_list": "Webhooks", "pages.webhook_page": "Webhook",
+    "pages.calendar_feed": "text/calendar", "notify.list_notifications": "application/json",
+    "notify.get_preferences": "application/json", "notify.list_webhooks": "application/json",
+    "notify.get_webhook": "application/json", "notify.list_deliveries": "application/json",
+    "notify.list_events": "application/json",
 }
 HEADING, TITLE = re.compile(r"<h1\b[^>]*>(.*?)</h1>", re.S), re.compile(r"<title>(.*?)</title>", re.S)
 
@@ -260,6 +275,8 @@ def test_unknown_ids_are_404_not_500(app, world, auth):
     unknown = dict(values, session_id=uuid.uuid4(), site_id=uuid.uuid4(), user_id=uuid.uuid4(), area_id=uuid.uuid4(), token_id=uuid.uuid4(), audit_id=uuid.uuid4(), action_id=uuid.uuid4(), finding_id=uuid.uuid4(), template_id=uuid.uuid4(),
                    question_id=uuid.uuid4(), conflict_id=uuid.uuid4(), qualification_id=uuid.uuid4(),
                    sha256="0" * 64, filename="no-such-file.js", secret="no-such-link", kind="nothing")
+                   sha256="0" * 64, filename="no-such-file.js", webhook_id=uuid.uuid4(),
+                   delivery_id=uuid.uuid4(), token="no-such-calendar")
     wrong = []
     for rule, method in _routes(app):
         if method != "GET" or not rule.arguments:

@@ -36,6 +36,7 @@ BY_ROLE = {
     "admin.users": {"admin"},
     "admin.organisation": {"admin"},
     "admin.tokens": {"admin"},
+    "admin.webhooks": {"admin"},
     "trail.view": REVIEWERS,
 }
 
