@@ -17,6 +17,7 @@ from .findings import (
 from .photos import Photo, PhotoLink, PhotoState, PhotoSubject
 from .reports import ChartSnapshot
 from .sync import Change, Conflict, ConflictStatus, Device, OpStatus, SyncOp
+from .upkeep import Direction, ManagementReview, ManagementReviewStatus, Measurement, Objective, ReviewAction
 
 __all__ = [
     "OPEN_FINDING_STATUSES", "ActionStatus", "ApiToken", "Area", "Audit", "AuditStatus",
@@ -25,4 +26,5 @@ __all__ = [
     "PhotoLink", "PhotoState", "PhotoSubject", "Qualification", "Question", "QuestionKind",
     "Response", "RiskLevel", "Role", "SignInThrottle", "Site", "SyncOp", "Template", "TemplateStatus", "User", "UserSession", "happened_at",
     "utcnow",
+    "Direction", "ManagementReview", "ManagementReviewStatus", "Measurement", "Objective", "ReviewAction",
 ]

@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 
 from server.extensions import db
-from server.models import Conflict, PhotoSubject, Qualification
+from server.models import Conflict, Objective, PhotoSubject, Qualification
 from server.services import evidence, photos, sessions, tokens
 from server.services.throttle import Client
 
@@ -42,14 +42,17 @@ def world(make, commit):
     conflict = Conflict(entity="finding", entity_id=str(finding.id), field="title", server_value="a",
                         device_value="b", base_version=1, server_version=2, user_id=people["staff"].id)
     qualification = Qualification(user_id=people["auditor"].id, standard="ISO 9001")
-    db.session.add_all([conflict, qualification])
+    objective = Objective(title="Close NCs on time", owner_id=people["staff"].id, target_value=90, unit="%",
+                          site_id=home.site_id)
+    db.session.add_all([conflict, qualification, objective])
     commit()
     values = {
         "audit_id": audit.id, "area_id": other.id, "action_id": action.id, "finding_id": finding.id, "template_id": template.id,
         "question_id": template.questions[0].id, "conflict_id": conflict.id,
         "qualification_id": qualification.id, "sha256": sha, "filename": "index.html",
-        "session_id": other_session.id, "token_id": token.id,
+        "session_id": other_session.id, "token_id": token.id, "objective_id": objective.id,
         # what the pages about these records are headed with
         "finding_title": finding.title, "template_name": template.name, "area_label": other.label,
+        "objective_title": objective.title,
     }
     return people, values

@@ -23,6 +23,8 @@ FINDING_VIEWERS = {"staff", "supervisor", "admin"}
 REGISTER = {"auditor", "supervisor", "admin"}
 # The corrective action in the world is owned by staff.
 ACTION_WORKERS = {"staff", "supervisor", "admin"}
+# ...and so is the objective.
+OBJECTIVE_OWNERS = {"staff", "supervisor", "admin"}
 
 ACCESS: dict[str, set[str]] = {
     # sign-in, health, docs and static files
@@ -79,6 +81,11 @@ ACCESS: dict[str, set[str]] = {
     "programme.reschedule": REVIEWERS, "programme.suggestions": REVIEWERS,
     "programme.export": REVIEWERS, "programme.import_file": REVIEWERS,
     "pages.programme_areas": REVIEWERS, "pages.programme_area_update": REVIEWERS,
+    # objectives: the one in the world is owned by staff
+    "upkeep.list_objectives": SIGNED_IN, "upkeep.create_objective": REVIEWERS,
+    "upkeep.get_objective": OBJECTIVE_OWNERS, "upkeep.add_measurement": OBJECTIVE_OWNERS,
+    "pages.objectives_list": SIGNED_IN, "pages.objective_create": REVIEWERS,
+    "pages.objective_page": OBJECTIVE_OWNERS, "pages.objective_compute": OBJECTIVE_OWNERS,
 }
 
 
@@ -109,6 +116,9 @@ SHOWS: dict[str, str] = {
     "review.my_actions": "application/json", "review.queue": "application/json",
     "review.repeat_suggestions": "application/json", "programme.list_audits": "application/json",
     "programme.suggestions": "application/json", "programme.export": "application/json",
+    "upkeep.list_objectives": "application/json", "upkeep.get_objective": "application/json",
+    "pages.objectives_list": "Objectives", "pages.objective_create": "Set an objective",
+    "pages.objective_page": "{objective_title}",
 }
 HEADING, TITLE = re.compile(r"<h1\b[^>]*>(.*?)</h1>", re.S), re.compile(r"<title>(.*?)</title>", re.S)
 
@@ -235,7 +245,7 @@ def test_each_role_gets_the_status_it_must(app, world, role):
 def test_unknown_ids_are_404_not_500(app, world, auth):
     people, values = world
     auth.login(people["admin"])
-    unknown = dict(values, session_id=uuid.uuid4(), token_id=uuid.uuid4(), audit_id=uuid.uuid4(), action_id=uuid.uuid4(), finding_id=uuid.uuid4(), template_id=uuid.uuid4(),
+    unknown = dict(values, session_id=uuid.uuid4(), token_id=uuid.uuid4(), objective_id=uuid.uuid4(), audit_id=uuid.uuid4(), action_id=uuid.uuid4(), finding_id=uuid.uuid4(), template_id=uuid.uuid4(),
                    question_id=uuid.uuid4(), conflict_id=uuid.uuid4(), qualification_id=uuid.uuid4(),
                    sha256="0" * 64, filename="no-such-file.js")
     wrong = []
