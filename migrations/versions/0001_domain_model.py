@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-06 04:22:50.229770
+Create Date: 2026-12-06 04:28:11.299881
 
 """
 from alembic import op
@@ -57,6 +57,13 @@ def upgrade():
     sa.Column('retired_at', sa.DateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_site')),
     sa.UniqueConstraint('name', name=op.f('uq_site_name'))
+    )
+    op.create_table('trail_checkpoint',
+    sa.Column('name', sa.String(length=20), nullable=False),
+    sa.Column('event_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('hash', sa.String(length=64), nullable=False),
+    sa.Column('checked_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('name', name=op.f('pk_trail_checkpoint'))
     )
     op.create_table('area',
     sa.Column('id', sa.Uuid(), nullable=False),
@@ -592,6 +599,7 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_area_site_id'))
 
     op.drop_table('area')
+    op.drop_table('trail_checkpoint')
     op.drop_table('site')
     with op.batch_alter_table('sign_in_throttle', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_sign_in_throttle_last_at'))

@@ -12,8 +12,10 @@ from ..schemas.upkeep import (
     ObjectiveListSchema,
     ObjectiveQuerySchema,
     ObjectiveSchema,
+    ReadinessQuerySchema,
+    ReadinessSchema,
 )
-from ..services import objectives
+from ..services import objectives, readiness
 
 blp = Blueprint("upkeep", __name__, url_prefix="/api", description="Objectives, readiness and management reviews")
 
@@ -75,3 +77,15 @@ def add_measurement(data, objective_id):
     measurement = objectives.record_measurement(current_user, objective, data["value"], data["measured_on"], data["note"])
     db.session.commit()
     return measurement
+
+
+@blp.route("/readiness")
+@allow("readiness.view")
+@blp.arguments(ReadinessQuerySchema, location="query")
+@blp.response(200, ReadinessSchema)
+@documented
+def get_readiness(query):
+    """Could an external auditor turn up today? Each signal green, amber or red with its count and a link."""
+    result = readiness.readiness(current_user, **query)
+    db.session.commit()  # the trail checkpoint moves on when the chain held
+    return result

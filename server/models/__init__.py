@@ -4,7 +4,7 @@ from .accounts import ApiToken, Area, Qualification, RiskLevel, Role, SignInThro
 from .audits import Audit, AuditStatus, Response
 from .base import happened_at, utcnow
 from .checklists import Question, QuestionKind, Template, TemplateStatus
-from .events import Event
+from .events import Event, TrailCheckpoint
 from .findings import (
     OPEN_FINDING_STATUSES,
     ActionStatus,
@@ -26,5 +26,5 @@ __all__ = [
     "PhotoLink", "PhotoState", "PhotoSubject", "Qualification", "Question", "QuestionKind",
     "Response", "RiskLevel", "Role", "SignInThrottle", "Site", "SyncOp", "Template", "TemplateStatus", "User", "UserSession", "happened_at",
     "utcnow",
-    "Direction", "ManagementReview", "ManagementReviewStatus", "Measurement", "Objective", "ReviewAction",
+    "Direction", "TrailCheckpoint", "ManagementReview", "ManagementReviewStatus", "Measurement", "Objective", "ReviewAction",
 ]

@@ -27,3 +27,19 @@ class Event(db.Model):
     hash: Mapped[str] = mapped_column(String(64), unique=True)
 
     actor: Mapped[User | None] = relationship()
+
+
+class TrailCheckpoint(db.Model):
+    """How far the trail's hash chain was last verified: the event it held up to, and that event's hash.
+
+    Readiness verifies only the events after it (and that the checkpoint event still
+    hashes as it did), so the check costs what the trail grew since; `gemba trail verify`
+    and the evidence pack still walk the whole chain.
+    """
+
+    __tablename__ = "trail_checkpoint"
+
+    name: Mapped[str] = mapped_column(String(20), primary_key=True)
+    event_id: Mapped[int] = mapped_column(BigId)
+    hash: Mapped[str] = mapped_column(String(64))
+    checked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -30,6 +30,7 @@ REGISTER_NAV: list[dict] = [
     {"endpoint": "pages.checklist_list", "label": "Checklists", "permission": "template.edit"},
     {"endpoint": "pages.coverage_page", "label": "Coverage", "permission": "programme.plan"},
     {"endpoint": "pages.objectives_list", "label": "Objectives", "permission": "objective.list"},
+    {"endpoint": "pages.readiness_page", "label": "Readiness", "permission": "readiness.view"},
 ]
 
 

@@ -12,13 +12,13 @@ from ..extensions import db
 from ..ids import uuid_or_none
 from ..models import Area, Site, User
 from ..permissions import can
-from ..services import objectives
+from ..services import coverage, objectives, readiness
 from .blueprint import bp
 from .forms import record_options
 from .params import areas_in_order
 from .programme_forms import ConfirmForm
 from .submission import submit
-from .upkeep_forms import MeasurementForm, ObjectiveFilterForm, ObjectiveForm
+from .upkeep_forms import MeasurementForm, ObjectiveFilterForm, ObjectiveForm, ReadinessFilterForm
 
 
 def _sites():
@@ -107,3 +107,17 @@ def objective_compute(objective_id):
     objective = objectives.get_objective(current_user, objective_id, "objective.measure")
     submit(ConfirmForm(), lambda: objectives.measure_now(current_user, objective))
     return redirect(url_for("pages.objective_page", objective_id=objective.id))
+
+
+@bp.route("/readiness")
+@allow("readiness.view")
+def readiness_page():
+    form = ReadinessFilterForm(request.args)
+    form.standard.choices = [SelectChoice("", "Every standard")] + [SelectChoice(s) for s in coverage.standards()]
+    form.site.choices = record_options("Every site", _sites())
+    filters = {}
+    if form.validate():
+        filters = {"standard": form.standard.data or None, "site_id": uuid_or_none(form.site.data)}
+    result = readiness.readiness(current_user, **filters)
+    db.session.commit()  # the trail checkpoint moves on when the chain held
+    return render_template("readiness.html", form=form, result=result)

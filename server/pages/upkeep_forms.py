@@ -34,3 +34,8 @@ class MeasurementForm(FlaskForm):
 class ObjectiveFilterForm(FilterForm):
     standard = StringField("Standard", validators=[Optional(), Length(max=LIMITS["standard"])])
     site = SelectField("Site", choices=[], validators=[Optional()])
+
+
+class ReadinessFilterForm(FilterForm):
+    standard = SelectField("Standard", choices=[], validators=[Optional()])
+    site = SelectField("Site", choices=[], validators=[Optional()])

@@ -87,3 +87,26 @@ class MetricSchema(ma.Schema):
 class ObjectiveListSchema(ma.Schema):
     objectives = f.List(f.Nested(ObjectiveSchema))
     metrics = f.List(f.Nested(MetricSchema))
+
+
+class ReadinessQuerySchema(ma.Schema):
+    class Meta:
+        unknown = ma.EXCLUDE
+
+    standard = f.String(load_default=None, validate=v.Length(max=LIMITS["standard"]))
+    site_id = f.UUID(load_default=None)
+
+
+class SignalSchema(ma.Schema):
+    key = f.String()
+    status = f.String(metadata={"enum": ["green", "amber", "red"]})
+    count = f.Integer()
+    title = f.String()
+    href = f.String()
+
+
+class ReadinessSchema(ma.Schema):
+    signals = f.List(f.Nested(SignalSchema))
+    status = f.String(metadata={"enum": ["green", "amber", "red"]})
+    standard = f.String()
+    site_id = f.UUID(allow_none=True)

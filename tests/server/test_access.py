@@ -86,6 +86,7 @@ ACCESS: dict[str, set[str]] = {
     "upkeep.get_objective": OBJECTIVE_OWNERS, "upkeep.add_measurement": OBJECTIVE_OWNERS,
     "pages.objectives_list": SIGNED_IN, "pages.objective_create": REVIEWERS,
     "pages.objective_page": OBJECTIVE_OWNERS, "pages.objective_compute": OBJECTIVE_OWNERS,
+    "upkeep.get_readiness": REVIEWERS, "pages.readiness_page": REVIEWERS,
 }
 
 
@@ -119,6 +120,7 @@ SHOWS: dict[str, str] = {
     "upkeep.list_objectives": "application/json", "upkeep.get_objective": "application/json",
     "pages.objectives_list": "Objectives", "pages.objective_create": "Set an objective",
     "pages.objective_page": "{objective_title}",
+    "upkeep.get_readiness": "application/json", "pages.readiness_page": "Readiness: could an auditor turn up today?",
 }
 HEADING, TITLE = re.compile(r"<h1\b[^>]*>(.*?)</h1>", re.S), re.compile(r"<title>(.*?)</title>", re.S)
 
