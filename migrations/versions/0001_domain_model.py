@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-06 04:28:11.299881
+Create Date: 2026-12-06 04:32:25.192450
 
 """
 from alembic import op

@@ -1,11 +1,20 @@
 """Objectives, readiness and management reviews over JSON: keeping the system alive between audits."""
 
+from flask import Response
 from flask_login import current_user
 from flask_smorest import Blueprint
 
-from ..access import allow
+from ..access import SIGNED_IN, allow
 from ..extensions import db
 from ..schemas.upkeep import (
+    ManagementReviewListSchema,
+    ManagementReviewSchema,
+    ReviewActionDoneSchema,
+    ReviewActionInSchema,
+    ReviewActionSchema,
+    ReviewOpenSchema,
+    ReviewUpdateSchema,
+    SignOffSchema,
     MeasurementInSchema,
     MeasurementSchema,
     ObjectiveInSchema,
@@ -15,7 +24,7 @@ from ..schemas.upkeep import (
     ReadinessQuerySchema,
     ReadinessSchema,
 )
-from ..services import objectives, readiness
+from ..services import management_reviews, objectives, readiness
 
 blp = Blueprint("upkeep", __name__, url_prefix="/api", description="Objectives, readiness and management reviews")
 
@@ -89,3 +98,97 @@ def get_readiness(query):
     result = readiness.readiness(current_user, **query)
     db.session.commit()  # the trail checkpoint moves on when the chain held
     return result
+
+
+@blp.route("/management-reviews")
+@allow("management_review.manage")
+@blp.response(200, ManagementReviewListSchema)
+@documented
+def list_reviews():
+    """Management reviews, newest period first (without their inputs)."""
+    rows = management_reviews.visible(current_user, db.session.scalars(management_reviews.review_query(current_user)))
+    return {"reviews": [management_reviews.to_dict(r) for r in rows]}
+
+
+@blp.route("/management-reviews", methods=["POST"])
+@allow("management_review.manage")
+@blp.arguments(ReviewOpenSchema)
+@blp.response(201, ManagementReviewSchema)
+@documented
+def open_review(data):
+    """Open a review of a period: its inputs are assembled from the register now and frozen."""
+    review = management_reviews.open_review(current_user, **data)
+    db.session.commit()
+    return management_reviews.to_dict(review)
+
+
+@blp.route("/management-reviews/<uuid:review_id>")
+@allow("management_review.manage")
+@blp.response(200, ManagementReviewSchema)
+@documented
+def get_review(review_id):
+    """One review with its frozen `inputs`, the chair's notes, decisions and output actions."""
+    return management_reviews.to_dict(management_reviews.get_review(current_user, review_id))
+
+
+@blp.route("/management-reviews/<uuid:review_id>", methods=["POST"])
+@allow("management_review.manage")
+@blp.arguments(ReviewUpdateSchema)
+@blp.response(200, ManagementReviewSchema)
+@documented
+def update_review(data, review_id):
+    """Write the meeting down (held on, attendees, the chair's inputs, decisions) until it is signed off."""
+    review = management_reviews.update_review(current_user, management_reviews.get_review(current_user, review_id), data)
+    db.session.commit()
+    return management_reviews.to_dict(review)
+
+
+@blp.route("/management-reviews/<uuid:review_id>/actions", methods=["POST"])
+@allow("management_review.manage")
+@blp.arguments(ReviewActionInSchema)
+@blp.response(201, ManagementReviewSchema)
+@documented
+def add_review_action(data, review_id):
+    """Add an output action with an owner and a due date; it shows in the owner's actions."""
+    review = management_reviews.get_review(current_user, review_id)
+    management_reviews.add_action(current_user, review, data)
+    db.session.commit()
+    return management_reviews.to_dict(review)
+
+
+@blp.route("/management-reviews/<uuid:review_id>/sign-off", methods=["POST"])
+@allow("management_review.manage")
+@blp.arguments(SignOffSchema)
+@blp.response(200, ManagementReviewSchema)
+@documented
+def sign_off_review(data, review_id):
+    """The chair signs off, locking the review; with no outputs, only once `no_outputs_confirmed`."""
+    review = management_reviews.get_review(current_user, review_id)
+    management_reviews.sign_off(current_user, review, data["no_outputs_confirmed"])
+    db.session.commit()
+    return management_reviews.to_dict(review)
+
+
+@blp.route("/management-reviews/<uuid:review_id>/pack.pdf")
+@allow("management_review.manage")
+@blp.response(200, content_type="application/pdf", description="The review pack")
+@documented
+def review_pack(review_id):
+    """The review's PDF pack: cover, each input with its figures and charts, the outputs."""
+    review = management_reviews.get_review(current_user, review_id)
+    pdf = management_reviews.pack_pdf(current_user, review)
+    return Response(pdf, mimetype="application/pdf", headers={
+        "Content-Disposition": f'inline; filename="management-review-{review.period_end.isoformat()}.pdf"'})
+
+
+@blp.route("/review-actions/<uuid:review_action_id>/done", methods=["POST"])
+@allow(SIGNED_IN)
+@blp.arguments(ReviewActionDoneSchema)
+@blp.response(200, ReviewActionSchema)
+@documented
+def review_action_done(data, review_action_id):
+    """The owner marks a management-review output done."""
+    action = management_reviews.mark_action_done(current_user, management_reviews.get_action(current_user, review_action_id),
+                                                 data["note"])
+    db.session.commit()
+    return action

@@ -31,6 +31,7 @@ REGISTER_NAV: list[dict] = [
     {"endpoint": "pages.coverage_page", "label": "Coverage", "permission": "programme.plan"},
     {"endpoint": "pages.objectives_list", "label": "Objectives", "permission": "objective.list"},
     {"endpoint": "pages.readiness_page", "label": "Readiness", "permission": "readiness.view"},
+    {"endpoint": "pages.management_reviews_list", "label": "Management review", "permission": "management_review.manage"},
 ]
 
 

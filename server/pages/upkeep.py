@@ -7,18 +7,27 @@ from flask_login import current_user
 from sqlalchemy import select
 from wtforms import SelectChoice
 
-from ..access import allow
+from ..access import SIGNED_IN, allow
 from ..extensions import db
 from ..ids import uuid_or_none
 from ..models import Area, Site, User
 from ..permissions import can
-from ..services import coverage, objectives, readiness
+from ..services import coverage, management_reviews, objectives, readiness
 from .blueprint import bp
 from .forms import record_options
 from .params import areas_in_order
 from .programme_forms import ConfirmForm
 from .submission import submit
-from .upkeep_forms import MeasurementForm, ObjectiveFilterForm, ObjectiveForm, ReadinessFilterForm
+from .upkeep_forms import (
+    MeasurementForm,
+    ObjectiveFilterForm,
+    ObjectiveForm,
+    ReadinessFilterForm,
+    ReviewActionForm,
+    ReviewOpenForm,
+    ReviewRecordForm,
+    SignOffForm,
+)
 
 
 def _sites():
@@ -121,3 +130,100 @@ def readiness_page():
     result = readiness.readiness(current_user, **filters)
     db.session.commit()  # the trail checkpoint moves on when the chain held
     return render_template("readiness.html", form=form, result=result)
+
+
+def _open_form(formdata=None) -> ReviewOpenForm:
+    form = ReviewOpenForm(formdata=formdata) if formdata is not None else ReviewOpenForm()
+    form.standard.choices = [SelectChoice("", "Every standard")] + [SelectChoice(s) for s in coverage.standards()]
+    form.site.choices = record_options("The whole organisation", _sites())
+    return form
+
+
+@bp.route("/management-reviews", methods=["GET", "POST"])
+@allow("management_review.manage")
+def management_reviews_list():
+    form = _open_form(request.form if request.method == "POST" else None)
+    status = 200
+    if request.method == "POST":
+        done = submit(form, lambda: management_reviews.open_review(
+            current_user, form.period_start.data, form.period_end.data, form.standard.data or "", form.site.data or None))
+        if done.saved:
+            return redirect(url_for("pages.management_review_page", review_id=done.result.id))
+        status = done.status
+    rows = management_reviews.visible(current_user, db.session.scalars(management_reviews.review_query(current_user)))
+    return render_template("management_reviews.html", form=form, rows=rows, today=date.today()), status
+
+
+def _record_form(review, formdata=None) -> ReviewRecordForm:
+    form = ReviewRecordForm(formdata=formdata) if formdata is not None else ReviewRecordForm()
+    if formdata is None:
+        form.held_on.data = review.held_on
+        form.attendees.data = "\n".join(review.attendees or [])
+        form.decisions.data = review.decisions
+        for key in management_reviews.NOTE_FIELDS:
+            getattr(form, key).data = (review.notes or {}).get(key, "")
+    return form
+
+
+def _action_form(formdata=None) -> ReviewActionForm:
+    form = ReviewActionForm(formdata=formdata) if formdata is not None else ReviewActionForm()
+    people = db.session.scalars(select(User).where(User.active.is_(True)).order_by(User.name))
+    form.owner.choices = record_options("Choose an owner", people, label=lambda u: f"{u.name} ({u.role})")
+    return form
+
+
+def _review_page(review, status=200, **forms):
+    forms.setdefault("record_form", _record_form(review))
+    forms.setdefault("action_form", _action_form())
+    forms.setdefault("sign_off_form", SignOffForm())
+    return render_template("management_review.html", review=review, inputs=review.inputs or {},
+                           note_labels=management_reviews.NOTE_FIELDS, today=date.today(),
+                           may_sign_off=can(current_user, "management_review.sign_off", review),
+                           labels=objectives.STATUS_LABELS, **forms), status
+
+
+@bp.route("/management-reviews/<uuid:review_id>", methods=["GET", "POST"])
+@allow("management_review.manage")
+def management_review_page(review_id):
+    review = management_reviews.get_review(current_user, review_id)
+    if request.method == "GET":
+        return _review_page(review)
+    form = _record_form(review, request.form)
+    notes = {key: getattr(form, key).data or "" for key in management_reviews.NOTE_FIELDS}
+    done = submit(form, lambda: management_reviews.update_review(current_user, review, {
+        "held_on": form.held_on.data, "attendees": form.attendees.data or "", "notes": notes,
+        "decisions": form.decisions.data or ""}))
+    if done.saved:
+        return redirect(url_for("pages.management_review_page", review_id=review.id))
+    return _review_page(review, done.status, record_form=form)
+
+
+@bp.route("/management-reviews/<uuid:review_id>/actions", methods=["POST"])
+@allow("management_review.manage")
+def management_review_action(review_id):
+    review = management_reviews.get_review(current_user, review_id)
+    form = _action_form(request.form)
+    done = submit(form, lambda: management_reviews.add_action(current_user, review, {
+        "title": form.title.data, "owner_id": form.owner.data, "due_date": form.due_date.data}))
+    if done.saved:
+        return redirect(url_for("pages.management_review_page", review_id=review.id) + "#outputs")
+    return _review_page(review, done.status, action_form=form)
+
+
+@bp.route("/management-reviews/<uuid:review_id>/sign-off", methods=["POST"])
+@allow("management_review.manage")
+def management_review_sign_off(review_id):
+    review = management_reviews.get_review(current_user, review_id)
+    form = SignOffForm(request.form)
+    done = submit(form, lambda: management_reviews.sign_off(current_user, review, form.no_outputs_confirmed.data))
+    if done.saved:
+        return redirect(url_for("pages.management_review_page", review_id=review.id))
+    return _review_page(review, done.status, sign_off_form=form)
+
+
+@bp.route("/review-actions/<uuid:review_action_id>/done", methods=["POST"])
+@allow(SIGNED_IN)
+def review_action_done(review_action_id):
+    action = management_reviews.get_action(current_user, review_action_id)
+    submit(ConfirmForm(), lambda: management_reviews.mark_action_done(current_user, action))
+    return redirect(url_for("pages.actions_list", owner="me", status="open"))

@@ -1,7 +1,7 @@
 """Forms of the objectives, readiness and management-review pages."""
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, DecimalField, IntegerField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, DateField, DecimalField, IntegerField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from ..fieldrules import LIMITS
@@ -39,3 +39,31 @@ class ObjectiveFilterForm(FilterForm):
 class ReadinessFilterForm(FilterForm):
     standard = SelectField("Standard", choices=[], validators=[Optional()])
     site = SelectField("Site", choices=[], validators=[Optional()])
+
+
+class ReviewOpenForm(FlaskForm):
+    period_start = DateField("Period from", validators=[DataRequired("Give the period's first day.")])
+    period_end = DateField("Period to", validators=[DataRequired("Give the period's last day.")])
+    standard = SelectField("Standard", choices=[], validators=[Optional()])
+    site = SelectField("Site", choices=[], validators=[Optional()])
+
+
+class ReviewRecordForm(FlaskForm):
+    held_on = DateField("Held on", validators=[Optional()])
+    attendees = TextAreaField("Attendees", description="One per line.", validators=[Optional(), Length(max=4000)])
+    context_changes = TextAreaField("Changes in external and internal issues", validators=[Optional(), Length(max=LIMITS["text"])])
+    customer_feedback = TextAreaField("Customer satisfaction and feedback", validators=[Optional(), Length(max=LIMITS["text"])])
+    supplier_performance = TextAreaField("Performance of external providers", validators=[Optional(), Length(max=LIMITS["text"])])
+    resources = TextAreaField("Adequacy of resources", validators=[Optional(), Length(max=LIMITS["text"])])
+    risks_opportunities = TextAreaField("Actions on risks and opportunities", validators=[Optional(), Length(max=LIMITS["text"])])
+    decisions = TextAreaField("Decisions", validators=[Optional(), Length(max=LIMITS["text"])])
+
+
+class ReviewActionForm(FlaskForm):
+    title = StringField("Action", validators=[DataRequired("Say what is to be done."), Length(max=LIMITS["title"])])
+    owner = SelectField("Owner", choices=[])
+    due_date = DateField("Due date", validators=[DataRequired("Give a due date.")])
+
+
+class SignOffForm(FlaskForm):
+    no_outputs_confirmed = BooleanField("There are no outputs: that really is the outcome")

@@ -110,3 +110,72 @@ class ReadinessSchema(ma.Schema):
     status = f.String(metadata={"enum": ["green", "amber", "red"]})
     standard = f.String()
     site_id = f.UUID(allow_none=True)
+
+
+class ReviewOpenSchema(Strict):
+    period_start = f.String(required=True, validate=v.Length(max=10), metadata={"format": "date"})
+    period_end = f.String(required=True, validate=v.Length(max=10), metadata={"format": "date"})
+    standard = text_field("standard", load_default="")
+    site_id = f.String(load_default=None, allow_none=True, validate=v.Length(max=36))
+
+
+class ReviewUpdateSchema(Strict):
+    held_on = f.String(validate=v.Length(max=10), allow_none=True, metadata={"format": "date"})
+    attendees = f.List(text_field("name"))
+    notes = f.Dict(keys=f.String(), values=text_field())
+    decisions = text_field()
+
+
+class ReviewActionInSchema(Strict):
+    title = text_field("title", load_default="")
+    owner_id = f.String(load_default=None, allow_none=True, validate=v.Length(max=36))
+    due_date = f.String(load_default=None, allow_none=True, validate=v.Length(max=10), metadata={"format": "date"})
+
+
+class SignOffSchema(Strict):
+    no_outputs_confirmed = f.Boolean(load_default=False)
+
+
+class ReviewActionDoneSchema(Strict):
+    note = text_field(load_default="")
+
+
+class ManagementReviewSummarySchema(ma.Schema):
+    """A review in a list: the record without its inputs."""
+
+    id = f.String()
+    period_start = f.String()
+    period_end = f.String()
+    held_on = f.String(allow_none=True)
+    standard = f.String()
+    site_id = f.String(allow_none=True)
+    chair_id = f.String()
+    chair = f.String()
+    attendees = f.List(f.String())
+    status = f.String(metadata={"enum": ["draft", "signed_off"]})
+    assembled_at = f.String()
+    signed_off_at = f.String(allow_none=True)
+    decisions = f.String()
+    actions = f.List(f.Dict())
+
+
+class ManagementReviewSchema(ManagementReviewSummarySchema):
+    """The record; `inputs` is what Gemba assembled when it was opened, frozen since."""
+
+    inputs = f.Dict()
+    notes = f.Dict()
+
+
+class ManagementReviewListSchema(ma.Schema):
+    reviews = f.List(f.Nested(ManagementReviewSummarySchema))
+
+
+class ReviewActionSchema(ma.Schema):
+    id = f.UUID()
+    review_id = f.UUID()
+    title = f.String()
+    owner_id = f.UUID()
+    due_date = f.Date()
+    status = f.String(metadata={"enum": ["open", "done"]})
+    done_at = f.DateTime(allow_none=True)
+    done_note = f.String()

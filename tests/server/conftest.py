@@ -7,7 +7,9 @@ import pytest
 from PIL import Image
 
 from server.extensions import db
-from server.models import Conflict, Objective, PhotoSubject, Qualification
+from datetime import date, timedelta
+
+from server.models import Conflict, ManagementReview, Objective, PhotoSubject, Qualification, ReviewAction
 from server.services import evidence, photos, sessions, tokens
 from server.services.throttle import Client
 
@@ -44,15 +46,20 @@ def world(make, commit):
     qualification = Qualification(user_id=people["auditor"].id, standard="ISO 9001")
     objective = Objective(title="Close NCs on time", owner_id=people["staff"].id, target_value=90, unit="%",
                           site_id=home.site_id)
-    db.session.add_all([conflict, qualification, objective])
+    review = ManagementReview(period_start=date.today() - timedelta(days=365), period_end=date.today(),
+                              chair_id=people["supervisor"].id, attendees=["Supervisor"], inputs={}, notes={})
+    review.actions.append(ReviewAction(title="Refresh the quality policy", owner_id=people["staff"].id,
+                                       due_date=date.today() + timedelta(days=30)))
+    db.session.add_all([conflict, qualification, objective, review])
     commit()
     values = {
         "audit_id": audit.id, "area_id": other.id, "action_id": action.id, "finding_id": finding.id, "template_id": template.id,
         "question_id": template.questions[0].id, "conflict_id": conflict.id,
         "qualification_id": qualification.id, "sha256": sha, "filename": "index.html",
         "session_id": other_session.id, "token_id": token.id, "objective_id": objective.id,
+        "review_id": review.id, "review_action_id": review.actions[0].id,
         # what the pages about these records are headed with
         "finding_title": finding.title, "template_name": template.name, "area_label": other.label,
-        "objective_title": objective.title,
+        "objective_title": objective.title, "review_period": f"{review.period_start} to {review.period_end}",
     }
     return people, values

@@ -87,6 +87,13 @@ ACCESS: dict[str, set[str]] = {
     "pages.objectives_list": SIGNED_IN, "pages.objective_create": REVIEWERS,
     "pages.objective_page": OBJECTIVE_OWNERS, "pages.objective_compute": OBJECTIVE_OWNERS,
     "upkeep.get_readiness": REVIEWERS, "pages.readiness_page": REVIEWERS,
+    # management reviews: the one in the world is chaired by the supervisor; its output action is staff's
+    "upkeep.list_reviews": REVIEWERS, "upkeep.open_review": REVIEWERS, "upkeep.get_review": REVIEWERS,
+    "upkeep.update_review": REVIEWERS, "upkeep.add_review_action": REVIEWERS, "upkeep.sign_off_review": REVIEWERS,
+    "upkeep.review_pack": REVIEWERS, "upkeep.review_action_done": ACTION_WORKERS,
+    "pages.management_reviews_list": REVIEWERS, "pages.management_review_page": REVIEWERS,
+    "pages.management_review_action": REVIEWERS, "pages.management_review_sign_off": REVIEWERS,
+    "pages.review_action_done": ACTION_WORKERS,
 }
 
 
@@ -121,6 +128,9 @@ SHOWS: dict[str, str] = {
     "pages.objectives_list": "Objectives", "pages.objective_create": "Set an objective",
     "pages.objective_page": "{objective_title}",
     "upkeep.get_readiness": "application/json", "pages.readiness_page": "Readiness: could an auditor turn up today?",
+    "upkeep.list_reviews": "application/json", "upkeep.get_review": "application/json",
+    "upkeep.review_pack": "application/pdf", "pages.management_reviews_list": "Management reviews",
+    "pages.management_review_page": "Management review {review_period}",
 }
 HEADING, TITLE = re.compile(r"<h1\b[^>]*>(.*?)</h1>", re.S), re.compile(r"<title>(.*?)</title>", re.S)
 
@@ -247,7 +257,7 @@ def test_each_role_gets_the_status_it_must(app, world, role):
 def test_unknown_ids_are_404_not_500(app, world, auth):
     people, values = world
     auth.login(people["admin"])
-    unknown = dict(values, session_id=uuid.uuid4(), token_id=uuid.uuid4(), objective_id=uuid.uuid4(), audit_id=uuid.uuid4(), action_id=uuid.uuid4(), finding_id=uuid.uuid4(), template_id=uuid.uuid4(),
+    unknown = dict(values, session_id=uuid.uuid4(), token_id=uuid.uuid4(), objective_id=uuid.uuid4(), review_id=uuid.uuid4(), review_action_id=uuid.uuid4(), audit_id=uuid.uuid4(), action_id=uuid.uuid4(), finding_id=uuid.uuid4(), template_id=uuid.uuid4(),
                    question_id=uuid.uuid4(), conflict_id=uuid.uuid4(), qualification_id=uuid.uuid4(),
                    sha256="0" * 64, filename="no-such-file.js")
     wrong = []

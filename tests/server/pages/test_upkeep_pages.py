@@ -3,7 +3,7 @@
 from datetime import date, timedelta
 
 from server.extensions import db
-from server.models import Objective
+from server.models import ManagementReview, Objective
 
 
 def test_set_an_objective_measure_it_and_see_the_trend(register, supervisor, auditor, area):
@@ -42,3 +42,31 @@ def test_the_owner_is_reminded_on_the_dashboard(register, auditor):
     db.session.add(objective)
     page = register(auditor).text("/dashboard")
     assert "Your objectives to measure" in page and "Repeat findings down" in page
+
+
+def test_a_management_review_through_the_register(register, supervisor, staff):
+    owner = register(staff)  # first: clients share the test's `g`, where a rendered CSRF token lingers
+    pages = register(supervisor)
+    pages.get("/management-reviews")
+    start, end = date.today() - timedelta(days=90), date.today() - timedelta(days=1)
+    opened = pages.post("/management-reviews", {"period_start": start.isoformat(), "period_end": end.isoformat()})
+    assert opened.status_code == 302, opened.get_data(as_text=True)[:3000]
+    url = opened.headers["Location"]
+    review = db.session.query(ManagementReview).one()
+    pages.get(url)
+    assert pages.post(url, {"attendees": "Quality manager\nPlant manager", "decisions": "Keep going.",
+                            "customer_feedback": "No complaints."}).status_code == 302
+    pages.get(url)
+    refused = pages.post(f"{url}/actions", {"title": "", "owner": "", "due_date": ""})
+    assert refused.status_code == 422
+    added = pages.post(f"{url}/actions", {"title": "Audit the supplier", "owner": str(staff.id),
+                                          "due_date": (date.today() + timedelta(days=30)).isoformat()})
+    assert added.status_code == 302
+    pages.get(url)
+    assert pages.post(f"{url}/sign-off", {}).status_code == 302
+    page = pages.text(url)
+    assert "Signed off by" in page and "Audit the supplier" in page and "No complaints." in page
+    db.session.expire_all()
+    assert db.session.get(ManagementReview, review.id).status == "signed_off"
+    mine = owner.text("/actions?owner=me&status=open")
+    assert "Your actions from management reviews" in mine and "Audit the supplier" in mine
