@@ -1,12 +1,13 @@
 """Objectives, readiness and management reviews over JSON: keeping the system alive between audits."""
 
-from flask import Response
+from flask import Response, stream_with_context
 from flask_login import current_user
 from flask_smorest import Blueprint
 
 from ..access import SIGNED_IN, allow
 from ..extensions import db
 from ..schemas.upkeep import (
+    EvidencePackQuerySchema,
     ManagementReviewListSchema,
     ManagementReviewSchema,
     ReviewActionDoneSchema,
@@ -25,6 +26,7 @@ from ..schemas.upkeep import (
     ReadinessSchema,
 )
 from ..services import management_reviews, objectives, readiness
+from ..services.reports.period import PeriodPack
 
 blp = Blueprint("upkeep", __name__, url_prefix="/api", description="Objectives, readiness and management reviews")
 
@@ -192,3 +194,18 @@ def review_action_done(data, review_action_id):
                                                  data["note"])
     db.session.commit()
     return action
+
+
+@blp.route("/evidence-pack")
+@allow("readiness.view")
+@blp.arguments(EvidencePackQuerySchema, location="query")
+@blp.response(200, content_type="application/zip", description="The period pack, SHA256SUMS at its root")
+@documented
+def evidence_pack(query):
+    """A ZIP for the external auditor: programme, audit reports, registers, reviews, objectives, readiness, trail.
+
+    Streamed as it is written; `sha256sum -c SHA256SUMS` checks every file in it.
+    """
+    pack = PeriodPack(current_user, **query)
+    return Response(stream_with_context(pack.stream()), mimetype="application/zip", headers={
+        "Content-Disposition": f'attachment; filename="{pack.filename}"'})

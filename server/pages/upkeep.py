@@ -129,7 +129,10 @@ def readiness_page():
         filters = {"standard": form.standard.data or None, "site_id": uuid_or_none(form.site.data)}
     result = readiness.readiness(current_user, **filters)
     db.session.commit()  # the trail checkpoint moves on when the chain held
-    return render_template("readiness.html", form=form, result=result)
+    today = date.today()
+    return render_template("readiness.html", form=form, result=result, pack_to=today.isoformat(),
+                           pack_from=today.replace(year=today.year - 1).isoformat() if not (today.month == 2 and today.day == 29)
+                           else today.replace(year=today.year - 1, day=28).isoformat())
 
 
 def _open_form(formdata=None) -> ReviewOpenForm:

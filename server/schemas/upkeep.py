@@ -179,3 +179,13 @@ class ReviewActionSchema(ma.Schema):
     status = f.String(metadata={"enum": ["open", "done"]})
     done_at = f.DateTime(allow_none=True)
     done_note = f.String()
+
+
+class EvidencePackQuerySchema(ma.Schema):
+    class Meta:
+        unknown = ma.EXCLUDE
+
+    start = f.Date(required=True, data_key="from", metadata={"description": "YYYY-MM-DD, the first day"})
+    end = f.Date(required=True, data_key="to", metadata={"description": "YYYY-MM-DD, the last day"})
+    standard = f.String(load_default=None, validate=v.Length(max=LIMITS["standard"]))
+    site_id = f.UUID(load_default=None)

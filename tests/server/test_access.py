@@ -94,6 +94,7 @@ ACCESS: dict[str, set[str]] = {
     "pages.management_reviews_list": REVIEWERS, "pages.management_review_page": REVIEWERS,
     "pages.management_review_action": REVIEWERS, "pages.management_review_sign_off": REVIEWERS,
     "pages.review_action_done": ACTION_WORKERS,
+    "upkeep.evidence_pack": REVIEWERS,
 }
 
 
@@ -131,13 +132,15 @@ SHOWS: dict[str, str] = {
     "upkeep.list_reviews": "application/json", "upkeep.get_review": "application/json",
     "upkeep.review_pack": "application/pdf", "pages.management_reviews_list": "Management reviews",
     "pages.management_review_page": "Management review {review_period}",
+    "upkeep.evidence_pack": "application/zip",
 }
 HEADING, TITLE = re.compile(r"<h1\b[^>]*>(.*?)</h1>", re.S), re.compile(r"<title>(.*?)</title>", re.S)
 
 # Sign-in answers 401 to an empty form: that is its job, not a refusal.
 SIGN_IN_FORMS = {"auth.login", "pages.login"}
 ENDPOINT_VALUES = {"static": {"filename": "register.css"}}
-ENDPOINT_QUERY = {"pages.checklist_diff": "?old={template_id}&new={template_id}"}
+ENDPOINT_QUERY = {"pages.checklist_diff": "?old={template_id}&new={template_id}",
+                  "upkeep.evidence_pack": "?from=2026-01-01&to=2026-12-31"}
 
 
 def _url(rule, values) -> str:
