@@ -315,8 +315,12 @@ def update_review(user: User, review: ManagementReview, data: dict) -> Managemen
     return review
 
 
-def add_action(user: User, review: ManagementReview, data: dict, at: datetime | None = None) -> ReviewAction:
-    """Add an output action (title, owner, due date) to a draft review."""
+def add_action(user: User, review: ManagementReview, data: dict, today: date | None = None,
+               at: datetime | None = None) -> ReviewAction:
+    """Add an output action (title, owner, due date) to a draft review.
+
+    `today` is the day the due date may not precede, `at` the moment it was decided (both now unless given).
+    """
     require(user, "management_review.manage", review)
     _locked(review)
     errors = FieldErrors()
@@ -326,7 +330,7 @@ def add_action(user: User, review: ManagementReview, data: dict, at: datetime | 
     if owner is None or not owner.active:
         errors.add("owner_id", "Choose an active person to own the action.")
     due = errors.date("due_date", data.get("due_date"), required=True, label="A due date")
-    if due and due < date.today():
+    if due and due < (today or date.today()):
         errors.add("due_date", "The due date cannot be in the past.")
     errors.raise_if_any("The action is not complete.")
     action = ReviewAction(review_id=review.id, title=title, owner_id=owner.id, due_date=due, created_at=happened_at(at))
