@@ -455,8 +455,8 @@ def trend_chart(objective: Objective) -> Markup:
             colour = "#1f7a3a" if meets(objective, m.value) else "#b00020"
             parts.append(f'<circle class="measurement" cx="{x(m.measured_on):.1f}" cy="{y(m.value):.1f}" r="4" fill="{colour}">'
                          f'<title>{m.measured_on.isoformat()}: {_fmt(m.value)} {escape(objective.unit)}</title></circle>')
-        for d in (first, last) if first != last else (first,):
-            parts.append(f'<text x="{x(d):.1f}" y="{CHART_H - 12}" font-size="11" text-anchor="middle" fill="#4a4a4a">{d:%b %Y}</text>')
+        for d, anchor in ((first, "start"), (last, "end")) if first != last else ((first, "middle"),):
+            parts.append(f'<text x="{x(d):.1f}" y="{CHART_H - 12}" font-size="11" text-anchor="{anchor}" fill="#4a4a4a">{d:%b %Y}</text>')
     return Markup(
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {CHART_W} {CHART_H}" class="chart" role="img" '
         f'aria-labelledby="objective-{objective.id}-title"><title id="objective-{objective.id}-title">{escape(title)}</title>'
