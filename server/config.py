@@ -1,5 +1,6 @@
 """Settings read from the environment, with defaults that need nothing set."""
 
+import json
 import os
 import secrets
 import time
@@ -35,6 +36,16 @@ def _secret_key(instance_path: Path) -> str:
 def _int(name: str, default: int) -> int:
     value = os.environ.get(name)
     return int(value) if value else default
+
+
+def _json(name: str) -> dict:
+    value = os.environ.get(name)
+    if not value:
+        return {}
+    parsed = json.loads(value)
+    if not isinstance(parsed, dict):
+        raise ValueError(f"{name} must be a JSON object")
+    return parsed
 
 
 def from_environment(instance_path: str, given: dict) -> dict:
@@ -102,6 +113,9 @@ def from_environment(instance_path: str, given: dict) -> dict:
         # zxcvbn's score (0-4) a new password must reach: 3 is "safely unguessable"
         # against an online attack and resists a slow-hash offline one.
         "PASSWORD_MIN_SCORE": _int("GEMBA_PASSWORD_MIN_SCORE", 3),
+        # Readiness thresholds, JSON: {"actions_overdue": {"amber": 1, "red": 5}, ...}
+        # (services/readiness.py THRESHOLDS lists the signals and their defaults).
+        "READINESS_THRESHOLDS": _json("GEMBA_READINESS_THRESHOLDS"),
     }
 
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-06 04:48:12.422301
+Create Date: 2026-12-06 04:48:52.326034
 
 """
 from alembic import op
@@ -88,6 +88,13 @@ def upgrade():
     sa.Column('head_hash', sa.String(length=64), nullable=False),
     sa.Column('mac', sa.String(length=64), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_trail_checkpoint'))
+    )
+    op.create_table('trail_verified',
+    sa.Column('name', sa.String(length=20), nullable=False),
+    sa.Column('event_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('hash', sa.String(length=64), nullable=False),
+    sa.Column('checked_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('name', name=op.f('pk_trail_verified'))
     )
     op.create_table('area',
     sa.Column('id', sa.Uuid(), nullable=False),
@@ -197,6 +204,31 @@ def upgrade():
         batch_op.create_index('ix_event_at', ['at'], unique=False)
         batch_op.create_index('ix_event_entity', ['entity', 'entity_id'], unique=False)
 
+    op.create_table('management_review',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('period_start', sa.Date(), nullable=False),
+    sa.Column('period_end', sa.Date(), nullable=False),
+    sa.Column('held_on', sa.Date(), nullable=True),
+    sa.Column('standard', sa.String(length=40), nullable=False),
+    sa.Column('site_id', sa.Uuid(), nullable=True),
+    sa.Column('chair_id', sa.Uuid(), nullable=False),
+    sa.Column('attendees', sa.JSON(), nullable=False),
+    sa.Column('inputs', sa.JSON(), nullable=False),
+    sa.Column('assembled_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('notes', sa.JSON(), nullable=False),
+    sa.Column('decisions', sa.Text(), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('signed_off_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('signed_off_by_id', sa.Uuid(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['chair_id'], ['user.id'], name=op.f('fk_management_review_chair_id_user')),
+    sa.ForeignKeyConstraint(['signed_off_by_id'], ['user.id'], name=op.f('fk_management_review_signed_off_by_id_user')),
+    sa.ForeignKeyConstraint(['site_id'], ['site.id'], name=op.f('fk_management_review_site_id_site')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_management_review'))
+    )
+    with op.batch_alter_table('management_review', schema=None) as batch_op:
+        batch_op.create_index('ix_management_review_period', ['period_end', 'status'], unique=False)
+
     op.create_table('notification',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('user_id', sa.Uuid(), nullable=False),
@@ -229,6 +261,34 @@ def upgrade():
     sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_notification_preference_user_id_user'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('user_id', 'kind', name=op.f('pk_notification_preference'))
     )
+    op.create_table('objective',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('title', sa.String(length=200), nullable=False),
+    sa.Column('standard', sa.String(length=40), nullable=False),
+    sa.Column('clause', sa.String(length=40), nullable=False),
+    sa.Column('owner_id', sa.Uuid(), nullable=True),
+    sa.Column('target_value', sa.Float(), nullable=False),
+    sa.Column('unit', sa.String(length=40), nullable=False),
+    sa.Column('direction', sa.String(length=10), nullable=False),
+    sa.Column('every_months', sa.Integer(), nullable=False),
+    sa.Column('due_date', sa.Date(), nullable=True),
+    sa.Column('site_id', sa.Uuid(), nullable=True),
+    sa.Column('area_id', sa.Uuid(), nullable=True),
+    sa.Column('source', sa.String(length=40), nullable=False),
+    sa.Column('source_days', sa.Integer(), nullable=True),
+    sa.Column('created_by_id', sa.Uuid(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('retired_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['area_id'], ['area.id'], name=op.f('fk_objective_area_id_area')),
+    sa.ForeignKeyConstraint(['created_by_id'], ['user.id'], name=op.f('fk_objective_created_by_id_user')),
+    sa.ForeignKeyConstraint(['owner_id'], ['user.id'], name=op.f('fk_objective_owner_id_user')),
+    sa.ForeignKeyConstraint(['site_id'], ['site.id'], name=op.f('fk_objective_site_id_site')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_objective'))
+    )
+    with op.batch_alter_table('objective', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_objective_owner_id'), ['owner_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_objective_site_id'), ['site_id'], unique=False)
+
     op.create_table('photo',
     sa.Column('sha256', sa.String(length=64), nullable=False),
     sa.Column('state', sa.String(length=10), nullable=False),
@@ -363,6 +423,20 @@ def upgrade():
     with op.batch_alter_table('conflict', schema=None) as batch_op:
         batch_op.create_index('ix_conflict_status_created', ['status', 'created_at'], unique=False)
 
+    op.create_table('objective_measurement',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('objective_id', sa.Uuid(), nullable=False),
+    sa.Column('value', sa.Float(), nullable=False),
+    sa.Column('measured_on', sa.Date(), nullable=False),
+    sa.Column('note', sa.Text(), nullable=False),
+    sa.Column('computed', sa.Boolean(), nullable=False),
+    sa.Column('entered_by_id', sa.Uuid(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['entered_by_id'], ['user.id'], name=op.f('fk_objective_measurement_entered_by_id_user')),
+    sa.ForeignKeyConstraint(['objective_id'], ['objective.id'], name=op.f('fk_objective_measurement_objective_id_objective'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_objective_measurement')),
+    sa.UniqueConstraint('objective_id', 'measured_on', name=op.f('uq_objective_measurement_objective_id_measured_on'))
+    )
     op.create_table('photo_link',
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('subject', sa.String(length=10), nullable=False),
@@ -408,6 +482,24 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_question')),
     sa.UniqueConstraint('template_id', 'position', name=op.f('uq_question_template_id_position'))
     )
+    op.create_table('review_action',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('review_id', sa.Uuid(), nullable=False),
+    sa.Column('title', sa.String(length=200), nullable=False),
+    sa.Column('owner_id', sa.Uuid(), nullable=False),
+    sa.Column('due_date', sa.Date(), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('done_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('done_note', sa.Text(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['owner_id'], ['user.id'], name=op.f('fk_review_action_owner_id_user')),
+    sa.ForeignKeyConstraint(['review_id'], ['management_review.id'], name=op.f('fk_review_action_review_id_management_review'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_review_action'))
+    )
+    with op.batch_alter_table('review_action', schema=None) as batch_op:
+        batch_op.create_index('ix_review_action_owner_status', ['owner_id', 'status', 'due_date'], unique=False)
+        batch_op.create_index(batch_op.f('ix_review_action_review_id'), ['review_id'], unique=False)
+
     op.create_table('sync_op',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('device_id', sa.Uuid(), nullable=False),
@@ -586,12 +678,18 @@ def downgrade():
 
     op.drop_table('webhook_delivery')
     op.drop_table('sync_op')
+    with op.batch_alter_table('review_action', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_review_action_review_id'))
+        batch_op.drop_index('ix_review_action_owner_status')
+
+    op.drop_table('review_action')
     op.drop_table('question')
     op.drop_table('photo_upload')
     with op.batch_alter_table('photo_link', schema=None) as batch_op:
         batch_op.drop_index('ix_photo_link_photo')
 
     op.drop_table('photo_link')
+    op.drop_table('objective_measurement')
     with op.batch_alter_table('conflict', schema=None) as batch_op:
         batch_op.drop_index('ix_conflict_status_created')
 
@@ -615,12 +713,21 @@ def downgrade():
     op.drop_table('template')
     op.drop_table('qualification')
     op.drop_table('photo')
+    with op.batch_alter_table('objective', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_objective_site_id'))
+        batch_op.drop_index(batch_op.f('ix_objective_owner_id'))
+
+    op.drop_table('objective')
     op.drop_table('notification_preference')
     with op.batch_alter_table('notification', schema=None) as batch_op:
         batch_op.drop_index('ix_notification_user')
         batch_op.drop_index('ix_notification_email_due')
 
     op.drop_table('notification')
+    with op.batch_alter_table('management_review', schema=None) as batch_op:
+        batch_op.drop_index('ix_management_review_period')
+
+    op.drop_table('management_review')
     with op.batch_alter_table('event', schema=None) as batch_op:
         batch_op.drop_index('ix_event_entity')
         batch_op.drop_index('ix_event_at')
@@ -648,6 +755,7 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_area_site_id'))
 
     op.drop_table('area')
+    op.drop_table('trail_verified')
     op.drop_table('trail_checkpoint')
     op.drop_table('site')
     with op.batch_alter_table('sign_in_throttle', schema=None) as batch_op:

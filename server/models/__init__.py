@@ -4,7 +4,7 @@ from .accounts import AccountLink, ApiToken, Area, Qualification, RiskLevel, Rol
 from .audits import Audit, AuditStatus, Response
 from .base import happened_at, utcnow
 from .checklists import Question, QuestionKind, Template, TemplateStatus
-from .events import Event, TrailCheckpoint
+from .events import Event, TrailCheckpoint, TrailVerified
 from .findings import (
     OPEN_FINDING_STATUSES,
     ActionStatus,
@@ -26,6 +26,7 @@ from .notify import (
 )
 from .reports import ChartSnapshot
 from .sync import Change, ChangeAudience, Conflict, ConflictStatus, Device, OpStatus, SyncOp
+from .upkeep import Direction, ManagementReview, ManagementReviewStatus, Measurement, Objective, ReviewAction
 
 __all__ = [
     "OPEN_FINDING_STATUSES", "AccountLink", "ActionStatus", "ApiToken", "Area", "Audit", "AuditStatus",
@@ -36,4 +37,5 @@ __all__ = [
     "PhotoLink", "PhotoState", "PhotoSubject", "PhotoUpload", "Qualification", "Question", "QuestionKind",
     "Response", "RiskLevel", "Role", "SignInThrottle", "Site", "SyncOp", "Template", "TemplateStatus", "TrailCheckpoint", "User", "UserSession", "happened_at",
     "utcnow",
+    "Direction", "TrailVerified", "ManagementReview", "ManagementReviewStatus", "Measurement", "Objective", "ReviewAction",
 ]

@@ -17,7 +17,8 @@ from ..services.audits import get_audit
 from ..services.findings import get_finding
 from ..services.organisation import zone_of
 from . import (  # noqa: F401  (each adds its routes to bp)
-    account, actions, checklists, conflicts, coverage, notifications, organisation, programme, review, trail, welcome,
+    account, actions, checklists, conflicts, coverage, notifications, organisation, programme, review, trail, upkeep,
+    welcome,
 )
 from .blueprint import bp
 from .forms import AuditFilterForm, FindingFilterForm, LoginForm
@@ -36,6 +37,9 @@ REGISTER_NAV: list[dict] = [
     {"endpoint": "pages.org_areas", "label": "Areas", "permission": "admin.organisation"},
     {"endpoint": "pages.people_list", "label": "People", "permission": "admin.users"},
     {"endpoint": "pages.webhooks_list", "label": "Webhooks", "permission": "admin.webhooks"},
+    {"endpoint": "pages.objectives_list", "label": "Objectives", "permission": "objective.list"},
+    {"endpoint": "pages.readiness_page", "label": "Readiness", "permission": "readiness.view"},
+    {"endpoint": "pages.management_reviews_list", "label": "Management review", "permission": "management_review.manage"},
 ]
 
 

@@ -24,6 +24,8 @@ REGISTER = {"auditor", "supervisor", "admin"}
 # The corrective action in the world is owned by staff.
 ACTION_WORKERS = {"staff", "supervisor", "admin"}
 ADMIN = {"admin"}
+# ...and so is the objective.
+OBJECTIVE_OWNERS = {"staff", "supervisor", "admin"}
 
 ACCESS: dict[str, set[str]] = {
     # sign-in, health, docs and static files
@@ -104,6 +106,20 @@ ACCESS: dict[str, set[str]] = {
     "notify.list_deliveries": {"admin"}, "notify.resend_delivery": {"admin"}, "notify.list_events": {"admin"},
     "pages.webhooks_list": {"admin"}, "pages.webhook_page": {"admin"}, "pages.webhook_switch": {"admin"},
     "pages.webhook_resend": {"admin"},
+    # objectives: the one in the world is owned by staff
+    "upkeep.list_objectives": SIGNED_IN, "upkeep.create_objective": REVIEWERS,
+    "upkeep.get_objective": OBJECTIVE_OWNERS, "upkeep.add_measurement": OBJECTIVE_OWNERS,
+    "pages.objectives_list": SIGNED_IN, "pages.objective_create": REVIEWERS,
+    "pages.objective_page": OBJECTIVE_OWNERS, "pages.objective_compute": OBJECTIVE_OWNERS,
+    "upkeep.get_readiness": REVIEWERS, "pages.readiness_page": REVIEWERS,
+    # management reviews: the one in the world is chaired by the supervisor; its output action is staff's
+    "upkeep.list_reviews": REVIEWERS, "upkeep.open_review": REVIEWERS, "upkeep.get_review": REVIEWERS,
+    "upkeep.update_review": REVIEWERS, "upkeep.add_review_action": REVIEWERS, "upkeep.sign_off_review": REVIEWERS,
+    "upkeep.review_pack": REVIEWERS, "upkeep.review_action_done": ACTION_WORKERS,
+    "pages.management_reviews_list": REVIEWERS, "pages.management_review_page": REVIEWERS,
+    "pages.management_review_action": REVIEWERS, "pages.management_review_sign_off": REVIEWERS,
+    "pages.review_action_done": ACTION_WORKERS,
+    "upkeep.evidence_pack": REVIEWERS,
 }
 
 
@@ -146,13 +162,22 @@ SHOWS: dict[str, str] = {
     "notify.get_preferences": "application/json", "notify.list_webhooks": "application/json",
     "notify.get_webhook": "application/json", "notify.list_deliveries": "application/json",
     "notify.list_events": "application/json",
+    "upkeep.list_objectives": "application/json", "upkeep.get_objective": "application/json",
+    "pages.objectives_list": "Objectives", "pages.objective_create": "Set an objective",
+    "pages.objective_page": "{objective_title}",
+    "upkeep.get_readiness": "application/json", "pages.readiness_page": "Readiness: could an auditor turn up today?",
+    "upkeep.list_reviews": "application/json", "upkeep.get_review": "application/json",
+    "upkeep.review_pack": "application/pdf", "pages.management_reviews_list": "Management reviews",
+    "pages.management_review_page": "Management review {review_period}",
+    "upkeep.evidence_pack": "application/zip",
 }
 HEADING, TITLE = re.compile(r"<h1\b[^>]*>(.*?)</h1>", re.S), re.compile(r"<title>(.*?)</title>", re.S)
 
 # Sign-in answers 401 to an empty form: that is its job, not a refusal.
 SIGN_IN_FORMS = {"auth.login", "pages.login"}
 ENDPOINT_VALUES = {"static": {"filename": "register.css"}}
-ENDPOINT_QUERY = {"pages.checklist_diff": "?old={template_id}&new={template_id}"}
+ENDPOINT_QUERY = {"pages.checklist_diff": "?old={template_id}&new={template_id}",
+                  "upkeep.evidence_pack": "?from=2026-01-01&to=2026-12-31"}
 
 
 def _url(rule, values) -> str:
@@ -273,6 +298,7 @@ def test_unknown_ids_are_404_not_500(app, world, auth):
     people, values = world
     auth.login(people["admin"])
     unknown = dict(values, session_id=uuid.uuid4(), site_id=uuid.uuid4(), user_id=uuid.uuid4(), area_id=uuid.uuid4(), token_id=uuid.uuid4(), audit_id=uuid.uuid4(), action_id=uuid.uuid4(), finding_id=uuid.uuid4(), template_id=uuid.uuid4(),
+    unknown = dict(values, session_id=uuid.uuid4(), token_id=uuid.uuid4(), objective_id=uuid.uuid4(), review_id=uuid.uuid4(), review_action_id=uuid.uuid4(), audit_id=uuid.uuid4(), action_id=uuid.uuid4(), finding_id=uuid.uuid4(), template_id=uuid.uuid4(),
                    question_id=uuid.uuid4(), conflict_id=uuid.uuid4(), qualification_id=uuid.uuid4(),
                    sha256="0" * 64, filename="no-such-file.js", secret="no-such-link", kind="nothing")
                    sha256="0" * 64, filename="no-such-file.js", webhook_id=uuid.uuid4(),

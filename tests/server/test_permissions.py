@@ -12,7 +12,7 @@ from flask_login import AnonymousUserMixin
 
 from server import permissions
 from server.errors import NotAllowed
-from server.models import Audit, Conflict, CorrectiveAction, Finding, Response, User
+from server.models import Audit, Conflict, CorrectiveAction, Finding, ManagementReview, Objective, Response, ReviewAction, User
 
 ROLES = ("staff", "auditor", "supervisor", "admin")
 EVERYONE = set(ROLES)
@@ -38,6 +38,10 @@ BY_ROLE = {
     "admin.tokens": {"admin"},
     "admin.webhooks": {"admin"},
     "trail.view": REVIEWERS,
+    "objective.list": EVERYONE,
+    "objective.manage": REVIEWERS,
+    "readiness.view": REVIEWERS,
+    "management_review.manage": REVIEWERS,
 }
 
 STRANGER = uuid.uuid4()
@@ -82,6 +86,18 @@ CONFLICTS = {
     "met by them": lambda me: Conflict(user_id=me),
     "met by someone else": lambda me: Conflict(user_id=STRANGER),
 }
+OBJECTIVES = {
+    "owned by them": lambda me: Objective(owner_id=me),
+    "someone else's": lambda me: Objective(owner_id=STRANGER),
+}
+MANAGEMENT_REVIEWS = {
+    "chaired by them": lambda me: ManagementReview(chair_id=me),
+    "chaired by someone else": lambda me: ManagementReview(chair_id=STRANGER),
+}
+REVIEW_ACTIONS = {
+    "owned by them": lambda me: ReviewAction(owner_id=me),
+    "someone else's": lambda me: ReviewAction(owner_id=STRANGER),
+}
 
 EDITABLE = {"their own, planned", "their own, in progress", "their own, returned"}
 AUDIT_VIEW = {tie: EVERYONE for tie in AUDITS if tie.startswith("their own")} | {
@@ -108,6 +124,12 @@ BY_RECORD = {
     "action.work": (ACTIONS, ACTION_WORK),
     "response.view": (RESPONSES, {"on their own audit": EVERYONE, "on someone else's audit": REVIEWERS}),
     "conflict.view": (CONFLICTS, {"met by them": EVERYONE, "met by someone else": REVIEWERS}),
+    # An objective's owner measures it, whatever their role; reviewers set and see them all.
+    "objective.view": (OBJECTIVES, {"owned by them": EVERYONE, "someone else's": REVIEWERS}),
+    "objective.measure": (OBJECTIVES, {"owned by them": EVERYONE, "someone else's": REVIEWERS}),
+    # The chair signs a management review off; an admin may stand in.
+    "management_review.sign_off": (MANAGEMENT_REVIEWS, {"chaired by them": REVIEWERS, "chaired by someone else": {"admin"}}),
+    "review_action.work": (REVIEW_ACTIONS, {"owned by them": EVERYONE, "someone else's": REVIEWERS}),
 }
 # Rules that look up stored records (a comment's subject, a photo's links): tested against
 # the database in tests/server/services/test_sync_pull.py and test_comments.py.
