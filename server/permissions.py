@@ -23,12 +23,15 @@ from .models import (
     Comment,
     Conflict,
     CorrectiveAction,
+    Document,
+    DocumentRevision,
     Finding,
     FindingStatus,
     Photo,
     PhotoLink,
     PhotoSubject,
     Response,
+    RevisionStatus,
     Role,
     Site,
     User,
@@ -158,6 +161,30 @@ def _photo_view(user: User, photo: Photo) -> bool:
     return any(_photo_subject_view(user, link) for link in links)
 
 
+RELEASED = {RevisionStatus.APPROVED, RevisionStatus.OBSOLETE}
+
+
+def _document_view(user: User, document: Document) -> bool:
+    """Everyone sees a document once a revision of it is released; before that, its managers and owner."""
+    return is_reviewer(user) or document.owner_id == user.id \
+        or any(r.status in RELEASED for r in document.revisions)
+
+
+def _revision_view(user: User, revision: DocumentRevision) -> bool:
+    """An approved or superseded revision is readable by all; a draft by managers, the owner and its author."""
+    return revision.status in RELEASED or is_reviewer(user) or user.id in (
+        revision.document.owner_id, revision.uploaded_by_id)
+
+
+def scope_documents(user: User) -> ColumnElement[bool]:
+    """Documents `user` may see, agreeing with `document.view`."""
+    if is_reviewer(user):
+        return true()
+    released = select(DocumentRevision.id).where(DocumentRevision.document_id == Document.id,
+                                                 DocumentRevision.status.in_(RELEASED)).exists()
+    return or_(Document.owner_id == user.id, released)
+
+
 RULES: dict[str, Callable] = {
     "register.dashboard": _role(Role.ADMIN, Role.SUPERVISOR, Role.AUDITOR),
     "audit.list": _role(Role.ADMIN, Role.SUPERVISOR, Role.AUDITOR),
@@ -187,6 +214,10 @@ RULES: dict[str, Callable] = {
     "admin.organisation": _role(Role.ADMIN),
     "admin.tokens": _role(Role.ADMIN),
     "trail.view": _role(Role.ADMIN, Role.SUPERVISOR),
+    "document.list": _role(*Role),
+    "document.view": _document_view,
+    "document.revision.view": _revision_view,
+    "document.manage": _role(Role.ADMIN, Role.SUPERVISOR),
 }
 
 # Permissions that depend on the caller's role alone: what `access.allow` may name.

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-06 02:22:02.752025
+Create Date: 2026-12-06 04:27:36.228027
 
 """
 from alembic import op
@@ -117,6 +117,28 @@ def upgrade():
     )
     with op.batch_alter_table('device', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_device_user_id'), ['user_id'], unique=False)
+
+    op.create_table('document',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('number', sa.String(length=40), nullable=False),
+    sa.Column('title', sa.String(length=200), nullable=False),
+    sa.Column('type', sa.String(length=20), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('owner_id', sa.Uuid(), nullable=False),
+    sa.Column('review_every_months', sa.Integer(), nullable=False),
+    sa.Column('next_review_due', sa.Date(), nullable=True),
+    sa.Column('last_reviewed_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('last_reviewed_by_id', sa.Uuid(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['last_reviewed_by_id'], ['user.id'], name=op.f('fk_document_last_reviewed_by_id_user')),
+    sa.ForeignKeyConstraint(['owner_id'], ['user.id'], name=op.f('fk_document_owner_id_user')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_document')),
+    sa.UniqueConstraint('number', name=op.f('uq_document_number'))
+    )
+    with op.batch_alter_table('document', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_document_next_review_due'), ['next_review_due'], unique=False)
+        batch_op.create_index(batch_op.f('ix_document_owner_id'), ['owner_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_document_status'), ['status'], unique=False)
 
     op.create_table('event',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
@@ -260,6 +282,46 @@ def upgrade():
     with op.batch_alter_table('conflict', schema=None) as batch_op:
         batch_op.create_index('ix_conflict_status_created', ['status', 'created_at'], unique=False)
 
+    op.create_table('document_area',
+    sa.Column('document_id', sa.Uuid(), nullable=False),
+    sa.Column('area_id', sa.Uuid(), nullable=False),
+    sa.ForeignKeyConstraint(['area_id'], ['area.id'], name=op.f('fk_document_area_area_id_area'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['document_id'], ['document.id'], name=op.f('fk_document_area_document_id_document'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('document_id', 'area_id', name=op.f('pk_document_area'))
+    )
+    op.create_table('document_revision',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('document_id', sa.Uuid(), nullable=False),
+    sa.Column('rev', sa.Integer(), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('sha256', sa.String(length=64), nullable=False),
+    sa.Column('byte_size', sa.BigInteger(), nullable=False),
+    sa.Column('content_type', sa.String(length=100), nullable=False),
+    sa.Column('download_only', sa.Boolean(), nullable=False),
+    sa.Column('file_name', sa.String(length=255), nullable=False),
+    sa.Column('change_note', sa.String(length=2000), nullable=False),
+    sa.Column('uploaded_by_id', sa.Uuid(), nullable=False),
+    sa.Column('uploaded_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('approved_by_id', sa.Uuid(), nullable=True),
+    sa.Column('approved_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('obsoleted_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['approved_by_id'], ['user.id'], name=op.f('fk_document_revision_approved_by_id_user')),
+    sa.ForeignKeyConstraint(['document_id'], ['document.id'], name=op.f('fk_document_revision_document_id_document'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['uploaded_by_id'], ['user.id'], name=op.f('fk_document_revision_uploaded_by_id_user')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_document_revision')),
+    sa.UniqueConstraint('document_id', 'rev', name=op.f('uq_document_revision_document_id_rev'))
+    )
+    with op.batch_alter_table('document_revision', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_document_revision_document_id'), ['document_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_document_revision_sha256'), ['sha256'], unique=False)
+
+    op.create_table('document_site',
+    sa.Column('document_id', sa.Uuid(), nullable=False),
+    sa.Column('site_id', sa.Uuid(), nullable=False),
+    sa.ForeignKeyConstraint(['document_id'], ['document.id'], name=op.f('fk_document_site_document_id_document'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['site_id'], ['site.id'], name=op.f('fk_document_site_site_id_site'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('document_id', 'site_id', name=op.f('pk_document_site'))
+    )
     op.create_table('photo_link',
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('subject', sa.String(length=10), nullable=False),
@@ -451,6 +513,13 @@ def downgrade():
         batch_op.drop_index('ix_photo_link_photo')
 
     op.drop_table('photo_link')
+    op.drop_table('document_site')
+    with op.batch_alter_table('document_revision', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_document_revision_sha256'))
+        batch_op.drop_index(batch_op.f('ix_document_revision_document_id'))
+
+    op.drop_table('document_revision')
+    op.drop_table('document_area')
     with op.batch_alter_table('conflict', schema=None) as batch_op:
         batch_op.drop_index('ix_conflict_status_created')
 
@@ -478,6 +547,12 @@ def downgrade():
         batch_op.drop_index('ix_event_at')
 
     op.drop_table('event')
+    with op.batch_alter_table('document', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_document_status'))
+        batch_op.drop_index(batch_op.f('ix_document_owner_id'))
+        batch_op.drop_index(batch_op.f('ix_document_next_review_due'))
+
+    op.drop_table('document')
     with op.batch_alter_table('device', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_device_user_id'))
 

@@ -8,8 +8,9 @@ from PIL import Image
 
 from server.extensions import db
 from server.models import Conflict, PhotoSubject, Qualification
-from server.services import evidence, photos, sessions, tokens
+from server.services import documents, evidence, photos, sessions, tokens
 from server.services.throttle import Client
+from tests import documents as document_files
 
 
 def _png() -> bytes:
@@ -43,12 +44,17 @@ def world(make, commit):
                         device_value="b", base_version=1, server_version=2, user_id=people["staff"].id)
     qualification = Qualification(user_id=people["auditor"].id, standard="ISO 9001")
     db.session.add_all([conflict, qualification])
+    document = documents.create_document(people["supervisor"], {
+        "number": "WI-001", "title": "Torque settings", "type": "work_instruction"},
+        documents.Upload(io.BytesIO(document_files.pdf()), "wi-001.pdf"))
+    documents.approve_revision(people["supervisor"], document, document.revisions[0])
     commit()
     values = {
         "audit_id": audit.id, "area_id": other.id, "action_id": action.id, "finding_id": finding.id, "template_id": template.id,
         "question_id": template.questions[0].id, "conflict_id": conflict.id,
         "qualification_id": qualification.id, "sha256": sha, "filename": "index.html",
-        "session_id": other_session.id, "token_id": token.id,
+        "session_id": other_session.id, "token_id": token.id, "document_id": document.id, "rev": 1,
+        "document_number": document.number,
         # what the pages about these records are headed with
         "finding_title": finding.title, "template_name": template.name, "area_label": other.label,
     }

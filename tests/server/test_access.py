@@ -79,6 +79,12 @@ ACCESS: dict[str, set[str]] = {
     "programme.reschedule": REVIEWERS, "programme.suggestions": REVIEWERS,
     "programme.export": REVIEWERS, "programme.import_file": REVIEWERS,
     "pages.programme_areas": REVIEWERS, "pages.programme_area_update": REVIEWERS,
+    # controlled documents: everyone reads released revisions; supervisors and admins manage them
+    "documents.list_documents": SIGNED_IN, "documents.get_document": SIGNED_IN,
+    "documents.revision_file": SIGNED_IN, "documents.register": REVIEWERS, "documents.add_revision": REVIEWERS,
+    "documents.approve": REVIEWERS, "documents.reviewed": REVIEWERS,
+    "pages.documents_list": SIGNED_IN, "pages.document": SIGNED_IN, "pages.document_new": REVIEWERS,
+    "pages.document_revise": REVIEWERS, "pages.document_approve": REVIEWERS, "pages.document_reviewed": REVIEWERS,
 }
 
 
@@ -109,6 +115,9 @@ SHOWS: dict[str, str] = {
     "review.my_actions": "application/json", "review.queue": "application/json",
     "review.repeat_suggestions": "application/json", "programme.list_audits": "application/json",
     "programme.suggestions": "application/json", "programme.export": "application/json",
+    "documents.list_documents": "application/json", "documents.get_document": "application/json",
+    "documents.revision_file": "application/pdf", "pages.documents_list": "Documents",
+    "pages.document": "{document_number}", "pages.document_new": "Register a document",
 }
 HEADING, TITLE = re.compile(r"<h1\b[^>]*>(.*?)</h1>", re.S), re.compile(r"<title>(.*?)</title>", re.S)
 
@@ -237,6 +246,7 @@ def test_unknown_ids_are_404_not_500(app, world, auth):
     auth.login(people["admin"])
     unknown = dict(values, session_id=uuid.uuid4(), token_id=uuid.uuid4(), audit_id=uuid.uuid4(), action_id=uuid.uuid4(), finding_id=uuid.uuid4(), template_id=uuid.uuid4(),
                    question_id=uuid.uuid4(), conflict_id=uuid.uuid4(), qualification_id=uuid.uuid4(),
+                   document_id=uuid.uuid4(),
                    sha256="0" * 64, filename="no-such-file.js")
     wrong = []
     for rule, method in _routes(app):
