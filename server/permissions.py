@@ -218,6 +218,9 @@ RULES: dict[str, Callable] = {
     "document.view": _document_view,
     "document.revision.view": _revision_view,
     "document.manage": _role(Role.ADMIN, Role.SUPERVISOR),
+    # the competence matrix and training records: reviewers, each for the sites they cover
+    "competence.view": _reviewer(),
+    "competence.manage": _reviewer(),
 }
 
 # Permissions that depend on the caller's role alone: what `access.allow` may name.

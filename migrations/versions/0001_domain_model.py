@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-06 04:27:36.228027
+Create Date: 2026-12-06 04:34:10.134504
 
 """
 from alembic import op
@@ -37,6 +37,15 @@ def upgrade():
     sa.Column('figures', sa.JSON(), nullable=False),
     sa.Column('computed_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('window', name=op.f('pk_chart_snapshot'))
+    )
+    op.create_table('competence',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('description', sa.String(length=2000), nullable=False),
+    sa.Column('validity_months', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_competence')),
+    sa.UniqueConstraint('name', name=op.f('uq_competence_name'))
     )
     op.create_table('sign_in_throttle',
     sa.Column('key', sa.String(length=64), nullable=False),
@@ -73,6 +82,20 @@ def upgrade():
     )
     with op.batch_alter_table('area', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_area_site_id'), ['site_id'], unique=False)
+
+    op.create_table('competence_requirement',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('competence_id', sa.Uuid(), nullable=False),
+    sa.Column('role', sa.String(length=20), nullable=True),
+    sa.Column('area_id', sa.Uuid(), nullable=True),
+    sa.ForeignKeyConstraint(['area_id'], ['area.id'], name=op.f('fk_competence_requirement_area_id_area'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['competence_id'], ['competence.id'], name=op.f('fk_competence_requirement_competence_id_competence'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_competence_requirement')),
+    sa.UniqueConstraint('competence_id', 'role', 'area_id', name=op.f('uq_competence_requirement_competence_id_role_area_id'))
+    )
+    with op.batch_alter_table('competence_requirement', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_competence_requirement_area_id'), ['area_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_competence_requirement_competence_id'), ['competence_id'], unique=False)
 
     op.create_table('user',
     sa.Column('id', sa.Uuid(), nullable=False),
@@ -202,6 +225,17 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_template_family_id'), ['family_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_template_status'), ['status'], unique=False)
 
+    op.create_table('training_session',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('title', sa.String(length=200), nullable=False),
+    sa.Column('held_on', sa.Date(), nullable=False),
+    sa.Column('trainer_id', sa.Uuid(), nullable=True),
+    sa.Column('recorded_by_id', sa.Uuid(), nullable=False),
+    sa.Column('recorded_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['recorded_by_id'], ['user.id'], name=op.f('fk_training_session_recorded_by_id_user')),
+    sa.ForeignKeyConstraint(['trainer_id'], ['user.id'], name=op.f('fk_training_session_trainer_id_user'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_training_session'))
+    )
     op.create_table('user_session',
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('user_id', sa.Uuid(), nullable=False),
@@ -254,6 +288,28 @@ def upgrade():
         batch_op.create_index('ix_audit_area_planned', ['area_id', 'planned_date'], unique=False)
         batch_op.create_index('ix_audit_auditor_status', ['auditor_id', 'status'], unique=False)
         batch_op.create_index('ix_audit_status_planned', ['status', 'planned_date'], unique=False)
+
+    op.create_table('competence_record',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('user_id', sa.Uuid(), nullable=False),
+    sa.Column('competence_id', sa.Uuid(), nullable=False),
+    sa.Column('gained_on', sa.Date(), nullable=False),
+    sa.Column('expires_on', sa.Date(), nullable=True),
+    sa.Column('assessed_by_id', sa.Uuid(), nullable=True),
+    sa.Column('evidence_sha256', sa.String(length=64), nullable=True),
+    sa.Column('evidence_content_type', sa.String(length=100), nullable=True),
+    sa.Column('evidence_file_name', sa.String(length=255), nullable=True),
+    sa.Column('training_session_id', sa.Uuid(), nullable=True),
+    sa.Column('recorded_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['assessed_by_id'], ['user.id'], name=op.f('fk_competence_record_assessed_by_id_user'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['competence_id'], ['competence.id'], name=op.f('fk_competence_record_competence_id_competence'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['training_session_id'], ['training_session.id'], name=op.f('fk_competence_record_training_session_id_training_session'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_competence_record_user_id_user'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_competence_record')),
+    sa.UniqueConstraint('user_id', 'competence_id', name=op.f('uq_competence_record_user_id_competence_id'))
+    )
+    with op.batch_alter_table('competence_record', schema=None) as batch_op:
+        batch_op.create_index('ix_competence_record_competence', ['competence_id'], unique=False)
 
     op.create_table('conflict',
     sa.Column('id', sa.Uuid(), nullable=False),
@@ -370,6 +426,20 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_sync_op')),
     sa.UniqueConstraint('device_id', 'op_id', name=op.f('uq_sync_op_device_id_op_id')),
     sa.UniqueConstraint('device_id', 'seq', name=op.f('uq_sync_op_device_id_seq'))
+    )
+    op.create_table('training_attendee',
+    sa.Column('training_session_id', sa.Uuid(), nullable=False),
+    sa.Column('user_id', sa.Uuid(), nullable=False),
+    sa.ForeignKeyConstraint(['training_session_id'], ['training_session.id'], name=op.f('fk_training_attendee_training_session_id_training_session'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_training_attendee_user_id_user'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('training_session_id', 'user_id', name=op.f('pk_training_attendee'))
+    )
+    op.create_table('training_competence',
+    sa.Column('training_session_id', sa.Uuid(), nullable=False),
+    sa.Column('competence_id', sa.Uuid(), nullable=False),
+    sa.ForeignKeyConstraint(['competence_id'], ['competence.id'], name=op.f('fk_training_competence_competence_id_competence'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['training_session_id'], ['training_session.id'], name=op.f('fk_training_competence_training_session_id_training_session'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('training_session_id', 'competence_id', name=op.f('pk_training_competence'))
     )
     op.create_table('finding',
     sa.Column('id', sa.Uuid(), nullable=False),
@@ -507,6 +577,8 @@ def downgrade():
         batch_op.drop_index('ix_finding_area_clause')
 
     op.drop_table('finding')
+    op.drop_table('training_competence')
+    op.drop_table('training_attendee')
     op.drop_table('sync_op')
     op.drop_table('question')
     with op.batch_alter_table('photo_link', schema=None) as batch_op:
@@ -524,6 +596,10 @@ def downgrade():
         batch_op.drop_index('ix_conflict_status_created')
 
     op.drop_table('conflict')
+    with op.batch_alter_table('competence_record', schema=None) as batch_op:
+        batch_op.drop_index('ix_competence_record_competence')
+
+    op.drop_table('competence_record')
     with op.batch_alter_table('audit', schema=None) as batch_op:
         batch_op.drop_index('ix_audit_status_planned')
         batch_op.drop_index('ix_audit_auditor_status')
@@ -535,6 +611,7 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_user_session_user_id'))
 
     op.drop_table('user_session')
+    op.drop_table('training_session')
     with op.batch_alter_table('template', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_template_status'))
         batch_op.drop_index(batch_op.f('ix_template_family_id'))
@@ -563,6 +640,11 @@ def downgrade():
 
     op.drop_table('api_token')
     op.drop_table('user')
+    with op.batch_alter_table('competence_requirement', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_competence_requirement_competence_id'))
+        batch_op.drop_index(batch_op.f('ix_competence_requirement_area_id'))
+
+    op.drop_table('competence_requirement')
     with op.batch_alter_table('area', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_area_site_id'))
 
@@ -572,6 +654,7 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_sign_in_throttle_last_at'))
 
     op.drop_table('sign_in_throttle')
+    op.drop_table('competence')
     op.drop_table('chart_snapshot')
     with op.batch_alter_table('change', schema=None) as batch_op:
         batch_op.drop_index('ix_change_entity')

@@ -15,7 +15,7 @@ from ..services import accounts, charts, listings
 from ..services import dashboard as dashboards
 from ..services.audits import get_audit
 from ..services.findings import get_finding
-from . import account, actions, checklists, conflicts, coverage, documents, programme, review, trail  # noqa: F401  (each adds its routes to bp)
+from . import account, actions, checklists, competence, conflicts, coverage, documents, programme, review, trail  # noqa: F401  (each adds its routes to bp)
 from .blueprint import bp
 from .forms import AuditFilterForm, FindingFilterForm, LoginForm
 from .params import areas_in_order, page_number
@@ -30,6 +30,7 @@ REGISTER_NAV: list[dict] = [
     {"endpoint": "pages.checklist_list", "label": "Checklists", "permission": "template.edit"},
     {"endpoint": "pages.coverage_page", "label": "Coverage", "permission": "programme.plan"},
     {"endpoint": "pages.documents_list", "label": "Documents", "permission": "document.list"},
+    {"endpoint": "pages.competence_matrix", "label": "Competence", "permission": "competence.view"},
 ]
 
 

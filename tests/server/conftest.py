@@ -8,7 +8,7 @@ from PIL import Image
 
 from server.extensions import db
 from server.models import Conflict, PhotoSubject, Qualification
-from server.services import documents, evidence, photos, sessions, tokens
+from server.services import competence, documents, evidence, photos, sessions, tokens
 from server.services.throttle import Client
 from tests import documents as document_files
 
@@ -48,12 +48,14 @@ def world(make, commit):
         "number": "WI-001", "title": "Torque settings", "type": "work_instruction"},
         documents.Upload(io.BytesIO(document_files.pdf()), "wi-001.pdf"))
     documents.approve_revision(people["supervisor"], document, document.revisions[0])
+    forklift = competence.create_competence(people["supervisor"], "Forklift licence", 36)
+    competence.require_competence(people["supervisor"], forklift, area=home)
     commit()
     values = {
         "audit_id": audit.id, "area_id": other.id, "action_id": action.id, "finding_id": finding.id, "template_id": template.id,
         "question_id": template.questions[0].id, "conflict_id": conflict.id,
         "qualification_id": qualification.id, "sha256": sha, "filename": "index.html",
-        "session_id": other_session.id, "token_id": token.id, "document_id": document.id, "rev": 1,
+        "session_id": other_session.id, "token_id": token.id, "document_id": document.id, "rev": 1, "competence_id": forklift.id,
         "document_number": document.number,
         # what the pages about these records are headed with
         "finding_title": finding.title, "template_name": template.name, "area_label": other.label,

@@ -38,6 +38,8 @@ BY_ROLE = {
     "trail.view": REVIEWERS,
     "document.list": EVERYONE,
     "document.manage": REVIEWERS,
+    "competence.view": REVIEWERS,
+    "competence.manage": REVIEWERS,
 }
 
 STRANGER = uuid.uuid4()
