@@ -18,7 +18,7 @@ from ..services.findings import get_finding
 from ..services.organisation import zone_of
 from . import (  # noqa: F401  (each adds its routes to bp)
     account, actions, checklists, conflicts, coverage, notifications, organisation, programme, review, trail, upkeep,
-    welcome,
+    welcome, competence, documents,
 )
 from .blueprint import bp
 from .forms import AuditFilterForm, FindingFilterForm, LoginForm
@@ -40,6 +40,8 @@ REGISTER_NAV: list[dict] = [
     {"endpoint": "pages.objectives_list", "label": "Objectives", "permission": "objective.list"},
     {"endpoint": "pages.readiness_page", "label": "Readiness", "permission": "readiness.view"},
     {"endpoint": "pages.management_reviews_list", "label": "Management review", "permission": "management_review.manage"},
+    {"endpoint": "pages.documents_list", "label": "Documents", "permission": "document.list"},
+    {"endpoint": "pages.competence_matrix", "label": "Competence", "permission": "competence.view"},
 ]
 
 
