@@ -4,7 +4,7 @@ from flask import Flask
 
 from ..extensions import GembaApi
 from ..textin import MAX_DEPTH
-from . import account, auth, photos, programme, reports, review, sync
+from . import account, auth, competence, documents, notify, organisation, photos, programme, reports, review, sync, upkeep
 
 # What the one gate (server/textin.py) refuses on every route, before any field is read.
 REFUSED_TEXT = (
@@ -21,7 +21,8 @@ def init_app(app: Flask) -> None:
     api = GembaApi(app)
     api.spec.components.security_scheme("session", {"type": "apiKey", "in": "cookie", "name": "gemba_session"})
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
-    for blueprint in (auth.blp, account.blp, photos.blp, sync.blp, reports.blp, review.blp, programme.blp):
+    for blueprint in (auth.blp, account.blp, photos.blp, sync.blp, reports.blp, review.blp, programme.blp,
+                      organisation.blp, notify.blp, upkeep.blp, documents.blp, competence.blp):
         api.register_blueprint(blueprint)
     _document_refused_text(api.spec)
     app.config.setdefault("CSRF_EXEMPT_ENDPOINTS", set()).update(auth.CSRF_EXEMPT)

@@ -45,3 +45,19 @@ class TrailCheckpoint(db.Model):
     event_count: Mapped[int] = mapped_column(BigInteger)
     head_hash: Mapped[str] = mapped_column(String(64))
     mac: Mapped[str] = mapped_column(String(64))
+
+
+class TrailVerified(db.Model):
+    """How far the trail's hash chain was last verified: the event it held up to, and that event's hash.
+
+    Readiness verifies only the events after it (and that the checkpoint event still
+    hashes as it did), so the check costs what the trail grew since; `gemba trail verify`
+    and the evidence pack still walk the whole chain.
+    """
+
+    __tablename__ = "trail_verified"
+
+    name: Mapped[str] = mapped_column(String(20), primary_key=True)
+    event_id: Mapped[int] = mapped_column(BigId)
+    hash: Mapped[str] = mapped_column(String(64))
+    checked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -26,7 +26,7 @@ from ..models import (
     happened_at,
 )
 from ..permissions import require, scope_areas
-from . import trail, transitions
+from . import notify, trail, transitions
 from .audits import publish_audit
 from .comments import add_comment
 from .findings import publish_finding
@@ -124,6 +124,7 @@ def return_audit(user: User, audit: Audit, comment: str, at: datetime | None = N
     _require_status(audit, (AuditStatus.SUBMITTED,), "returned")
     _decide(user, audit, AuditStatus.RETURNED, "audit.returned", comment, at)
     add_comment(user, comment, audit=audit, at=at)
+    notify.audit_decided(user, audit, "audit.returned", comment)
     return audit
 
 
@@ -132,6 +133,7 @@ def reject(user: User, audit: Audit, reason: str, at: datetime | None = None) ->
     reason = _text(reason, "reason", "A reason")
     _decide(user, audit, AuditStatus.REJECTED, "audit.rejected", reason, at)
     add_comment(user, reason, audit=audit, prefix="Rejected: ", at=at)
+    notify.audit_decided(user, audit, "audit.rejected", reason)
     return audit
 
 

@@ -18,6 +18,7 @@ from ..errors import Invalid
 from ..extensions import db
 from ..models import Photo, PhotoLink, PhotoState, PhotoSubject, PhotoUpload, User, happened_at
 from ..permissions import can
+from . import feed
 
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 MAX_PHOTOS_PER_RECORD = 50
@@ -54,10 +55,12 @@ def link_photos(user: User | None, subject: PhotoSubject, subject_id: uuid.UUID,
             select(PhotoLink).where(PhotoLink.subject == subject, PhotoLink.subject_id == subject_id)
         )
     }
+    added = []
     for position, sha in enumerate(hashes):
         expect_photo(sha)
         link = existing.pop(sha, None)
         if link is None:
+            added.append(sha)
             db.session.add(PhotoLink(subject=subject, subject_id=subject_id, photo_sha256=sha,
                                      position=position, linked_by_id=user.id if user else None,
                                      **dict(zip(("proven", "uploaded_by_id"), _backing_upload(user, sha), strict=True))))
@@ -66,6 +69,11 @@ def link_photos(user: User | None, subject: PhotoSubject, subject_id: uuid.UUID,
     if existing:
         db.session.execute(delete(PhotoLink).where(PhotoLink.id.in_([link.id for link in existing.values()])))
     db.session.flush()
+    if added:
+        # A stored photo is evidence on one more record: its change goes to that record's audiences too.
+        for sha in db.session.scalars(select(Photo.sha256).where(Photo.sha256.in_(added),
+                                                                  Photo.state == PhotoState.STORED)):
+            feed.publish("photo", sha, 1)
     return hashes
 
 

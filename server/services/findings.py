@@ -19,7 +19,7 @@ from ..models import (
     utcnow,
 )
 from ..permissions import is_reviewer, require
-from . import evidence, feed, trail, transitions
+from . import evidence, feed, notify, trail, transitions
 from .merge import Edit, created, jsonable, merge
 from .records import load_for
 
@@ -118,6 +118,7 @@ def raise_finding(user: User, finding_id: uuid.UUID, fields: dict, device_id=Non
     publish_finding(finding)
     trail.record(user, "finding.raised", "finding", finding.id, jsonable(values | {"photos": photos}),
                  device_id=device_id)
+    notify.finding_raised(user, finding)
     return finding
 
 

@@ -12,7 +12,10 @@ from flask_login import AnonymousUserMixin
 
 from server import permissions
 from server.errors import NotAllowed
-from server.models import Audit, Conflict, CorrectiveAction, Finding, Response, User
+from server.models import (
+    Audit, Conflict, CorrectiveAction, Document, DocumentRevision, Finding, ManagementReview, Objective, Response,
+    ReviewAction, User,
+)
 
 ROLES = ("staff", "auditor", "supervisor", "admin")
 EVERYONE = set(ROLES)
@@ -36,7 +39,16 @@ BY_ROLE = {
     "admin.users": {"admin"},
     "admin.organisation": {"admin"},
     "admin.tokens": {"admin"},
+    "admin.webhooks": {"admin"},
     "trail.view": REVIEWERS,
+    "objective.list": EVERYONE,
+    "objective.manage": REVIEWERS,
+    "readiness.view": REVIEWERS,
+    "management_review.manage": REVIEWERS,
+    "document.list": EVERYONE,
+    "document.manage": REVIEWERS,
+    "competence.view": REVIEWERS,
+    "competence.manage": REVIEWERS,
 }
 
 STRANGER = uuid.uuid4()
@@ -81,6 +93,40 @@ CONFLICTS = {
     "met by them": lambda me: Conflict(user_id=me),
     "met by someone else": lambda me: Conflict(user_id=STRANGER),
 }
+OBJECTIVES = {
+    "owned by them": lambda me: Objective(owner_id=me),
+    "someone else's": lambda me: Objective(owner_id=STRANGER),
+}
+MANAGEMENT_REVIEWS = {
+    "chaired by them": lambda me: ManagementReview(chair_id=me),
+    "chaired by someone else": lambda me: ManagementReview(chair_id=STRANGER),
+}
+REVIEW_ACTIONS = {
+    "owned by them": lambda me: ReviewAction(owner_id=me),
+    "someone else's": lambda me: ReviewAction(owner_id=STRANGER),
+}
+
+def _document(owner, *statuses):
+    return Document(owner_id=owner, revisions=[DocumentRevision(rev=n, status=status, uploaded_by_id=STRANGER)
+                                               for n, status in enumerate(statuses, 1)])
+
+
+DOCUMENTS = {
+    "owned by them, draft": lambda me: _document(me, "draft"),
+    "someone else's, draft": lambda me: _document(STRANGER, "draft"),
+    "someone else's, in review": lambda me: _document(STRANGER, "in_review"),
+    "someone else's, approved": lambda me: _document(STRANGER, "approved"),
+    "someone else's, superseded and a draft": lambda me: _document(STRANGER, "obsolete", "draft"),
+}
+REVISIONS = {
+    "a draft of their document": lambda me: _document(me, "draft").revisions[0],
+    "a draft they uploaded": lambda me: DocumentRevision(status="draft", uploaded_by_id=me,
+                                                         document=Document(owner_id=STRANGER)),
+    "someone else's draft": lambda me: _document(STRANGER, "draft").revisions[0],
+    "someone else's, in review": lambda me: _document(STRANGER, "in_review").revisions[0],
+    "someone else's, approved": lambda me: _document(STRANGER, "approved").revisions[0],
+    "someone else's, obsolete": lambda me: _document(STRANGER, "obsolete").revisions[0],
+}
 
 EDITABLE = {"their own, planned", "their own, in progress", "their own, returned"}
 AUDIT_VIEW = {tie: EVERYONE for tie in AUDITS if tie.startswith("their own")} | {
@@ -107,6 +153,17 @@ BY_RECORD = {
     "action.work": (ACTIONS, ACTION_WORK),
     "response.view": (RESPONSES, {"on their own audit": EVERYONE, "on someone else's audit": REVIEWERS}),
     "conflict.view": (CONFLICTS, {"met by them": EVERYONE, "met by someone else": REVIEWERS}),
+    # An objective's owner measures it, whatever their role; reviewers set and see them all.
+    "objective.view": (OBJECTIVES, {"owned by them": EVERYONE, "someone else's": REVIEWERS}),
+    "objective.measure": (OBJECTIVES, {"owned by them": EVERYONE, "someone else's": REVIEWERS}),
+    # The chair signs a management review off; an admin may stand in.
+    "management_review.sign_off": (MANAGEMENT_REVIEWS, {"chaired by them": REVIEWERS, "chaired by someone else": {"admin"}}),
+    "review_action.work": (REVIEW_ACTIONS, {"owned by them": EVERYONE, "someone else's": REVIEWERS}),
+    # A document is for everyone once a revision is released; before that, its managers and owner.
+    "document.view": (DOCUMENTS, {tie: EVERYONE for tie in DOCUMENTS} | {
+        "someone else's, draft": REVIEWERS, "someone else's, in review": REVIEWERS}),
+    "document.revision.view": (REVISIONS, {tie: EVERYONE for tie in REVISIONS} | {
+        "someone else's draft": REVIEWERS, "someone else's, in review": REVIEWERS}),
 }
 # Rules that look up stored records (a comment's subject, a photo's links): tested against
 # the database in tests/server/services/test_sync_pull.py and test_comments.py.
