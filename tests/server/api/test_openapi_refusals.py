@@ -21,7 +21,7 @@ def test_every_operation_documents_the_refused_text(client):
 def test_text_fields_state_their_limit_and_what_they_refuse(client):
     schemas = client.get("/api/openapi.json").json["components"]["schemas"]
     texts = [(name, field, shape) for name, schema in schemas.items()
-             for field, shape in schema.get("properties", {}).items() if "maxLength" in shape]
+             for field, shape in schema.get("properties", {}).items() if "maxLength" in shape and "format" not in shape]
     assert len(texts) > 10
     for name, field, shape in texts:
         assert "NUL" in shape.get("description", "") and "surrogate" in shape["description"], (name, field)
