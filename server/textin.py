@@ -3,7 +3,8 @@
 PostgreSQL text cannot hold U+0000, and no UTF-8 text can hold a lone UTF-16 surrogate
 (U+D800-U+DFFF, which a JSON `"\\ud800"` escape makes); either would fail deep inside a
 write as a 500. JSON nested deeper than `MAX_DEPTH` would exhaust the stack of whatever
-walks it. All three are refused up front with a 400 that says why: in query strings, form
+walks it; a JSON number beyond 64 bits (or NaN, Infinity) would overflow where it is
+stored or counted. Each is refused up front with a 400 that says why: in query strings, form
 fields and JSON bodies, on every route, the anonymous sign-in included. Photo bytes are
 not text and are not looked at. A sync push is checked here for depth only; its ops' text
 is checked op by op in the sync engine (`problem` on each op), so that one bad op is
@@ -31,7 +32,10 @@ PROBLEMS = {
                      "Send valid Unicode text.", "Contains a lone surrogate (U+D800-U+DFFF)."),
     "too_deep": (f"The JSON is nested more than {MAX_DEPTH} levels deep; nothing here takes that. Send it flatter.",
                  f"Nested more than {MAX_DEPTH} levels deep."),
+    "number_out_of_range": ("A number in the JSON is outside what the server can store (whole numbers from -2^63 "
+                            "to 2^63-1, finite decimals).", "Holds a number out of range."),
 }
+INT_MIN, INT_MAX = -(2**63), 2**63 - 1
 MESSAGE = PROBLEMS["nul_character"][0]  # kept for callers that only meet NULs
 
 
@@ -64,6 +68,14 @@ def problem(value, max_depth: int = MAX_DEPTH) -> str | None:
         if isinstance(item, str):
             if (found := text_problem(item)) is not None:
                 return found
+        elif isinstance(item, bool):
+            continue
+        elif isinstance(item, int):
+            if not INT_MIN <= item <= INT_MAX:
+                return "number_out_of_range"
+        elif isinstance(item, float):
+            if item != item or item in (float("inf"), float("-inf")):
+                return "number_out_of_range"
         elif isinstance(item, dict | list | tuple):
             if depth >= max_depth:
                 return "too_deep"

@@ -10,7 +10,8 @@ from . import account, auth, competence, documents, notify, organisation, photos
 REFUSED_TEXT = (
     "Refused before any field is read (`error.code`): text holding a NUL character (`nul_character`) "
     "or a lone UTF-16 surrogate U+D800-U+DFFF (`invalid_text`) in the query string, a form field or "
-    f"the JSON body, or a JSON body nested more than {MAX_DEPTH} levels deep (`too_deep`). "
+    f"the JSON body, a JSON body nested more than {MAX_DEPTH} levels deep (`too_deep`), or a JSON number "
+    "outside -2^63..2^63-1, NaN or Infinity (`number_out_of_range`). "
     "In a sync push, an op carrying such text is rejected on its own, with the same code."
 )
 REFUSED_FIELD = "No NUL character, no lone surrogate (U+D800-U+DFFF)."

@@ -30,7 +30,7 @@ class NotificationQuerySchema(ma.Schema):
 
 
 class ReadSchema(Strict):
-    ids = ma.fields.List(ma.fields.Integer(), load_default=None,
+    ids = ma.fields.List(ma.fields.Integer(validate=ma.validate.Range(min=1, max=2**63 - 1)), load_default=None,
                          metadata={"description": "The notifications to mark read; all of yours when left out."})
 
 
@@ -102,7 +102,7 @@ class EventsSchema(ma.Schema):
 
 
 class EventsQuerySchema(ma.Schema):
-    after = ma.fields.Integer(load_default=0, validate=ma.validate.Range(min=0))
+    after = ma.fields.Integer(load_default=0, validate=ma.validate.Range(min=0, max=2**63 - 1))
     limit = ma.fields.Integer(load_default=100, validate=ma.validate.Range(min=1, max=500))
 
 

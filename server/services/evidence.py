@@ -105,9 +105,12 @@ def _backing_upload(user: User | None, sha: str) -> tuple[bool, object]:
 def record_upload(user: User, sha256: str, device_id=None, at=None) -> None:
     """`user` sent the bytes of `sha256`: record it, and let their held links (and those of
     anyone who may now see the photo) stand on it. Flushes."""
-    if not holds(user, sha256):
-        db.session.add(PhotoUpload(photo_sha256=sha256, user_id=user.id, device_id=device_id,
-                                   uploaded_at=happened_at(at)))
+    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    db.session.execute(  # two uploads of the same bytes at once (a device retrying) record one row
+        insert(PhotoUpload).values(photo_sha256=sha256, user_id=user.id, device_id=device_id,
+                                   uploaded_at=happened_at(at))
+        .on_conflict_do_nothing(index_elements=["photo_sha256", "user_id"])
+    )
     db.session.execute(
         update(PhotoLink)
         .where(PhotoLink.photo_sha256 == sha256, PhotoLink.linked_by_id == user.id)

@@ -152,3 +152,37 @@ def test_an_audit_report_does_not_carry_bytes_behind_a_held_link(people, make, c
     commit()
     report = reports.collect(auditor, audit)
     assert sha not in report.evidence.photos
+
+
+@pytest.mark.postgres_only
+def test_one_person_uploading_the_same_bytes_twice_at_once_records_one_upload(app, make, commit):
+    import threading
+
+    from sqlalchemy import func
+
+    from server.services import photos
+
+    user = make.user(Role.STAFF)
+    commit()
+    data = images.jpeg(width=120, height=90)
+    errors, barrier = [], threading.Barrier(3)
+
+    def upload():
+        with app.app_context():
+            try:
+                me = db.session.get(type(user), user.id)
+                barrier.wait()
+                photos.intake(me, images.sha(data), data)
+                db.session.commit()
+            except Exception as exc:  # noqa: BLE001 - reported below
+                errors.append(exc)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=upload) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert db.session.scalar(select(func.count()).select_from(PhotoUpload)) == 1
