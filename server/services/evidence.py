@@ -111,13 +111,15 @@ def record_upload(user: User, sha256: str, device_id=None, at=None) -> None:
                                    uploaded_at=happened_at(at))
         .on_conflict_do_nothing(index_elements=["photo_sha256", "user_id"])
     )
-    db.session.execute(
+    # A held link now standing on the bytes shows the photo to its record's people: tell
+    # their devices. (A second uploader's own devices hold the photo already.)
+    changed = db.session.execute(
         update(PhotoLink)
         .where(PhotoLink.photo_sha256 == sha256, PhotoLink.linked_by_id == user.id)
         .where(PhotoLink.proven.is_(False) | PhotoLink.uploaded_by_id.is_(None))
         .values(proven=True, uploaded_by_id=user.id)
         .execution_options(synchronize_session="fetch")
-    )
+    ).rowcount > 0
     db.session.execute(  # links the system made before the bytes came: credited to this upload
         update(PhotoLink)
         .where(PhotoLink.photo_sha256 == sha256, PhotoLink.linked_by_id.is_(None), PhotoLink.uploaded_by_id.is_(None))
@@ -133,7 +135,10 @@ def record_upload(user: User, sha256: str, device_id=None, at=None) -> None:
         if link.linked_by is not None and can(link.linked_by, "photo.view", photo):
             link.proven = True
             link.uploaded_by_id = photo.uploaded_by_id or user.id
+            changed = True
     db.session.flush()
+    if changed and photo is not None and photo.state == PhotoState.STORED:
+        feed.publish("photo", sha256, 1)  # more people may see it now: their devices are told
 
 
 def proven():

@@ -28,6 +28,7 @@ from ...models import (
     Finding,
     Photo,
     PhotoLink,
+    PhotoUpload,
     PhotoState,
     PhotoSubject,
     Response,
@@ -113,9 +114,13 @@ _SUBJECTS = {PhotoSubject.RESPONSE: (Response, of_response), PhotoSubject.FINDIN
 
 
 def of_photo(photo) -> set[str]:
-    """Its uploader, whole-organisation reviewers, and whoever sees a record it is evidence on."""
+    """Everyone who uploaded it, whole-organisation reviewers, and whoever sees a record it is
+    evidence on through a link that stands on the bytes (`evidence.proven`, as `photo.view`)."""
     out = _people(photo.uploaded_by_id) | {ORG}
-    for link in db.session.scalars(select(PhotoLink).where(PhotoLink.photo_sha256 == photo.sha256)):
+    for uploader in db.session.scalars(select(PhotoUpload.user_id).where(PhotoUpload.photo_sha256 == photo.sha256)):
+        out |= _people(uploader)
+    for link in db.session.scalars(select(PhotoLink).where(PhotoLink.photo_sha256 == photo.sha256,
+                                                           PhotoLink.proven.is_(True))):
         model, audiences = _SUBJECTS[PhotoSubject(link.subject)]
         subject = db.session.get(model, link.subject_id)
         if subject is not None:
@@ -149,7 +154,8 @@ def dependents(entity: str, record) -> list[tuple[str, object]]:
 def _linked_photos(subject: PhotoSubject, subject_id) -> list:
     return [("photo", photo) for photo in db.session.scalars(
         select(Photo).join(PhotoLink, PhotoLink.photo_sha256 == Photo.sha256)
-        .where(PhotoLink.subject == subject, PhotoLink.subject_id == subject_id, Photo.state == PhotoState.STORED)
+        .where(PhotoLink.subject == subject, PhotoLink.subject_id == subject_id, Photo.state == PhotoState.STORED,
+               PhotoLink.proven.is_(True))
     )]
 
 

@@ -35,6 +35,7 @@ from ...models import (
     Finding,
     Photo,
     PhotoLink,
+    PhotoUpload,
     PhotoState,
     PhotoSubject,
     Response,
@@ -141,7 +142,8 @@ class WorkingSet:
             )
             return and_(Photo.state == PhotoState.STORED,
                         or_(Photo.uploaded_by_id == self.user.id,
-                            Photo.sha256.in_(select(PhotoLink.photo_sha256).where(linked))))
+                            Photo.sha256.in_(select(PhotoUpload.photo_sha256).where(PhotoUpload.user_id == self.user.id)),
+                            Photo.sha256.in_(select(PhotoLink.photo_sha256).where(linked, PhotoLink.proven.is_(True)))))
         raise KeyError(entity)
 
 

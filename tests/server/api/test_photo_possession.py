@@ -88,6 +88,22 @@ def test_naming_someone_elses_hash_does_not_show_the_photo(people, how):
     assert (link.linked_by_id, link.uploaded_by_id) == (people["b"].id, people["b"].id)
 
 
+def test_the_pull_agrees_a_held_link_shows_nothing_until_the_bytes_come_from_the_linker(people):
+    from tests.server.services.test_sync_pull import everything
+
+    data, sha = _a_uploads_a_photo(people)
+    b = people["clients"]["b"]
+    _push(b, people["b"], [_photo_link(people["b"], people["b_finding"], sha)])
+
+    def photos_pulled():
+        db.session.expire_all()
+        return {c["id"] for c in everything(people["b"]) if c["entity"] == "photo" and not c.get("deleted")}
+
+    assert sha not in photos_pulled()
+    assert b.put(f"/api/photos/{sha}", data=data, content_type="image/jpeg").status_code == 200
+    assert sha in photos_pulled()
+
+
 def test_head_tells_only_those_who_may_see_it(people):
     data, sha = _a_uploads_a_photo(people)
     unknown = images.sha(b"never uploaded")
