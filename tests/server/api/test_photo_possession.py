@@ -187,7 +187,7 @@ def test_one_person_uploading_the_same_bytes_twice_at_once_records_one_upload(ap
         with app.app_context():
             try:
                 me = db.session.get(type(user), user.id)
-                barrier.wait()
+                barrier.wait(timeout=60)  # a thread that failed first must not hang the others
                 photos.intake(me, images.sha(data), data)
                 db.session.commit()
             except Exception as exc:  # noqa: BLE001 - reported below
