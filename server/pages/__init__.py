@@ -15,8 +15,9 @@ from ..services import accounts, charts, listings
 from ..services import dashboard as dashboards
 from ..services.audits import get_audit
 from ..services.findings import get_finding
+from ..services import organisation as organisation_service
 from ..services.organisation import zone_of
-from . import account, actions, checklists, conflicts, coverage, organisation, programme, review, trail, welcome  # noqa: F401  (each adds its routes to bp)
+from . import account, actions, checklists, conflicts, coverage, organisation, programme, review, setup, trail, welcome  # noqa: F401  (each adds its routes to bp)
 from .blueprint import bp
 from .forms import AuditFilterForm, FindingFilterForm, LoginForm
 from .params import areas_in_order, page_number
@@ -79,6 +80,9 @@ def logout():
 @bp.route("/")
 @allow(SIGNED_IN)
 def home():
+    # An admin of an organisation with nothing in it yet starts at the set-up steps.
+    if can(current_user, "admin.organisation") and not organisation_service.sites_in_order():
+        return redirect(url_for("pages.setup"))
     if can(current_user, "register.dashboard"):
         return redirect(url_for("pages.dashboard"))
     return redirect(url_for("pages.findings"))
@@ -87,8 +91,9 @@ def home():
 @bp.route("/dashboard")
 @allow("register.dashboard")
 def dashboard():
+    steps = organisation_service.setup_steps() if can(current_user, "admin.organisation") else []
     page = render_template("dashboard.html", board=dashboards.dashboard(current_user),
-                           charts=charts.dashboard_charts(current_user))
+                           charts=charts.dashboard_charts(current_user), setup_steps=steps)
     db.session.commit()  # keeps the charts' snapshot of past months, when one was made
     return page
 

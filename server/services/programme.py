@@ -486,9 +486,9 @@ def programme_query(status: str | None = None, area_id=None, auditor_id=None, st
 
 
 def overdue_query(today: date | None = None):
-    """Audits whose planned date has passed and that are not submitted yet."""
-    today = today or date.today()
-    return programme_query().where(Audit.planned_date < today, Audit.status.in_(OPEN_WORK))
+    """Audits whose planned date (the site's local day) has passed and that are not submitted yet."""
+    late = organisation.before_local_today(Audit.planned_date, organisation.in_sites_by_area(Audit.area_id), today=today)
+    return programme_query().where(late, Audit.status.in_(OPEN_WORK))
 
 
 def overdue_audits(today: date | None = None, limit: int | None = None) -> list[Audit]:

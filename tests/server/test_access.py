@@ -93,6 +93,7 @@ ACCESS: dict[str, set[str]] = {
     "pages.person_add": ADMIN, "pages.person_new": ADMIN, "pages.person": ADMIN, "pages.person_update": ADMIN, "pages.person_active": ADMIN,
     "pages.person_link": ADMIN, "pages.org_import": ADMIN, "pages.org_import_run": ADMIN,
     "pages.org_import_template": ADMIN, "pages.org_export": ADMIN,
+    "pages.setup": ADMIN, "pages.setup_checklist": ADMIN,
 }
 
 
@@ -129,6 +130,7 @@ SHOWS: dict[str, str] = {
     "pages.org_sites": "Sites", "pages.org_areas": "Areas", "pages.org_area": "{area_label}",
     "pages.people_list": "People", "pages.person_new": "Add a person", "pages.person": "{user_name}", "pages.org_import": "Import sites, areas and people",
     "pages.org_import_template": "text/csv", "pages.org_export": "text/csv",
+    "pages.setup": "Set up your organisation",
 }
 HEADING, TITLE = re.compile(r"<h1\b[^>]*>(.*?)</h1>", re.S), re.compile(r"<title>(.*?)</title>", re.S)
 

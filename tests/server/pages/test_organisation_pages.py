@@ -123,3 +123,17 @@ def test_the_import_page_checks_a_file_lists_problems_by_line_then_imports_all(r
     assert db.session.scalar(select(Area).where(Area.name == "Stores")) is not None
     exported = pages.get("/organisation/export/areas.csv").get_data(as_text=True)
     assert "Leeds,Europe/London,Stores,,low,12" in exported
+
+
+def test_an_admin_of_an_empty_organisation_is_led_through_the_set_up_steps(register, make):
+    pages = register(make.user("admin"))
+    landing = pages.get("/")
+    assert landing.status_code == 302 and landing.headers["Location"].endswith("/setup")
+    page = pages.text("/setup")
+    assert "Set up your organisation" in page and "0 site(s)" in page
+    copied = pages.post_form("/setup", "/setup/checklist", file="iso45001-safety-walk.json")
+    assert copied.status_code == 302 and "/checklists/" in copied.headers["Location"]
+    make.area(site="Leeds")
+    db.session.commit()
+    assert pages.get("/").headers["Location"].endswith("/dashboard")
+    assert "set up your organisation" in pages.text("/dashboard")
