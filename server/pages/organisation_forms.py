@@ -40,9 +40,10 @@ class AreaForm(FlaskForm):
 
 
 class AreaFilterForm(FilterForm):
-    site = SelectField("Site", choices=[], validators=[Optional()])
-    q = StringField("Name contains", validators=[Optional(), Length(max=100)])
-    retired = BooleanField("Show retired")
+    # ids of their own: the add-an-area form on the same page has a "site" and a "name" too
+    site = SelectField("Site", choices=[], validators=[Optional()], id="filter-site")
+    q = StringField("Name contains", validators=[Optional(), Length(max=100)], id="filter-q")
+    retired = BooleanField("Show retired", id="filter-retired")
 
 
 class PersonForm(FlaskForm):
