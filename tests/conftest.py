@@ -39,6 +39,8 @@ def app_config(database_url: str, tmp_path) -> dict:
         "SECRET_KEY": "test-secret-key",
         "SQLALCHEMY_DATABASE_URI": database_url,
         "GEMBA_PHOTO_DIR": str(tmp_path / "photos"),
+        "GEMBA_TRAIL_KEY": "test-trail-key",
+        "GEMBA_TRAIL_HEAD_FILE": str(tmp_path / "trail_head"),
         "LOGIN_MAX_FAILURES": 5,
         "PASSWORD_HASH_METHOD": "scrypt:1024:8:1",
     }

@@ -11,13 +11,17 @@ from ..errors import DomainError
 from ..extensions import db
 from ..ids import uuid_or_none
 from ..permissions import can
-from ..services import accounts, charts, listings
+from ..services import accounts, charts, inbox, listings
 from ..services import dashboard as dashboards
 from ..services.audits import get_audit
 from ..services.findings import get_finding
 from ..services import organisation as organisation_service
 from ..services.organisation import zone_of
-from . import account, actions, checklists, conflicts, coverage, organisation, programme, review, setup, trail, welcome  # noqa: F401  (each adds its routes to bp)
+from . import (  # noqa: F401  (each adds its routes to bp)
+    account, actions, checklists, conflicts, coverage, notifications, organisation, programme, review, setup, trail,
+    upkeep,
+    welcome,
+)
 from .blueprint import bp
 from .forms import AuditFilterForm, FindingFilterForm, LoginForm
 from .params import areas_in_order, page_number
@@ -34,6 +38,10 @@ REGISTER_NAV: list[dict] = [
     {"endpoint": "pages.org_sites", "label": "Sites", "permission": "admin.organisation"},
     {"endpoint": "pages.org_areas", "label": "Areas", "permission": "admin.organisation"},
     {"endpoint": "pages.people_list", "label": "People", "permission": "admin.users"},
+    {"endpoint": "pages.webhooks_list", "label": "Webhooks", "permission": "admin.webhooks"},
+    {"endpoint": "pages.objectives_list", "label": "Objectives", "permission": "objective.list"},
+    {"endpoint": "pages.readiness_page", "label": "Readiness", "permission": "readiness.view"},
+    {"endpoint": "pages.management_reviews_list", "label": "Management review", "permission": "management_review.manage"},
 ]
 
 
@@ -174,3 +182,4 @@ def init_app(app) -> None:
     app.register_blueprint(bp)
     app.jinja_env.globals["can"] = can
     app.jinja_env.globals["register_nav"] = REGISTER_NAV
+    app.jinja_env.globals["unread_notifications"] = inbox.unread_count
