@@ -23,6 +23,8 @@ from .models import (
     Comment,
     Conflict,
     CorrectiveAction,
+    Document,
+    DocumentRevision,
     Finding,
     FindingStatus,
     ManagementReview,
@@ -33,6 +35,7 @@ from .models import (
     PhotoUpload,
     Response,
     ReviewAction,
+    RevisionStatus,
     Role,
     Site,
     User,
@@ -205,6 +208,28 @@ def _review_sign_off(user: User, review: ManagementReview) -> bool:
 
 def _review_action_work(user: User, action: ReviewAction) -> bool:
     return action.owner_id == user.id or reviews(user, action)
+RELEASED = {RevisionStatus.APPROVED, RevisionStatus.OBSOLETE}
+
+
+def _document_view(user: User, document: Document) -> bool:
+    """Everyone sees a document once a revision of it is released; before that, its managers and owner."""
+    return is_reviewer(user) or document.owner_id == user.id \
+        or any(r.status in RELEASED for r in document.revisions)
+
+
+def _revision_view(user: User, revision: DocumentRevision) -> bool:
+    """An approved or superseded revision is readable by all; a draft by managers, the owner and its author."""
+    return revision.status in RELEASED or is_reviewer(user) or user.id in (
+        revision.document.owner_id, revision.uploaded_by_id)
+
+
+def scope_documents(user: User) -> ColumnElement[bool]:
+    """Documents `user` may see, agreeing with `document.view`."""
+    if is_reviewer(user):
+        return true()
+    released = select(DocumentRevision.id).where(DocumentRevision.document_id == Document.id,
+                                                 DocumentRevision.status.in_(RELEASED)).exists()
+    return or_(Document.owner_id == user.id, released)
 
 
 RULES: dict[str, Callable] = {
@@ -247,6 +272,13 @@ RULES: dict[str, Callable] = {
     "management_review.manage": _reviewer(),
     "management_review.sign_off": _review_sign_off,
     "review_action.work": _review_action_work,
+    "document.list": _role(*Role),
+    "document.view": _document_view,
+    "document.revision.view": _revision_view,
+    "document.manage": _role(Role.ADMIN, Role.SUPERVISOR),
+    # the competence matrix and training records: reviewers, each for the sites they cover
+    "competence.view": _reviewer(),
+    "competence.manage": _reviewer(),
 }
 
 # Permissions that depend on the caller's role alone: what `access.allow` may name.

@@ -18,9 +18,8 @@ from ..services.findings import get_finding
 from ..services import organisation as organisation_service
 from ..services.organisation import zone_of
 from . import (  # noqa: F401  (each adds its routes to bp)
-    account, actions, checklists, conflicts, coverage, notifications, organisation, programme, review, setup, trail,
-    upkeep,
-    welcome,
+    account, actions, checklists, competence, conflicts, coverage, documents, notifications, organisation, programme,
+    review, setup, trail, upkeep, welcome,
 )
 from .blueprint import bp
 from .forms import AuditFilterForm, FindingFilterForm, LoginForm
@@ -42,6 +41,8 @@ REGISTER_NAV: list[dict] = [
     {"endpoint": "pages.objectives_list", "label": "Objectives", "permission": "objective.list"},
     {"endpoint": "pages.readiness_page", "label": "Readiness", "permission": "readiness.view"},
     {"endpoint": "pages.management_reviews_list", "label": "Management review", "permission": "management_review.manage"},
+    {"endpoint": "pages.documents_list", "label": "Documents", "permission": "document.list"},
+    {"endpoint": "pages.competence_matrix", "label": "Competence", "permission": "competence.view"},
 ]
 
 

@@ -2,20 +2,21 @@
 
 import hashlib
 import io
+from datetime import date, timedelta
 
 import pytest
 from PIL import Image
-
-from server.extensions import db
-from datetime import date, timedelta
-
 from sqlalchemy import select
 
+from server.extensions import db
 from server.models import (
     Conflict, ManagementReview, Objective, PhotoSubject, Qualification, ReviewAction, WebhookDelivery,
 )
-from server.services import calendars, evidence, invitations, notify, photos, sessions, tokens, webhooks
+from server.services import (
+    calendars, competence, documents, evidence, invitations, notify, photos, sessions, tokens, webhooks,
+)
 from server.services.throttle import Client
+from tests import documents as document_files
 from tests.mailbox import MailServer
 
 
@@ -63,6 +64,12 @@ def world(make, commit):
     review.actions.append(ReviewAction(title="Refresh the quality policy", owner_id=people["staff"].id,
                                        due_date=date.today() + timedelta(days=30)))
     db.session.add_all([conflict, qualification, objective, review])
+    document = documents.create_document(people["supervisor"], {
+        "number": "WI-001", "title": "Torque settings", "type": "work_instruction"},
+        documents.Upload(io.BytesIO(document_files.pdf()), "wi-001.pdf"))
+    documents.approve_revision(people["supervisor"], document, document.revisions[0])
+    forklift = competence.create_competence(people["supervisor"], "Forklift licence", 36)
+    competence.require_competence(people["supervisor"], forklift, area=home)
     commit()
     values = {
         "audit_id": audit.id, "area_id": other.id, "action_id": action.id, "finding_id": finding.id, "template_id": template.id,
@@ -71,6 +78,8 @@ def world(make, commit):
         "session_id": other_session.id, "token_id": token.id,
         "site_id": other.site_id, "user_id": people["staff"].id, "secret": link.secret, "kind": "users",
         "webhook_id": hook.id, "delivery_id": delivery.id, "token": calendar_token,
+        "document_id": document.id, "rev": 1, "competence_id": forklift.id,
+        "document_number": document.number,
         # what the pages about these records are headed with
         "finding_title": finding.title, "template_name": template.name, "area_label": other.label,
         "site_name": other.site.name, "user_name": people["staff"].name,

@@ -121,6 +121,18 @@ ACCESS: dict[str, set[str]] = {
     "pages.management_review_action": REVIEWERS, "pages.management_review_sign_off": REVIEWERS,
     "pages.review_action_done": ACTION_WORKERS,
     "upkeep.evidence_pack": REVIEWERS,
+    # controlled documents: everyone reads released revisions; supervisors and admins manage them
+    "documents.list_documents": SIGNED_IN, "documents.get_document": SIGNED_IN,
+    "documents.revision_file": SIGNED_IN, "documents.register": REVIEWERS, "documents.add_revision": REVIEWERS,
+    "documents.approve": REVIEWERS, "documents.reviewed": REVIEWERS,
+    "pages.documents_list": SIGNED_IN, "pages.document": SIGNED_IN, "pages.document_new": REVIEWERS,
+    "pages.document_revise": REVIEWERS, "pages.document_approve": REVIEWERS, "pages.document_reviewed": REVIEWERS,
+    # competence: the matrix and training records, for reviewers (of their sites)
+    "competence.list_competences": REVIEWERS, "competence.create": REVIEWERS, "competence.add_requirement": REVIEWERS,
+    "competence.add_record": REVIEWERS, "competence.record_training": REVIEWERS, "competence.matrix": REVIEWERS,
+    "competence.matrix_csv": REVIEWERS, "competence.matrix_xlsx": REVIEWERS,
+    "pages.competence_matrix": REVIEWERS, "pages.competence_add": REVIEWERS, "pages.competence_require": REVIEWERS,
+    "pages.competence_record": REVIEWERS, "pages.competence_training": REVIEWERS,
 }
 
 
@@ -172,6 +184,13 @@ SHOWS: dict[str, str] = {
     "upkeep.review_pack": "application/pdf", "pages.management_reviews_list": "Management reviews",
     "pages.management_review_page": "Management review {review_period}",
     "upkeep.evidence_pack": "application/zip",
+    "documents.list_documents": "application/json", "documents.get_document": "application/json",
+    "documents.revision_file": "application/pdf", "pages.documents_list": "Documents",
+    "pages.document": "{document_number}", "pages.document_new": "Register a document",
+    "competence.list_competences": "application/json", "competence.matrix": "application/json",
+    "competence.matrix_csv": "text/csv",
+    "competence.matrix_xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "pages.competence_matrix": "Competence",
 }
 HEADING, TITLE = re.compile(r"<h1\b[^>]*>(.*?)</h1>", re.S), re.compile(r"<title>(.*?)</title>", re.S)
 
@@ -305,7 +324,8 @@ def test_unknown_ids_are_404_not_500(app, world, auth):
                    finding_id=uuid.uuid4(), template_id=uuid.uuid4(),
                    question_id=uuid.uuid4(), conflict_id=uuid.uuid4(), qualification_id=uuid.uuid4(),
                    sha256="0" * 64, filename="no-such-file.js", secret="no-such-link", kind="nothing",
-                   webhook_id=uuid.uuid4(), delivery_id=uuid.uuid4(), token="no-such-calendar")
+                   webhook_id=uuid.uuid4(), delivery_id=uuid.uuid4(), token="no-such-calendar",
+                   document_id=uuid.uuid4(), competence_id=uuid.uuid4())
     wrong = []
     for rule, method in _routes(app):
         if method != "GET" or not rule.arguments:

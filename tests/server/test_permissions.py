@@ -12,7 +12,10 @@ from flask_login import AnonymousUserMixin
 
 from server import permissions
 from server.errors import NotAllowed
-from server.models import Audit, Conflict, CorrectiveAction, Finding, ManagementReview, Objective, Response, ReviewAction, User
+from server.models import (
+    Audit, Conflict, CorrectiveAction, Document, DocumentRevision, Finding, ManagementReview, Objective, Response,
+    ReviewAction, User,
+)
 
 ROLES = ("staff", "auditor", "supervisor", "admin")
 EVERYONE = set(ROLES)
@@ -42,6 +45,10 @@ BY_ROLE = {
     "objective.manage": REVIEWERS,
     "readiness.view": REVIEWERS,
     "management_review.manage": REVIEWERS,
+    "document.list": EVERYONE,
+    "document.manage": REVIEWERS,
+    "competence.view": REVIEWERS,
+    "competence.manage": REVIEWERS,
 }
 
 STRANGER = uuid.uuid4()
@@ -99,6 +106,28 @@ REVIEW_ACTIONS = {
     "someone else's": lambda me: ReviewAction(owner_id=STRANGER),
 }
 
+def _document(owner, *statuses):
+    return Document(owner_id=owner, revisions=[DocumentRevision(rev=n, status=status, uploaded_by_id=STRANGER)
+                                               for n, status in enumerate(statuses, 1)])
+
+
+DOCUMENTS = {
+    "owned by them, draft": lambda me: _document(me, "draft"),
+    "someone else's, draft": lambda me: _document(STRANGER, "draft"),
+    "someone else's, in review": lambda me: _document(STRANGER, "in_review"),
+    "someone else's, approved": lambda me: _document(STRANGER, "approved"),
+    "someone else's, superseded and a draft": lambda me: _document(STRANGER, "obsolete", "draft"),
+}
+REVISIONS = {
+    "a draft of their document": lambda me: _document(me, "draft").revisions[0],
+    "a draft they uploaded": lambda me: DocumentRevision(status="draft", uploaded_by_id=me,
+                                                         document=Document(owner_id=STRANGER)),
+    "someone else's draft": lambda me: _document(STRANGER, "draft").revisions[0],
+    "someone else's, in review": lambda me: _document(STRANGER, "in_review").revisions[0],
+    "someone else's, approved": lambda me: _document(STRANGER, "approved").revisions[0],
+    "someone else's, obsolete": lambda me: _document(STRANGER, "obsolete").revisions[0],
+}
+
 EDITABLE = {"their own, planned", "their own, in progress", "their own, returned"}
 AUDIT_VIEW = {tie: EVERYONE for tie in AUDITS if tie.startswith("their own")} | {
     "someone else's, in progress": REVIEWERS, "nobody's yet": REVIEWERS}
@@ -130,6 +159,11 @@ BY_RECORD = {
     # The chair signs a management review off; an admin may stand in.
     "management_review.sign_off": (MANAGEMENT_REVIEWS, {"chaired by them": REVIEWERS, "chaired by someone else": {"admin"}}),
     "review_action.work": (REVIEW_ACTIONS, {"owned by them": EVERYONE, "someone else's": REVIEWERS}),
+    # A document is for everyone once a revision is released; before that, its managers and owner.
+    "document.view": (DOCUMENTS, {tie: EVERYONE for tie in DOCUMENTS} | {
+        "someone else's, draft": REVIEWERS, "someone else's, in review": REVIEWERS}),
+    "document.revision.view": (REVISIONS, {tie: EVERYONE for tie in REVISIONS} | {
+        "someone else's draft": REVIEWERS, "someone else's, in review": REVIEWERS}),
 }
 # Rules that look up stored records (a comment's subject, a photo's links): tested against
 # the database in tests/server/services/test_sync_pull.py and test_comments.py.
