@@ -299,10 +299,14 @@ def plan_audit(actor: User, template: Template, area: Area, planned_date: date, 
                audit_id: uuid.UUID | None = None, at: datetime | None = None) -> Audit:
     """Put one audit on the programme (`at`, or now).
 
-    :raise NotAllowed: when the auditor would audit their own work.
-    :raise Invalid: on an unpublished checklist, a missing date, an unqualified auditor.
+    :raise NotAllowed: when the auditor would audit their own work, or the actor does not
+        plan for the area's site.
+    :raise Invalid: on an unpublished checklist, a missing date, an unqualified auditor, a
+        retired area.
     """
-    require(actor, "programme.plan")
+    require(actor, "programme.plan", area)
+    if area.retired_at is not None:
+        raise Invalid(f"{area.label} is retired; it takes no new audits.", {"area_id": ["Retired."]})
     _published(template)
     if planned_date is None:
         raise Invalid("The audit needs a planned date.", {"planned_date": ["Pick a date."]})

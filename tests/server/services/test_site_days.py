@@ -38,3 +38,20 @@ def test_times_are_shown_in_the_sites_zone_with_the_zone_named(app, make):
     assert when(moment) == "2026-12-06 23:30 UTC"
     assert when(moment, tokyo, time=False) == "2026-12-07 Asia/Tokyo"
     assert when(None) == "–"
+
+
+def test_a_retired_area_takes_no_new_audits_and_a_site_limited_supervisor_plans_only_on_their_sites(app, make, template):
+    import pytest
+
+    from server.errors import Invalid, NotAllowed
+
+    leeds, york = make.area(site="Leeds"), make.area(site="York")
+    supervisor = make.user("supervisor")
+    supervisor.sites = [leeds.site]
+    day = organisation.local_today(leeds) + timedelta(days=7)
+    assert programme.plan_audit(supervisor, template, leeds, day).area_id == leeds.id
+    with pytest.raises(NotAllowed):
+        programme.plan_audit(supervisor, template, york, day)
+    organisation.update_area(None, leeds, retired=True, even_with_open_work=True)
+    with pytest.raises(Invalid):
+        programme.plan_audit(make.user("admin"), template, leeds, day)
