@@ -34,8 +34,8 @@ REGISTER_NAV: list[dict] = [
     {"endpoint": "pages.programme_list", "label": "Programme", "permission": "programme.plan"},
     {"endpoint": "pages.checklist_list", "label": "Checklists", "permission": "template.edit"},
     {"endpoint": "pages.coverage_page", "label": "Coverage", "permission": "programme.plan"},
-    {"endpoint": "pages.org_sites", "label": "Sites", "permission": "admin.organisation"},
-    {"endpoint": "pages.org_areas", "label": "Areas", "permission": "admin.organisation"},
+    # Sites, areas and import/export are one click on from here (their pages share a sub-menu).
+    {"endpoint": "pages.org_sites", "label": "Organisation", "permission": "admin.organisation"},
     {"endpoint": "pages.people_list", "label": "People", "permission": "admin.users"},
     {"endpoint": "pages.webhooks_list", "label": "Webhooks", "permission": "admin.webhooks"},
     {"endpoint": "pages.objectives_list", "label": "Objectives", "permission": "objective.list"},

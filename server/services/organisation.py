@@ -145,6 +145,8 @@ def create_area(actor: User | None, site: Site, name: str, *, responsible: User 
         errors.add("audit_every_months", "Audit every 1 to 60 months.")
     if site.retired_at is not None:
         errors.add("site_id", f"{site.name} is retired; it takes no new areas.")
+    if responsible is not None and not responsible.active:
+        errors.add("responsible_id", f"{responsible.name} is deactivated.")
     if name and db.session.scalar(select(Area.id).where(Area.site_id == site.id, Area.name == name)):
         errors.add("name", f"{site.name} already has an area called {name!r}.")
     errors.raise_if_any("The area is not valid.")
