@@ -29,7 +29,7 @@ class RetireForm(FlaskForm):
 class AreaForm(FlaskForm):
     site = SelectField("Site", choices=[], validators=[DataRequired()])
     name = StringField("Name", validators=[DataRequired(), Length(max=LIMITS["name"])])
-    responsible = SelectField("Responsible person", choices=[], validators=[Optional()])
+    responsible = SelectField("Responsible person (a supervisor or admin)", choices=[], validators=[Optional()])
     risk_level = SelectField("Risk", choices=RISK_OPTIONS, default=RiskLevel.MEDIUM.value)
     audit_every_months = IntegerField("Audit every (months)", default=12, validators=[DataRequired(), NumberRange(1, 60)])
 

@@ -10,7 +10,6 @@ from sqlalchemy.orm import joinedload
 from ..extensions import db
 from ..models import (
     OPEN_FINDING_STATUSES,
-    ActionStatus,
     Area,
     Audit,
     AuditStatus,

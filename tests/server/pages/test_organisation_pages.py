@@ -137,3 +137,17 @@ def test_an_admin_of_an_empty_organisation_is_led_through_the_set_up_steps(regis
     db.session.commit()
     assert pages.get("/").headers["Location"].endswith("/dashboard")
     assert "set up your organisation" in pages.text("/dashboard")
+
+
+def test_an_area_gets_a_responsible_supervisor_and_the_form_offers_no_staff(register, make):
+    area = make.area(name="Dispatch")
+    boss = make.user("supervisor", name="Sue Supervisor")
+    make.user("staff", name="Sam Staff")
+    pages = register(make.user("admin"))
+    page = pages.text(f"/organisation/areas/{area.id}")
+    assert "Sue Supervisor" in page and "Sam Staff" not in page
+    _follow(pages, pages.post_form(f"/organisation/areas/{area.id}", f"/organisation/areas/{area.id}",
+                                   site=str(area.site_id), name="Dispatch bay", responsible=str(boss.id),
+                                   risk_level="low", audit_every_months="24"))
+    db.session.expire_all()
+    assert (area.name, area.responsible_id, area.risk_level, area.audit_every_months) == ("Dispatch bay", boss.id, "low", 24)
