@@ -170,11 +170,13 @@ def human(value) -> str:
 def when(moment, place=None, time: bool = True) -> str:
     """A stored UTC moment as the place's clock shows it, with the zone named.
 
-    `place` is a site, an area (its site's zone) or a zone name; none: UTC.
+    `place` is a site, an area (its site's zone) or a zone name; none: UTC. A person who
+    chose a zone on their Account page sees every time in theirs.
     """
     if moment is None:
         return "–"
-    zone = zone_of(place)
+    own = getattr(current_user, "timezone", None) if current_user else None
+    zone = zone_of(own or place)
     local = moment.astimezone(zone)
     return local.strftime("%Y-%m-%d %H:%M" if time else "%Y-%m-%d") + f" {zone.key}"
 

@@ -58,6 +58,22 @@ def zone_of(place=None) -> ZoneInfo:
         return ZoneInfo("UTC")
 
 
+def set_own_timezone(user: User, zone: str | None) -> User:
+    """Show `user` every time in `zone` (an IANA name), or, with None or "", in each site's own.
+
+    :raise Invalid: an unknown zone.
+    """
+    zone = (zone or "").strip() or None
+    if zone is not None:
+        errors = FieldErrors()
+        _check_timezone(errors, zone)
+        errors.raise_if_any("The time zone was not changed.")
+    if zone != user.timezone:
+        trail.record(user, "user.changed", "user", user.id, {"timezone": [user.timezone, zone]})
+        user.timezone = zone
+    return user
+
+
 def local_today(place=None, now: datetime | None = None) -> date:
     """Today's date where `place` is: "due" and "planned" dates are the site's local days."""
     return (now or utcnow()).astimezone(zone_of(place)).date()

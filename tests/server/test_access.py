@@ -96,7 +96,7 @@ ACCESS: dict[str, set[str]] = {
     "pages.person_add": ADMIN, "pages.person_new": ADMIN, "pages.person": ADMIN, "pages.person_update": ADMIN, "pages.person_active": ADMIN,
     "pages.person_link": ADMIN, "pages.org_import": ADMIN, "pages.org_import_run": ADMIN,
     "pages.org_import_template": ADMIN, "pages.org_export": ADMIN,
-    "pages.setup": ADMIN, "pages.setup_checklist": ADMIN,
+    "pages.setup": ADMIN, "pages.setup_checklist": ADMIN, "pages.account_timezone": SIGNED_IN,
     # notifications: each person's own; webhooks and polled events: admins; a calendar feed: its secret
     "notify.list_notifications": SIGNED_IN, "notify.mark_read": SIGNED_IN, "notify.get_preferences": SIGNED_IN,
     "notify.set_preference": SIGNED_IN, "notify.new_calendar": SIGNED_IN, "notify.revoke_calendar": SIGNED_IN,

@@ -151,3 +151,17 @@ def test_an_area_gets_a_responsible_supervisor_and_the_form_offers_no_staff(regi
                                    risk_level="low", audit_every_months="24"))
     db.session.expire_all()
     assert (area.name, area.responsible_id, area.risk_level, area.audit_every_months) == ("Dispatch bay", boss.id, "low", 24)
+
+
+def test_a_person_may_see_every_time_in_a_zone_of_their_own(register, make):
+    area = make.area(site=make.site("Osaka", "Asia/Tokyo"))
+    supervisor = make.user("supervisor")
+    finding = make.finding(area, supervisor, title="Loose rail")
+    pages = register(supervisor)
+    assert "Asia/Tokyo" in pages.text(f"/findings/{finding.id}")
+    _follow(pages, pages.post_form("/account", "/account/timezone", timezone="America/Chicago"))
+    page = pages.text(f"/findings/{finding.id}")
+    assert "America/Chicago" in page and "Asia/Tokyo" not in page
+    assert events("user.changed", supervisor.id)[-1].changes == {"timezone": [None, "America/Chicago"]}
+    _follow(pages, pages.post_form("/account", "/account/timezone", timezone=""))
+    assert "Asia/Tokyo" in pages.text(f"/findings/{finding.id}")
