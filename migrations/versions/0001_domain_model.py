@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-06 05:16:54.659226
+Create Date: 2026-12-06 05:19:27.530954
 
 """
 from alembic import op

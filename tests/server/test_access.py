@@ -319,13 +319,12 @@ def test_unknown_ids_are_404_not_500(app, world, auth):
     people, values = world
     auth.login(people["admin"])
     unknown = dict(values, session_id=uuid.uuid4(), site_id=uuid.uuid4(), user_id=uuid.uuid4(), area_id=uuid.uuid4(),
-                   token_id=uuid.uuid4(), objective_id=uuid.uuid4(), review_id=uuid.uuid4(),
-                   review_action_id=uuid.uuid4(), audit_id=uuid.uuid4(), action_id=uuid.uuid4(),
-                   finding_id=uuid.uuid4(), template_id=uuid.uuid4(),
-                   question_id=uuid.uuid4(), conflict_id=uuid.uuid4(), qualification_id=uuid.uuid4(),
-                   sha256="0" * 64, filename="no-such-file.js", secret="no-such-link", kind="nothing",
-                   webhook_id=uuid.uuid4(), delivery_id=uuid.uuid4(), token="no-such-calendar",
-                   document_id=uuid.uuid4(), competence_id=uuid.uuid4())
+                   token_id=uuid.uuid4(), audit_id=uuid.uuid4(), action_id=uuid.uuid4(), finding_id=uuid.uuid4(),
+                   template_id=uuid.uuid4(), question_id=uuid.uuid4(), conflict_id=uuid.uuid4(),
+                   qualification_id=uuid.uuid4(), objective_id=uuid.uuid4(), review_id=uuid.uuid4(),
+                   review_action_id=uuid.uuid4(), webhook_id=uuid.uuid4(), delivery_id=uuid.uuid4(),
+                   document_id=uuid.uuid4(), competence_id=uuid.uuid4(), sha256="0" * 64,
+                   filename="no-such-file.js", secret="no-such-link", kind="nothing", token="no-such-calendar")
     wrong = []
     for rule, method in _routes(app):
         if method != "GET" or not rule.arguments:
