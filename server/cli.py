@@ -156,7 +156,8 @@ def reconcile_photos(stale_minutes, dry_run):
     would = "would be " if dry_run else ""
     click.echo(f"{len(done.temporary_removed)} temporary file(s) {would}removed; "
                f"{len(done.finished)} original(s) {would}taken in for expected photos; "
-               f"{len(done.removed)} original(s) nobody expects or that were damaged {would}removed.")
+               f"{len(done.removed)} original(s) nobody expects or that were damaged {would}removed; "
+               f"{done.partial_removed} abandoned upload part(s) {would}removed.")
     for sha in done.missing:
         click.echo(f"MISSING: photo {sha} is recorded as stored but its original is not in the store.", err=True)
     if done.missing:

@@ -51,6 +51,8 @@ def from_environment(instance_path: str, given: dict) -> dict:
         "SECRET_KEY": given.get("SECRET_KEY") or _secret_key(instance),
         "SQLALCHEMY_DATABASE_URI": normalise_database_url(database_url),
         "GEMBA_PHOTO_DIR": os.environ.get("GEMBA_PHOTO_DIR") or str(instance / "photos"),
+        # Parts of resumable photo uploads (services/uploads.py): local to the host.
+        "GEMBA_UPLOAD_DIR": os.environ.get("GEMBA_UPLOAD_DIR") or str(instance / "uploads"),
         "GEMBA_MAX_PHOTO_BYTES": _int("GEMBA_MAX_PHOTO_MB", 20) * MB,
         "GEMBA_MAX_PHOTO_PIXELS": _int("GEMBA_MAX_PHOTO_MEGAPIXELS", 64) * 1_000_000,
         # What decoding one photo may hold in memory (imaging.decode_cost, known from the

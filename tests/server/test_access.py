@@ -38,6 +38,7 @@ ACCESS: dict[str, set[str]] = {
     "auth.me": SIGNED_IN, "sync.bootstrap": SIGNED_IN, "sync.pull": SIGNED_IN, "sync.push": SIGNED_IN,
     # HEAD only says whether the server has these bytes (so a device skips the upload).
     "photos.PhotoByHash": {"GET": FINDING_VIEWERS, "HEAD": SIGNED_IN, "PUT": SIGNED_IN},
+    "photos.ResumablePhotoUpload": {"HEAD": SIGNED_IN, "PUT": SIGNED_IN},
     # register pages everyone signed in has, scoped to what they may see
     "pages.home": SIGNED_IN, "pages.findings": SIGNED_IN, "pages.my_actions": SIGNED_IN,
     "pages.finding": FINDING_VIEWERS, "pages.finding_evidence": FINDING_VIEWERS,
