@@ -26,7 +26,7 @@ from ..models import (
 from ..permissions import can
 from ..storage import MissingObject, object_key, photo_store
 from . import feed, trail
-from .evidence import expect_photo
+from .evidence import expect_photo, record_upload
 from .imaging import (
     ACCEPTED_TEXT,
     DECLARABLE,
@@ -143,6 +143,7 @@ def intake(user: User, sha256: str, data: bytes, content_type: str | None = None
     original = object_key("original", sha)
     photo = db.session.get(Photo, sha)
     if photo is not None and photo.state == PhotoState.STORED and store.exists(original):
+        record_upload(user, sha, device_id, at)  # the same bytes again: proof this person holds them
         return photo, False
 
     fmt = sniff(data)
@@ -167,6 +168,7 @@ def intake(user: User, sha256: str, data: bytes, content_type: str | None = None
         photo, created = _record_stored(user, sha, len(data), derived, device_id, at)
         for write in writes:
             write.result()  # a storage error surfaces here and the request does not commit
+    record_upload(user, sha, device_id, at)
     return photo, created
 
 
@@ -194,6 +196,13 @@ def _record_stored(user: User, sha: str, byte_size: int, derived: Derivatives, d
 
 
 # Reading back -------------------------------------------------------------------------
+
+def visible_photo(user: User, sha256: str) -> Photo | None:
+    """The photo `sha256` if its bytes have arrived and `user` may see it (HEAD), else None:
+    to anyone else a stored photo and an unknown hash look the same."""
+    photo = stored_photo(sha256)
+    return photo if photo is not None and can(user, "photo.view", photo) else None
+
 
 def stored_photo(sha256: str) -> Photo | None:
     """The photo `sha256` if its bytes have arrived (HEAD), else None."""
