@@ -165,11 +165,12 @@ async function push(progress) {
 // 90 % resumes from the bytes the server holds, resending at most the part in flight.
 const PART_BYTES = 256 * 1024;
 
-/** Send `bytes` from where the server's part ends; resolves once the whole is stored. */
-async function sendInParts(sha256, bytes, type) {
+/** Send `bytes` from where the server's part ends (asked only when `resuming`: a first
+ * attempt starts at 0, and a 409 says if the server holds more); resolves once stored. */
+async function sendInParts(sha256, bytes, type, resuming) {
   const path = `/api/photos/${sha256}/upload`;
   const total = bytes.byteLength;
-  let offset = await heldBytes(path);
+  let offset = resuming ? await heldBytes(path) : 0;
   for (;;) {
     if (!(offset >= 0 && offset <= total)) offset = 0;
     const end = Math.min(total, offset + PART_BYTES);
@@ -206,7 +207,7 @@ async function uploadPhoto(queued, progress) {
   }
   await outbox.markPhotoAttempted(photo.sha256);
   try {
-    await sendInParts(photo.sha256, new Uint8Array(photo.bytes), photo.type || "image/jpeg");
+    await sendInParts(photo.sha256, new Uint8Array(photo.bytes), photo.type || "image/jpeg", !!queued.attempted);
   } catch (error) {
     if (error instanceof HttpError && error.status >= 400 && error.status < 500 && error.status !== 401 && error.status !== 408 && error.status !== 429) {
       await outbox.markPhotoRefused(photo.sha256, error.message);
