@@ -51,12 +51,18 @@ def make_server(app, sock: socket.socket, threads: int = 8, connections: int = 1
     )
 
 
+def body_limit(config) -> int:
+    """The largest body any route takes (each route checks its own, smaller limit too)."""
+    mb = 1024 * 1024
+    return max(config.get("MAX_CONTENT_LENGTH") or 0, config.get("GEMBA_MAX_PHOTO_BYTES", 0) + mb,
+               config.get("GEMBA_MAX_DOCUMENT_BYTES", 0) + mb, 21 * mb)
+
+
 def _serve_forever(sock: socket.socket, threads: int, connections: int) -> None:
     from . import create_app
 
     app = create_app()
-    server = make_server(app, sock, threads, connections,
-                         body_limit=app.config.get("MAX_CONTENT_LENGTH") or 21 * 1024 * 1024)
+    server = make_server(app, sock, threads, connections, body_limit=body_limit(app.config))
     print(f"gemba: worker {os.getpid()} serving on http://{sock.getsockname()[0]}:{sock.getsockname()[1]} "
           f"({threads} threads)", file=sys.stderr, flush=True)
     signal.signal(signal.SIGTERM, lambda *_: server.close() or sys.exit(0))

@@ -187,3 +187,10 @@ def test_a_long_streamed_download_to_a_slow_reader_completes():
     finally:
         server.close()
     assert received.count(b"\n") == rows
+
+
+def test_the_server_takes_bodies_as_large_as_the_largest_route_allows(app):
+    # documents may be larger than photos: waitress must not refuse them before the route decides
+    limit = serving.body_limit(app.config)
+    assert limit > app.config["GEMBA_MAX_DOCUMENT_BYTES"]
+    assert limit > app.config["GEMBA_MAX_PHOTO_BYTES"]
