@@ -43,6 +43,7 @@ ACCESS: dict[str, set[str]] = {
     "sync.snapshot": SIGNED_IN,
     # HEAD says the server has these bytes (so a device skips the upload) only to those who may see them.
     "photos.PhotoByHash": {"GET": FINDING_VIEWERS, "HEAD": FINDING_VIEWERS, "PUT": SIGNED_IN},
+    "photos.ResumablePhotoUpload": {"HEAD": SIGNED_IN, "PUT": SIGNED_IN},
     # register pages everyone signed in has, scoped to what they may see
     "pages.home": SIGNED_IN, "pages.findings": SIGNED_IN, "pages.my_actions": SIGNED_IN,
     "pages.finding": FINDING_VIEWERS, "pages.finding_evidence": FINDING_VIEWERS,
