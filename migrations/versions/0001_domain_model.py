@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-06 04:51:08.936958
+Create Date: 2026-12-06 05:19:27.530954
 
 """
 from alembic import op
@@ -144,6 +144,7 @@ def upgrade():
     sa.Column('active', sa.Boolean(), nullable=False),
     sa.Column('password_hash', sa.String(length=255), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('timezone', sa.String(length=64), nullable=True),
     sa.ForeignKeyConstraint(['home_area_id'], ['area.id'], name=op.f('fk_user_home_area_id_area'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_user')),
     sa.UniqueConstraint('email', name=op.f('uq_user_email'))

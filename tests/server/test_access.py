@@ -97,6 +97,7 @@ ACCESS: dict[str, set[str]] = {
     "pages.person_add": ADMIN, "pages.person_new": ADMIN, "pages.person": ADMIN, "pages.person_update": ADMIN, "pages.person_active": ADMIN,
     "pages.person_link": ADMIN, "pages.org_import": ADMIN, "pages.org_import_run": ADMIN,
     "pages.org_import_template": ADMIN, "pages.org_export": ADMIN,
+    "pages.setup": ADMIN, "pages.setup_checklist": ADMIN, "pages.account_timezone": SIGNED_IN,
     # notifications: each person's own; webhooks and polled events: admins; a calendar feed: its secret
     "notify.list_notifications": SIGNED_IN, "notify.mark_read": SIGNED_IN, "notify.get_preferences": SIGNED_IN,
     "notify.set_preference": SIGNED_IN, "notify.new_calendar": SIGNED_IN, "notify.revoke_calendar": SIGNED_IN,
@@ -170,6 +171,7 @@ SHOWS: dict[str, str] = {
     "pages.org_sites": "Sites", "pages.org_areas": "Areas", "pages.org_area": "{area_label}",
     "pages.people_list": "People", "pages.person_new": "Add a person", "pages.person": "{user_name}", "pages.org_import": "Import sites, areas and people",
     "pages.org_import_template": "text/csv", "pages.org_export": "text/csv",
+    "pages.setup": "Set up your organisation",
     "pages.notifications": "Notifications", "pages.webhooks_list": "Webhooks", "pages.webhook_page": "Webhook",
     "pages.calendar_feed": "text/calendar", "notify.list_notifications": "application/json",
     "notify.get_preferences": "application/json", "notify.list_webhooks": "application/json",
