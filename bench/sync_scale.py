@@ -257,8 +257,11 @@ def main() -> dict:
                           f"(p50 {pulled[str(target)]['p50_ms']} ms)", flush=True)
             results["no-change pull"]["after_others"] = pulled
     finally:
-        with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if os.environ.get("GEMBA_BENCH_KEEP"):
+            print(f"  kept the database {name}", flush=True)
+        else:
+            with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
+                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     results["load_after"] = round(os.getloadavg()[0], 2)
     print(f"  load after: {results['load_after']}", flush=True)
     OUT.parent.mkdir(exist_ok=True)
