@@ -1,5 +1,6 @@
 """Gemba: the register server. `create_app` wires things up and does nothing else."""
 
+import os
 from pathlib import Path
 
 from flask import Flask
@@ -13,7 +14,9 @@ MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 def create_app(config: dict | None = None) -> Flask:
     """Build a Gemba app from the environment, with `config` overriding it (tests)."""
-    app = Flask(__name__, instance_relative_config=True)
+    # GEMBA_INSTANCE_DIR: this process's own folder (secret key file, SQLite, local files);
+    # several hosts sharing PostgreSQL and an object store each have their own.
+    app = Flask(__name__, instance_relative_config=True, instance_path=os.environ.get("GEMBA_INSTANCE_DIR") or None)
     app.config.update(settings.DEFAULTS)
     app.config.update(settings.from_environment(app.instance_path, config or {}))
     app.config.update(config or {})
