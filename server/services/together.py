@@ -14,7 +14,7 @@ from ..extensions import db
 
 KEY = "gemba_rows_together"
 AUDIENCES_KEY = "gemba_rows_together_audiences"
-ORDERED = {"change", "event"}  # tables whose order is the order of commit
+ORDERED = {"change", "event", "outbox_event"}  # tables whose order is the order of commit
 
 
 @contextmanager
@@ -63,3 +63,8 @@ def queue(table: Table, row: dict) -> bool:
 def queued_audiences() -> dict | None:
     """While rows are queued: the current audiences of each record published in the block."""
     return db.session().info.get(AUDIENCES_KEY)
+
+
+def writing_together() -> bool:
+    """Whether rows are being queued now (they are written under the ordered-writes lock at the end)."""
+    return KEY in db.session().info
