@@ -33,7 +33,7 @@ from ..models import (
 from ..models.accounts import user_site
 from ..permissions import can, site_of
 from .serialise import lock_ordered_writes
-from .together import queue
+from .together import queue, writing_together
 
 # Every kind of event, what it tells, and the permission its recipient needs on the record.
 KINDS = {
@@ -87,7 +87,8 @@ def emit(kind: str, record, entity: str, data: dict, recipients=(), *, actor: Us
     A recipient who may not see `record` (or is the actor, or inactive) is skipped: no
     notification reveals what its recipient may not see.
     """
-    lock_ordered_writes()  # polling reads events in seq order: number them in commit order
+    if not writing_together():  # queued rows are numbered under the lock when the batch writes them
+        lock_ordered_writes()  # polling reads events in seq order: number them in commit order
     now = utcnow()
     event_id = uuid.uuid4()
     site = site_of(record)
