@@ -4,8 +4,8 @@ Claiming: a batch of due rows is taken with `FOR UPDATE SKIP LOCKED` (PostgreSQL
 serialises writers anyway) and leased by moving its `next_at` a few minutes ahead, then
 committed; so several workers share the queue and a worker killed mid-batch leaves rows
 that come due again when the lease runs out. Each result is committed as soon as it is
-known (an email: after each message; a webhook: as each POST returns), so a restart
-repeats at most what was in flight - with the same Message-ID or X-Gemba-Delivery key, so
+known (an email: after each message; webhooks: every 32 results), so a restart
+repeats at most what was in flight or unrecorded - with the same Message-ID or X-Gemba-Delivery key, so
 the receiver can tell. Failures retry with exponential backoff capped at an hour, for
 `NOTIFY_RETRY_HOURS` (48 by default, at least 24) from the first attempt, then give up.
 """
@@ -14,10 +14,11 @@ import hashlib
 import hmac
 import http.client
 import json
+import queue
 import smtplib
 import threading
 import time
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
@@ -25,7 +26,7 @@ from html import escape
 from urllib.parse import urlsplit
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from ..extensions import db
 from ..models import Delivery, Notification, OutboxEvent, User, Webhook, WebhookDelivery, utcnow
@@ -34,6 +35,7 @@ from . import notify
 BACKOFF_START = 30  # seconds; doubles each attempt
 BACKOFF_CAP = 3600
 SENDERS = 8  # webhook POSTs in parallel
+RECORD_EVERY = 32  # webhook results written per commit
 
 
 @dataclass
@@ -290,32 +292,63 @@ def deliver_webhooks(now: datetime, result: Round, batch: int = 200) -> None:
         event = events[row.event_id]
         jobs.append((row.id, hook.url, hook.secret, event.kind, body_of(event), timeout))
     db.session.commit()
+    for loaded in [*rows, *events.values()]:
+        db.session.expunge(loaded)  # every commit below would otherwise expire each of them
     window = _retry_window()
-    # Each result is committed as it comes in: a worker killed now repeats at most the
-    # deliveries in flight (one per sending thread), each with its idempotency key.
-    # No more than SENDERS are ever sent and not yet recorded.
-    waiting, running = list(reversed(jobs)), set()
-    while waiting or running:
-        while waiting and len(running) < SENDERS:
-            running.add(_executor().submit(_attempt, waiting.pop()))
-        done, running = wait(running, return_when=FIRST_COMPLETED)
-        for future in done:
-            _record(future.result(), known, now, window, result)
+    # Senders take a slot before each POST and the slot is given back once its result is
+    # committed; results are written RECORD_EVERY at a time, one statement and one commit.
+    # So a worker killed now repeats at most SENDERS + RECORD_EVERY deliveries, each with
+    # its idempotency key.
+    todo, outcomes = queue.SimpleQueue(), queue.SimpleQueue()
+    for job in jobs:
+        todo.put(job)
+    slots = threading.Semaphore(SENDERS + RECORD_EVERY)
+
+    def sender():
+        while True:
+            try:
+                job = todo.get_nowait()
+            except queue.Empty:
+                return
+            slots.acquire()
+            try:
+                outcomes.put(_attempt(job))
+            except BaseException as exc:  # never leave the recorder waiting
+                outcomes.put((job[0], None, f"{type(exc).__name__}: {exc}"))
+
+    for _ in range(min(SENDERS, len(jobs))):
+        _executor().submit(sender)
+    received, buffer = 0, []
+    while received < len(jobs):
+        buffer.append(outcomes.get())
+        received += 1
+        if len(buffer) >= RECORD_EVERY or received == len(jobs):
+            _record(buffer, known, now, window, result)
+            for _ in buffer:
+                slots.release()
+            buffer = []
 
 
-def _record(outcome: tuple, known: dict, now: datetime, window: timedelta, result: Round) -> None:
-    delivery_id, status, error = outcome
-    attempts, started = known[delivery_id]
-    values = {"attempts": attempts + 1, "last_status": status, "last_error": error[:300]}
-    if not error:
-        values |= {"state": Delivery.SENT, "delivered_at": utcnow()}
-        result.webhooks += 1
-    elif now - started >= window:
-        values["state"] = Delivery.FAILED
-        result.failed += 1
-    else:
-        values["next_at"] = now + backoff(attempts + 1)
-    db.session.execute(update(WebhookDelivery).where(WebhookDelivery.id == delivery_id).values(values))
+_RECORD = WebhookDelivery.__table__.update().where(WebhookDelivery.__table__.c.id == bindparam("delivery_id"))
+
+
+def _record(outcomes: list[tuple], known: dict, now: datetime, window: timedelta, result: Round) -> None:
+    rows = []
+    sent_at = utcnow()
+    for delivery_id, status, error in outcomes:
+        attempts, started = known[delivery_id]
+        row = {"delivery_id": delivery_id, "attempts": attempts + 1, "last_status": status,
+               "last_error": error[:300], "state": Delivery.PENDING, "delivered_at": None, "next_at": None}
+        if not error:
+            row |= {"state": Delivery.SENT, "delivered_at": sent_at}
+            result.webhooks += 1
+        elif now - started >= window:
+            row["state"] = Delivery.FAILED
+            result.failed += 1
+        else:
+            row["next_at"] = now + backoff(attempts + 1)
+        rows.append(row)
+    db.session.execute(_RECORD, rows)  # SET from each row's keys (one executemany)
     db.session.commit()
 
 
@@ -329,8 +362,11 @@ def run_once(now: datetime | None = None, scan: bool = True) -> Round:
     if scan:
         result.events = notify.scan(now.date())
         db.session.commit()
-        now = given or datetime.now(UTC)  # what the scan raised is due now
     notify.forget_webhooks()
+    now = given or datetime.now(UTC)  # what the scan wrote is due now
+    while notify.expand(now=now):
+        db.session.commit()
+    db.session.commit()
     while True:
         before = result.emails + result.webhooks + result.failed
         send_emails(now, result)

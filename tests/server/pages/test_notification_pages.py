@@ -4,7 +4,7 @@ import uuid
 from datetime import UTC, datetime
 
 from server.models import FindingKind
-from server.services import findings, webhooks, worker
+from server.services import findings, notify, webhooks, worker
 from tests.notify_parts import Receiver
 
 
@@ -16,6 +16,7 @@ def _world(make):
     staff = make.user("staff", home_area=area)
     findings.raise_finding(staff, uuid.uuid4(), {"kind": FindingKind.MAJOR_NC, "title": "Guard removed",
                                                  "area_id": area.id, "raised_at": datetime.now(UTC)})
+    notify.expand()  # the worker's first step
     return boss
 
 
