@@ -32,9 +32,12 @@ from ..models import (
     utcnow,
 )
 from ..models.accounts import user_site
-from ..permissions import can, reviews, site_of
+from ..fieldrules import FieldErrors
+from ..ids import uuid_or_none
+from ..permissions import can, require, reviews, site_of
+from . import trail
 from .serialise import lock_ordered_writes
-from .together import queue
+from .together import queue, rows_together
 
 # Every kind of event, what it tells, and the permission its recipient needs on the record.
 KINDS = {
@@ -50,7 +53,11 @@ KINDS = {
     "action.overdue": "A corrective action is overdue",
     "action.escalated": "An overdue corrective action was escalated",
     "action.check_due": "An effectiveness check is due",
+    "audit.report": "An audit report was sent to you",
 }
+# Kinds a person is sent because someone chose them: by email, whatever their preference,
+# and the sender too when they chose themselves.
+CHOSEN = {"audit.report"}
 VIEW = {"finding": "finding.view", "audit": "audit.view", "action": "action.view"}
 CHANNELS = ("email", "digest", "app")
 
@@ -167,7 +174,7 @@ def _told(recipients, actor, entity: str, record, kind: str, site=None) -> list[
         seen.add(person.id)
         if not person.active or not _may_see(person, entity, record, site):
             continue
-        told.append((person, channel_of(person, kind)))
+        told.append((person, "email" if kind in CHOSEN else channel_of(person, kind)))
     return told
 
 
@@ -294,7 +301,48 @@ def _assigned_audience(event, action, actor):
         "body": f"{event.data.get('plan', '')}\n\nDue {event.data.get('due_date') or 'without a date'}."}
 
 
+def _report_audience(event, audit, actor):
+    note = event.data.get("note", "")
+    who = actor.name if actor else "Someone"
+    return [_user(user_id) for user_id in event.data.get("recipients", [])], {
+        "title": f"Audit report: {event.data['area']}", "link": f"/audits/{audit.id}",
+        "body": f"{who} sent you the report of the audit of {event.data['area']} (PDF attached)."
+                + (f"\n\n{note}" if note else "")}
+
+
+def report_recipients(audit: Audit) -> list[User]:
+    """The active people who may see `audit`: whom its report may be sent to."""
+    people = db.session.scalars(select(User).where(User.active.is_(True)).order_by(User.name))
+    return [person for person in people if can(person, "audit.view", audit)]
+
+
+def send_report(actor: User, audit: Audit, recipient_ids, note: str = "") -> int:
+    """Email `audit`'s PDF report to the chosen people, each of whom must be able to see it.
+
+    The worker renders the PDF for each recipient as they would see it and attaches it.
+    :raise Invalid: without recipients, or naming one who may not see the audit.
+    """
+    require(actor, "audit.view", audit)
+    errors = FieldErrors()
+    note = errors.text("note", note, "comment")
+    people = []
+    for value in recipient_ids or []:
+        person = db.session.get(User, value if isinstance(value, uuid.UUID) else uuid_or_none(value))
+        if person is None or not person.active or not can(person, "audit.view", audit):
+            errors.add("recipients", "Choose people who may see this audit.")
+            break
+        people.append(person)
+    if not people and "recipients" not in errors:
+        errors.add("recipients", "Choose at least one person.")
+    errors.raise_if_any("The report cannot be sent.")
+    record_event("audit.report", audit, "audit", _audit_data(audit) | {
+        "recipients": sorted({str(p.id) for p in people}), "note": note}, actor)
+    trail.record(actor, "audit.report_sent", "audit", audit.id, {"to": sorted(p.email for p in people)})
+    return len({p.id for p in people})
+
+
 AUDIENCES = {
+    "audit.report": _report_audience,
     "finding.raised": _finding_audience,
     "audit.submitted": _submitted_audience,
     "audit.returned": _decided_audience,
@@ -315,14 +363,22 @@ def expand(limit: int = 500, now: datetime | None = None) -> int:
     """
     events = db.session.scalars(select(OutboxEvent).where(OutboxEvent.expanded.is_(False))
                                 .order_by(OutboxEvent.seq).limit(limit).with_for_update(skip_locked=True)).all()
+    wanted: dict = {}
     for event in events:
-        record = db.session.get(MODELS[event.entity], uuid.UUID(event.entity_id))
-        actor = _user(str(event.actor_id)) if event.actor_id else None
-        recipients, message = AUDIENCES[event.kind](event, record, actor) if record is not None else ([], {})
-        _fan_out(event.id, event.kind, record, event.entity, recipients, actor,
-                 {"title": "", "body": "", "link": "", "attachment": None} | message, now)
-        event.expanded = True
-    db.session.flush()
+        wanted.setdefault(event.entity, set()).add(uuid.UUID(event.entity_id))
+    for entity, ids in wanted.items():  # one query per kind of record, not one per event
+        db.session.scalars(select(MODELS[entity]).where(MODELS[entity].id.in_(ids))).all()
+    actors = {event.actor_id for event in events if event.actor_id}
+    if actors:
+        db.session.scalars(select(User).where(User.id.in_(actors))).all()
+    with rows_together():  # the notifications and deliveries go in with one statement per table
+        for event in events:
+            record = db.session.get(MODELS[event.entity], uuid.UUID(event.entity_id))
+            actor = _user(str(event.actor_id)) if event.actor_id else None
+            recipients, message = AUDIENCES[event.kind](event, record, actor) if record is not None else ([], {})
+            _fan_out(event.id, event.kind, record, event.entity, recipients, None if event.kind in CHOSEN else actor,
+                     {"title": "", "body": "", "link": "", "attachment": None} | message, now)
+            event.expanded = True
     return len(events)
 
 

@@ -60,3 +60,20 @@ def test_an_admin_registers_a_webhook_sees_its_delivery_log_and_resends(app, mak
         assert "sent" in pages.text(f"/webhooks/{hook.id}")
     finally:
         receiver.stop()
+
+
+def test_the_audit_page_sends_its_report_to_chosen_people(make, register, template):
+    site = make.site("North")
+    area = make.area(site=site, name="Press shop")
+    supervisor = make.user("supervisor", sites=[site])
+    colleague = make.user("supervisor", name="Cora Colleague", sites=[site])
+    audit = make.audit(template, area, make.user("auditor"), status="submitted")
+    pages = register(supervisor)
+    html = pages.text(f"/audits/{audit.id}")
+    assert "Email the report" in html and "Cora Colleague" in html
+    answer = pages.post(f"/audits/{audit.id}/send-report", {"recipients": [str(colleague.id)], "note": "FYI"})
+    assert answer.status_code == 302
+    assert "on its way to 1 person" in pages.text(f"/audits/{audit.id}")
+    refused = pages.post(f"/audits/{audit.id}/send-report", {"recipients": []})
+    assert refused.status_code == 302
+    assert "Choose at least one person." in pages.text(f"/audits/{audit.id}")

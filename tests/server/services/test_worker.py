@@ -201,3 +201,28 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_doubles_nothing(app, databa
         assert len(keys) - len(set(keys)) <= worker.SENDERS + worker.RECORD_EVERY
     finally:
         receiver.stop()
+
+
+def test_an_audits_pdf_report_is_emailed_to_the_chosen_people_only(app, smtp, make, commit, template):
+    from pypdf import PdfReader  # noqa: PLC0415
+    import io  # noqa: PLC0415
+
+    from server.errors import Invalid  # noqa: PLC0415
+    site = make.site("North")
+    area = make.area(site=site, name="Press shop")
+    supervisor = make.user("supervisor", email="sup@example.test", sites=[site])
+    colleague = make.user("supervisor", email="colleague@example.test", sites=[site])
+    outsider = make.user("staff", email="outsider@example.test")
+    audit = make.audit(template, area, make.user("auditor"), status="submitted")
+    with pytest.raises(Invalid):
+        notify.send_report(supervisor, audit, [str(outsider.id)])
+    db.session.add(NotificationPreference(user_id=colleague.id, kind="audit.report", channel="app"))
+    assert notify.send_report(supervisor, audit, [str(colleague.id), str(supervisor.id)], "For Monday") == 2
+    commit()
+    assert worker.run_once().emails == 2
+    (mail,) = smtp.inbox.to("colleague@example.test")
+    assert "For Monday" in mail.get_body(("plain",)).get_content()
+    (pdf,) = [part for part in mail.iter_attachments() if part.get_content_type() == "application/pdf"]
+    assert PdfReader(io.BytesIO(pdf.get_content())).pages
+    assert len(smtp.inbox.to("sup@example.test")) == 1
+    assert smtp.inbox.to("outsider@example.test") == []
