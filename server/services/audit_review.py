@@ -84,8 +84,9 @@ def _text(value, field: str, label: str, required: bool = True) -> str:
     return text
 
 
-def _decide(user: User, audit: Audit, new_status: str, action: str, note: str = "", at=None) -> Audit:
-    require(user, "audit.review", audit)
+def _decide(user: User, audit: Audit, new_status: str, action: str, note: str = "", at=None,
+            permission: str = "audit.decide") -> Audit:
+    require(user, permission, audit)
     transitions.check_audit(audit, new_status)
     old_status = audit.status
     audit.status = new_status
@@ -143,7 +144,7 @@ def reopen(user: User, audit: Audit, reason: str) -> Audit:
     """
     reason = _text(reason, "reason", "A reason for reopening")
     _require_status(audit, (AuditStatus.APPROVED, AuditStatus.REJECTED), "reopened")
-    _decide(user, audit, AuditStatus.RETURNED, "audit.reopened", reason)
+    _decide(user, audit, AuditStatus.RETURNED, "audit.reopened", reason, permission="audit.review")
     add_comment(user, reason, audit=audit, prefix="Reopened: ")
     return audit
 

@@ -57,7 +57,7 @@ def _calendar(events: list[list[str]], method: str | None = None) -> str:
 
 
 def _url(path: str) -> str:
-    base = current_app.config.get("GEMBA_BASE_URL", "")
+    base = current_app.config.get("BASE_URL", "")
     return f"{base.rstrip('/')}{path}" if base else ""
 
 

@@ -78,7 +78,7 @@ def _claim(model, state_col, due_col, now: datetime, limit: int, state=Delivery.
 # Email ---------------------------------------------------------------------------------------
 
 def _link(path: str) -> str:
-    base = current_app.config.get("GEMBA_BASE_URL", "")
+    base = current_app.config.get("BASE_URL", "")
     return f"{base.rstrip('/')}{path}" if path else ""
 
 

@@ -29,9 +29,9 @@ def parts(live_server):
     receiver = Receiver().start()
     saved = dict(live_server.app.config)
     live_server.app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=smtp.port, SMTP_FROM="gemba@example.test",
-                                  GEMBA_BASE_URL=live_server.url)
+                                  BASE_URL=live_server.url)
     yield smtp, receiver
-    live_server.app.config.update({k: saved[k] for k in ("SMTP_HOST", "SMTP_PORT", "SMTP_FROM", "GEMBA_BASE_URL")})
+    live_server.app.config.update({k: saved[k] for k in ("SMTP_HOST", "SMTP_PORT", "SMTP_FROM", "BASE_URL")})
     receiver.stop()
     smtp.stop()
 

@@ -25,7 +25,7 @@ from tests.notify_parts import Receiver, SmtpServer, free_port, wait_for
 def smtp(app):
     server = SmtpServer().start()
     app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=server.port, SMTP_FROM="gemba@example.test",
-                      GEMBA_BASE_URL="https://gemba.example.test")
+                      BASE_URL="https://gemba.example.test")
     yield server
     server.stop()
 
