@@ -26,6 +26,8 @@ from ..models import (
     OutboxEvent,
     Role,
     Site,
+    Template,
+    TemplateStatus,
     User,
     Webhook,
     WebhookDelivery,
@@ -54,11 +56,12 @@ KINDS = {
     "action.escalated": "An overdue corrective action was escalated",
     "action.check_due": "An effectiveness check is due",
     "audit.report": "An audit report was sent to you",
+    "checklist.review_due": "A checklist is past its review date",
 }
 # Kinds a person is sent because someone chose them: by email, whatever their preference,
 # and the sender too when they chose themselves.
 CHOSEN = {"audit.report"}
-VIEW = {"finding": "finding.view", "audit": "audit.view", "action": "action.view"}
+VIEW = {"finding": "finding.view", "audit": "audit.view", "action": "action.view", "template": "template.edit"}
 CHANNELS = ("email", "digest", "app")
 
 
@@ -431,6 +434,20 @@ def scan(today: date | None = None) -> int:
         if _once(key):
             emit("action.check_due", action, "action", _action_data(action), reviewers_of(action), dedupe=key,
                  title=f"Effectiveness check due: {action.finding.title}", link=f"/findings/{action.finding_id}")
+            count += 1
+    stale = db.session.scalars(select(Template).where(Template.status == TemplateStatus.PUBLISHED,
+                                                      Template.review_due < today))
+    for template in stale:
+        key = f"checklist.review_due:{template.id}:{template.review_due}"
+        if _once(key):
+            creator = db.session.get(User, template.created_by_id) if template.created_by_id else None
+            people = [creator] if creator is not None and creator.active and can(creator, "template.edit") else \
+                list(db.session.scalars(select(User).where(User.role == Role.ADMIN, User.active.is_(True))))
+            emit("checklist.review_due", template, "template",
+                 {"template_id": str(template.id), "name": template.name, "version": template.version,
+                  "review_due": template.review_due.isoformat()}, people, dedupe=key,
+                 title=f"Checklist past its review date: {template.name} (due {template.review_due})",
+                 link=f"/checklists/{template.id}")
             count += 1
     late_audits = db.session.scalars(select(Audit).where(Audit.status == "planned", Audit.planned_date < today))
     for audit in late_audits:

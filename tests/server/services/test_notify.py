@@ -157,3 +157,13 @@ def test_a_rolled_back_change_leaves_no_event(app, make, commit):
     _raise(staff, area)
     db.session.rollback()
     assert db.session.scalar(select(OutboxEvent)) is None
+
+
+def test_a_checklist_past_its_review_date_tells_who_made_it_once(app, make):
+    author = make.user("supervisor", email="author@example.test")
+    make.template(review_due=date.today() - timedelta(days=1), created_by_id=author.id)
+    make.template(review_due=date.today() + timedelta(days=30), created_by_id=author.id)
+    assert notify.scan(date.today()) == 1
+    db.session.flush()
+    assert _told("checklist.review_due") == {"author@example.test"}
+    assert notify.scan(date.today()) == 0
