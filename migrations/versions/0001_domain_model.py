@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-06 05:22:54.622510
+Create Date: 2026-12-06 05:23:14.129055
 
 """
 from alembic import op
@@ -63,11 +63,14 @@ def upgrade():
     sa.Column('site_id', sa.Uuid(), nullable=True),
     sa.Column('data', sa.JSON(), nullable=False),
     sa.Column('dedupe', sa.String(length=160), nullable=True),
+    sa.Column('actor_id', sa.Uuid(), nullable=True),
+    sa.Column('expanded', sa.Boolean(), nullable=False),
     sa.PrimaryKeyConstraint('seq', name=op.f('pk_outbox_event')),
     sa.UniqueConstraint('dedupe', name=op.f('uq_outbox_event_dedupe')),
     sa.UniqueConstraint('id', name=op.f('uq_outbox_event_id'))
     )
     with op.batch_alter_table('outbox_event', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_outbox_event_expanded'), ['expanded'], unique=False)
         batch_op.create_index(batch_op.f('ix_outbox_event_kind'), ['kind'], unique=False)
 
     op.create_table('sign_in_throttle',
@@ -926,6 +929,7 @@ def downgrade():
     op.drop_table('sign_in_throttle')
     with op.batch_alter_table('outbox_event', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_outbox_event_kind'))
+        batch_op.drop_index(batch_op.f('ix_outbox_event_expanded'))
 
     op.drop_table('outbox_event')
     op.drop_table('competence')

@@ -108,6 +108,8 @@ ACCESS: dict[str, set[str]] = {
     "notify.list_deliveries": {"admin"}, "notify.resend_delivery": {"admin"}, "notify.list_events": {"admin"},
     "pages.webhooks_list": {"admin"}, "pages.webhook_page": {"admin"}, "pages.webhook_switch": {"admin"},
     "pages.webhook_resend": {"admin"},
+    # sending an audit's report: whoever may see the audit (the loader decides)
+    "notify.send_report": AUDIT_VIEWERS, "pages.audit_send_report": AUDIT_VIEWERS,
     # objectives: the one in the world is owned by staff
     "upkeep.list_objectives": SIGNED_IN, "upkeep.create_objective": REVIEWERS,
     "upkeep.get_objective": OBJECTIVE_OWNERS, "upkeep.add_measurement": OBJECTIVE_OWNERS,
