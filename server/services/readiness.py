@@ -32,7 +32,7 @@ from ..models import (
     Template,
     User,
 )
-from ..permissions import require, reviews, scope_areas
+from ..permissions import require, reviews, scope_areas, sites_in_scope
 from . import checklists, coverage, objectives, programme, trail
 from .programme import add_months, standard_family
 
@@ -97,6 +97,9 @@ class Where:
         self.user, self.standard, self.site_id = user, standard_family(standard) if standard else "", site_id
 
     def areas(self, column):
+        """A clause narrowing `column` (an area id) to the site and the person's sites; None when nothing is narrowed."""
+        if self.site_id is None and sites_in_scope(self.user) is None:
+            return None
         clause = scope_areas(self.user, column)
         if self.site_id:
             clause = clause & column.in_(select(Area.id).where(Area.site_id == self.site_id))
@@ -135,7 +138,10 @@ def audits_overdue(w: Where, today: date) -> int:
 
 
 def _actions_in(w: Where):
-    return select(CorrectiveAction.id).join(Finding, Finding.id == CorrectiveAction.finding_id).where(w.areas(Finding.area_id))
+    areas = w.areas(Finding.area_id)
+    if areas is None:
+        return select(CorrectiveAction.id)
+    return select(CorrectiveAction.id).join(Finding, Finding.id == CorrectiveAction.finding_id).where(areas)
 
 
 def _review_actions_in(w: Where):
@@ -159,8 +165,8 @@ def actions_unchecked(w: Where, today: date) -> int:
 
 
 def major_ncs_open(w: Where, today: date) -> int:
-    return _count(select(Finding.id).where(Finding.kind == FindingKind.MAJOR_NC, Finding.status.in_(OPEN_FINDING_STATUSES),
-                                           w.areas(Finding.area_id)))
+    return _count(_where(select(Finding.id).where(Finding.kind == FindingKind.MAJOR_NC,
+                                                  Finding.status.in_(OPEN_FINDING_STATUSES)), w.areas(Finding.area_id)))
 
 
 def checklists_past_review(w: Where, today: date) -> int:
