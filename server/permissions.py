@@ -23,6 +23,8 @@ from .models import (
     Comment,
     Conflict,
     CorrectiveAction,
+    Document,
+    DocumentRevision,
     Finding,
     FindingStatus,
     ManagementReview,
@@ -30,8 +32,10 @@ from .models import (
     Photo,
     PhotoLink,
     PhotoSubject,
+    PhotoUpload,
     Response,
     ReviewAction,
+    RevisionStatus,
     Role,
     Site,
     User,
@@ -126,6 +130,25 @@ def _finding_edit(user: User, finding: Finding) -> bool:
     return reviews(user, finding) or (finding.raised_by_id == user.id and finding.status == FindingStatus.OPEN)
 
 
+def _finding_classify(user: User, finding: Finding) -> bool:
+    # What a finding is (kind, area, clause, title) is the raiser's to correct only until a
+    # supervisor has triaged it; after that the triage was made on those facts.
+    if reviews(user, finding):
+        return True
+    return finding.raised_by_id == user.id and finding.status == FindingStatus.OPEN and finding.triaged_at is None
+
+
+def _audit_decide(user: User, audit: Audit | None = None) -> bool:
+    """Approve, return or reject: a reviewer of the audit's site who did not audit it
+    (segregation of duties: no one signs off their own work)."""
+    if audit is None:
+        return is_reviewer(user)
+    return reviews(user, audit) and audit.auditor_id != user.id
+
+
+_audit_decide.about_role = True
+
+
 def _action_work(user: User, action: CorrectiveAction) -> bool:
     return reviews(user, action) or action.owner_id == user.id
 
@@ -162,10 +185,15 @@ def _conflict_view(user: User, conflict: Conflict) -> bool:
 
 
 def _photo_view(user: User, photo: Photo) -> bool:
-    """Whoever uploaded a photo, reviews the whole organisation, or may see a record it is evidence on."""
+    """Whoever uploaded these bytes, reviews the whole organisation, or may see a record they are
+    evidence on - through a link that stands on the bytes (`PhotoLink.proven`): a
+    link made by someone who only named the hash shows the photo to no one."""
     if (is_reviewer(user) and sites_in_scope(user) is None) or photo.uploaded_by_id == user.id:
         return True
-    links = db.session.scalars(select(PhotoLink).where(PhotoLink.photo_sha256 == photo.sha256))
+    if db.session.get(PhotoUpload, (photo.sha256, user.id)) is not None:
+        return True
+    links = db.session.scalars(select(PhotoLink).where(
+        PhotoLink.photo_sha256 == photo.sha256, PhotoLink.proven.is_(True)))
     return any(_photo_subject_view(user, link) for link in links)
 
 
@@ -180,6 +208,28 @@ def _review_sign_off(user: User, review: ManagementReview) -> bool:
 
 def _review_action_work(user: User, action: ReviewAction) -> bool:
     return action.owner_id == user.id or reviews(user, action)
+RELEASED = {RevisionStatus.APPROVED, RevisionStatus.OBSOLETE}
+
+
+def _document_view(user: User, document: Document) -> bool:
+    """Everyone sees a document once a revision of it is released; before that, its managers and owner."""
+    return is_reviewer(user) or document.owner_id == user.id \
+        or any(r.status in RELEASED for r in document.revisions)
+
+
+def _revision_view(user: User, revision: DocumentRevision) -> bool:
+    """An approved or superseded revision is readable by all; a draft by managers, the owner and its author."""
+    return revision.status in RELEASED or is_reviewer(user) or user.id in (
+        revision.document.owner_id, revision.uploaded_by_id)
+
+
+def scope_documents(user: User) -> ColumnElement[bool]:
+    """Documents `user` may see, agreeing with `document.view`."""
+    if is_reviewer(user):
+        return true()
+    released = select(DocumentRevision.id).where(DocumentRevision.document_id == Document.id,
+                                                 DocumentRevision.status.in_(RELEASED)).exists()
+    return or_(Document.owner_id == user.id, released)
 
 
 RULES: dict[str, Callable] = {
@@ -189,11 +239,13 @@ RULES: dict[str, Callable] = {
     "audit.work": _audit_work,
     "audit.plan": _reviewer(),
     "audit.review": _reviewer(),
+    "audit.decide": _audit_decide,
     "audit.start_adhoc": _role(Role.AUDITOR, Role.SUPERVISOR, Role.ADMIN),
     "finding.list": _role(*Role),
     "finding.raise": _role(*Role),
     "finding.view": _finding_view,
     "finding.edit": _finding_edit,
+    "finding.classify": _finding_classify,
     "finding.triage": _reviewer(),
     "action.view": _action_work,
     "action.work": _action_work,
@@ -210,6 +262,7 @@ RULES: dict[str, Callable] = {
     "admin.users": _role(Role.ADMIN),
     "admin.organisation": _role(Role.ADMIN),
     "admin.tokens": _role(Role.ADMIN),
+    "admin.webhooks": _role(Role.ADMIN),
     "trail.view": _role(Role.ADMIN, Role.SUPERVISOR),
     "objective.list": _role(*Role),
     "objective.manage": _reviewer(),
@@ -219,6 +272,13 @@ RULES: dict[str, Callable] = {
     "management_review.manage": _reviewer(),
     "management_review.sign_off": _review_sign_off,
     "review_action.work": _review_action_work,
+    "document.list": _role(*Role),
+    "document.view": _document_view,
+    "document.revision.view": _revision_view,
+    "document.manage": _role(Role.ADMIN, Role.SUPERVISOR),
+    # the competence matrix and training records: reviewers, each for the sites they cover
+    "competence.view": _reviewer(),
+    "competence.manage": _reviewer(),
 }
 
 # Permissions that depend on the caller's role alone: what `access.allow` may name.
@@ -227,6 +287,10 @@ ROLE_ACTIONS = frozenset(action for action, rule in RULES.items() if getattr(rul
 MESSAGES = {
     "audit.work": "Only the assigned auditor may change this audit, and only until it is submitted.",
     "finding.edit": "This finding can no longer be changed by you.",
+    "finding.classify": "A supervisor has triaged this finding: only a reviewer may now change its kind, area, "
+                        "clause or title. Add a comment to ask for a change.",
+    "audit.decide": "You audited this yourself: another reviewer must approve, return or reject it "
+                    "(segregation of duties).",
 }
 
 

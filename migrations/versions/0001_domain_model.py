@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-06 04:32:25.192450
+Create Date: 2026-12-06 04:51:08.936958
 
 """
 from alembic import op
@@ -30,14 +30,46 @@ def upgrade():
     sa.PrimaryKeyConstraint('seq', name=op.f('pk_change'))
     )
     with op.batch_alter_table('change', schema=None) as batch_op:
-        batch_op.create_index('ix_change_entity', ['entity', 'entity_id'], unique=False)
+        batch_op.create_index('ix_change_entity', ['entity', 'entity_id', 'seq'], unique=False)
 
+    op.create_table('change_audience',
+    sa.Column('audience', sa.String(length=48), nullable=False),
+    sa.Column('seq', sa.BigInteger(), nullable=False),
+    sa.Column('former', sa.Boolean(), nullable=False),
+    sa.PrimaryKeyConstraint('audience', 'seq', name=op.f('pk_change_audience'))
+    )
     op.create_table('chart_snapshot',
     sa.Column('window', sa.String(length=40), nullable=False),
     sa.Column('figures', sa.JSON(), nullable=False),
     sa.Column('computed_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('window', name=op.f('pk_chart_snapshot'))
     )
+    op.create_table('competence',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('description', sa.String(length=2000), nullable=False),
+    sa.Column('validity_months', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_competence')),
+    sa.UniqueConstraint('name', name=op.f('uq_competence_name'))
+    )
+    op.create_table('outbox_event',
+    sa.Column('seq', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('kind', sa.String(length=40), nullable=False),
+    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('entity', sa.String(length=20), nullable=False),
+    sa.Column('entity_id', sa.String(length=64), nullable=False),
+    sa.Column('site_id', sa.Uuid(), nullable=True),
+    sa.Column('data', sa.JSON(), nullable=False),
+    sa.Column('dedupe', sa.String(length=160), nullable=True),
+    sa.PrimaryKeyConstraint('seq', name=op.f('pk_outbox_event')),
+    sa.UniqueConstraint('dedupe', name=op.f('uq_outbox_event_dedupe')),
+    sa.UniqueConstraint('id', name=op.f('uq_outbox_event_id'))
+    )
+    with op.batch_alter_table('outbox_event', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_outbox_event_kind'), ['kind'], unique=False)
+
     op.create_table('sign_in_throttle',
     sa.Column('key', sa.String(length=64), nullable=False),
     sa.Column('failures', sa.Integer(), nullable=False),
@@ -59,11 +91,19 @@ def upgrade():
     sa.UniqueConstraint('name', name=op.f('uq_site_name'))
     )
     op.create_table('trail_checkpoint',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('event_count', sa.BigInteger(), nullable=False),
+    sa.Column('head_hash', sa.String(length=64), nullable=False),
+    sa.Column('mac', sa.String(length=64), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_trail_checkpoint'))
+    )
+    op.create_table('trail_verified',
     sa.Column('name', sa.String(length=20), nullable=False),
     sa.Column('event_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('hash', sa.String(length=64), nullable=False),
     sa.Column('checked_at', sa.DateTime(timezone=True), nullable=False),
-    sa.PrimaryKeyConstraint('name', name=op.f('pk_trail_checkpoint'))
+    sa.PrimaryKeyConstraint('name', name=op.f('pk_trail_verified'))
     )
     op.create_table('area',
     sa.Column('id', sa.Uuid(), nullable=False),
@@ -81,6 +121,20 @@ def upgrade():
     with op.batch_alter_table('area', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_area_site_id'), ['site_id'], unique=False)
 
+    op.create_table('competence_requirement',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('competence_id', sa.Uuid(), nullable=False),
+    sa.Column('role', sa.String(length=20), nullable=True),
+    sa.Column('area_id', sa.Uuid(), nullable=True),
+    sa.ForeignKeyConstraint(['area_id'], ['area.id'], name=op.f('fk_competence_requirement_area_id_area'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['competence_id'], ['competence.id'], name=op.f('fk_competence_requirement_competence_id_competence'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_competence_requirement')),
+    sa.UniqueConstraint('competence_id', 'role', 'area_id', name=op.f('uq_competence_requirement_competence_id_role_area_id'))
+    )
+    with op.batch_alter_table('competence_requirement', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_competence_requirement_area_id'), ['area_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_competence_requirement_competence_id'), ['competence_id'], unique=False)
+
     op.create_table('user',
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('email', sa.String(length=254), nullable=False),
@@ -94,6 +148,22 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_user')),
     sa.UniqueConstraint('email', name=op.f('uq_user_email'))
     )
+    op.create_table('account_link',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('user_id', sa.Uuid(), nullable=False),
+    sa.Column('purpose', sa.String(length=12), nullable=False),
+    sa.Column('token_hash', sa.String(length=64), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('created_by_id', sa.Uuid(), nullable=True),
+    sa.Column('expires_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('used_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_account_link_user_id_user'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_account_link')),
+    sa.UniqueConstraint('token_hash', name=op.f('uq_account_link_token_hash'))
+    )
+    with op.batch_alter_table('account_link', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_account_link_user_id'), ['user_id'], unique=False)
+
     op.create_table('api_token',
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('user_id', sa.Uuid(), nullable=False),
@@ -112,6 +182,19 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_api_token_prefix'), ['prefix'], unique=False)
         batch_op.create_index(batch_op.f('ix_api_token_user_id'), ['user_id'], unique=False)
 
+    op.create_table('calendar_feed',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('user_id', sa.Uuid(), nullable=False),
+    sa.Column('token_hash', sa.String(length=64), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('revoked_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_calendar_feed_user_id_user'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_calendar_feed')),
+    sa.UniqueConstraint('token_hash', name=op.f('uq_calendar_feed_token_hash'))
+    )
+    with op.batch_alter_table('calendar_feed', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_calendar_feed_user_id'), ['user_id'], unique=False)
+
     op.create_table('device',
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('user_id', sa.Uuid(), nullable=False),
@@ -124,6 +207,28 @@ def upgrade():
     )
     with op.batch_alter_table('device', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_device_user_id'), ['user_id'], unique=False)
+
+    op.create_table('document',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('number', sa.String(length=40), nullable=False),
+    sa.Column('title', sa.String(length=200), nullable=False),
+    sa.Column('type', sa.String(length=20), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('owner_id', sa.Uuid(), nullable=False),
+    sa.Column('review_every_months', sa.Integer(), nullable=False),
+    sa.Column('next_review_due', sa.Date(), nullable=True),
+    sa.Column('last_reviewed_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('last_reviewed_by_id', sa.Uuid(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['last_reviewed_by_id'], ['user.id'], name=op.f('fk_document_last_reviewed_by_id_user')),
+    sa.ForeignKeyConstraint(['owner_id'], ['user.id'], name=op.f('fk_document_owner_id_user')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_document')),
+    sa.UniqueConstraint('number', name=op.f('uq_document_number'))
+    )
+    with op.batch_alter_table('document', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_document_next_review_due'), ['next_review_due'], unique=False)
+        batch_op.create_index(batch_op.f('ix_document_owner_id'), ['owner_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_document_status'), ['status'], unique=False)
 
     op.create_table('event',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
@@ -169,6 +274,38 @@ def upgrade():
     with op.batch_alter_table('management_review', schema=None) as batch_op:
         batch_op.create_index('ix_management_review_period', ['period_end', 'status'], unique=False)
 
+    op.create_table('notification',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('user_id', sa.Uuid(), nullable=False),
+    sa.Column('event_id', sa.Uuid(), nullable=False),
+    sa.Column('kind', sa.String(length=40), nullable=False),
+    sa.Column('title', sa.String(length=300), nullable=False),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('link', sa.String(length=300), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('read_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('email_state', sa.String(length=10), nullable=False),
+    sa.Column('email_attempts', sa.Integer(), nullable=False),
+    sa.Column('email_next_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('email_error', sa.String(length=300), nullable=False),
+    sa.Column('email_sent_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('attachment', sa.Text(), nullable=True),
+    sa.ForeignKeyConstraint(['event_id'], ['outbox_event.id'], name=op.f('fk_notification_event_id_outbox_event'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_notification_user_id_user'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_notification')),
+    sa.UniqueConstraint('user_id', 'event_id', name=op.f('uq_notification_user_id_event_id'))
+    )
+    with op.batch_alter_table('notification', schema=None) as batch_op:
+        batch_op.create_index('ix_notification_email_due', ['email_state', 'email_next_at'], unique=False)
+        batch_op.create_index('ix_notification_user', ['user_id', 'id'], unique=False)
+
+    op.create_table('notification_preference',
+    sa.Column('user_id', sa.Uuid(), nullable=False),
+    sa.Column('kind', sa.String(length=40), nullable=False),
+    sa.Column('channel', sa.String(length=10), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_notification_preference_user_id_user'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('user_id', 'kind', name=op.f('pk_notification_preference'))
+    )
     op.create_table('objective',
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('title', sa.String(length=200), nullable=False),
@@ -240,6 +377,17 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_template_family_id'), ['family_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_template_status'), ['status'], unique=False)
 
+    op.create_table('training_session',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('title', sa.String(length=200), nullable=False),
+    sa.Column('held_on', sa.Date(), nullable=False),
+    sa.Column('trainer_id', sa.Uuid(), nullable=True),
+    sa.Column('recorded_by_id', sa.Uuid(), nullable=False),
+    sa.Column('recorded_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['recorded_by_id'], ['user.id'], name=op.f('fk_training_session_recorded_by_id_user')),
+    sa.ForeignKeyConstraint(['trainer_id'], ['user.id'], name=op.f('fk_training_session_trainer_id_user'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_training_session'))
+    )
     op.create_table('user_session',
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('user_id', sa.Uuid(), nullable=False),
@@ -262,6 +410,17 @@ def upgrade():
     sa.ForeignKeyConstraint(['site_id'], ['site.id'], name=op.f('fk_user_site_site_id_site'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_user_site_user_id_user'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('user_id', 'site_id', name=op.f('pk_user_site'))
+    )
+    op.create_table('webhook',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('url', sa.String(length=500), nullable=False),
+    sa.Column('events', sa.JSON(), nullable=False),
+    sa.Column('secret', sa.String(length=80), nullable=False),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('created_by_id', sa.Uuid(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['created_by_id'], ['user.id'], name=op.f('fk_webhook_created_by_id_user'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_webhook'))
     )
     op.create_table('audit',
     sa.Column('id', sa.Uuid(), nullable=False),
@@ -293,6 +452,28 @@ def upgrade():
         batch_op.create_index('ix_audit_auditor_status', ['auditor_id', 'status'], unique=False)
         batch_op.create_index('ix_audit_status_planned', ['status', 'planned_date'], unique=False)
 
+    op.create_table('competence_record',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('user_id', sa.Uuid(), nullable=False),
+    sa.Column('competence_id', sa.Uuid(), nullable=False),
+    sa.Column('gained_on', sa.Date(), nullable=False),
+    sa.Column('expires_on', sa.Date(), nullable=True),
+    sa.Column('assessed_by_id', sa.Uuid(), nullable=True),
+    sa.Column('evidence_sha256', sa.String(length=64), nullable=True),
+    sa.Column('evidence_content_type', sa.String(length=100), nullable=True),
+    sa.Column('evidence_file_name', sa.String(length=255), nullable=True),
+    sa.Column('training_session_id', sa.Uuid(), nullable=True),
+    sa.Column('recorded_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['assessed_by_id'], ['user.id'], name=op.f('fk_competence_record_assessed_by_id_user'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['competence_id'], ['competence.id'], name=op.f('fk_competence_record_competence_id_competence'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['training_session_id'], ['training_session.id'], name=op.f('fk_competence_record_training_session_id_training_session'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_competence_record_user_id_user'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_competence_record')),
+    sa.UniqueConstraint('user_id', 'competence_id', name=op.f('uq_competence_record_user_id_competence_id'))
+    )
+    with op.batch_alter_table('competence_record', schema=None) as batch_op:
+        batch_op.create_index('ix_competence_record_competence', ['competence_id'], unique=False)
+
     op.create_table('conflict',
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('entity', sa.String(length=20), nullable=False),
@@ -320,6 +501,46 @@ def upgrade():
     with op.batch_alter_table('conflict', schema=None) as batch_op:
         batch_op.create_index('ix_conflict_status_created', ['status', 'created_at'], unique=False)
 
+    op.create_table('document_area',
+    sa.Column('document_id', sa.Uuid(), nullable=False),
+    sa.Column('area_id', sa.Uuid(), nullable=False),
+    sa.ForeignKeyConstraint(['area_id'], ['area.id'], name=op.f('fk_document_area_area_id_area'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['document_id'], ['document.id'], name=op.f('fk_document_area_document_id_document'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('document_id', 'area_id', name=op.f('pk_document_area'))
+    )
+    op.create_table('document_revision',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('document_id', sa.Uuid(), nullable=False),
+    sa.Column('rev', sa.Integer(), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('sha256', sa.String(length=64), nullable=False),
+    sa.Column('byte_size', sa.BigInteger(), nullable=False),
+    sa.Column('content_type', sa.String(length=100), nullable=False),
+    sa.Column('download_only', sa.Boolean(), nullable=False),
+    sa.Column('file_name', sa.String(length=255), nullable=False),
+    sa.Column('change_note', sa.String(length=2000), nullable=False),
+    sa.Column('uploaded_by_id', sa.Uuid(), nullable=False),
+    sa.Column('uploaded_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('approved_by_id', sa.Uuid(), nullable=True),
+    sa.Column('approved_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('obsoleted_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['approved_by_id'], ['user.id'], name=op.f('fk_document_revision_approved_by_id_user')),
+    sa.ForeignKeyConstraint(['document_id'], ['document.id'], name=op.f('fk_document_revision_document_id_document'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['uploaded_by_id'], ['user.id'], name=op.f('fk_document_revision_uploaded_by_id_user')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_document_revision')),
+    sa.UniqueConstraint('document_id', 'rev', name=op.f('uq_document_revision_document_id_rev'))
+    )
+    with op.batch_alter_table('document_revision', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_document_revision_document_id'), ['document_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_document_revision_sha256'), ['sha256'], unique=False)
+
+    op.create_table('document_site',
+    sa.Column('document_id', sa.Uuid(), nullable=False),
+    sa.Column('site_id', sa.Uuid(), nullable=False),
+    sa.ForeignKeyConstraint(['document_id'], ['document.id'], name=op.f('fk_document_site_document_id_document'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['site_id'], ['site.id'], name=op.f('fk_document_site_site_id_site'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('document_id', 'site_id', name=op.f('pk_document_site'))
+    )
     op.create_table('objective_measurement',
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('objective_id', sa.Uuid(), nullable=False),
@@ -342,14 +563,26 @@ def upgrade():
     sa.Column('position', sa.Integer(), nullable=False),
     sa.Column('linked_by_id', sa.Uuid(), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('proven', sa.Boolean(), nullable=False),
+    sa.Column('uploaded_by_id', sa.Uuid(), nullable=True),
     sa.ForeignKeyConstraint(['linked_by_id'], ['user.id'], name=op.f('fk_photo_link_linked_by_id_user')),
     sa.ForeignKeyConstraint(['photo_sha256'], ['photo.sha256'], name=op.f('fk_photo_link_photo_sha256_photo')),
+    sa.ForeignKeyConstraint(['uploaded_by_id'], ['user.id'], name=op.f('fk_photo_link_uploaded_by_id_user')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_photo_link')),
     sa.UniqueConstraint('subject', 'subject_id', 'photo_sha256', name=op.f('uq_photo_link_subject_subject_id_photo_sha256'))
     )
     with op.batch_alter_table('photo_link', schema=None) as batch_op:
         batch_op.create_index('ix_photo_link_photo', ['photo_sha256'], unique=False)
 
+    op.create_table('photo_upload',
+    sa.Column('photo_sha256', sa.String(length=64), nullable=False),
+    sa.Column('user_id', sa.Uuid(), nullable=False),
+    sa.Column('device_id', sa.Uuid(), nullable=True),
+    sa.Column('uploaded_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['photo_sha256'], ['photo.sha256'], name=op.f('fk_photo_upload_photo_sha256_photo')),
+    sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_photo_upload_user_id_user')),
+    sa.PrimaryKeyConstraint('photo_sha256', 'user_id', name=op.f('pk_photo_upload'))
+    )
     op.create_table('question',
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('template_id', sa.Uuid(), nullable=False),
@@ -401,6 +634,40 @@ def upgrade():
     sa.UniqueConstraint('device_id', 'op_id', name=op.f('uq_sync_op_device_id_op_id')),
     sa.UniqueConstraint('device_id', 'seq', name=op.f('uq_sync_op_device_id_seq'))
     )
+    op.create_table('training_attendee',
+    sa.Column('training_session_id', sa.Uuid(), nullable=False),
+    sa.Column('user_id', sa.Uuid(), nullable=False),
+    sa.ForeignKeyConstraint(['training_session_id'], ['training_session.id'], name=op.f('fk_training_attendee_training_session_id_training_session'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_training_attendee_user_id_user'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('training_session_id', 'user_id', name=op.f('pk_training_attendee'))
+    )
+    op.create_table('training_competence',
+    sa.Column('training_session_id', sa.Uuid(), nullable=False),
+    sa.Column('competence_id', sa.Uuid(), nullable=False),
+    sa.ForeignKeyConstraint(['competence_id'], ['competence.id'], name=op.f('fk_training_competence_competence_id_competence'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['training_session_id'], ['training_session.id'], name=op.f('fk_training_competence_training_session_id_training_session'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('training_session_id', 'competence_id', name=op.f('pk_training_competence'))
+    )
+    op.create_table('webhook_delivery',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('webhook_id', sa.Uuid(), nullable=False),
+    sa.Column('event_id', sa.Uuid(), nullable=False),
+    sa.Column('state', sa.String(length=10), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('next_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('last_status', sa.Integer(), nullable=True),
+    sa.Column('last_error', sa.String(length=300), nullable=False),
+    sa.Column('delivered_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['event_id'], ['outbox_event.id'], name=op.f('fk_webhook_delivery_event_id_outbox_event'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['webhook_id'], ['webhook.id'], name=op.f('fk_webhook_delivery_webhook_id_webhook'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_webhook_delivery')),
+    sa.UniqueConstraint('webhook_id', 'event_id', name=op.f('uq_webhook_delivery_webhook_id_event_id'))
+    )
+    with op.batch_alter_table('webhook_delivery', schema=None) as batch_op:
+        batch_op.create_index('ix_webhook_delivery_due', ['state', 'next_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_webhook_delivery_webhook_id'), ['webhook_id'], unique=False)
+
     op.create_table('finding',
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('kind', sa.String(length=20), nullable=False),
@@ -537,6 +804,13 @@ def downgrade():
         batch_op.drop_index('ix_finding_area_clause')
 
     op.drop_table('finding')
+    with op.batch_alter_table('webhook_delivery', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_webhook_delivery_webhook_id'))
+        batch_op.drop_index('ix_webhook_delivery_due')
+
+    op.drop_table('webhook_delivery')
+    op.drop_table('training_competence')
+    op.drop_table('training_attendee')
     op.drop_table('sync_op')
     with op.batch_alter_table('review_action', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_review_action_review_id'))
@@ -544,26 +818,40 @@ def downgrade():
 
     op.drop_table('review_action')
     op.drop_table('question')
+    op.drop_table('photo_upload')
     with op.batch_alter_table('photo_link', schema=None) as batch_op:
         batch_op.drop_index('ix_photo_link_photo')
 
     op.drop_table('photo_link')
     op.drop_table('objective_measurement')
+    op.drop_table('document_site')
+    with op.batch_alter_table('document_revision', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_document_revision_sha256'))
+        batch_op.drop_index(batch_op.f('ix_document_revision_document_id'))
+
+    op.drop_table('document_revision')
+    op.drop_table('document_area')
     with op.batch_alter_table('conflict', schema=None) as batch_op:
         batch_op.drop_index('ix_conflict_status_created')
 
     op.drop_table('conflict')
+    with op.batch_alter_table('competence_record', schema=None) as batch_op:
+        batch_op.drop_index('ix_competence_record_competence')
+
+    op.drop_table('competence_record')
     with op.batch_alter_table('audit', schema=None) as batch_op:
         batch_op.drop_index('ix_audit_status_planned')
         batch_op.drop_index('ix_audit_auditor_status')
         batch_op.drop_index('ix_audit_area_planned')
 
     op.drop_table('audit')
+    op.drop_table('webhook')
     op.drop_table('user_site')
     with op.batch_alter_table('user_session', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_user_session_user_id'))
 
     op.drop_table('user_session')
+    op.drop_table('training_session')
     with op.batch_alter_table('template', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_template_status'))
         batch_op.drop_index(batch_op.f('ix_template_family_id'))
@@ -576,6 +864,12 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_objective_owner_id'))
 
     op.drop_table('objective')
+    op.drop_table('notification_preference')
+    with op.batch_alter_table('notification', schema=None) as batch_op:
+        batch_op.drop_index('ix_notification_user')
+        batch_op.drop_index('ix_notification_email_due')
+
+    op.drop_table('notification')
     with op.batch_alter_table('management_review', schema=None) as batch_op:
         batch_op.drop_index('ix_management_review_period')
 
@@ -585,27 +879,53 @@ def downgrade():
         batch_op.drop_index('ix_event_at')
 
     op.drop_table('event')
+    with op.batch_alter_table('document', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_document_status'))
+        batch_op.drop_index(batch_op.f('ix_document_owner_id'))
+        batch_op.drop_index(batch_op.f('ix_document_next_review_due'))
+
+    op.drop_table('document')
     with op.batch_alter_table('device', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_device_user_id'))
 
     op.drop_table('device')
+    with op.batch_alter_table('calendar_feed', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_calendar_feed_user_id'))
+
+    op.drop_table('calendar_feed')
     with op.batch_alter_table('api_token', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_api_token_user_id'))
         batch_op.drop_index(batch_op.f('ix_api_token_prefix'))
 
     op.drop_table('api_token')
+    with op.batch_alter_table('account_link', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_account_link_user_id'))
+
+    op.drop_table('account_link')
     op.drop_table('user')
+    with op.batch_alter_table('competence_requirement', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_competence_requirement_competence_id'))
+        batch_op.drop_index(batch_op.f('ix_competence_requirement_area_id'))
+
+    op.drop_table('competence_requirement')
     with op.batch_alter_table('area', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_area_site_id'))
 
     op.drop_table('area')
+    op.drop_table('trail_verified')
     op.drop_table('trail_checkpoint')
     op.drop_table('site')
     with op.batch_alter_table('sign_in_throttle', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_sign_in_throttle_last_at'))
 
     op.drop_table('sign_in_throttle')
+    with op.batch_alter_table('outbox_event', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_outbox_event_kind'))
+
+    op.drop_table('outbox_event')
+    op.drop_table('competence')
     op.drop_table('chart_snapshot')
+    op.drop_table('change_audience')
     with op.batch_alter_table('change', schema=None) as batch_op:
         batch_op.drop_index('ix_change_entity')
 

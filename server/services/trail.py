@@ -9,7 +9,7 @@ from sqlalchemy import inspect, select
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
-from ..models import Event, TrailCheckpoint, User, utcnow
+from ..models import Event, TrailVerified, User, utcnow
 from .serialise import lock_ordered_writes
 from .together import queue
 
@@ -108,7 +108,7 @@ def verify_recent(batch: int = 1000) -> Event | None:
     The checkpoint event itself is re-hashed too, so an edit to it shows. The checkpoint moves
     to the newest event when the chain holds (the caller commits it).
     """
-    checkpoint = db.session.get(TrailCheckpoint, "readiness")
+    checkpoint = db.session.get(TrailVerified, "readiness")
     previous, last_id = GENESIS, 0
     if checkpoint is not None:
         event = db.session.get(Event, checkpoint.event_id)
@@ -127,7 +127,7 @@ def verify_recent(batch: int = 1000) -> Event | None:
         if checkpoint is None:
             try:
                 with db.session.begin_nested():
-                    db.session.add(TrailCheckpoint(name="readiness", event_id=last_id, hash=previous, checked_at=utcnow()))
+                    db.session.add(TrailVerified(name="readiness", event_id=last_id, hash=previous, checked_at=utcnow()))
             except IntegrityError:
                 pass  # another request set it first; it moves on next time
         else:
