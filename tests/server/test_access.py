@@ -113,6 +113,7 @@ ACCESS: dict[str, set[str]] = {
     # objectives: the one in the world is owned by staff
     "upkeep.list_objectives": SIGNED_IN, "upkeep.create_objective": REVIEWERS,
     "upkeep.get_objective": OBJECTIVE_OWNERS, "upkeep.add_measurement": OBJECTIVE_OWNERS,
+    "upkeep.update_objective": REVIEWERS, "upkeep.retire_objective": REVIEWERS,
     "pages.objectives_list": SIGNED_IN, "pages.objective_create": REVIEWERS,
     "pages.objective_page": OBJECTIVE_OWNERS, "pages.objective_compute": OBJECTIVE_OWNERS,
     "upkeep.get_readiness": REVIEWERS, "pages.readiness_page": REVIEWERS,
