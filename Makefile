@@ -17,6 +17,7 @@ install: $(STAMP)
 run: $(STAMP)
 	$(VENV)/bin/gemba db upgrade
 	$(VENV)/bin/gemba demo --if-empty
+	$(VENV)/bin/gemba worker & worker=$$!; trap 'kill $$worker' EXIT INT TERM; \
 	$(VENV)/bin/gemba serve --host 127.0.0.1 --port 5000
 
 # The field-app tests drive Debian's chromium; install it when we can, else say what is missing.

@@ -17,6 +17,7 @@ const BACKOFF_CAP_MS = 5 * 60 * 1000;
 const REGULAR_MS = 60 * 1000;
 const SOON_MS = 1500;
 const PULL_LIMIT = 200;
+const SNAPSHOT_LIMIT = 500;
 const UPLOADS_AT_ONCE = 2;
 
 export const state = {
@@ -203,34 +204,74 @@ function recordOf(change) {
   return { ...(change.fields || {}), id: change.id, version: change.version, _deleted: !!change.deleted };
 }
 
+async function receive(changes) {
+  const items = [];
+  const templates = [];
+  for (const change of changes || []) {
+    const record = recordOf(change);
+    if (change.entity === "template") templates.push(record);
+    else if (change.entity === "comment") {
+      record.subject = record.audit_id ? `audit:${record.audit_id}` : `finding:${record.finding_id}`;
+      items.push({ entity: "comment", record });
+    } else if (outbox.STORE_OF[change.entity]) items.push({ entity: change.entity, record });
+  }
+  if (items.length) await outbox.receiveMany(items);
+  if (templates.length) {
+    await db.write(["templates"], async (s) => {
+      for (const t of templates) {
+        if (t._deleted) await s.templates.delete(t.id);
+        else await s.templates.put(t);
+      }
+    });
+  }
+  if (items.length || templates.length) emit("data");
+}
+
+// A device without a cursor takes a snapshot of what its person may see now, in pages;
+// the page token is kept so that an interrupted first sync resumes where it stopped.
+async function snapshot() {
+  let token = await db.getMeta("snapshot_token");
+  for (;;) {
+    const query = new URLSearchParams({ limit: String(SNAPSHOT_LIMIT) });
+    if (token) query.set("token", token);
+    const page = await api("GET", `/api/sync/snapshot?${query}`);
+    await receive(page.changes);
+    if (!page.more) {
+      await db.setMeta("scope", page.scope);
+      await db.setMeta("cursor", page.cursor);
+      await db.setMeta("snapshot_token", null);
+      return;
+    }
+    token = page.token;
+    await db.setMeta("snapshot_token", token);
+  }
+}
+
 async function pull() {
   let cursor = await db.getMeta("cursor");
+  if (cursor === null || cursor === undefined) {
+    await snapshot();
+    cursor = await db.getMeta("cursor");
+  }
   for (;;) {
-    const query = new URLSearchParams({ limit: String(PULL_LIMIT) });
-    if (cursor !== null && cursor !== undefined) query.set("cursor", cursor);
+    const scope = await db.getMeta("scope");
+    const query = new URLSearchParams({ limit: String(PULL_LIMIT), cursor: String(cursor) });
+    if (scope) query.set("scope", scope);
     const page = await api("GET", `/api/sync/pull?${query}`);
-    const items = [];
-    const templates = [];
-    for (const change of page.changes || []) {
-      const record = recordOf(change);
-      if (change.entity === "template") templates.push(record);
-      else if (change.entity === "comment") {
-        record.subject = record.audit_id ? `audit:${record.audit_id}` : `finding:${record.finding_id}`;
-        items.push({ entity: "comment", record });
-      } else if (outbox.STORE_OF[change.entity]) items.push({ entity: change.entity, record });
+    if (page.reset) {
+      // What decides this person's records changed (a site taken away, a new role):
+      // drop what came from the server (queued edits stay) and take a new snapshot.
+      await outbox.dropReceived();
+      await db.setMeta("cursor", null);
+      await snapshot();
+      cursor = await db.getMeta("cursor");
+      emit("data");
+      continue;
     }
-    if (items.length) await outbox.receiveMany(items);
-    if (templates.length) {
-      await db.write(["templates"], async (s) => {
-        for (const t of templates) {
-          if (t._deleted) await s.templates.delete(t.id);
-          else await s.templates.put(t);
-        }
-      });
-    }
+    await receive(page.changes);
     cursor = page.cursor;
     await db.setMeta("cursor", cursor);
-    if (items.length || templates.length) emit("data");
+    if (!scope && page.scope) await db.setMeta("scope", page.scope); // a device from before snapshots
     if (!page.more) return;
   }
 }

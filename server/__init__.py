@@ -5,7 +5,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from . import api, cli, db_setup, errors, health, pages, proxies, pwa, security, storage, textin
+from . import api, cli, compression, db_setup, errors, health, pages, proxies, pwa, security, storage, textin
 from . import config as settings
 from .extensions import db, migrate
 
@@ -21,6 +21,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(settings.from_environment(app.instance_path, config or {}))
     app.config.update(config or {})
 
+    compression.init_app(app)  # first: after_request hooks run last-registered first, so it runs last
     db_setup.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True, compare_type=True)
     storage.init_app(app)

@@ -21,6 +21,7 @@ LIMITS = {
     "comment": 5_000,  # one message of a review conversation; a review decision's note
     "why": 2_000,  # one why, or one because, of the five whys
     "text": 20_000,  # prose: descriptions, notes, summaries, plans, reasons
+    "url": 500,  # a webhook's address
     "document_number": 40,  # "WI-014"
     "change_note": 2_000,  # what a document revision changed
     "password": 1_024,  # longer is no safer, and every sign-in hashes all of it

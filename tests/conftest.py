@@ -42,6 +42,8 @@ def app_config(database_url: str, tmp_path) -> dict:
         "SECRET_KEY": "test-secret-key",
         "SQLALCHEMY_DATABASE_URI": database_url,
         "GEMBA_PHOTO_DIR": str(tmp_path / "photos"),
+        "GEMBA_TRAIL_KEY": "test-trail-key",
+        "GEMBA_TRAIL_HEAD_FILE": str(tmp_path / "trail_head"),
         "LOGIN_MAX_FAILURES": 5,
         "PASSWORD_HASH_METHOD": "scrypt:1024:8:1",
     }
@@ -75,6 +77,7 @@ def _forget_signed_in_user(sender, **extra):
     # Requests reuse the test's app context, and so its `g`, where Flask-Login caches the
     # user; without this, one client would act as whoever signed in last on another.
     g.pop("_login_user", None)
+    g.pop("csrf_token", None)  # likewise Flask-WTF's token of another client's session
 
 
 @pytest.fixture(scope="session")

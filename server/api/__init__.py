@@ -3,7 +3,7 @@
 from flask import Flask
 
 from ..extensions import GembaApi
-from . import account, auth, competence, documents, photos, programme, reports, review, sync
+from . import account, auth, competence, documents, notify, organisation, photos, programme, reports, review, sync, upkeep
 
 
 def init_app(app: Flask) -> None:
@@ -12,6 +12,6 @@ def init_app(app: Flask) -> None:
     api.spec.components.security_scheme("session", {"type": "apiKey", "in": "cookie", "name": "gemba_session"})
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     for blueprint in (auth.blp, account.blp, photos.blp, sync.blp, reports.blp, review.blp, programme.blp,
-                      documents.blp, competence.blp):
+                      organisation.blp, notify.blp, upkeep.blp, documents.blp, competence.blp):
         api.register_blueprint(blueprint)
     app.config.setdefault("CSRF_EXEMPT_ENDPOINTS", set()).update(auth.CSRF_EXEMPT)

@@ -56,11 +56,15 @@ class PhotoByHash(MethodView):
 
     @blp.response(200, description="Stored: the bytes are on the server")
     @blp.alt_response(401, description="Not signed in")
-    @blp.alt_response(404, description="Not stored (unknown, or expected but not arrived): upload it")
+    @blp.alt_response(404, description="Not stored, or not a photo you may see: upload it (that proves you hold it)")
     @allow(SIGNED_IN)
     def head(self, sha256):
-        """Whether the server has this photo's bytes: 200 if stored, 404 if not (even when expected)."""
-        photo = photos.stored_photo(sha256)
+        """Whether you need not upload this photo: 200 if stored and yours to see, else 404.
+
+        To anyone who may not see it, a stored photo answers like an unknown hash, so a
+        hash reveals neither that the photo exists nor its size.
+        """
+        photo = photos.visible_photo(current_user, sha256)
         if photo is None:
             raise NotFound("The server does not have this photo yet.")
         return current_app.response_class(status=200, headers={

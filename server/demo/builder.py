@@ -45,6 +45,8 @@ from ..models import (
     Document,
     Finding,
     FindingStatus,
+    ManagementReview,
+    Objective,
     Question,
     QuestionKind,
     Template,
@@ -63,6 +65,8 @@ from ..services import (
     competence,
     documents,
     findings,
+    management_reviews,
+    objectives,
     organisation,
     photos,
     programme,
@@ -143,6 +147,10 @@ def build(today: date | None = None) -> list[tuple[str, str, str]]:
         _audit(story, spec)
     for spec in data["programme"]:
         _planned(story, spec)
+    for spec in data.get("objectives", []):
+        _objective(story, spec)
+    for spec in data.get("management_reviews", []):
+        _management_review(story, spec)
     for spec in data.get("documents", []):
         _document(story, spec)
     _competence(story, data.get("competence", {}))
@@ -402,6 +410,55 @@ def _good_answer(question: Question, rng: random.Random, on: date) -> tuple:
         "Nothing further noted.",
         "Good engagement from the team; the board is up to date.",
     ]), ""
+
+
+# ---- objectives and management reviews ------------------------------------------------
+
+HQ = "Leeds works"  # whose clock the management system's meetings keep
+
+
+def _objective(story: Story, spec: dict) -> None:
+    """Set an objective a year ago and record its monthly values (oldest first), the last one two days ago."""
+    if db.session.scalar(select(Objective.id).where(Objective.title == spec["title"])):
+        return
+    owner = story.people[spec["owner"]]
+    site = organisation.find_site(spec["site"]) if spec.get("site") else None
+    set_on = programme.add_months(story.today, -12) - timedelta(days=5)
+    objective = objectives.create_objective(story.planner, {
+        "title": spec["title"], "standard": spec["standard"], "clause": spec["clause"], "owner_id": owner.id,
+        "target_value": spec["target"], "unit": spec["unit"], "direction": spec["direction"],
+        "every_months": spec["every_months"], "source": spec.get("computed", "manual"),
+        "site_id": site.id if site else None, "due_date": programme.add_months(story.today, 6),
+    }, at=story.moment(HQ, (set_on - story.today).days, PLANNING))
+    values = spec.get("monthly", [])
+    for index, value in enumerate(values):
+        day = programme.add_months(story.today, index - len(values) + 1) - timedelta(days=2)
+        note = spec.get("note", "") if index == len(values) - 1 else ""
+        objectives.record_measurement(owner, objective, value, day, note)
+    if spec.get("computed"):
+        objectives.measure_now(owner, objective, story.today)
+
+
+def _management_review(story: Story, spec: dict) -> None:
+    """Hold a past management review: open it, write the meeting down, decide, sign off; then the outputs' fate."""
+    start, end = story.day(spec["period_from"]), story.day(spec["period_to"])
+    # Days count from the build, so a later build finds the review by what it decided.
+    if db.session.scalar(select(ManagementReview.id).where(ManagementReview.decisions == spec["decisions"])):
+        return
+    chair = story.people[spec["chair"]]
+    held = spec["held"]
+    review = management_reviews.open_review(chair, start, end, spec.get("standard", ""),
+                                            at=story.moment(HQ, held - 7, PLANNING))
+    management_reviews.update_review(chair, review, {
+        "held_on": story.day(held), "attendees": spec["attendees"], "notes": spec["notes"], "decisions": spec["decisions"]})
+    for output in spec["actions"]:
+        action = management_reviews.add_action(chair, review, {
+            "title": output["title"], "owner_id": story.people[output["owner"]].id, "due_date": story.day(output["due"])},
+            today=story.day(held), at=story.moment(HQ, held, PLANNING))
+        if "done" in output:
+            management_reviews.mark_action_done(story.people[output["owner"]], action, "Done.",
+                                                at=story.moment(HQ, output["done"], ACTION_DONE))
+    management_reviews.sign_off(chair, review, at=story.moment(HQ, held, CHECKED))
 
 
 def _month_day(today: date, months: int, day: int) -> date:

@@ -11,11 +11,15 @@ from ..errors import DomainError
 from ..extensions import db
 from ..ids import uuid_or_none
 from ..permissions import can
-from ..services import accounts, charts, listings
+from ..services import accounts, charts, inbox, listings
 from ..services import dashboard as dashboards
 from ..services.audits import get_audit
 from ..services.findings import get_finding
-from . import account, actions, checklists, competence, conflicts, coverage, documents, programme, review, trail  # noqa: F401  (each adds its routes to bp)
+from ..services.organisation import zone_of
+from . import (  # noqa: F401  (each adds its routes to bp)
+    account, actions, checklists, conflicts, coverage, notifications, organisation, programme, review, trail, upkeep,
+    welcome, competence, documents,
+)
 from .blueprint import bp
 from .forms import AuditFilterForm, FindingFilterForm, LoginForm
 from .params import areas_in_order, page_number
@@ -29,6 +33,13 @@ REGISTER_NAV: list[dict] = [
     {"endpoint": "pages.programme_list", "label": "Programme", "permission": "programme.plan"},
     {"endpoint": "pages.checklist_list", "label": "Checklists", "permission": "template.edit"},
     {"endpoint": "pages.coverage_page", "label": "Coverage", "permission": "programme.plan"},
+    {"endpoint": "pages.org_sites", "label": "Sites", "permission": "admin.organisation"},
+    {"endpoint": "pages.org_areas", "label": "Areas", "permission": "admin.organisation"},
+    {"endpoint": "pages.people_list", "label": "People", "permission": "admin.users"},
+    {"endpoint": "pages.webhooks_list", "label": "Webhooks", "permission": "admin.webhooks"},
+    {"endpoint": "pages.objectives_list", "label": "Objectives", "permission": "objective.list"},
+    {"endpoint": "pages.readiness_page", "label": "Readiness", "permission": "readiness.view"},
+    {"endpoint": "pages.management_reviews_list", "label": "Management review", "permission": "management_review.manage"},
     {"endpoint": "pages.documents_list", "label": "Documents", "permission": "document.list"},
     {"endpoint": "pages.competence_matrix", "label": "Competence", "permission": "competence.view"},
 ]
@@ -62,7 +73,7 @@ def login():
             return redirect(_safe_next(request.args.get("next")))
     elif form.is_submitted() and form.errors:
         status = 401
-    return render_template("login.html", form=form), status
+    return render_template("login.html", form=form, first_run=accounts.nobody_yet()), status
 
 
 @bp.route("/logout", methods=["POST"])
@@ -150,7 +161,21 @@ def human(value) -> str:
     return str(value or "").replace("_", " ")
 
 
+@bp.app_template_filter()
+def when(moment, place=None, time: bool = True) -> str:
+    """A stored UTC moment as the place's clock shows it, with the zone named.
+
+    `place` is a site, an area (its site's zone) or a zone name; none: UTC.
+    """
+    if moment is None:
+        return "–"
+    zone = zone_of(place)
+    local = moment.astimezone(zone)
+    return local.strftime("%Y-%m-%d %H:%M" if time else "%Y-%m-%d") + f" {zone.key}"
+
+
 def init_app(app) -> None:
     app.register_blueprint(bp)
     app.jinja_env.globals["can"] = can
     app.jinja_env.globals["register_nav"] = REGISTER_NAV
+    app.jinja_env.globals["unread_notifications"] = inbox.unread_count

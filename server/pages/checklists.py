@@ -13,6 +13,7 @@ from ..access import allow
 from ..errors import DomainError, Invalid, NotFound
 from ..extensions import db
 from ..models import Question, QuestionKind, Template
+from .. import textin
 from ..services import checklists
 from .blueprint import bp
 from .programme_forms import (
@@ -122,7 +123,7 @@ def _import_payload(form: ImportForm):
     if len(raw) > MAX_IMPORT_BYTES:
         raise Invalid("The checklist file is too large.", {"file": ["At most 2 MB."]})
     try:
-        return json.loads(raw.decode("utf-8"))
+        return textin.load_json(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise Invalid("The file is not JSON.", {"file": [f"Not valid JSON: {exc}"[:200]]}) from exc
 

@@ -26,7 +26,7 @@ from ..models import (
     happened_at,
 )
 from ..permissions import can, require, scope_actions
-from . import audit_review, evidence, feed, findings, trail, transitions
+from . import audit_review, evidence, feed, findings, notify, trail, transitions
 from .merge import Edit, jsonable, merge
 from .records import load_for
 
@@ -129,6 +129,7 @@ def plan_action(user: User, finding: Finding, data: dict, today: date | None = N
     db.session.flush()
     publish_action(action)
     trail.record(user, "action.planned", "action", action.id, {"finding_id": finding.id} | cleaned)
+    notify.action_assigned(user, action)
     # open, action done or verified: there is work again. Already planned: stays.
     _move_finding(user, finding, FindingStatus.ACTION_PLANNED, at=at)
     return action
@@ -160,6 +161,8 @@ def update_plan(user: User, action: CorrectiveAction, data: dict, today: date | 
         finding = action.finding
         feed.publish("finding", finding.id, finding.version, area_id=finding.area_id, user_id=former)
     trail.record(user, "action.updated", "action", action.id, changes)
+    if "owner_id" in changes:
+        notify.action_assigned(user, action)
     return action
 
 

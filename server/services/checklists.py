@@ -20,8 +20,7 @@ from ..ids import uuid_or_none
 from ..models import Question, QuestionKind, Template, TemplateStatus, User, happened_at
 from ..permissions import require
 from ..schemas.checklists import FORMAT, ChecklistFileSchema
-from ..textin import MESSAGE as NUL_MESSAGE
-from ..textin import has_nul
+from ..textin import refuse as refuse_bad_text
 from . import feed, trail
 from .records import load_for
 
@@ -147,8 +146,7 @@ def import_checklist(actor: User | None, data, today: date | None = None) -> Tem
     """
     if actor is not None:
         require(actor, "template.edit")
-    if has_nul(data):  # PostgreSQL text cannot hold it
-        raise Invalid(NUL_MESSAGE, {"file": ["Contains a NUL character."]})
+    refuse_bad_text(data, "file")  # NUL, lone surrogates, too deep: the database cannot take them
     values = ChecklistFileSchema().load(data)
     values |= _check_details(values["name"], values["standard"], values["description"])
     values["questions"] = [_clean_question(question, prefix=f"questions.{index}.")

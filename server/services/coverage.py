@@ -56,8 +56,8 @@ class Matrix:
 
 
 def clause_key(clause: str) -> tuple:
-    """Sort "4.1" < "6.1.2" < "10.2" numerically."""
-    return tuple(int(p) if p.isdigit() else p for p in re.split(r"[.\s]+", clause.strip()) if p)
+    """Sort "4.1" < "6.1.2" < "10.2" numerically; parts that are not numbers ("A.5", "45001:8.1") after them, by text."""
+    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in re.split(r"[.\s]+", clause.strip()) if p)
 
 
 def standards() -> list[str]:

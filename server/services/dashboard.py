@@ -20,7 +20,7 @@ from ..models import (
     User,
 )
 from ..permissions import can, require, scope_actions, scope_audits, scope_findings
-from . import checklists, programme
+from . import checklists, objectives, programme
 
 
 @dataclass
@@ -36,6 +36,8 @@ class Dashboard:
     overdue_audits: list[Audit] = field(default_factory=list)
     overdue_audit_count: int = 0
     reviews_due: list = field(default_factory=list)
+    # The person's own objectives whose measurement is due (their reminder).
+    measurements_due: list = field(default_factory=list)
 
 
 def month_bounds(today: date) -> tuple[date, date]:
@@ -102,4 +104,5 @@ def dashboard(user: User, today: date | None = None) -> Dashboard:
         overdue_audits=db.session.scalars(late_audits.limit(10)).all(),
         overdue_audit_count=db.session.scalar(select(func.count()).select_from(late_audits.subquery())),
         reviews_due=checklists.overdue_for_review(today) if can(user, "template.edit") else [],
+        measurements_due=objectives.due_for(user, today),
     )

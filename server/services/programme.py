@@ -28,7 +28,7 @@ from ..models import (
     happened_at,
 )
 from ..permissions import require
-from . import feed, organisation, trail
+from . import feed, notify, organisation, trail
 from .impartiality import check_impartial, conflict_of_interest
 
 OPEN_WORK = (AuditStatus.PLANNED, AuditStatus.IN_PROGRESS, AuditStatus.RETURNED)
@@ -318,6 +318,7 @@ def plan_audit(actor: User, template: Template, area: Area, planned_date: date, 
         "area": area.label, "template": f"{template.name} v{template.version}",
         "planned_date": planned_date, "auditor": auditor.email if auditor else None,
     })
+    notify.audit_planned(actor, audit)
     return audit
 
 
@@ -348,6 +349,7 @@ def assign(actor: User, audit: Audit, auditor: User | None) -> Audit:
         feed.publish("audit", audit.id, audit.version, area_id=audit.area_id, user_id=old.id)
     trail.record(actor, "audit.assigned", "audit", audit.id,
                  {"auditor": [old.email if old else None, auditor.email if auditor else None]})
+    notify.audit_planned(actor, audit, "audit.assigned")
     return audit
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import Table, insert
 from ..extensions import db
 
 KEY = "gemba_rows_together"
+AUDIENCES_KEY = "gemba_rows_together_audiences"
 
 
 @contextmanager
@@ -20,16 +21,23 @@ def rows_together():
     session = db.session()
     rows: dict[Table, list[dict]] = {}
     session.info[KEY] = rows
+    session.info[AUDIENCES_KEY] = {}
     try:
         yield
         session.flush()  # the records first, so that whatever fails fails inside this block
         for table, batch in rows.items():
-            session.execute(insert(table), batch)
+            if table.name == "change":
+                from .feed import write  # the feed writes each change's audiences with it
+
+                write(table, batch)
+            else:
+                session.execute(insert(table), batch)
     except BaseException:
         session.info.pop("trail_head", None)
         raise
     finally:
         session.info.pop(KEY, None)
+        session.info.pop(AUDIENCES_KEY, None)
 
 
 def queue(table: Table, row: dict) -> bool:
@@ -39,3 +47,8 @@ def queue(table: Table, row: dict) -> bool:
         return False
     rows.setdefault(table, []).append(row)
     return True
+
+
+def queued_audiences() -> dict | None:
+    """While rows are queued: the current audiences of each record published in the block."""
+    return db.session().info.get(AUDIENCES_KEY)

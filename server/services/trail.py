@@ -6,9 +6,10 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import inspect, select
+from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
-from ..models import Event, User, utcnow
+from ..models import Event, TrailVerified, User, utcnow
 from .serialise import lock_ordered_writes
 from .together import queue
 
@@ -99,6 +100,39 @@ def verify_chain(batch: int = 1000) -> Event | None:
                 return event
             previous = event.hash
             last_id = event.id
+
+
+def verify_recent(batch: int = 1000) -> Event | None:
+    """Verify the chain from the last checkpoint on; return the first bad event, or None when it holds.
+
+    The checkpoint event itself is re-hashed too, so an edit to it shows. The checkpoint moves
+    to the newest event when the chain holds (the caller commits it).
+    """
+    checkpoint = db.session.get(TrailVerified, "readiness")
+    previous, last_id = GENESIS, 0
+    if checkpoint is not None:
+        event = db.session.get(Event, checkpoint.event_id)
+        if event is None or event.hash != checkpoint.hash or event_digest(event) != event.hash:
+            return event or Event(id=checkpoint.event_id, hash=checkpoint.hash)
+        previous, last_id = event.hash, event.id
+    while True:
+        events = db.session.scalars(select(Event).where(Event.id > last_id).order_by(Event.id).limit(batch)).all()
+        if not events:
+            break
+        for event in events:
+            if event.prev_hash != previous or event_digest(event) != event.hash:
+                return event
+            previous, last_id = event.hash, event.id
+    if last_id and (checkpoint is None or checkpoint.event_id != last_id):
+        if checkpoint is None:
+            try:
+                with db.session.begin_nested():
+                    db.session.add(TrailVerified(name="readiness", event_id=last_id, hash=previous, checked_at=utcnow()))
+            except IntegrityError:
+                pass  # another request set it first; it moves on next time
+        else:
+            checkpoint.event_id, checkpoint.hash, checkpoint.checked_at = last_id, previous, utcnow()
+    return None
 
 
 def event_query(entity: str | None = None, entity_id: str | None = None, action: str | None = None,

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from ...extensions import db
 from ...ids import uuid_or_none
 from ...models import Area, Audit, Device, OpStatus, Question, Response, SyncOp, User
-from ...textin import NUL
+from ...textin import BAD_TEXT
 
 
 @dataclass
@@ -33,7 +33,7 @@ class Outcome:
 def record_id(op: dict) -> str:
     """The op's record id as the server writes it (a device may send upper-case UUIDs)."""
     record_id = uuid_or_none(op["id"])
-    return str(record_id) if record_id else str(op["id"]).replace(NUL, "")[:64]
+    return str(record_id) if record_id else BAD_TEXT.sub("", str(op["id"]))[:64]
 
 
 class BatchRecords:

@@ -25,8 +25,7 @@ from ...errors import DomainError, Invalid, NotAllowed
 from ...extensions import db
 from ...ids import uuid_or_none
 from ...models import Device, OpStatus, SyncOp, User, utcnow
-from ...textin import MESSAGE as NUL_MESSAGE
-from ...textin import has_nul
+from ...textin import BadText, problem
 from ..serialise import lock_ordered_writes
 from ..together import queue, rows_together
 from .batch import Batch, BatchRecords, Outcome, record_id
@@ -227,8 +226,8 @@ def _apply(batch: Batch, op: dict):
     entity_id = uuid_or_none(op["id"])
     if entity_id is None:
         raise Invalid("The record id is not a UUID.", {"id": ["Not a UUID."]})
-    if has_nul(op["fields"]):
-        raise Invalid(NUL_MESSAGE, {"fields": ["Contains a NUL character."]})
+    if (found := problem(op["fields"])) is not None:  # text the database cannot store: this op only
+        raise BadText(found, "fields")
     try:
         fields = entity.load_fields(op["fields"])
     except ValidationError as exc:  # the op is bad, not the request: reject this op only

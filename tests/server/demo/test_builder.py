@@ -204,3 +204,27 @@ def test_the_evidence_pack_of_an_approved_audit_holds_photos_sha256sum_verifies(
     assert page.status_code == 200
     for photo in photos:
         assert photo.stem in page.text  # the gallery shows each photo the pack holds
+
+
+def test_objectives_reviews_and_readiness_tell_the_upkeep_story(demo):
+    from server.models import ManagementReview, Objective
+    from server.services import objectives, readiness
+
+    goals = db.session.scalars(select(Objective)).all()
+    statuses = {o.title: objectives.status(o) for o in goals}
+    assert {"on_track", "at_risk", "off_track"} <= set(statuses.values())
+    manual = [o for o in goals if o.source == "manual"]
+    assert all(len(o.measurements) == 12 for o in manual), "a year of monthly measurements"
+    assert all((TODAY - o.measurements[0].measured_on).days >= 330 for o in manual)
+    assert all(o.measurements for o in goals if o.source != "manual"), "computed ones measured"
+    review = db.session.scalars(select(ManagementReview)).one()
+    assert review.status == "signed_off" and review.held_on < TODAY
+    assert review.inputs["audit_results"]["planned"] > 0
+    assert {a.status for a in review.actions} == {"open", "done"}
+    assert any(a.status == "open" and a.due_date < TODAY for a in review.actions), "an output still open, overdue"
+    admin = db.session.scalar(select(User).where(User.role == Role.ADMIN))
+    signals = {s.key: s for s in readiness.readiness(admin, today=TODAY).signals}
+    reds = {key for key, s in signals.items() if s.status == "red"}
+    assert {"audits_overdue", "major_ncs_open", "objectives_off_track"} & reds
+    assert signals["management_review_overdue"].status == "green"
+    assert signals["trail_verification"].status == "green"

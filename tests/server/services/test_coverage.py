@@ -133,3 +133,8 @@ def test_older_audits_fill_what_newer_ones_left_open(make, template):
     assert {c: m.cell(area, c).audit_id for c in m.clauses} == {"7.1.5": newest.id, "8.2": middle.id, "10.2": oldest.id}
     assert m.cell(area, "10.2").result == "issue" and m.cell(area, "10.2").gap
     assert [m.is_gap(area, c) for c in m.clauses] == [False, False, True]
+
+
+def test_clauses_that_are_not_numbers_sort_after_the_numbered_ones():
+    mixed = ["10.2", "A.5", "4.1", "45001:8.1.2", "6.1.2", "8.1"]
+    assert sorted(mixed, key=coverage.clause_key) == ["4.1", "6.1.2", "8.1", "10.2", "45001:8.1.2", "A.5"]
