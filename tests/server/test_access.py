@@ -316,13 +316,13 @@ def test_each_role_gets_the_status_it_must(app, world, role):
 def test_unknown_ids_are_404_not_500(app, world, auth):
     people, values = world
     auth.login(people["admin"])
-    unknown = dict(values, session_id=uuid.uuid4(), site_id=uuid.uuid4(), user_id=uuid.uuid4(), area_id=uuid.uuid4(), token_id=uuid.uuid4(), audit_id=uuid.uuid4(), action_id=uuid.uuid4(), finding_id=uuid.uuid4(), template_id=uuid.uuid4(),
-    unknown = dict(values, session_id=uuid.uuid4(), token_id=uuid.uuid4(), objective_id=uuid.uuid4(), review_id=uuid.uuid4(), review_action_id=uuid.uuid4(), audit_id=uuid.uuid4(), action_id=uuid.uuid4(), finding_id=uuid.uuid4(), template_id=uuid.uuid4(),
-                   question_id=uuid.uuid4(), conflict_id=uuid.uuid4(), qualification_id=uuid.uuid4(),
-                   sha256="0" * 64, filename="no-such-file.js", secret="no-such-link", kind="nothing")
-                   sha256="0" * 64, filename="no-such-file.js", webhook_id=uuid.uuid4(),
-                   delivery_id=uuid.uuid4(), token="no-such-calendar")
-                   document_id=uuid.uuid4(), competence_id=uuid.uuid4(),
+    unknown = dict(values, session_id=uuid.uuid4(), site_id=uuid.uuid4(), user_id=uuid.uuid4(), area_id=uuid.uuid4(),
+                   token_id=uuid.uuid4(), objective_id=uuid.uuid4(), review_id=uuid.uuid4(),
+                   review_action_id=uuid.uuid4(), audit_id=uuid.uuid4(), action_id=uuid.uuid4(),
+                   finding_id=uuid.uuid4(), template_id=uuid.uuid4(), question_id=uuid.uuid4(),
+                   conflict_id=uuid.uuid4(), qualification_id=uuid.uuid4(), document_id=uuid.uuid4(),
+                   competence_id=uuid.uuid4(), webhook_id=uuid.uuid4(), delivery_id=uuid.uuid4(),
+                   token="no-such-calendar", secret="no-such-link", kind="nothing",
                    sha256="0" * 64, filename="no-such-file.js")
     wrong = []
     for rule, method in _routes(app):
