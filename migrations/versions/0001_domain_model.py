@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-06 04:51:08.936958
+Create Date: 2026-12-06 04:57:04.208325
 
 """
 from alembic import op
@@ -524,6 +524,8 @@ def upgrade():
     sa.Column('approved_by_id', sa.Uuid(), nullable=True),
     sa.Column('approved_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('obsoleted_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('ack_roles', sa.JSON(), nullable=False),
+    sa.Column('ack_area_ids', sa.JSON(), nullable=False),
     sa.ForeignKeyConstraint(['approved_by_id'], ['user.id'], name=op.f('fk_document_revision_approved_by_id_user')),
     sa.ForeignKeyConstraint(['document_id'], ['document.id'], name=op.f('fk_document_revision_document_id_document'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['uploaded_by_id'], ['user.id'], name=op.f('fk_document_revision_uploaded_by_id_user')),
@@ -668,6 +670,20 @@ def upgrade():
         batch_op.create_index('ix_webhook_delivery_due', ['state', 'next_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_webhook_delivery_webhook_id'), ['webhook_id'], unique=False)
 
+    op.create_table('document_acknowledgement',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('revision_id', sa.Uuid(), nullable=False),
+    sa.Column('user_id', sa.Uuid(), nullable=False),
+    sa.Column('acknowledged_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('recorded_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['revision_id'], ['document_revision.id'], name=op.f('fk_document_acknowledgement_revision_id_document_revision'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_document_acknowledgement_user_id_user'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_document_acknowledgement')),
+    sa.UniqueConstraint('revision_id', 'user_id', name=op.f('uq_document_acknowledgement_revision_id_user_id'))
+    )
+    with op.batch_alter_table('document_acknowledgement', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_document_acknowledgement_user_id'), ['user_id'], unique=False)
+
     op.create_table('finding',
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('kind', sa.String(length=20), nullable=False),
@@ -804,6 +820,10 @@ def downgrade():
         batch_op.drop_index('ix_finding_area_clause')
 
     op.drop_table('finding')
+    with op.batch_alter_table('document_acknowledgement', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_document_acknowledgement_user_id'))
+
+    op.drop_table('document_acknowledgement')
     with op.batch_alter_table('webhook_delivery', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_webhook_delivery_webhook_id'))
         batch_op.drop_index('ix_webhook_delivery_due')
