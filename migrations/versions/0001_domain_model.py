@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-06 04:57:04.208325
+Create Date: 2026-12-06 05:14:03.307941
 
 """
 from alembic import op
@@ -585,23 +585,6 @@ def upgrade():
     sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_photo_upload_user_id_user')),
     sa.PrimaryKeyConstraint('photo_sha256', 'user_id', name=op.f('pk_photo_upload'))
     )
-    op.create_table('question',
-    sa.Column('id', sa.Uuid(), nullable=False),
-    sa.Column('template_id', sa.Uuid(), nullable=False),
-    sa.Column('section', sa.String(length=200), nullable=False),
-    sa.Column('position', sa.Integer(), nullable=False),
-    sa.Column('text', sa.Text(), nullable=False),
-    sa.Column('guidance', sa.Text(), nullable=False),
-    sa.Column('kind', sa.String(length=20), nullable=False),
-    sa.Column('options', sa.JSON(), nullable=False),
-    sa.Column('required', sa.Boolean(), nullable=False),
-    sa.Column('clause', sa.String(length=40), nullable=False),
-    sa.Column('finding_answers', sa.JSON(), nullable=False),
-    sa.Column('photo_answers', sa.JSON(), nullable=False),
-    sa.ForeignKeyConstraint(['template_id'], ['template.id'], name=op.f('fk_question_template_id_template'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_question')),
-    sa.UniqueConstraint('template_id', 'position', name=op.f('uq_question_template_id_position'))
-    )
     op.create_table('review_action',
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('review_id', sa.Uuid(), nullable=False),
@@ -684,6 +667,25 @@ def upgrade():
     with op.batch_alter_table('document_acknowledgement', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_document_acknowledgement_user_id'), ['user_id'], unique=False)
 
+    op.create_table('question',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('template_id', sa.Uuid(), nullable=False),
+    sa.Column('section', sa.String(length=200), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.Column('text', sa.Text(), nullable=False),
+    sa.Column('guidance', sa.Text(), nullable=False),
+    sa.Column('kind', sa.String(length=20), nullable=False),
+    sa.Column('options', sa.JSON(), nullable=False),
+    sa.Column('required', sa.Boolean(), nullable=False),
+    sa.Column('clause', sa.String(length=40), nullable=False),
+    sa.Column('finding_answers', sa.JSON(), nullable=False),
+    sa.Column('photo_answers', sa.JSON(), nullable=False),
+    sa.Column('document_revision_id', sa.Uuid(), nullable=True),
+    sa.ForeignKeyConstraint(['document_revision_id'], ['document_revision.id'], name=op.f('fk_question_document_revision_id_document_revision')),
+    sa.ForeignKeyConstraint(['template_id'], ['template.id'], name=op.f('fk_question_template_id_template'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_question')),
+    sa.UniqueConstraint('template_id', 'position', name=op.f('uq_question_template_id_position'))
+    )
     op.create_table('finding',
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('kind', sa.String(length=20), nullable=False),
@@ -820,6 +822,7 @@ def downgrade():
         batch_op.drop_index('ix_finding_area_clause')
 
     op.drop_table('finding')
+    op.drop_table('question')
     with op.batch_alter_table('document_acknowledgement', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_document_acknowledgement_user_id'))
 
@@ -837,7 +840,6 @@ def downgrade():
         batch_op.drop_index('ix_review_action_owner_status')
 
     op.drop_table('review_action')
-    op.drop_table('question')
     op.drop_table('photo_upload')
     with op.batch_alter_table('photo_link', schema=None) as batch_op:
         batch_op.drop_index('ix_photo_link_photo')

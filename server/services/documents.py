@@ -379,3 +379,24 @@ def pending_acknowledgements(user: User) -> list[DocumentRevision]:
     current = select(DocumentRevision).where(DocumentRevision.status == RevisionStatus.APPROVED, asks,
                                              DocumentRevision.id.not_in(done))
     return [r for r in db.session.scalars(current) if is_asked(user, r)]
+
+
+def citable_revision(revision_id) -> DocumentRevision:
+    """The revision `revision_id` names, which must be a document's current approved one to be cited.
+
+    :raise Invalid: no such revision, or one not approved (a draft, or obsolete: superseded).
+    """
+    revision = db.session.get(DocumentRevision, uuid_or_none(revision_id)) if uuid_or_none(revision_id) else None
+    if revision is None:
+        raise Invalid("The citation is not valid.", {"document_revision_id": ["There is no such revision."]})
+    if revision.status != RevisionStatus.APPROVED:
+        raise Invalid("The citation is not valid.", {"document_revision_id": [
+            f"{revision.label} is {revision.status.replace('_', ' ')}: cite the current approved revision."]})
+    return revision
+
+
+def citable_revisions() -> list[DocumentRevision]:
+    """Every current approved revision, by document number: what a question may cite."""
+    return list(db.session.scalars(select(DocumentRevision).join(Document)
+                                   .where(DocumentRevision.status == RevisionStatus.APPROVED)
+                                   .order_by(Document.number)))

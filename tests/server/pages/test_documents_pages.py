@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from server.extensions import db
 from server.models import Document, utcnow
+from server.services import checklists
 from tests import documents as files
 
 
@@ -86,3 +87,21 @@ def test_ask_and_acknowledge_through_the_pages(register, supervisor, make):
     assert reader_pages.post(f"{url}/revisions/1/acknowledge").status_code == 302
     assert "You have acknowledged rev 1" in reader_pages.text(url)
     assert "1 of 1 have acknowledged (100 %)" in pages.text(url)
+
+
+def test_a_checklist_question_cites_the_current_revision_through_the_builder(register, supervisor):
+    pages = register(supervisor)
+    assert _register(pages).status_code == 302
+    document = db.session.scalars(select(Document)).one()
+    pages.get(f"/documents/{document.id}")
+    pages.post(f"/documents/{document.id}/revisions/1/approve")
+    draft = checklists.create_draft(supervisor, "Returns walk", "ISO 9001:2015")
+    db.session.commit()
+    html = pages.text(f"/checklists/{draft.id}")
+    assert "SOP-7 rev 1: Handling returns" in html  # offered in the question form
+    revision_id = str(db.session.get(Document, document.id).current.id)
+    added = pages.post(f"/checklists/{draft.id}/questions", {
+        "section": "Returns", "text": "Returns booked as the procedure says?", "kind": "yes_no_na",
+        "required": "y", "document_revision_id": revision_id})
+    assert added.status_code == 302, added.get_data(as_text=True)[:2000]
+    assert "as SOP-7 rev 1 says" in pages.text(f"/checklists/{draft.id}")
