@@ -15,6 +15,7 @@ from typing import BinaryIO, NamedTuple
 
 from flask import current_app
 from sqlalchemy import Select, String, cast, or_, select
+from sqlalchemy.orm import joinedload, selectinload
 
 from ..errors import DomainError, Invalid, NotAllowed, NotFound, StateError
 from ..extensions import db
@@ -67,7 +68,9 @@ class StoredFile(NamedTuple):
 def document_query(user: User, *, overdue_on: date | None = None, status: str | None = None,
                    text: str | None = None) -> Select:
     """Documents `user` may see, by number; only those overdue for review on `overdue_on` when given."""
-    query = select(Document).where(scope_documents(user)).order_by(Document.number)
+    # Each row shows its current revision and owner: load them with the page, not one query a row.
+    query = (select(Document).where(scope_documents(user)).order_by(Document.number)
+             .options(selectinload(Document.revisions), joinedload(Document.owner)))
     if overdue_on is not None:
         query = query.where(Document.status == DocumentStatus.APPROVED, Document.next_review_due < overdue_on)
     if status:
