@@ -19,6 +19,8 @@ from ..models import (
     Audit,
     CorrectiveAction,
     Delivery,
+    Document,
+    DocumentStatus,
     Finding,
     FindingKind,
     Notification,
@@ -57,11 +59,13 @@ KINDS = {
     "action.check_due": "An effectiveness check is due",
     "audit.report": "An audit report was sent to you",
     "checklist.review_due": "A checklist is past its review date",
+    "document.review_due": "A document you own is due for review",
 }
 # Kinds a person is sent because someone chose them: by email, whatever their preference,
 # and the sender too when they chose themselves.
 CHOSEN = {"audit.report"}
-VIEW = {"finding": "finding.view", "audit": "audit.view", "action": "action.view", "template": "template.edit"}
+VIEW = {"finding": "finding.view", "audit": "audit.view", "action": "action.view", "template": "template.edit",
+        "document": "document.view"}
 CHANNELS = ("email", "digest", "app")
 
 
@@ -458,5 +462,24 @@ def scan(today: date | None = None) -> int:
             emit("audit.not_started", audit, "audit", _audit_data(audit), people, dedupe=key,
                  title=f"Planned audit not started: {audit.area.label} ({audit.planned_date})",
                  link=f"/audits/{audit.id}")
+            count += 1
+    return count + _document_reviews(today, config.get("DOCUMENT_REVIEW_NOTICE_DAYS", 30))
+
+
+def _document_reviews(today: date, notice_days: int) -> int:
+    """Remind each approved document's owner once, `notice_days` before its review falls due (or when overdue)."""
+    count = 0
+    due = db.session.scalars(select(Document).where(Document.status == DocumentStatus.APPROVED,
+                                                    Document.next_review_due <= today + timedelta(days=notice_days)))
+    for document in due:
+        key = f"document.review_due:{document.id}:{document.next_review_due}"
+        if _once(key):
+            late = document.next_review_due < today
+            emit("document.review_due", document, "document",
+                 {"document_id": str(document.id), "number": document.number, "title": document.title,
+                  "next_review_due": document.next_review_due.isoformat(), "overdue": late},
+                 [document.owner], dedupe=key, link=f"/documents/{document.id}",
+                 title=f"{document.number} {'review overdue since' if late else 'due for review on'} "
+                       f"{document.next_review_due}: {document.title}")
             count += 1
     return count

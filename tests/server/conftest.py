@@ -68,6 +68,8 @@ def world(make, commit):
         "number": "WI-001", "title": "Torque settings", "type": "work_instruction"},
         documents.Upload(io.BytesIO(document_files.pdf()), "wi-001.pdf"))
     documents.approve_revision(people["supervisor"], document, document.revisions[0])
+    documents.ask_acknowledgement(people["supervisor"], document, document.revisions[0],
+                                  ["staff", "auditor", "supervisor", "admin"], [])
     forklift = competence.create_competence(people["supervisor"], "Forklift licence", 36)
     competence.require_competence(people["supervisor"], forklift, area=home)
     commit()

@@ -129,6 +129,9 @@ ACCESS: dict[str, set[str]] = {
     "documents.list_documents": SIGNED_IN, "documents.get_document": SIGNED_IN,
     "documents.revision_file": SIGNED_IN, "documents.register": REVIEWERS, "documents.add_revision": REVIEWERS,
     "documents.approve": REVIEWERS, "documents.reviewed": REVIEWERS,
+    "documents.ask_acknowledgement": REVIEWERS, "documents.acknowledgements": REVIEWERS,
+    "documents.acknowledge": SIGNED_IN, "documents.pending": SIGNED_IN,
+    "pages.document_ask_acknowledgement": REVIEWERS, "pages.document_acknowledge": SIGNED_IN,
     "pages.documents_list": SIGNED_IN, "pages.document": SIGNED_IN, "pages.document_new": REVIEWERS,
     "pages.document_revise": REVIEWERS, "pages.document_approve": REVIEWERS, "pages.document_reviewed": REVIEWERS,
     # competence: the matrix and training records, for reviewers (of their sites)
@@ -190,6 +193,7 @@ SHOWS: dict[str, str] = {
     "upkeep.evidence_pack": "application/zip",
     "documents.list_documents": "application/json", "documents.get_document": "application/json",
     "documents.revision_file": "application/pdf", "pages.documents_list": "Documents",
+    "documents.acknowledgements": "application/json", "documents.pending": "application/json",
     "pages.document": "{document_number}", "pages.document_new": "Register a document",
     "competence.list_competences": "application/json", "competence.matrix": "application/json",
     "competence.matrix_csv": "text/csv",

@@ -1,5 +1,6 @@
 """Events that notify: who hears of what (site scope, roles), written with the change itself."""
 
+import io
 import uuid
 from datetime import date, timedelta
 
@@ -7,7 +8,8 @@ from sqlalchemy import select
 
 from server.extensions import db
 from server.models import AuditStatus, Delivery, FindingKind, Notification, NotificationPreference, OutboxEvent
-from server.services import actions, audit_review, audits, findings, notify, programme
+from server.services import actions, audit_review, audits, documents, findings, notify, programme
+from tests import documents as document_files
 
 
 def _told(kind: str) -> set[str]:
@@ -167,3 +169,20 @@ def test_a_checklist_past_its_review_date_tells_who_made_it_once(app, make):
     db.session.flush()
     assert _told("checklist.review_due") == {"author@example.test"}
     assert notify.scan(date.today()) == 0
+def test_a_document_owner_is_reminded_once_before_the_review_falls_due(app, make):
+    owner = make.user("supervisor", email="owner@example.test")
+    make.user("supervisor", email="other@example.test")
+    today = date.today()
+    due = {}
+    for number, days in (("WI-1", 10), ("WI-2", -5), ("WI-3", 90)):
+        document = documents.create_document(owner, {"number": number, "title": "Checks", "type": "form"},
+                                             documents.Upload(io.BytesIO(document_files.pdf(number)), "f.pdf"))
+        documents.approve_revision(owner, document, document.revisions[0])
+        document.next_review_due = due[number] = today + timedelta(days=days)
+    app.config["DOCUMENT_REVIEW_NOTICE_DAYS"] = 30
+    assert notify.scan(today) == 2
+    db.session.flush()
+    told = db.session.scalars(select(Notification).where(Notification.kind == "document.review_due")).all()
+    assert {n.user.email for n in told} == {"owner@example.test"}
+    assert sorted(n.title[:4] for n in told) == ["WI-1", "WI-2"] and any("overdue" in n.title for n in told)
+    assert notify.scan(today) == 0  # once per due date
