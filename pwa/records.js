@@ -76,14 +76,33 @@ export function callsForFinding(question, value) {
   return (question.finding_answers || []).map(String).includes(String(value));
 }
 
-/** What blocks submitting: unanswered required questions and answers missing a photo. */
+/** The finding raised from `question`'s answer in `findings` (this audit's), if any. */
+export function findingOf(question, findings) {
+  return (findings || []).find((f) => f.question_id === question.id && f.status !== "withdrawn") || null;
+}
+
+/**
+ * Whether the answer calls for a finding and has one: null (it does not call for one),
+ * "raised", "explained" (none, but the note says why) or "missing".
+ */
+export function findingNeed(question, response, findings) {
+  if (!response || !callsForFinding(question, response.value)) return null;
+  if (findingOf(question, findings)) return "raised";
+  return (response.note || "").trim() ? "explained" : "missing";
+}
+
+/** What blocks submitting: unanswered required questions, answers missing a photo, and
+ * answers that call for a finding with none raised and no reason given. */
 export function blockers(detail) {
   const out = [];
   for (const section of sections(detail.template || {})) {
     for (const q of section.questions) {
       const r = detail.responses.get(q.id);
-      if (q.required && !isAnswered(q, r)) out.push({ question: q, problem: "not answered" });
-      else if (needsPhoto(q, r)) out.push({ question: q, problem: "needs a photo" });
+      if (q.required && !isAnswered(q, r)) { out.push({ question: q, problem: "not answered" }); continue; }
+      const problems = [];
+      if (needsPhoto(q, r)) problems.push("needs a photo");
+      if (findingNeed(q, r, detail.findings) === "missing") problems.push("needs a finding (or a note why not)");
+      if (problems.length) out.push({ question: q, problem: problems.join(", ") });
     }
   }
   return out;
@@ -142,8 +161,43 @@ async function findResponse(auditId, questionId) {
   return rows.find((r) => r.question_id === questionId) || null;
 }
 
-/** Raise a finding; `fields` as the sync contract names them. */
-export async function raiseFinding(fields) {
+/** A finding's title from an answer: the clause and the question's first words, and the
+ * answer ("8.1 Are emergency exits clear: no"), short enough not to be retyped. */
+export function shortTitle(question, value) {
+  const words = String(question.text || "").replace(/[?.!:]+$/, "").split(/\s+/);
+  const head = words.slice(0, 5).join(" ") + (words.length > 5 ? "…" : "");
+  return `${question.clause ? `${question.clause} ` : ""}${head}: ${value}`;
+}
+
+/** The draft of a finding being raised (`key` names the form it belongs to), or null. */
+export const draft = async (key) => (await db.get("drafts", key)) || null;
+
+/** Keep what the person has typed and photographed so far (not sent anywhere). */
+export const saveDraft = (key, fields) => db.put("drafts", { id: key, fields, saved_at: new Date().toISOString() });
+
+/** The person threw the draft away: its photos no saved record uses go with it. */
+export async function discardDraft(key) {
+  const found = await draft(key);
+  await db.remove("drafts", key);
+  if (found) await outbox.discardPhotos((found.fields && found.fields.photos) || []);
+}
+
+/** Drafts of findings raised from `auditId`'s answers, by question id. */
+export async function auditDrafts(auditId) {
+  const prefix = `finding:${auditId}:`;
+  const all = await db.getAll("drafts");
+  return new Map(all.filter((d) => d.id.startsWith(prefix)).map((d) => [d.id.slice(prefix.length), d]));
+}
+
+/** A photo taken away from a form before any record used it: its bytes go. */
+export const dropUnusedPhoto = (sha) => outbox.discardPhotos([sha]);
+
+export const raiseDraftKey = "finding:raise";
+export const answerDraftKey = (auditId, questionId) => `finding:${auditId}:${questionId}`;
+
+/** Raise a finding; `fields` as the sync contract names them. `draftKey`: the draft this
+ * finding was written in, removed in the same transaction. */
+export async function raiseFinding(fields, draftKey = null) {
   const me = await user();
   const record = {
     id: outbox.uuid(),
@@ -159,7 +213,7 @@ export async function raiseFinding(fields) {
     photos: fields.photos || [],
   };
   const { id, ...sent } = record;
-  await outbox.change("finding", { ...record, raised_by_id: me && me.id, status: "open", server_version: 0 }, sent);
+  await outbox.change("finding", { ...record, raised_by_id: me && me.id, status: "open", server_version: 0 }, sent, { draft: draftKey });
   await db.setMeta("last_area", fields.area_id);
   return record;
 }

@@ -20,15 +20,21 @@ function choicesOf(question) {
   return null;
 }
 
-function answerControl(question, response, locked, save) {
+function answerControl(question, response, locked, save, again) {
   const value = response ? response.value : null;
   const choices = choicesOf(question);
   if (choices) {
     const name = uid("q");
     return h("div", { class: `choices kind-${question.kind}` }, choices.map(([v, label]) => {
       const input = h("input", { type: "radio", name, value: String(v), checked: value !== null && String(value) === String(v), disabled: locked });
+      let wasChecked = false;
       input.addEventListener("change", () => { if (input.checked) save({ value: v }); });
-      return h("label", { class: "choice" }, input, h("span", {}, label));
+      // Tapping the answer already chosen changes nothing, but reopens a finding it calls for.
+      input.addEventListener("click", () => { if (wasChecked) again(); wasChecked = false; });
+      const choice = h("label", { class: "choice" }, input, h("span", {}, label));
+      choice.addEventListener("pointerdown", () => { wasChecked = input.checked; });
+      input.addEventListener("keydown", (event) => { if (event.key === " ") wasChecked = input.checked; });
+      return choice;
     }));
   }
   if (question.kind === "photo") return null;
@@ -43,24 +49,68 @@ function answerControl(question, response, locked, save) {
   return field("Answer", input);
 }
 
+// Notes are saved as they are typed (a moment after the last key), and at once when the
+// page is hidden or closed, so a note whose field still has the cursor is not lost.
+const NOTE_DELAY_MS = 400;
+const unsavedNotes = new Set();
+const saveNotesNow = () => { for (const flush of [...unsavedNotes]) flush(); };
+addEventListener("pagehide", saveNotesNow);
+document.addEventListener("visibilitychange", () => { if (document.visibilityState === "hidden") saveNotesNow(); });
+
+function noteBox(initial, locked, save) {
+  const note = h("textarea", { rows: 2, disabled: locked }, initial);
+  let timer = null;
+  let saved = initial;
+  const flush = () => {
+    clearTimeout(timer);
+    unsavedNotes.delete(flush);
+    if (note.value === saved) return;
+    saved = note.value;
+    save({ note: note.value });
+  };
+  note.addEventListener("input", () => {
+    unsavedNotes.add(flush);
+    clearTimeout(timer);
+    timer = setTimeout(flush, NOTE_DELAY_MS);
+  });
+  note.addEventListener("change", flush);
+  return note;
+}
+
 function questionBlock(question, number, detail, actions) {
   const response = detail.responses.get(question.id);
   const locked = !actions.editable;
   const context = `question ${number}`;
   const state = h("p", { class: "answer-state", role: "status" });
+  // An answer that calls for a finding says so until it has one (or a note saying why not).
+  const findingState = h("div", { class: "finding-state" });
+  let current = response || null;
   const drawState = (r) => {
-    const answered = actions.isAnswered(question, r);
+    current = r || current;
+    const answered = actions.isAnswered(question, current);
     state.textContent = answered ? "Answered" : (question.required ? "Required, not answered" : "Optional");
     state.className = `answer-state ${answered ? "ok" : "todo"}`;
     block.classList.toggle("answered", answered);
+    const need = actions.findingNeed(question, current);
+    block.classList.toggle("needs-finding", need === "missing");
+    if (need === "raised") {
+      findingState.replaceChildren(h("p", { class: "ok" }, `Finding raised: ${actions.findingOf(question).title}`));
+    } else if (need === "missing" || need === "explained") {
+      const drafted = actions.draftOf(question);
+      findingState.replaceChildren(
+        need === "missing"
+          ? h("p", { class: "needs" }, "Needs a finding (or a note saying why none is needed)")
+          : h("p", { class: "hint" }, "No finding: the note says why"),
+        locked ? null : h("button", { type: "button", onclick: () => actions.onFindingNeeded(question, current.value) },
+          drafted ? `Open the finding draft for ${context}` : `Raise finding for ${context}`));
+    } else findingState.replaceChildren();
   };
   const save = async (changes) => {
     const saved = await actions.onAnswer(question, changes);
     drawState(saved);
-    if ("value" in changes && actions.callsForFinding(question, changes.value)) actions.onFindingNeeded(question, changes.value);
+    if ("value" in changes && actions.findingNeed(question, saved) === "missing") actions.onFindingNeeded(question, changes.value);
   };
-  const note = h("textarea", { rows: 2, disabled: locked }, (response && response.note) || "");
-  note.addEventListener("change", () => save({ note: note.value }));
+  const note = noteBox((response && response.note) || "", locked, save);
   let photos = (response && response.photos) || [];
   const picker = photoPicker({
     context,
@@ -85,10 +135,14 @@ function questionBlock(question, number, detail, actions) {
       question.required ? h("span", { class: "req", "aria-hidden": "true" }, " *") : null),
     h("p", { class: "meta" }, question.clause ? `Clause ${question.clause}` : "", question.required ? " · required" : " · optional"),
     question.guidance ? h("p", { class: "hint" }, question.guidance) : null,
-    answerControl(question, response, locked, save),
+    answerControl(question, response, locked, save, () => {
+      if (["missing", "explained"].includes(actions.findingNeed(question, current))) actions.onFindingNeeded(question, current.value);
+    }),
     field(`Note for ${context}`, note),
     picker,
+    findingState,
     state);
+  block.redraw = (r) => { if (r) { photos = r.photos || []; picker.redraw(photos); } drawState(r); };
   drawState(response);
   return block;
 }
@@ -97,7 +151,7 @@ export function render(root, detail, actions) {
   const { audit, template, area, comments, findings } = detail;
   if (!template) {
     mount(root, h("p", { class: "error" }, "This audit's checklist has not reached this device yet. Sync when online."));
-    return;
+    return { redrawQuestion() {}, showFindings() {} };
   }
   const progress = h("progress", { max: 1, value: 0, "aria-label": "Audit progress" });
   const progressText = h("p", { class: "progress-text", "aria-live": "polite" });
@@ -119,13 +173,26 @@ export function render(root, detail, actions) {
     onAnswer: async (q, c) => { const r = await actions.onAnswer(q, c); updateProgress(); updateSections(); return r; },
   };
   let number = 0;
+  const blocks = new Map();
   const sectionBlocks = actions.sections.map((section) => {
     const count = h("span", { class: "section-count" });
     sectionCounts.push({ section, el: count });
     return h("section", { class: "checklist-section", "aria-label": section.name },
       h("h2", {}, section.name, count),
-      section.questions.map((q) => { number += 1; return questionBlock(q, number, detail, wrapped); }));
+      section.questions.map((q) => {
+        number += 1;
+        const block = questionBlock(q, number, detail, wrapped);
+        blocks.set(q.id, block);
+        return block;
+      }));
   });
+  const findingsBox = h("div", {});
+  const showFindings = (list) => {
+    findingsBox.replaceChildren(...(list.length ? [h("section", { class: "card", "aria-label": "Findings from this audit" },
+      h("h2", {}, `Findings raised (${list.length})`),
+      h("ul", {}, list.map((f) => h("li", {}, f.title))))] : []));
+  };
+  showFindings(findings);
   updateSections();
   const startLabel = audit.status === "returned" ? "Resume audit" : "Start audit";
   mount(root,
@@ -140,11 +207,19 @@ export function render(root, detail, actions) {
       ? h("button", { type: "button", class: "primary", onclick: actions.onStart }, startLabel) : null,
     h("div", { class: "progress-box" }, progress, progressText),
     sectionBlocks,
-    findings.length ? h("section", { class: "card", "aria-label": "Findings from this audit" },
-      h("h2", {}, `Findings raised (${findings.length})`),
-      h("ul", {}, findings.map((f) => h("li", {}, f.title)))) : null,
+    findingsBox,
     actions.editable ? h("p", {}, h("a", { class: "button primary", href: `#/audit/${audit.id}/submit` }, "Review and submit")) : null);
   updateProgress();
+  return {
+    /** Draw one question's state again (its answer changed outside its card). */
+    redrawQuestion(questionId, response) {
+      const block = blocks.get(questionId);
+      if (block) block.redraw(response);
+      updateProgress();
+      updateSections();
+    },
+    showFindings,
+  };
 }
 
 /** The audit asked for is not on this device (never synced here, or taken off it). */
