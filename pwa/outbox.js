@@ -49,7 +49,10 @@ export async function change(entity, record, fields, { draft = null } = {}) {
     const open = queued.find((op) => !op.sent);
     record._pending = true;
     await s[storeName].put(record);
-    await release(s, fields.photos || [], key);
+    const taken = await release(s, fields.photos || [], key);
+    // The capture time travels with the first record that holds a photo (the re-encoded
+    // bytes carry no EXIF): the server keeps it for the register and the PDF.
+    if (Object.keys(taken).length) fields = { ...fields, photo_taken: { ...((open && open.fields.photo_taken) || {}), ...taken } };
     if (draft) await s.drafts.delete(draft);
     if (open && !NEVER_MERGE.has(entity)) {
       open.fields = { ...open.fields, ...fields };
@@ -80,14 +83,19 @@ export async function change(entity, record, fields, { draft = null } = {}) {
 
 // A photo is held on the device until a saved record refers to it: one taken for a
 // finding that is never saved must not reach the server linked to nothing.
+// Answers when each photo not uploaded yet was taken ({sha256: ISO time}).
 async function release(s, hashes, key) {
+  const taken = {};
   for (const sha of hashes) {
     const queued = await s.photo_queue.get(sha);
-    if (!queued || (!queued.held && (queued.records || []).includes(key))) continue;
+    if (!queued) continue;
+    if (queued.taken_at) taken[sha] = queued.taken_at;
+    if (!queued.held && (queued.records || []).includes(key)) continue;
     queued.held = false;
     queued.records = [...new Set([...(queued.records || []), key])];
     await s.photo_queue.put(queued);
   }
+  return taken;
 }
 
 /** Keep photo bytes (and their thumbnail) until the server has them; held until a saved
@@ -96,7 +104,9 @@ export function addPhoto(photo) {
   return db.write(["photos", "photo_queue"], async (s) => {
     if (await s.photos.get(photo.sha256)) return;
     await s.photos.put({ ...photo, uploaded: false });
-    await s.photo_queue.put({ sha256: photo.sha256, size: photo.size, attempted: false, failed: null, held: true });
+    await s.photo_queue.put({
+      sha256: photo.sha256, size: photo.size, attempted: false, failed: null, held: true, taken_at: photo.taken_at || null,
+    });
   });
 }
 

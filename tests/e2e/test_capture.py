@@ -92,6 +92,9 @@ def test_a_killed_app_keeps_the_half_filled_finding_and_uploads_no_photo(phone, 
     assert finding.location == "Line 3"
     links = live_server.scalars(select(PhotoLink.photo_sha256).where(PhotoLink.subject_id == finding.id))
     assert links == [sha]
+    # The capture time the device knew reached the server with the finding.
+    taken = live_server.scalars(select(Photo.taken_at).where(Photo.sha256 == sha))[0]
+    assert taken is not None and abs((taken - finding.raised_at).total_seconds()) < 24 * 3600
 
     # A discarded draft takes its photo's bytes with it; nothing reaches the server.
     app.go("Raise finding")

@@ -175,9 +175,14 @@ def test_a_photo_question_answered_with_a_photo_counts_as_answered(make, as_supe
     last.kind = QuestionKind.PHOTO
     response = db.session.query(Response).filter_by(audit_id=audit.id, question_id=last.id).one()
     response.value = None
-    evidence.link_photos(auditor, PhotoSubject.RESPONSE, response.id, [store_photo(jpeg((10, 120, 10)), auditor).sha256])
+    photo = store_photo(jpeg((10, 120, 10)), auditor)
+    photo.taken_at = None  # the device's re-encoded bytes carry no EXIF time
+    evidence.link_photos(auditor, PhotoSubject.RESPONSE, response.id, [photo.sha256])
+    evidence.note_capture_times(evidence.capture_times({photo.sha256: "2026-12-01T09:15:00+01:00"}), [photo.sha256])
     db.session.commit()
     page = as_supervisor.client.get(f"/audits/{audit.id}").get_data(as_text=True)
     assert "4 of 4 answered" in page and "Not answered" not in page and "Photo evidence" in page
+    assert "Taken 2026-12-01 08:15 UTC" in page  # the time the device sent
     text = pdf_text(as_supervisor.client.get(f"/api/audits/{audit.id}/report.pdf").data)
     assert "4 of 4 questions" in text and "Answer: photo evidence" in text and "not answered" not in text
+    assert "2026-12-01 08:15\nUTC" in text  # the photo register's "Taken" column
