@@ -40,8 +40,9 @@ const recordKey = (entity, id) => `${entity}:${id}`;
  * The photos `fields` names are released for upload (a saved record now refers to them);
  * `draft`, when given, is the draft this save turns into a record: it goes in the same
  * transaction, so a crash leaves either the draft or the record, never both or neither.
+ * `separate` queues a new op even behind an unsent one (a status move after a creation).
  */
-export async function change(entity, record, fields, { draft = null } = {}) {
+export async function change(entity, record, fields, { draft = null, separate = false } = {}) {
   const storeName = STORE_OF[entity];
   return db.write([storeName, "outbox", "meta", "photo_queue", "drafts"], async (s) => {
     const key = recordKey(entity, record.id);
@@ -54,7 +55,8 @@ export async function change(entity, record, fields, { draft = null } = {}) {
     // bytes carry no EXIF): the server keeps it for the register and the PDF.
     if (Object.keys(taken).length) fields = { ...fields, photo_taken: { ...((open && open.fields.photo_taken) || {}), ...taken } };
     if (draft) await s.drafts.delete(draft);
-    if (open && !NEVER_MERGE.has(entity)) {
+    // `separate`: a move the server must see on its own, after what is queued (a status).
+    if (open && !NEVER_MERGE.has(entity) && !separate) {
       open.fields = { ...open.fields, ...fields };
       open.at = new Date().toISOString();
       await s.outbox.put(open);

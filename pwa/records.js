@@ -218,6 +218,34 @@ export async function raiseFinding(fields, draftKey = null) {
   return record;
 }
 
+/** What the person who raised a finding may still do with it: edit and withdraw it until
+ * a supervisor has triaged it (the server checks the same). */
+export function canChangeFinding(finding, me) {
+  return !!finding && finding.status === "open" && !finding._rejected && (!me || !finding.raised_by_id || finding.raised_by_id === me.id);
+}
+
+export const WITHDRAWN = "Withdrawn by the person who raised it.";
+export const isWithdrawn = (finding) => finding.status === "rejected" && String(finding.status_reason || "").startsWith("Withdrawn");
+
+export const finding = (id) => db.get("findings", id);
+
+/** Correct my finding (fields as the sync contract names them). */
+export async function editFinding(found, changes) {
+  const { _server, ...stored } = found;
+  const record = { ...stored, ...changes };
+  await outbox.change("finding", record, changes);
+  if (changes.area_id) await db.setMeta("last_area", changes.area_id);
+  return record;
+}
+
+/** Withdraw my finding before it is triaged: it goes to the register as rejected, with
+ * the reason that its raiser withdrew it. */
+export function withdrawFinding(found) {
+  const { _server, ...stored } = found;
+  const record = { ...stored, status: "rejected", status_reason: WITHDRAWN };
+  return outbox.change("finding", record, { status: "rejected", status_reason: WITHDRAWN }, { separate: true });
+}
+
 export async function myFindings() {
   const me = await user();
   const findings = await db.getAll("findings");

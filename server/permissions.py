@@ -115,6 +115,11 @@ def _finding_edit(user: User, finding: Finding) -> bool:
     return reviews(user, finding) or (finding.raised_by_id == user.id and finding.status == FindingStatus.OPEN)
 
 
+def _finding_withdraw(user: User, finding: Finding) -> bool:
+    # Their own finding, until a supervisor has triaged it; reviewers reject instead.
+    return finding.raised_by_id == user.id and finding.status == FindingStatus.OPEN
+
+
 def _action_work(user: User, action: CorrectiveAction) -> bool:
     return reviews(user, action) or action.owner_id == user.id
 
@@ -170,6 +175,7 @@ RULES: dict[str, Callable] = {
     "finding.raise": _role(*Role),
     "finding.view": _finding_view,
     "finding.edit": _finding_edit,
+    "finding.withdraw": _finding_withdraw,
     "finding.triage": _reviewer(),
     "action.view": _action_work,
     "action.work": _action_work,

@@ -10,6 +10,7 @@ const SCREENS = {
   raise: () => import("./raise.js"),
   newAudit: () => import("./newaudit.js"),
   findings: () => import("./findings.js"),
+  finding: () => import("./finding.js"),
   actions: () => import("./actions.js"),
   sync: () => import("./sync.js"),
 };
@@ -34,6 +35,7 @@ export function screenFor(route, me, signingIn) {
   if (first === "raise") return { name: "raise", live: false, params: {} };
   if (first === "new-audit" && me.role !== "staff") return { name: "newAudit", live: false, params: {} };
   if (first === "findings") return { name: "findings", live: true, params: {} };
+  if (first === "finding" && id) return { name: "finding", live: false, params: { id } };
   if (first === "actions") return { name: "actions", live: true, params: {} };
   if (first === "sync") return { name: "sync", live: true, params: {} };
   if (first !== "audits" && me.role === "staff") return { redirect: "#/raise" };

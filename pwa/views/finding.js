@@ -148,3 +148,36 @@ export function openDialog(options) {
   dialog.showModal();
   return dialog;
 }
+
+/**
+ * My finding, to correct or withdraw until a supervisor has triaged it. Withdrawing asks
+ * once more before it is done.
+ */
+export function renderEdit(root, options) {
+  const { finding, editable } = options;
+  const back = h("p", {}, h("a", { class: "back", href: "#/findings" }, "‹ My findings"));
+  if (!finding) { mount(root, back, h("p", {}, "This finding is not on this device.")); return; }
+  if (!editable) {
+    mount(root, back, h("h1", {}, finding.title),
+      h("p", {}, "A supervisor has taken this finding up: it can no longer be changed here."));
+    return;
+  }
+  const message = h("p", { class: "saved", role: "status" });
+  const confirm = h("div", { class: "row", hidden: true },
+    h("p", {}, "Withdraw this finding? It goes to the register as withdrawn."),
+    h("button", { type: "button", class: "danger", onclick: async () => { await options.onWithdraw(); } }, "Yes, withdraw it"),
+    h("button", { type: "button", onclick: () => { confirm.hidden = true; } }, "Keep it"));
+  const form = findingForm({
+    ...options,
+    prefill: { ...finding, photoContext: "finding" },
+    heading: "Edit finding",
+    onSave: async (fields) => {
+      await options.onSave(fields);
+      message.textContent = "Changes saved on this device. They are sent when there is a connection.";
+    },
+  });
+  mount(root, back, h("h1", {}, "My finding"), message, form,
+    h("section", { class: "card", "aria-label": "Withdraw" },
+      h("button", { type: "button", onclick: () => { confirm.hidden = false; } }, "Withdraw finding"),
+      confirm));
+}

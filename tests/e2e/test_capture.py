@@ -9,7 +9,9 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 from sqlalchemy import select
 
+from server.extensions import db
 from server.models import Finding, Photo, PhotoLink, Response
+from server.services import findings
 from tests.e2e.conftest import watched
 from tests.e2e.fieldapp import FieldApp
 
@@ -178,3 +180,59 @@ def test_an_answer_that_calls_for_a_finding_needs_one_and_one_photo_serves_both(
                                    .where(PhotoLink.subject_id.in_([response.id, finding.id]))))
     assert links["response"] == links["finding"]
     assert tablet.errors == []
+
+
+def test_staff_edit_and_withdraw_their_finding_until_it_is_triaged(phone, live_server, field):
+    app = FieldApp(phone).open()
+    app.sign_in(field.staff_email)
+    for title in ("Oil on flor", "Guard missing on grinder"):
+        phone.get_by_label("What did you see?").fill(title)
+        phone.get_by_role("button", name="Save finding").click()
+        expect(phone.get_by_role("status").filter(has_text="Finding saved")).to_be_visible()
+    app.sync_now()
+    app.expect_all_sent()
+    app.go("My findings")
+    search = phone.get_by_label("Search my findings")
+    search.fill("grinder")
+    expect(phone.get_by_role("listitem", name="Oil on flor")).to_have_count(0)
+    expect(phone.get_by_role("listitem", name="Guard missing on grinder")).to_be_visible()
+    search.fill("")
+
+    phone.get_by_role("link", name="Edit or withdraw: Oil on flor").click()
+    expect(phone.get_by_label("What did you see?")).to_have_value("Oil on flor")
+    phone.get_by_label("What did you see?").fill("Oil on the floor")
+    phone.get_by_label("Location (optional)").fill("Press 2")
+    phone.get_by_role("button", name="Save finding").click()
+    expect(phone.get_by_role("status").filter(has_text="Changes saved")).to_be_visible()
+    app.sync_now()
+    app.expect_all_sent()
+    fixed = live_server.scalars(select(Finding).where(Finding.title == "Oil on the floor"))
+    assert [(f.location, f.status) for f in fixed] == [("Press 2", "open")]
+
+    app.go("My findings")
+    phone.get_by_role("link", name="Edit or withdraw: Guard missing on grinder").click()
+    phone.get_by_role("button", name="Withdraw finding").click()
+    phone.get_by_role("button", name="Yes, withdraw it").click()
+    withdrawn = phone.get_by_role("listitem", name="Guard missing on grinder")
+    expect(withdrawn).to_contain_text("Withdrawn")
+    expect(withdrawn.get_by_role("link")).to_have_count(0)
+    app.sync_now()
+    app.expect_all_sent()
+    gone = live_server.scalars(select(Finding).where(Finding.title == "Guard missing on grinder"))[0]
+    assert (gone.status, gone.status_reason) == ("rejected", "Withdrawn by the person who raised it.")
+
+    # Triaged by a supervisor: no longer the raiser's to change.
+    def triage():
+        finding = db.session.get(Finding, fixed[0].id)
+        finding.status = "action_planned"
+        finding.bump(["status"])
+        db.session.flush()
+        findings.publish_finding(finding)
+
+    live_server.run(triage)
+    app.sync_now()
+    app.expect_all_sent()
+    app.go("My findings")
+    expect(phone.get_by_role("listitem", name="Oil on the floor")).to_contain_text("Action planned")
+    expect(phone.get_by_role("link", name="Edit or withdraw: Oil on the floor")).to_have_count(0)
+    assert phone.errors == []

@@ -553,3 +553,26 @@ def test_a_photo_keeps_the_capture_time_the_device_sent_with_its_record(phone, a
     photo, _ = photos.intake(staff, sha, data, "image/jpeg")  # the bytes arrive later
     db.session.commit()
     assert photo.state == PhotoState.STORED and photo.taken_at.isoformat() == "2026-12-01T08:15:30+00:00"
+
+
+def test_the_person_who_raised_a_finding_edits_and_withdraws_it_until_it_is_triaged(phone, area, make):
+    record, other = uuid.uuid4(), uuid.uuid4()
+    result = phone.push([
+        phone.finding(area, record_id=record, title="Oil on floor"),
+        phone.op("finding", record, 1, title="Oil on the floor by press 2", location="Line 3"),
+        phone.op("finding", record, 2, status="rejected"),
+        phone.op("finding", record, 3, title="After withdrawing"),
+        phone.finding(area, record_id=other),
+        phone.op("finding", other, 1, status="closed"),
+    ])
+    assert statuses(result) == ["applied", "applied", "applied", "rejected", "applied", "rejected"]
+    finding = db.session.get(Finding, record)
+    assert (finding.title, finding.location, finding.status) == ("Oil on the floor by press 2", "Line 3", "rejected")
+    assert finding.status_reason == "Withdrawn by the person who raised it."
+    assert result.results[5]["code"] == "forbidden"  # only a withdrawal, never other triage
+    # Once a supervisor has taken it up, it is theirs: no more withdrawing.
+    taken = db.session.get(Finding, other)
+    taken.status = FindingStatus.ACTION_PLANNED
+    db.session.commit()
+    late = phone.push([phone.op("finding", other, None, status="rejected", status_reason="Not a problem")])
+    assert statuses(late) == ["rejected"] and late.results[0]["code"] == "forbidden"
