@@ -72,8 +72,53 @@ function needsPhoto(question, response) {
   return question.photo_answers.map(String).includes(String(response.value)) && !(response.photos || []).length;
 }
 
+/** A number question's limits [min, max] (either may be null), from its options. */
+export function limitsOf(question) {
+  if (question.kind !== "number") return null;
+  const opts = question.options;
+  const pick = (v) => (v === null || v === undefined || v === "" || Number.isNaN(Number(v)) ? null : Number(v));
+  if (opts && !Array.isArray(opts) && typeof opts === "object") return [pick(opts.min), pick(opts.max)];
+  if (Array.isArray(opts) && opts.length >= 2) return [pick(opts[0]), pick(opts[1])];
+  return null;
+}
+
+/** Whether a number answer lies outside its question's limits. */
+export function outOfRange(question, response) {
+  const limits = limitsOf(question);
+  const value = response ? response.value : null;
+  if (!limits || value === null || value === undefined || value === "" || Number.isNaN(Number(value))) return false;
+  const [lo, hi] = limits;
+  return (lo !== null && Number(value) < lo) || (hi !== null && Number(value) > hi);
+}
+
+/** Whether answering `value` calls for a finding: one of the question's finding answers,
+ * or a number outside its limits (which behaves like a failing answer). */
 export function callsForFinding(question, value) {
+  if (outOfRange(question, { value })) return true;
   return (question.finding_answers || []).map(String).includes(String(value));
+}
+
+/**
+ * The score so far, as the server computes it when the audit is submitted (yes/no,
+ * pass/fail and score questions; N/A and the rest carry no points), and how many
+ * nonconformities this audit has raised.
+ */
+export function liveScore(detail) {
+  const points = [];
+  for (const q of (detail.template && detail.template.questions) || []) {
+    const r = detail.responses.get(q.id);
+    const value = r ? r.value : null;
+    if (q.kind === "yes_no_na" && ["yes", "no"].includes(value)) points.push(value === "yes" ? 1 : 0);
+    else if (q.kind === "pass_fail" && ["pass", "fail"].includes(value)) points.push(value === "pass" ? 1 : 0);
+    else if (q.kind === "score" && typeof value === "number") {
+      const [lo, hi] = (q.options && q.options.length >= 2 ? q.options : [0, 5]).map(Number);
+      points.push(hi > lo ? (value - lo) / (hi - lo) : 1);
+    }
+  }
+  const score = points.length ? Math.round((1000 * points.reduce((a, b) => a + b, 0)) / points.length) / 10 : null;
+  const nonconformities = (detail.findings || [])
+    .filter((f) => ["major_nc", "minor_nc"].includes(f.kind) && f.status !== "rejected").length;
+  return { score, nonconformities };
 }
 
 /** The finding raised from `question`'s answer in `findings` (this audit's), if any. */

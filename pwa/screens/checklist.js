@@ -15,9 +15,10 @@ async function ensureStarted(detail) {
 /**
  * Draw the checklist of audit `id`, or its submit summary.
  * @param {import("../app.js").App} app
- * @param {{id: string, submit?: boolean}} params
+ * @param {{id: string, submit?: boolean, focus?: string|null}} params `focus`: the
+ *   question to land on (a blocker link from the submit screen)
  */
-export async function show(app, { id, submit = false }) {
+export async function show(app, { id, submit = false, focus = null }) {
   const detail = await records.auditDetail(id);
   if (!detail) { checklistView.renderMissing(app.view); return; }
   const sections = records.sections(detail.template || {});
@@ -49,6 +50,9 @@ export async function show(app, { id, submit = false }) {
   const view = checklistView.render(app.view, detail, {
     sections,
     progress,
+    focus,
+    liveScore: () => records.liveScore(detail),
+    outOfRange: records.outOfRange,
     editable: EDITABLE.has(detail.audit.status),
     isAnswered: records.isAnswered,
     findingNeed: (question, response) => records.findingNeed(question, response, detail.findings),
@@ -56,7 +60,6 @@ export async function show(app, { id, submit = false }) {
     draftOf: (question) => drafts.get(question.id) || null,
     thumbnailOf: records.thumbnail,
     onPhotos: app.addPhotos,
-    onStart: async () => { await ensureStarted(detail); await app.changed(); await app.render(); },
     onAnswer,
     onFindingNeeded: (question, value) => {
       const key = records.answerDraftKey(detail.audit.id, question.id);

@@ -30,8 +30,10 @@ export const routeName = (route) => (route || "#/").replace(/^#/, "");
  */
 export function screenFor(route, me, signingIn) {
   if (!me || signingIn) return { name: "signin", live: false, params: { expired: !!me } };
-  const [first, id, step] = routeName(route).split("/").filter(Boolean);
-  if (first === "audit" && id) return { name: "checklist", live: false, params: { id, submit: step === "submit" } };
+  const [first, id, step, questionId] = routeName(route).split("/").filter(Boolean);
+  if (first === "audit" && id) {
+    return { name: "checklist", live: false, params: { id, submit: step === "submit", focus: step === "q" ? questionId : null } };
+  }
   if (first === "raise") return { name: "raise", live: false, params: {} };
   if (first === "new-audit" && me.role !== "staff") return { name: "newAudit", live: false, params: {} };
   if (first === "findings") return { name: "findings", live: true, params: {} };

@@ -1,7 +1,7 @@
 // One audit: the checklist by section with progress, every question kind, notes, photos
 // per question, and the way to the submit summary.
 import { field, h, mount, STATUS_LABELS, uid } from "./dom.js";
-import { photoPicker } from "./photopicker.js";
+import { photoParts } from "./photopicker.js";
 
 const CHOICES = {
   yes_no_na: [["yes", "Yes"], ["no", "No"], ["na", "N/A"]],
@@ -77,11 +77,17 @@ function noteBox(initial, locked, save) {
   return note;
 }
 
+/**
+ * One question as a compact card: the question, its answers and "Take photo" on one row,
+ * and "Note" one tap away (open when the answer has a note). Guidance, the note and
+ * "Choose photo" open under "Note"; thumbnails and the finding state show when there are
+ * any. A yes/no/N/A question with no note fits in 160 px on a tablet.
+ */
 function questionBlock(question, number, detail, actions) {
   const response = detail.responses.get(question.id);
   const locked = !actions.editable;
   const context = `question ${number}`;
-  const state = h("p", { class: "answer-state", role: "status" });
+  const state = h("span", { class: "answer-state", role: "status" });
   // An answer that calls for a finding says so until it has one (or a note saying why not).
   const findingState = h("div", { class: "finding-state" });
   let current = response || null;
@@ -91,6 +97,7 @@ function questionBlock(question, number, detail, actions) {
     state.textContent = answered ? "Answered" : (question.required ? "Required, not answered" : "Optional");
     state.className = `answer-state ${answered ? "ok" : "todo"}`;
     block.classList.toggle("answered", answered);
+    block.dataset.answered = answered ? "yes" : "no";
     const need = actions.findingNeed(question, current);
     block.classList.toggle("needs-finding", need === "missing");
     if (need === "raised") {
@@ -99,7 +106,9 @@ function questionBlock(question, number, detail, actions) {
       const drafted = actions.draftOf(question);
       findingState.replaceChildren(
         need === "missing"
-          ? h("p", { class: "needs" }, "Needs a finding (or a note saying why none is needed)")
+          ? h("p", { class: "needs" }, actions.outOfRange(question, current)
+            ? "Out of range: needs a finding (or a note saying why none is needed)"
+            : "Needs a finding (or a note saying why none is needed)")
           : h("p", { class: "hint" }, "No finding: the note says why"),
         locked ? null : h("button", { type: "button", onclick: () => actions.onFindingNeeded(question, current.value) },
           drafted ? `Open the finding draft for ${context}` : `Raise finding for ${context}`));
@@ -112,8 +121,9 @@ function questionBlock(question, number, detail, actions) {
   };
   const note = noteBox((response && response.note) || "", locked, save);
   let photos = (response && response.photos) || [];
-  const picker = photoPicker({
+  const picker = photoParts({
     context,
+    short: true,
     hashes: photos,
     disabled: locked,
     thumbnailOf: actions.thumbnailOf,
@@ -129,19 +139,33 @@ function questionBlock(question, number, detail, actions) {
       picker.redraw(photos);
     },
   });
+  const more = h("div", { class: "more", hidden: !note.value },
+    question.guidance ? h("p", { class: "hint" }, question.guidance) : null,
+    field(`Note for ${context}`, note),
+    question.kind === "photo" ? null : h("div", { class: "row" }, ...picker.choose));
+  const moreButton = h("button", {
+    type: "button", class: "tool", "aria-expanded": String(!more.hidden),
+    onclick: () => {
+      more.hidden = !more.hidden;
+      moreButton.setAttribute("aria-expanded", String(!more.hidden));
+      if (!more.hidden && !locked) note.focus();
+    },
+  }, question.guidance ? "Note, guidance" : "Note", h("span", { class: "visually-hidden" }, ` box for ${context}`));
   const legendId = uid("legend");
-  const block = h("fieldset", { class: "question card", id: `q-${question.id}`, "aria-labelledby": legendId },
+  const control = answerControl(question, response, locked, save, () => {
+    if (["missing", "explained"].includes(actions.findingNeed(question, current))) actions.onFindingNeeded(question, current.value);
+  });
+  const block = h("fieldset", { class: "question card", id: `q-${question.id}`, "aria-labelledby": legendId, "data-question": question.id },
     h("legend", { id: legendId }, h("span", { class: "qnum" }, `${number}. `), question.text,
       question.required ? h("span", { class: "req", "aria-hidden": "true" }, " *") : null),
-    h("p", { class: "meta" }, question.clause ? `Clause ${question.clause}` : "", question.required ? " · required" : " · optional"),
-    question.guidance ? h("p", { class: "hint" }, question.guidance) : null,
-    answerControl(question, response, locked, save, () => {
-      if (["missing", "explained"].includes(actions.findingNeed(question, current))) actions.onFindingNeeded(question, current.value);
-    }),
-    field(`Note for ${context}`, note),
-    picker,
-    findingState,
-    state);
+    h("p", { class: "meta" }, question.clause ? `${question.clause} · ` : "", question.required ? "required · " : "optional · ", state),
+    h("div", { class: "answer-row" },
+      control,
+      h("div", { class: "tools" }, ...picker.take, question.kind === "photo" ? picker.choose : [], moreButton)),
+    more,
+    picker.status,
+    picker.list,
+    findingState);
   block.redraw = (r) => { if (r) { photos = r.photos || []; picker.redraw(photos); } drawState(r); };
   drawState(response);
   return block;
@@ -157,9 +181,10 @@ export function render(root, detail, actions) {
   const progressText = h("p", { class: "progress-text", "aria-live": "polite" });
   const updateProgress = () => {
     const p = actions.progress();
+    const live = actions.liveScore();
     progress.max = p.total || 1;
     progress.value = p.answered;
-    progressText.textContent = `${p.answered} of ${p.total} answered`;
+    progressText.textContent = `${p.answered} of ${p.total} answered · score ${live.score === null ? "-" : `${live.score}%`} · ${live.nonconformities} NC`;
   };
   const sectionCounts = [];
   const updateSections = () => {
@@ -174,10 +199,10 @@ export function render(root, detail, actions) {
   };
   let number = 0;
   const blocks = new Map();
-  const sectionBlocks = actions.sections.map((section) => {
+  const sectionBlocks = actions.sections.map((section, i) => {
     const count = h("span", { class: "section-count" });
     sectionCounts.push({ section, el: count });
-    return h("section", { class: "checklist-section", "aria-label": section.name },
+    return h("section", { class: "checklist-section", "aria-label": section.name, id: `section-${i + 1}` },
       h("h2", {}, section.name, count),
       section.questions.map((q) => {
         number += 1;
@@ -191,25 +216,51 @@ export function render(root, detail, actions) {
     findingsBox.replaceChildren(...(list.length ? [h("section", { class: "card", "aria-label": "Findings from this audit" },
       h("h2", {}, `Findings raised (${list.length})`),
       h("ul", {}, list.map((f) => h("li", {}, f.title))))] : []));
+    updateProgress();
   };
-  showFindings(findings);
   updateSections();
-  const startLabel = audit.status === "returned" ? "Resume audit" : "Start audit";
+  const land = (block) => {
+    block.scrollIntoView({ block: "start" });
+    const first = block.querySelector("input:not([type=file]), textarea, button");
+    if (first) first.focus({ preventScroll: true });
+  };
+  // The next question not answered after the one on view (from the top again at the end).
+  const nextUnanswered = () => {
+    const all = [...blocks.values()];
+    const top = progressBox.getBoundingClientRect().bottom + 1;
+    const here = all.findIndex((b) => b.getBoundingClientRect().top > top);
+    const order = here < 0 ? all : [...all.slice(here), ...all.slice(0, here)];
+    const next = order.find((b) => b.dataset.answered !== "yes");
+    if (next) land(next);
+    else nextButton.textContent = "All answered";
+  };
+  const nextButton = h("button", { type: "button", onclick: nextUnanswered }, "Next unanswered");
+  const jump = h("select", { "aria-label": "Jump to section", class: "jump" },
+    h("option", { value: "" }, "Jump to section…"),
+    actions.sections.map((section, i) => h("option", { value: `section-${i + 1}` }, section.name)));
+  jump.addEventListener("change", () => {
+    const target = jump.value && root.querySelector(`#${jump.value}`);
+    if (target) target.scrollIntoView({ block: "start" });
+    jump.value = "";
+  });
+  const progressBox = h("div", { class: "progress-box" }, progress, progressText,
+    actions.editable ? h("div", { class: "row nav-row" }, nextButton, actions.sections.length > 1 ? jump : null) : null);
   mount(root,
-    h("p", {}, h("a", { href: "#/audits" }, "‹ My audits")),
+    h("p", {}, h("a", { class: "back", href: "#/audits" }, "‹ My audits")),
     h("h1", {}, template.name),
     h("p", { class: "meta" }, area ? `${area.site} / ${area.name}` : "", " · ",
       h("span", { class: `badge status-${audit.status}` }, STATUS_LABELS[audit.status] || audit.status)),
     comments.length ? h("section", { class: "card comments", "aria-label": "Reviewer comments" },
       h("h2", {}, "Reviewer comments"),
       h("ul", {}, comments.map((c) => h("li", {}, h("strong", {}, `${c.author_name || "Reviewer"}: `), c.body)))) : null,
-    ["planned", "returned"].includes(audit.status)
-      ? h("button", { type: "button", class: "primary", onclick: actions.onStart }, startLabel) : null,
-    h("div", { class: "progress-box" }, progress, progressText),
+    progressBox,
     sectionBlocks,
     findingsBox,
     actions.editable ? h("p", {}, h("a", { class: "button primary", href: `#/audit/${audit.id}/submit` }, "Review and submit")) : null);
-  updateProgress();
+  showFindings(findings);
+  // A blocker link on the submit screen lands on its question; otherwise start at the top.
+  if (actions.focus && blocks.has(actions.focus)) land(blocks.get(actions.focus));
+  else scrollTo(0, 0);
   return {
     /** Draw one question's state again (its answer changed outside its card). */
     redrawQuestion(questionId, response) {
@@ -240,7 +291,7 @@ export function renderSubmit(root, detail, { blockers, progress, sections, isAns
     catch (e) { message.textContent = e.message; submit.disabled = false; }
   });
   mount(root,
-    h("p", {}, h("a", { href: `#/audit/${audit.id}` }, "‹ Back to the checklist")),
+    h("p", {}, h("a", { class: "back", href: `#/audit/${audit.id}` }, "‹ Back to the checklist")),
     h("h1", {}, `Submit: ${template.name}`),
     h("p", {}, `${p.answered} of ${p.total} questions answered · ${detail.findings.length} finding(s)`),
     h("table", { class: "summary" },
@@ -249,7 +300,8 @@ export function renderSubmit(root, detail, { blockers, progress, sections, isAns
         h("td", {}, `${s.questions.filter((q) => isAnswered(q, detail.responses.get(q.id))).length} of ${s.questions.length}`))))),
     blockers.length ? h("section", { class: "card blocking", role: "alert", "aria-label": "Blocking submission" },
       h("h2", {}, `${blockers.length} question(s) block submission`),
-      h("ul", {}, blockers.map((b) => h("li", {}, h("a", { href: `#/audit/${audit.id}`, "data-question": b.question.id }, b.question.text), ` - ${b.problem}`)))) : null,
+      h("ul", {}, blockers.map((b) => h("li", {}, h("a", { href: `#/audit/${audit.id}/q/${b.question.id}`, "data-question": b.question.id }, b.question.text), ` - ${b.problem}`)))) : null,
     field("Summary for the reviewer", summary),
     submit, message);
+  scrollTo(0, 0); // opens at its heading, wherever the checklist was scrolled to
 }

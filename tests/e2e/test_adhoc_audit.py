@@ -79,6 +79,7 @@ def test_unplanned_audit_offline_and_impartiality_refusal(tablet, live_server):
     dialog.get_by_role("button", name="Cancel").click()  # "Fail" calls for a finding; not this time ...
     expect(app.question(second)).to_contain_text("Needs a finding")
     # ... and the note says why, which lets the audit be submitted.
+    app.question(second).get_by_role("button", name="Note box for question 2").click()
     app.question(second).get_by_label("Note for question 2", exact=True).fill("Tag replaced while we were there")
     expect(app.question(second)).to_contain_text("No finding: the note says why")
     expect(tablet.get_by_text("2 of 2 answered")).to_be_visible()

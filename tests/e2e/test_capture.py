@@ -121,8 +121,9 @@ def test_a_note_is_kept_as_it_is_typed(tablet, live_server, field):
     tablet.get_by_role("link", name=field.audit_link).click()
     text = field.questions[1][2]
     app.question(text).get_by_label("Pass", exact=True).check()
+    app.question(text).get_by_role("button", name="Note box for question 2").click()
     note = app.question(text).get_by_label("Note for question 2", exact=True)
-    note.click()
+    expect(note).to_be_focused()
     note.press_sequentially("Tag dated last month")
     # No blur: the cursor is still in the note when the app dies.
     stored(tablet, RESPONSES, None, lambda rs: any(r["note"] == "Tag dated last month" for r in rs))
@@ -236,3 +237,49 @@ def test_staff_edit_and_withdraw_their_finding_until_it_is_triaged(phone, live_s
     expect(phone.get_by_role("listitem", name="Oil on the floor")).to_contain_text("Action planned")
     expect(phone.get_by_role("link", name="Edit or withdraw: Oil on the floor")).to_have_count(0)
     assert phone.errors == []
+
+
+CARD_HEIGHT = "(id) => document.getElementById(`q-${id}`).getBoundingClientRect().height"
+
+
+def test_compact_cards_and_getting_around_a_long_checklist(tablet, live_server, field):
+    tablet.set_viewport_size({"width": 820, "height": 1180})
+    app = FieldApp(tablet).open()
+    app.sign_in(field.auditor_email)
+    app.page.get_by_label("Search my audits").fill(field.area_name)
+    expect(tablet.get_by_role("link", name=field.audit_link)).to_be_visible()
+    expect(tablet.get_by_role("link", name=f"{field.template_name} - Test site / Welding bay")).to_have_count(0)
+    tablet.get_by_role("link", name=field.audit_link).click()
+    ids = [qid for qid, _, _ in field.questions]
+    texts = [text for _, _, text in field.questions]
+    # No "Start audit": answering starts it.
+    expect(tablet.get_by_role("button", name="Start audit")).to_have_count(0)
+    # A yes/no/N/A question with no note is at most 160 px tall on a tablet.
+    assert tablet.evaluate(CARD_HEIGHT, ids[0]) <= 160
+    app.question(texts[0]).get_by_label("Yes", exact=True).check()
+    app.question(texts[1]).get_by_label("Fail", exact=True).check()
+    dialog = tablet.get_by_role("dialog", name="Finding for this answer")
+    dialog.get_by_role("button", name="Save finding").click()
+    expect(dialog).to_be_hidden()
+    # Live score and nonconformities: yes (1) and fail (0) score 50 %, one minor NC.
+    expect(tablet.locator(".progress-text")).to_have_text("2 of 8 answered · score 50% · 1 NC")
+    audit_status = live_server.scalars(select(Response.id).where(Response.audit_id == uuid.UUID(field.audit_id)))
+    assert audit_status == []  # offline-first: nothing needed the server
+
+    # Next unanswered lands on the first question not answered, below the one on view.
+    tablet.evaluate("scrollTo(0, 0)")
+    tablet.get_by_role("button", name="Next unanswered").click()
+    expect(app.question(texts[2]).get_by_label("0", exact=True)).to_be_focused()
+    # Jump to a section.
+    tablet.get_by_label("Jump to section").select_option("Process")
+    expect(tablet.get_by_role("heading", name="Process")).to_be_in_viewport()
+
+    # The submit screen opens at its heading; a blocker link lands on its question.
+    tablet.get_by_role("link", name="Review and submit").click()
+    expect(tablet.get_by_role("heading", name=f"Submit: {field.template_name}")).to_be_in_viewport()
+    assert tablet.evaluate("scrollY") == 0
+    tablet.get_by_role("alert").get_by_role("link", name=texts[6]).click()
+    target = app.question(texts[6])
+    expect(target.get_by_label("Answer")).to_be_focused()
+    expect(target).to_be_in_viewport()
+    assert tablet.errors == []

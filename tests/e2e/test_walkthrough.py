@@ -45,6 +45,7 @@ def answer_checklist(app: FieldApp, field, photo_files):
     expect(q(texts[0]).get_by_role("img", name="Photo 2 for question 1")).to_be_visible()
 
     q(texts[1]).get_by_label("Pass", exact=True).check()
+    q(texts[1]).get_by_role("button", name="Note box for question 2").click()  # the note is one tap away
     q(texts[1]).get_by_label("Note for question 2", exact=True).fill("Tag dated last month")
     q(texts[2]).get_by_label("4", exact=True).check()
 
