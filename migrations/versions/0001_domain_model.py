@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-06 05:23:41.242815
+Create Date: 2026-12-06 05:24:07.819473
 
 """
 from alembic import op
