@@ -11,7 +11,7 @@ from ..errors import DomainError
 from ..extensions import db
 from ..ids import uuid_or_none
 from ..permissions import can
-from ..services import accounts, charts, inbox, listings
+from ..services import accounts, charts, inbox, listings, notify
 from ..services import dashboard as dashboards
 from ..services.audits import get_audit
 from ..services.findings import get_finding
@@ -123,7 +123,8 @@ def audits():
 @allow(SIGNED_IN)
 def audit(audit_id):
     audit = get_audit(current_user, audit_id)
-    return render_template("audit.html", audit=audit, **listings.audit_detail(audit), **review.audit_forms(audit))
+    return render_template("audit.html", audit=audit, **listings.audit_detail(audit), **review.audit_forms(audit),
+                           report_recipients=notify.report_recipients(audit))
 
 
 @bp.route("/findings")
