@@ -149,7 +149,7 @@ def _audit_decide(user: User, audit: Audit | None = None) -> bool:
 _audit_decide.about_role = True
 def _finding_withdraw(user: User, finding: Finding) -> bool:
     # Their own finding, until a supervisor has triaged it; reviewers reject instead.
-    return finding.raised_by_id == user.id and finding.status == FindingStatus.OPEN
+    return finding.raised_by_id == user.id and finding.status == FindingStatus.OPEN and finding.triaged_at is None
 
 
 def _action_work(user: User, action: CorrectiveAction) -> bool:
