@@ -191,7 +191,7 @@ def _people(story: Story, data: dict) -> None:
 def _area_plans(story: Story, created: list[dict]) -> None:
     for spec in created:
         area = story.areas[f"{spec['site']} / {spec['name']}"]
-        area.responsible_id = story.people[spec["responsible"]].id  # no service yet, as for areas
+        organisation.update_area(None, area, responsible=story.people[spec["responsible"]])
         programme.set_area_plan(story.planner, area, spec["risk"], spec["audit_every_months"])
 
 

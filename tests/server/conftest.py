@@ -54,7 +54,7 @@ def world(make, commit):
     # a webhook with one delivery, and a calendar address of someone the walk does not sign in as
     hook = webhooks.create_webhook(people["admin"], "http://127.0.0.1:9/hook", ["finding.raised"])
     notify.finding_raised(people["staff"], finding)
-    db.session.flush()
+    notify.expand()
     delivery = db.session.scalar(select(WebhookDelivery))
     calendar_token = calendars.new_feed(make.user("staff"))
     objective = Objective(title="Close NCs on time", owner_id=people["staff"].id, target_value=90, unit="%",

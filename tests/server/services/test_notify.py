@@ -13,6 +13,7 @@ from tests import documents as document_files
 
 
 def _told(kind: str) -> set[str]:
+    notify.expand()
     rows = db.session.scalars(select(Notification).where(Notification.kind == kind))
     return {row.user.email for row in rows}
 
@@ -138,6 +139,36 @@ def test_the_scan_tells_due_soon_overdue_and_escalates_once(app, make):
     assert notify.scan(today) == 0  # the second run finds nothing new
 
 
+def test_the_event_is_one_row_in_the_change_and_expands_once(make):
+    north, _, area, _ = _two_sites(make)
+    make.user("supervisor", sites=[north])
+    _raise(make.user("staff"), area)
+    db.session.flush()
+    event = db.session.scalar(select(OutboxEvent))
+    assert event.kind == "finding.raised" and not event.expanded
+    assert db.session.scalar(select(Notification)) is None  # nothing looked up in the push
+    assert notify.expand() == 1
+    assert notify.expand() == 0
+    assert len(db.session.scalars(select(Notification)).all()) == 1
+
+
+def test_a_rolled_back_change_leaves_no_event(app, make, commit):
+    _, _, area, _ = _two_sites(make)
+    staff = make.user("staff")
+    commit()
+    _raise(staff, area)
+    db.session.rollback()
+    assert db.session.scalar(select(OutboxEvent)) is None
+
+
+def test_a_checklist_past_its_review_date_tells_who_made_it_once(app, make):
+    author = make.user("supervisor", email="author@example.test")
+    make.template(review_due=date.today() - timedelta(days=1), created_by_id=author.id)
+    make.template(review_due=date.today() + timedelta(days=30), created_by_id=author.id)
+    assert notify.scan(date.today()) == 1
+    db.session.flush()
+    assert _told("checklist.review_due") == {"author@example.test"}
+    assert notify.scan(date.today()) == 0
 def test_a_document_owner_is_reminded_once_before_the_review_falls_due(app, make):
     owner = make.user("supervisor", email="owner@example.test")
     make.user("supervisor", email="other@example.test")
