@@ -1,6 +1,5 @@
 """The `gemba` command line: demo data, users, tokens, serving."""
 
-import os
 import sys
 
 import click
@@ -176,7 +175,8 @@ def reconcile_photos(stale_minutes, dry_run):
     would = "would be " if dry_run else ""
     click.echo(f"{len(done.temporary_removed)} temporary file(s) {would}removed; "
                f"{len(done.finished)} original(s) {would}taken in for expected photos; "
-               f"{len(done.removed)} original(s) nobody expects or that were damaged {would}removed.")
+               f"{len(done.removed)} original(s) nobody expects or that were damaged {would}removed; "
+               f"{done.partial_removed} abandoned upload part(s) {would}removed.")
     for sha in done.missing:
         click.echo(f"MISSING: photo {sha} is recorded as stored but its original is not in the store.", err=True)
     if done.missing:
@@ -253,18 +253,16 @@ def export_command(kind):
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
-@click.option("--workers", default=2, show_default=True, type=int)
-def serve(host, port, workers):
-    """Serve Gemba with gunicorn."""
-    argv = [
-        sys.executable, "-m", "gunicorn",
-        "--bind", f"{host}:{port}",
-        "--workers", str(workers),
-        "--access-logfile", "-",
-        "--forwarded-allow-ips", os.environ.get("GEMBA_FORWARDED_ALLOW_IPS", "127.0.0.1"),
-        "server:create_app()",
-    ]
-    os.execv(sys.executable, argv)
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1),
+              help="Processes sharing the port (photo decoding uses one core each).")
+@click.option("--threads", default=8, show_default=True, type=click.IntRange(1),
+              help="Requests each process runs at once (bodies are read before a thread is used).")
+@click.option("--connections", default=1000, show_default=True, type=click.IntRange(1),
+              help="Open connections each process holds, slow ones included.")
+def serve(host, port, workers, threads, connections):
+    """Serve Gemba with waitress: slow clients hold a socket, never a worker (server/serving.py)."""
+    from . import serving
+    serving.serve(host, port, workers=workers, threads=threads, connections=connections)
 
 
 def init_app(app: Flask) -> None:

@@ -79,7 +79,7 @@ def _count(query) -> int:
 
 def _text(value, field: str, label: str, required: bool = True) -> str:
     errors = FieldErrors()
-    text = errors.text(field, value, "comment", required=required, label=label)
+    text = errors.text(field, value, "reason" if field == "reason" else "comment", required=required, label=label)
     errors.raise_if_any(f"{label} is not valid.")
     return text
 

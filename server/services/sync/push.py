@@ -27,7 +27,7 @@ from ...extensions import db
 from ...ids import uuid_or_none
 from ...models import Device, OpStatus, SyncOp, User, utcnow
 from ...textin import BadText, problem
-from .. import feed
+from .. import evidence, feed
 from ..serialise import lock_ordered_writes
 from ..together import queue, rows_together
 from .batch import Batch, BatchRecords, Outcome, record_id
@@ -239,6 +239,11 @@ def _apply(batch: Batch, op: dict):
     except ValidationError as exc:  # the op is bad, not the request: reject this op only
         messages = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
         raise Invalid("Some fields are not valid.", messages) from None
-    return entity.apply(batch, op, entity_id, fields)
+    # Capture times ride along with the photos a record holds; they are not its fields.
+    taken = evidence.capture_times(fields.pop("photo_taken", None))
+    result = entity.apply(batch, op, entity_id, fields)
+    if taken:
+        evidence.note_capture_times(taken, fields.get("photos"))
+    return result
 
 
