@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from server.extensions import db
-from server.models import Finding, Photo, PhotoLink, Response
+from server.models import Finding, Photo, PhotoLink, Question, Response
 from server.services import findings
 from tests.e2e.conftest import watched
 from tests.e2e.fieldapp import FieldApp
@@ -282,4 +282,31 @@ def test_compact_cards_and_getting_around_a_long_checklist(tablet, live_server, 
     target = app.question(texts[6])
     expect(target.get_by_label("Answer")).to_be_focused()
     expect(target).to_be_in_viewport()
+    assert tablet.errors == []
+
+
+def test_a_number_out_of_its_limits_behaves_like_a_failing_answer(tablet, live_server, field):
+    qid, _, text = field.questions[4]  # "Noise level at the press (dB)"
+
+    def limits():
+        question = db.session.get(Question, uuid.UUID(qid))
+        question.options, question.finding_answers = [60, 85], ["out_of_range"]
+
+    live_server.run(limits)
+    app = FieldApp(tablet).open()
+    app.sign_in(field.auditor_email)
+    tablet.get_by_role("link", name=field.audit_link).click()
+    question = app.question(text)
+    question.get_by_label("Answer").fill("92")
+    question.get_by_label("Answer").press("Tab")
+    dialog = tablet.get_by_role("dialog", name="Finding for this answer")
+    expect(dialog.get_by_label("What did you see?")).to_have_value("8.5 Noise level at the press…: 92")
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(question).to_contain_text("Out of range: allowed 60 to 85")
+    expect(question).to_contain_text("Needs a finding")
+    question.get_by_label("Answer").fill("80")
+    question.get_by_label("Answer").press("Tab")
+    expect(question).not_to_contain_text("Out of range")
+    expect(question).not_to_contain_text("Needs a finding")
+    expect(dialog).to_have_count(0)
     assert tablet.errors == []
