@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 PYTEST_WORKERS ?= 2
 
-.PHONY: migration install run test test-sqlite test-postgresql chromium bench clean
+.PHONY: migration install run test test-sqlite test-postgresql chromium bench fuzz clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -17,6 +17,7 @@ install: $(STAMP)
 run: $(STAMP)
 	$(VENV)/bin/gemba db upgrade
 	$(VENV)/bin/gemba demo --if-empty
+	$(VENV)/bin/gemba worker & worker=$$!; trap 'kill $$worker' EXIT INT TERM; \
 	$(VENV)/bin/gemba serve --host 127.0.0.1 --port 5000
 
 # The field-app tests drive Debian's chromium; install it when we can, else say what is missing.
@@ -41,6 +42,12 @@ test: test-sqlite test-postgresql
 
 bench: $(STAMP)
 	$(PY) -m bench
+
+# schemathesis against /api/openapi.json of a served demo: any 5xx or traceback fails.
+# FUZZ_DB=postgresql for PostgreSQL; FUZZ_MAX_EXAMPLES (30) examples an operation.
+fuzz: $(STAMP)
+	$(PY) -m pip install --quiet -e '.[fuzz]'
+	FUZZ_DB=$(FUZZ_DB) scripts/fuzz-api
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

@@ -160,18 +160,20 @@ class Client:
         self.device_id = str(uuid.uuid4())
         self.seq = 0
 
-    cookie = ""
+    cookies: dict[str, str] = {}
 
     def call(self, method: str, path: str, payload=None) -> dict:
-        headers = {"Content-Type": "application/json", "Cookie": self.cookie}
+        headers = {"Content-Type": "application/json",
+                   "Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
         if getattr(self, "csrf", None):
             headers["X-CSRFToken"] = self.csrf
         self.connection.request(method, path, body=json.dumps(payload) if payload is not None else None,
                                 headers=headers)
         response = self.connection.getresponse()
         data = response.read()
-        if cookie := response.getheader("Set-Cookie"):
-            self.cookie = cookie.split(";", 1)[0]
+        for cookie in response.msg.get_all("Set-Cookie") or ():  # the session and the known-device cookie
+            name, _, value = cookie.split(";", 1)[0].partition("=")
+            self.cookies = {**self.cookies, name: value}
         if response.status != 200:
             raise RuntimeError(f"{method} {path}: {response.status} {data[:300]!r}")
         return json.loads(data)

@@ -86,7 +86,13 @@ async function main() {
     if (loop.state.paused && !state.signingIn) frame();
     screen.dataChanged();
   });
-  loop.events.addEventListener("data", () => screen.dataChanged());
+  loop.events.addEventListener("data", () => {
+    screen.dataChanged();
+    // After a sync, what the register told this person comes too (kept for offline).
+    if (!loop.state.lastError && !loop.state.paused) {
+      import("./notifications.js").then((n) => n.refresh()).then((fresh) => { if (fresh) { frame(); screen.dataChanged(); } });
+    }
+  });
   document.body.dataset.ready = "yes";
   serviceWorker().then((worker) => worker.register({
     updateReady: () => { state.updateReady = true; frame(); },

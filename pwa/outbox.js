@@ -213,6 +213,19 @@ async function storeReceived(s, storeName, entity, incoming) {
   await s[storeName].put({ ...incoming, server_version: incoming.version, _pending: false });
 }
 
+/** Forget the records that came from the server, keeping those with edits still queued. */
+export async function dropReceived() {
+  const stores = Object.values(STORE_OF);
+  return db.write(["outbox", ...stores], async (s) => {
+    for (const [entity, storeName] of Object.entries(STORE_OF)) {
+      for (const rec of await s[storeName].getAll()) {
+        if (rec._pending || await s.outbox.countIndex("record", recordKey(entity, rec.id))) continue;
+        await s[storeName].delete(rec.id);
+      }
+    }
+  });
+}
+
 /** Take many server records in one transaction (a pulled page). */
 export async function receiveMany(items) {
   const names = new Set(["outbox"]);

@@ -17,6 +17,7 @@ const BACKOFF_CAP_MS = 5 * 60 * 1000;
 const REGULAR_MS = 60 * 1000;
 const SOON_MS = 1500;
 const PULL_LIMIT = 200;
+const SNAPSHOT_LIMIT = 500;
 const UPLOADS_AT_ONCE = 2;
 
 export const state = {
@@ -160,6 +161,40 @@ async function push(progress) {
   }
 }
 
+// Photos go up in parts (`/api/photos/<sha>/upload`, Content-Range): a connection cut at
+// 90 % resumes from the bytes the server holds, resending at most the part in flight.
+const PART_BYTES = 256 * 1024;
+
+/** Send `bytes` from where the server's part ends (asked only when `resuming`: a first
+ * attempt starts at 0, and a 409 says if the server holds more); resolves once stored. */
+async function sendInParts(sha256, bytes, type, resuming) {
+  const path = `/api/photos/${sha256}/upload`;
+  const total = bytes.byteLength;
+  let offset = resuming ? await heldBytes(path) : 0;
+  for (;;) {
+    if (!(offset >= 0 && offset <= total)) offset = 0;
+    const end = Math.min(total, offset + PART_BYTES);
+    const range = end > offset ? `bytes ${offset}-${end - 1}/${total}` : `bytes */${total}`;
+    let answer;
+    try {
+      answer = await api("PUT", path, { body: bytes.subarray(offset, end), headers: { "Content-Type": type, "Content-Range": range } });
+    } catch (error) {
+      // The part did not start where the server's ends (an answer was lost): ask, go on from there.
+      if (error instanceof HttpError && error.code === "upload_offset") { offset = await heldBytes(path); continue; }
+      throw error;
+    }
+    if (answer && answer.sha256) return; // the last part: the whole checked and stored
+    if (!answer || typeof answer.received !== "number" || answer.received <= offset) throw new HttpError(502, null);
+    offset = answer.received; // 202: part kept
+  }
+}
+
+async function heldBytes(path) {
+  const head = await request("HEAD", path);
+  if (head.status === 401) throw new HttpError(401, null);
+  return head.ok ? Number(head.headers.get("Upload-Offset") || 0) : 0;
+}
+
 async function uploadPhoto(queued, progress) {
   const path = `/api/photos/${queued.sha256}`;
   const photo = await outbox.photoBytes(queued.sha256);
@@ -172,7 +207,7 @@ async function uploadPhoto(queued, progress) {
   }
   await outbox.markPhotoAttempted(photo.sha256);
   try {
-    await api("PUT", path, { body: new Uint8Array(photo.bytes), headers: { "Content-Type": photo.type || "image/jpeg" } });
+    await sendInParts(photo.sha256, new Uint8Array(photo.bytes), photo.type || "image/jpeg", !!queued.attempted);
   } catch (error) {
     if (error instanceof HttpError && error.status >= 400 && error.status < 500 && error.status !== 401 && error.status !== 408 && error.status !== 429) {
       await outbox.markPhotoRefused(photo.sha256, error.message);
@@ -203,34 +238,74 @@ function recordOf(change) {
   return { ...(change.fields || {}), id: change.id, version: change.version, _deleted: !!change.deleted };
 }
 
+async function receive(changes) {
+  const items = [];
+  const templates = [];
+  for (const change of changes || []) {
+    const record = recordOf(change);
+    if (change.entity === "template") templates.push(record);
+    else if (change.entity === "comment") {
+      record.subject = record.audit_id ? `audit:${record.audit_id}` : `finding:${record.finding_id}`;
+      items.push({ entity: "comment", record });
+    } else if (outbox.STORE_OF[change.entity]) items.push({ entity: change.entity, record });
+  }
+  if (items.length) await outbox.receiveMany(items);
+  if (templates.length) {
+    await db.write(["templates"], async (s) => {
+      for (const t of templates) {
+        if (t._deleted) await s.templates.delete(t.id);
+        else await s.templates.put(t);
+      }
+    });
+  }
+  if (items.length || templates.length) emit("data");
+}
+
+// A device without a cursor takes a snapshot of what its person may see now, in pages;
+// the page token is kept so that an interrupted first sync resumes where it stopped.
+async function snapshot() {
+  let token = await db.getMeta("snapshot_token");
+  for (;;) {
+    const query = new URLSearchParams({ limit: String(SNAPSHOT_LIMIT) });
+    if (token) query.set("token", token);
+    const page = await api("GET", `/api/sync/snapshot?${query}`);
+    await receive(page.changes);
+    if (!page.more) {
+      await db.setMeta("scope", page.scope);
+      await db.setMeta("cursor", page.cursor);
+      await db.setMeta("snapshot_token", null);
+      return;
+    }
+    token = page.token;
+    await db.setMeta("snapshot_token", token);
+  }
+}
+
 async function pull() {
   let cursor = await db.getMeta("cursor");
+  if (cursor === null || cursor === undefined) {
+    await snapshot();
+    cursor = await db.getMeta("cursor");
+  }
   for (;;) {
-    const query = new URLSearchParams({ limit: String(PULL_LIMIT) });
-    if (cursor !== null && cursor !== undefined) query.set("cursor", cursor);
+    const scope = await db.getMeta("scope");
+    const query = new URLSearchParams({ limit: String(PULL_LIMIT), cursor: String(cursor) });
+    if (scope) query.set("scope", scope);
     const page = await api("GET", `/api/sync/pull?${query}`);
-    const items = [];
-    const templates = [];
-    for (const change of page.changes || []) {
-      const record = recordOf(change);
-      if (change.entity === "template") templates.push(record);
-      else if (change.entity === "comment") {
-        record.subject = record.audit_id ? `audit:${record.audit_id}` : `finding:${record.finding_id}`;
-        items.push({ entity: "comment", record });
-      } else if (outbox.STORE_OF[change.entity]) items.push({ entity: change.entity, record });
+    if (page.reset) {
+      // What decides this person's records changed (a site taken away, a new role):
+      // drop what came from the server (queued edits stay) and take a new snapshot.
+      await outbox.dropReceived();
+      await db.setMeta("cursor", null);
+      await snapshot();
+      cursor = await db.getMeta("cursor");
+      emit("data");
+      continue;
     }
-    if (items.length) await outbox.receiveMany(items);
-    if (templates.length) {
-      await db.write(["templates"], async (s) => {
-        for (const t of templates) {
-          if (t._deleted) await s.templates.delete(t.id);
-          else await s.templates.put(t);
-        }
-      });
-    }
+    await receive(page.changes);
     cursor = page.cursor;
     await db.setMeta("cursor", cursor);
-    if (items.length || templates.length) emit("data");
+    if (!scope && page.scope) await db.setMeta("scope", page.scope); // a device from before snapshots
     if (!page.more) return;
   }
 }

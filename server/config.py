@@ -1,5 +1,6 @@
 """Settings read from the environment, with defaults that need nothing set."""
 
+import json
 import os
 import secrets
 import time
@@ -37,6 +38,16 @@ def _int(name: str, default: int) -> int:
     return int(value) if value else default
 
 
+def _json(name: str) -> dict:
+    value = os.environ.get(name)
+    if not value:
+        return {}
+    parsed = json.loads(value)
+    if not isinstance(parsed, dict):
+        raise ValueError(f"{name} must be a JSON object")
+    return parsed
+
+
 def from_environment(instance_path: str, given: dict) -> dict:
     """Build the configuration for an app whose instance folder is `instance_path`.
 
@@ -51,9 +62,32 @@ def from_environment(instance_path: str, given: dict) -> dict:
         "SECRET_KEY": given.get("SECRET_KEY") or _secret_key(instance),
         "SQLALCHEMY_DATABASE_URI": normalise_database_url(database_url),
         "GEMBA_PHOTO_DIR": os.environ.get("GEMBA_PHOTO_DIR") or str(instance / "photos"),
+        # Parts of resumable photo uploads (services/uploads.py): local to the host.
+        "GEMBA_UPLOAD_DIR": os.environ.get("GEMBA_UPLOAD_DIR") or str(instance / "uploads"),
+        # Where file bytes go (server/storage.py): "local" (GEMBA_PHOTO_DIR) or "s3", an
+        # S3-compatible bucket shared by every process and host serving this register.
+        "GEMBA_STORAGE": os.environ.get("GEMBA_STORAGE", "local"),
+        "GEMBA_S3_ENDPOINT": os.environ.get("GEMBA_S3_ENDPOINT", ""),
+        "GEMBA_S3_REGION": os.environ.get("GEMBA_S3_REGION", "us-east-1"),
+        "GEMBA_S3_BUCKET": os.environ.get("GEMBA_S3_BUCKET", ""),
+        "GEMBA_S3_PREFIX": os.environ.get("GEMBA_S3_PREFIX", ""),
+        "GEMBA_S3_ACCESS_KEY": os.environ.get("GEMBA_S3_ACCESS_KEY", ""),
+        "GEMBA_S3_SECRET_KEY": os.environ.get("GEMBA_S3_SECRET_KEY", ""),
+        "COMPETENCE_EXPIRING_DAYS": _int("GEMBA_COMPETENCE_EXPIRING_DAYS", 30),
+        "DOCUMENT_REVIEW_NOTICE_DAYS": _int("GEMBA_DOCUMENT_REVIEW_NOTICE_DAYS", 30),
+        "GEMBA_MAX_DOCUMENT_BYTES": _int("GEMBA_MAX_DOCUMENT_MB", 50) * MB,
         "GEMBA_MAX_PHOTO_BYTES": _int("GEMBA_MAX_PHOTO_MB", 20) * MB,
         "GEMBA_MAX_PHOTO_PIXELS": _int("GEMBA_MAX_PHOTO_MEGAPIXELS", 64) * 1_000_000,
+        # What decoding one photo may hold in memory (imaging.decode_cost, known from the
+        # header), and how many photos one process decodes at once: together they bound
+        # photo intake's memory per process, whatever is uploaded and however many at once.
+        "GEMBA_MAX_DECODE_BYTES": _int("GEMBA_MAX_DECODE_MB", 128) * MB,
+        "GEMBA_INTAKE_CONCURRENCY": _int("GEMBA_INTAKE_CONCURRENCY", 2),
+        "GEMBA_INTAKE_WAIT_SECONDS": _int("GEMBA_INTAKE_WAIT_SECONDS", 60),
         "GEMBA_MAX_SYNC_OPS": _int("GEMBA_MAX_SYNC_OPS", 500),
+        # Signs trail checkpoints (services/checkpoints.py); unset: the instance folder's trail_key.
+        "GEMBA_TRAIL_KEY": os.environ.get("GEMBA_TRAIL_KEY", ""),
+        "GEMBA_TRAIL_HEAD_FILE": os.environ.get("GEMBA_TRAIL_HEAD_FILE") or str(instance / "trail_head"),
         "GEMBA_MAX_SYNC_BYTES": _int("GEMBA_MAX_SYNC_MB", 5) * MB,
         # The request body limit is the photo limit plus room for headers; the sync
         # endpoint checks its own, smaller limit.
@@ -62,6 +96,23 @@ def from_environment(instance_path: str, given: dict) -> dict:
         "SMTP_PORT": _int("GEMBA_SMTP_PORT", 25),
         "SMTP_FROM": os.environ.get("GEMBA_SMTP_FROM", "gemba@localhost"),
         "REPEAT_WINDOW_DAYS": _int("GEMBA_REPEAT_WINDOW_DAYS", 365),
+        # Where people reach the register, for links in emails (invitations, resets);
+        # unset: the address the admin's own request came to.
+        "BASE_URL": os.environ.get("GEMBA_BASE_URL", ""),
+        # How long an invitation link and a password-reset link stay usable.
+        "INVITATION_DAYS": _int("GEMBA_INVITATION_DAYS", 7),
+        "RESET_HOURS": _int("GEMBA_RESET_HOURS", 24),
+        # Notifications (services/notify.py, services/worker.py; links use BASE_URL): days before a due date that count as "soon";
+        # days overdue before an action is escalated to the area's responsible person (and
+        # twice that to the site's supervisors); the hour (UTC) of the daily digest; how
+        # long a failing email or webhook is retried.
+        "NOTIFY_DUE_SOON_DAYS": _int("GEMBA_NOTIFY_DUE_SOON_DAYS", 3),
+        "NOTIFY_ESCALATE_DAYS": _int("GEMBA_NOTIFY_ESCALATE_DAYS", 14),
+        "NOTIFY_DIGEST_HOUR": _int("GEMBA_NOTIFY_DIGEST_HOUR", 7),
+        "NOTIFY_RETRY_HOURS": _int("GEMBA_NOTIFY_RETRY_HOURS", 48),
+        "WEBHOOK_TIMEOUT": _int("GEMBA_WEBHOOK_TIMEOUT", 10),
+        # A worker's claim on a batch; a worker killed mid-batch leaves it due again after this.
+        "WORKER_LEASE_SECONDS": _int("GEMBA_WORKER_LEASE_SECONDS", 300),
         "SESSION_COOKIE_SECURE": os.environ.get("GEMBA_HTTPS", "") == "1",
         # Who may say where a request came from (server/proxies.py): unset trusts nobody's
         # X-Forwarded-For; a number trusts that many proxies in front; a list of addresses
@@ -76,6 +127,9 @@ def from_environment(instance_path: str, given: dict) -> dict:
         # zxcvbn's score (0-4) a new password must reach: 3 is "safely unguessable"
         # against an online attack and resists a slow-hash offline one.
         "PASSWORD_MIN_SCORE": _int("GEMBA_PASSWORD_MIN_SCORE", 3),
+        # Readiness thresholds, JSON: {"actions_overdue": {"amber": 1, "red": 5}, ...}
+        # (services/readiness.py THRESHOLDS lists the signals and their defaults).
+        "READINESS_THRESHOLDS": _json("GEMBA_READINESS_THRESHOLDS"),
     }
 
 

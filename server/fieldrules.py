@@ -20,8 +20,14 @@ LIMITS = {
     "question": 2_000,  # a checklist question's text
     "guidance": 4_000,
     "comment": 5_000,  # one message of a review conversation; a review decision's note
+    # A decision's reason becomes a comment after the server's label ("Rejected: ",
+    # "Reopened: "), so it leaves room for one: the stored comment stays within "comment".
+    "reason": 5_000 - 20,
     "why": 2_000,  # one why, or one because, of the five whys
     "text": 20_000,  # prose: descriptions, notes, summaries, plans, reasons
+    "url": 500,  # a webhook's address
+    "document_number": 40,  # "WI-014"
+    "change_note": 2_000,  # what a document revision changed
     "password": 1_024,  # longer is no safer, and every sign-in hashes all of it
 }
 MAX_WHYS = 5

@@ -23,12 +23,19 @@ from .models import (
     Comment,
     Conflict,
     CorrectiveAction,
+    Document,
+    DocumentRevision,
     Finding,
     FindingStatus,
+    ManagementReview,
+    Objective,
     Photo,
     PhotoLink,
     PhotoSubject,
+    PhotoUpload,
     Response,
+    ReviewAction,
+    RevisionStatus,
     Role,
     Site,
     User,
@@ -64,6 +71,14 @@ def site_of(record) -> uuid.UUID | None:
         return site_of(record.finding)
     if isinstance(record, Conflict):
         return db.session.get(Area, record.area_id).site_id if record.area_id else None
+    if isinstance(record, Objective):
+        if record.site_id is None and record.area_id is not None:
+            return db.session.get(Area, record.area_id).site_id
+        return record.site_id
+    if isinstance(record, ManagementReview):
+        return record.site_id
+    if isinstance(record, ReviewAction):
+        return site_of(record.review) if record.review is not None else None
     return None  # checklists, photos by themselves: not tied to a site
 
 
@@ -115,9 +130,26 @@ def _finding_edit(user: User, finding: Finding) -> bool:
     return reviews(user, finding) or (finding.raised_by_id == user.id and finding.status == FindingStatus.OPEN)
 
 
+def _finding_classify(user: User, finding: Finding) -> bool:
+    # What a finding is (kind, area, clause, title) is the raiser's to correct only until a
+    # supervisor has triaged it; after that the triage was made on those facts.
+    if reviews(user, finding):
+        return True
+    return finding.raised_by_id == user.id and finding.status == FindingStatus.OPEN and finding.triaged_at is None
+
+
+def _audit_decide(user: User, audit: Audit | None = None) -> bool:
+    """Approve, return or reject: a reviewer of the audit's site who did not audit it
+    (segregation of duties: no one signs off their own work)."""
+    if audit is None:
+        return is_reviewer(user)
+    return reviews(user, audit) and audit.auditor_id != user.id
+
+
+_audit_decide.about_role = True
 def _finding_withdraw(user: User, finding: Finding) -> bool:
     # Their own finding, until a supervisor has triaged it; reviewers reject instead.
-    return finding.raised_by_id == user.id and finding.status == FindingStatus.OPEN
+    return finding.raised_by_id == user.id and finding.status == FindingStatus.OPEN and finding.triaged_at is None
 
 
 def _action_work(user: User, action: CorrectiveAction) -> bool:
@@ -156,11 +188,51 @@ def _conflict_view(user: User, conflict: Conflict) -> bool:
 
 
 def _photo_view(user: User, photo: Photo) -> bool:
-    """Whoever uploaded a photo, reviews the whole organisation, or may see a record it is evidence on."""
+    """Whoever uploaded these bytes, reviews the whole organisation, or may see a record they are
+    evidence on - through a link that stands on the bytes (`PhotoLink.proven`): a
+    link made by someone who only named the hash shows the photo to no one."""
     if (is_reviewer(user) and sites_in_scope(user) is None) or photo.uploaded_by_id == user.id:
         return True
-    links = db.session.scalars(select(PhotoLink).where(PhotoLink.photo_sha256 == photo.sha256))
+    if db.session.get(PhotoUpload, (photo.sha256, user.id)) is not None:
+        return True
+    links = db.session.scalars(select(PhotoLink).where(
+        PhotoLink.photo_sha256 == photo.sha256, PhotoLink.proven.is_(True)))
     return any(_photo_subject_view(user, link) for link in links)
+
+
+def _objective_owned(user: User, objective: Objective) -> bool:
+    return reviews(user, objective) or objective.owner_id == user.id
+
+
+def _review_sign_off(user: User, review: ManagementReview) -> bool:
+    # The chair signs the review off; an admin may stand in for a chair who has left.
+    return reviews(user, review) and (review.chair_id == user.id or user.role == Role.ADMIN)
+
+
+def _review_action_work(user: User, action: ReviewAction) -> bool:
+    return action.owner_id == user.id or reviews(user, action)
+RELEASED = {RevisionStatus.APPROVED, RevisionStatus.OBSOLETE}
+
+
+def _document_view(user: User, document: Document) -> bool:
+    """Everyone sees a document once a revision of it is released; before that, its managers and owner."""
+    return is_reviewer(user) or document.owner_id == user.id \
+        or any(r.status in RELEASED for r in document.revisions)
+
+
+def _revision_view(user: User, revision: DocumentRevision) -> bool:
+    """An approved or superseded revision is readable by all; a draft by managers, the owner and its author."""
+    return revision.status in RELEASED or is_reviewer(user) or user.id in (
+        revision.document.owner_id, revision.uploaded_by_id)
+
+
+def scope_documents(user: User) -> ColumnElement[bool]:
+    """Documents `user` may see, agreeing with `document.view`."""
+    if is_reviewer(user):
+        return true()
+    released = select(DocumentRevision.id).where(DocumentRevision.document_id == Document.id,
+                                                 DocumentRevision.status.in_(RELEASED)).exists()
+    return or_(Document.owner_id == user.id, released)
 
 
 RULES: dict[str, Callable] = {
@@ -170,11 +242,13 @@ RULES: dict[str, Callable] = {
     "audit.work": _audit_work,
     "audit.plan": _reviewer(),
     "audit.review": _reviewer(),
+    "audit.decide": _audit_decide,
     "audit.start_adhoc": _role(Role.AUDITOR, Role.SUPERVISOR, Role.ADMIN),
     "finding.list": _role(*Role),
     "finding.raise": _role(*Role),
     "finding.view": _finding_view,
     "finding.edit": _finding_edit,
+    "finding.classify": _finding_classify,
     "finding.withdraw": _finding_withdraw,
     "finding.triage": _reviewer(),
     "action.view": _action_work,
@@ -192,7 +266,23 @@ RULES: dict[str, Callable] = {
     "admin.users": _role(Role.ADMIN),
     "admin.organisation": _role(Role.ADMIN),
     "admin.tokens": _role(Role.ADMIN),
+    "admin.webhooks": _role(Role.ADMIN),
     "trail.view": _role(Role.ADMIN, Role.SUPERVISOR),
+    "objective.list": _role(*Role),
+    "objective.manage": _reviewer(),
+    "objective.view": _objective_owned,
+    "objective.measure": _objective_owned,
+    "readiness.view": _reviewer(),
+    "management_review.manage": _reviewer(),
+    "management_review.sign_off": _review_sign_off,
+    "review_action.work": _review_action_work,
+    "document.list": _role(*Role),
+    "document.view": _document_view,
+    "document.revision.view": _revision_view,
+    "document.manage": _role(Role.ADMIN, Role.SUPERVISOR),
+    # the competence matrix and training records: reviewers, each for the sites they cover
+    "competence.view": _reviewer(),
+    "competence.manage": _reviewer(),
 }
 
 # Permissions that depend on the caller's role alone: what `access.allow` may name.
@@ -201,6 +291,10 @@ ROLE_ACTIONS = frozenset(action for action, rule in RULES.items() if getattr(rul
 MESSAGES = {
     "audit.work": "Only the assigned auditor may change this audit, and only until it is submitted.",
     "finding.edit": "This finding can no longer be changed by you.",
+    "finding.classify": "A supervisor has triaged this finding: only a reviewer may now change its kind, area, "
+                        "clause or title. Add a comment to ask for a change.",
+    "audit.decide": "You audited this yourself: another reviewer must approve, return or reject it "
+                    "(segregation of duties).",
 }
 
 
@@ -249,3 +343,12 @@ def scope_actions(user: User) -> ColumnElement[bool]:
         return true()
     in_sites = select(Finding.id).where(scope_areas(user, Finding.area_id))
     return or_(CorrectiveAction.owner_id == user.id, CorrectiveAction.finding_id.in_(in_sites))
+
+
+def scope_objectives(user: User) -> ColumnElement[bool]:
+    """Objectives `user` may see: those of the sites they review, and their own."""
+    if is_reviewer(user) and sites_in_scope(user) is None:
+        return true()
+    sites = sites_in_scope(user) if is_reviewer(user) else None
+    in_sites = Objective.site_id.in_(sites) if sites else false()
+    return or_(in_sites, Objective.owner_id == user.id)

@@ -1,15 +1,16 @@
-"""Where photo bytes live: a small key -> bytes store behind one interface.
+"""Where file bytes live (photos, document revisions, evidence): a key -> bytes store.
 
-The app holds exactly one store, in `app.extensions["gemba.photo_store"]`, built by
+The app holds exactly one store, in `app.extensions["gemba.file_store"]`, built by
 `init_app` from the configuration. Nothing here is shared between processes except
 the storage itself, so any number of workers on any number of hosts can use one store
-(a shared directory, or an object store).
+(a shared directory, or an S3-compatible object store).
 
-The contract every store keeps, so that an S3-compatible store can replace the local
-directory without the callers noticing:
+The contract every store keeps, so that the S3 store can replace the local directory
+without the callers noticing (tests/server/test_storage.py runs against both):
 
-- Keys are `"<kind>/<sha256 hex>"`, e.g. `"original/9f86...0a08"`, `"thumb/9f86...0a08"`.
-  Anything else is refused with `ValueError` before touching storage (no paths, no `..`).
+- Keys are `"<kind>/<sha256 hex>"`: content-addressed, e.g. `"original/9f86...0a08"`,
+  `"thumb/9f86...0a08"`, `"document/9f86...0a08"`. Anything else is refused with
+  `ValueError` before touching storage (no paths, no `..`).
 - `put(key, data)` stores bytes (a `bytes` object or a binary file object read to its
   end) so that a reader sees either nothing or the whole object, never a partial one;
   it returns only once the bytes are durable. Putting an existing key replaces it.
@@ -18,9 +19,9 @@ directory without the callers noticing:
 - `exists(key)` says whether a complete object is stored under `key`.
 - `delete(key)` removes it; deleting a missing key is not an error.
 
-An S3 store maps these to PutObject (a single PUT is atomic there), GetObject (its
-streaming body is the file object), HeadObject and DeleteObject, with the key as the
-object name under a bucket prefix.
+The S3 store maps these to PutObject (or a multipart upload, completed at once), GetObject
+(its streaming body is the file object), HeadObject and DeleteObject, with the key as the
+object name under an optional prefix in one bucket.
 """
 
 import os
@@ -30,9 +31,14 @@ import tempfile
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
+import boto3
+from boto3.s3.transfer import TransferConfig
+from botocore.config import Config as BotoConfig
+from botocore.exceptions import ClientError
+
 from flask import Flask, current_app
 
-EXTENSION_KEY = "gemba.photo_store"
+EXTENSION_KEY = "gemba.file_store"
 KEY = re.compile(r"(?P<kind>[a-z]{1,20})/(?P<digest>[0-9a-f]{64})")
 CHUNK = 1024 * 1024
 
@@ -41,7 +47,7 @@ class MissingObject(KeyError):
     """No object is stored under the key."""
 
 
-class PhotoStore(Protocol):
+class FileStore(Protocol):
     def put(self, key: str, data: bytes | BinaryIO) -> None: ...
 
     def open(self, key: str) -> BinaryIO: ...
@@ -54,7 +60,7 @@ class PhotoStore(Protocol):
 
 
 def object_key(kind: str, digest: str) -> str:
-    """The key of the `kind` ("original", "display", "thumb") of the photo `digest`."""
+    """The key of the `kind` ("original", "display", "thumb", "document") of the bytes `digest`."""
     key = f"{kind}/{digest}"
     _check(key)
     return key
@@ -63,7 +69,7 @@ def object_key(kind: str, digest: str) -> str:
 def _check(key: str) -> re.Match:
     match = KEY.fullmatch(key) if isinstance(key, str) else None
     if match is None:
-        raise ValueError(f"not a photo store key: {key!r}")
+        raise ValueError(f"not a file store key: {key!r}")
     return match
 
 
@@ -71,9 +77,9 @@ class LocalDirectoryStore:
     """Objects as files under one directory: `<root>/<kind>/<ab>/<cd>/<digest>`.
 
     Two levels of two hex characters keep any one directory to a few hundred entries
-    even with millions of photos. A write goes to a temporary file in the destination
+    even with millions of files. A write goes to a temporary file in the destination
     directory, is fsynced, then renamed over the final name: a rename within one file
-    system is atomic, so a concurrent reader or a crash never sees half a photo.
+    system is atomic, so a concurrent reader or a crash never sees half a file.
     """
 
     def __init__(self, root: str | os.PathLike):
@@ -134,18 +140,108 @@ class LocalDirectoryStore:
         self.path(key).unlink(missing_ok=True)
 
 
-def photo_store(app: Flask | None = None) -> PhotoStore:
+class S3Store:
+    """Objects in one bucket of an S3-compatible object store, named `<prefix><kind>/<digest>`.
+
+    A single PutObject is atomic (readers see the old object or the new one, never a part);
+    a large body goes up as a multipart upload, which becomes visible only when completed.
+    The client is boto3's, which is thread-safe: the photo intake writes copies from a
+    thread pool through the one store.
+    """
+
+    def __init__(self, client, bucket: str, prefix: str = ""):
+        self.client = client
+        self.bucket = bucket
+        self.prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
+        self._transfer = TransferConfig(multipart_threshold=64 * CHUNK, multipart_chunksize=16 * CHUNK,
+                                        use_threads=False)
+
+    @classmethod
+    def from_config(cls, config: dict) -> "S3Store":
+        """Build the store from the `GEMBA_S3_*` settings (server/config.py)."""
+        client = boto3.client(
+            "s3",
+            endpoint_url=config.get("GEMBA_S3_ENDPOINT") or None,
+            region_name=config.get("GEMBA_S3_REGION") or "us-east-1",
+            aws_access_key_id=config.get("GEMBA_S3_ACCESS_KEY") or None,
+            aws_secret_access_key=config.get("GEMBA_S3_SECRET_KEY") or None,
+            # Path-style addressing works with every S3-compatible server (MinIO, Ceph,
+            # Garage, SeaweedFS), not only those with a wildcard DNS name per bucket.
+            config=BotoConfig(s3={"addressing_style": "path"}, retries={"max_attempts": 5, "mode": "standard"},
+                              connect_timeout=5, read_timeout=60),
+        )
+        return cls(client, config["GEMBA_S3_BUCKET"], config.get("GEMBA_S3_PREFIX") or "")
+
+    def name(self, key: str) -> str:
+        _check(key)
+        return self.prefix + key
+
+    def put(self, key: str, data: bytes | BinaryIO) -> None:
+        name = self.name(key)
+        if isinstance(data, (bytes, bytearray, memoryview)):
+            self.client.put_object(Bucket=self.bucket, Key=name, Body=bytes(data))
+        else:
+            self.client.upload_fileobj(data, self.bucket, name, Config=self._transfer)
+
+    def open(self, key: str) -> BinaryIO:
+        try:
+            return self.client.get_object(Bucket=self.bucket, Key=self.name(key))["Body"]
+        except ClientError as exc:
+            if _not_found(exc):
+                raise MissingObject(key) from None
+            raise
+
+    def get(self, key: str) -> bytes:
+        with self.open(key) as f:
+            return f.read()
+
+    def exists(self, key: str) -> bool:
+        try:
+            self.client.head_object(Bucket=self.bucket, Key=self.name(key))
+        except ClientError as exc:
+            if _not_found(exc):
+                return False
+            raise
+        return True
+
+    def delete(self, key: str) -> None:
+        self.client.delete_object(Bucket=self.bucket, Key=self.name(key))
+
+
+def _not_found(exc: ClientError) -> bool:
+    error = exc.response.get("Error", {})
+    return error.get("Code") in {"404", "NoSuchKey", "NotFound"} or \
+        exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 404
+
+
+# Photos were the first kind of file; their callers keep their names.
+PhotoStore = FileStore
+
+
+def file_store(app: Flask | None = None) -> FileStore:
     """The store of `app` (default: the current app)."""
     return (app or current_app).extensions[EXTENSION_KEY]
 
 
-def init_app(app: Flask) -> None:
-    """Give `app` its photo store: `GEMBA_PHOTO_STORE(app)` when configured, else the directory.
+photo_store = file_store
 
-    `GEMBA_PHOTO_STORE` is the seam for another backend (an S3 store class, a test
-    double): any callable that takes the app and returns a `PhotoStore`.
+
+def init_app(app: Flask) -> None:
+    """Give `app` its file store: `GEMBA_PHOTO_STORE(app)` when configured, else as `GEMBA_STORAGE` says.
+
+    `GEMBA_STORAGE` is `local` (the directory `GEMBA_PHOTO_DIR`, the default) or `s3` (the
+    bucket `GEMBA_S3_BUCKET` at `GEMBA_S3_ENDPOINT`). `GEMBA_PHOTO_STORE` is the seam for
+    another backend: any callable that takes the app and returns a `FileStore`.
     """
-    # The directory is made on the first write, not here: the factory only wires things.
+    # Nothing is made or contacted here (no directory, no bucket): the factory only wires.
     factory = app.config.get("GEMBA_PHOTO_STORE")
-    store = factory(app) if factory else LocalDirectoryStore(app.config["GEMBA_PHOTO_DIR"])
+    kind = app.config.get("GEMBA_STORAGE") or "local"
+    if factory:
+        store = factory(app)
+    elif kind == "s3":
+        store = S3Store.from_config(app.config)
+    elif kind == "local":
+        store = LocalDirectoryStore(app.config["GEMBA_PHOTO_DIR"])
+    else:
+        raise RuntimeError(f"GEMBA_STORAGE must be local or s3, not {kind!r}")
     app.extensions[EXTENSION_KEY] = store

@@ -1,8 +1,11 @@
 """Fixtures: one per real thing - the database, the app, clients signed in as someone."""
 
 import os
+import uuid
 
+import boto3
 import pytest
+from moto.server import ThreadedMotoServer
 from flask import g, request_started
 from hypothesis import settings
 from flask_migrate import upgrade
@@ -39,6 +42,8 @@ def app_config(database_url: str, tmp_path) -> dict:
         "SECRET_KEY": "test-secret-key",
         "SQLALCHEMY_DATABASE_URI": database_url,
         "GEMBA_PHOTO_DIR": str(tmp_path / "photos"),
+        "GEMBA_TRAIL_KEY": "test-trail-key",
+        "GEMBA_TRAIL_HEAD_FILE": str(tmp_path / "trail_head"),
         "LOGIN_MAX_FAILURES": 5,
         "PASSWORD_HASH_METHOD": "scrypt:1024:8:1",
     }
@@ -72,6 +77,32 @@ def _forget_signed_in_user(sender, **extra):
     # Requests reuse the test's app context, and so its `g`, where Flask-Login caches the
     # user; without this, one client would act as whoever signed in last on another.
     g.pop("_login_user", None)
+    g.pop("csrf_token", None)  # likewise Flask-WTF's token of another client's session
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    """A real S3 API server (moto's) on a free loopback port, for the whole test process."""
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def s3_settings(s3_server):
+    """The `GEMBA_S3_*` settings of a new, empty bucket on the loopback S3 server."""
+    settings = {
+        "GEMBA_STORAGE": "s3", "GEMBA_S3_ENDPOINT": s3_server, "GEMBA_S3_REGION": "us-east-1",
+        "GEMBA_S3_BUCKET": f"gemba-{uuid.uuid4().hex[:12]}", "GEMBA_S3_PREFIX": "register",
+        "GEMBA_S3_ACCESS_KEY": "gemba-test", "GEMBA_S3_SECRET_KEY": "gemba-test-secret",
+    }
+    boto3.client("s3", endpoint_url=s3_server, region_name="us-east-1", aws_access_key_id="gemba-test",
+                 aws_secret_access_key="gemba-test-secret").create_bucket(Bucket=settings["GEMBA_S3_BUCKET"])
+    return settings
 
 
 @pytest.fixture

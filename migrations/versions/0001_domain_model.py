@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-06 02:22:02.752025
+Create Date: 2026-12-06 05:24:07.819473
 
 """
 from alembic import op
@@ -30,14 +30,49 @@ def upgrade():
     sa.PrimaryKeyConstraint('seq', name=op.f('pk_change'))
     )
     with op.batch_alter_table('change', schema=None) as batch_op:
-        batch_op.create_index('ix_change_entity', ['entity', 'entity_id'], unique=False)
+        batch_op.create_index('ix_change_entity', ['entity', 'entity_id', 'seq'], unique=False)
 
+    op.create_table('change_audience',
+    sa.Column('audience', sa.String(length=48), nullable=False),
+    sa.Column('seq', sa.BigInteger(), nullable=False),
+    sa.Column('former', sa.Boolean(), nullable=False),
+    sa.PrimaryKeyConstraint('audience', 'seq', name=op.f('pk_change_audience'))
+    )
     op.create_table('chart_snapshot',
     sa.Column('window', sa.String(length=40), nullable=False),
     sa.Column('figures', sa.JSON(), nullable=False),
     sa.Column('computed_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('window', name=op.f('pk_chart_snapshot'))
     )
+    op.create_table('competence',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('description', sa.String(length=2000), nullable=False),
+    sa.Column('validity_months', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_competence')),
+    sa.UniqueConstraint('name', name=op.f('uq_competence_name'))
+    )
+    op.create_table('outbox_event',
+    sa.Column('seq', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('kind', sa.String(length=40), nullable=False),
+    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('entity', sa.String(length=20), nullable=False),
+    sa.Column('entity_id', sa.String(length=64), nullable=False),
+    sa.Column('site_id', sa.Uuid(), nullable=True),
+    sa.Column('data', sa.JSON(), nullable=False),
+    sa.Column('dedupe', sa.String(length=160), nullable=True),
+    sa.Column('actor_id', sa.Uuid(), nullable=True),
+    sa.Column('expanded', sa.Boolean(), nullable=False),
+    sa.PrimaryKeyConstraint('seq', name=op.f('pk_outbox_event')),
+    sa.UniqueConstraint('dedupe', name=op.f('uq_outbox_event_dedupe')),
+    sa.UniqueConstraint('id', name=op.f('uq_outbox_event_id'))
+    )
+    with op.batch_alter_table('outbox_event', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_outbox_event_expanded'), ['expanded'], unique=False)
+        batch_op.create_index(batch_op.f('ix_outbox_event_kind'), ['kind'], unique=False)
+
     op.create_table('sign_in_throttle',
     sa.Column('key', sa.String(length=64), nullable=False),
     sa.Column('failures', sa.Integer(), nullable=False),
@@ -58,6 +93,21 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_site')),
     sa.UniqueConstraint('name', name=op.f('uq_site_name'))
     )
+    op.create_table('trail_checkpoint',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('event_count', sa.BigInteger(), nullable=False),
+    sa.Column('head_hash', sa.String(length=64), nullable=False),
+    sa.Column('mac', sa.String(length=64), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_trail_checkpoint'))
+    )
+    op.create_table('trail_verified',
+    sa.Column('name', sa.String(length=20), nullable=False),
+    sa.Column('event_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('hash', sa.String(length=64), nullable=False),
+    sa.Column('checked_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('name', name=op.f('pk_trail_verified'))
+    )
     op.create_table('area',
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('site_id', sa.Uuid(), nullable=False),
@@ -74,6 +124,20 @@ def upgrade():
     with op.batch_alter_table('area', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_area_site_id'), ['site_id'], unique=False)
 
+    op.create_table('competence_requirement',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('competence_id', sa.Uuid(), nullable=False),
+    sa.Column('role', sa.String(length=20), nullable=True),
+    sa.Column('area_id', sa.Uuid(), nullable=True),
+    sa.ForeignKeyConstraint(['area_id'], ['area.id'], name=op.f('fk_competence_requirement_area_id_area'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['competence_id'], ['competence.id'], name=op.f('fk_competence_requirement_competence_id_competence'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_competence_requirement')),
+    sa.UniqueConstraint('competence_id', 'role', 'area_id', name=op.f('uq_competence_requirement_competence_id_role_area_id'))
+    )
+    with op.batch_alter_table('competence_requirement', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_competence_requirement_area_id'), ['area_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_competence_requirement_competence_id'), ['competence_id'], unique=False)
+
     op.create_table('user',
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('email', sa.String(length=254), nullable=False),
@@ -83,10 +147,27 @@ def upgrade():
     sa.Column('active', sa.Boolean(), nullable=False),
     sa.Column('password_hash', sa.String(length=255), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('timezone', sa.String(length=64), nullable=True),
     sa.ForeignKeyConstraint(['home_area_id'], ['area.id'], name=op.f('fk_user_home_area_id_area'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_user')),
     sa.UniqueConstraint('email', name=op.f('uq_user_email'))
     )
+    op.create_table('account_link',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('user_id', sa.Uuid(), nullable=False),
+    sa.Column('purpose', sa.String(length=12), nullable=False),
+    sa.Column('token_hash', sa.String(length=64), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('created_by_id', sa.Uuid(), nullable=True),
+    sa.Column('expires_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('used_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_account_link_user_id_user'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_account_link')),
+    sa.UniqueConstraint('token_hash', name=op.f('uq_account_link_token_hash'))
+    )
+    with op.batch_alter_table('account_link', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_account_link_user_id'), ['user_id'], unique=False)
+
     op.create_table('api_token',
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('user_id', sa.Uuid(), nullable=False),
@@ -105,6 +186,19 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_api_token_prefix'), ['prefix'], unique=False)
         batch_op.create_index(batch_op.f('ix_api_token_user_id'), ['user_id'], unique=False)
 
+    op.create_table('calendar_feed',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('user_id', sa.Uuid(), nullable=False),
+    sa.Column('token_hash', sa.String(length=64), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('revoked_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_calendar_feed_user_id_user'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_calendar_feed')),
+    sa.UniqueConstraint('token_hash', name=op.f('uq_calendar_feed_token_hash'))
+    )
+    with op.batch_alter_table('calendar_feed', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_calendar_feed_user_id'), ['user_id'], unique=False)
+
     op.create_table('device',
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('user_id', sa.Uuid(), nullable=False),
@@ -117,6 +211,28 @@ def upgrade():
     )
     with op.batch_alter_table('device', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_device_user_id'), ['user_id'], unique=False)
+
+    op.create_table('document',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('number', sa.String(length=40), nullable=False),
+    sa.Column('title', sa.String(length=200), nullable=False),
+    sa.Column('type', sa.String(length=20), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('owner_id', sa.Uuid(), nullable=False),
+    sa.Column('review_every_months', sa.Integer(), nullable=False),
+    sa.Column('next_review_due', sa.Date(), nullable=True),
+    sa.Column('last_reviewed_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('last_reviewed_by_id', sa.Uuid(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['last_reviewed_by_id'], ['user.id'], name=op.f('fk_document_last_reviewed_by_id_user')),
+    sa.ForeignKeyConstraint(['owner_id'], ['user.id'], name=op.f('fk_document_owner_id_user')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_document')),
+    sa.UniqueConstraint('number', name=op.f('uq_document_number'))
+    )
+    with op.batch_alter_table('document', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_document_next_review_due'), ['next_review_due'], unique=False)
+        batch_op.create_index(batch_op.f('ix_document_owner_id'), ['owner_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_document_status'), ['status'], unique=False)
 
     op.create_table('event',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
@@ -136,6 +252,91 @@ def upgrade():
     with op.batch_alter_table('event', schema=None) as batch_op:
         batch_op.create_index('ix_event_at', ['at'], unique=False)
         batch_op.create_index('ix_event_entity', ['entity', 'entity_id'], unique=False)
+
+    op.create_table('management_review',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('period_start', sa.Date(), nullable=False),
+    sa.Column('period_end', sa.Date(), nullable=False),
+    sa.Column('held_on', sa.Date(), nullable=True),
+    sa.Column('standard', sa.String(length=40), nullable=False),
+    sa.Column('site_id', sa.Uuid(), nullable=True),
+    sa.Column('chair_id', sa.Uuid(), nullable=False),
+    sa.Column('attendees', sa.JSON(), nullable=False),
+    sa.Column('inputs', sa.JSON(), nullable=False),
+    sa.Column('assembled_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('notes', sa.JSON(), nullable=False),
+    sa.Column('decisions', sa.Text(), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('signed_off_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('signed_off_by_id', sa.Uuid(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['chair_id'], ['user.id'], name=op.f('fk_management_review_chair_id_user')),
+    sa.ForeignKeyConstraint(['signed_off_by_id'], ['user.id'], name=op.f('fk_management_review_signed_off_by_id_user')),
+    sa.ForeignKeyConstraint(['site_id'], ['site.id'], name=op.f('fk_management_review_site_id_site')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_management_review'))
+    )
+    with op.batch_alter_table('management_review', schema=None) as batch_op:
+        batch_op.create_index('ix_management_review_period', ['period_end', 'status'], unique=False)
+
+    op.create_table('notification',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('user_id', sa.Uuid(), nullable=False),
+    sa.Column('event_id', sa.Uuid(), nullable=False),
+    sa.Column('kind', sa.String(length=40), nullable=False),
+    sa.Column('title', sa.String(length=300), nullable=False),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('link', sa.String(length=300), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('read_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('email_state', sa.String(length=10), nullable=False),
+    sa.Column('email_attempts', sa.Integer(), nullable=False),
+    sa.Column('email_next_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('email_error', sa.String(length=300), nullable=False),
+    sa.Column('email_sent_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('attachment', sa.Text(), nullable=True),
+    sa.ForeignKeyConstraint(['event_id'], ['outbox_event.id'], name=op.f('fk_notification_event_id_outbox_event'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_notification_user_id_user'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_notification')),
+    sa.UniqueConstraint('user_id', 'event_id', name=op.f('uq_notification_user_id_event_id'))
+    )
+    with op.batch_alter_table('notification', schema=None) as batch_op:
+        batch_op.create_index('ix_notification_email_due', ['email_state', 'email_next_at'], unique=False)
+        batch_op.create_index('ix_notification_user', ['user_id', 'id'], unique=False)
+
+    op.create_table('notification_preference',
+    sa.Column('user_id', sa.Uuid(), nullable=False),
+    sa.Column('kind', sa.String(length=40), nullable=False),
+    sa.Column('channel', sa.String(length=10), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_notification_preference_user_id_user'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('user_id', 'kind', name=op.f('pk_notification_preference'))
+    )
+    op.create_table('objective',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('title', sa.String(length=200), nullable=False),
+    sa.Column('standard', sa.String(length=40), nullable=False),
+    sa.Column('clause', sa.String(length=40), nullable=False),
+    sa.Column('owner_id', sa.Uuid(), nullable=True),
+    sa.Column('target_value', sa.Float(), nullable=False),
+    sa.Column('unit', sa.String(length=40), nullable=False),
+    sa.Column('direction', sa.String(length=10), nullable=False),
+    sa.Column('every_months', sa.Integer(), nullable=False),
+    sa.Column('due_date', sa.Date(), nullable=True),
+    sa.Column('site_id', sa.Uuid(), nullable=True),
+    sa.Column('area_id', sa.Uuid(), nullable=True),
+    sa.Column('source', sa.String(length=40), nullable=False),
+    sa.Column('source_days', sa.Integer(), nullable=True),
+    sa.Column('created_by_id', sa.Uuid(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('retired_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['area_id'], ['area.id'], name=op.f('fk_objective_area_id_area')),
+    sa.ForeignKeyConstraint(['created_by_id'], ['user.id'], name=op.f('fk_objective_created_by_id_user')),
+    sa.ForeignKeyConstraint(['owner_id'], ['user.id'], name=op.f('fk_objective_owner_id_user')),
+    sa.ForeignKeyConstraint(['site_id'], ['site.id'], name=op.f('fk_objective_site_id_site')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_objective'))
+    )
+    with op.batch_alter_table('objective', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_objective_owner_id'), ['owner_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_objective_site_id'), ['site_id'], unique=False)
 
     op.create_table('photo',
     sa.Column('sha256', sa.String(length=64), nullable=False),
@@ -180,6 +381,17 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_template_family_id'), ['family_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_template_status'), ['status'], unique=False)
 
+    op.create_table('training_session',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('title', sa.String(length=200), nullable=False),
+    sa.Column('held_on', sa.Date(), nullable=False),
+    sa.Column('trainer_id', sa.Uuid(), nullable=True),
+    sa.Column('recorded_by_id', sa.Uuid(), nullable=False),
+    sa.Column('recorded_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['recorded_by_id'], ['user.id'], name=op.f('fk_training_session_recorded_by_id_user')),
+    sa.ForeignKeyConstraint(['trainer_id'], ['user.id'], name=op.f('fk_training_session_trainer_id_user'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_training_session'))
+    )
     op.create_table('user_session',
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('user_id', sa.Uuid(), nullable=False),
@@ -202,6 +414,17 @@ def upgrade():
     sa.ForeignKeyConstraint(['site_id'], ['site.id'], name=op.f('fk_user_site_site_id_site'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_user_site_user_id_user'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('user_id', 'site_id', name=op.f('pk_user_site'))
+    )
+    op.create_table('webhook',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('url', sa.String(length=500), nullable=False),
+    sa.Column('events', sa.JSON(), nullable=False),
+    sa.Column('secret', sa.String(length=80), nullable=False),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('created_by_id', sa.Uuid(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['created_by_id'], ['user.id'], name=op.f('fk_webhook_created_by_id_user'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_webhook'))
     )
     op.create_table('audit',
     sa.Column('id', sa.Uuid(), nullable=False),
@@ -233,6 +456,28 @@ def upgrade():
         batch_op.create_index('ix_audit_auditor_status', ['auditor_id', 'status'], unique=False)
         batch_op.create_index('ix_audit_status_planned', ['status', 'planned_date'], unique=False)
 
+    op.create_table('competence_record',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('user_id', sa.Uuid(), nullable=False),
+    sa.Column('competence_id', sa.Uuid(), nullable=False),
+    sa.Column('gained_on', sa.Date(), nullable=False),
+    sa.Column('expires_on', sa.Date(), nullable=True),
+    sa.Column('assessed_by_id', sa.Uuid(), nullable=True),
+    sa.Column('evidence_sha256', sa.String(length=64), nullable=True),
+    sa.Column('evidence_content_type', sa.String(length=100), nullable=True),
+    sa.Column('evidence_file_name', sa.String(length=255), nullable=True),
+    sa.Column('training_session_id', sa.Uuid(), nullable=True),
+    sa.Column('recorded_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['assessed_by_id'], ['user.id'], name=op.f('fk_competence_record_assessed_by_id_user'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['competence_id'], ['competence.id'], name=op.f('fk_competence_record_competence_id_competence'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['training_session_id'], ['training_session.id'], name=op.f('fk_competence_record_training_session_id_training_session'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_competence_record_user_id_user'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_competence_record')),
+    sa.UniqueConstraint('user_id', 'competence_id', name=op.f('uq_competence_record_user_id_competence_id'))
+    )
+    with op.batch_alter_table('competence_record', schema=None) as batch_op:
+        batch_op.create_index('ix_competence_record_competence', ['competence_id'], unique=False)
+
     op.create_table('conflict',
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('entity', sa.String(length=20), nullable=False),
@@ -260,6 +505,62 @@ def upgrade():
     with op.batch_alter_table('conflict', schema=None) as batch_op:
         batch_op.create_index('ix_conflict_status_created', ['status', 'created_at'], unique=False)
 
+    op.create_table('document_area',
+    sa.Column('document_id', sa.Uuid(), nullable=False),
+    sa.Column('area_id', sa.Uuid(), nullable=False),
+    sa.ForeignKeyConstraint(['area_id'], ['area.id'], name=op.f('fk_document_area_area_id_area'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['document_id'], ['document.id'], name=op.f('fk_document_area_document_id_document'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('document_id', 'area_id', name=op.f('pk_document_area'))
+    )
+    op.create_table('document_revision',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('document_id', sa.Uuid(), nullable=False),
+    sa.Column('rev', sa.Integer(), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('sha256', sa.String(length=64), nullable=False),
+    sa.Column('byte_size', sa.BigInteger(), nullable=False),
+    sa.Column('content_type', sa.String(length=100), nullable=False),
+    sa.Column('download_only', sa.Boolean(), nullable=False),
+    sa.Column('file_name', sa.String(length=255), nullable=False),
+    sa.Column('change_note', sa.String(length=2000), nullable=False),
+    sa.Column('uploaded_by_id', sa.Uuid(), nullable=False),
+    sa.Column('uploaded_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('approved_by_id', sa.Uuid(), nullable=True),
+    sa.Column('approved_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('obsoleted_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('ack_roles', sa.JSON(), nullable=False),
+    sa.Column('ack_area_ids', sa.JSON(), nullable=False),
+    sa.ForeignKeyConstraint(['approved_by_id'], ['user.id'], name=op.f('fk_document_revision_approved_by_id_user')),
+    sa.ForeignKeyConstraint(['document_id'], ['document.id'], name=op.f('fk_document_revision_document_id_document'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['uploaded_by_id'], ['user.id'], name=op.f('fk_document_revision_uploaded_by_id_user')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_document_revision')),
+    sa.UniqueConstraint('document_id', 'rev', name=op.f('uq_document_revision_document_id_rev'))
+    )
+    with op.batch_alter_table('document_revision', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_document_revision_document_id'), ['document_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_document_revision_sha256'), ['sha256'], unique=False)
+
+    op.create_table('document_site',
+    sa.Column('document_id', sa.Uuid(), nullable=False),
+    sa.Column('site_id', sa.Uuid(), nullable=False),
+    sa.ForeignKeyConstraint(['document_id'], ['document.id'], name=op.f('fk_document_site_document_id_document'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['site_id'], ['site.id'], name=op.f('fk_document_site_site_id_site'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('document_id', 'site_id', name=op.f('pk_document_site'))
+    )
+    op.create_table('objective_measurement',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('objective_id', sa.Uuid(), nullable=False),
+    sa.Column('value', sa.Float(), nullable=False),
+    sa.Column('measured_on', sa.Date(), nullable=False),
+    sa.Column('note', sa.Text(), nullable=False),
+    sa.Column('computed', sa.Boolean(), nullable=False),
+    sa.Column('entered_by_id', sa.Uuid(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['entered_by_id'], ['user.id'], name=op.f('fk_objective_measurement_entered_by_id_user')),
+    sa.ForeignKeyConstraint(['objective_id'], ['objective.id'], name=op.f('fk_objective_measurement_objective_id_objective'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_objective_measurement')),
+    sa.UniqueConstraint('objective_id', 'measured_on', name=op.f('uq_objective_measurement_objective_id_measured_on'))
+    )
     op.create_table('photo_link',
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('subject', sa.String(length=10), nullable=False),
@@ -268,31 +569,44 @@ def upgrade():
     sa.Column('position', sa.Integer(), nullable=False),
     sa.Column('linked_by_id', sa.Uuid(), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('proven', sa.Boolean(), nullable=False),
+    sa.Column('uploaded_by_id', sa.Uuid(), nullable=True),
     sa.ForeignKeyConstraint(['linked_by_id'], ['user.id'], name=op.f('fk_photo_link_linked_by_id_user')),
     sa.ForeignKeyConstraint(['photo_sha256'], ['photo.sha256'], name=op.f('fk_photo_link_photo_sha256_photo')),
+    sa.ForeignKeyConstraint(['uploaded_by_id'], ['user.id'], name=op.f('fk_photo_link_uploaded_by_id_user')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_photo_link')),
     sa.UniqueConstraint('subject', 'subject_id', 'photo_sha256', name=op.f('uq_photo_link_subject_subject_id_photo_sha256'))
     )
     with op.batch_alter_table('photo_link', schema=None) as batch_op:
         batch_op.create_index('ix_photo_link_photo', ['photo_sha256'], unique=False)
 
-    op.create_table('question',
-    sa.Column('id', sa.Uuid(), nullable=False),
-    sa.Column('template_id', sa.Uuid(), nullable=False),
-    sa.Column('section', sa.String(length=200), nullable=False),
-    sa.Column('position', sa.Integer(), nullable=False),
-    sa.Column('text', sa.Text(), nullable=False),
-    sa.Column('guidance', sa.Text(), nullable=False),
-    sa.Column('kind', sa.String(length=20), nullable=False),
-    sa.Column('options', sa.JSON(), nullable=False),
-    sa.Column('required', sa.Boolean(), nullable=False),
-    sa.Column('clause', sa.String(length=40), nullable=False),
-    sa.Column('finding_answers', sa.JSON(), nullable=False),
-    sa.Column('photo_answers', sa.JSON(), nullable=False),
-    sa.ForeignKeyConstraint(['template_id'], ['template.id'], name=op.f('fk_question_template_id_template'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_question')),
-    sa.UniqueConstraint('template_id', 'position', name=op.f('uq_question_template_id_position'))
+    op.create_table('photo_upload',
+    sa.Column('photo_sha256', sa.String(length=64), nullable=False),
+    sa.Column('user_id', sa.Uuid(), nullable=False),
+    sa.Column('device_id', sa.Uuid(), nullable=True),
+    sa.Column('uploaded_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['photo_sha256'], ['photo.sha256'], name=op.f('fk_photo_upload_photo_sha256_photo')),
+    sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_photo_upload_user_id_user')),
+    sa.PrimaryKeyConstraint('photo_sha256', 'user_id', name=op.f('pk_photo_upload'))
     )
+    op.create_table('review_action',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('review_id', sa.Uuid(), nullable=False),
+    sa.Column('title', sa.String(length=200), nullable=False),
+    sa.Column('owner_id', sa.Uuid(), nullable=False),
+    sa.Column('due_date', sa.Date(), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('done_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('done_note', sa.Text(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['owner_id'], ['user.id'], name=op.f('fk_review_action_owner_id_user')),
+    sa.ForeignKeyConstraint(['review_id'], ['management_review.id'], name=op.f('fk_review_action_review_id_management_review'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_review_action'))
+    )
+    with op.batch_alter_table('review_action', schema=None) as batch_op:
+        batch_op.create_index('ix_review_action_owner_status', ['owner_id', 'status', 'due_date'], unique=False)
+        batch_op.create_index(batch_op.f('ix_review_action_review_id'), ['review_id'], unique=False)
+
     op.create_table('sync_op',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('device_id', sa.Uuid(), nullable=False),
@@ -308,6 +622,73 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_sync_op')),
     sa.UniqueConstraint('device_id', 'op_id', name=op.f('uq_sync_op_device_id_op_id')),
     sa.UniqueConstraint('device_id', 'seq', name=op.f('uq_sync_op_device_id_seq'))
+    )
+    op.create_table('training_attendee',
+    sa.Column('training_session_id', sa.Uuid(), nullable=False),
+    sa.Column('user_id', sa.Uuid(), nullable=False),
+    sa.ForeignKeyConstraint(['training_session_id'], ['training_session.id'], name=op.f('fk_training_attendee_training_session_id_training_session'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_training_attendee_user_id_user'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('training_session_id', 'user_id', name=op.f('pk_training_attendee'))
+    )
+    op.create_table('training_competence',
+    sa.Column('training_session_id', sa.Uuid(), nullable=False),
+    sa.Column('competence_id', sa.Uuid(), nullable=False),
+    sa.ForeignKeyConstraint(['competence_id'], ['competence.id'], name=op.f('fk_training_competence_competence_id_competence'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['training_session_id'], ['training_session.id'], name=op.f('fk_training_competence_training_session_id_training_session'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('training_session_id', 'competence_id', name=op.f('pk_training_competence'))
+    )
+    op.create_table('webhook_delivery',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('webhook_id', sa.Uuid(), nullable=False),
+    sa.Column('event_id', sa.Uuid(), nullable=False),
+    sa.Column('state', sa.String(length=10), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('next_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('last_status', sa.Integer(), nullable=True),
+    sa.Column('last_error', sa.String(length=300), nullable=False),
+    sa.Column('delivered_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['event_id'], ['outbox_event.id'], name=op.f('fk_webhook_delivery_event_id_outbox_event'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['webhook_id'], ['webhook.id'], name=op.f('fk_webhook_delivery_webhook_id_webhook'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_webhook_delivery')),
+    sa.UniqueConstraint('webhook_id', 'event_id', name=op.f('uq_webhook_delivery_webhook_id_event_id'))
+    )
+    with op.batch_alter_table('webhook_delivery', schema=None) as batch_op:
+        batch_op.create_index('ix_webhook_delivery_due', ['state', 'next_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_webhook_delivery_webhook_id'), ['webhook_id'], unique=False)
+
+    op.create_table('document_acknowledgement',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('revision_id', sa.Uuid(), nullable=False),
+    sa.Column('user_id', sa.Uuid(), nullable=False),
+    sa.Column('acknowledged_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('recorded_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['revision_id'], ['document_revision.id'], name=op.f('fk_document_acknowledgement_revision_id_document_revision'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_document_acknowledgement_user_id_user'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_document_acknowledgement')),
+    sa.UniqueConstraint('revision_id', 'user_id', name=op.f('uq_document_acknowledgement_revision_id_user_id'))
+    )
+    with op.batch_alter_table('document_acknowledgement', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_document_acknowledgement_user_id'), ['user_id'], unique=False)
+
+    op.create_table('question',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('template_id', sa.Uuid(), nullable=False),
+    sa.Column('section', sa.String(length=200), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.Column('text', sa.Text(), nullable=False),
+    sa.Column('guidance', sa.Text(), nullable=False),
+    sa.Column('kind', sa.String(length=20), nullable=False),
+    sa.Column('options', sa.JSON(), nullable=False),
+    sa.Column('required', sa.Boolean(), nullable=False),
+    sa.Column('clause', sa.String(length=40), nullable=False),
+    sa.Column('finding_answers', sa.JSON(), nullable=False),
+    sa.Column('photo_answers', sa.JSON(), nullable=False),
+    sa.Column('document_revision_id', sa.Uuid(), nullable=True),
+    sa.ForeignKeyConstraint(['document_revision_id'], ['document_revision.id'], name=op.f('fk_question_document_revision_id_document_revision')),
+    sa.ForeignKeyConstraint(['template_id'], ['template.id'], name=op.f('fk_question_template_id_template'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_question')),
+    sa.UniqueConstraint('template_id', 'position', name=op.f('uq_question_template_id_position'))
     )
     op.create_table('finding',
     sa.Column('id', sa.Uuid(), nullable=False),
@@ -346,6 +727,7 @@ def upgrade():
         batch_op.create_index('ix_finding_received_clause_area', ['received_at', 'clause', 'area_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_finding_repeat_of_id'), ['repeat_of_id'], unique=False)
         batch_op.create_index('ix_finding_status_kind_area', ['status', 'kind', 'area_id'], unique=False)
+        batch_op.create_index('ix_finding_title_trgm', ['title'], unique=False, postgresql_using='gin', postgresql_ops={'title': 'gin_trgm_ops'})
 
     op.create_table('response',
     sa.Column('id', sa.Uuid(), nullable=False),
@@ -417,11 +799,13 @@ def upgrade():
         batch_op.create_index('ix_action_status_due', ['status', 'due_date'], unique=False)
         batch_op.create_index(batch_op.f('ix_corrective_action_finding_id'), ['finding_id'], unique=False)
 
+    op.execute('CREATE INDEX ix_finding_area_lower_clause_received ON finding (area_id, lower(clause), received_at)')
     # ### end Alembic commands ###
 
 
 def downgrade():
     # ### commands auto generated by Alembic - please adjust! ###
+    op.execute('DROP INDEX ix_finding_area_lower_clause_received')
     with op.batch_alter_table('corrective_action', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_corrective_action_finding_id'))
         batch_op.drop_index('ix_action_status_due')
@@ -437,6 +821,7 @@ def downgrade():
     op.drop_table('comment')
     op.drop_table('response')
     with op.batch_alter_table('finding', schema=None) as batch_op:
+        batch_op.drop_index('ix_finding_title_trgm', postgresql_using='gin', postgresql_ops={'title': 'gin_trgm_ops'})
         batch_op.drop_index('ix_finding_status_kind_area')
         batch_op.drop_index(batch_op.f('ix_finding_repeat_of_id'))
         batch_op.drop_index('ix_finding_received_clause_area')
@@ -445,27 +830,58 @@ def downgrade():
         batch_op.drop_index('ix_finding_area_clause')
 
     op.drop_table('finding')
-    op.drop_table('sync_op')
     op.drop_table('question')
+    with op.batch_alter_table('document_acknowledgement', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_document_acknowledgement_user_id'))
+
+    op.drop_table('document_acknowledgement')
+    with op.batch_alter_table('webhook_delivery', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_webhook_delivery_webhook_id'))
+        batch_op.drop_index('ix_webhook_delivery_due')
+
+    op.drop_table('webhook_delivery')
+    op.drop_table('training_competence')
+    op.drop_table('training_attendee')
+    op.drop_table('sync_op')
+    with op.batch_alter_table('review_action', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_review_action_review_id'))
+        batch_op.drop_index('ix_review_action_owner_status')
+
+    op.drop_table('review_action')
+    op.drop_table('photo_upload')
     with op.batch_alter_table('photo_link', schema=None) as batch_op:
         batch_op.drop_index('ix_photo_link_photo')
 
     op.drop_table('photo_link')
+    op.drop_table('objective_measurement')
+    op.drop_table('document_site')
+    with op.batch_alter_table('document_revision', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_document_revision_sha256'))
+        batch_op.drop_index(batch_op.f('ix_document_revision_document_id'))
+
+    op.drop_table('document_revision')
+    op.drop_table('document_area')
     with op.batch_alter_table('conflict', schema=None) as batch_op:
         batch_op.drop_index('ix_conflict_status_created')
 
     op.drop_table('conflict')
+    with op.batch_alter_table('competence_record', schema=None) as batch_op:
+        batch_op.drop_index('ix_competence_record_competence')
+
+    op.drop_table('competence_record')
     with op.batch_alter_table('audit', schema=None) as batch_op:
         batch_op.drop_index('ix_audit_status_planned')
         batch_op.drop_index('ix_audit_auditor_status')
         batch_op.drop_index('ix_audit_area_planned')
 
     op.drop_table('audit')
+    op.drop_table('webhook')
     op.drop_table('user_site')
     with op.batch_alter_table('user_session', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_user_session_user_id'))
 
     op.drop_table('user_session')
+    op.drop_table('training_session')
     with op.batch_alter_table('template', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_template_status'))
         batch_op.drop_index(batch_op.f('ix_template_family_id'))
@@ -473,31 +889,74 @@ def downgrade():
     op.drop_table('template')
     op.drop_table('qualification')
     op.drop_table('photo')
+    with op.batch_alter_table('objective', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_objective_site_id'))
+        batch_op.drop_index(batch_op.f('ix_objective_owner_id'))
+
+    op.drop_table('objective')
+    op.drop_table('notification_preference')
+    with op.batch_alter_table('notification', schema=None) as batch_op:
+        batch_op.drop_index('ix_notification_user')
+        batch_op.drop_index('ix_notification_email_due')
+
+    op.drop_table('notification')
+    with op.batch_alter_table('management_review', schema=None) as batch_op:
+        batch_op.drop_index('ix_management_review_period')
+
+    op.drop_table('management_review')
     with op.batch_alter_table('event', schema=None) as batch_op:
         batch_op.drop_index('ix_event_entity')
         batch_op.drop_index('ix_event_at')
 
     op.drop_table('event')
+    with op.batch_alter_table('document', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_document_status'))
+        batch_op.drop_index(batch_op.f('ix_document_owner_id'))
+        batch_op.drop_index(batch_op.f('ix_document_next_review_due'))
+
+    op.drop_table('document')
     with op.batch_alter_table('device', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_device_user_id'))
 
     op.drop_table('device')
+    with op.batch_alter_table('calendar_feed', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_calendar_feed_user_id'))
+
+    op.drop_table('calendar_feed')
     with op.batch_alter_table('api_token', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_api_token_user_id'))
         batch_op.drop_index(batch_op.f('ix_api_token_prefix'))
 
     op.drop_table('api_token')
+    with op.batch_alter_table('account_link', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_account_link_user_id'))
+
+    op.drop_table('account_link')
     op.drop_table('user')
+    with op.batch_alter_table('competence_requirement', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_competence_requirement_competence_id'))
+        batch_op.drop_index(batch_op.f('ix_competence_requirement_area_id'))
+
+    op.drop_table('competence_requirement')
     with op.batch_alter_table('area', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_area_site_id'))
 
     op.drop_table('area')
+    op.drop_table('trail_verified')
+    op.drop_table('trail_checkpoint')
     op.drop_table('site')
     with op.batch_alter_table('sign_in_throttle', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_sign_in_throttle_last_at'))
 
     op.drop_table('sign_in_throttle')
+    with op.batch_alter_table('outbox_event', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_outbox_event_kind'))
+        batch_op.drop_index(batch_op.f('ix_outbox_event_expanded'))
+
+    op.drop_table('outbox_event')
+    op.drop_table('competence')
     op.drop_table('chart_snapshot')
+    op.drop_table('change_audience')
     with op.batch_alter_table('change', schema=None) as batch_op:
         batch_op.drop_index('ix_change_entity')
 

@@ -13,6 +13,7 @@ const SCREENS = {
   finding: () => import("./finding.js"),
   actions: () => import("./actions.js"),
   sync: () => import("./sync.js"),
+  notifications: () => import("./notifications.js"),
 };
 
 /** The route without its "#", "/" when there is none ("#/audit/1" -> "/audit/1"). */
@@ -40,6 +41,7 @@ export function screenFor(route, me, signingIn) {
   if (first === "finding" && id) return { name: "finding", live: false, params: { id } };
   if (first === "actions") return { name: "actions", live: true, params: {} };
   if (first === "sync") return { name: "sync", live: true, params: {} };
+  if (first === "notifications") return { name: "notifications", live: true, params: {} };
   if (first !== "audits" && me.role === "staff") return { redirect: "#/raise" };
   return { name: "audits", live: true, params: {} };
 }

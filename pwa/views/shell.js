@@ -26,12 +26,13 @@ export function renderBanners(el, { expired, disabled, updateReady, lowStorage, 
       h("p", {}, `Storage is running low (${bytes(lowStorage.free)} free). Sync soon, or export unsent data.`)) : null);
 }
 
-export function renderNav(el, { route, role }) {
+export function renderNav(el, { route, role, unread = 0 }) {
   const items = [
     ["#/audits", "My audits", role !== "staff"],
     ["#/raise", "Raise finding", true],
     ["#/findings", "My findings", true],
     ["#/actions", "My actions", true],
+    ["#/notifications", unread ? `Notifications (${unread})` : "Notifications", true],
     ["#/sync", "Sync", true],
   ];
   mount(el, h("ul", {}, items.filter((i) => i[2]).map(([href, label]) => h("li", {},

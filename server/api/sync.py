@@ -9,7 +9,15 @@ from ..access import SIGNED_IN, allow
 from ..errors import DomainError
 from ..extensions import db
 from ..models import utcnow
-from ..schemas.sync import BootstrapSchema, PullQuerySchema, PullResponseSchema, PushRequestSchema, PushResponseSchema
+from ..schemas.sync import (
+    BootstrapSchema,
+    PullQuerySchema,
+    PullResponseSchema,
+    PushRequestSchema,
+    PushResponseSchema,
+    SnapshotQuerySchema,
+    SnapshotResponseSchema,
+)
 from ..services import sync
 
 blp = Blueprint("sync", __name__, url_prefix="/api", description="Offline sync: bootstrap, push ops, pull changes")
@@ -70,5 +78,22 @@ def push(data):
 @blp.alt_response(400, description="A bad cursor or limit")
 @blp.alt_response(401, description="Not signed in")
 def pull(args):
-    """The changes the user may see after `cursor`, oldest first; call again while `more`."""
-    return sync.pull(current_user, args["cursor"], args["limit"])
+    """The changes addressed to the user after `cursor`, oldest first; call again while `more`.
+
+    `reset: true` means what decides the user's audiences changed since the device's
+    snapshot (the `scope` it sends): take a new snapshot.
+    """
+    return sync.pull(current_user, args["cursor"], args["limit"], sites=args["sites"], areas=args["areas"],
+                     scope=args["scope"])
+
+
+@blp.route("/sync/snapshot")
+@allow(SIGNED_IN)
+@blp.arguments(SnapshotQuerySchema, location="query", error_status_code=400)
+@blp.response(200, SnapshotResponseSchema)
+@blp.alt_response(400, description="A bad token or limit")
+@blp.alt_response(401, description="Not signed in")
+def snapshot(args):
+    """A new device's first sync: the working set as it is now, in pages, and the cursor to pull from."""
+    return sync.snapshot(current_user, args["token"], args["limit"], sites=args["sites"], areas=args["areas"],
+                         days=args["days"])

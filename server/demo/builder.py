@@ -21,6 +21,7 @@ uuid5 of their key; an audit or report already there is skipped whole.
 
 import calendar
 import hashlib
+import io
 import json
 import random
 import uuid
@@ -29,6 +30,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from importlib import resources
 from zoneinfo import ZoneInfo
 
+from reportlab.lib.pagesizes import A4
+from reportlab.pdfgen import canvas
 from sqlalchemy import select
 
 from ..extensions import db
@@ -36,13 +39,19 @@ from ..models import (
     Area,
     Audit,
     AuditStatus,
+    Competence,
+    CompetenceRecord,
     CorrectiveAction,
+    Document,
     Finding,
     FindingStatus,
+    ManagementReview,
+    Objective,
     Question,
     QuestionKind,
     Template,
     TemplateStatus,
+    TrainingSession,
     User,
     utcnow,
 )
@@ -53,7 +62,11 @@ from ..services import (
     audits,
     checklists,
     comments,
+    competence,
+    documents,
     findings,
+    management_reviews,
+    objectives,
     organisation,
     photos,
     programme,
@@ -134,6 +147,13 @@ def build(today: date | None = None) -> list[tuple[str, str, str]]:
         _audit(story, spec)
     for spec in data["programme"]:
         _planned(story, spec)
+    for spec in data.get("objectives", []):
+        _objective(story, spec)
+    for spec in data.get("management_reviews", []):
+        _management_review(story, spec)
+    for spec in data.get("documents", []):
+        _document(story, spec)
+    _competence(story, data.get("competence", {}))
     db.session.flush()
     return [(person["email"], person["role"], data["password"]) for person in data["people"]]
 
@@ -171,7 +191,7 @@ def _people(story: Story, data: dict) -> None:
 def _area_plans(story: Story, created: list[dict]) -> None:
     for spec in created:
         area = story.areas[f"{spec['site']} / {spec['name']}"]
-        area.responsible_id = story.people[spec["responsible"]].id  # no service yet, as for areas
+        organisation.update_area(None, area, responsible=story.people[spec["responsible"]])
         programme.set_area_plan(story.planner, area, spec["risk"], spec["audit_every_months"])
 
 
@@ -392,6 +412,55 @@ def _good_answer(question: Question, rng: random.Random, on: date) -> tuple:
     ]), ""
 
 
+# ---- objectives and management reviews ------------------------------------------------
+
+HQ = "Leeds works"  # whose clock the management system's meetings keep
+
+
+def _objective(story: Story, spec: dict) -> None:
+    """Set an objective a year ago and record its monthly values (oldest first), the last one two days ago."""
+    if db.session.scalar(select(Objective.id).where(Objective.title == spec["title"])):
+        return
+    owner = story.people[spec["owner"]]
+    site = organisation.find_site(spec["site"]) if spec.get("site") else None
+    set_on = programme.add_months(story.today, -12) - timedelta(days=5)
+    objective = objectives.create_objective(story.planner, {
+        "title": spec["title"], "standard": spec["standard"], "clause": spec["clause"], "owner_id": owner.id,
+        "target_value": spec["target"], "unit": spec["unit"], "direction": spec["direction"],
+        "every_months": spec["every_months"], "source": spec.get("computed", "manual"),
+        "site_id": site.id if site else None, "due_date": programme.add_months(story.today, 6),
+    }, at=story.moment(HQ, (set_on - story.today).days, PLANNING))
+    values = spec.get("monthly", [])
+    for index, value in enumerate(values):
+        day = programme.add_months(story.today, index - len(values) + 1) - timedelta(days=2)
+        note = spec.get("note", "") if index == len(values) - 1 else ""
+        objectives.record_measurement(owner, objective, value, day, note)
+    if spec.get("computed"):
+        objectives.measure_now(owner, objective, story.today)
+
+
+def _management_review(story: Story, spec: dict) -> None:
+    """Hold a past management review: open it, write the meeting down, decide, sign off; then the outputs' fate."""
+    start, end = story.day(spec["period_from"]), story.day(spec["period_to"])
+    # Days count from the build, so a later build finds the review by what it decided.
+    if db.session.scalar(select(ManagementReview.id).where(ManagementReview.decisions == spec["decisions"])):
+        return
+    chair = story.people[spec["chair"]]
+    held = spec["held"]
+    review = management_reviews.open_review(chair, start, end, spec.get("standard", ""),
+                                            at=story.moment(HQ, held - 7, PLANNING))
+    management_reviews.update_review(chair, review, {
+        "held_on": story.day(held), "attendees": spec["attendees"], "notes": spec["notes"], "decisions": spec["decisions"]})
+    for output in spec["actions"]:
+        action = management_reviews.add_action(chair, review, {
+            "title": output["title"], "owner_id": story.people[output["owner"]].id, "due_date": story.day(output["due"])},
+            today=story.day(held), at=story.moment(HQ, held, PLANNING))
+        if "done" in output:
+            management_reviews.mark_action_done(story.people[output["owner"]], action, "Done.",
+                                                at=story.moment(HQ, output["done"], ACTION_DONE))
+    management_reviews.sign_off(chair, review, at=story.moment(HQ, held, CHECKED))
+
+
 def _month_day(today: date, months: int, day: int) -> date:
     """Day `day` of the month `months` after this one; a day already past this month moves to two days on."""
     year, month = divmod(today.month - 1 + months, 12)
@@ -401,3 +470,87 @@ def _month_day(today: date, months: int, day: int) -> date:
     if months == 0 and planned <= today:
         planned = min(today + timedelta(days=2), date(year, month, last))
     return planned
+
+
+# ---- controlled documents and competence ----------------------------------------------
+
+DOCUMENT_SITE = "Leeds works"  # whose clock the document office keeps
+
+
+def _document_pdf(number: str, title: str, rev: int, note: str) -> bytes:
+    """A one-page PDF for revision `rev`, the same bytes on every build (reportlab's invariant mode)."""
+    out = io.BytesIO()
+    page = canvas.Canvas(out, pagesize=A4, invariant=1)
+    page.setTitle(f"{number} {title} rev {rev}")
+    page.setFont("Helvetica-Bold", 16)
+    page.drawString(72, 770, f"{number}  {title}")
+    page.setFont("Helvetica", 11)
+    page.drawString(72, 748, f"Revision {rev}: {note}")
+    page.drawString(72, 720, "Controlled copy: the current revision is the one in Gemba's document register.")
+    page.showPage()
+    page.save()
+    return out.getvalue()
+
+
+def _document(story: Story, spec: dict) -> None:
+    """Register a document and tell its revisions: uploaded, approved, reviewed with no change."""
+    if db.session.scalar(select(Document.id).where(Document.number == spec["number"])) is not None:
+        return
+    office = story.planner
+    first, *later = spec["revisions"]
+
+    def upload(n, revision):
+        data = _document_pdf(spec["number"], spec["title"], n, revision["note"])
+        return documents.Upload(io.BytesIO(data), f"{spec['number']} rev {n}.pdf")
+
+    fields = {"number": spec["number"], "title": spec["title"], "type": spec["type"],
+              "review_every_months": spec["review_every_months"], "owner_id": story.people[spec["owner"]].id,
+              "site_ids": [organisation.find_site(name).id for name in spec.get("sites", [])],
+              "area_ids": [story.areas[name].id for name in spec.get("areas", [])], "change_note": first["note"]}
+    document = documents.create_document(office, fields, upload(1, first),
+                                         at=story.moment(DOCUMENT_SITE, first["day"], PLANNING))
+    for n, revision in enumerate(spec["revisions"], 1):
+        if n > 1:
+            documents.add_revision(office, document, upload(n, revision), revision["note"],
+                                   at=story.moment(DOCUMENT_SITE, revision["day"], PLANNING))
+        if "approved" in revision:
+            documents.approve_revision(office, document, document.revisions[n - 1],
+                                       at=story.moment(DOCUMENT_SITE, revision["approved"], REVIEWED))
+    if "reviewed_no_change" in spec:
+        documents.record_review(office, document, at=story.moment(DOCUMENT_SITE, spec["reviewed_no_change"], REVIEWED))
+    if ack := spec.get("acknowledgement"):
+        documents.ask_acknowledgement(office, document, document.current, ack["roles"],
+                                      [story.areas[name] for name in ack["areas"]],
+                                      at=story.moment(DOCUMENT_SITE, ack["asked"], PLANNING))
+        for reader in ack["acknowledged"]:
+            documents.acknowledge(story.people[reader["person"]], document, document.current,
+                                  at=story.moment(DOCUMENT_SITE, reader["day"], ACTION_DONE))
+
+
+def _competence(story: Story, spec: dict) -> None:
+    """The competence catalogue, who needs what, the training held and the records kept."""
+    office = story.planner
+    catalogue = {}
+    for item in spec.get("competences", []):
+        found = db.session.scalar(select(Competence).where(Competence.name == item["name"]))
+        catalogue[item["name"]] = found or competence.create_competence(
+            office, item["name"], item.get("validity_months"), at=story.moment(DOCUMENT_SITE, -900, PLANNING))
+        for need in item.get("required", []):
+            competence.require_competence(office, catalogue[item["name"]], need.get("role"),
+                                          story.areas[need["area"]] if "area" in need else None)
+    for session in spec.get("training", []):
+        held_on = story.day(session["day"])
+        if db.session.scalar(select(TrainingSession.id).where(TrainingSession.title == session["title"])):
+            continue  # the demo's sessions have titles of their own
+        competence.record_training(office, session["title"], held_on, story.people[session["trainer"]],
+                                   [story.people[email] for email in session["attendees"]],
+                                   [catalogue[name] for name in session["competences"]],
+                                   at=story.moment(DOCUMENT_SITE, session["day"], ACTION_DONE))
+    for record in spec.get("records", []):
+        person, held = story.people[record["person"]], catalogue[record["competence"]]
+        if db.session.scalar(select(CompetenceRecord.id).where(CompetenceRecord.user_id == person.id,
+                                                               CompetenceRecord.competence_id == held.id)):
+            continue
+        competence.record_competence(office, person, held, story.day(record["day"]),
+                                     assessed_by=story.people[record["assessed_by"]],
+                                     at=story.moment(DOCUMENT_SITE, record["day"], ACTION_DONE))

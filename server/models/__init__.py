@@ -1,10 +1,12 @@
 """The domain model, one module per aggregate. Importing this registers every table."""
 
-from .accounts import ApiToken, Area, Qualification, RiskLevel, Role, SignInThrottle, Site, User, UserSession
+from .accounts import AccountLink, ApiToken, Area, Qualification, RiskLevel, Role, SignInThrottle, Site, User, UserSession
 from .audits import Audit, AuditStatus, Response
 from .base import happened_at, utcnow
 from .checklists import Question, QuestionKind, Template, TemplateStatus
-from .events import Event
+from .competence import Competence, CompetenceRecord, CompetenceRequirement, TrainingSession
+from .documents import Document, DocumentAcknowledgement, DocumentRevision, DocumentStatus, DocumentType, RevisionStatus
+from .events import Event, TrailCheckpoint, TrailVerified
 from .findings import (
     OPEN_FINDING_STATUSES,
     ActionStatus,
@@ -14,15 +16,31 @@ from .findings import (
     FindingKind,
     FindingStatus,
 )
-from .photos import Photo, PhotoLink, PhotoState, PhotoSubject
+from .photos import Photo, PhotoLink, PhotoState, PhotoSubject, PhotoUpload
+from .notify import (
+    CalendarFeed,
+    Delivery,
+    Notification,
+    NotificationPreference,
+    OutboxEvent,
+    Webhook,
+    WebhookDelivery,
+)
 from .reports import ChartSnapshot
-from .sync import Change, Conflict, ConflictStatus, Device, OpStatus, SyncOp
+from .sync import Change, ChangeAudience, Conflict, ConflictStatus, Device, OpStatus, SyncOp
+from .upkeep import Direction, ManagementReview, ManagementReviewStatus, Measurement, Objective, ReviewAction
 
 __all__ = [
-    "OPEN_FINDING_STATUSES", "ActionStatus", "ApiToken", "Area", "Audit", "AuditStatus",
-    "Change", "ChartSnapshot", "Comment", "Conflict", "ConflictStatus", "CorrectiveAction", "Device", "Event",
+    "OPEN_FINDING_STATUSES", "AccountLink", "ActionStatus", "ApiToken", "Area", "Audit", "AuditStatus",
+    "CalendarFeed", "Change", "ChangeAudience", "ChartSnapshot", "Comment", "Conflict", "ConflictStatus",
+    "CorrectiveAction", "Delivery", "Device", "Event", "Notification", "NotificationPreference",
+    "OutboxEvent", "Webhook", "WebhookDelivery",
     "Finding", "FindingKind", "FindingStatus", "OpStatus", "Photo",
-    "PhotoLink", "PhotoState", "PhotoSubject", "Qualification", "Question", "QuestionKind",
-    "Response", "RiskLevel", "Role", "SignInThrottle", "Site", "SyncOp", "Template", "TemplateStatus", "User", "UserSession", "happened_at",
+    "PhotoLink", "PhotoState", "PhotoSubject", "PhotoUpload", "Qualification", "Question", "QuestionKind",
+    "Response", "RiskLevel", "Role", "SignInThrottle", "Site", "SyncOp", "Template", "TemplateStatus", "TrailCheckpoint", "User", "UserSession", "happened_at",
+    "Competence", "CompetenceRecord", "CompetenceRequirement", "Document", "DocumentAcknowledgement",
+    "DocumentRevision", "DocumentStatus",
+    "DocumentType", "RevisionStatus", "TrainingSession",
     "utcnow",
+    "Direction", "TrailVerified", "ManagementReview", "ManagementReviewStatus", "Measurement", "Objective", "ReviewAction",
 ]

@@ -87,9 +87,16 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The zone the register shows this person times in; None: each record's site's zone.
+    timezone: Mapped[str | None] = mapped_column(String(64))
 
     home_area: Mapped[Area | None] = relationship(foreign_keys=[home_area_id])
     sites: Mapped[list[Site]] = relationship(secondary=user_site, order_by=Site.name)
+
+    @property
+    def has_password(self) -> bool:
+        """False until an invited person sets one (their hash is then a marker no password matches)."""
+        return not self.password_hash.startswith("!")
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses sessions of inactive users
@@ -136,6 +143,27 @@ class UserSession(db.Model):
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Why it ended: signed_out, revoked, password_changed, deactivated.
     ended_because: Mapped[str | None] = mapped_column(String(20))
+
+    user: Mapped[User] = relationship()
+
+
+class AccountLink(db.Model):
+    """A single-use link that lets a person set their password: an invitation or a reset.
+
+    Only the SHA-256 of the link's secret is stored; the secret travels in the email alone.
+    """
+
+    __tablename__ = "account_link"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[str] = mapped_column(String(12))  # invitation or reset
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[uuid.UUID | None] = mapped_column()  # no foreign key: the trail says who
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Set when it is used, or when a newer link of the same person replaces it.
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship()
 

@@ -57,4 +57,26 @@ class PhotoLink(db.Model):
     linked_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
+    # Whether the link stands on the bytes: the linker uploaded them, or could already see
+    # the photo. Until then the link shows no one the photo (permissions._photo_view), so
+    # naming a hash is not a key to its bytes.
+    proven: Mapped[bool] = mapped_column(default=False)
+    # Whose upload the link stands on: the linker's own, or the uploader whose photo a
+    # linker who could already see it attached (None: not uploaded yet, or not known).
+    uploaded_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user.id"))
+
     photo: Mapped[Photo] = relationship()
+    linked_by: Mapped[User | None] = relationship(foreign_keys=[linked_by_id])
+    uploaded_by: Mapped[User | None] = relationship(foreign_keys=[uploaded_by_id])
+
+
+class PhotoUpload(db.Model):
+    """Someone sent a photo's bytes: proof they hold it. The first upload stores the file;
+    identical bytes from another person or device are recorded here too, so each is credited."""
+
+    __tablename__ = "photo_upload"
+
+    photo_sha256: Mapped[str] = mapped_column(ForeignKey("photo.sha256"), primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user.id"), primary_key=True)
+    device_id: Mapped[uuid.UUID | None] = mapped_column()
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

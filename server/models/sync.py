@@ -59,7 +59,8 @@ class Change(db.Model):
     """
 
     __tablename__ = "change"
-    __table_args__ = (Index("ix_change_entity", "entity", "entity_id"),)
+    # (entity, entity_id, seq): a record's latest change (and the audiences it went to) in one probe.
+    __table_args__ = (Index("ix_change_entity", "entity", "entity_id", "seq"),)
 
     seq: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     entity: Mapped[str] = mapped_column(String(20))
@@ -69,6 +70,22 @@ class Change(db.Model):
     area_id: Mapped[uuid.UUID | None] = mapped_column()
     user_id: Mapped[uuid.UUID | None] = mapped_column()
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ChangeAudience(db.Model):
+    """Who a change is addressed to: one row per audience (`user:<id>`, `area:<id>`,
+    `site:<id>`, `org`, `all`), written with the change.
+
+    A pull reads `(audience, seq > cursor)` ranges of this primary key for the person's
+    audiences only, so it costs what is addressed to them, not what everyone else did.
+    """
+
+    __tablename__ = "change_audience"
+
+    audience: Mapped[str] = mapped_column(String(48), primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    # Addressed only because it was an audience of the record's previous change.
+    former: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class ConflictStatus(StrEnum):

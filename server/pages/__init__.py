@@ -11,11 +11,16 @@ from ..errors import DomainError
 from ..extensions import db
 from ..ids import uuid_or_none
 from ..permissions import can
-from ..services import accounts, charts, listings
+from ..services import accounts, charts, inbox, listings, notify
 from ..services import dashboard as dashboards
 from ..services.audits import get_audit
 from ..services.findings import get_finding
-from . import account, actions, checklists, conflicts, coverage, programme, review, trail  # noqa: F401  (each adds its routes to bp)
+from ..services import organisation as organisation_service
+from ..services.organisation import zone_of
+from . import (  # noqa: F401  (each adds its routes to bp)
+    account, actions, checklists, competence, conflicts, coverage, documents, notifications, organisation, programme,
+    review, setup, trail, upkeep, welcome,
+)
 from .blueprint import bp
 from .forms import AuditFilterForm, FindingFilterForm, LoginForm
 from .params import areas_in_order, page_number
@@ -29,6 +34,15 @@ REGISTER_NAV: list[dict] = [
     {"endpoint": "pages.programme_list", "label": "Programme", "permission": "programme.plan"},
     {"endpoint": "pages.checklist_list", "label": "Checklists", "permission": "template.edit"},
     {"endpoint": "pages.coverage_page", "label": "Coverage", "permission": "programme.plan"},
+    # Sites, areas and import/export are one click on from here (their pages share a sub-menu).
+    {"endpoint": "pages.org_sites", "label": "Organisation", "permission": "admin.organisation"},
+    {"endpoint": "pages.people_list", "label": "People", "permission": "admin.users"},
+    {"endpoint": "pages.webhooks_list", "label": "Webhooks", "permission": "admin.webhooks"},
+    {"endpoint": "pages.objectives_list", "label": "Objectives", "permission": "objective.list"},
+    {"endpoint": "pages.readiness_page", "label": "Readiness", "permission": "readiness.view"},
+    {"endpoint": "pages.management_reviews_list", "label": "Management review", "permission": "management_review.manage"},
+    {"endpoint": "pages.documents_list", "label": "Documents", "permission": "document.list"},
+    {"endpoint": "pages.competence_matrix", "label": "Competence", "permission": "competence.view"},
 ]
 
 
@@ -60,7 +74,7 @@ def login():
             return redirect(_safe_next(request.args.get("next")))
     elif form.is_submitted() and form.errors:
         status = 401
-    return render_template("login.html", form=form), status
+    return render_template("login.html", form=form, first_run=accounts.nobody_yet()), status
 
 
 @bp.route("/logout", methods=["POST"])
@@ -75,6 +89,9 @@ def logout():
 @bp.route("/")
 @allow(SIGNED_IN)
 def home():
+    # An admin of an organisation with nothing in it yet starts at the set-up steps.
+    if can(current_user, "admin.organisation") and not organisation_service.sites_in_order():
+        return redirect(url_for("pages.setup"))
     if can(current_user, "register.dashboard"):
         return redirect(url_for("pages.dashboard"))
     return redirect(url_for("pages.findings"))
@@ -83,8 +100,9 @@ def home():
 @bp.route("/dashboard")
 @allow("register.dashboard")
 def dashboard():
+    steps = organisation_service.setup_steps() if can(current_user, "admin.organisation") else []
     page = render_template("dashboard.html", board=dashboards.dashboard(current_user),
-                           charts=charts.dashboard_charts(current_user))
+                           charts=charts.dashboard_charts(current_user), setup_steps=steps)
     db.session.commit()  # keeps the charts' snapshot of past months, when one was made
     return page
 
@@ -105,7 +123,8 @@ def audits():
 @allow(SIGNED_IN)
 def audit(audit_id):
     audit = get_audit(current_user, audit_id)
-    return render_template("audit.html", audit=audit, **listings.audit_detail(audit), **review.audit_forms(audit))
+    return render_template("audit.html", audit=audit, **listings.audit_detail(audit), **review.audit_forms(audit),
+                           report_recipients=notify.report_recipients(audit))
 
 
 @bp.route("/findings")
@@ -148,7 +167,23 @@ def human(value) -> str:
     return str(value or "").replace("_", " ")
 
 
+@bp.app_template_filter()
+def when(moment, place=None, time: bool = True) -> str:
+    """A stored UTC moment as the place's clock shows it, with the zone named.
+
+    `place` is a site, an area (its site's zone) or a zone name; none: UTC. A person who
+    chose a zone on their Account page sees every time in theirs.
+    """
+    if moment is None:
+        return "–"
+    own = getattr(current_user, "timezone", None) if current_user else None
+    zone = zone_of(own or place)
+    local = moment.astimezone(zone)
+    return local.strftime("%Y-%m-%d %H:%M" if time else "%Y-%m-%d") + f" {zone.key}"
+
+
 def init_app(app) -> None:
     app.register_blueprint(bp)
     app.jinja_env.globals["can"] = can
     app.jinja_env.globals["register_nav"] = REGISTER_NAV
+    app.jinja_env.globals["unread_notifications"] = inbox.unread_count

@@ -13,7 +13,7 @@ from ..extensions import db
 from ..ids import uuid_or_none
 from ..models import ActionStatus, Finding, FindingStatus, User
 from ..permissions import can, require
-from ..services import actions, audit_review, findings, listings, repeats
+from ..services import actions, audit_review, findings, listings, management_reviews, repeats
 from .blueprint import bp
 from .forms import record_options
 from .params import page_number
@@ -209,7 +209,8 @@ def actions_list():
     page = db.paginate(query, page=page_number(), per_page=current_app.config["PAGE_SIZE"], error_out=False)
     export_args = {k: v for k, v in {"status": status, "owner": owner}.items() if v}
     return render_template("actions.html", form=form, page=page, export_args=export_args,
-                           today=date.today(), due_for_check=actions.due_for_check(current_user))
+                           today=date.today(), due_for_check=actions.due_for_check(current_user),
+                           review_actions=management_reviews.open_actions_of(current_user))
 
 
 @bp.route("/my-actions")

@@ -13,6 +13,7 @@ from ..access import allow
 from ..errors import DomainError, Invalid, NotFound
 from ..extensions import db
 from ..models import Question, QuestionKind, Template
+from .. import textin
 from ..services import checklists
 from .blueprint import bp
 from .programme_forms import (
@@ -51,6 +52,7 @@ def _question_values(form: QuestionForm) -> dict:
         "clause": form.clause.data or "",
         "finding_answers": _lines(form.finding_answers.data, numeric or form.kind.data == QuestionKind.SCORE),
         "photo_answers": _lines(form.photo_answers.data, numeric or form.kind.data == QuestionKind.SCORE),
+        "document_revision_id": form.document_revision_id.data or None,
     }
 
 
@@ -61,6 +63,7 @@ def _fill_question_form(question: Question) -> QuestionForm:
     form.options.data = "\n".join(map(str, question.options or []))
     form.finding_answers.data = "\n".join(map(str, question.finding_answers or []))
     form.photo_answers.data = "\n".join(map(str, question.photo_answers or []))
+    form.cite(question.cites)
     return form
 
 
@@ -122,7 +125,7 @@ def _import_payload(form: ImportForm):
     if len(raw) > MAX_IMPORT_BYTES:
         raise Invalid("The checklist file is too large.", {"file": ["At most 2 MB."]})
     try:
-        return json.loads(raw.decode("utf-8"))
+        return textin.load_json(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise Invalid("The file is not JSON.", {"file": [f"Not valid JSON: {exc}"[:200]]}) from exc
 

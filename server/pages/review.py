@@ -33,7 +33,7 @@ def audit_forms(audit, **bound) -> dict:
     forms = {}
     if not can(current_user, "audit.review"):
         return forms
-    if audit.status == AuditStatus.SUBMITTED:
+    if audit.status == AuditStatus.SUBMITTED and can(current_user, "audit.decide", audit):
         names = ("approve", "return", "reject")
     elif audit.status in (AuditStatus.APPROVED, AuditStatus.REJECTED):
         names = ("reopen",)
@@ -116,7 +116,7 @@ def audit_evidence(audit_id):
     for section, questions in audit.template.sections:
         for q in questions:
             r = detail["responses"].get(q.id)
-            photos = detail["photos"].get(r.id, []) if r else []
+            photos = detail["photo_links"].get(r.id, []) if r else []
             if photos:
                 groups.append((f"{q.position}. {q.text}", photos))
     for f in detail["findings"]:

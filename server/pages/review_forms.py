@@ -24,6 +24,7 @@ from .forms import FilterForm, enum_options
 
 TEXT = LIMITS["text"]
 COMMENT = LIMITS["comment"]
+REASON = LIMITS["reason"]  # room for the label the server puts before a decision's reason
 WHY = LIMITS["why"]
 
 
@@ -37,18 +38,18 @@ class ReturnForm(FlaskForm):
 
 
 class RejectForm(FlaskForm):
-    reason = TextAreaField("Reason for rejecting", validators=[DataRequired("Give a reason."), Length(max=COMMENT)])
+    reason = TextAreaField("Reason for rejecting", validators=[DataRequired("Give a reason."), Length(max=REASON)])
 
 
 class ReopenForm(FlaskForm):
-    reason = TextAreaField("Reason for reopening", validators=[DataRequired("Give a reason."), Length(max=COMMENT)])
+    reason = TextAreaField("Reason for reopening", validators=[DataRequired("Give a reason."), Length(max=REASON)])
 
 
 class TriageForm(FlaskForm):
     decision = RadioField("Decision", choices=[
         SelectChoice("accept", "Accept: it needs corrective action"), SelectChoice("reject", "Reject: not a finding")],
         validators=[DataRequired("Choose accept or reject.")])
-    reason = TextAreaField("Comment or reason (required to reject)", validators=[Optional(), Length(max=COMMENT)])
+    reason = TextAreaField("Comment or reason (required to reject)", validators=[Optional(), Length(max=REASON)])
 
     def validate_reason(self, field):
         if self.decision.data == "reject" and not (field.data or "").strip():

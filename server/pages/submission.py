@@ -9,7 +9,7 @@ from ..errors import DomainError
 from ..extensions import db
 
 # A service names the record it was given ("template_id"); the page's form calls the field by what it picks.
-FIELD_FOR = {"template_id": "template", "area_id": "area", "auditor_id": "auditor"}
+FIELD_FOR = {"template_id": "template", "area_id": "area", "auditor_id": "auditor", "owner_id": "owner", "site_id": "site"}
 
 
 class Submission(NamedTuple):

@@ -5,7 +5,7 @@ import marshmallow as ma
 from ..fieldrules import LIMITS
 from .shapes import Strict, text_field
 
-PASSWORD = {"maxLength": LIMITS["password"], "description": "No NUL character."}
+PASSWORD = {"maxLength": LIMITS["password"], "description": "No NUL character, no lone surrogate (U+D800-U+DFFF)."}
 
 
 class UserSchema(ma.Schema):

@@ -40,12 +40,12 @@ class ReturnSchema(Strict):
 
 
 class ReasonSchema(Strict):
-    reason = text_field("comment", required=True)
+    reason = text_field("reason", required=True)
 
 
 class TriageSchema(Strict):
     decision = f.String(required=True, validate=v.OneOf(["accept", "reject"]))
-    reason = text_field("comment", load_default="")
+    reason = text_field("reason", load_default="")
 
 
 class RepeatSchema(Strict):

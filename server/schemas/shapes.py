@@ -20,9 +20,8 @@ class Strict(ma.Schema):
 
 def text_field(kind: str = "text", *, description: str | None = None, **kwargs) -> f.String:
     """A text field of `kind` (a key of `fieldrules.LIMITS`), documented with its limit."""
-    metadata = {"maxLength": LIMITS[kind], "description": description or "No NUL character."}
-    if description:
-        metadata["description"] = f"{description} No NUL character."
+    refused = "No NUL character, no lone surrogate (U+D800-U+DFFF)."
+    metadata = {"maxLength": LIMITS[kind], "description": f"{description} {refused}" if description else refused}
     return f.String(metadata=metadata, **kwargs)
 
 

@@ -71,10 +71,27 @@ class PushResponseSchema(ma.Schema):
     last_seq = f.Integer(required=True, metadata={"description": "The highest seq processed for this device"})
 
 
-class PullQuerySchema(ma.Schema):
+class WorkingSetQuerySchema(ma.Schema):
+    sites = f.List(f.UUID(), load_default=list, validate=v.Length(max=200),
+                   metadata={"description": "A reviewer's working set: these sites (repeat the parameter)"})
+    areas = f.List(f.UUID(), load_default=list, validate=v.Length(max=500),
+                   metadata={"description": "A reviewer's working set: these areas (repeat the parameter)"})
+
+
+class PullQuerySchema(WorkingSetQuerySchema):
     cursor = f.Integer(load_default=0, validate=v.Range(min=0, max=2**63 - 1),
-                       metadata={"description": "From the last page; 0 to start"})
+                       metadata={"description": "From the last page (or the snapshot's cursor)"})
     limit = f.Integer(load_default=200, validate=v.Range(min=1, max=500))
+    scope = f.String(load_default=None, validate=v.Length(max=64),
+                     metadata={"description": "The scope the snapshot was taken under; a changed one answers reset"})
+
+
+class SnapshotQuerySchema(WorkingSetQuerySchema):
+    token = f.String(load_default=None, validate=v.Length(max=200),
+                     metadata={"description": "From the last page; none to start"})
+    limit = f.Integer(load_default=500, validate=v.Range(min=1, max=500))
+    days = f.Integer(load_default=None, validate=v.Range(min=1, max=3660),
+                     metadata={"description": "A reviewer's window: open items and changes of the last N days (90)"})
 
 
 class ChangeSchema(ma.Schema):
@@ -89,6 +106,17 @@ class PullResponseSchema(ma.Schema):
     changes = f.List(f.Nested(ChangeSchema), required=True)
     cursor = f.Integer(required=True)
     more = f.Boolean(required=True)
+    scope = f.String(metadata={"description": "What decides the person's audiences, as a fingerprint"})
+    reset = f.Boolean(metadata={"description": "The scope changed: take a new snapshot"})
+
+
+class SnapshotResponseSchema(ma.Schema):
+    changes = f.List(f.Nested(ChangeSchema), required=True)
+    cursor = f.Integer(required=True, attribute="position",
+                       metadata={"description": "The feed position to pull from after the last page"})
+    more = f.Boolean(required=True)
+    token = f.String(allow_none=True, metadata={"description": "For the next page; null after the last"})
+    scope = f.String(metadata={"description": "Send it back with every pull"})
 
 
 class BootstrapAreaSchema(ma.Schema):

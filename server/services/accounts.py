@@ -6,7 +6,6 @@ The face other parts call: `create_user`, `check_password`, `set_password`,
 """
 
 import re
-import secrets
 from collections.abc import Iterable
 
 from flask import current_app
@@ -34,6 +33,9 @@ DISABLED_MESSAGE = ("This account has been deactivated, so it can no longer sign
                     "Ask your administrator; work not yet sent can still be exported from the device.")
 # A hash to check against when the email is unknown, so timing does not tell.
 _DUMMY_HASH = generate_password_hash("not a password")
+# The password hash of a person who has none yet (invited, not yet accepted): no password
+# matches it, and it costs nothing to store, so a bulk import of thousands stays quick.
+NO_PASSWORD = "!no-password"  # User.has_password knows the "!"
 
 
 def normalise_email(email: str) -> str:
@@ -111,13 +113,17 @@ def create_user(email: str, role: str, password: str | None, name: str | None = 
         name=name,
         role=role,
         home_area_id=home_area.id if home_area else None,
-        # Without a password, the hash of a secret nobody holds: nothing signs in with it.
-        password_hash=hash_password(password if password is not None else secrets.token_urlsafe(32)),
+        password_hash=hash_password(password) if password is not None else NO_PASSWORD,
     )
     db.session.add(user)
     db.session.flush()
     trail.record(actor, "user.created", "user", user.id, {"email": email, "role": role})
     return user
+
+
+def nobody_yet() -> bool:
+    """Whether the database has no people at all: a fresh install, before the first admin."""
+    return db.session.scalar(select(User.id).limit(1)) is None
 
 
 def set_password(user: User, new_password: str, actor: User | None = None) -> None:
@@ -165,7 +171,9 @@ def sign_in(email: str, password: str, client: Client) -> User:
     email = normalise_email(email)
     user = db.session.scalar(select(User).where(User.email == email))
     attempt = throttle.count_attempt(email, client, client.known_device_of(user.id) if user else None)
-    valid = check_password_hash(user.password_hash if user else _DUMMY_HASH, password or "")
+    # Someone without a password yet is checked against the dummy too, so timing does not tell.
+    stored = user.password_hash if user is not None and user.has_password else _DUMMY_HASH
+    valid = check_password_hash(stored, password or "") and user is not None and user.has_password
     if user is None or not valid or not user.active:
         throttle.attempt_failed(attempt)
         reason = "no such account" if user is None else "wrong password" if not valid else "deactivated"

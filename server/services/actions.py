@@ -26,7 +26,7 @@ from ..models import (
     happened_at,
 )
 from ..permissions import can, require, scope_actions
-from . import audit_review, evidence, feed, findings, trail, transitions
+from . import audit_review, evidence, feed, findings, notify, organisation, trail, transitions
 from .merge import Edit, jsonable, merge
 from .records import load_for
 
@@ -129,6 +129,7 @@ def plan_action(user: User, finding: Finding, data: dict, today: date | None = N
     db.session.flush()
     publish_action(action)
     trail.record(user, "action.planned", "action", action.id, {"finding_id": finding.id} | cleaned)
+    notify.action_assigned(user, action)
     # open, action done or verified: there is work again. Already planned: stays.
     _move_finding(user, finding, FindingStatus.ACTION_PLANNED, at=at)
     return action
@@ -160,6 +161,8 @@ def update_plan(user: User, action: CorrectiveAction, data: dict, today: date | 
         finding = action.finding
         feed.publish("finding", finding.id, finding.version, area_id=finding.area_id, user_id=former)
     trail.record(user, "action.updated", "action", action.id, changes)
+    if "owner_id" in changes:
+        notify.action_assigned(user, action)
     return action
 
 
@@ -290,7 +293,6 @@ def _unchecked(finding: Finding) -> list[CorrectiveAction]:
 def action_query(user: User, status: str | None = None, owner_id: uuid.UUID | None = None,
                  overdue: bool = False, today: date | None = None):
     """Actions `user` may see, filtered as the actions list and its exports are."""
-    today = today or date.today()
     query = (
         select(CorrectiveAction)
         .options(joinedload(CorrectiveAction.owner), joinedload(CorrectiveAction.finding).joinedload(Finding.area))
@@ -305,8 +307,13 @@ def action_query(user: User, status: str | None = None, owner_id: uuid.UUID | No
     return query.order_by(CorrectiveAction.due_date.asc().nulls_last(), CorrectiveAction.created_at)
 
 
-def overdue_clause(today: date):
-    return (CorrectiveAction.status == ActionStatus.OPEN) & (CorrectiveAction.due_date < today)
+def overdue_clause(today: date | None = None):
+    """Open and due before today: the site's local today unless `today` is given."""
+    def on_sites(site_ids):
+        return CorrectiveAction.finding_id.in_(
+            select(Finding.id).where(organisation.in_sites_by_area(Finding.area_id)(site_ids)))
+    return (CorrectiveAction.status == ActionStatus.OPEN) & organisation.before_local_today(
+        CorrectiveAction.due_date, on_sites, today=today)
 
 
 def my_actions(user: User, today: date | None = None) -> list[CorrectiveAction]:
@@ -329,7 +336,6 @@ def due_for_check(user: User, today: date | None = None) -> list[CorrectiveActio
 
 
 def overdue_count(user: User, today: date | None = None) -> int:
-    today = today or date.today()
     return db.session.scalar(
         select(func.count()).select_from(CorrectiveAction).where(overdue_clause(today), scope_actions(user))
     )

@@ -26,7 +26,7 @@ from ..models import (
     happened_at,
 )
 from ..permissions import require, scope_areas
-from . import trail, transitions
+from . import notify, trail, transitions
 from .audits import publish_audit
 from .comments import add_comment
 from .findings import publish_finding
@@ -79,13 +79,14 @@ def _count(query) -> int:
 
 def _text(value, field: str, label: str, required: bool = True) -> str:
     errors = FieldErrors()
-    text = errors.text(field, value, "comment", required=required, label=label)
+    text = errors.text(field, value, "reason" if field == "reason" else "comment", required=required, label=label)
     errors.raise_if_any(f"{label} is not valid.")
     return text
 
 
-def _decide(user: User, audit: Audit, new_status: str, action: str, note: str = "", at=None) -> Audit:
-    require(user, "audit.review", audit)
+def _decide(user: User, audit: Audit, new_status: str, action: str, note: str = "", at=None,
+            permission: str = "audit.decide") -> Audit:
+    require(user, permission, audit)
     transitions.check_audit(audit, new_status)
     old_status = audit.status
     audit.status = new_status
@@ -123,6 +124,7 @@ def return_audit(user: User, audit: Audit, comment: str, at: datetime | None = N
     _require_status(audit, (AuditStatus.SUBMITTED,), "returned")
     _decide(user, audit, AuditStatus.RETURNED, "audit.returned", comment, at)
     add_comment(user, comment, audit=audit, at=at)
+    notify.audit_decided(user, audit, "audit.returned", comment)
     return audit
 
 
@@ -131,6 +133,7 @@ def reject(user: User, audit: Audit, reason: str, at: datetime | None = None) ->
     reason = _text(reason, "reason", "A reason")
     _decide(user, audit, AuditStatus.REJECTED, "audit.rejected", reason, at)
     add_comment(user, reason, audit=audit, prefix="Rejected: ", at=at)
+    notify.audit_decided(user, audit, "audit.rejected", reason)
     return audit
 
 
@@ -141,7 +144,7 @@ def reopen(user: User, audit: Audit, reason: str) -> Audit:
     """
     reason = _text(reason, "reason", "A reason for reopening")
     _require_status(audit, (AuditStatus.APPROVED, AuditStatus.REJECTED), "reopened")
-    _decide(user, audit, AuditStatus.RETURNED, "audit.reopened", reason)
+    _decide(user, audit, AuditStatus.RETURNED, "audit.reopened", reason, permission="audit.review")
     add_comment(user, reason, audit=audit, prefix="Reopened: ")
     return audit
 

@@ -21,7 +21,7 @@ from ..models import (
     happened_at,
 )
 from ..permissions import require
-from . import checklists, evidence, feed, impartiality, trail, transitions
+from . import checklists, evidence, feed, impartiality, notify, trail, transitions
 from .merge import Edit, created, jsonable, merge
 from .records import load_for
 
@@ -368,4 +368,5 @@ def submit_audit(user: User, audit: Audit, summary: str | None = None, device_id
     publish_audit(audit)
     trail.record(user, "audit.submitted", "audit", audit.id,
                  {"status": [old, audit.status], "score": audit.score}, device_id=device_id)
+    notify.audit_submitted(user, audit)
     return audit

@@ -20,9 +20,8 @@ from ..ids import uuid_or_none
 from ..models import Question, QuestionKind, Template, TemplateStatus, User, happened_at
 from ..permissions import require
 from ..schemas.checklists import FORMAT, ChecklistFileSchema
-from ..textin import MESSAGE as NUL_MESSAGE
-from ..textin import has_nul
-from . import feed, trail
+from ..textin import refuse as refuse_bad_text
+from . import documents, feed, trail
 from .records import load_for
 
 K = QuestionKind
@@ -139,6 +138,12 @@ def publish(actor: User | None, template: Template, today: date | None = None,
         raise Invalid("Add at least one question before publishing.", {"questions": ["No questions yet."]})
     for question in template.questions:
         _check_question({f: getattr(question, f) for f in QUESTION_FIELDS})
+        if question.document_revision_id:
+            try:
+                documents.citable_revision(question.document_revision_id)
+            except Invalid as exc:
+                raise Invalid(f"Question {question.position} cites a revision that is no longer current: "
+                              "cite the current one before publishing.", exc.fields) from None
     today = today or date.today()
     for older in family_versions(template.family_id):
         if older.status == TemplateStatus.PUBLISHED:
@@ -166,8 +171,7 @@ def import_checklist(actor: User | None, data, today: date | None = None) -> Tem
     """
     if actor is not None:
         require(actor, "template.edit")
-    if has_nul(data):  # PostgreSQL text cannot hold it
-        raise Invalid(NUL_MESSAGE, {"file": ["Contains a NUL character."]})
+    refuse_bad_text(data, "file")  # NUL, lone surrogates, too deep: the database cannot take them
     values = ChecklistFileSchema().load(data)
     values |= _check_details(values["name"], values["standard"], values["description"])
     values["questions"] = [_clean_question(question, prefix=f"questions.{index}.")
@@ -285,12 +289,18 @@ def _clean_question(values: dict, prefix: str = "") -> dict:
     return cleaned
 
 
+def _citation(values: dict):
+    """The document revision `values` cite (None for none). :raise Invalid: not a current approved revision."""
+    revision_id = values.get("document_revision_id")
+    return documents.citable_revision(revision_id).id if revision_id else None
+
+
 def add_question(actor: User, template: Template, values: dict) -> Question:
-    """Append a question to a draft."""
+    """Append a question to a draft; it may cite a current approved document revision."""
     _editable(actor, template)
     cleaned = _clean_question(values)
     position = max((q.position for q in template.questions), default=0) + 1
-    question = Question(position=position, **cleaned)
+    question = Question(position=position, document_revision_id=_citation(values), **cleaned)
     template.questions.append(question)
     db.session.flush()
     return question
@@ -300,6 +310,8 @@ def update_question(actor: User, question: Question, values: dict) -> Question:
     _editable(actor, question.template)
     for key, value in _clean_question(values).items():
         setattr(question, key, value)
+    if "document_revision_id" in values:
+        question.document_revision_id = _citation(values)
     db.session.flush()
     return question
 
@@ -349,7 +361,7 @@ def new_version(actor: User, template: Template) -> Template:
                      name=template.name, standard=template.standard, description=template.description,
                      review_due=template.review_due, created_by_id=actor.id)
     for question in template.questions:
-        draft.questions.append(Question(position=question.position,
+        draft.questions.append(Question(position=question.position, document_revision_id=question.document_revision_id,
                                         **{f: _copy(getattr(question, f)) for f in QUESTION_FIELDS}))
     db.session.add(draft)
     db.session.flush()

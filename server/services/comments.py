@@ -8,7 +8,7 @@ import uuid
 
 from ..errors import Invalid, NotFound
 from ..extensions import db
-from ..fieldrules import FieldErrors
+from ..fieldrules import LIMITS, FieldErrors
 from ..models import Audit, Comment, Finding, User, happened_at
 from ..permissions import require
 from . import feed, trail
@@ -29,6 +29,8 @@ def add_comment(user: User, body, *, audit: Audit | None = None, finding: Findin
     require(user, "comment.audit" if audit else "comment.finding", audit or finding)
     errors = FieldErrors()
     body = errors.text("body", body, "comment", required=True, label="The comment")
+    if prefix and "body" not in errors and len(prefix + body) > LIMITS["comment"]:
+        errors.add("body", f"At most {LIMITS['comment'] - len(prefix):,} characters here (this has {len(body):,}).")
     errors.raise_if_any("The comment is not valid.")
     comment = Comment(id=comment_id or uuid.uuid4(), audit_id=audit.id if audit else None,
                       finding_id=finding.id if finding else None, author_id=user.id, body=prefix + body,

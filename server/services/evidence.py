@@ -1,16 +1,25 @@
-"""Links between records and photo evidence, which may arrive after the record."""
+"""Links between records and photo evidence, which may arrive after the record.
+
+A photo's hash is not a key to its bytes. A link counts (shows the photo to whoever may
+see the record) once it stands on an upload: the linker uploaded those bytes themselves
+(`PhotoUpload`), or could already see the photo when they linked it, or could by the time
+its bytes arrived. Until then the link is held, unproven (`PhotoLink.proven` is false); the answer to the linker is the same whether or not the hash is stored, so linking
+does not reveal which photos exist.
+"""
 
 import re
 import uuid
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ..errors import Invalid
 from ..extensions import db
 from ..fieldrules import FieldErrors
-from ..models import Photo, PhotoLink, PhotoState, PhotoSubject, User, utcnow
+from ..models import Photo, PhotoLink, PhotoState, PhotoSubject, PhotoUpload, User, happened_at, utcnow
+from ..permissions import can
+from . import feed
 
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 MAX_PHOTOS_PER_RECORD = 50
@@ -47,17 +56,25 @@ def link_photos(user: User | None, subject: PhotoSubject, subject_id: uuid.UUID,
             select(PhotoLink).where(PhotoLink.subject == subject, PhotoLink.subject_id == subject_id)
         )
     }
+    added = []
     for position, sha in enumerate(hashes):
         expect_photo(sha)
         link = existing.pop(sha, None)
         if link is None:
+            added.append(sha)
             db.session.add(PhotoLink(subject=subject, subject_id=subject_id, photo_sha256=sha,
-                                     position=position, linked_by_id=user.id if user else None))
+                                     position=position, linked_by_id=user.id if user else None,
+                                     **dict(zip(("proven", "uploaded_by_id"), _backing_upload(user, sha), strict=True))))
         else:
             link.position = position
     if existing:
         db.session.execute(delete(PhotoLink).where(PhotoLink.id.in_([link.id for link in existing.values()])))
     db.session.flush()
+    if added:
+        # A stored photo is evidence on one more record: its change goes to that record's audiences too.
+        for sha in db.session.scalars(select(Photo.sha256).where(Photo.sha256.in_(added),
+                                                                  Photo.state == PhotoState.STORED)):
+            feed.publish("photo", sha, 1)
     return hashes
 
 
@@ -69,6 +86,57 @@ def photos_of(subject: PhotoSubject, subject_id: uuid.UUID) -> list[str]:
     ))
 
 
+def holds(user: User, sha256: str) -> bool:
+    """Whether `user` has uploaded these bytes (from any of their devices)."""
+    return db.session.get(PhotoUpload, (sha256, user.id)) is not None
+
+
+def _backing_upload(user: User | None, sha: str) -> tuple[bool, object]:
+    """Whether a new link by `user` stands on the bytes, and whose upload it is credited to."""
+    photo = db.session.get(Photo, sha)
+    if user is None:  # the system itself (the demo, an import) vouches for what it links
+        return True, photo.uploaded_by_id if photo is not None else None
+    if holds(user, sha):
+        return True, user.id
+    if photo is not None and photo.state == PhotoState.STORED and can(user, "photo.view", photo):
+        return True, photo.uploaded_by_id
+    return False, None
+
+
+def record_upload(user: User, sha256: str, device_id=None, at=None) -> None:
+    """`user` sent the bytes of `sha256`: record it, and let their held links (and those of
+    anyone who may now see the photo) stand on it. Flushes."""
+    if not holds(user, sha256):
+        db.session.add(PhotoUpload(photo_sha256=sha256, user_id=user.id, device_id=device_id,
+                                   uploaded_at=happened_at(at)))
+    db.session.execute(
+        update(PhotoLink)
+        .where(PhotoLink.photo_sha256 == sha256, PhotoLink.linked_by_id == user.id)
+        .where(PhotoLink.proven.is_(False) | PhotoLink.uploaded_by_id.is_(None))
+        .values(proven=True, uploaded_by_id=user.id)
+        .execution_options(synchronize_session="fetch")
+    )
+    db.session.execute(  # links the system made before the bytes came: credited to this upload
+        update(PhotoLink)
+        .where(PhotoLink.photo_sha256 == sha256, PhotoLink.linked_by_id.is_(None), PhotoLink.uploaded_by_id.is_(None))
+        .values(uploaded_by_id=user.id)
+        .execution_options(synchronize_session="fetch")
+    )
+    db.session.flush()
+    photo = db.session.get(Photo, sha256)
+    held = db.session.scalars(
+        select(PhotoLink).where(PhotoLink.photo_sha256 == sha256, PhotoLink.proven.is_(False))
+    ).all()
+    for link in held:  # someone who could already see the photo linked it before its bytes came
+        if link.linked_by is not None and can(link.linked_by, "photo.view", photo):
+            link.proven = True
+            link.uploaded_by_id = photo.uploaded_by_id or user.id
+    db.session.flush()
+
+
+def proven():
+    """The clause a link must meet to show its photo to anyone: it stands on an upload."""
+    return PhotoLink.proven.is_(True)
 def capture_times(value, field: str = "photo_taken") -> dict:
     """Check when the device says photos were taken ({sha256: ISO time}). :raise Invalid:"""
     errors = FieldErrors()

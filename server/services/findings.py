@@ -19,7 +19,7 @@ from ..models import (
     utcnow,
 )
 from ..permissions import can, is_reviewer, require
-from . import evidence, feed, trail, transitions
+from . import evidence, feed, notify, trail, transitions
 from .merge import Edit, created, jsonable, merge
 from .records import load_for
 
@@ -30,6 +30,7 @@ TEXT_FIELDS = {"title": "title", "description": "text", "clause": "clause", "loc
 CLOCK_SKEW = timedelta(days=1)
 
 EDITABLE = ("kind", "title", "description", "area_id", "clause", "location", "photos")
+CLASSIFYING = ("kind", "title", "area_id", "clause")  # after triage, reviewers' to change
 TRIAGE = ("status", "status_reason")
 FIXED = ("raised_at", "audit_id", "question_id")  # set when raised, never edited
 # The reason a finding withdrawn by the person who raised it carries, when they gave none.
@@ -119,6 +120,7 @@ def raise_finding(user: User, finding_id: uuid.UUID, fields: dict, device_id=Non
     publish_finding(finding)
     trail.record(user, "finding.raised", "finding", finding.id, jsonable(values | {"photos": photos}),
                  device_id=device_id)
+    notify.finding_raised(user, finding)
     return finding
 
 
@@ -133,7 +135,8 @@ def edit_finding(user: User, finding: Finding, changes: dict, base_version: int 
                  device_id=None) -> Edit:
     """Change fields of `finding`, holding back those the server changed since `base_version`.
 
-    :raise NotAllowed: without finding.edit (or finding.triage for a status).
+    :raise NotAllowed: without finding.edit (or finding.triage for a status, or
+        finding.classify to change kind, title, area or clause once triaged).
     :raise StateError: on a closed finding, or a status it may not move to.
     :raise Invalid: on a bad value or an attempt to change what was fixed when raised.
     """
@@ -158,6 +161,8 @@ def edit_finding(user: User, finding: Finding, changes: dict, base_version: int 
     if finding.audit_id and "area_id" in values and values["area_id"] != finding.area_id:
         raise Invalid("The finding is not valid.", {"area_id": ["Must stay the area of the audit it came from."]})
     result = merge(finding, values, current_values(finding, values), base_version)
+    if any(name in result.apply for name in CLASSIFYING):  # (a clash with a reviewer's change is held instead)
+        require(user, "finding.classify", finding)
     _apply(user, finding, result.apply)
     if result.apply:
         finding.bump(result.apply)

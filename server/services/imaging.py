@@ -7,20 +7,27 @@ a location never leaves through a picture shown in the register.
 Built for a 12-megapixel phone JPEG on a small server: JPEGs are decoded with libjpeg's
 DCT scaling (`Image.draft`) straight to about display size, so the full-size frame is
 never decoded; both copies are made from that one reduced decode.
+
+What a decode may cost is known before any pixel is decoded: the header gives the size
+and mode, and `decode_cost` turns them into the bytes the decoder and the copies will
+hold (see its table). A photo whose cost is over the budget is refused from its header
+alone, so a 2.5 KB WebP that claims 8000 x 8000 RGBA costs nothing to refuse.
 """
 
+import contextlib
 import io
-import re
 import logging
+import re
 import struct
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 
-from PIL import Image, ImageFile
+from PIL import Image, ImageCms, ImageFile
 
 from ..errors import DomainError, Invalid
+from .imagecheck import UnreadablePhoto, check_complete
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +76,22 @@ SIDEWAYS = {5, 6, 7, 8}
 DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError, KeyError, struct.error, ZeroDivisionError)
 
 
+# Pixel modes a photo may decode to, and the bytes per pixel Pillow holds each in (RGB is
+# stored four bytes wide, like RGBA). Any other mode is refused before decoding.
+MODE_BYTES = {
+    "1": 1, "L": 1, "P": 1, "LA": 4, "PA": 4, "RGB": 4, "RGBA": 4, "CMYK": 4, "YCbCr": 4,
+    "I;16": 2, "I;16B": 2, "I;16L": 2, "I": 4,
+}
+# Modes that go through full-size conversions on the way to JPEG (`_flatten`): how many
+# more frames of four bytes per pixel (transparency: an RGBA copy unless it is RGBA
+# already, and the white background; 16-bit greyscale: via "I", scaled, then to "L").
+CONVERTED = {"1": 1, "P": 2, "LA": 2, "PA": 2, "RGBA": 1, "CMYK": 1, "I;16": 2, "I;16B": 2, "I;16L": 2, "I": 2}
+# How many frames the format's decoder holds at its peak, measured with bench.intake_memory:
+# Pillow's WebP decoder keeps libwebp's canvas, the previous canvas (for animation), a
+# bytes copy and the image - four frames of RGBA whatever the mode.
+DECODER_FRAMES = {"WEBP": 4}
+
+
 class BadHash(DomainError):
     status = 400
     code = "bad_hash"
@@ -76,10 +99,6 @@ class BadHash(DomainError):
 
 class HashMismatch(Invalid):
     code = "hash_mismatch"
-
-
-class UnreadablePhoto(Invalid):
-    code = "unreadable_photo"
 
 
 class PhotoTooLarge(DomainError):
@@ -90,6 +109,14 @@ class PhotoTooLarge(DomainError):
 class UnsupportedPhotoType(DomainError):
     status = 415
     code = "unsupported_media_type"
+
+
+class UnsupportedPixelFormat(Invalid):
+    code = "unsupported_pixel_format"
+
+
+class TooCostlyToDecode(PhotoTooLarge):
+    code = "too_costly_to_decode"
 
 
 @dataclass(frozen=True)
@@ -115,17 +142,27 @@ def sniff(data: bytes) -> str | None:
     return None
 
 
-def derive(data: bytes, fmt: str, max_pixels: int) -> Derivatives:
+def derive(data: bytes, fmt: str, max_pixels: int, max_decode_bytes: int | None = None,
+           slot=contextlib.nullcontext) -> Derivatives:
     """Decode `data` (a `fmt` image) once and make the upright, metadata-free copies.
 
-    :raise PhotoTooLarge: more than `max_pixels` pixels. :raise UnreadablePhoto: corrupt or truncated.
+    The header is read first; a photo whose `decode_cost` is over `max_decode_bytes` is
+    refused before decoding. The decode itself runs inside `slot()` (a context manager:
+    the caller's bound on how many decodes run at once).
+
+    :raise PhotoTooLarge: more than `max_pixels` pixels, or (TooCostlyToDecode) over
+        `max_decode_bytes`. :raise UnsupportedPixelFormat: a pixel mode not accepted.
+    :raise UnreadablePhoto: corrupt or truncated.
     """
     try:
         with warnings.catch_warnings():
             # Pillow only warns below twice its own limit; a warning here is a refusal.
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data), formats=[fmt]) as image:
-                return _derive(image, fmt, max_pixels)
+                _check_cost(image, fmt, max_pixels, max_decode_bytes)
+                with slot():
+                    check_complete(data, fmt)  # no lenient decode of a cut or forged file
+                    return _derive(image, fmt, max_pixels)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise PhotoTooLarge(_too_many_pixels(max_pixels)) from None
     except PhotoTooLarge:
@@ -136,6 +173,63 @@ def derive(data: bytes, fmt: str, max_pixels: int) -> Derivatives:
         if "truncated" in message or isinstance(exc, EOFError):
             raise UnreadablePhoto("The photo is cut short (truncated): upload the whole file again.") from None
         raise UnreadablePhoto(f"The photo cannot be read; the {fmt} data is corrupt.") from None
+
+
+def decode_cost(image: ImageFile.ImageFile, fmt: str) -> int:
+    """The bytes decoding `image` (opened, not loaded) and making its copies will hold at most.
+
+    - the decoded frame: width x height x bytes per pixel of its mode; for a JPEG, of the
+      DCT-scaled size it will be decoded at;
+    - a progressive JPEG also makes libjpeg keep every DCT coefficient of the full-size
+      frame (2 bytes each, per component at its own sampling), however small the output;
+    - a WebP decoder holds `DECODER_FRAMES` RGBA frames;
+    - a mode that is converted on the way to JPEG costs one more frame (`CONVERTED`).
+
+    :raise UnsupportedPixelFormat: a mode outside `MODE_BYTES`.
+    """
+    mode = image.mode
+    if mode not in MODE_BYTES:
+        raise UnsupportedPixelFormat(
+            f"Photos with {mode} pixels are not accepted; send an 8-bit RGB or greyscale photo.")
+    width, height = image.size
+    pixels = width * height
+    if fmt == "JPEG":
+        scale = _draft_scale(image.size)
+        decoded = -(-width // scale) * -(-height // scale) * MODE_BYTES[mode]
+        if image.info.get("progressive") or image.info.get("progression"):
+            decoded += _coefficient_bytes(image)
+        return decoded + (pixels // scale // scale * 4 if mode in CONVERTED else 0)
+    frames = DECODER_FRAMES.get(fmt)
+    decoded = pixels * 4 * frames if frames else pixels * MODE_BYTES[mode]
+    # Resampling to the display size goes through one pass at the new width, full height.
+    resampled = pixels * 4 * DISPLAY_EDGE // max(width, height) if max(width, height) > DISPLAY_EDGE else 0
+    return decoded + pixels * 4 * CONVERTED.get(mode, 0) + resampled
+
+
+def _coefficient_bytes(image: ImageFile.ImageFile) -> int:
+    """The full-size coefficient buffer libjpeg keeps for a progressive JPEG."""
+    width, height = image.size
+    layers = getattr(image, "layer", None) or [("?", 1, 1, 0)] * max(1, len(image.getbands()))
+    h_max = max(layer[1] for layer in layers) or 1
+    v_max = max(layer[2] for layer in layers) or 1
+    total = 0
+    for _, h, v, _ in layers:
+        blocks_wide = -(-(-(-width * h // h_max)) // 8)
+        blocks_high = -(-(-(-height * v // v_max)) // 8)
+        total += blocks_wide * blocks_high * 64 * 2
+    return total
+
+
+def _check_cost(image: ImageFile.ImageFile, fmt: str, max_pixels: int, max_decode_bytes: int | None) -> None:
+    width, height = image.size
+    if width * height > max_pixels:
+        raise PhotoTooLarge(_too_many_pixels(max_pixels))
+    cost = decode_cost(image, fmt)
+    if max_decode_bytes is not None and cost > max_decode_bytes:
+        raise TooCostlyToDecode(
+            f"The photo is {width} x {height} {image.mode} pixels: decoding it would take {mb(cost)} "
+            f"of memory, over the {mb(max_decode_bytes)} allowed for one photo. Send a smaller photo "
+            "(a JPEG of at most 2048 px on its long edge always fits).")
 
 
 def _derive(image: ImageFile.ImageFile, fmt: str, max_pixels: int) -> Derivatives:
@@ -152,12 +246,15 @@ def _derive(image: ImageFile.ImageFile, fmt: str, max_pixels: int) -> Derivative
 
     pixels = _flatten(image)
     icc_profile = image.info.get("icc_profile")
+    # Nothing of the file's metadata may follow the pixels into the copies: resizing
+    # copies `info` (JPEG comments, XMP, ...) and the JPEG encoder writes what it finds there.
+    pixels.info = {}
     # Pillow's resize and transpose let go of the GIL (its codecs do not), so the
     # thumbnail is made on a second core while this thread turns and encodes the display.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="photo-thumb") as helper:
         thumb = helper.submit(_upright_copy, pixels, orientation, THUMB_EDGE)
-        display = _jpeg(_upright_copy(pixels, orientation, DISPLAY_EDGE), DISPLAY_QUALITY, icc_profile)
-        thumb = _jpeg(thumb.result(), THUMB_QUALITY, icc_profile)
+        display = _jpeg(_srgb(_upright_copy(pixels, orientation, DISPLAY_EDGE), icc_profile), DISPLAY_QUALITY)
+        thumb = _jpeg(_srgb(thumb.result(), icc_profile), THUMB_QUALITY)
     if orientation in SIDEWAYS:
         stored_width, stored_height = stored_height, stored_width
     return Derivatives(
@@ -228,7 +325,7 @@ def _flatten(image: Image.Image) -> Image.Image:
     if image.mode in ("RGB", "L", "YCbCr"):
         return image
     if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
-        rgba = image.convert("RGBA")
+        rgba = image if image.mode == "RGBA" else image.convert("RGBA")
         background = Image.new("RGB", rgba.size, "white")
         background.paste(rgba, mask=rgba.getchannel("A"))
         return background
@@ -249,13 +346,29 @@ def _fit(image: Image.Image, edge: int) -> Image.Image:
     return image.resize(size, Image.Resampling.LANCZOS, reducing_gap=gap)
 
 
-def _jpeg(image: Image.Image, quality: int, icc_profile: bytes | None) -> bytes:
-    """Encode as JPEG with nothing but the pixels (and the colour profile, which locates nobody)."""
+SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
+
+
+def _srgb(image: Image.Image, icc_profile: bytes | None) -> Image.Image:
+    """`image` in sRGB, so that the copy needs no colour profile (a profile is a block of
+    the device's own text and tags). A profile that cannot be applied is dropped."""
+    if not icc_profile:
+        return image
+    try:
+        source = ImageCms.ImageCmsProfile(io.BytesIO(icc_profile))
+        rgb = image if image.mode == "RGB" else image.convert("RGB")
+        converted = ImageCms.profileToProfile(rgb, source, SRGB, outputMode="RGB")
+    except (ImageCms.PyCMSError, OSError, ValueError, TypeError) as exc:
+        log.info("colour profile not applied: %s", exc)
+        return image
+    converted.info = {}
+    return converted
+
+
+def _jpeg(image: Image.Image, quality: int) -> bytes:
+    """Encode as JPEG with nothing but the pixels: no EXIF, XMP, comment or colour profile."""
     out = io.BytesIO()
-    options = {"quality": quality, "exif": b""}
-    if icc_profile:
-        options["icc_profile"] = icc_profile
-    image.save(out, "JPEG", **options)
+    image.save(out, "JPEG", quality=quality, exif=b"", comment=b"", xmp=b"")
     return out.getvalue()
 
 

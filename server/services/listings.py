@@ -11,7 +11,6 @@ from ..models import (
     Audit,
     Comment,
     Finding,
-    Photo,
     PhotoLink,
     PhotoSubject,
     Response,
@@ -74,14 +73,17 @@ def audit_detail(audit: Audit) -> dict:
     """Responses by question, their photos, findings and comments of one audit."""
     responses = {r.question_id: r for r in db.session.scalars(select(Response).where(Response.audit_id == audit.id))}
     photo_rows = db.session.scalars(
-        select(PhotoLink).options(joinedload(PhotoLink.photo)).where(
+        select(PhotoLink).options(joinedload(PhotoLink.photo), joinedload(PhotoLink.linked_by),
+                                  joinedload(PhotoLink.uploaded_by)).where(
             PhotoLink.subject == PhotoSubject.RESPONSE,
             PhotoLink.subject_id.in_([r.id for r in responses.values()]),  # an empty IN matches nothing
         ).order_by(PhotoLink.position)
     ).all()
     photos: dict[uuid.UUID, list] = {}
+    links: dict[uuid.UUID, list] = {}
     for link in photo_rows:
         photos.setdefault(link.subject_id, []).append(link.photo)
+        links.setdefault(link.subject_id, []).append(link)
     findings = db.session.scalars(select(Finding).where(Finding.audit_id == audit.id).order_by(Finding.raised_at)).all()
     comments = db.session.scalars(
         select(Comment).options(joinedload(Comment.author)).where(Comment.audit_id == audit.id).order_by(Comment.created_at)
@@ -90,6 +92,7 @@ def audit_detail(audit: Audit) -> dict:
     return {
         "responses": responses,
         "photos": photos,
+        "photo_links": links,
         "findings": findings,
         "comments": comments,
         "answered": len(answered_ids),
@@ -111,11 +114,12 @@ def finding_detail(finding: Finding) -> dict:
 
 
 def photos_for(subject: PhotoSubject, subject_id: uuid.UUID) -> list:
-    """The photos of one response, finding or action, in their order, with who uploaded them."""
-    links = db.session.scalars(
+    """The photo links of one response, finding or action, in their order, each with its photo,
+    who attached it and whose upload it stands on (identical bytes from two people are each
+    credited to the one who sent them)."""
+    return db.session.scalars(
         select(PhotoLink)
-        .options(joinedload(PhotoLink.photo).joinedload(Photo.uploaded_by))
+        .options(joinedload(PhotoLink.photo), joinedload(PhotoLink.linked_by), joinedload(PhotoLink.uploaded_by))
         .where(PhotoLink.subject == subject, PhotoLink.subject_id == subject_id)
         .order_by(PhotoLink.position)
     ).all()
-    return [link.photo for link in links]

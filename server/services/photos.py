@@ -5,15 +5,17 @@ the device computed and the server recomputed. Decoding and the display and thum
 copies are `imaging`'s job; this module checks, stores, records and serves.
 """
 
+import contextlib
 import hashlib
 import logging
 import re
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
 from flask import current_app
 
-from ..errors import DomainError, Invalid, NotAllowed, NotFound
+from ..errors import DomainError, Invalid, NotAllowed, NotFound, TooManyAttempts
 from ..extensions import db
 from ..models import (
     Photo,
@@ -24,7 +26,7 @@ from ..models import (
 from ..permissions import can
 from ..storage import MissingObject, object_key, photo_store
 from . import feed, trail
-from .evidence import expect_photo
+from .evidence import expect_photo, record_upload
 from .imaging import (
     ACCEPTED_TEXT,
     DECLARABLE,
@@ -43,6 +45,44 @@ from .imaging import (
 log = logging.getLogger(__name__)
 
 SHA256 = re.compile(r"[0-9a-f]{64}")
+_GATES_LOCK = threading.Lock()
+GATE_KEY = "gemba.intake_gate"
+
+
+class IntakeBusy(TooManyAttempts):
+    """Every decode slot of this process stayed taken for the whole wait: try again shortly."""
+
+    status = 503
+    code = "busy"
+
+
+def _decode_slot():
+    """A context manager holding one of this process's GEMBA_INTAKE_CONCURRENCY decode slots.
+
+    Each decode may cost up to GEMBA_MAX_DECODE_BYTES, so the slots bound what photo
+    intake can hold at once in one process, however many requests arrive together.
+    Waiting longer than GEMBA_INTAKE_WAIT_SECONDS is a 503 with Retry-After.
+    """
+    app = current_app._get_current_object()
+    gate = app.extensions.get(GATE_KEY)
+    if gate is None:
+        with _GATES_LOCK:
+            gate = app.extensions.setdefault(GATE_KEY, threading.BoundedSemaphore(
+                max(1, app.config.get("GEMBA_INTAKE_CONCURRENCY", 2))))
+    wait = app.config.get("GEMBA_INTAKE_WAIT_SECONDS", 60)
+
+    @contextlib.contextmanager
+    def slot():
+        if not gate.acquire(timeout=wait):
+            raise IntakeBusy("The server is busy taking in other photos; send this one again in a minute.",
+                             retry_after=30)
+        try:
+            yield
+        finally:
+            gate.release()
+    return slot
+
+
 def check_sha(sha256: str) -> str:
     """Return `sha256` as lower-case hex. :raise BadHash: when it is not a SHA-256 hex digest."""
     value = sha256.lower() if isinstance(sha256, str) else ""
@@ -74,8 +114,11 @@ def intake(user: User, sha256: str, data: bytes, content_type: str | None = None
     is when it was uploaded (now unless given).
 
     :raise BadHash (400): `sha256` is not a SHA-256 hex digest.
-    :raise PhotoTooLarge (413): over GEMBA_MAX_PHOTO_BYTES, or more pixels than
-        GEMBA_MAX_PHOTO_PIXELS (a decompression bomb).
+    :raise PhotoTooLarge (413): over GEMBA_MAX_PHOTO_BYTES, more pixels than
+        GEMBA_MAX_PHOTO_PIXELS (a decompression bomb), or decoding would hold more than
+        GEMBA_MAX_DECODE_BYTES (TooCostlyToDecode, from the header, before decoding).
+    :raise UnsupportedPixelFormat (422): a pixel mode not accepted (imaging.MODE_BYTES).
+    :raise IntakeBusy (503): every decode slot of the process stayed taken.
     :raise UnsupportedPhotoType (415): not JPEG, PNG or WebP.
     :raise HashMismatch (422): the bytes do not hash to `sha256`.
     :raise UnreadablePhoto (422): corrupt or truncated.
@@ -100,6 +143,7 @@ def intake(user: User, sha256: str, data: bytes, content_type: str | None = None
     original = object_key("original", sha)
     photo = db.session.get(Photo, sha)
     if photo is not None and photo.state == PhotoState.STORED and store.exists(original):
+        record_upload(user, sha, device_id, at)  # the same bytes again: proof this person holds them
         return photo, False
 
     fmt = sniff(data)
@@ -113,7 +157,8 @@ def intake(user: User, sha256: str, data: bytes, content_type: str | None = None
     with ThreadPoolExecutor(max_workers=3, thread_name_prefix="photo-store") as writer:
         kept = writer.submit(store.put, original, data)
         try:
-            derived = derive(data, fmt, current_app.config["GEMBA_MAX_PHOTO_PIXELS"])
+            derived = derive(data, fmt, current_app.config["GEMBA_MAX_PHOTO_PIXELS"],
+                             current_app.config.get("GEMBA_MAX_DECODE_BYTES"), _decode_slot())
         except DomainError:
             kept.result()
             store.delete(original)  # the same bytes can never decode, so no one needs them
@@ -123,6 +168,7 @@ def intake(user: User, sha256: str, data: bytes, content_type: str | None = None
         photo, created = _record_stored(user, sha, len(data), derived, device_id, at)
         for write in writes:
             write.result()  # a storage error surfaces here and the request does not commit
+    record_upload(user, sha, device_id, at)
     return photo, created
 
 
@@ -151,6 +197,13 @@ def _record_stored(user: User, sha: str, byte_size: int, derived: Derivatives, d
 
 
 # Reading back -------------------------------------------------------------------------
+
+def visible_photo(user: User, sha256: str) -> Photo | None:
+    """The photo `sha256` if its bytes have arrived and `user` may see it (HEAD), else None:
+    to anyone else a stored photo and an unknown hash look the same."""
+    photo = stored_photo(sha256)
+    return photo if photo is not None and can(user, "photo.view", photo) else None
+
 
 def stored_photo(sha256: str) -> Photo | None:
     """The photo `sha256` if its bytes have arrived (HEAD), else None."""

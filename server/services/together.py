@@ -13,6 +13,8 @@ from sqlalchemy import Table, insert
 from ..extensions import db
 
 KEY = "gemba_rows_together"
+AUDIENCES_KEY = "gemba_rows_together_audiences"
+ORDERED = {"change", "event", "outbox_event"}  # tables whose order is the order of commit
 
 
 @contextmanager
@@ -20,16 +22,33 @@ def rows_together():
     session = db.session()
     rows: dict[Table, list[dict]] = {}
     session.info[KEY] = rows
+    session.info[AUDIENCES_KEY] = {}
     try:
         yield
         session.flush()  # the records first, so that whatever fails fails inside this block
+        if any(table.name in ORDERED for table in rows):
+            from . import trail
+            from .serialise import lock_ordered_writes
+
+            # The feed's seqs and the trail's chain must follow commit order: from here
+            # to commit this transaction holds the lock (milliseconds, not the batch).
+            lock_ordered_writes()
+            for table, batch in rows.items():
+                if table.name == "event":
+                    trail.chain(batch)
         for table, batch in rows.items():
-            session.execute(insert(table), batch)
+            if table.name == "change":
+                from .feed import write  # the feed writes each change's audiences with it
+
+                write(table, batch)
+            else:
+                session.execute(insert(table), batch)
     except BaseException:
         session.info.pop("trail_head", None)
         raise
     finally:
         session.info.pop(KEY, None)
+        session.info.pop(AUDIENCES_KEY, None)
 
 
 def queue(table: Table, row: dict) -> bool:
@@ -39,3 +58,13 @@ def queue(table: Table, row: dict) -> bool:
         return False
     rows.setdefault(table, []).append(row)
     return True
+
+
+def queued_audiences() -> dict | None:
+    """While rows are queued: the current audiences of each record published in the block."""
+    return db.session().info.get(AUDIENCES_KEY)
+
+
+def writing_together() -> bool:
+    """Whether rows are being queued now (they are written under the ordered-writes lock at the end)."""
+    return KEY in db.session().info

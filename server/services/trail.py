@@ -6,9 +6,10 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import inspect, select
+from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
-from ..models import Event, User, utcnow
+from ..models import Event, TrailVerified, User, utcnow
 from .serialise import lock_ordered_writes
 from .together import queue
 
@@ -48,22 +49,35 @@ def _digest(prev_hash, at, actor_id, device_id, action, entity, entity_id, chang
 
 def record(actor: User | None, action: str, entity: str, entity_id, changes: dict | None = None,
            device_id=None) -> None:
-    """Append one event to the trail, chained to the latest one."""
-    lock_ordered_writes()
-    last = _head()
+    """Append one event to the trail, chained to the latest one.
+
+    While rows are written together the event is queued unchained: `chain` links the
+    queued events to the head when they are written, under the ordered-writes lock.
+    """
     # JSON round trip so the stored changes hash the same once read back.
     changes = json.loads(json.dumps(changes or {}, default=_canonical))
     values = {"at": utcnow().replace(microsecond=0), "actor_id": actor.id if actor else None,
               "device_id": device_id, "action": action, "entity": entity, "entity_id": str(entity_id),
-              "changes": changes, "prev_hash": last or GENESIS}
-    values["hash"] = _digest(**values)
+              "changes": changes}
     session = db.session()
     if queue(Event.__table__, values):
-        session.info["trail_head"] = (session.get_transaction(), values["hash"], None)
         return
+    lock_ordered_writes()
+    values["prev_hash"] = _head() or GENESIS
+    values["hash"] = _digest(**values)
     event = Event(**values)
     db.session.add(event)  # flushed with the rows it describes
     session.info["trail_head"] = (session.get_transaction(), event.hash, event)
+
+
+def chain(rows: list[dict]) -> None:
+    """Link queued events (in order) to the trail's head; the caller holds the ordered-writes lock."""
+    last = _head() or GENESIS
+    for values in rows:
+        values["prev_hash"] = last
+        values["hash"] = last = _digest(**values)
+    session = db.session()
+    session.info["trail_head"] = (session.get_transaction(), last, None)
 
 
 def _head() -> str | None:
@@ -99,6 +113,39 @@ def verify_chain(batch: int = 1000) -> Event | None:
                 return event
             previous = event.hash
             last_id = event.id
+
+
+def verify_recent(batch: int = 1000) -> Event | None:
+    """Verify the chain from the last checkpoint on; return the first bad event, or None when it holds.
+
+    The checkpoint event itself is re-hashed too, so an edit to it shows. The checkpoint moves
+    to the newest event when the chain holds (the caller commits it).
+    """
+    checkpoint = db.session.get(TrailVerified, "readiness")
+    previous, last_id = GENESIS, 0
+    if checkpoint is not None:
+        event = db.session.get(Event, checkpoint.event_id)
+        if event is None or event.hash != checkpoint.hash or event_digest(event) != event.hash:
+            return event or Event(id=checkpoint.event_id, hash=checkpoint.hash)
+        previous, last_id = event.hash, event.id
+    while True:
+        events = db.session.scalars(select(Event).where(Event.id > last_id).order_by(Event.id).limit(batch)).all()
+        if not events:
+            break
+        for event in events:
+            if event.prev_hash != previous or event_digest(event) != event.hash:
+                return event
+            previous, last_id = event.hash, event.id
+    if last_id and (checkpoint is None or checkpoint.event_id != last_id):
+        if checkpoint is None:
+            try:
+                with db.session.begin_nested():
+                    db.session.add(TrailVerified(name="readiness", event_id=last_id, hash=previous, checked_at=utcnow()))
+            except IntegrityError:
+                pass  # another request set it first; it moves on next time
+        else:
+            checkpoint.event_id, checkpoint.hash, checkpoint.checked_at = last_id, previous, utcnow()
+    return None
 
 
 def event_query(entity: str | None = None, entity_id: str | None = None, action: str | None = None,

@@ -23,10 +23,14 @@ FINDING_VIEWERS = {"staff", "supervisor", "admin"}
 REGISTER = {"auditor", "supervisor", "admin"}
 # The corrective action in the world is owned by staff.
 ACTION_WORKERS = {"staff", "supervisor", "admin"}
+ADMIN = {"admin"}
+# ...and so is the objective.
+OBJECTIVE_OWNERS = {"staff", "supervisor", "admin"}
 
 ACCESS: dict[str, set[str]] = {
     # sign-in, health, docs and static files
     "auth.login": PUBLIC, "auth.logout": PUBLIC, "pages.login": PUBLIC, "pages.logout": PUBLIC,
+    "pages.welcome": PUBLIC,  # an invitation or reset link: the secret in the URL is the permission
     "health.healthz": PUBLIC, "api-docs.openapi_json": PUBLIC, "static": PUBLIC,
     "pwa.static_file": PUBLIC, "pwa.service_worker": PUBLIC,
     # identity, and what each person manages of their own account (an admin may revoke anyone's token)
@@ -36,8 +40,10 @@ ACCESS: dict[str, set[str]] = {
     "pages.account_token_create": SIGNED_IN, "pages.account_token_revoke": SIGNED_IN,
     # the field app's sync
     "auth.me": SIGNED_IN, "sync.bootstrap": SIGNED_IN, "sync.pull": SIGNED_IN, "sync.push": SIGNED_IN,
-    # HEAD only says whether the server has these bytes (so a device skips the upload).
-    "photos.PhotoByHash": {"GET": FINDING_VIEWERS, "HEAD": SIGNED_IN, "PUT": SIGNED_IN},
+    "sync.snapshot": SIGNED_IN,
+    # HEAD says the server has these bytes (so a device skips the upload) only to those who may see them.
+    "photos.PhotoByHash": {"GET": FINDING_VIEWERS, "HEAD": FINDING_VIEWERS, "PUT": SIGNED_IN},
+    "photos.ResumablePhotoUpload": {"HEAD": SIGNED_IN, "PUT": SIGNED_IN},
     # register pages everyone signed in has, scoped to what they may see
     "pages.home": SIGNED_IN, "pages.findings": SIGNED_IN, "pages.my_actions": SIGNED_IN,
     "pages.finding": FINDING_VIEWERS, "pages.finding_evidence": FINDING_VIEWERS,
@@ -79,6 +85,62 @@ ACCESS: dict[str, set[str]] = {
     "programme.reschedule": REVIEWERS, "programme.suggestions": REVIEWERS,
     "programme.export": REVIEWERS, "programme.import_file": REVIEWERS,
     "pages.programme_areas": REVIEWERS, "pages.programme_area_update": REVIEWERS,
+    # the organisation: sites, areas and people (admins)
+    "organisation.list_sites": ADMIN, "organisation.create_site": ADMIN, "organisation.get_site": ADMIN,
+    "organisation.change_site": ADMIN, "organisation.list_areas": ADMIN, "organisation.create_area": ADMIN,
+    "organisation.get_area": ADMIN, "organisation.change_area": ADMIN, "organisation.list_users": ADMIN,
+    "organisation.create_user": ADMIN, "organisation.get_user": ADMIN, "organisation.change_user": ADMIN,
+    "organisation.send_link": ADMIN,
+    "pages.org_sites": ADMIN, "pages.org_site_create": ADMIN, "pages.org_site_update": ADMIN,
+    "pages.org_site_retire": ADMIN, "pages.org_areas": ADMIN, "pages.org_area_create": ADMIN, "pages.org_area": ADMIN,
+    "pages.org_area_update": ADMIN, "pages.org_area_retire": ADMIN, "pages.people_list": ADMIN,
+    "pages.person_add": ADMIN, "pages.person_new": ADMIN, "pages.person": ADMIN, "pages.person_update": ADMIN, "pages.person_active": ADMIN,
+    "pages.person_link": ADMIN, "pages.org_import": ADMIN, "pages.org_import_run": ADMIN,
+    "pages.org_import_template": ADMIN, "pages.org_export": ADMIN,
+    "pages.setup": ADMIN, "pages.setup_checklist": ADMIN, "pages.account_timezone": SIGNED_IN,
+    # notifications: each person's own; webhooks and polled events: admins; a calendar feed: its secret
+    "notify.list_notifications": SIGNED_IN, "notify.mark_read": SIGNED_IN, "notify.get_preferences": SIGNED_IN,
+    "notify.set_preference": SIGNED_IN, "notify.new_calendar": SIGNED_IN, "notify.revoke_calendar": SIGNED_IN,
+    "pages.notifications": SIGNED_IN, "pages.notifications_read": SIGNED_IN,
+    "pages.notifications_preferences": SIGNED_IN, "pages.notifications_calendar": SIGNED_IN,
+    "pages.calendar_feed": PUBLIC,
+    "notify.list_webhooks": {"admin"}, "notify.create_webhook": {"admin"}, "notify.get_webhook": {"admin"},
+    "notify.list_deliveries": {"admin"}, "notify.resend_delivery": {"admin"}, "notify.list_events": {"admin"},
+    "pages.webhooks_list": {"admin"}, "pages.webhook_page": {"admin"}, "pages.webhook_switch": {"admin"},
+    "pages.webhook_resend": {"admin"},
+    # sending an audit's report: whoever may see the audit (the loader decides)
+    "notify.send_report": AUDIT_VIEWERS, "pages.audit_send_report": AUDIT_VIEWERS,
+    # objectives: the one in the world is owned by staff
+    "upkeep.list_objectives": SIGNED_IN, "upkeep.create_objective": REVIEWERS,
+    "upkeep.get_objective": OBJECTIVE_OWNERS, "upkeep.add_measurement": OBJECTIVE_OWNERS,
+    "upkeep.update_objective": REVIEWERS, "upkeep.retire_objective": REVIEWERS,
+    "pages.objectives_list": SIGNED_IN, "pages.objective_create": REVIEWERS,
+    "pages.objective_page": OBJECTIVE_OWNERS, "pages.objective_compute": OBJECTIVE_OWNERS,
+    "pages.objective_retire": REVIEWERS,
+    "upkeep.get_readiness": REVIEWERS, "pages.readiness_page": REVIEWERS,
+    # management reviews: the one in the world is chaired by the supervisor; its output action is staff's
+    "upkeep.list_reviews": REVIEWERS, "upkeep.open_review": REVIEWERS, "upkeep.get_review": REVIEWERS,
+    "upkeep.update_review": REVIEWERS, "upkeep.add_review_action": REVIEWERS, "upkeep.sign_off_review": REVIEWERS,
+    "upkeep.review_pack": REVIEWERS, "upkeep.review_action_done": ACTION_WORKERS,
+    "pages.management_reviews_list": REVIEWERS, "pages.management_review_page": REVIEWERS,
+    "pages.management_review_action": REVIEWERS, "pages.management_review_sign_off": REVIEWERS,
+    "pages.review_action_done": ACTION_WORKERS,
+    "upkeep.evidence_pack": REVIEWERS,
+    # controlled documents: everyone reads released revisions; supervisors and admins manage them
+    "documents.list_documents": SIGNED_IN, "documents.get_document": SIGNED_IN,
+    "documents.revision_file": SIGNED_IN, "documents.register": REVIEWERS, "documents.add_revision": REVIEWERS,
+    "documents.approve": REVIEWERS, "documents.reviewed": REVIEWERS,
+    "documents.ask_acknowledgement": REVIEWERS, "documents.acknowledgements": REVIEWERS,
+    "documents.acknowledge": SIGNED_IN, "documents.pending": SIGNED_IN,
+    "pages.document_ask_acknowledgement": REVIEWERS, "pages.document_acknowledge": SIGNED_IN,
+    "pages.documents_list": SIGNED_IN, "pages.document": SIGNED_IN, "pages.document_new": REVIEWERS,
+    "pages.document_revise": REVIEWERS, "pages.document_approve": REVIEWERS, "pages.document_reviewed": REVIEWERS,
+    # competence: the matrix and training records, for reviewers (of their sites)
+    "competence.list_competences": REVIEWERS, "competence.create": REVIEWERS, "competence.add_requirement": REVIEWERS,
+    "competence.add_record": REVIEWERS, "competence.record_training": REVIEWERS, "competence.matrix": REVIEWERS,
+    "competence.matrix_csv": REVIEWERS, "competence.matrix_xlsx": REVIEWERS,
+    "pages.competence_matrix": REVIEWERS, "pages.competence_add": REVIEWERS, "pages.competence_require": REVIEWERS,
+    "pages.competence_record": REVIEWERS, "pages.competence_training": REVIEWERS,
 }
 
 
@@ -87,7 +149,7 @@ ACCESS: dict[str, set[str]] = {
 # drawn empty, the wrong page or an error page sent with 200 fails the walk, and so does a new
 # GET route until someone says here what it shows.
 SHOWS: dict[str, str] = {
-    "pages.login": "Sign in to Gemba", "pages.dashboard": "Dashboard", "pages.audits": "Audits",
+    "pages.login": "Sign in to Gemba", "pages.welcome": "Choose your password", "pages.dashboard": "Dashboard", "pages.audits": "Audits",
     "pages.audit": "{template_name}", "pages.audit_evidence": "Evidence: {template_name}, {area_label}",
     "pages.findings": "Findings", "pages.finding": "{finding_title}", "pages.finding_evidence": "Evidence: {finding_title}",
     "pages.actions_list": "Corrective actions", "pages.edit_action": "Edit corrective action",
@@ -106,16 +168,46 @@ SHOWS: dict[str, str] = {
     "photos.PhotoByHash": "image/jpeg",
     "pages.account": "Account", "account.list_sessions": "application/json", "account.list_tokens": "application/json",
     "auth.me": "application/json", "sync.bootstrap": "application/json", "sync.pull": "application/json",
+    "sync.snapshot": "application/json",
     "review.my_actions": "application/json", "review.queue": "application/json",
     "review.repeat_suggestions": "application/json", "programme.list_audits": "application/json",
     "programme.suggestions": "application/json", "programme.export": "application/json",
+    "organisation.list_sites": "application/json", "organisation.get_site": "application/json",
+    "organisation.list_areas": "application/json", "organisation.get_area": "application/json",
+    "organisation.list_users": "application/json", "organisation.get_user": "application/json",
+    "pages.org_sites": "Sites", "pages.org_areas": "Areas", "pages.org_area": "{area_label}",
+    "pages.people_list": "People", "pages.person_new": "Add a person", "pages.person": "{user_name}", "pages.org_import": "Import sites, areas and people",
+    "pages.org_import_template": "text/csv", "pages.org_export": "text/csv",
+    "pages.setup": "Set up your organisation",
+    "pages.notifications": "Notifications", "pages.webhooks_list": "Webhooks", "pages.webhook_page": "Webhook",
+    "pages.calendar_feed": "text/calendar", "notify.list_notifications": "application/json",
+    "notify.get_preferences": "application/json", "notify.list_webhooks": "application/json",
+    "notify.get_webhook": "application/json", "notify.list_deliveries": "application/json",
+    "notify.list_events": "application/json",
+    "upkeep.list_objectives": "application/json", "upkeep.get_objective": "application/json",
+    "pages.objectives_list": "Objectives", "pages.objective_create": "Set an objective",
+    "pages.objective_page": "{objective_title}",
+    "upkeep.get_readiness": "application/json", "pages.readiness_page": "Readiness: could an auditor turn up today?",
+    "upkeep.list_reviews": "application/json", "upkeep.get_review": "application/json",
+    "upkeep.review_pack": "application/pdf", "pages.management_reviews_list": "Management reviews",
+    "pages.management_review_page": "Management review {review_period}",
+    "upkeep.evidence_pack": "application/zip",
+    "documents.list_documents": "application/json", "documents.get_document": "application/json",
+    "documents.revision_file": "application/pdf", "pages.documents_list": "Documents",
+    "documents.acknowledgements": "application/json", "documents.pending": "application/json",
+    "pages.document": "{document_number}", "pages.document_new": "Register a document",
+    "competence.list_competences": "application/json", "competence.matrix": "application/json",
+    "competence.matrix_csv": "text/csv",
+    "competence.matrix_xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "pages.competence_matrix": "Competence",
 }
 HEADING, TITLE = re.compile(r"<h1\b[^>]*>(.*?)</h1>", re.S), re.compile(r"<title>(.*?)</title>", re.S)
 
 # Sign-in answers 401 to an empty form: that is its job, not a refusal.
 SIGN_IN_FORMS = {"auth.login", "pages.login"}
 ENDPOINT_VALUES = {"static": {"filename": "register.css"}}
-ENDPOINT_QUERY = {"pages.checklist_diff": "?old={template_id}&new={template_id}"}
+ENDPOINT_QUERY = {"pages.checklist_diff": "?old={template_id}&new={template_id}",
+                  "upkeep.evidence_pack": "?from=2026-01-01&to=2026-12-31"}
 
 
 def _url(rule, values) -> str:
@@ -235,9 +327,13 @@ def test_each_role_gets_the_status_it_must(app, world, role):
 def test_unknown_ids_are_404_not_500(app, world, auth):
     people, values = world
     auth.login(people["admin"])
-    unknown = dict(values, session_id=uuid.uuid4(), token_id=uuid.uuid4(), audit_id=uuid.uuid4(), action_id=uuid.uuid4(), finding_id=uuid.uuid4(), template_id=uuid.uuid4(),
-                   question_id=uuid.uuid4(), conflict_id=uuid.uuid4(), qualification_id=uuid.uuid4(),
-                   sha256="0" * 64, filename="no-such-file.js")
+    unknown = dict(values, session_id=uuid.uuid4(), site_id=uuid.uuid4(), user_id=uuid.uuid4(), area_id=uuid.uuid4(),
+                   token_id=uuid.uuid4(), audit_id=uuid.uuid4(), action_id=uuid.uuid4(), finding_id=uuid.uuid4(),
+                   template_id=uuid.uuid4(), question_id=uuid.uuid4(), conflict_id=uuid.uuid4(),
+                   qualification_id=uuid.uuid4(), objective_id=uuid.uuid4(), review_id=uuid.uuid4(),
+                   review_action_id=uuid.uuid4(), webhook_id=uuid.uuid4(), delivery_id=uuid.uuid4(),
+                   document_id=uuid.uuid4(), competence_id=uuid.uuid4(), sha256="0" * 64,
+                   filename="no-such-file.js", secret="no-such-link", kind="nothing", token="no-such-calendar")
     wrong = []
     for rule, method in _routes(app):
         if method != "GET" or not rule.arguments:

@@ -5,13 +5,17 @@ that widens or narrows fails on the named case; a rule missing from these tables
 """
 
 import uuid
+from datetime import UTC, datetime
 
 import pytest
 from flask_login import AnonymousUserMixin
 
 from server import permissions
 from server.errors import NotAllowed
-from server.models import Audit, Conflict, CorrectiveAction, Finding, Response, User
+from server.models import (
+    Audit, Conflict, CorrectiveAction, Document, DocumentRevision, Finding, ManagementReview, Objective, Response,
+    ReviewAction, User,
+)
 
 ROLES = ("staff", "auditor", "supervisor", "admin")
 EVERYONE = set(ROLES)
@@ -35,10 +39,20 @@ BY_ROLE = {
     "admin.users": {"admin"},
     "admin.organisation": {"admin"},
     "admin.tokens": {"admin"},
+    "admin.webhooks": {"admin"},
     "trail.view": REVIEWERS,
+    "objective.list": EVERYONE,
+    "objective.manage": REVIEWERS,
+    "readiness.view": REVIEWERS,
+    "management_review.manage": REVIEWERS,
+    "document.list": EVERYONE,
+    "document.manage": REVIEWERS,
+    "competence.view": REVIEWERS,
+    "competence.manage": REVIEWERS,
 }
 
 STRANGER = uuid.uuid4()
+TRIAGED = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
 
 def _audit(auditor_id, status):
@@ -58,6 +72,7 @@ AUDITS = {
 }
 FINDINGS = {
     "raised by them, open": lambda me: Finding(raised_by_id=me, status="open"),
+    "raised by them, accepted": lambda me: Finding(raised_by_id=me, status="open", triaged_at=TRIAGED),
     "raised by them, taken up": lambda me: Finding(raised_by_id=me, status="action_planned"),
     "from an audit of theirs": lambda me: Finding(raised_by_id=STRANGER, status="open", audit=_audit(me, "submitted")),
     "with an action they own": lambda me: Finding(raised_by_id=STRANGER, status="action_planned",
@@ -78,6 +93,40 @@ CONFLICTS = {
     "met by them": lambda me: Conflict(user_id=me),
     "met by someone else": lambda me: Conflict(user_id=STRANGER),
 }
+OBJECTIVES = {
+    "owned by them": lambda me: Objective(owner_id=me),
+    "someone else's": lambda me: Objective(owner_id=STRANGER),
+}
+MANAGEMENT_REVIEWS = {
+    "chaired by them": lambda me: ManagementReview(chair_id=me),
+    "chaired by someone else": lambda me: ManagementReview(chair_id=STRANGER),
+}
+REVIEW_ACTIONS = {
+    "owned by them": lambda me: ReviewAction(owner_id=me),
+    "someone else's": lambda me: ReviewAction(owner_id=STRANGER),
+}
+
+def _document(owner, *statuses):
+    return Document(owner_id=owner, revisions=[DocumentRevision(rev=n, status=status, uploaded_by_id=STRANGER)
+                                               for n, status in enumerate(statuses, 1)])
+
+
+DOCUMENTS = {
+    "owned by them, draft": lambda me: _document(me, "draft"),
+    "someone else's, draft": lambda me: _document(STRANGER, "draft"),
+    "someone else's, in review": lambda me: _document(STRANGER, "in_review"),
+    "someone else's, approved": lambda me: _document(STRANGER, "approved"),
+    "someone else's, superseded and a draft": lambda me: _document(STRANGER, "obsolete", "draft"),
+}
+REVISIONS = {
+    "a draft of their document": lambda me: _document(me, "draft").revisions[0],
+    "a draft they uploaded": lambda me: DocumentRevision(status="draft", uploaded_by_id=me,
+                                                         document=Document(owner_id=STRANGER)),
+    "someone else's draft": lambda me: _document(STRANGER, "draft").revisions[0],
+    "someone else's, in review": lambda me: _document(STRANGER, "in_review").revisions[0],
+    "someone else's, approved": lambda me: _document(STRANGER, "approved").revisions[0],
+    "someone else's, obsolete": lambda me: _document(STRANGER, "obsolete").revisions[0],
+}
 
 EDITABLE = {"their own, planned", "their own, in progress", "their own, returned"}
 AUDIT_VIEW = {tie: EVERYONE for tie in AUDITS if tie.startswith("their own")} | {
@@ -94,13 +143,29 @@ BY_RECORD = {
     "finding.view": (FINDINGS, FINDING_VIEW),
     "comment.finding": (FINDINGS, FINDING_VIEW),
     # The person who raised it may correct it until a supervisor has taken it up.
-    "finding.edit": (FINDINGS, {tie: REVIEWERS for tie in FINDINGS} | {"raised by them, open": EVERYONE}),
+    "finding.edit": (FINDINGS, {tie: REVIEWERS for tie in FINDINGS} | {"raised by them, open": EVERYONE,
+                                                                       "raised by them, accepted": EVERYONE}),
+    # ...but once triaged, what the finding is (kind, area, clause, title) is the reviewers' to change.
+    "finding.classify": (FINDINGS, {tie: REVIEWERS for tie in FINDINGS} | {"raised by them, open": EVERYONE}),
+    # Segregation of duties: a reviewer may not approve, return or reject an audit they did themselves.
+    "audit.decide": (AUDITS, {tie: NOBODY if tie.startswith("their own") else REVIEWERS for tie in AUDITS}),
     # ... and withdraw it then; reviewers triage (reject) rather than withdraw.
     "finding.withdraw": (FINDINGS, {tie: NOBODY for tie in FINDINGS} | {"raised by them, open": EVERYONE}),
     "action.view": (ACTIONS, ACTION_WORK),
     "action.work": (ACTIONS, ACTION_WORK),
     "response.view": (RESPONSES, {"on their own audit": EVERYONE, "on someone else's audit": REVIEWERS}),
     "conflict.view": (CONFLICTS, {"met by them": EVERYONE, "met by someone else": REVIEWERS}),
+    # An objective's owner measures it, whatever their role; reviewers set and see them all.
+    "objective.view": (OBJECTIVES, {"owned by them": EVERYONE, "someone else's": REVIEWERS}),
+    "objective.measure": (OBJECTIVES, {"owned by them": EVERYONE, "someone else's": REVIEWERS}),
+    # The chair signs a management review off; an admin may stand in.
+    "management_review.sign_off": (MANAGEMENT_REVIEWS, {"chaired by them": REVIEWERS, "chaired by someone else": {"admin"}}),
+    "review_action.work": (REVIEW_ACTIONS, {"owned by them": EVERYONE, "someone else's": REVIEWERS}),
+    # A document is for everyone once a revision is released; before that, its managers and owner.
+    "document.view": (DOCUMENTS, {tie: EVERYONE for tie in DOCUMENTS} | {
+        "someone else's, draft": REVIEWERS, "someone else's, in review": REVIEWERS}),
+    "document.revision.view": (REVISIONS, {tie: EVERYONE for tie in REVISIONS} | {
+        "someone else's draft": REVIEWERS, "someone else's, in review": REVIEWERS}),
 }
 # Rules that look up stored records (a comment's subject, a photo's links): tested against
 # the database in tests/server/services/test_sync_pull.py and test_comments.py.
@@ -136,7 +201,8 @@ def test_rule_by_role_and_tie(rule, tie, role):
 def test_nobody_signed_in_and_inactive_people_may_do_nothing(rule):
     records = {**{r: ties for r, (ties, _) in BY_RECORD.items()},
                **{r: AUDITS for r in ("audit.view", "comment.audit", "audit.work")},
-               **{r: FINDINGS for r in ("finding.view", "comment.finding", "finding.edit", "finding.withdraw")},
+               **{r: FINDINGS for r in ("finding.view", "comment.finding", "finding.edit", "finding.classify",
+                                        "finding.withdraw")},
                **{r: ACTIONS for r in ("action.view", "action.work")}}
     for role in ROLES:
         gone = person(role, active=False)
@@ -159,3 +225,10 @@ def test_require_says_why_and_an_unknown_rule_is_a_programming_error():
     permissions.require(person("admin"), "trail.view")
     with pytest.raises(KeyError):
         permissions.can(staff, "audit.delete")
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_deciding_on_audits_is_for_reviewers_when_asked_without_an_audit(role):
+    # A route may be guarded by "audit.decide"; the audit itself then decides (above).
+    assert permissions.can(person(role), "audit.decide") is (role in REVIEWERS)
+    assert "audit.decide" in permissions.ROLE_ACTIONS

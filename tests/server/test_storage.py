@@ -1,17 +1,28 @@
-"""The photo store: whole objects or nothing, under keys that cannot escape its directory."""
+"""The file stores: whole objects or nothing, under keys that cannot escape; local and S3 alike.
+
+Every contract test runs against the local directory and against a real S3 API server
+on loopback (moto's, started by the test run).
+"""
 
 import io
 
 import pytest
 
 from server import create_app
-from server.storage import LocalDirectoryStore, MissingObject, object_key, photo_store
+from server.storage import LocalDirectoryStore, MissingObject, S3Store, file_store, object_key, photo_store
 
 DIGEST = "ab" + "cd" + "0" * 60
 
 
+@pytest.fixture(params=["local", "s3"])
+def store(request, tmp_path):
+    if request.param == "local":
+        return LocalDirectoryStore(tmp_path / "photos")
+    return S3Store.from_config(request.getfixturevalue("s3_settings"))
+
+
 @pytest.fixture
-def store(tmp_path):
+def local_store(tmp_path):
     return LocalDirectoryStore(tmp_path / "photos")
 
 
@@ -28,7 +39,8 @@ def test_put_get_exists_delete(store):
     store.delete(key)  # deleting what is gone is not an error
 
 
-def test_objects_are_sharded_by_hash_prefix_and_no_temporary_file_is_left(store):
+def test_objects_are_sharded_by_hash_prefix_and_no_temporary_file_is_left(local_store):
+    store = local_store
     store.put(object_key("thumb", DIGEST), io.BytesIO(b"x" * 3_000_000))  # streamed from a file object
     path = store.path(object_key("thumb", DIGEST))
     assert path.relative_to(store.root).parts == ("thumb", "ab", "cd", DIGEST)
@@ -76,3 +88,36 @@ def test_the_app_holds_its_store_and_another_backend_can_be_configured(tmp_path)
                          "GEMBA_PHOTO_STORE": lambda app: Elsewhere(tmp_path / "elsewhere")})
     assert isinstance(photo_store(custom), Elsewhere)
     assert photo_store(plain) is not photo_store(custom)
+
+
+def test_a_large_file_object_is_stored_whole(store):
+    # Over the S3 store's multipart threshold: the parts become one object only when complete.
+    data = bytes(range(256)) * (70 * 4096)  # 70 MiB
+    key = object_key("document", DIGEST)
+    store.put(key, io.BytesIO(data))
+    assert store.exists(key)
+    assert store.get(key) == data
+
+
+def test_s3_objects_are_named_under_the_prefix_in_the_bucket(s3_settings):
+    store = S3Store.from_config(s3_settings)
+    store.put(object_key("document", DIGEST), b"procedure")
+    listed = store.client.list_objects_v2(Bucket=s3_settings["GEMBA_S3_BUCKET"])["Contents"]
+    assert [o["Key"] for o in listed] == [f"register/document/{DIGEST}"]
+
+
+def test_gemba_storage_s3_selects_the_object_store(tmp_path, s3_settings):
+    app = create_app({"SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'a.db'}",
+                      "GEMBA_PHOTO_DIR": str(tmp_path / "unused"), **s3_settings})
+    store = file_store(app)
+    assert isinstance(store, S3Store) and store is photo_store(app)
+    assert store.bucket == s3_settings["GEMBA_S3_BUCKET"]
+    store.put(object_key("original", DIGEST), b"bytes")
+    assert S3Store.from_config(s3_settings).get(object_key("original", DIGEST)) == b"bytes"
+    assert not (tmp_path / "unused").exists()
+
+
+def test_an_unknown_storage_kind_is_refused_at_start(tmp_path):
+    with pytest.raises(RuntimeError, match="GEMBA_STORAGE"):
+        create_app({"SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'a.db'}",
+                    "GEMBA_PHOTO_DIR": str(tmp_path / "p"), "GEMBA_STORAGE": "ftp"})

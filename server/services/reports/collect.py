@@ -86,8 +86,8 @@ def collect(user: User, audit: Audit) -> AuditReport:
         order = {key: i for i, key in enumerate(labels)}
         for link in sorted(links, key=lambda link: (order.get((link.subject, link.subject_id), 0), link.position)):
             key = (link.subject, link.subject_id)
-            if key not in labels:
-                continue
+            if key not in labels or (not link.proven and link.photo.state == PhotoState.STORED):
+                continue  # a held link (evidence.proven) carries no one's bytes into a report
             evidence.photos.setdefault(link.photo_sha256, link.photo)
             evidence.by_subject.setdefault(key, []).append(link.photo)
             evidence.used_in.setdefault(link.photo_sha256, []).append(labels[key])

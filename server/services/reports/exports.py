@@ -75,7 +75,7 @@ def csv_stream(columns: list[str], rows: Iterator[list]) -> Iterator[str]:
     """CSV text in chunks, header first, so a large export never sits in memory."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(columns)
+    writer.writerow([_safe(c) for c in columns])  # headers may be names people typed (competences)
     for n, row in enumerate(rows, 1):
         writer.writerow([_safe(v) for v in row])
         if n % 500 == 0:
@@ -89,7 +89,7 @@ def xlsx_file(sheet_title: str, columns: list[str], rows: Iterator[list]):
     """An XLSX workbook (write-only, so rows stream to disk) as a spooled file."""
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(sheet_title)
-    sheet.append(columns)
+    sheet.append([_safe(c) for c in columns])
     for row in rows:
         sheet.append([_safe(v) for v in row])
     spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)

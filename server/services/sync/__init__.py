@@ -8,6 +8,7 @@ handlers (ops.py) call the services that own the rules.
 from .entities import ENTITIES, SyncedEntity
 from .pull import MAX_PULL, PullPage, bootstrap, pull
 from .push import PushResult, UnknownEntity, apply_push, claim_device
+from .snapshot import SnapshotPage, snapshot
 
-__all__ = ["ENTITIES", "MAX_PULL", "PullPage", "PushResult", "SyncedEntity", "UnknownEntity", "apply_push",
-           "bootstrap", "claim_device", "pull"]
+__all__ = ["ENTITIES", "MAX_PULL", "PullPage", "PushResult", "SnapshotPage", "SyncedEntity", "UnknownEntity", "apply_push",
+           "bootstrap", "claim_device", "pull", "snapshot"]

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from ...extensions import db
 from ...ids import uuid_or_none
 from ...models import Area, Audit, Device, OpStatus, Question, Response, SyncOp, User
-from ...textin import NUL
+from ...textin import BAD_TEXT
 
 
 @dataclass
@@ -33,7 +33,7 @@ class Outcome:
 def record_id(op: dict) -> str:
     """The op's record id as the server writes it (a device may send upper-case UUIDs)."""
     record_id = uuid_or_none(op["id"])
-    return str(record_id) if record_id else str(op["id"]).replace(NUL, "")[:64]
+    return str(record_id) if record_id else BAD_TEXT.sub("", str(op["id"]))[:64]
 
 
 class BatchRecords:
@@ -65,8 +65,10 @@ class BatchRecords:
             self.missing |= {(model, record_id) for record_id in wanted - {row.id for row in found}}
         audits |= ids["audit"]
         self.answers = {}
+        self.audits: list[Audit] = []
         if audits:
-            self.keep.extend(db.session.scalars(select(Audit).where(Audit.id.in_(audits))).all())
+            self.audits = db.session.scalars(select(Audit).where(Audit.id.in_(audits))).all()
+            self.keep.extend(self.audits)
             for response in db.session.scalars(select(Response).where(Response.audit_id.in_(audits))):
                 self.answers[(response.audit_id, response.question_id)] = response
                 self.keep.append(response)

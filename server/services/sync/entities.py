@@ -30,7 +30,7 @@ from ...models import (
 from ...permissions import can
 from ...schemas import fieldwork
 from .. import actions, audits, findings
-from . import ops
+from . import audiences, ops
 
 
 @dataclass(frozen=True)
@@ -48,6 +48,8 @@ class SyncedEntity:
     dump: type[ma.Schema] | None = None
     visible: Callable | None = None
     version: Callable = attrgetter("version")
+    # Pull: who a change of one is addressed to (audiences.py); a superset of `visible`.
+    audiences: Callable | None = None
     key: str = "id"
     eager: tuple = ()
     # The photos it holds travel as `photos` in its payload; photo_link ops add to them.
@@ -93,18 +95,20 @@ ENTITIES: dict[str, SyncedEntity] = {entity.name: entity for entity in (
         "template", Template, "checklist",
         dump=fieldwork.TemplateSchema, eager=(Template.questions,),
         visible=lambda user, template: template.status in (TemplateStatus.PUBLISHED, TemplateStatus.RETIRED),
+        audiences=audiences.of_template,
     ),
     SyncedEntity(
         "audit", Audit, "audit",
         fields=fieldwork.AuditFieldsSchema, apply=ops.audit_op, edit=audits.edit_audit,
         accept_device_value=_accept_audit,
-        dump=fieldwork.AuditSchema, visible=_rule("audit.view"),
+        dump=fieldwork.AuditSchema, visible=_rule("audit.view"), audiences=audiences.of_audit,
     ),
     SyncedEntity(
         "response", Response, "answer",
         fields=fieldwork.ResponseFieldsSchema, apply=ops.response_op, edit=audits.edit_response,
         accept_device_value=_accept_response,
         dump=fieldwork.ResponseSchema, visible=_rule("response.view"), eager=(Response.audit,),
+        audiences=audiences.of_response,
         photos=PhotoSubject.RESPONSE,
     ),
     SyncedEntity(
@@ -112,6 +116,7 @@ ENTITIES: dict[str, SyncedEntity] = {entity.name: entity for entity in (
         fields=fieldwork.FindingFieldsSchema, apply=ops.finding_op, edit=findings.edit_finding,
         accept_device_value=findings.edit_finding,
         dump=fieldwork.FindingSchema, visible=_rule("finding.view"), eager=(Finding.audit, Finding.actions),
+        audiences=audiences.of_finding,
         photos=PhotoSubject.FINDING,
     ),
     SyncedEntity(
@@ -119,16 +124,18 @@ ENTITIES: dict[str, SyncedEntity] = {entity.name: entity for entity in (
         fields=fieldwork.ActionFieldsSchema, apply=ops.action_op, edit=actions.record_progress,
         accept_device_value=actions.record_progress,
         dump=fieldwork.ActionSchema, visible=_rule("action.view"), eager=(CorrectiveAction.finding,),
+        audiences=audiences.of_action,
         photos=PhotoSubject.ACTION,
     ),
     SyncedEntity(
         "comment", Comment, "comment",
         fields=fieldwork.CommentFieldsSchema, apply=ops.comment_op,
         dump=fieldwork.CommentSchema, visible=_rule("comment.view"), eager=(Comment.author,),
+        audiences=audiences.of_comment,
     ),
     SyncedEntity(
         "photo", Photo, "photo", key="sha256", version=lambda photo: 1,
-        dump=fieldwork.PhotoSchema, visible=_rule("photo.view"),
+        dump=fieldwork.PhotoSchema, visible=_rule("photo.view"), audiences=audiences.of_photo,
     ),
     SyncedEntity(
         "photo_link", PhotoLink, "photo link",
@@ -136,7 +143,7 @@ ENTITIES: dict[str, SyncedEntity] = {entity.name: entity for entity in (
     ),
     SyncedEntity(
         "conflict", Conflict, "conflict", version=lambda conflict: 2 if conflict.resolved_at else 1,
-        dump=fieldwork.ConflictSchema, visible=_rule("conflict.view"),
+        dump=fieldwork.ConflictSchema, visible=_rule("conflict.view"), audiences=audiences.of_conflict,
     ),
 )}
 

@@ -3,21 +3,17 @@
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import exists, select
+from sqlalchemy import func, select, union
 from sqlalchemy.orm import selectinload
 
 from ...extensions import db
 from ...ids import uuid_or_none
-from ...models import Change, PhotoLink, PhotoSubject, Template, TemplateStatus, User, utcnow
-from ...permissions import is_reviewer
+from ...models import Change, ChangeAudience, PhotoLink, PhotoSubject, Template, TemplateStatus, User, utcnow
 from .. import organisation
+from . import audiences
 from .entities import ENTITIES, SyncedEntity
 
 MAX_PULL = 500
-SCAN_CHUNK = 500
-# A pull stops scanning after this many feed rows even when few were visible, and says
-# `more`; the next call goes on from there.
-SCAN_LIMIT = 20 * SCAN_CHUNK
 
 
 @dataclass
@@ -25,37 +21,53 @@ class PullPage:
     changes: list[dict]
     cursor: int
     more: bool
+    scope: str = ""
+    reset: bool = False
 
 
-def pull(user: User, cursor: int = 0, limit: int = 200) -> PullPage:
-    """The changes after `cursor` that `user` may see, each record once in its latest state."""
+def pull(user: User, cursor: int = 0, limit: int = 200, *, sites=None, areas=None, scope: str | None = None) -> PullPage:
+    """The changes after `cursor` addressed to `user`'s audiences, each record once in its latest state.
+
+    `sites` / `areas` narrow a reviewer's device to its working set. A device that sends
+    the `scope` its snapshot was taken under is told to `reset` (take a new snapshot)
+    when what decides its audiences changed, such as a site taken away.
+    """
     limit = max(1, min(limit, MAX_PULL))
+    key = audiences.scope_key(user)
+    if scope and scope != key:
+        return PullPage([], cursor, False, key, reset=True)
+    # The head first: every change up to it has committed (writers commit in seq order),
+    # so a device with nothing more addressed to it may skip to it.
+    head = db.session.scalar(select(func.max(Change.seq))) or 0
+    seqs = _addressed(audiences.of_user(user, sites, areas), cursor, limit + 1)
+    more = len(seqs) > limit
+    seqs = seqs[:limit]
+    if not seqs:
+        return PullPage([], max(cursor, head), False, key)
+    rows = db.session.scalars(select(Change).where(Change.seq.in_(seqs)).order_by(Change.seq)).all()
+    payloads = _payloads(user, rows)
     picked: dict[tuple[str, str], dict] = {}
-    scanned_to = cursor
-    scanned = 0
-    full = False
-    while not full and scanned < SCAN_LIMIT:
-        rows = db.session.scalars(
-            select(Change).where(Change.seq > scanned_to).order_by(Change.seq).limit(SCAN_CHUNK)
-        ).all()
-        if not rows:
-            break
-        payloads = _payloads(user, rows)
-        for row in rows:
-            key = (row.entity, row.entity_id)
-            if key not in picked and len(picked) >= limit:
-                full = True
-                break
-            scanned_to = row.seq
-            scanned += 1
-            payload = payloads.get(key)
-            if payload is not None:
-                picked.pop(key, None)  # keep each record at its latest position
-                picked[key] = payload
-        if len(rows) < SCAN_CHUNK:
-            break
-    more = full or bool(db.session.scalar(select(exists().where(Change.seq > scanned_to))))
-    return PullPage(list(picked.values()), scanned_to, more)
+    for row in rows:
+        payload = payloads.get((row.entity, row.entity_id))
+        if payload is not None:
+            picked.pop((row.entity, row.entity_id), None)  # keep each record at its latest position
+            picked[(row.entity, row.entity_id)] = payload
+    return PullPage(list(picked.values()), seqs[-1] if more else max(seqs[-1], head), more, key)
+
+
+def _addressed(names: list[str], cursor: int, limit: int) -> list[int]:
+    """The first `limit` feed positions after `cursor` addressed to any of `names`.
+
+    One index range per audience (each limited), merged: the cost follows what is
+    addressed to these audiences, never the length of the whole feed.
+    """
+    ranges = [
+        select(ChangeAudience.seq).where(ChangeAudience.audience == name, ChangeAudience.seq > cursor)
+        .order_by(ChangeAudience.seq).limit(limit).subquery().select()
+        for name in names
+    ]
+    merged = union(*ranges).subquery() if len(ranges) > 1 else ranges[0].subquery()
+    return list(db.session.scalars(select(merged.c.seq).order_by(merged.c.seq).limit(limit)))
 
 
 def _tombstone(entity: str, entity_id: str, version: int) -> dict:
@@ -82,15 +94,16 @@ def _photos_by_subject(subject: PhotoSubject, ids) -> dict:
 
 
 def _payloads(user: User, rows: list[Change]) -> dict:
-    """The payload each (entity, id) in `rows` shows `user`, or nothing when it is not theirs."""
+    """The payload each (entity, id) in `rows` shows `user`: the record, or a tombstone.
+
+    Every row was addressed to the user, so a record that is gone, or that they may no
+    longer see (an audit given to another auditor, a site taken away), is a tombstone.
+    """
     by_entity: dict[str, set[str]] = {}
     hints: dict[tuple[str, str], Change] = {}
-    concerned: set[tuple[str, str]] = set()  # a change in these rows was about this user
     for row in rows:
         by_entity.setdefault(row.entity, set()).add(row.entity_id)
         hints[(row.entity, row.entity_id)] = row
-        if row.user_id == user.id:
-            concerned.add((row.entity, row.entity_id))
     payloads = {}
     for entity, ids in by_entity.items():
         synced = ENTITIES.get(entity)
@@ -99,17 +112,11 @@ def _payloads(user: User, rows: list[Change]) -> dict:
         found = _load(synced, user, ids)
         for entity_id in ids:
             hint = hints[(entity, entity_id)]
-            key = (entity, entity_id)
-            if hint.deleted or entity_id not in found:
-                # Gone from the server: tell whoever it concerned to drop their copy.
-                if is_reviewer(user) or key in concerned:
-                    payloads[key] = _tombstone(entity, entity_id, hint.version)
-            elif found[entity_id] is not None:
-                payloads[key] = found[entity_id]
-            elif key in concerned:
-                # It concerned this user and they may no longer see it (an audit given to
-                # another auditor, an action to another owner): their device drops its copy.
-                payloads[key] = _tombstone(entity, entity_id, hint.version)
+            record = found.get(entity_id)
+            if hint.deleted or record is None:
+                payloads[(entity, entity_id)] = _tombstone(entity, entity_id, hint.version)
+            else:
+                payloads[(entity, entity_id)] = record
     return payloads
 
 

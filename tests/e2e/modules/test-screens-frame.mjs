@@ -25,13 +25,13 @@ test("the navigation shows once someone is signed in, by role, and hides while t
   await db.setMeta("user", { id: "u1", email: "a@example.test", role: "auditor" });
   await frame.refresh();
   equal(frame.el.nav.hidden, false);
-  deepEqual(links(frame.el.nav), ["My audits", "Raise finding", "My findings", "My actions", "Sync"]);
+  deepEqual(links(frame.el.nav), ["My audits", "Raise finding", "My findings", "My actions", "Notifications", "Sync"]);
   frame.state.signingIn = true;
   await frame.refresh();
   equal(frame.el.nav.hidden, true, "while signing in");
   frame.state.signingIn = false;
   await frame.refresh({ id: "u2", role: "staff" });
-  deepEqual(links(frame.el.nav), ["Raise finding", "My findings", "My actions", "Sync"], "staff, as the caller knows");
+  deepEqual(links(frame.el.nav), ["Raise finding", "My findings", "My actions", "Notifications", "Sync"], "staff, as the caller knows");
 });
 
 test("the badge counts what is unsent and answers the outbox summary", async () => {
@@ -62,4 +62,15 @@ test("the session-expired banner shows while sync is paused, but not on the sign
   frame.state.updateReady = true;
   await frame.refresh();
   equal(frame.el.banners.querySelector("button").textContent, "Update ready - reload");
+});
+
+test("the navigation counts the unread notifications the last sync brought", async () => {
+  const frame = fakeFrame();
+  await db.setMeta("user", { id: "u1", email: "a@example.test", role: "supervisor" });
+  await db.setMeta("notifications", { notifications: [{ id: 1, title: "Major nonconformity: Spill" }], unread: 1 });
+  await frame.refresh();
+  equal(links(frame.el.nav).includes("Notifications (1)"), true);
+  await db.setMeta("notifications", { notifications: [], unread: 0 });
+  await frame.refresh();
+  equal(links(frame.el.nav).includes("Notifications"), true);
 });

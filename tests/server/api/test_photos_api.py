@@ -176,15 +176,15 @@ def test_unknown_size_is_422(as_staff):
     assert "size" in body["fields"]
 
 
-def _photo_on_finding(auth_of, make, commit, raiser):
-    """A photo uploaded by a supervisor and attached to a finding `raiser` raised."""
-    supervisor = make.user(Role.SUPERVISOR)
+def _photo_on_finding(auth_of, make, commit, raiser, action_owner):
+    """A photo `raiser` attached to their finding and then uploaded; `action_owner` owns an action on it."""
     finding = make.finding(make.area(), raiser)
+    make.action(finding, action_owner)
     data = images.jpeg()
     evidence.link_photos(raiser, PhotoSubject.FINDING, finding.id, [images.sha(data)])
     commit()
     uploader = auth_of()
-    uploader.login(supervisor)
+    uploader.login(raiser)
     assert put_photo(uploader, data).status_code == 201
     uploader.client.post("/api/auth/logout", headers=uploader.headers())
     return images.sha(data)
@@ -198,16 +198,18 @@ def fresh_auth(app):
 
 def test_who_may_see_a_photo(fresh_auth, make, commit):
     raiser = make.user(Role.STAFF)
+    owner = make.user(Role.STAFF)
     bystander = make.user(Role.STAFF)
     other_supervisor = make.user(Role.SUPERVISOR)
-    sha = _photo_on_finding(fresh_auth, make, commit, raiser)
+    sha = _photo_on_finding(fresh_auth, make, commit, raiser, owner)
 
     def status_for(user):
         viewer = fresh_auth()
         viewer.login(user)
         return viewer.client.get(url(sha, "thumb")).status_code
 
-    assert status_for(raiser) == 200  # raised the finding the photo is on, did not upload it
+    assert status_for(raiser) == 200  # attached it and uploaded it
+    assert status_for(owner) == 200  # owns an action on the finding the photo is evidence on
     assert status_for(other_supervisor) == 200  # reviewers see all evidence
     assert status_for(bystander) == 404  # neither uploaded it nor may see the finding
 
@@ -222,14 +224,14 @@ def test_auditor_sees_photos_of_their_audit_only(fresh_auth, make, commit):
     db.session.flush()
     data = images.png()
     evidence.link_photos(auditor, PhotoSubject.RESPONSE, response.id, [images.sha(data)])
-    uploader = make.user(Role.ADMIN)
+    supervisor = make.user(Role.SUPERVISOR)
     commit()
-    admin = fresh_auth()
-    admin.login(uploader)
-    assert put_photo(admin, data, content_type="image/png").status_code == 201
-
     mine = fresh_auth()
     mine.login(auditor)
+    assert put_photo(mine, data, content_type="image/png").status_code == 201
+    reviewer = fresh_auth()
+    reviewer.login(supervisor)
+    assert reviewer.client.get(url(images.sha(data), "original")).data == data
     assert mine.client.get(url(images.sha(data), "original")).data == data
     theirs = fresh_auth()
     theirs.login(other_auditor)

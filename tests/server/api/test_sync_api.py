@@ -181,7 +181,7 @@ def test_pull_pages_through_what_the_user_may_see(as_staff, staff, area, make, c
         response = as_staff.client.get(f"/api/sync/pull?cursor={cursor}&limit=2")
         assert response.status_code == 200
         body = response.json
-        assert set(body) == {"changes", "cursor", "more"}
+        assert {"changes", "cursor", "more"} <= set(body) <= {"changes", "cursor", "more", "scope", "reset"}
         seen.extend(body["changes"])
         cursor, calls = body["cursor"], calls + 1
         if not body["more"]:
@@ -189,6 +189,60 @@ def test_pull_pages_through_what_the_user_may_see(as_staff, staff, area, make, c
     assert calls == 2
     assert sorted(c["fields"]["title"] for c in seen) == ["Mine 0", "Mine 1", "Mine 2"]
     assert {tuple(sorted(c)) for c in seen} == {("deleted", "entity", "fields", "id", "version")}
+
+
+def test_a_new_device_takes_a_snapshot_then_pulls_from_its_cursor(as_staff, staff, area, make, commit):
+    device = FieldDevice(staff)
+    device.push([device.finding(area, title=f"Mine {i}") for i in range(3)])
+    other = FieldDevice(make.user("staff"))
+    other.push([other.finding(area, title="Not mine")])
+    commit()
+    seen, token = [], None
+    while True:
+        response = as_staff.client.get("/api/sync/snapshot?limit=2" + (f"&token={token}" if token else ""))
+        assert response.status_code == 200
+        body = response.json
+        seen += body["changes"]
+        token = body["token"]
+        if not body["more"]:
+            break
+    assert token is None
+    assert sorted(c["fields"]["title"] for c in seen if c["entity"] == "finding") == ["Mine 0", "Mine 1", "Mine 2"]
+    device.push([device.finding(area, title="Later")])
+    commit()
+    later = as_staff.client.get(f"/api/sync/pull?cursor={body['cursor']}&scope={body['scope']}").json
+    assert [c["fields"]["title"] for c in later["changes"]] == ["Later"] and later["reset"] is False
+
+
+def test_a_device_of_todays_app_keeps_pulling_with_its_cursor(as_staff, staff, area, commit):
+    """Today's app sends only cursor and limit, and reads changes, cursor and more: it keeps working."""
+    device = FieldDevice(staff)
+    device.push([device.finding(area, title="Before")])
+    commit()
+    first = as_staff.client.get("/api/sync/pull?cursor=0&limit=200").json
+    assert [c["fields"]["title"] for c in first["changes"]] == ["Before"] and first["more"] is False
+    device.push([device.finding(area, title="After")])
+    commit()
+    second = as_staff.client.get(f"/api/sync/pull?cursor={first['cursor']}&limit=200").json
+    assert [c["fields"]["title"] for c in second["changes"]] == ["After"] and second["cursor"] > first["cursor"]
+
+
+def test_a_supervisor_whose_sites_change_is_told_to_take_a_new_snapshot(signed_in, make, commit):
+    north, south = make.area(site="North"), make.area(site="South")
+    supervisor = make.user("supervisor", sites=[north.site, south.site])
+    commit()
+    auth = signed_in(supervisor)
+    snap = auth.client.get("/api/sync/snapshot").json
+    supervisor.sites = [north.site]
+    commit()
+    body = auth.client.get(f"/api/sync/pull?cursor={snap['cursor']}&scope={snap['scope']}").json
+    assert body["reset"] is True and body["changes"] == []
+
+
+@pytest.mark.parametrize("query", ["token=nope", "token=1.99.x", "limit=0", "days=0", "sites=not-a-uuid"])
+def test_snapshot_refuses_a_bad_query_with_400(as_staff, query):
+    response = as_staff.client.get(f"/api/sync/snapshot?{query}")
+    assert response.status_code == 400 and response.json["error"]["code"]
 
 
 @pytest.mark.parametrize("query", ["cursor=-1", "cursor=abc", f"cursor={2**63}", "cursor=264211939130628833280",
@@ -254,3 +308,29 @@ def test_device_rows_are_not_left_behind_by_a_refused_push(as_staff, staff):
     assert response.status_code == 400
     assert db.session.scalar(select(func.count()).select_from(Device)) == 0
     assert db.session.scalar(select(func.count()).select_from(SyncOp)) == 0
+
+
+@pytest.mark.parametrize("url", ["/api/sync/pull?cursor=0", "/api/sync/snapshot", "/api/bootstrap"])
+def test_large_sync_answers_are_gzipped_when_the_client_accepts_it(as_staff, staff, area, url, make, commit):
+    import gzip
+
+    make.template(questions=12)
+    device = FieldDevice(staff)
+    device.push([device.finding(area, title=f"Guard missing on press {i}", description="x" * 200) for i in range(8)])
+    commit()
+    plain = as_staff.client.get(url)
+    assert plain.status_code == 200 and "Content-Encoding" not in plain.headers
+    assert "Accept-Encoding" in plain.headers["Vary"]
+    packed = as_staff.client.get(url, headers={"Accept-Encoding": "br;q=1.0, gzip;q=0.8"})
+    assert packed.headers["Content-Encoding"] == "gzip"
+    body = json.loads(gzip.decompress(packed.get_data()))
+    assert set(body) == set(plain.json) and len(packed.get_data()) < len(plain.get_data()) / 2
+    if "changes" in body:
+        assert body["changes"] == plain.json["changes"]
+    refused = as_staff.client.get(url, headers={"Accept-Encoding": "gzip;q=0"})
+    assert "Content-Encoding" not in refused.headers
+
+
+def test_small_answers_are_not_gzipped(as_staff):
+    response = as_staff.client.get("/api/sync/pull?cursor=0", headers={"Accept-Encoding": "gzip"})
+    assert "Content-Encoding" not in response.headers and response.json["changes"] == []

@@ -18,6 +18,9 @@ from server.models import (
     Change,
     Comment,
     CorrectiveAction,
+    Document,
+    DocumentStatus,
+    RevisionStatus,
     Event,
     Finding,
     FindingKind,
@@ -34,7 +37,7 @@ from server.models import (
     TemplateStatus,
     User,
 )
-from server.services import audits, trail
+from server.services import audits, competence, documents, trail
 from server.services.impartiality import conflict_of_interest
 from server.storage import photo_store
 
@@ -46,7 +49,9 @@ def table_counts() -> dict[str, int]:
 
 
 def photo_files(app) -> list[str]:
-    return sorted(str(p) for p in Path(app.config["GEMBA_PHOTO_DIR"]).rglob("*") if p.is_file())
+    root = Path(app.config["GEMBA_PHOTO_DIR"])
+    return sorted(str(p) for p in root.rglob("*") if p.is_file()
+                  and p.relative_to(root).parts[0] in ("original", "display", "thumb"))
 
 
 def test_the_logins_are_the_people_of_the_data_file(demo):
@@ -111,6 +116,27 @@ def test_the_organisation_has_what_the_readme_promises(demo):
     assert any(a.status == ActionStatus.OPEN and a.due_date >= TODAY for a in actions)
     assert all(a.whys and a.root_cause for a in actions) and any(len(a.whys) == 5 for a in actions)
     assert all(a.created_at < a.done_at for a in actions if a.done_at)
+
+
+def test_documents_past_review_a_draft_awaiting_approval_and_a_matrix_with_gaps(demo):
+    register = db.session.scalars(select(Document).order_by(Document.number)).all()
+    assert len(register) == 5 and all(d.status == DocumentStatus.APPROVED for d in register)
+    overdue = documents.overdue_reviews(TODAY)
+    assert {d.number for d in overdue} >= {"WI-014", "POL-002"}
+    assert all(d.next_review_due > TODAY for d in register if d.number in ("QP-001", "F-031"))
+    torque = next(d for d in register if d.number == "WI-022")
+    assert [r.status for r in torque.revisions] == [RevisionStatus.APPROVED, RevisionStatus.DRAFT]
+    forklift = next(d for d in register if d.number == "WI-014")
+    assert [r.status for r in forklift.revisions] == [RevisionStatus.OBSOLETE, RevisionStatus.APPROVED]
+    with documents.open_file(forklift.revisions[0]) as stream:
+        assert stream.read(5) == b"%PDF-"  # the obsolete revision stays readable
+    asked = documents.acknowledgement_status(forklift.current)
+    assert len(asked.required) >= 3 and 0 < asked.rate < 1, "a revision awaiting acknowledgement"
+
+    admin = db.session.scalar(select(User).where(User.role == Role.ADMIN))
+    matrix = competence.competence_matrix(admin, today=TODAY)
+    assert matrix.counts["missing"] >= 4 and matrix.counts["held"] >= 8
+    assert matrix.counts["expiring"] + matrix.counts["expired"] >= 1
 
 
 def test_photos_are_evidence_on_answers_findings_and_actions(demo):
@@ -180,3 +206,27 @@ def test_the_evidence_pack_of_an_approved_audit_holds_photos_sha256sum_verifies(
     assert page.status_code == 200
     for photo in photos:
         assert photo.stem in page.text  # the gallery shows each photo the pack holds
+
+
+def test_objectives_reviews_and_readiness_tell_the_upkeep_story(demo):
+    from server.models import ManagementReview, Objective
+    from server.services import objectives, readiness
+
+    goals = db.session.scalars(select(Objective)).all()
+    statuses = {o.title: objectives.status(o) for o in goals}
+    assert {"on_track", "at_risk", "off_track"} <= set(statuses.values())
+    manual = [o for o in goals if o.source == "manual"]
+    assert all(len(o.measurements) == 12 for o in manual), "a year of monthly measurements"
+    assert all((TODAY - o.measurements[0].measured_on).days >= 330 for o in manual)
+    assert all(o.measurements for o in goals if o.source != "manual"), "computed ones measured"
+    review = db.session.scalars(select(ManagementReview)).one()
+    assert review.status == "signed_off" and review.held_on < TODAY
+    assert review.inputs["audit_results"]["planned"] > 0
+    assert {a.status for a in review.actions} == {"open", "done"}
+    assert any(a.status == "open" and a.due_date < TODAY for a in review.actions), "an output still open, overdue"
+    admin = db.session.scalar(select(User).where(User.role == Role.ADMIN))
+    signals = {s.key: s for s in readiness.readiness(admin, today=TODAY).signals}
+    reds = {key for key, s in signals.items() if s.status == "red"}
+    assert {"audits_overdue", "major_ncs_open", "objectives_off_track"} & reds
+    assert signals["management_review_overdue"].status == "green"
+    assert signals["trail_verification"].status == "green"

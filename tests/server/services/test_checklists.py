@@ -1,6 +1,7 @@
 """Living checklists: frozen published versions, new versions, diffs, JSON files."""
 
 import copy
+import io
 from datetime import date, timedelta
 
 import pytest
@@ -10,7 +11,8 @@ from sqlalchemy import func, select
 from server.errors import Invalid, NotAllowed, StateError
 from server.extensions import db
 from server.models import Audit, Change, QuestionKind, Template, TemplateStatus
-from server.services import checklists, programme
+from server.services import checklists, documents, programme
+from tests import documents as document_files
 
 EVERY_KIND = [
     {"section": "Controls", "text": "Guards fitted?", "kind": "yes_no_na", "clause": "8.1.2", "finding_answers": ["no"]},
@@ -279,3 +281,33 @@ def test_a_number_out_of_its_limits_calls_for_a_finding_where_the_question_says_
     assert calls == [True, False, False, False, True, False, False]
     # Without "out_of_range" listed, an answer out of range is flagged on the device only.
     assert not checklists.answer_calls_for([], "number", [6, 9], 12)
+
+
+def test_a_question_cites_only_a_current_approved_revision(quality, draft):
+    wi = documents.create_document(quality, {"number": "WI-014", "title": "Forklift check", "type": "work_instruction"},
+                                   documents.Upload(io.BytesIO(document_files.pdf("rev 1")), "wi.pdf"))
+    first = wi.revisions[0]
+    question = {"section": "Forklifts", "text": "Pre-use check done as the instruction says?", "kind": "yes_no_na",
+                "document_revision_id": str(first.id)}
+    with pytest.raises(Invalid) as draft_cited:
+        checklists.add_question(quality, draft, question)  # a draft is not for citing yet
+    assert "document_revision_id" in draft_cited.value.fields
+    documents.approve_revision(quality, wi, first)
+    cited = checklists.add_question(quality, draft, question)
+    assert cited.cites is first
+    checklists.publish(quality, draft)
+
+    # Rev 2 supersedes rev 1: a new question may not cite rev 1, and the next version must move on.
+    documents.add_revision(quality, wi, documents.Upload(io.BytesIO(document_files.pdf("rev 2")), "wi2.pdf"))
+    documents.approve_revision(quality, wi, wi.revisions[1])
+    assert first.status == "obsolete"
+    following = checklists.new_version(quality, draft)
+    with pytest.raises(Invalid) as obsolete_cited:
+        checklists.add_question(quality, following, question)
+    assert "obsolete" in obsolete_cited.value.fields["document_revision_id"][0]
+    with pytest.raises(Invalid, match="no longer current"):
+        checklists.publish(quality, following)
+    copied = next(q for q in following.questions if q.document_revision_id)
+    checklists.update_question(quality, copied, question | {"document_revision_id": str(wi.revisions[1].id)})
+    assert checklists.publish(quality, following).status == TemplateStatus.PUBLISHED
+    assert cited.cites is first  # the published version keeps what it cited

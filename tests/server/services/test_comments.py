@@ -3,7 +3,9 @@
 import pytest
 
 from server.errors import Invalid
+from server.extensions import db
 from server.fieldrules import LIMITS
+from server.models import Comment
 from server.permissions import can
 from server.services import audit_review, comments
 
@@ -29,8 +31,16 @@ def test_a_comment_is_seen_by_who_sees_its_subject(scene, subject, who, sees):
 
 
 def test_a_reason_that_fits_is_not_pushed_over_the_limit_by_the_servers_prefix(scene):
-    reason = "r" * LIMITS["comment"]
+    # A reason's own limit leaves room for the server's "Rejected: ", so the comment it
+    # becomes stays within the comment limit that every client is told about.
+    with pytest.raises(Invalid):
+        audit_review.reject(scene["supervisor"], scene["audit"], "r" * (LIMITS["reason"] + 1))
+    reason = "r" * LIMITS["reason"]
     audit_review.reject(scene["supervisor"], scene["audit"], reason)
     assert scene["audit"].status == "rejected"
+    assert max(len(c.body) for c in db.session.query(Comment).filter_by(audit_id=scene["audit"].id)) \
+        <= LIMITS["comment"]
     with pytest.raises(Invalid):
-        comments.add_comment(scene["supervisor"], reason + "r", audit=scene["audit"])
+        comments.add_comment(scene["supervisor"], "r" * LIMITS["comment"], audit=scene["audit"], prefix="Note: ")
+    with pytest.raises(Invalid):
+        comments.add_comment(scene["supervisor"], "r" * (LIMITS["comment"] + 1), audit=scene["audit"])

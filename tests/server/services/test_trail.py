@@ -121,3 +121,94 @@ def test_rows_written_together_are_dropped_whole_when_the_block_fails(app, make,
     assert db.session.scalar(select(func.count()).select_from(Change).where(Change.version == 7)) == 0
     assert trail.verify_chain() is None
     assert verify(app).exit_code == 0
+
+
+# --- signed checkpoints: deleting the newest events shows --------------------------------
+
+def run(app, *args):
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["trail", *args])
+    db.session.rollback()
+    return result
+
+
+def _checkpoint(app) -> str:
+    result = run(app, "checkpoint")
+    assert result.exit_code == 0, result.output
+    line = result.output.strip().splitlines()[0]
+    assert line.startswith("gemba-trail/1 count=")
+    return line
+
+
+def _delete_newest(count: int) -> None:
+    newest = [e.id for e in events()][-count:]
+    db.session.execute(text("DELETE FROM event WHERE id IN (%s)" % ",".join(str(i) for i in newest)))
+    db.session.commit()
+
+
+def test_checkpoint_prints_the_signed_head_and_verify_agrees(app, history):
+    line = _checkpoint(app)
+    total = db.session.scalar(select(func.count()).select_from(Event))
+    head = db.session.scalar(select(Event.hash).order_by(Event.id.desc()).limit(1))
+    assert f"count={total} " in line and f"head={head} " in line
+    result = run(app, "verify", "--anchor", line)
+    assert result.exit_code == 0, result.output
+    assert "1 signed checkpoint" in result.output
+    # nothing new: the same head, no second row
+    assert _checkpoint(app) == line
+
+
+def test_deleting_the_newest_events_is_detected(app, history):
+    _checkpoint(app)
+    _delete_newest(2)
+    assert trail.verify_chain() is None  # the chain alone cannot tell
+    result = run(app, "verify")
+    assert result.exit_code == 1
+    assert "the newest 2 were removed" in result.output
+
+
+def test_deleting_events_and_checkpoint_rows_still_shows_through_the_head_file_and_an_anchor(app, history):
+    line = _checkpoint(app)
+    _delete_newest(1)
+    db.session.execute(text("DELETE FROM trail_checkpoint"))
+    db.session.commit()
+    result = run(app, "verify")
+    assert result.exit_code == 1 and "head file" in result.output
+    # and with the head file gone too, the line kept elsewhere still tells
+    from pathlib import Path
+    Path(app.config["GEMBA_TRAIL_HEAD_FILE"]).unlink()
+    assert run(app, "verify").exit_code == 0  # nothing on the server remembers
+    result = run(app, "verify", "--anchor", line)
+    assert result.exit_code == 1 and "the newest 1 were removed" in result.output
+
+
+def test_a_checkpoint_forged_without_the_key_is_refused(app, history):
+    _checkpoint(app)
+    _delete_newest(1)
+    # Someone with database access rewrites the checkpoint to match what is left...
+    total = db.session.scalar(select(func.count()).select_from(Event))
+    head = db.session.scalar(select(Event.hash).order_by(Event.id.desc()).limit(1))
+    db.session.execute(text("UPDATE trail_checkpoint SET event_count = :c, head_hash = :h"), {"c": total, "h": head})
+    db.session.commit()
+    from pathlib import Path
+    Path(app.config["GEMBA_TRAIL_HEAD_FILE"]).unlink()
+    result = run(app, "verify")
+    # ...but cannot sign it without the key, which is not in the database.
+    assert result.exit_code == 1 and "not signed with this server's trail key" in result.output
+
+
+def test_events_after_the_checkpoint_verify_and_a_new_checkpoint_covers_them(app, history, make, commit):
+    first = _checkpoint(app)
+    audit_review.approve(make.user("supervisor"), submitted_audit())
+    commit()
+    assert run(app, "verify", "--anchor", first).exit_code == 0
+    second = _checkpoint(app)
+    assert second != first
+    _delete_newest(1)
+    result = run(app, "verify", "--anchor", first)
+    assert result.exit_code == 1  # the second checkpoint (table and head file) still tells
+
+
+def test_a_bad_anchor_line_is_a_usage_error(app, history):
+    result = run(app, "verify", "--anchor", "nonsense")
+    assert result.exit_code == 2 and "checkpoint line" in result.output

@@ -1,0 +1,242 @@
+"""Snapshot: a new device's first sync, what the person may see now plus the feed position.
+
+A device without a cursor takes a snapshot: the records of its working set as they are
+now, in pages of a stable order (entity by entity, each by id), and the feed position
+read before the first record. It then pulls from that position: a change made while the
+pages were read comes again in the pull, so nothing is missed and nothing replays the
+whole feed. A page token carries the position and where the next page starts, so an
+interrupted first sync resumes where it stopped.
+
+The working set: a person's own and assigned work (audits they do, findings they raised
+or answer for, actions they own, comments on those, conflicts of theirs). A reviewer
+adds the places they chose (`sites`, `areas`; every place they review by default) within
+a time window: open items and whatever changed in the last `days` (90 by default).
+"""
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy import and_, false, func, or_, select, true
+
+from ...errors import DomainError
+from ...extensions import db
+from ...models import (
+    OPEN_FINDING_STATUSES,
+    ActionStatus,
+    Area,
+    Audit,
+    AuditStatus,
+    Change,
+    Comment,
+    Conflict,
+    ConflictStatus,
+    CorrectiveAction,
+    Finding,
+    Photo,
+    PhotoLink,
+    PhotoState,
+    PhotoSubject,
+    Response,
+    Template,
+    TemplateStatus,
+    User,
+    utcnow,
+)
+from ...permissions import is_reviewer, sites_in_scope
+from . import audiences
+from .entities import ENTITIES
+from .pull import MAX_PULL, _load
+
+DEFAULT_DAYS = 90
+OPEN_AUDITS = (AuditStatus.PLANNED, AuditStatus.IN_PROGRESS, AuditStatus.SUBMITTED, AuditStatus.RETURNED)
+# An audit's answers come in the same page as the audit (found through their audit's id,
+# not by walking every answer in id order), so "response" has no stage of its own.
+ORDER = ("template", "audit", "finding", "action", "comment", "conflict", "photo")
+
+
+@dataclass
+class SnapshotPage:
+    changes: list[dict]
+    position: int  # the feed position to pull from once the last page is in
+    more: bool
+    token: str | None  # where the next page starts; None after the last
+    scope: str = ""
+    counts: dict = field(default_factory=dict)
+
+
+class WorkingSet:
+    """Which records a device holds: the person's own, and a reviewer's chosen places and window."""
+
+    def __init__(self, user: User, sites=None, areas=None, days: int | None = None):
+        self.user = user
+        self.reviewer = is_reviewer(user)
+        scope = sites_in_scope(user) if self.reviewer else set()
+        self.sites = [s for s in (sites or []) if scope is None or s in scope]
+        self.areas = list(areas or [])
+        self.chosen = bool(sites or areas)
+        self.scope = scope
+        self.since = utcnow() - timedelta(days=days or DEFAULT_DAYS)
+
+    def place(self, area_column):
+        """`area_column` is a place in this device's working set (for a reviewer)."""
+        if not self.reviewer:
+            return false()
+        if self.chosen:
+            in_sites = select(Area.id).where(Area.site_id.in_(self.sites))
+            chosen = select(Area.id).where(Area.id.in_(self.areas))
+            if self.scope is not None:
+                chosen = chosen.where(Area.site_id.in_(self.scope))
+            return or_(area_column.in_(chosen), area_column.in_(in_sites))
+        if self.scope is None:
+            return true()
+        return area_column.in_(select(Area.id).where(Area.site_id.in_(self.scope)))
+
+    def audits(self):
+        return or_(Audit.auditor_id == self.user.id,
+                   and_(self.place(Audit.area_id), or_(Audit.status.in_(OPEN_AUDITS), Audit.updated_at >= self.since)))
+
+    def findings(self):
+        me = self.user.id
+        return or_(
+            Finding.raised_by_id == me,
+            Finding.audit_id.in_(select(Audit.id).where(Audit.auditor_id == me)),
+            Finding.id.in_(select(CorrectiveAction.finding_id).where(CorrectiveAction.owner_id == me)),
+            and_(self.place(Finding.area_id),
+                 or_(Finding.status.in_(OPEN_FINDING_STATUSES), Finding.updated_at >= self.since)),
+        )
+
+    def actions(self):
+        placed = select(Finding.id).where(self.place(Finding.area_id))
+        return or_(CorrectiveAction.owner_id == self.user.id,
+                   and_(CorrectiveAction.finding_id.in_(placed),
+                        or_(CorrectiveAction.status == ActionStatus.OPEN, CorrectiveAction.updated_at >= self.since)))
+
+    def where(self, entity: str):
+        """The condition on `entity`'s model for the records of this working set."""
+        if entity == "template":
+            return Template.status.in_((TemplateStatus.PUBLISHED, TemplateStatus.RETIRED))
+        if entity == "audit":
+            return self.audits()
+        if entity == "response":
+            return Response.audit_id.in_(select(Audit.id).where(self.audits()))
+        if entity == "finding":
+            return self.findings()
+        if entity == "action":
+            return self.actions()
+        if entity == "comment":
+            return or_(Comment.audit_id.in_(select(Audit.id).where(self.audits())),
+                       Comment.finding_id.in_(select(Finding.id).where(self.findings())))
+        if entity == "conflict":
+            placed = (true() if self.reviewer and self.scope is None and not self.chosen
+                      else self.place(Conflict.area_id))
+            return or_(Conflict.user_id == self.user.id,
+                       and_(placed, or_(Conflict.status == ConflictStatus.OPEN, Conflict.created_at >= self.since)))
+        if entity == "photo":
+            linked = or_(
+                and_(PhotoLink.subject == PhotoSubject.RESPONSE,
+                     PhotoLink.subject_id.in_(select(Response.id).where(self.where("response")))),
+                and_(PhotoLink.subject == PhotoSubject.FINDING,
+                     PhotoLink.subject_id.in_(select(Finding.id).where(self.findings()))),
+                and_(PhotoLink.subject == PhotoSubject.ACTION,
+                     PhotoLink.subject_id.in_(select(CorrectiveAction.id).where(self.actions()))),
+            )
+            return and_(Photo.state == PhotoState.STORED,
+                        or_(Photo.uploaded_by_id == self.user.id,
+                            Photo.sha256.in_(select(PhotoLink.photo_sha256).where(linked))))
+        raise KeyError(entity)
+
+
+class BadToken(DomainError):
+    status = 400
+    code = "bad_token"
+
+
+def _bad_token() -> BadToken:
+    return BadToken("The snapshot token is not valid; start the snapshot again.", {"token": ["Not valid."]})
+
+
+def _parse_token(token: str | None) -> tuple[int | None, int, str]:
+    if not token:
+        return None, 0, ""
+    try:
+        position, index, after = token.split(".", 2)
+        position, index = int(position), int(index)
+    except ValueError:
+        raise _bad_token() from None
+    if position < 0 or not 0 <= index <= len(ORDER):
+        raise _bad_token()
+    return position, index, after
+
+
+def _after(entity, after: str):
+    """The condition for keys after `after` (ids compare as UUIDs, hashes as text)."""
+    column = getattr(entity.model, entity.key)
+    if not after:
+        return true()
+    if entity.key == "id":
+        try:
+            return column > uuid.UUID(after)
+        except ValueError:
+            raise _bad_token() from None
+    return column > after
+
+
+def _with_answers(keys: list, want: int, first: bool) -> tuple[list, dict, bool]:
+    """The audits (of `keys`, in order) whose answers fit in `want` records, and those answers.
+
+    At least one audit when the page is empty, whatever its size. Returns the audits
+    kept, their answer ids by audit, and whether some were cut.
+    """
+    answers: dict = {}
+    for audit_id, response_id in db.session.execute(
+        select(Response.audit_id, Response.id).where(Response.audit_id.in_(keys)).order_by(Response.id)
+    ):
+        answers.setdefault(audit_id, []).append(response_id)
+    kept, used = [], 0
+    for key in keys:
+        size = 1 + len(answers.get(key, ()))
+        if used + size > want and (kept or not first):
+            break
+        kept.append(key)
+        used += size
+    return kept, {key: answers[key] for key in kept if key in answers}, len(kept) < len(keys)
+
+
+def snapshot(user: User, token: str | None = None, limit: int = MAX_PULL, *, sites=None, areas=None,
+             days: int | None = None) -> SnapshotPage:
+    """One page of `user`'s working set as it is now; call again with `token` while `more`."""
+    limit = max(1, min(limit, MAX_PULL))
+    position, index, after = _parse_token(token)
+    if position is None:
+        # Read before any record: a change after it comes again in the pull that follows.
+        position = db.session.scalar(select(func.max(Change.seq))) or 0
+    working = WorkingSet(user, sites, areas, days)
+    changes: list[dict] = []
+    while index < len(ORDER) and len(changes) < limit:
+        entity = ENTITIES[ORDER[index]]
+        column = getattr(entity.model, entity.key)
+        want = limit - len(changes)
+        keys = db.session.scalars(
+            select(column).where(working.where(entity.name), _after(entity, after)).order_by(column).limit(want)
+        ).all()
+        exhausted = len(keys) < want
+        answers: dict = {}
+        if keys and entity.name == "audit":
+            keys, answers, cut = _with_answers(keys, want, first=not changes)
+            exhausted = exhausted and not cut
+            if not keys:
+                break  # the next audit and its answers do not fit: it starts the next page
+        if keys:
+            found = _load(entity, user, [str(key) for key in keys])
+            changes += [found[str(key)] for key in keys if found.get(str(key)) is not None]
+            if answers:
+                found = _load(ENTITIES["response"], user, [str(a) for ids in answers.values() for a in ids])
+                changes += [found[str(a)] for key in keys for a in answers.get(key, ())
+                            if found.get(str(a)) is not None]
+            after = str(keys[-1])
+        if exhausted or not keys:
+            index, after = index + 1, ""
+    more = index < len(ORDER)
+    token = f"{position}.{index}.{after}" if more else None
+    return SnapshotPage(changes, position, more, token, audiences.scope_key(user))
