@@ -127,7 +127,7 @@ export function liveScore(detail) {
 
 /** The finding raised from `question`'s answer in `findings` (this audit's), if any. */
 export function findingOf(question, findings) {
-  return (findings || []).find((f) => f.question_id === question.id && f.status !== "withdrawn") || null;
+  return (findings || []).find((f) => f.question_id === question.id && !isWithdrawn(f)) || null;
 }
 
 /**
