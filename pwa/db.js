@@ -40,6 +40,11 @@ const UPGRADES = [
     // Corrective actions the person owns, from the pull feed ("My actions").
     db.createObjectStore("actions", { keyPath: "id" });
   },
+  (db) => {
+    // What a person is still writing (a finding not saved yet), kept as they type so a
+    // closed or killed app loses nothing. Photos of a draft wait, held, in photo_queue.
+    db.createObjectStore("drafts", { keyPath: "id" });
+  },
 ];
 
 export const VERSION = UPGRADES.length;
@@ -122,6 +127,7 @@ export const get = (name, key) => read([name], (s) => s[name].get(key));
 export const getAll = (name) => read([name], (s) => s[name].getAll());
 export const byIndex = (name, index, value) => read([name], (s) => s[name].byIndex(index, value));
 export const put = (name, value) => write([name], (s) => s[name].put(value));
+export const remove = (name, key) => write([name], (s) => s[name].delete(key));
 
 export async function getMeta(key, fallback = null) {
   const row = await get("meta", key);

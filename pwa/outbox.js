@@ -37,16 +37,26 @@ const recordKey = (entity, id) => `${entity}:${id}`;
 /**
  * Save `record` locally and queue `fields` as an op on it, in one transaction.
  * `record.server_version` is the version the user saw (0 for a new record).
+ * The photos `fields` names are released for upload (a saved record now refers to them);
+ * `draft`, when given, is the draft this save turns into a record: it goes in the same
+ * transaction, so a crash leaves either the draft or the record, never both or neither.
+ * `separate` queues a new op even behind an unsent one (a status move after a creation).
  */
-export async function change(entity, record, fields) {
+export async function change(entity, record, fields, { draft = null, separate = false } = {}) {
   const storeName = STORE_OF[entity];
-  return db.write([storeName, "outbox", "meta"], async (s) => {
+  return db.write([storeName, "outbox", "meta", "photo_queue", "drafts"], async (s) => {
     const key = recordKey(entity, record.id);
     const queued = await s.outbox.byIndex("record", key);
     const open = queued.find((op) => !op.sent);
     record._pending = true;
     await s[storeName].put(record);
-    if (open && !NEVER_MERGE.has(entity)) {
+    const taken = await release(s, fields.photos || [], key);
+    // The capture time travels with the first record that holds a photo (the re-encoded
+    // bytes carry no EXIF): the server keeps it for the register and the PDF.
+    if (Object.keys(taken).length) fields = { ...fields, photo_taken: { ...((open && open.fields.photo_taken) || {}), ...taken } };
+    if (draft) await s.drafts.delete(draft);
+    // `separate`: a move the server must see on its own, after what is queued (a status).
+    if (open && !NEVER_MERGE.has(entity) && !separate) {
       open.fields = { ...open.fields, ...fields };
       open.at = new Date().toISOString();
       await s.outbox.put(open);
@@ -73,11 +83,45 @@ export async function change(entity, record, fields) {
   });
 }
 
-/** Keep photo bytes (and their thumbnail) until the server has them. */
+// A photo is held on the device until a saved record refers to it: one taken for a
+// finding that is never saved must not reach the server linked to nothing.
+// Answers when each photo not uploaded yet was taken ({sha256: ISO time}).
+async function release(s, hashes, key) {
+  const taken = {};
+  for (const sha of hashes) {
+    const queued = await s.photo_queue.get(sha);
+    if (!queued) continue;
+    if (queued.taken_at) taken[sha] = queued.taken_at;
+    if (!queued.held && (queued.records || []).includes(key)) continue;
+    queued.held = false;
+    queued.records = [...new Set([...(queued.records || []), key])];
+    await s.photo_queue.put(queued);
+  }
+  return taken;
+}
+
+/** Keep photo bytes (and their thumbnail) until the server has them; held until a saved
+ * record refers to them (a photo already kept is left as it is). */
 export function addPhoto(photo) {
   return db.write(["photos", "photo_queue"], async (s) => {
+    if (await s.photos.get(photo.sha256)) return;
     await s.photos.put({ ...photo, uploaded: false });
-    await s.photo_queue.put({ sha256: photo.sha256, size: photo.size, attempted: false, failed: null });
+    await s.photo_queue.put({
+      sha256: photo.sha256, size: photo.size, attempted: false, failed: null, held: true, taken_at: photo.taken_at || null,
+    });
+  });
+}
+
+/** Forget photos no saved record refers to (a discarded draft's): bytes and all. Photos a
+ * record has used are left alone. */
+export function discardPhotos(hashes) {
+  return db.write(["photos", "photo_queue"], async (s) => {
+    for (const sha of hashes) {
+      const queued = await s.photo_queue.get(sha);
+      if (!queued || !queued.held) continue;
+      await s.photo_queue.delete(sha);
+      await s.photos.delete(sha);
+    }
   });
 }
 
@@ -193,7 +237,8 @@ export async function receiveMany(items) {
 
 /** Photos still to upload (sizes and states; the bytes are read one at a time). */
 export async function photosToUpload() {
-  return (await db.getAll("photo_queue")).filter((p) => !p.failed);
+  return (await db.getAll("photo_queue")).filter((p) => !p.failed && !p.held)
+    .map(({ sha256, size, attempted, failed }) => ({ sha256, size, attempted, failed }));
 }
 
 export const photoBytes = (sha256) => db.get("photos", sha256);
@@ -231,25 +276,34 @@ export function markPhotoRefused(sha256, reason) {
 
 const encoder = new TextEncoder();
 
-/** What is still on this device only: counts and bytes. */
+/**
+ * What is still on this device only: ops, photos (held ones, a draft's, are not unsent:
+ * they are counted as `drafts`), their bytes, and `records`: the records with something
+ * unsent (a finding and its photo are one record), which the unsent badge shows.
+ */
 export async function summary() {
-  return db.read(["outbox", "photo_queue", "attention"], async (s) => {
+  return db.read(["outbox", "photo_queue", "attention", "drafts"], async (s) => {
     const ops = await s.outbox.getAll();
-    const photos = await s.photo_queue.getAll();
+    const photos = (await s.photo_queue.getAll()).filter((p) => !p.held);
     const opBytes = ops.reduce((n, op) => n + encoder.encode(JSON.stringify(op.fields)).length, 0);
     const photoBytes = photos.reduce((n, p) => n + (p.size || 0), 0);
+    const records = new Set(ops.map((op) => op.record));
+    for (const p of photos) for (const key of (p.records && p.records.length ? p.records : [`photo:${p.sha256}`])) records.add(key);
     return {
       ops: ops.length,
       photos: photos.length,
       bytes: opBytes + photoBytes,
       attention: await s.attention.count(),
+      records: records.size,
+      drafts: await s.drafts.count(),
     };
   });
 }
 
+/** Nothing unsent and no draft: signing out would lose nothing. */
 export async function isEmpty() {
-  const { ops, photos } = await summary();
-  return ops === 0 && photos === 0;
+  const { ops, photos, drafts } = await summary();
+  return ops === 0 && photos === 0 && drafts === 0;
 }
 
 export const attention = () => db.getAll("attention");

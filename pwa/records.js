@@ -68,22 +68,90 @@ export function progress(template, responses) {
 }
 
 function needsPhoto(question, response) {
-  if (!response || !(question.photo_answers || []).length) return false;
-  return question.photo_answers.map(String).includes(String(response.value)) && !(response.photos || []).length;
+  if (!response || (response.photos || []).length) return false;
+  return answerCallsFor(question, question.photo_answers, response.value);
 }
 
-export function callsForFinding(question, value) {
-  return (question.finding_answers || []).map(String).includes(String(value));
+/** A number question's limits [min, max] (either may be null), from its options. */
+export function limitsOf(question) {
+  const opts = question.options;
+  if (question.kind !== "number" || !Array.isArray(opts) || opts.length !== 2) return null;
+  const [lo, hi] = opts.map(Number);
+  return Number.isNaN(lo) || Number.isNaN(hi) ? null : [lo, hi];
 }
 
-/** What blocks submitting: unanswered required questions and answers missing a photo. */
+/** Whether a number answer lies outside its question's limits. */
+export function outOfRange(question, response) {
+  const limits = limitsOf(question);
+  const value = response ? response.value : null;
+  if (!limits || value === null || value === undefined || value === "" || Number.isNaN(Number(value))) return false;
+  const [lo, hi] = limits;
+  return Number(value) < lo || Number(value) > hi;
+}
+
+/** Whether `value` is one of `answers` (a question's finding or photo answers): listed as
+ * it is, or out of a number's limits where "out_of_range" is listed (the server's
+ * checklists.answer_calls_for). */
+function answerCallsFor(question, answers, value) {
+  const listed = (answers || []).map(String);
+  if (value === null || value === undefined || value === "") return false;
+  return listed.includes(String(value)) || (listed.includes("out_of_range") && outOfRange(question, { value }));
+}
+
+/** Whether answering `value` calls for a finding: one of the question's finding answers,
+ * or a number outside its limits where the question says so (like a failing answer). */
+export const callsForFinding = (question, value) => answerCallsFor(question, question.finding_answers, value);
+
+/**
+ * The score so far, as the server computes it when the audit is submitted (yes/no,
+ * pass/fail and score questions; N/A and the rest carry no points), and how many
+ * nonconformities this audit has raised.
+ */
+export function liveScore(detail) {
+  const points = [];
+  for (const q of (detail.template && detail.template.questions) || []) {
+    const r = detail.responses.get(q.id);
+    const value = r ? r.value : null;
+    if (q.kind === "yes_no_na" && ["yes", "no"].includes(value)) points.push(value === "yes" ? 1 : 0);
+    else if (q.kind === "pass_fail" && ["pass", "fail"].includes(value)) points.push(value === "pass" ? 1 : 0);
+    else if (q.kind === "score" && typeof value === "number") {
+      const [lo, hi] = (q.options && q.options.length >= 2 ? q.options : [0, 5]).map(Number);
+      points.push(hi > lo ? (value - lo) / (hi - lo) : 1);
+    }
+  }
+  const score = points.length ? Math.round((1000 * points.reduce((a, b) => a + b, 0)) / points.length) / 10 : null;
+  const nonconformities = (detail.findings || [])
+    .filter((f) => ["major_nc", "minor_nc"].includes(f.kind) && f.status !== "rejected").length;
+  return { score, nonconformities };
+}
+
+/** The finding raised from `question`'s answer in `findings` (this audit's), if any. */
+export function findingOf(question, findings) {
+  return (findings || []).find((f) => f.question_id === question.id && !isWithdrawn(f)) || null;
+}
+
+/**
+ * Whether the answer calls for a finding and has one: null (it does not call for one),
+ * "raised", "explained" (none, but the note says why) or "missing".
+ */
+export function findingNeed(question, response, findings) {
+  if (!response || !callsForFinding(question, response.value)) return null;
+  if (findingOf(question, findings)) return "raised";
+  return (response.note || "").trim() ? "explained" : "missing";
+}
+
+/** What blocks submitting: unanswered required questions, answers missing a photo, and
+ * answers that call for a finding with none raised and no reason given. */
 export function blockers(detail) {
   const out = [];
   for (const section of sections(detail.template || {})) {
     for (const q of section.questions) {
       const r = detail.responses.get(q.id);
-      if (q.required && !isAnswered(q, r)) out.push({ question: q, problem: "not answered" });
-      else if (needsPhoto(q, r)) out.push({ question: q, problem: "needs a photo" });
+      if (q.required && !isAnswered(q, r)) { out.push({ question: q, problem: "not answered" }); continue; }
+      const problems = [];
+      if (needsPhoto(q, r)) problems.push("needs a photo");
+      if (findingNeed(q, r, detail.findings) === "missing") problems.push("needs a finding (or a note why not)");
+      if (problems.length) out.push({ question: q, problem: problems.join(", ") });
     }
   }
   return out;
@@ -142,8 +210,43 @@ async function findResponse(auditId, questionId) {
   return rows.find((r) => r.question_id === questionId) || null;
 }
 
-/** Raise a finding; `fields` as the sync contract names them. */
-export async function raiseFinding(fields) {
+/** A finding's title from an answer: the clause and the question's first words, and the
+ * answer ("8.1 Are emergency exits clear: no"), short enough not to be retyped. */
+export function shortTitle(question, value) {
+  const words = String(question.text || "").replace(/[?.!:]+$/, "").split(/\s+/);
+  const head = words.slice(0, 5).join(" ") + (words.length > 5 ? "…" : "");
+  return `${question.clause ? `${question.clause} ` : ""}${head}: ${value}`;
+}
+
+/** The draft of a finding being raised (`key` names the form it belongs to), or null. */
+export const draft = async (key) => (await db.get("drafts", key)) || null;
+
+/** Keep what the person has typed and photographed so far (not sent anywhere). */
+export const saveDraft = (key, fields) => db.put("drafts", { id: key, fields, saved_at: new Date().toISOString() });
+
+/** The person threw the draft away: its photos no saved record uses go with it. */
+export async function discardDraft(key) {
+  const found = await draft(key);
+  await db.remove("drafts", key);
+  if (found) await outbox.discardPhotos((found.fields && found.fields.photos) || []);
+}
+
+/** Drafts of findings raised from `auditId`'s answers, by question id. */
+export async function auditDrafts(auditId) {
+  const prefix = `finding:${auditId}:`;
+  const all = await db.getAll("drafts");
+  return new Map(all.filter((d) => d.id.startsWith(prefix)).map((d) => [d.id.slice(prefix.length), d]));
+}
+
+/** A photo taken away from a form before any record used it: its bytes go. */
+export const dropUnusedPhoto = (sha) => outbox.discardPhotos([sha]);
+
+export const raiseDraftKey = "finding:raise";
+export const answerDraftKey = (auditId, questionId) => `finding:${auditId}:${questionId}`;
+
+/** Raise a finding; `fields` as the sync contract names them. `draftKey`: the draft this
+ * finding was written in, removed in the same transaction. */
+export async function raiseFinding(fields, draftKey = null) {
   const me = await user();
   const record = {
     id: outbox.uuid(),
@@ -159,9 +262,37 @@ export async function raiseFinding(fields) {
     photos: fields.photos || [],
   };
   const { id, ...sent } = record;
-  await outbox.change("finding", { ...record, raised_by_id: me && me.id, status: "open", server_version: 0 }, sent);
+  await outbox.change("finding", { ...record, raised_by_id: me && me.id, status: "open", server_version: 0 }, sent, { draft: draftKey });
   await db.setMeta("last_area", fields.area_id);
   return record;
+}
+
+/** What the person who raised a finding may still do with it: edit and withdraw it until
+ * a supervisor has triaged it (the server checks the same). */
+export function canChangeFinding(finding, me) {
+  return !!finding && finding.status === "open" && !finding._rejected && (!me || !finding.raised_by_id || finding.raised_by_id === me.id);
+}
+
+export const WITHDRAWN = "Withdrawn by the person who raised it.";
+export const isWithdrawn = (finding) => finding.status === "rejected" && String(finding.status_reason || "").startsWith("Withdrawn");
+
+export const finding = (id) => db.get("findings", id);
+
+/** Correct my finding (fields as the sync contract names them). */
+export async function editFinding(found, changes) {
+  const { _server, ...stored } = found;
+  const record = { ...stored, ...changes };
+  await outbox.change("finding", record, changes);
+  if (changes.area_id) await db.setMeta("last_area", changes.area_id);
+  return record;
+}
+
+/** Withdraw my finding before it is triaged: it goes to the register as rejected, with
+ * the reason that its raiser withdrew it. */
+export function withdrawFinding(found) {
+  const { _server, ...stored } = found;
+  const record = { ...stored, status: "rejected", status_reason: WITHDRAWN };
+  return outbox.change("finding", record, { status: "rejected", status_reason: WITHDRAWN }, { separate: true });
 }
 
 export async function myFindings() {

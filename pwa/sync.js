@@ -161,6 +161,40 @@ async function push(progress) {
   }
 }
 
+// Photos go up in parts (`/api/photos/<sha>/upload`, Content-Range): a connection cut at
+// 90 % resumes from the bytes the server holds, resending at most the part in flight.
+const PART_BYTES = 256 * 1024;
+
+/** Send `bytes` from where the server's part ends (asked only when `resuming`: a first
+ * attempt starts at 0, and a 409 says if the server holds more); resolves once stored. */
+async function sendInParts(sha256, bytes, type, resuming) {
+  const path = `/api/photos/${sha256}/upload`;
+  const total = bytes.byteLength;
+  let offset = resuming ? await heldBytes(path) : 0;
+  for (;;) {
+    if (!(offset >= 0 && offset <= total)) offset = 0;
+    const end = Math.min(total, offset + PART_BYTES);
+    const range = end > offset ? `bytes ${offset}-${end - 1}/${total}` : `bytes */${total}`;
+    let answer;
+    try {
+      answer = await api("PUT", path, { body: bytes.subarray(offset, end), headers: { "Content-Type": type, "Content-Range": range } });
+    } catch (error) {
+      // The part did not start where the server's ends (an answer was lost): ask, go on from there.
+      if (error instanceof HttpError && error.code === "upload_offset") { offset = await heldBytes(path); continue; }
+      throw error;
+    }
+    if (answer && answer.sha256) return; // the last part: the whole checked and stored
+    if (!answer || typeof answer.received !== "number" || answer.received <= offset) throw new HttpError(502, null);
+    offset = answer.received; // 202: part kept
+  }
+}
+
+async function heldBytes(path) {
+  const head = await request("HEAD", path);
+  if (head.status === 401) throw new HttpError(401, null);
+  return head.ok ? Number(head.headers.get("Upload-Offset") || 0) : 0;
+}
+
 async function uploadPhoto(queued, progress) {
   const path = `/api/photos/${queued.sha256}`;
   const photo = await outbox.photoBytes(queued.sha256);
@@ -173,7 +207,7 @@ async function uploadPhoto(queued, progress) {
   }
   await outbox.markPhotoAttempted(photo.sha256);
   try {
-    await api("PUT", path, { body: new Uint8Array(photo.bytes), headers: { "Content-Type": photo.type || "image/jpeg" } });
+    await sendInParts(photo.sha256, new Uint8Array(photo.bytes), photo.type || "image/jpeg", !!queued.attempted);
   } catch (error) {
     if (error instanceof HttpError && error.status >= 400 && error.status < 500 && error.status !== 401 && error.status !== 408 && error.status !== 429) {
       await outbox.markPhotoRefused(photo.sha256, error.message);

@@ -1,6 +1,5 @@
 """The `gemba` command line: demo data, users, tokens, serving."""
 
-import os
 import sys
 
 import click
@@ -38,16 +37,25 @@ def _read_password() -> str:
 @click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
 @click.option("--area", help="Home area: its name, or 'site / name'.")
 @click.option("--name", help="Full name (defaults to the part of the email before @).")
-def add_user(email, role, area, name):
-    """Add a user; the password is prompted twice, or read from stdin."""
-    password = _read_password()
+@click.option("--invite", is_flag=True, help="Email them an invitation to choose their own password instead.")
+@click.option("--base-url", default="", help="The register's address, for the invitation's link.")
+def add_user(email, role, area, name, invite, base_url):
+    """Add a user; the password is prompted twice, or read from stdin (or, with --invite, emailed for)."""
+    password = None if invite else _read_password()
     try:
         home = organisation.find_area(area) if area else None
         user = accounts.create_user(email, role, password, name=name, home_area=home)
+        link = invitations.issue(None, user, invitations.INVITATION) if invite else None
     except DomainError as exc:
         _fail(exc)
     db.session.commit()
     click.echo(f"Added {user.email} ({user.role}).")
+    if link is not None:
+        delivery = invitations.deliver([link], base=base_url or None)[0]
+        if not delivery.sent:
+            raise click.ClickException(f"The invitation could not be emailed: {delivery.problem} "
+                                       f"Send it again from their page in the register.")
+        click.echo(f"Invitation emailed to {user.email}; it works until {link.row.expires_at:%Y-%m-%d %H:%M} UTC.")
 
 
 def _user_named(email: str) -> User:
@@ -176,7 +184,8 @@ def reconcile_photos(stale_minutes, dry_run):
     would = "would be " if dry_run else ""
     click.echo(f"{len(done.temporary_removed)} temporary file(s) {would}removed; "
                f"{len(done.finished)} original(s) {would}taken in for expected photos; "
-               f"{len(done.removed)} original(s) nobody expects or that were damaged {would}removed.")
+               f"{len(done.removed)} original(s) nobody expects or that were damaged {would}removed; "
+               f"{done.partial_removed} abandoned upload part(s) {would}removed.")
     for sha in done.missing:
         click.echo(f"MISSING: photo {sha} is recorded as stored but its original is not in the store.", err=True)
     if done.missing:
@@ -253,18 +262,16 @@ def export_command(kind):
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
-@click.option("--workers", default=2, show_default=True, type=int)
-def serve(host, port, workers):
-    """Serve Gemba with gunicorn."""
-    argv = [
-        sys.executable, "-m", "gunicorn",
-        "--bind", f"{host}:{port}",
-        "--workers", str(workers),
-        "--access-logfile", "-",
-        "--forwarded-allow-ips", os.environ.get("GEMBA_FORWARDED_ALLOW_IPS", "127.0.0.1"),
-        "server:create_app()",
-    ]
-    os.execv(sys.executable, argv)
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1),
+              help="Processes sharing the port (photo decoding uses one core each).")
+@click.option("--threads", default=8, show_default=True, type=click.IntRange(1),
+              help="Requests each process runs at once (bodies are read before a thread is used).")
+@click.option("--connections", default=1000, show_default=True, type=click.IntRange(1),
+              help="Open connections each process holds, slow ones included.")
+def serve(host, port, workers, threads, connections):
+    """Serve Gemba with waitress: slow clients hold a socket, never a worker (server/serving.py)."""
+    from . import serving
+    serving.serve(host, port, workers=workers, threads=threads, connections=connections)
 
 
 def init_app(app: Flask) -> None:

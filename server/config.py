@@ -62,6 +62,8 @@ def from_environment(instance_path: str, given: dict) -> dict:
         "SECRET_KEY": given.get("SECRET_KEY") or _secret_key(instance),
         "SQLALCHEMY_DATABASE_URI": normalise_database_url(database_url),
         "GEMBA_PHOTO_DIR": os.environ.get("GEMBA_PHOTO_DIR") or str(instance / "photos"),
+        # Parts of resumable photo uploads (services/uploads.py): local to the host.
+        "GEMBA_UPLOAD_DIR": os.environ.get("GEMBA_UPLOAD_DIR") or str(instance / "uploads"),
         # Where file bytes go (server/storage.py): "local" (GEMBA_PHOTO_DIR) or "s3", an
         # S3-compatible bucket shared by every process and host serving this register.
         "GEMBA_STORAGE": os.environ.get("GEMBA_STORAGE", "local"),
@@ -72,6 +74,7 @@ def from_environment(instance_path: str, given: dict) -> dict:
         "GEMBA_S3_ACCESS_KEY": os.environ.get("GEMBA_S3_ACCESS_KEY", ""),
         "GEMBA_S3_SECRET_KEY": os.environ.get("GEMBA_S3_SECRET_KEY", ""),
         "COMPETENCE_EXPIRING_DAYS": _int("GEMBA_COMPETENCE_EXPIRING_DAYS", 30),
+        "DOCUMENT_REVIEW_NOTICE_DAYS": _int("GEMBA_DOCUMENT_REVIEW_NOTICE_DAYS", 30),
         "GEMBA_MAX_DOCUMENT_BYTES": _int("GEMBA_MAX_DOCUMENT_MB", 50) * MB,
         "GEMBA_MAX_PHOTO_BYTES": _int("GEMBA_MAX_PHOTO_MB", 20) * MB,
         "GEMBA_MAX_PHOTO_PIXELS": _int("GEMBA_MAX_PHOTO_MEGAPIXELS", 64) * 1_000_000,

@@ -107,6 +107,8 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def domain_error(exc: DomainError):
         headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyAttempts) else None
+        if getattr(exc, "received", None) is not None:  # uploads.OffsetMismatch: where to resume
+            headers = {"Upload-Offset": str(exc.received)}
         return error_response(exc.status, exc.code, exc.message, exc.fields, headers)
 
     @app.errorhandler(ValidationError)

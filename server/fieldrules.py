@@ -5,7 +5,8 @@ a title, a note or a five-whys step is held to one limit and one message everywh
 `LIMITS` is also what the OpenAPI document and the forms' `maxlength` show.
 """
 
-from datetime import date
+import re
+from datetime import date, datetime, timedelta, timezone
 
 from .errors import Invalid
 
@@ -30,6 +31,11 @@ LIMITS = {
     "password": 1_024,  # longer is no safer, and every sign-in hashes all of it
 }
 MAX_WHYS = 5
+MAX_PHOTOS = 50  # photos one record holds
+# A device clock may run a little fast; a capture time further ahead is a wrong clock.
+CAPTURE_CLOCK_SKEW = timedelta(days=1)
+EARLIEST_CAPTURE = datetime(2000, 1, 1, tzinfo=timezone.utc)
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
 def limit(kind: str) -> int:
@@ -124,6 +130,34 @@ class FieldErrors:
         elif required and not steps:
             self.add(field, "Ask why at least once to get to the root cause.")
         return steps
+
+    def capture_times(self, field: str, value, now: datetime) -> dict[str, datetime]:
+        """Return {sha256: aware datetime} - when the device says each photo was taken.
+
+        An ISO time with its offset, from 2000 to a day past `now` (a fast device clock).
+        """
+        if value in (None, {}):
+            return {}
+        if not isinstance(value, dict) or len(value) > MAX_PHOTOS:
+            self.add(field, f"Must map at most {MAX_PHOTOS} photo hashes to the time each was taken.")
+            return {}
+        times = {}
+        for sha, when in value.items():
+            parsed = None
+            if isinstance(when, str):
+                try:
+                    parsed = datetime.fromisoformat(when.replace("Z", "+00:00"))
+                except ValueError:
+                    parsed = None
+            if not isinstance(sha, str) or not _SHA256.fullmatch(sha.lower()):
+                self.add(field, f"{str(sha)[:80]!r} is not a SHA-256 hash.")
+            elif parsed is None or parsed.tzinfo is None:
+                self.add(field, "Use a time with its offset, like 2026-12-01T10:15:00Z.")
+            elif not EARLIEST_CAPTURE <= parsed <= now + CAPTURE_CLOCK_SKEW:
+                self.add(field, "A photo cannot have been taken before 2000 or in the future.")
+            else:
+                times[sha.lower()] = parsed.astimezone(timezone.utc)
+        return times
 
     def raise_if_any(self, message: str) -> None:
         """:raise Invalid: with `message` and every field's problem, if there is one."""

@@ -147,6 +147,9 @@ def _audit_decide(user: User, audit: Audit | None = None) -> bool:
 
 
 _audit_decide.about_role = True
+def _finding_withdraw(user: User, finding: Finding) -> bool:
+    # Their own finding, until a supervisor has triaged it; reviewers reject instead.
+    return finding.raised_by_id == user.id and finding.status == FindingStatus.OPEN and finding.triaged_at is None
 
 
 def _action_work(user: User, action: CorrectiveAction) -> bool:
@@ -246,6 +249,7 @@ RULES: dict[str, Callable] = {
     "finding.view": _finding_view,
     "finding.edit": _finding_edit,
     "finding.classify": _finding_classify,
+    "finding.withdraw": _finding_withdraw,
     "finding.triage": _reviewer(),
     "action.view": _action_work,
     "action.work": _action_work,

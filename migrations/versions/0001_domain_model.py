@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-06 04:51:08.936958
+Create Date: 2026-12-06 05:24:07.819473
 
 """
 from alembic import op
@@ -63,11 +63,14 @@ def upgrade():
     sa.Column('site_id', sa.Uuid(), nullable=True),
     sa.Column('data', sa.JSON(), nullable=False),
     sa.Column('dedupe', sa.String(length=160), nullable=True),
+    sa.Column('actor_id', sa.Uuid(), nullable=True),
+    sa.Column('expanded', sa.Boolean(), nullable=False),
     sa.PrimaryKeyConstraint('seq', name=op.f('pk_outbox_event')),
     sa.UniqueConstraint('dedupe', name=op.f('uq_outbox_event_dedupe')),
     sa.UniqueConstraint('id', name=op.f('uq_outbox_event_id'))
     )
     with op.batch_alter_table('outbox_event', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_outbox_event_expanded'), ['expanded'], unique=False)
         batch_op.create_index(batch_op.f('ix_outbox_event_kind'), ['kind'], unique=False)
 
     op.create_table('sign_in_throttle',
@@ -144,6 +147,7 @@ def upgrade():
     sa.Column('active', sa.Boolean(), nullable=False),
     sa.Column('password_hash', sa.String(length=255), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('timezone', sa.String(length=64), nullable=True),
     sa.ForeignKeyConstraint(['home_area_id'], ['area.id'], name=op.f('fk_user_home_area_id_area'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_user')),
     sa.UniqueConstraint('email', name=op.f('uq_user_email'))
@@ -524,6 +528,8 @@ def upgrade():
     sa.Column('approved_by_id', sa.Uuid(), nullable=True),
     sa.Column('approved_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('obsoleted_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('ack_roles', sa.JSON(), nullable=False),
+    sa.Column('ack_area_ids', sa.JSON(), nullable=False),
     sa.ForeignKeyConstraint(['approved_by_id'], ['user.id'], name=op.f('fk_document_revision_approved_by_id_user')),
     sa.ForeignKeyConstraint(['document_id'], ['document.id'], name=op.f('fk_document_revision_document_id_document'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['uploaded_by_id'], ['user.id'], name=op.f('fk_document_revision_uploaded_by_id_user')),
@@ -582,23 +588,6 @@ def upgrade():
     sa.ForeignKeyConstraint(['photo_sha256'], ['photo.sha256'], name=op.f('fk_photo_upload_photo_sha256_photo')),
     sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_photo_upload_user_id_user')),
     sa.PrimaryKeyConstraint('photo_sha256', 'user_id', name=op.f('pk_photo_upload'))
-    )
-    op.create_table('question',
-    sa.Column('id', sa.Uuid(), nullable=False),
-    sa.Column('template_id', sa.Uuid(), nullable=False),
-    sa.Column('section', sa.String(length=200), nullable=False),
-    sa.Column('position', sa.Integer(), nullable=False),
-    sa.Column('text', sa.Text(), nullable=False),
-    sa.Column('guidance', sa.Text(), nullable=False),
-    sa.Column('kind', sa.String(length=20), nullable=False),
-    sa.Column('options', sa.JSON(), nullable=False),
-    sa.Column('required', sa.Boolean(), nullable=False),
-    sa.Column('clause', sa.String(length=40), nullable=False),
-    sa.Column('finding_answers', sa.JSON(), nullable=False),
-    sa.Column('photo_answers', sa.JSON(), nullable=False),
-    sa.ForeignKeyConstraint(['template_id'], ['template.id'], name=op.f('fk_question_template_id_template'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_question')),
-    sa.UniqueConstraint('template_id', 'position', name=op.f('uq_question_template_id_position'))
     )
     op.create_table('review_action',
     sa.Column('id', sa.Uuid(), nullable=False),
@@ -668,6 +657,39 @@ def upgrade():
         batch_op.create_index('ix_webhook_delivery_due', ['state', 'next_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_webhook_delivery_webhook_id'), ['webhook_id'], unique=False)
 
+    op.create_table('document_acknowledgement',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('revision_id', sa.Uuid(), nullable=False),
+    sa.Column('user_id', sa.Uuid(), nullable=False),
+    sa.Column('acknowledged_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('recorded_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['revision_id'], ['document_revision.id'], name=op.f('fk_document_acknowledgement_revision_id_document_revision'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_document_acknowledgement_user_id_user'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_document_acknowledgement')),
+    sa.UniqueConstraint('revision_id', 'user_id', name=op.f('uq_document_acknowledgement_revision_id_user_id'))
+    )
+    with op.batch_alter_table('document_acknowledgement', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_document_acknowledgement_user_id'), ['user_id'], unique=False)
+
+    op.create_table('question',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('template_id', sa.Uuid(), nullable=False),
+    sa.Column('section', sa.String(length=200), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.Column('text', sa.Text(), nullable=False),
+    sa.Column('guidance', sa.Text(), nullable=False),
+    sa.Column('kind', sa.String(length=20), nullable=False),
+    sa.Column('options', sa.JSON(), nullable=False),
+    sa.Column('required', sa.Boolean(), nullable=False),
+    sa.Column('clause', sa.String(length=40), nullable=False),
+    sa.Column('finding_answers', sa.JSON(), nullable=False),
+    sa.Column('photo_answers', sa.JSON(), nullable=False),
+    sa.Column('document_revision_id', sa.Uuid(), nullable=True),
+    sa.ForeignKeyConstraint(['document_revision_id'], ['document_revision.id'], name=op.f('fk_question_document_revision_id_document_revision')),
+    sa.ForeignKeyConstraint(['template_id'], ['template.id'], name=op.f('fk_question_template_id_template'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_question')),
+    sa.UniqueConstraint('template_id', 'position', name=op.f('uq_question_template_id_position'))
+    )
     op.create_table('finding',
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('kind', sa.String(length=20), nullable=False),
@@ -705,6 +727,7 @@ def upgrade():
         batch_op.create_index('ix_finding_received_clause_area', ['received_at', 'clause', 'area_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_finding_repeat_of_id'), ['repeat_of_id'], unique=False)
         batch_op.create_index('ix_finding_status_kind_area', ['status', 'kind', 'area_id'], unique=False)
+        batch_op.create_index('ix_finding_title_trgm', ['title'], unique=False, postgresql_using='gin', postgresql_ops={'title': 'gin_trgm_ops'})
 
     op.create_table('response',
     sa.Column('id', sa.Uuid(), nullable=False),
@@ -776,11 +799,13 @@ def upgrade():
         batch_op.create_index('ix_action_status_due', ['status', 'due_date'], unique=False)
         batch_op.create_index(batch_op.f('ix_corrective_action_finding_id'), ['finding_id'], unique=False)
 
+    op.execute('CREATE INDEX ix_finding_area_lower_clause_received ON finding (area_id, lower(clause), received_at)')
     # ### end Alembic commands ###
 
 
 def downgrade():
     # ### commands auto generated by Alembic - please adjust! ###
+    op.execute('DROP INDEX ix_finding_area_lower_clause_received')
     with op.batch_alter_table('corrective_action', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_corrective_action_finding_id'))
         batch_op.drop_index('ix_action_status_due')
@@ -796,6 +821,7 @@ def downgrade():
     op.drop_table('comment')
     op.drop_table('response')
     with op.batch_alter_table('finding', schema=None) as batch_op:
+        batch_op.drop_index('ix_finding_title_trgm', postgresql_using='gin', postgresql_ops={'title': 'gin_trgm_ops'})
         batch_op.drop_index('ix_finding_status_kind_area')
         batch_op.drop_index(batch_op.f('ix_finding_repeat_of_id'))
         batch_op.drop_index('ix_finding_received_clause_area')
@@ -804,6 +830,11 @@ def downgrade():
         batch_op.drop_index('ix_finding_area_clause')
 
     op.drop_table('finding')
+    op.drop_table('question')
+    with op.batch_alter_table('document_acknowledgement', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_document_acknowledgement_user_id'))
+
+    op.drop_table('document_acknowledgement')
     with op.batch_alter_table('webhook_delivery', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_webhook_delivery_webhook_id'))
         batch_op.drop_index('ix_webhook_delivery_due')
@@ -817,7 +848,6 @@ def downgrade():
         batch_op.drop_index('ix_review_action_owner_status')
 
     op.drop_table('review_action')
-    op.drop_table('question')
     op.drop_table('photo_upload')
     with op.batch_alter_table('photo_link', schema=None) as batch_op:
         batch_op.drop_index('ix_photo_link_photo')
@@ -921,6 +951,7 @@ def downgrade():
     op.drop_table('sign_in_throttle')
     with op.batch_alter_table('outbox_event', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_outbox_event_kind'))
+        batch_op.drop_index(batch_op.f('ix_outbox_event_expanded'))
 
     op.drop_table('outbox_event')
     op.drop_table('competence')

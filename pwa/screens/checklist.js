@@ -15,9 +15,10 @@ async function ensureStarted(detail) {
 /**
  * Draw the checklist of audit `id`, or its submit summary.
  * @param {import("../app.js").App} app
- * @param {{id: string, submit?: boolean}} params
+ * @param {{id: string, submit?: boolean, focus?: string|null}} params `focus`: the
+ *   question to land on (a blocker link from the submit screen)
  */
-export async function show(app, { id, submit = false }) {
+export async function show(app, { id, submit = false, focus = null }) {
   const detail = await records.auditDetail(id);
   if (!detail) { checklistView.renderMissing(app.view); return; }
   const sections = records.sections(detail.template || {});
@@ -38,27 +39,35 @@ export async function show(app, { id, submit = false }) {
     });
     return;
   }
-  checklistView.render(app.view, detail, {
+  const drafts = await records.auditDrafts(id);
+  const onAnswer = (question, changes) => app.saving(async () => {
+    await ensureStarted(detail);
+    const saved = await records.answer(detail.audit, question, changes);
+    detail.responses.set(question.id, saved);
+    await app.changed();
+    return saved;
+  });
+  const view = checklistView.render(app.view, detail, {
     sections,
     progress,
+    focus,
+    liveScore: () => records.liveScore(detail),
+    outOfRange: records.outOfRange,
     editable: EDITABLE.has(detail.audit.status),
     isAnswered: records.isAnswered,
-    callsForFinding: records.callsForFinding,
+    findingNeed: (question, response) => records.findingNeed(question, response, detail.findings),
+    findingOf: (question) => records.findingOf(question, detail.findings),
+    draftOf: (question) => drafts.get(question.id) || null,
     thumbnailOf: records.thumbnail,
     onPhotos: app.addPhotos,
-    onStart: async () => { await ensureStarted(detail); await app.changed(); await app.render(); },
-    onAnswer: (question, changes) => app.saving(async () => {
-      await ensureStarted(detail);
-      const saved = await records.answer(detail.audit, question, changes);
-      detail.responses.set(question.id, saved);
-      await app.changed();
-      return saved;
-    }),
+    onAnswer,
     onFindingNeeded: (question, value) => {
+      const key = records.answerDraftKey(detail.audit.id, question.id);
       const response = detail.responses.get(question.id);
+      const draft = drafts.get(question.id);
       findingView.openDialog({
         prefill: {
-          title: `${question.text} - answered "${value}"`,
+          title: records.shortTitle(question, value),
           clause: question.clause,
           kind: "minor_nc",
           audit_id: detail.audit.id,
@@ -66,17 +75,29 @@ export async function show(app, { id, submit = false }) {
           photos: (response && response.photos) || [],
           photoContext: "this finding",
         },
+        draft: draft && draft.fields,
         areas,
         areaId: detail.audit.area_id,
         kinds: records.FINDING_KINDS,
         thumbnailOf: records.thumbnail,
         onPhotos: app.addPhotos,
+        onDraft: (fields) => app.saving(async () => {
+          await records.saveDraft(key, fields);
+          drafts.set(question.id, { id: key, fields });
+        }),
+        onDiscard: () => app.saving(async () => { await records.discardDraft(key); drafts.delete(question.id); }),
+        onPhotoDropped: (sha) => app.saving(() => records.dropUnusedPhoto(sha)),
+        onClose: () => view.redrawQuestion(question.id, detail.responses.get(question.id)),
         onSave: async (fields) => {
-          await records.raiseFinding(fields);
-          await app.changed();
-          const y = scrollY;
-          await app.render();
-          scrollTo(0, y);
+          const finding = await app.saving(() => records.raiseFinding(fields, key));
+          drafts.delete(question.id);
+          detail.findings.push(finding);
+          // One photo serves both: the finding's photos are evidence for the answer too.
+          const answerPhotos = (detail.responses.get(question.id) || {}).photos || [];
+          const added = fields.photos.filter((sha) => !answerPhotos.includes(sha));
+          if (added.length) await onAnswer(question, { photos: [...answerPhotos, ...added] });
+          else await app.changed();
+          view.showFindings(detail.findings);
         },
       });
     },

@@ -7,7 +7,7 @@ import * as findingsView from "../views/findings.js";
  * @param {import("../app.js").App} app
  */
 export async function show(app) {
-  const [findings, areas, comments] = await Promise.all([records.myFindings(), records.areas(), records.comments()]);
+  const [findings, areas, comments, me] = await Promise.all([records.myFindings(), records.areas(), records.comments(), records.user()]);
   const areaOf = new Map(areas.map((a) => [a.id, a]));
   findingsView.render(app.view, {
     findings,
@@ -15,5 +15,7 @@ export async function show(app) {
     areaOf: (f) => records.areaLabel(areaOf.get(f.area_id)),
     commentsOf: (f) => comments.filter((c) => c.finding_id === f.id),
     thumbnailOf: records.thumbnail,
+    canChange: (f) => records.canChangeFinding(f, me),
+    isWithdrawn: records.isWithdrawn,
   });
 }

@@ -10,6 +10,7 @@ const SCREENS = {
   raise: () => import("./raise.js"),
   newAudit: () => import("./newaudit.js"),
   findings: () => import("./findings.js"),
+  finding: () => import("./finding.js"),
   actions: () => import("./actions.js"),
   sync: () => import("./sync.js"),
   notifications: () => import("./notifications.js"),
@@ -30,11 +31,14 @@ export const routeName = (route) => (route || "#/").replace(/^#/, "");
  */
 export function screenFor(route, me, signingIn) {
   if (!me || signingIn) return { name: "signin", live: false, params: { expired: !!me } };
-  const [first, id, step] = routeName(route).split("/").filter(Boolean);
-  if (first === "audit" && id) return { name: "checklist", live: false, params: { id, submit: step === "submit" } };
+  const [first, id, step, questionId] = routeName(route).split("/").filter(Boolean);
+  if (first === "audit" && id) {
+    return { name: "checklist", live: false, params: { id, submit: step === "submit", focus: step === "q" ? questionId : null } };
+  }
   if (first === "raise") return { name: "raise", live: false, params: {} };
   if (first === "new-audit" && me.role !== "staff") return { name: "newAudit", live: false, params: {} };
   if (first === "findings") return { name: "findings", live: true, params: {} };
+  if (first === "finding" && id) return { name: "finding", live: false, params: { id } };
   if (first === "actions") return { name: "actions", live: true, params: {} };
   if (first === "sync") return { name: "sync", live: true, params: {} };
   if (first === "notifications") return { name: "notifications", live: true, params: {} };

@@ -1,6 +1,9 @@
 // My audits: planned, in progress, returned (with the reviewer's comments), submitted,
 // and the decided ones (approved, rejected), which open read-only.
 import { h, mount, STATUS_LABELS } from "./dom.js";
+import { searchBox } from "./search.js";
+
+const search = { query: "" }; // kept across redraws: the list follows the data
 
 const GROUPS = [
   ["returned", "Returned to you"],
@@ -12,6 +15,18 @@ const GROUPS = [
 ];
 
 export function render(root, { audits, labelOf, commentsOf, progressOf, canStartAdhoc }) {
+  const list = h("div", {});
+  const draw = () => list.replaceChildren(...groups(audits, { labelOf, commentsOf, progressOf }));
+  mount(root, h("h1", { id: "audits-heading" }, "My audits"),
+    canStartAdhoc ? h("p", {}, h("a", { class: "button", href: "#/new-audit" }, "Start an unplanned audit")) : null,
+    audits.length ? searchBox(root, "Search my audits", search, draw) : null,
+    list);
+  draw();
+}
+
+function groups(all, { labelOf, commentsOf, progressOf }) {
+  const q = search.query.trim().toLowerCase();
+  const audits = q ? all.filter((a) => `${labelOf(a)} ${a.planned_date || ""} ${STATUS_LABELS[a.status] || ""}`.toLowerCase().includes(q)) : all;
   const blocks = [];
   for (const [status, title] of GROUPS) {
     const items = audits.filter((a) => a.status === status);
@@ -33,7 +48,6 @@ export function render(root, { audits, labelOf, commentsOf, progressOf, canStart
             comments.map((c) => h("li", {}, h("strong", {}, `${c.author_name || "Reviewer"}: `), c.body))) : null);
       }))));
   }
-  mount(root, h("h1", { id: "audits-heading" }, "My audits"),
-    canStartAdhoc ? h("p", {}, h("a", { class: "button", href: "#/new-audit" }, "Start an unplanned audit")) : null,
-    blocks.length ? blocks : h("p", { class: "empty" }, "No audits are assigned to you."));
+  if (blocks.length) return blocks;
+  return [h("p", { class: "empty" }, all.length ? "No audit matches the search." : "No audits are assigned to you.")];
 }

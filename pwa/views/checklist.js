@@ -1,7 +1,7 @@
 // One audit: the checklist by section with progress, every question kind, notes, photos
 // per question, and the way to the submit summary.
 import { field, h, mount, STATUS_LABELS, uid } from "./dom.js";
-import { photoPicker } from "./photopicker.js";
+import { photoParts } from "./photopicker.js";
 
 const CHOICES = {
   yes_no_na: [["yes", "Yes"], ["no", "No"], ["na", "N/A"]],
@@ -20,15 +20,21 @@ function choicesOf(question) {
   return null;
 }
 
-function answerControl(question, response, locked, save) {
+function answerControl(question, response, locked, save, again) {
   const value = response ? response.value : null;
   const choices = choicesOf(question);
   if (choices) {
     const name = uid("q");
     return h("div", { class: `choices kind-${question.kind}` }, choices.map(([v, label]) => {
       const input = h("input", { type: "radio", name, value: String(v), checked: value !== null && String(value) === String(v), disabled: locked });
+      let wasChecked = false;
       input.addEventListener("change", () => { if (input.checked) save({ value: v }); });
-      return h("label", { class: "choice" }, input, h("span", {}, label));
+      // Tapping the answer already chosen changes nothing, but reopens a finding it calls for.
+      input.addEventListener("click", () => { if (wasChecked) again(); wasChecked = false; });
+      const choice = h("label", { class: "choice" }, input, h("span", {}, label));
+      choice.addEventListener("pointerdown", () => { wasChecked = input.checked; });
+      input.addEventListener("keydown", (event) => { if (event.key === " ") wasChecked = input.checked; });
+      return choice;
     }));
   }
   if (question.kind === "photo") return null;
@@ -36,34 +42,91 @@ function answerControl(question, response, locked, save) {
   let input;
   if (question.kind === "text") input = h("textarea", { rows: 2, disabled: locked }, value || "");
   else input = h("input", { type: types[question.kind] || "text", value: value ?? "", disabled: locked, inputmode: question.kind === "number" ? "decimal" : null, step: question.kind === "number" ? "any" : null });
+  const limits = question.kind === "number" && Array.isArray(question.options) && question.options.length === 2 ? question.options : null;
   input.addEventListener("change", () => {
     const raw = input.value.trim();
     save({ value: raw === "" ? null : (question.kind === "number" ? Number(raw) : raw) });
   });
-  return field("Answer", input);
+  return field("Answer", input, limits ? `Allowed ${limits[0]} to ${limits[1]}` : undefined);
 }
 
+// Notes are saved as they are typed (a moment after the last key), and at once when the
+// page is hidden or closed, so a note whose field still has the cursor is not lost.
+const NOTE_DELAY_MS = 400;
+const unsavedNotes = new Set();
+const saveNotesNow = () => { for (const flush of [...unsavedNotes]) flush(); };
+addEventListener("pagehide", saveNotesNow);
+document.addEventListener("visibilitychange", () => { if (document.visibilityState === "hidden") saveNotesNow(); });
+
+function noteBox(initial, locked, save) {
+  const note = h("textarea", { rows: 2, disabled: locked }, initial);
+  let timer = null;
+  let saved = initial;
+  const flush = () => {
+    clearTimeout(timer);
+    unsavedNotes.delete(flush);
+    if (note.value === saved) return;
+    saved = note.value;
+    save({ note: note.value });
+  };
+  note.addEventListener("input", () => {
+    unsavedNotes.add(flush);
+    clearTimeout(timer);
+    timer = setTimeout(flush, NOTE_DELAY_MS);
+  });
+  note.addEventListener("change", flush);
+  return note;
+}
+
+/**
+ * One question as a compact card: the question, its answers and "Take photo" on one row,
+ * and "Note" one tap away (open when the answer has a note). Guidance, the note and
+ * "Choose photo" open under "Note"; thumbnails and the finding state show when there are
+ * any. A yes/no/N/A question with no note fits in 160 px on a tablet.
+ */
 function questionBlock(question, number, detail, actions) {
   const response = detail.responses.get(question.id);
   const locked = !actions.editable;
   const context = `question ${number}`;
-  const state = h("p", { class: "answer-state", role: "status" });
+  const state = h("span", { class: "answer-state", role: "status" });
+  // An answer that calls for a finding says so until it has one (or a note saying why not).
+  const findingState = h("div", { class: "finding-state" });
+  // A number outside its limits is flagged whether or not it calls for a finding.
+  const rangeState = h("p", { class: "needs range-state", role: "status" });
+  let current = response || null;
   const drawState = (r) => {
-    const answered = actions.isAnswered(question, r);
+    current = r || current;
+    const answered = actions.isAnswered(question, current);
     state.textContent = answered ? "Answered" : (question.required ? "Required, not answered" : "Optional");
     state.className = `answer-state ${answered ? "ok" : "todo"}`;
     block.classList.toggle("answered", answered);
+    block.dataset.answered = answered ? "yes" : "no";
+    const need = actions.findingNeed(question, current);
+    block.classList.toggle("needs-finding", need === "missing");
+    const out = actions.outOfRange(question, current);
+    rangeState.textContent = out ? `Out of range: allowed ${question.options[0]} to ${question.options[1]}` : "";
+    if (need === "raised") {
+      findingState.replaceChildren(h("p", { class: "ok" }, `Finding raised: ${actions.findingOf(question).title}`));
+    } else if (need === "missing" || need === "explained") {
+      const drafted = actions.draftOf(question);
+      findingState.replaceChildren(
+        need === "missing"
+          ? h("p", { class: "needs" }, "Needs a finding (or a note saying why none is needed)")
+          : h("p", { class: "hint" }, "No finding: the note says why"),
+        locked ? null : h("button", { type: "button", onclick: () => actions.onFindingNeeded(question, current.value) },
+          drafted ? `Open the finding draft for ${context}` : `Raise finding for ${context}`));
+    } else findingState.replaceChildren();
   };
   const save = async (changes) => {
     const saved = await actions.onAnswer(question, changes);
     drawState(saved);
-    if ("value" in changes && actions.callsForFinding(question, changes.value)) actions.onFindingNeeded(question, changes.value);
+    if ("value" in changes && actions.findingNeed(question, saved) === "missing") actions.onFindingNeeded(question, changes.value);
   };
-  const note = h("textarea", { rows: 2, disabled: locked }, (response && response.note) || "");
-  note.addEventListener("change", () => save({ note: note.value }));
+  const note = noteBox((response && response.note) || "", locked, save);
   let photos = (response && response.photos) || [];
-  const picker = photoPicker({
+  const picker = photoParts({
     context,
+    short: true,
     hashes: photos,
     disabled: locked,
     thumbnailOf: actions.thumbnailOf,
@@ -79,16 +142,35 @@ function questionBlock(question, number, detail, actions) {
       picker.redraw(photos);
     },
   });
+  const more = h("div", { class: "more", hidden: !note.value },
+    question.guidance ? h("p", { class: "hint" }, question.guidance) : null,
+    field(`Note for ${context}`, note),
+    question.kind === "photo" ? null : h("div", { class: "row" }, ...picker.choose));
+  const moreButton = h("button", {
+    type: "button", class: "tool", "aria-expanded": String(!more.hidden),
+    onclick: () => {
+      more.hidden = !more.hidden;
+      moreButton.setAttribute("aria-expanded", String(!more.hidden));
+      if (!more.hidden && !locked) note.focus();
+    },
+  }, question.guidance ? "Note, guidance" : "Note", h("span", { class: "visually-hidden" }, ` box for ${context}`));
   const legendId = uid("legend");
-  const block = h("fieldset", { class: "question card", id: `q-${question.id}`, "aria-labelledby": legendId },
+  const control = answerControl(question, response, locked, save, () => {
+    if (["missing", "explained"].includes(actions.findingNeed(question, current))) actions.onFindingNeeded(question, current.value);
+  });
+  const block = h("fieldset", { class: "question card", id: `q-${question.id}`, "aria-labelledby": legendId, "data-question": question.id },
     h("legend", { id: legendId }, h("span", { class: "qnum" }, `${number}. `), question.text,
       question.required ? h("span", { class: "req", "aria-hidden": "true" }, " *") : null),
-    h("p", { class: "meta" }, question.clause ? `Clause ${question.clause}` : "", question.required ? " · required" : " · optional"),
-    question.guidance ? h("p", { class: "hint" }, question.guidance) : null,
-    answerControl(question, response, locked, save),
-    field(`Note for ${context}`, note),
-    picker,
-    state);
+    h("p", { class: "meta" }, question.clause ? `${question.clause} · ` : "", question.required ? "required · " : "optional · ", state),
+    h("div", { class: "answer-row" },
+      control,
+      h("div", { class: "tools" }, ...picker.take, question.kind === "photo" ? picker.choose : [], moreButton)),
+    more,
+    rangeState,
+    picker.status,
+    picker.list,
+    findingState);
+  block.redraw = (r) => { if (r) { photos = r.photos || []; picker.redraw(photos); } drawState(r); };
   drawState(response);
   return block;
 }
@@ -97,15 +179,16 @@ export function render(root, detail, actions) {
   const { audit, template, area, comments, findings } = detail;
   if (!template) {
     mount(root, h("p", { class: "error" }, "This audit's checklist has not reached this device yet. Sync when online."));
-    return;
+    return { redrawQuestion() {}, showFindings() {} };
   }
   const progress = h("progress", { max: 1, value: 0, "aria-label": "Audit progress" });
   const progressText = h("p", { class: "progress-text", "aria-live": "polite" });
   const updateProgress = () => {
     const p = actions.progress();
+    const live = actions.liveScore();
     progress.max = p.total || 1;
     progress.value = p.answered;
-    progressText.textContent = `${p.answered} of ${p.total} answered`;
+    progressText.textContent = `${p.answered} of ${p.total} answered · score ${live.score === null ? "-" : `${live.score}%`} · ${live.nonconformities} NC`;
   };
   const sectionCounts = [];
   const updateSections = () => {
@@ -119,32 +202,79 @@ export function render(root, detail, actions) {
     onAnswer: async (q, c) => { const r = await actions.onAnswer(q, c); updateProgress(); updateSections(); return r; },
   };
   let number = 0;
-  const sectionBlocks = actions.sections.map((section) => {
+  const blocks = new Map();
+  const sectionBlocks = actions.sections.map((section, i) => {
     const count = h("span", { class: "section-count" });
     sectionCounts.push({ section, el: count });
-    return h("section", { class: "checklist-section", "aria-label": section.name },
+    return h("section", { class: "checklist-section", "aria-label": section.name, id: `section-${i + 1}` },
       h("h2", {}, section.name, count),
-      section.questions.map((q) => { number += 1; return questionBlock(q, number, detail, wrapped); }));
+      section.questions.map((q) => {
+        number += 1;
+        const block = questionBlock(q, number, detail, wrapped);
+        blocks.set(q.id, block);
+        return block;
+      }));
   });
+  const findingsBox = h("div", {});
+  const showFindings = (list) => {
+    findingsBox.replaceChildren(...(list.length ? [h("section", { class: "card", "aria-label": "Findings from this audit" },
+      h("h2", {}, `Findings raised (${list.length})`),
+      h("ul", {}, list.map((f) => h("li", {}, f.title))))] : []));
+    updateProgress();
+  };
   updateSections();
-  const startLabel = audit.status === "returned" ? "Resume audit" : "Start audit";
+  const land = (block) => {
+    block.scrollIntoView({ block: "start" });
+    const first = block.querySelector("input:not([type=file]), textarea, button");
+    if (first) first.focus({ preventScroll: true });
+  };
+  // The next question not answered after the one on view (from the top again at the end).
+  const nextUnanswered = () => {
+    const all = [...blocks.values()];
+    const top = progressBox.getBoundingClientRect().bottom + 1;
+    const here = all.findIndex((b) => b.getBoundingClientRect().top > top);
+    const order = here < 0 ? all : [...all.slice(here), ...all.slice(0, here)];
+    const next = order.find((b) => b.dataset.answered !== "yes");
+    if (next) land(next);
+    else nextButton.textContent = "All answered";
+  };
+  const nextButton = h("button", { type: "button", onclick: nextUnanswered }, "Next unanswered");
+  const jump = h("select", { "aria-label": "Jump to section", class: "jump" },
+    h("option", { value: "" }, "Jump to section…"),
+    actions.sections.map((section, i) => h("option", { value: `section-${i + 1}` }, section.name)));
+  jump.addEventListener("change", () => {
+    const target = jump.value && root.querySelector(`#${jump.value}`);
+    if (target) target.scrollIntoView({ block: "start" });
+    jump.value = "";
+  });
+  const progressBox = h("div", { class: "progress-box" }, progress, progressText,
+    actions.editable ? h("div", { class: "row nav-row" }, nextButton, actions.sections.length > 1 ? jump : null) : null);
   mount(root,
-    h("p", {}, h("a", { href: "#/audits" }, "‹ My audits")),
+    h("p", {}, h("a", { class: "back", href: "#/audits" }, "‹ My audits")),
     h("h1", {}, template.name),
     h("p", { class: "meta" }, area ? `${area.site} / ${area.name}` : "", " · ",
       h("span", { class: `badge status-${audit.status}` }, STATUS_LABELS[audit.status] || audit.status)),
     comments.length ? h("section", { class: "card comments", "aria-label": "Reviewer comments" },
       h("h2", {}, "Reviewer comments"),
       h("ul", {}, comments.map((c) => h("li", {}, h("strong", {}, `${c.author_name || "Reviewer"}: `), c.body)))) : null,
-    ["planned", "returned"].includes(audit.status)
-      ? h("button", { type: "button", class: "primary", onclick: actions.onStart }, startLabel) : null,
-    h("div", { class: "progress-box" }, progress, progressText),
+    progressBox,
     sectionBlocks,
-    findings.length ? h("section", { class: "card", "aria-label": "Findings from this audit" },
-      h("h2", {}, `Findings raised (${findings.length})`),
-      h("ul", {}, findings.map((f) => h("li", {}, f.title)))) : null,
+    findingsBox,
     actions.editable ? h("p", {}, h("a", { class: "button primary", href: `#/audit/${audit.id}/submit` }, "Review and submit")) : null);
-  updateProgress();
+  showFindings(findings);
+  // A blocker link on the submit screen lands on its question; otherwise start at the top.
+  if (actions.focus && blocks.has(actions.focus)) land(blocks.get(actions.focus));
+  else scrollTo(0, 0);
+  return {
+    /** Draw one question's state again (its answer changed outside its card). */
+    redrawQuestion(questionId, response) {
+      const block = blocks.get(questionId);
+      if (block) block.redraw(response);
+      updateProgress();
+      updateSections();
+    },
+    showFindings,
+  };
 }
 
 /** The audit asked for is not on this device (never synced here, or taken off it). */
@@ -165,7 +295,7 @@ export function renderSubmit(root, detail, { blockers, progress, sections, isAns
     catch (e) { message.textContent = e.message; submit.disabled = false; }
   });
   mount(root,
-    h("p", {}, h("a", { href: `#/audit/${audit.id}` }, "‹ Back to the checklist")),
+    h("p", {}, h("a", { class: "back", href: `#/audit/${audit.id}` }, "‹ Back to the checklist")),
     h("h1", {}, `Submit: ${template.name}`),
     h("p", {}, `${p.answered} of ${p.total} questions answered · ${detail.findings.length} finding(s)`),
     h("table", { class: "summary" },
@@ -174,7 +304,8 @@ export function renderSubmit(root, detail, { blockers, progress, sections, isAns
         h("td", {}, `${s.questions.filter((q) => isAnswered(q, detail.responses.get(q.id))).length} of ${s.questions.length}`))))),
     blockers.length ? h("section", { class: "card blocking", role: "alert", "aria-label": "Blocking submission" },
       h("h2", {}, `${blockers.length} question(s) block submission`),
-      h("ul", {}, blockers.map((b) => h("li", {}, h("a", { href: `#/audit/${audit.id}`, "data-question": b.question.id }, b.question.text), ` - ${b.problem}`)))) : null,
+      h("ul", {}, blockers.map((b) => h("li", {}, h("a", { href: `#/audit/${audit.id}/q/${b.question.id}`, "data-question": b.question.id }, b.question.text), ` - ${b.problem}`)))) : null,
     field("Summary for the reviewer", summary),
     submit, message);
+  scrollTo(0, 0); // opens at its heading, wherever the checklist was scrolled to
 }

@@ -2,7 +2,20 @@
 // with many questions ("Take photo for Question 3").
 import { h, uid } from "./dom.js";
 
-export function photoPicker({ context = "", hashes = [], thumbnailOf, onFiles, onRemove, disabled = false }) {
+export function photoPicker(options) {
+  const parts = photoParts(options);
+  const root = h("div", { class: "photo-picker" }, h("div", { class: "row" }, ...parts.take, ...parts.choose), parts.status, parts.list);
+  root.redraw = parts.redraw;
+  return root;
+}
+
+/**
+ * The picker's parts, for a layout of the caller's own (the compact question card puts
+ * "Take photo" beside the answers): `take` and `choose` (each an input and its label),
+ * `status`, `list` (the thumbnails) and `redraw(hashes)`. With `short`, the context is
+ * read by screen readers only ("Take photo" on screen, "Take photo for question 3" named).
+ */
+export function photoParts({ context = "", hashes = [], thumbnailOf, onFiles, onRemove, disabled = false, short = false }) {
   const suffix = context ? ` for ${context}` : "";
   const status = h("p", { class: "hint", role: "status" });
   const list = h("ul", { class: "thumbs", "aria-label": `Photos${suffix}` });
@@ -35,12 +48,9 @@ export function photoPicker({ context = "", hashes = [], thumbnailOf, onFiles, o
         status.textContent = `Could not add the photo: ${e.message}`;
       }
     });
-    return [input, h("label", { for: id, class: `button${capture ? " primary" : ""}${disabled ? " disabled" : ""}` }, `${labelText}${suffix}`)];
+    const text = short ? [labelText, h("span", { class: "visually-hidden" }, suffix)] : [`${labelText}${suffix}`];
+    return [input, h("label", { for: id, class: `button${capture && !short ? " primary" : ""}${disabled ? " disabled" : ""}` }, ...text)];
   };
 
-  const root = h("div", { class: "photo-picker" },
-    h("div", { class: "row" }, ...makeInput("Take photo", true), ...makeInput("Choose photo", false)),
-    status, list);
-  root.redraw = drawThumbs;
-  return root;
+  return { take: makeInput("Take photo", true), choose: makeInput("Choose photo", false), status, list, redraw: drawThumbs };
 }

@@ -2,7 +2,8 @@
 import { bytes, h, mount } from "./dom.js";
 
 export function renderStatus(el, { online, summary, running }) {
-  const unsent = summary.ops + summary.photos;
+  // Records, not ops and photos: a finding with its photo is one thing waiting to go.
+  const unsent = summary.records;
   mount(el,
     h("span", { class: `net ${online ? "online" : "offline"}` }, online ? "Online" : "Offline"),
     h("a", { href: "#/sync", class: `badge ${unsent ? "pending" : "ok"}`, id: "unsent-badge" },

@@ -14,15 +14,19 @@ function describe(item) {
 
 export function render(root, { user, summary, state, attention, storage, offlineReady, onSyncNow, onExport, onSignOut, onDismiss }) {
   const empty = summary.ops === 0 && summary.photos === 0;
+  const settled = empty && !summary.drafts; // a draft would be lost by signing out
   const p = state.progress;
   const signOutNote = h("p", { class: "hint", id: "signout-note" },
-    empty ? "" : "Signing out is blocked while anything is unsent.");
+    !empty ? "Signing out is blocked while anything is unsent."
+      : settled ? "" : "Signing out is blocked while a draft is open (save or discard it first).");
   mount(root,
     h("h1", {}, "Sync"),
     h("section", { class: "card", "aria-label": "Unsent work" },
       h("p", { class: "big-figure", id: "pending-summary" }, empty
         ? "Everything is sent."
         : `${summary.ops} change${summary.ops === 1 ? "" : "s"} and ${summary.photos} photo${summary.photos === 1 ? "" : "s"} unsent (${bytes(summary.bytes)})`),
+      summary.drafts ? h("p", { id: "drafts-summary" },
+        `${summary.drafts} draft${summary.drafts === 1 ? "" : "s"} not saved yet (kept on this device, not sent)`) : null,
       h("p", { id: "last-sync" }, `Last successful sync: ${when(state.lastSuccess)}`),
       h("p", { role: "status", id: "sync-state" },
         state.disabled ? "Stopped: this account has been deactivated. Export unsent data to keep it."
@@ -52,7 +56,7 @@ export function render(root, { user, summary, state, attention, storage, offline
       h("p", { id: "offline-ready" }, offlineReady ? "Ready to work offline." : "Not ready for offline use yet."),
       storage ? h("p", {}, `Storage: ${bytes(storage.usage || 0)} used of ${bytes(storage.quota || 0)}${storage.persisted ? " (persistent)" : ""}`) : null,
       user ? h("p", {}, `Signed in as ${user.name || user.email} (${user.email})`) : null,
-      h("button", { type: "button", onclick: onSignOut, disabled: !empty, "aria-describedby": "signout-note" }, "Sign out"),
+      h("button", { type: "button", onclick: onSignOut, disabled: !settled, "aria-describedby": "signout-note" }, "Sign out"),
       signOutNote));
 }
 

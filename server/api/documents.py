@@ -6,14 +6,19 @@ from flask_smorest import Blueprint
 
 from ..access import allow
 from ..extensions import db
-from ..models import utcnow
+from ..errors import Invalid
+from ..models import Area, utcnow
 from ..schemas.documents import (
+    AcknowledgementRequestSchema,
+    AcknowledgementSchema,
+    AcknowledgementStatusSchema,
     DocumentFormSchema,
     DocumentListSchema,
     DocumentQuerySchema,
     DocumentRevisionSchema,
     DocumentSchema,
     FileSchema,
+    PendingListSchema,
     RevisionFormSchema,
 )
 from ..services import documents
@@ -137,3 +142,66 @@ def revision_file(document_id, rev):
     response.cache_control.private = True
     response.cache_control.no_cache = True
     return response
+
+
+def status_body(revision) -> dict:
+    status = documents.acknowledgement_status(revision)
+    return {"rev": revision.rev, "asked": len(status.required), "rate": status.rate,
+            "acknowledged": sum(1 for p in status.required if p.id in status.acknowledged),
+            "people": [{"id": p.id, "name": p.name, "acknowledged_at": status.acknowledged.get(p.id)}
+                       for p in status.required]}
+
+
+@blp.route("/documents/<uuid:document_id>/revisions/<int:rev>/acknowledgements", methods=["PUT"])
+@allow("document.manage")
+@blp.arguments(AcknowledgementRequestSchema)
+@blp.response(200, AcknowledgementStatusSchema)
+@documented
+def ask_acknowledgement(data, document_id, rev):
+    """Ask people with these roles or home areas to acknowledge ("read and understood") the revision."""
+    document = documents.get_document(current_user, document_id, "document.manage")
+    revision = documents.get_revision(current_user, document, rev)
+    areas = []
+    for area_id in data["area_ids"]:
+        area = db.session.get(Area, area_id)
+        if area is None:
+            raise Invalid("Who is asked is not valid.", {"area_ids": ["There is no such area."]})
+        areas.append(area)
+    documents.ask_acknowledgement(current_user, document, revision, data["roles"], areas)
+    db.session.commit()
+    return status_body(revision)
+
+
+@blp.route("/documents/<uuid:document_id>/revisions/<int:rev>/acknowledgements")
+@allow("document.manage")
+@blp.response(200, AcknowledgementStatusSchema)
+@documented
+def acknowledgements(document_id, rev):
+    """Who is asked to acknowledge the revision, who has and when, and the rate."""
+    document = documents.get_document(current_user, document_id, "document.manage")
+    return status_body(documents.get_revision(current_user, document, rev))
+
+
+@blp.route("/documents/<uuid:document_id>/revisions/<int:rev>/acknowledge", methods=["POST"])
+@allow("document.list")
+@blp.response(201, AcknowledgementSchema, description="Recorded now")
+@blp.alt_response(200, schema=AcknowledgementSchema, description="Acknowledged before: nothing changed")
+@documented
+def acknowledge(document_id, rev):
+    """Say "read and understood" for the current revision you are asked to acknowledge."""
+    document = documents.get_document(current_user, document_id)
+    acknowledgement, created = documents.acknowledge(current_user, document,
+                                                     documents.get_revision(current_user, document, rev))
+    db.session.commit()
+    return acknowledgement, 201 if created else 200
+
+
+@blp.route("/documents/acknowledgements/pending")
+@allow("document.list")
+@blp.response(200, PendingListSchema)
+@documented
+def pending():
+    """The current revisions you are asked to acknowledge and have not yet."""
+    return {"revisions": [{"document_id": r.document_id, "number": r.document.number, "title": r.document.title,
+                           "rev": r.rev, "byte_size": r.byte_size, "content_type": r.content_type}
+                          for r in documents.pending_acknowledgements(current_user)]}

@@ -19,11 +19,13 @@ from ..schemas.notify import (
     PreferencesSchema,
     ReadResultSchema,
     ReadSchema,
+    SendReportSchema,
+    SentReportSchema,
     WebhookCreateSchema,
     WebhookSchema,
     WebhooksSchema,
 )
-from ..services import calendars, inbox, webhooks
+from ..services import audits, calendars, inbox, notify, webhooks
 
 blp = Blueprint("notify", __name__, url_prefix="/api", description="Notifications, webhooks, events, calendars")
 
@@ -152,3 +154,17 @@ def revoke_calendar():
     """Revoke your calendar address; calendar apps subscribed to it get nothing more."""
     calendars.revoke_feeds(current_user)
     db.session.commit()
+
+
+@blp.route("/audits/<uuid:audit_id>/send-report", methods=["POST"])
+@allow(SIGNED_IN)
+@blp.arguments(SendReportSchema)
+@blp.response(202, SentReportSchema)
+@blp.alt_response(404, description="No such audit")
+@blp.alt_response(422, description="No recipients, or one who may not see the audit")
+def send_report(data, audit_id):
+    """Email the audit's PDF report to chosen people (the worker renders and sends it)."""
+    audit = audits.get_audit(current_user, audit_id)
+    count = notify.send_report(current_user, audit, data["recipients"], data["note"])
+    db.session.commit()
+    return {"queued": count}

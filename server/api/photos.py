@@ -1,15 +1,15 @@
 """Photo evidence by hash: upload the bytes, ask whether they arrived, fetch a copy."""
 
-from flask import current_app, request, send_file
+from flask import current_app, jsonify, request, send_file
 from flask.views import MethodView
 from flask_login import current_user
 from flask_smorest import Blueprint
 
 from ..access import SIGNED_IN, allow
-from ..errors import NotFound
+from ..errors import DomainError, NotFound
 from ..extensions import db
 from ..schemas.photos import PhotoQuerySchema, PhotoSchema
-from ..services import photos
+from ..services import photos, uploads
 
 blp = Blueprint("photos", __name__, url_prefix="/api", description="Photo evidence, addressed by SHA-256")
 
@@ -92,3 +92,64 @@ class PhotoByHash(MethodView):
         response.cache_control.private = True
         response.cache_control.immutable = True
         return response
+
+
+UPLOAD_PART = {
+    "required": True,
+    "description": "The bytes of the photo from START to END inclusive, as Content-Range says "
+                   "(`bytes START-END/TOTAL`); empty with `bytes */TOTAL` to finish one whose bytes all arrived.",
+    "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+}
+
+
+def _offset(received: int, status: int = 200, body: dict | None = None):
+    response = jsonify(body) if body is not None else current_app.response_class(status=status)
+    response.status_code = status
+    response.headers["Upload-Offset"] = str(received)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@blp.route("/photos/<sha256>/upload")
+class ResumablePhotoUpload(MethodView):
+    @blp.response(200, description="`Upload-Offset`: how many bytes of this photo the server holds from you (0: none)")
+    @blp.alt_response(400, description="Not a SHA-256 in the path")
+    @blp.alt_response(401, description="Not signed in")
+    @allow(SIGNED_IN)
+    def head(self, sha256):
+        """How much of a resumable upload has arrived: send the rest from `Upload-Offset`."""
+        sha = photos.check_sha(sha256)
+        return _offset(uploads.received(current_user, sha))
+
+    @blp.doc(requestBody=UPLOAD_PART, parameters=[
+        {"in": "header", "name": "Content-Range", "required": True, "schema": {"type": "string"},
+         "description": "bytes START-END/TOTAL, START being the server's Upload-Offset; or bytes */TOTAL"}])
+    @blp.response(201, PhotoSchema, description="The last part: the whole photo checked and stored now")
+    @blp.alt_response(200, schema=PhotoSchema, description="The last part: the photo was already stored")
+    @blp.alt_response(202, description="Part kept: `Upload-Offset` says how many bytes the server holds; send the next")
+    @blp.alt_response(401, description="Not signed in")
+    @blp.alt_response(409, description="The part does not start at the server's `Upload-Offset` (given): resend from there")
+    @blp.alt_response(413, description="TOTAL over the size limit, or the photo too costly to decode")
+    @blp.alt_response(422, description="No or a bad Content-Range; the whole does not hash to the address, or is corrupt")
+    @blp.alt_response(503, description="Every decode slot busy: send `bytes */TOTAL` again after Retry-After")
+    @allow(SIGNED_IN)
+    def put(self, sha256):
+        """Upload a photo in parts that survive a cut connection; the whole is checked as `PUT /photos/<sha256>`.
+
+        :raise 409: resend from Upload-Offset. :raise 422: hash mismatch, corrupt, bad range.
+        """
+        sha = photos.check_sha(sha256)
+        progress = uploads.append(current_user, sha, request.headers.get("Content-Range"),
+                                  request.stream, request.content_length)
+        if progress.data is None:
+            return _offset(progress.received, 202, {"received": progress.received, "total": progress.total})
+        try:
+            photo, created = photos.intake(current_user, sha, progress.data, request.content_type)
+            db.session.commit()
+        except photos.IntakeBusy:
+            raise  # the part stays: finish with bytes */TOTAL after Retry-After
+        except DomainError:
+            uploads.discard(current_user, sha)  # these bytes can never be taken in: start again
+            raise
+        uploads.discard(current_user, sha)
+        return photo, 201 if created else 200

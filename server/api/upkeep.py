@@ -22,6 +22,7 @@ from ..schemas.upkeep import (
     ObjectiveListSchema,
     ObjectiveQuerySchema,
     ObjectiveSchema,
+    ObjectiveUpdateSchema,
     ReadinessQuerySchema,
     ReadinessSchema,
 )
@@ -75,6 +76,30 @@ def create_objective(data):
 def get_objective(objective_id):
     """One objective with its measurements and status."""
     return _objective(objectives.get_objective(current_user, objective_id))
+
+
+@blp.route("/objectives/<uuid:objective_id>", methods=["POST"])
+@allow("objective.manage")
+@blp.arguments(ObjectiveUpdateSchema)
+@blp.response(200, ObjectiveSchema)
+@documented
+def update_objective(data, objective_id):
+    """Change an objective's fields (only those sent); its measurements stay."""
+    objective = objectives.get_objective(current_user, objective_id, "objective.manage")
+    objectives.update_objective(current_user, objective, data)
+    db.session.commit()
+    return _objective(objective)
+
+
+@blp.route("/objectives/<uuid:objective_id>/retire", methods=["POST"])
+@allow("objective.manage")
+@blp.response(200, ObjectiveSchema)
+@documented
+def retire_objective(objective_id):
+    """Retire an objective: it leaves the lists and readiness; its history stays."""
+    objective = objectives.retire_objective(current_user, objectives.get_objective(current_user, objective_id, "objective.manage"))
+    db.session.commit()
+    return _objective(objective)
 
 
 @blp.route("/objectives/<uuid:objective_id>/measurements", methods=["POST"])

@@ -191,7 +191,7 @@ def _people(story: Story, data: dict) -> None:
 def _area_plans(story: Story, created: list[dict]) -> None:
     for spec in created:
         area = story.areas[f"{spec['site']} / {spec['name']}"]
-        area.responsible_id = story.people[spec["responsible"]].id  # no service yet, as for areas
+        organisation.update_area(None, area, responsible=story.people[spec["responsible"]])
         programme.set_area_plan(story.planner, area, spec["risk"], spec["audit_every_months"])
 
 
@@ -518,6 +518,13 @@ def _document(story: Story, spec: dict) -> None:
                                        at=story.moment(DOCUMENT_SITE, revision["approved"], REVIEWED))
     if "reviewed_no_change" in spec:
         documents.record_review(office, document, at=story.moment(DOCUMENT_SITE, spec["reviewed_no_change"], REVIEWED))
+    if ack := spec.get("acknowledgement"):
+        documents.ask_acknowledgement(office, document, document.current, ack["roles"],
+                                      [story.areas[name] for name in ack["areas"]],
+                                      at=story.moment(DOCUMENT_SITE, ack["asked"], PLANNING))
+        for reader in ack["acknowledged"]:
+            documents.acknowledge(story.people[reader["person"]], document, document.current,
+                                  at=story.moment(DOCUMENT_SITE, reader["day"], ACTION_DONE))
 
 
 def _competence(story: Story, spec: dict) -> None:

@@ -5,7 +5,7 @@ from .audits import Audit, AuditStatus, Response
 from .base import happened_at, utcnow
 from .checklists import Question, QuestionKind, Template, TemplateStatus
 from .competence import Competence, CompetenceRecord, CompetenceRequirement, TrainingSession
-from .documents import Document, DocumentRevision, DocumentStatus, DocumentType, RevisionStatus
+from .documents import Document, DocumentAcknowledgement, DocumentRevision, DocumentStatus, DocumentType, RevisionStatus
 from .events import Event, TrailCheckpoint, TrailVerified
 from .findings import (
     OPEN_FINDING_STATUSES,
@@ -38,7 +38,8 @@ __all__ = [
     "Finding", "FindingKind", "FindingStatus", "OpStatus", "Photo",
     "PhotoLink", "PhotoState", "PhotoSubject", "PhotoUpload", "Qualification", "Question", "QuestionKind",
     "Response", "RiskLevel", "Role", "SignInThrottle", "Site", "SyncOp", "Template", "TemplateStatus", "TrailCheckpoint", "User", "UserSession", "happened_at",
-    "Competence", "CompetenceRecord", "CompetenceRequirement", "Document", "DocumentRevision", "DocumentStatus",
+    "Competence", "CompetenceRecord", "CompetenceRequirement", "Document", "DocumentAcknowledgement",
+    "DocumentRevision", "DocumentStatus",
     "DocumentType", "RevisionStatus", "TrainingSession",
     "utcnow",
     "Direction", "TrailVerified", "ManagementReview", "ManagementReviewStatus", "Measurement", "Objective", "ReviewAction",

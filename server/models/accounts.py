@@ -87,6 +87,8 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The zone the register shows this person times in; None: each record's site's zone.
+    timezone: Mapped[str | None] = mapped_column(String(64))
 
     home_area: Mapped[Area | None] = relationship(foreign_keys=[home_area_id])
     sites: Mapped[list[Site]] = relationship(secondary=user_site, order_by=Site.name)

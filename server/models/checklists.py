@@ -75,5 +75,8 @@ class Question(db.Model):
     # Answers that call for a finding, and answers that must carry a photo.
     finding_answers: Mapped[list] = mapped_column(JSON, default=list)
     photo_answers: Mapped[list] = mapped_column(JSON, default=list)
+    # The document revision the question checks against ("as WI-014 rev 3 says"), if any.
+    document_revision_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("document_revision.id"))
 
     template: Mapped[Template] = relationship(back_populates="questions")
+    cites: Mapped["DocumentRevision | None"] = relationship(lazy="joined")  # noqa: F821

@@ -11,7 +11,7 @@ import uuid
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, Boolean, Column, Date, ForeignKey, Integer, String, Table, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, Column, Date, ForeignKey, Integer, String, Table, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from ..extensions import db
@@ -114,6 +114,9 @@ class DocumentRevision(db.Model):
     approved_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user.id"))
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     obsoleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # "Read and understood" is asked of active people with one of these roles or home areas.
+    ack_roles: Mapped[list] = mapped_column(JSON, default=list)
+    ack_area_ids: Mapped[list] = mapped_column(JSON, default=list)  # area ids as text
 
     document: Mapped[Document] = relationship(back_populates="revisions")
     uploaded_by: Mapped[User] = relationship(foreign_keys=[uploaded_by_id])
@@ -128,3 +131,22 @@ class DocumentRevision(db.Model):
     @property
     def label(self) -> str:
         return f"{self.document.number} rev {self.rev}"
+
+    @property
+    def asks_acknowledgement(self) -> bool:
+        return bool(self.ack_roles or self.ack_area_ids)
+
+
+class DocumentAcknowledgement(db.Model):
+    """That a person has read and understood a revision, and when."""
+
+    __tablename__ = "document_acknowledgement"
+    __table_args__ = (UniqueConstraint("revision_id", "user_id"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    revision_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("document_revision.id", ondelete="CASCADE"))
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    acknowledged_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user: Mapped[User] = relationship()

@@ -52,6 +52,10 @@ class Finding(Versioned, db.Model):
         Index("ix_finding_area_clause", "area_id", "clause"),
         Index("ix_finding_raised_by", "raised_by_id", "received_at"),
         Index("ix_finding_received_clause_area", "received_at", "clause", "area_id"),
+        # (Repeat suggestions use ix_finding_area_lower_clause_received, an expression
+        # index written as SQL in migrations/env.py.)
+        # The register's text search (title ILIKE '%...%'): a trigram index on PostgreSQL.
+        Index("ix_finding_title_trgm", "title", postgresql_using="gin", postgresql_ops={"title": "gin_trgm_ops"}),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)

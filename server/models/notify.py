@@ -1,10 +1,9 @@
 """Notifications and webhooks: the outbox written with the change that causes it, and what the worker sends.
 
-An `OutboxEvent` is written in the same transaction as the change it reports; so are the
-`Notification` rows of the people it concerns and the `WebhookDelivery` rows of the
-webhooks that subscribed to its kind. The worker (`gemba worker`) only sends: a row is
-never created by sending, so a crash before the commit loses nothing and one after it
-sends nothing twice.
+An `OutboxEvent` is written in the same transaction as the change it reports. An event a service records is one row in the change's transaction; the
+worker then expands it (once, in one transaction) into the `Notification` rows of the
+people it concerns and the `WebhookDelivery` rows of the webhooks subscribed to its kind,
+and sends those.
 """
 
 import uuid
@@ -43,6 +42,9 @@ class OutboxEvent(db.Model):
     data: Mapped[dict] = mapped_column(JSON, default=dict)
     # Set for events the worker computes (due soon, overdue, escalations): at most one each.
     dedupe: Mapped[str | None] = mapped_column(String(160), unique=True)
+    actor_id: Mapped[uuid.UUID | None] = mapped_column()  # who caused it (never told of it)
+    # False until the worker has written who hears of it and the webhook deliveries.
+    expanded: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
 
 
 class Notification(db.Model):
@@ -72,6 +74,8 @@ class Notification(db.Model):
     attachment: Mapped[str | None] = mapped_column(Text)  # an iCalendar text for audit.planned
 
     user: Mapped[User] = relationship()
+    # Also tells the unit of work to insert the event first.
+    event: Mapped[OutboxEvent] = relationship(primaryjoin="Notification.event_id == OutboxEvent.id")
 
 
 class NotificationPreference(db.Model):

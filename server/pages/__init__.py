@@ -11,14 +11,15 @@ from ..errors import DomainError
 from ..extensions import db
 from ..ids import uuid_or_none
 from ..permissions import can
-from ..services import accounts, charts, inbox, listings
+from ..services import accounts, charts, inbox, listings, notify
 from ..services import dashboard as dashboards
 from ..services.audits import get_audit
 from ..services.findings import get_finding
+from ..services import organisation as organisation_service
 from ..services.organisation import zone_of
 from . import (  # noqa: F401  (each adds its routes to bp)
-    account, actions, checklists, conflicts, coverage, notifications, organisation, programme, review, trail, upkeep,
-    welcome, competence, documents,
+    account, actions, checklists, competence, conflicts, coverage, documents, notifications, organisation, programme,
+    review, setup, trail, upkeep, welcome,
 )
 from .blueprint import bp
 from .forms import AuditFilterForm, FindingFilterForm, LoginForm
@@ -33,8 +34,8 @@ REGISTER_NAV: list[dict] = [
     {"endpoint": "pages.programme_list", "label": "Programme", "permission": "programme.plan"},
     {"endpoint": "pages.checklist_list", "label": "Checklists", "permission": "template.edit"},
     {"endpoint": "pages.coverage_page", "label": "Coverage", "permission": "programme.plan"},
-    {"endpoint": "pages.org_sites", "label": "Sites", "permission": "admin.organisation"},
-    {"endpoint": "pages.org_areas", "label": "Areas", "permission": "admin.organisation"},
+    # Sites, areas and import/export are one click on from here (their pages share a sub-menu).
+    {"endpoint": "pages.org_sites", "label": "Organisation", "permission": "admin.organisation"},
     {"endpoint": "pages.people_list", "label": "People", "permission": "admin.users"},
     {"endpoint": "pages.webhooks_list", "label": "Webhooks", "permission": "admin.webhooks"},
     {"endpoint": "pages.objectives_list", "label": "Objectives", "permission": "objective.list"},
@@ -88,6 +89,9 @@ def logout():
 @bp.route("/")
 @allow(SIGNED_IN)
 def home():
+    # An admin of an organisation with nothing in it yet starts at the set-up steps.
+    if can(current_user, "admin.organisation") and not organisation_service.sites_in_order():
+        return redirect(url_for("pages.setup"))
     if can(current_user, "register.dashboard"):
         return redirect(url_for("pages.dashboard"))
     return redirect(url_for("pages.findings"))
@@ -96,8 +100,9 @@ def home():
 @bp.route("/dashboard")
 @allow("register.dashboard")
 def dashboard():
+    steps = organisation_service.setup_steps() if can(current_user, "admin.organisation") else []
     page = render_template("dashboard.html", board=dashboards.dashboard(current_user),
-                           charts=charts.dashboard_charts(current_user))
+                           charts=charts.dashboard_charts(current_user), setup_steps=steps)
     db.session.commit()  # keeps the charts' snapshot of past months, when one was made
     return page
 
@@ -118,7 +123,8 @@ def audits():
 @allow(SIGNED_IN)
 def audit(audit_id):
     audit = get_audit(current_user, audit_id)
-    return render_template("audit.html", audit=audit, **listings.audit_detail(audit), **review.audit_forms(audit))
+    return render_template("audit.html", audit=audit, **listings.audit_detail(audit), **review.audit_forms(audit),
+                           report_recipients=notify.report_recipients(audit))
 
 
 @bp.route("/findings")
@@ -165,11 +171,13 @@ def human(value) -> str:
 def when(moment, place=None, time: bool = True) -> str:
     """A stored UTC moment as the place's clock shows it, with the zone named.
 
-    `place` is a site, an area (its site's zone) or a zone name; none: UTC.
+    `place` is a site, an area (its site's zone) or a zone name; none: UTC. A person who
+    chose a zone on their Account page sees every time in theirs.
     """
     if moment is None:
         return "–"
-    zone = zone_of(place)
+    own = getattr(current_user, "timezone", None) if current_user else None
+    zone = zone_of(own or place)
     local = moment.astimezone(zone)
     return local.strftime("%Y-%m-%d %H:%M" if time else "%Y-%m-%d") + f" {zone.key}"
 

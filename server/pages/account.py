@@ -3,7 +3,7 @@
 from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, PasswordField, StringField
+from wtforms import IntegerField, PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optional
 
 from .. import security
@@ -11,8 +11,9 @@ from ..access import SIGNED_IN, allow
 from ..errors import DomainError, Invalid
 from ..extensions import db
 from ..fieldrules import LIMITS
-from ..services import accounts, sessions, tokens
+from ..services import accounts, organisation, sessions, tokens
 from .blueprint import bp
+from .organisation_forms import ZONES
 from .submission import show_errors
 
 
@@ -21,6 +22,10 @@ class PasswordForm(FlaskForm):
     new_password = PasswordField("New password", validators=[DataRequired(), Length(max=LIMITS["password"])])
     confirm = PasswordField("New password again", validators=[
         DataRequired(), EqualTo("new_password", message="The two new passwords differ.")])
+
+
+class TimezoneForm(FlaskForm):
+    timezone = SelectField("Show times in", choices=[SelectChoice("", "each site's own time zone")] + ZONES)
 
 
 class TokenForm(FlaskForm):
@@ -34,6 +39,7 @@ def _page(password_form=None, token_form=None, new_secret=None, status=200):
         sessions=sessions.sessions_of(current_user), current_session=sessions.current_session_id(),
         tokens=tokens.tokens_of(current_user), default_token_days=tokens.default_days(),
         password_form=password_form or PasswordForm(), token_form=token_form or TokenForm(),
+        timezone_form=TimezoneForm(formdata=None, timezone=current_user.timezone or ""),
         new_secret=new_secret,
     ), status
 
@@ -59,6 +65,18 @@ def account_password():
         return _page(password_form=form, status=exc.status)
     db.session.commit()
     flash("Your password is changed. Your other sessions have ended; this one stays signed in.")
+    return redirect(url_for("pages.account"))
+
+
+@bp.route("/account/timezone", methods=["POST"])
+@allow(SIGNED_IN)
+def account_timezone():
+    form = TimezoneForm()
+    if form.validate_on_submit():
+        organisation.set_own_timezone(current_user, form.timezone.data)
+        db.session.commit()
+        flash(f"Times are shown in {current_user.timezone}." if current_user.timezone
+              else "Times are shown in each site's own time zone.")
     return redirect(url_for("pages.account"))
 
 

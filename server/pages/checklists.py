@@ -52,6 +52,7 @@ def _question_values(form: QuestionForm) -> dict:
         "clause": form.clause.data or "",
         "finding_answers": _lines(form.finding_answers.data, numeric or form.kind.data == QuestionKind.SCORE),
         "photo_answers": _lines(form.photo_answers.data, numeric or form.kind.data == QuestionKind.SCORE),
+        "document_revision_id": form.document_revision_id.data or None,
     }
 
 
@@ -62,6 +63,7 @@ def _fill_question_form(question: Question) -> QuestionForm:
     form.options.data = "\n".join(map(str, question.options or []))
     form.finding_answers.data = "\n".join(map(str, question.finding_answers or []))
     form.photo_answers.data = "\n".join(map(str, question.photo_answers or []))
+    form.cite(question.cites)
     return form
 
 

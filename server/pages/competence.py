@@ -7,7 +7,7 @@ from ..access import allow
 from ..errors import NotFound
 from ..extensions import db
 from ..ids import uuid_or_none
-from ..models import Area, Site, User, utcnow
+from ..models import Area, Role, Site, User, utcnow
 from ..permissions import sites_in_scope
 from ..services import competence
 from ..services.documents import Upload
@@ -20,8 +20,20 @@ from .submission import submit
 PEOPLE_PER_PAGE = 50
 
 
+class _Option:
+    def __init__(self, id, name):
+        self.id, self.name = id, name
+
+
 def _people():
-    return db.session.scalars(db.select(User).where(User.active.is_(True)).order_by(User.name)).all()
+    return [_Option(*row) for row in db.session.execute(
+        db.select(User.id, User.name).where(User.active.is_(True)).order_by(User.name))]
+
+
+def _assessors():
+    """Who may train or assess: auditors, supervisors and admins (staff are trained, not trainers, here)."""
+    return [_Option(*row) for row in db.session.execute(
+        db.select(User.id, User.name).where(User.active.is_(True), User.role != Role.STAFF).order_by(User.name))]
 
 
 def _get(model, value, what: str):
@@ -31,9 +43,14 @@ def _get(model, value, what: str):
     return record
 
 
-def _forms(posted: str | None = None):
-    """The page's four forms, the one named `posted` reading the request."""
-    people, catalogue, areas = _people(), competence.competences(), areas_in_order()
+def _forms(posted: str | None = None, people=None):
+    """The page's four forms, the one named `posted` reading the request.
+
+    Shown with the matrix, the person lists offer the people the matrix shows (a site's
+    thousand, not the organisation's many thousands); a posted form accepts anyone active.
+    """
+    people = _people() if people is None else people
+    assessors, catalogue, areas = _assessors(), competence.competences(), areas_in_order()
 
     def make(cls, name):
         return cls() if posted == name else cls(formdata=None)
@@ -45,8 +62,8 @@ def _forms(posted: str | None = None):
     forms["requirement"].area.choices = record_options("Any area", areas, label=lambda a: a.label)
     forms["record"].person.choices = record_options("Choose", people)
     forms["record"].competence.choices = competence_options
-    forms["record"].assessed_by.choices = record_options("Nobody named", people)
-    forms["training"].trainer.choices = record_options("Nobody named", people)
+    forms["record"].assessed_by.choices = record_options("Nobody named", assessors)
+    forms["training"].trainer.choices = record_options("Nobody named", assessors)
     forms["training"].attendees.choices = record_options("", people)[1:]
     forms["training"].competences.choices = competence_options[1:]
     return forms
@@ -64,16 +81,17 @@ def _render(status=200, forms=None):
     today = utcnow().date()
     matrix = competence.competence_matrix(current_user, site_id, area_id, today)
     # Columns: the competences anyone shown needs or holds; rows: one page of people.
-    shown = [i for i in range(len(matrix.competences)) if any(row[i] for row in matrix.cells)]
+    shown = matrix.used
     page, pages = page_number(), max(1, -(-len(matrix.people) // PEOPLE_PER_PAGE))
     start = (min(page, pages) - 1) * PEOPLE_PER_PAGE
     rows = list(zip(matrix.people[start:start + PEOPLE_PER_PAGE], matrix.cells[start:start + PEOPLE_PER_PAGE],
                     strict=True))
-    labels = {a.id: a.label for a in areas_in_order()}
+    labels = {a.id: a.label for a in areas}
     query = {"site_id": str(site_id) if site_id else None, "area_id": str(area_id) if area_id else None}
     query = {k: v for k, v in query.items() if v}
     return render_template("competence.html", form=form, matrix=matrix, shown=shown, rows=rows, labels=labels,
-                           page=min(page, pages), pages=pages, query=query, forms=forms or _forms(),
+                           page=min(page, pages), pages=pages, query=query,
+                           forms=forms or _forms(people=[_Option(p.id, p.name) for p in matrix.people]),
                            expiring_days=current_app.config.get("COMPETENCE_EXPIRING_DAYS", 30)), status
 
 

@@ -2,11 +2,11 @@
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import IntegerField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms import IntegerField, SelectChoice, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from ..fieldrules import LIMITS
-from ..models import DocumentType
+from ..models import DocumentType, Role
 from ..services.doctypes import ACCEPTED_TEXT
 
 TYPE_LABELS = {
@@ -42,3 +42,17 @@ class DocumentFilterForm(FlaskForm):
                                             SelectChoice("in_review", "in review"),
                                             SelectChoice("approved", "approved"), SelectChoice("obsolete", "obsolete")],
                          validators=[Optional()])
+
+
+class AcknowledgementForm(FlaskForm):
+    roles = SelectMultipleField("Roles asked", choices=[SelectChoice(r.value, r.value) for r in Role],
+                                validators=[Optional()])
+    areas = SelectMultipleField("Home areas asked", choices=[], validators=[Optional()])
+
+    def validate(self, extra_validators=None) -> bool:
+        if not super().validate(extra_validators):
+            return False
+        if not self.roles.data and not self.areas.data:
+            self.roles.errors = list(self.roles.errors) + ["Choose the roles or the areas to ask."]
+            return False
+        return True

@@ -11,7 +11,8 @@ from ..access import PUBLIC, SIGNED_IN, allow
 from ..errors import DomainError
 from ..extensions import db
 from ..fieldrules import LIMITS
-from ..services import calendars, inbox, webhooks
+from ..services import calendars, inbox, notify, webhooks
+from ..services.audits import get_audit
 from ..services.notify import CHANNELS, KINDS
 from .blueprint import bp
 from .submission import show_errors
@@ -81,6 +82,21 @@ def calendar_feed(token):
         abort(404)
     return Response(calendars.feed_for(user), mimetype="text/calendar",
                     headers={"Cache-Control": "private, max-age=300"})
+
+
+@bp.route("/audits/<uuid:audit_id>/send-report", methods=["POST"])
+@allow(SIGNED_IN)
+def audit_send_report(audit_id):
+    audit = get_audit(current_user, audit_id)
+    try:
+        count = notify.send_report(current_user, audit, request.form.getlist("recipients"), request.form.get("note", ""))
+    except DomainError as exc:
+        db.session.rollback()
+        flash(f"{exc.message} " + " ".join(m for msgs in (exc.fields or {}).values() for m in msgs))
+        return redirect(url_for("pages.audit", audit_id=audit_id))
+    db.session.commit()
+    flash(f"The report is on its way to {count} {'person' if count == 1 else 'people'}.")
+    return redirect(url_for("pages.audit", audit_id=audit_id))
 
 
 @bp.route("/webhooks", methods=["GET", "POST"])

@@ -7,7 +7,7 @@ from ..access import allow
 from ..errors import DomainError, NotFound
 from ..extensions import db
 from ..ids import uuid_or_none
-from ..models import Area, Site, User
+from ..models import Area, Role, Site, User
 from ..services import invitations, org_csv, organisation, people
 from .blueprint import bp
 from .organisation_forms import (
@@ -30,8 +30,17 @@ def _chosen(model, value):
     return db.session.get(model, uuid_or_none(value)) if uuid_or_none(value) else None
 
 
-def _active_people() -> list[User]:
-    return db.session.scalars(people.user_query(active=True)).all()
+def _responsible_choices(current: User | None = None) -> list[User]:
+    """Who the area form offers as responsible: active supervisors and admins (and whoever is now).
+
+    Not everyone: with thousands of people the form would carry thousands of options; the
+    API and the CSV import take anyone's id or email.
+    """
+    offered = list(db.session.scalars(people.user_query(role=Role.SUPERVISOR, active=True))) + \
+        list(db.session.scalars(people.user_query(role=Role.ADMIN, active=True)))
+    if current is not None and current not in offered:
+        offered.append(current)
+    return sorted(offered, key=lambda user: user.name)
 
 
 def _retire(form: RetireForm, call) -> None:
@@ -99,9 +108,9 @@ def org_site_retire(site_id):
 
 # --- areas ---------------------------------------------------------------------------------
 
-def _area_form(formdata=None, **kwargs) -> AreaForm:
+def _area_form(formdata=None, current: User | None = None, **kwargs) -> AreaForm:
     form = AreaForm(formdata=formdata, **kwargs) if formdata is not None else AreaForm(formdata=None, **kwargs)
-    return form.offer(organisation.sites_in_order(), _active_people())
+    return form.offer(organisation.sites_in_order(), _responsible_choices(current))
 
 
 def _areas_page(form=None, status=200):
@@ -141,7 +150,8 @@ def org_area_create():
 @allow("admin.organisation")
 def org_area(area_id):
     area = organisation.get_area(area_id)
-    form = _area_form(site=str(area.site_id), name=area.name, responsible=str(area.responsible_id or ""),
+    form = _area_form(current=area.responsible, site=str(area.site_id), name=area.name,
+                      responsible=str(area.responsible_id or ""),
                       risk_level=area.risk_level, audit_every_months=area.audit_every_months)
     return _area_page(area, form)
 
@@ -155,7 +165,7 @@ def _area_page(area, form, status=200):
 @allow("admin.organisation")
 def org_area_update(area_id):
     area = organisation.get_area(area_id)
-    form = _area_form(request.form)
+    form = _area_form(request.form, current=area.responsible)
     done = submit(form, lambda: organisation.update_area(
         current_user, area, site=organisation.get_site(uuid_or_none(form.site.data)), name=form.name.data,
         responsible=_chosen(User, form.responsible.data), risk_level=form.risk_level.data,

@@ -29,7 +29,7 @@ class RetireForm(FlaskForm):
 class AreaForm(FlaskForm):
     site = SelectField("Site", choices=[], validators=[DataRequired()])
     name = StringField("Name", validators=[DataRequired(), Length(max=LIMITS["name"])])
-    responsible = SelectField("Responsible person", choices=[], validators=[Optional()])
+    responsible = SelectField("Responsible person (a supervisor or admin)", choices=[], validators=[Optional()])
     risk_level = SelectField("Risk", choices=RISK_OPTIONS, default=RiskLevel.MEDIUM.value)
     audit_every_months = IntegerField("Audit every (months)", default=12, validators=[DataRequired(), NumberRange(1, 60)])
 
@@ -40,9 +40,10 @@ class AreaForm(FlaskForm):
 
 
 class AreaFilterForm(FilterForm):
-    site = SelectField("Site", choices=[], validators=[Optional()])
-    q = StringField("Name contains", validators=[Optional(), Length(max=100)])
-    retired = BooleanField("Show retired")
+    # ids of their own: the add-an-area form on the same page has a "site" and a "name" too
+    site = SelectField("Site", choices=[], validators=[Optional()], id="filter-site")
+    q = StringField("Name contains", validators=[Optional(), Length(max=100)], id="filter-q")
+    retired = BooleanField("Show retired", id="filter-retired")
 
 
 class PersonForm(FlaskForm):

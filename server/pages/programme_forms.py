@@ -21,6 +21,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Rege
 
 from ..fieldrules import LIMITS
 from ..models import AuditStatus, QuestionKind, RiskLevel
+from ..services import documents
 from .forms import FilterForm, enum_options, record_options
 
 KIND_LABELS = {
@@ -61,6 +62,22 @@ class QuestionForm(FlaskForm):
                                     validators=[Optional(), Length(max=2000)])
     photo_answers = TextAreaField("Answers that require a photo", description=LINES_HELP,
                                   validators=[Optional(), Length(max=2000)])
+    # Checked by the service (only a current approved revision may be cited), not here.
+    document_revision_id = SelectField("Checks against document", choices=[], validate_choice=False,
+                                       validators=[Optional()])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.document_revision_id.choices = [SelectChoice("", "No document")] + [
+            SelectChoice(str(r.id), f"{r.label}: {r.document.title}") for r in documents.citable_revisions()]
+
+    def cite(self, revision) -> None:
+        """Show `revision` as chosen, listing it even when it is no longer current (the service then refuses it)."""
+        if revision is None:
+            return
+        if all(choice.value != str(revision.id) for choice in self.document_revision_id.choices):
+            self.document_revision_id.choices.append(SelectChoice(str(revision.id), f"{revision.label} ({revision.status})"))
+        self.document_revision_id.data = str(revision.id)
 
 
 class ImportForm(FlaskForm):

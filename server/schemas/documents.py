@@ -53,6 +53,8 @@ class RevisionSchema(ma.Schema):
     approved_by_id = ma.fields.UUID(allow_none=True)
     approved_at = ma.fields.DateTime(allow_none=True)
     obsoleted_at = ma.fields.DateTime(allow_none=True)
+    ack_roles = ma.fields.List(ma.fields.String(), metadata={"description": "Roles asked to acknowledge it"})
+    ack_area_ids = ma.fields.List(ma.fields.String(), metadata={"description": "Home areas asked to acknowledge it"})
 
 
 class DocumentSummarySchema(ma.Schema):
@@ -92,3 +94,43 @@ class DocumentRevisionSchema(ma.Schema):
 
     document = ma.fields.Nested(DocumentSchema)
     revision = ma.fields.Nested(RevisionSchema)
+
+
+class AcknowledgementRequestSchema(ma.Schema):
+    """Whom to ask; both lists are required (two empty lists stop asking anyone)."""
+
+    roles = ma.fields.List(ma.fields.String(validate=ma.validate.Length(max=20)), required=True,
+                           validate=ma.validate.Length(max=10))
+    area_ids = ma.fields.List(ma.fields.UUID(), required=True, validate=ma.validate.Length(max=500))
+
+
+class AcknowledgementSchema(ma.Schema):
+    user_id = ma.fields.UUID()
+    acknowledged_at = ma.fields.DateTime()
+
+
+class AcknowledgementPersonSchema(ma.Schema):
+    id = ma.fields.UUID()
+    name = ma.fields.String()
+    acknowledged_at = ma.fields.DateTime(allow_none=True)
+
+
+class AcknowledgementStatusSchema(ma.Schema):
+    rev = ma.fields.Integer()
+    asked = ma.fields.Integer()
+    acknowledged = ma.fields.Integer()
+    rate = ma.fields.Float(allow_none=True)
+    people = ma.fields.List(ma.fields.Nested(AcknowledgementPersonSchema))
+
+
+class PendingSchema(ma.Schema):
+    document_id = ma.fields.UUID()
+    number = ma.fields.String()
+    title = ma.fields.String()
+    rev = ma.fields.Integer()
+    byte_size = ma.fields.Integer()
+    content_type = ma.fields.String()
+
+
+class PendingListSchema(ma.Schema):
+    revisions = ma.fields.List(ma.fields.Nested(PendingSchema))

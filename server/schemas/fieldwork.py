@@ -21,6 +21,12 @@ def _photos():
     return f.List(f.String(), metadata={"description": "SHA-256 hashes of the photos, in order"})
 
 
+def _photo_taken():
+    return f.Dict(keys=f.String(), values=f.String(), metadata={
+        "description": "When the device took each photo: {sha256: ISO time with offset}; kept for photos "
+                       "whose capture time the server does not know (checked by fieldrules)"})
+
+
 # ---------------------------------------------------------------- op fields (load)
 
 class FindingFieldsSchema(FieldsSchema):
@@ -34,6 +40,7 @@ class FindingFieldsSchema(FieldsSchema):
     audit_id = f.UUID(allow_none=True)
     question_id = f.UUID(allow_none=True)
     photos = _photos()
+    photo_taken = _photo_taken()
     # Triage from a supervisor's device; refused for everyone else.
     status = f.String()
     status_reason = text_field()
@@ -45,6 +52,7 @@ class ResponseFieldsSchema(FieldsSchema):
     value = f.Raw(allow_none=True, metadata={"description": "yes|no|na, pass|fail, a number, a choice, text, an ISO date"})
     note = text_field()
     photos = _photos()
+    photo_taken = _photo_taken()
 
 
 class AuditFieldsSchema(FieldsSchema):
@@ -65,6 +73,7 @@ class ActionFieldsSchema(FieldsSchema):
     done = f.Boolean(metadata={"description": "true marks the action done"})
     done_note = text_field()
     photos = _photos()
+    photo_taken = _photo_taken()
 
 
 class CommentFieldsSchema(FieldsSchema):
@@ -77,6 +86,7 @@ class PhotoLinkFieldsSchema(FieldsSchema):
     subject = f.String(required=True, validate=v.OneOf([s.value for s in PhotoSubject]))
     subject_id = f.UUID(required=True)
     sha256 = f.String(required=True)
+    taken_at = f.String(metadata={"description": "When the device took the photo (ISO time with offset)"})
 
 
 

@@ -109,3 +109,13 @@ class EventsQuerySchema(ma.Schema):
 class CalendarSchema(ma.Schema):
     url = ma.fields.String(allow_none=True, metadata={"description": "The secret feed address; shown once."})
     active = ma.fields.Boolean()
+
+
+class SendReportSchema(Strict):
+    recipients = ma.fields.List(ma.fields.UUID(), load_default=list,
+                                metadata={"description": "People who may see the audit."})
+    note = text_field("comment", load_default="")
+
+
+class SentReportSchema(ma.Schema):
+    queued = ma.fields.Integer(metadata={"description": "How many people the worker will email it to."})

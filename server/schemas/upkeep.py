@@ -25,6 +25,24 @@ class ObjectiveInSchema(Strict):
     source_days = f.Raw(load_default=None, allow_none=True, metadata={"type": "integer"})
 
 
+class ObjectiveUpdateSchema(Strict):
+    """Any of the objective's fields; those left out keep their value."""
+
+    title = text_field("title")
+    standard = text_field("standard")
+    clause = text_field("clause")
+    owner_id = f.String(validate=v.Length(max=36))
+    target_value = f.Raw(metadata={"type": "number"})
+    unit = text_field("clause")
+    direction = f.String(metadata={"enum": ["at_least", "at_most"]})
+    every_months = f.Raw(metadata={"type": "integer"})
+    due_date = f.String(allow_none=True, validate=v.Length(max=10))
+    site_id = f.String(allow_none=True, validate=v.Length(max=36))
+    area_id = f.String(allow_none=True, validate=v.Length(max=36))
+    source = f.String(validate=v.Length(max=40))
+    source_days = f.Raw(allow_none=True, metadata={"type": "integer"})
+
+
 class MeasurementInSchema(Strict):
     # Required, but checked by the service, so a caller who may not measure learns 403 first.
     value = f.Raw(load_default=None, metadata={"type": "number", "description": "required"})

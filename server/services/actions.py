@@ -26,7 +26,7 @@ from ..models import (
     happened_at,
 )
 from ..permissions import can, require, scope_actions
-from . import audit_review, evidence, feed, findings, notify, trail, transitions
+from . import audit_review, evidence, feed, findings, notify, organisation, trail, transitions
 from .merge import Edit, jsonable, merge
 from .records import load_for
 
@@ -293,7 +293,6 @@ def _unchecked(finding: Finding) -> list[CorrectiveAction]:
 def action_query(user: User, status: str | None = None, owner_id: uuid.UUID | None = None,
                  overdue: bool = False, today: date | None = None):
     """Actions `user` may see, filtered as the actions list and its exports are."""
-    today = today or date.today()
     query = (
         select(CorrectiveAction)
         .options(joinedload(CorrectiveAction.owner), joinedload(CorrectiveAction.finding).joinedload(Finding.area))
@@ -308,8 +307,13 @@ def action_query(user: User, status: str | None = None, owner_id: uuid.UUID | No
     return query.order_by(CorrectiveAction.due_date.asc().nulls_last(), CorrectiveAction.created_at)
 
 
-def overdue_clause(today: date):
-    return (CorrectiveAction.status == ActionStatus.OPEN) & (CorrectiveAction.due_date < today)
+def overdue_clause(today: date | None = None):
+    """Open and due before today: the site's local today unless `today` is given."""
+    def on_sites(site_ids):
+        return CorrectiveAction.finding_id.in_(
+            select(Finding.id).where(organisation.in_sites_by_area(Finding.area_id)(site_ids)))
+    return (CorrectiveAction.status == ActionStatus.OPEN) & organisation.before_local_today(
+        CorrectiveAction.due_date, on_sites, today=today)
 
 
 def my_actions(user: User, today: date | None = None) -> list[CorrectiveAction]:
@@ -332,7 +336,6 @@ def due_for_check(user: User, today: date | None = None) -> list[CorrectiveActio
 
 
 def overdue_count(user: User, today: date | None = None) -> int:
-    today = today or date.today()
     return db.session.scalar(
         select(func.count()).select_from(CorrectiveAction).where(overdue_clause(today), scope_actions(user))
     )

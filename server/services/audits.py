@@ -21,7 +21,7 @@ from ..models import (
     happened_at,
 )
 from ..permissions import require
-from . import evidence, feed, impartiality, notify, trail, transitions
+from . import checklists, evidence, feed, impartiality, notify, trail, transitions
 from .merge import Edit, created, jsonable, merge
 from .records import load_for
 
@@ -298,10 +298,19 @@ def write_response(actor: User, response: Response, fields: dict, base_version, 
 
 # ---------------------------------------------------------------- submit
 
-def _answered(question: Question, response: Response | None, photos: list[str]) -> bool:
+def is_answered(question: Question, response: Response | None, photos) -> bool:
+    """Whether `response` answers `question`: a photo question by its photos, the others by
+    a value. The one rule the submit check, the register's audit page and the PDF share."""
     if question.kind == QuestionKind.PHOTO:
         return bool(photos)
     return response is not None and response.value not in (None, "")
+
+
+def answered_questions(questions, responses: dict, photos_of_response: dict) -> set:
+    """The ids of `questions` answered by `responses` (question id -> Response), whose
+    photos `photos_of_response` holds by response id."""
+    return {q.id for q in questions
+            if is_answered(q, responses.get(q.id), photos_of_response.get(responses[q.id].id) if q.id in responses else None)}
 
 
 def score(audit: Audit, responses: dict) -> float | None:
@@ -335,9 +344,10 @@ def submit_audit(user: User, audit: Audit, summary: str | None = None, device_id
     for question in audit.template.questions:
         response = responses.get(question.id)
         question_photos = photos.get(question.id, [])
-        if question.required and not _answered(question, response, question_photos):
+        if question.required and not is_answered(question, response, question_photos):
             problems[str(question.id)] = [f"{question.position}. {question.text}: not answered."]
-        elif response is not None and response.value in (question.photo_answers or []) and not question_photos:
+        elif response is not None and not question_photos and checklists.answer_calls_for(
+                question.photo_answers, question.kind, question.options, response.value):
             problems[str(question.id)] = [f"{question.position}. {question.text}: this answer needs a photo."]
     if problems:
         raise Invalid("The audit cannot be submitted yet.", problems)

@@ -21,7 +21,7 @@ from ..models import Question, QuestionKind, Template, TemplateStatus, User, hap
 from ..permissions import require
 from ..schemas.checklists import FORMAT, ChecklistFileSchema
 from ..textin import refuse as refuse_bad_text
-from . import feed, trail
+from . import documents, feed, trail
 from .records import load_for
 
 K = QuestionKind
@@ -31,8 +31,27 @@ QUESTION_FIELDS = ("section", "text", "guidance", "kind", "options", "required",
                    "finding_answers", "photo_answers")
 
 
+# The special answer a number question with limits lists in finding_answers or
+# photo_answers: an answer outside [lowest, highest] then calls for a finding or a photo.
+OUT_OF_RANGE = "out_of_range"
+
+
 def _is_number(value) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def out_of_range(kind: str, options, value) -> bool:
+    """Whether `value` answers a number question with limits `options` outside them."""
+    if kind != K.NUMBER or not options or len(options) != 2 or not _is_number(value):
+        return False
+    return not options[0] <= value <= options[1]
+
+
+def answer_calls_for(answers, kind: str, options, value) -> bool:
+    """Whether `value` is one of the special `answers` (finding_answers or photo_answers) of
+    a question: listed as it is, or out of a number's range when "out_of_range" is listed."""
+    answers = answers or []
+    return value in answers or (OUT_OF_RANGE in answers and out_of_range(kind, options, value))
 
 
 def question_errors(kind: str, options: list, finding_answers: list, photo_answers: list) -> dict[str, list[str]]:
@@ -58,7 +77,7 @@ def question_errors(kind: str, options: list, finding_answers: list, photo_answe
     elif kind == K.NUMBER:
         if options and (len(options) != 2 or not all(_is_number(v) for v in options) or options[0] >= options[1]):
             errors["options"] = ["A number takes no options, or [lowest, highest] allowed values."]
-        allowed = set()
+        allowed = {OUT_OF_RANGE} if options else set()
     elif kind in (K.TEXT, K.DATE, K.PHOTO):
         if options:
             errors["options"] = [f"A {kind} question takes no options."]
@@ -119,6 +138,12 @@ def publish(actor: User | None, template: Template, today: date | None = None,
         raise Invalid("Add at least one question before publishing.", {"questions": ["No questions yet."]})
     for question in template.questions:
         _check_question({f: getattr(question, f) for f in QUESTION_FIELDS})
+        if question.document_revision_id:
+            try:
+                documents.citable_revision(question.document_revision_id)
+            except Invalid as exc:
+                raise Invalid(f"Question {question.position} cites a revision that is no longer current: "
+                              "cite the current one before publishing.", exc.fields) from None
     today = today or date.today()
     for older in family_versions(template.family_id):
         if older.status == TemplateStatus.PUBLISHED:
@@ -264,12 +289,18 @@ def _clean_question(values: dict, prefix: str = "") -> dict:
     return cleaned
 
 
+def _citation(values: dict):
+    """The document revision `values` cite (None for none). :raise Invalid: not a current approved revision."""
+    revision_id = values.get("document_revision_id")
+    return documents.citable_revision(revision_id).id if revision_id else None
+
+
 def add_question(actor: User, template: Template, values: dict) -> Question:
-    """Append a question to a draft."""
+    """Append a question to a draft; it may cite a current approved document revision."""
     _editable(actor, template)
     cleaned = _clean_question(values)
     position = max((q.position for q in template.questions), default=0) + 1
-    question = Question(position=position, **cleaned)
+    question = Question(position=position, document_revision_id=_citation(values), **cleaned)
     template.questions.append(question)
     db.session.flush()
     return question
@@ -279,6 +310,8 @@ def update_question(actor: User, question: Question, values: dict) -> Question:
     _editable(actor, question.template)
     for key, value in _clean_question(values).items():
         setattr(question, key, value)
+    if "document_revision_id" in values:
+        question.document_revision_id = _citation(values)
     db.session.flush()
     return question
 
@@ -328,7 +361,7 @@ def new_version(actor: User, template: Template) -> Template:
                      name=template.name, standard=template.standard, description=template.description,
                      review_due=template.review_due, created_by_id=actor.id)
     for question in template.questions:
-        draft.questions.append(Question(position=question.position,
+        draft.questions.append(Question(position=question.position, document_revision_id=question.document_revision_id,
                                         **{f: _copy(getattr(question, f)) for f in QUESTION_FIELDS}))
     db.session.add(draft)
     db.session.flush()

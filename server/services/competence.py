@@ -17,7 +17,7 @@ from datetime import date, datetime, timedelta
 from typing import NamedTuple
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import String, case, cast, func, select
 
 from ..errors import Invalid, NotAllowed, NotFound
 from ..extensions import db
@@ -204,6 +204,7 @@ class Matrix(NamedTuple):
     people: list[MatrixPerson]
     cells: list[list[str | None]]  # one row per person, one cell per competence, in the lists' order
     counts: dict[str, int]
+    used: list[int]  # the columns with at least one cell that is not None, in order
 
 
 def _people_query(user: User, site_id, area_id):
@@ -219,9 +220,31 @@ def _people_query(user: User, site_id, area_id):
     return query
 
 
+# A record's state as one letter, decided in the database (the rule in SQL, once).
+_CODES = {"h": HELD, "s": EXPIRING, "x": EXPIRED}
+
+
+def _record_state(today: date, window: date):
+    expires = CompetenceRecord.expires_on
+    return case((expires.is_(None), "h"), (expires > window, "h"), (expires >= today, "s"), else_="x")
+
+
+def held_states_query(people_query, today: date, window: date):
+    """Each person's records as one row: (user id, "<column>:<state letter>,..."), aggregated in the database."""
+    position = select(Competence.id, (func.row_number().over(order_by=(Competence.name, Competence.id)) - 1)
+                      .label("n")).subquery()
+    pairs = func.aggregate_strings(cast(position.c.n, String) + ":" + _record_state(today, window), ",")
+    ids = people_query.with_only_columns(User.id).subquery()
+    return (select(CompetenceRecord.user_id, pairs).join(position, position.c.id == CompetenceRecord.competence_id)
+            .where(CompetenceRecord.user_id.in_(select(ids.c.id))).group_by(CompetenceRecord.user_id))
+
+
 def competence_matrix(user: User, site_id: uuid.UUID | None = None, area_id: uuid.UUID | None = None,
                       today: date | None = None, expiring_days: int | None = None) -> Matrix:
     """People (active, by name) x competences (by name), each cell's state on `today`.
+
+    Each person's records come back as one string of "<column>:<state letter>" pairs,
+    aggregated by the database, so the cost is one row a person, not one a record.
 
     :raise NotAllowed: not a reviewer, or a site the reviewer does not cover.
     """
@@ -232,42 +255,43 @@ def competence_matrix(user: User, site_id: uuid.UUID | None = None, area_id: uui
     people_query = _people_query(user, site_id, area_id)
     people = [MatrixPerson(*row) for row in db.session.execute(people_query.order_by(User.name, User.id))]
     columns = [MatrixColumn(*row) for row in db.session.execute(
-        select(Competence.id, Competence.name, Competence.validity_months).order_by(Competence.name))]
+        select(Competence.id, Competence.name, Competence.validity_months).order_by(Competence.name, Competence.id))]
     index = {column.id: i for i, column in enumerate(columns)}
 
     by_role, by_area, by_both = defaultdict(set), defaultdict(set), defaultdict(set)
     for competence_id, role, req_area in db.session.execute(
             select(CompetenceRequirement.competence_id, CompetenceRequirement.role, CompetenceRequirement.area_id)):
+        # by column, so that a row is filled by position
         if role and req_area:
-            by_both[(role, req_area)].add(competence_id)
+            by_both[(role, req_area)].add(index[competence_id])
         elif role:
-            by_role[role].add(competence_id)
+            by_role[role].add(index[competence_id])
         else:
-            by_area[req_area].add(competence_id)
+            by_area[req_area].add(index[competence_id])
 
-    ids = people_query.with_only_columns(User.id).subquery()
-    held: dict[uuid.UUID, dict[uuid.UUID, date | None]] = defaultdict(dict)
-    for person_id, competence_id, expires_on in db.session.execute(
-            select(CompetenceRecord.user_id, CompetenceRecord.competence_id, CompetenceRecord.expires_on)
-            .where(CompetenceRecord.user_id.in_(select(ids.c.id)))):
-        held[person_id][competence_id] = expires_on
+    held = dict(db.session.execute(held_states_query(people_query, today, window)).all())
 
     counts = dict.fromkeys(STATES, 0)
+    used: set[int] = set()
     width = len(columns)
     cells = []
+    required: dict[tuple, dict[int, str]] = {}  # people share a few (role, area) pairs: work each out once
     for person in people:
+        key = (person.role, person.home_area_id)
+        if key not in required:
+            required[key] = dict.fromkeys(by_role.get(person.role, set()) | by_area.get(person.home_area_id, set())
+                                          | by_both.get(key, set()), MISSING)
+        states = required[key].copy()
+        if person.id in held:
+            for pair in held[person.id].split(","):
+                states[int(pair[:-2])] = _CODES[pair[-1]]
         row: list[str | None] = [None] * width
-        for competence_id in (by_role.get(person.role, set()) | by_area.get(person.home_area_id, set())
-                              | by_both.get((person.role, person.home_area_id), set())):
-            row[index[competence_id]] = MISSING
-        for competence_id, expires_on in held.get(person.id, {}).items():
-            row[index[competence_id]] = (HELD if expires_on is None or expires_on > window
-                                         else EXPIRING if expires_on >= today else EXPIRED)
-        for state in row:
-            if state is not None:
-                counts[state] += 1
+        for column, state in states.items():
+            row[column] = state
+            counts[state] += 1
+        used.update(states)
         cells.append(row)
-    return Matrix(columns, people, cells, counts)
+    return Matrix(columns, people, cells, counts, sorted(used))
 
 
 def export_columns(matrix: Matrix) -> list[str]:

@@ -13,11 +13,11 @@ import uuid
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import Area, Audit, AuditStatus, Finding, Question, Response, Template
-from . import organisation
+from . import checklists, organisation
 from .programme import add_months, standard_family
 
 COVERING = (AuditStatus.SUBMITTED, AuditStatus.APPROVED)
@@ -90,29 +90,29 @@ def matrix(standard: str, today: date | None = None, cycle_months: int = CYCLE_M
     template_ids = _templates_of(standard)
     areas = list(db.session.scalars(organisation.areas_in_order()))
     questions = {
-        question_id: (clause, finding_answers or [], template_id)
-        for question_id, clause, finding_answers, template_id in db.session.execute(
-            select(Question.id, Question.clause, Question.finding_answers, Question.template_id)
+        question_id: (clause, (finding_answers or [], kind, options), template_id)
+        for question_id, clause, finding_answers, kind, options, template_id in db.session.execute(
+            select(Question.id, Question.clause, Question.finding_answers, Question.kind, Question.options,
+                   Question.template_id)
             .where(Question.template_id.in_(template_ids), Question.clause != ""))
     }
     template_clauses: dict[uuid.UUID, set[str]] = {}
     for clause, _, template_id in questions.values():
         template_clauses.setdefault(template_id, set()).add(clause)
     clauses = sorted({clause for clause, _, _ in questions.values()}, key=clause_key)
-    # Newest first per area: (id, template, day).
-    history: dict[uuid.UUID, list[tuple[uuid.UUID, uuid.UUID, date]]] = {}
-    for audit_id, area_id, template_id, submitted_at, planned_date, created_at in db.session.execute(
-        select(Audit.id, Audit.area_id, Audit.template_id, Audit.submitted_at, Audit.planned_date, Audit.created_at)
-        .where(Audit.template_id.in_(template_ids), Audit.status.in_(COVERING))
-    ):
-        history.setdefault(area_id, []).append((audit_id, template_id, _day(submitted_at, planned_date, created_at)))
-    for audits in history.values():
-        audits.sort(key=lambda a: a[2], reverse=True)
+    # Newest first per area: (id, template, day). Only each area's latest few are read at
+    # first; an area whose clauses they do not all cover reads the rest (`_older`).
+    history = _latest(template_ids)
     needed = {area_id: set(clauses) for area_id in history}
+    read = {area_id: {a[0] for a in audits} for area_id, audits in history.items()}
+    complete = {area_id for area_id, audits in history.items() if len(audits) < LATEST}
     cells: dict[tuple[uuid.UUID, str], Cell] = {}
     while True:
         batch: dict[uuid.UUID, tuple[uuid.UUID, date]] = {}
         for area_id, audits in history.items():
+            if not audits and needed[area_id] and area_id not in complete:
+                audits.extend(_older(template_ids, area_id, read[area_id]))
+                complete.add(area_id)
             hoped = set()  # what the audits taken so far would cover if fully answered
             while audits and needed[area_id] - hoped and len(batch) < BATCH:
                 audit_id, template_id, day = audits.pop(0)
@@ -128,6 +128,41 @@ def matrix(standard: str, today: date | None = None, cycle_months: int = CYCLE_M
     for cell in cells.values():
         cell.gap = cell.last < since
     return Matrix(standard_family(standard), areas, clauses, cells, since)
+
+
+LATEST = 12  # covering audits per area read up front; a checklist rarely needs more to show every clause
+
+
+def _history_query(template_ids):
+    return (select(Audit.id, Audit.area_id, Audit.template_id, Audit.submitted_at, Audit.planned_date, Audit.created_at)
+            .where(Audit.template_id.in_(template_ids), Audit.status.in_(COVERING)))
+
+
+def _newest_first(rows) -> list[tuple[uuid.UUID, uuid.UUID, date]]:
+    audits = [(audit_id, template_id, _day(submitted, planned, created))
+              for audit_id, _, template_id, submitted, planned, created in rows]
+    audits.sort(key=lambda a: a[2], reverse=True)
+    return audits
+
+
+def _latest(template_ids) -> dict[uuid.UUID, list[tuple[uuid.UUID, uuid.UUID, date]]]:
+    """Each area's LATEST newest covering audits (by submission, then planned and created day)."""
+    base = _history_query(template_ids).add_columns(func.row_number().over(
+        partition_by=Audit.area_id,
+        order_by=(Audit.submitted_at.desc().nulls_last(), Audit.planned_date.desc().nulls_last(), Audit.created_at.desc()),
+    ).label("rank")).subquery()
+    rows = db.session.execute(select(base.c.id, base.c.area_id, base.c.template_id, base.c.submitted_at,
+                                     base.c.planned_date, base.c.created_at).where(base.c.rank <= LATEST)).all()
+    by_area: dict[uuid.UUID, list] = {}
+    for row in rows:
+        by_area.setdefault(row[1], []).append(row)
+    return {area_id: _newest_first(area_rows) for area_id, area_rows in by_area.items()}
+
+
+def _older(template_ids, area_id, read: set) -> list[tuple[uuid.UUID, uuid.UUID, date]]:
+    """An area's covering audits other than those `read` already, newest first."""
+    rows = db.session.execute(_history_query(template_ids).where(Audit.area_id == area_id, Audit.id.not_in(read))).all()
+    return _newest_first(rows)
 
 
 def _cells(batch: dict, questions: dict) -> dict[tuple[uuid.UUID, str], Cell]:
@@ -149,9 +184,10 @@ def _cells(batch: dict, questions: dict) -> dict[tuple[uuid.UUID, str], Cell]:
     ):
         if value in (None, "", "na") or question_id not in questions:
             continue
-        clause, finding_answers, _ = questions[question_id]
+        clause, (finding_answers, kind, options), _ = questions[question_id]
         key = (audit_id, clause)
-        result = findings.get(key) or ("issue" if value in finding_answers else "conforming")
+        calls = checklists.answer_calls_for(finding_answers, kind, options, value)
+        result = findings.get(key) or ("issue" if calls else "conforming")
         if key not in covered or SEVERITY[result] < SEVERITY[covered[key]]:
             covered[key] = result
     cells: dict[tuple[uuid.UUID, str], Cell] = {}

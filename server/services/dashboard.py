@@ -10,7 +10,6 @@ from sqlalchemy.orm import joinedload
 from ..extensions import db
 from ..models import (
     OPEN_FINDING_STATUSES,
-    ActionStatus,
     Area,
     Audit,
     AuditStatus,
@@ -20,7 +19,7 @@ from ..models import (
     User,
 )
 from ..permissions import can, require, scope_actions, scope_audits, scope_findings
-from . import checklists, objectives, programme
+from . import actions, checklists, objectives, programme
 
 
 @dataclass
@@ -48,7 +47,7 @@ def month_bounds(today: date) -> tuple[date, date]:
 
 def dashboard(user: User, today: date | None = None) -> Dashboard:
     require(user, "register.dashboard")
-    today = today or date.today()
+    given, today = today, today or date.today()
     open_findings = select(Finding).where(Finding.status.in_(OPEN_FINDING_STATUSES), scope_findings(user)).subquery()
     # One grouped pass over the open findings (an index-only scan of ix_finding_status_kind_area)
     # serves both tables; the area names are looked up for the few areas that have any.
@@ -67,7 +66,7 @@ def dashboard(user: User, today: date | None = None) -> Dashboard:
                      key=lambda row: (-row[2], row[0], row[1]))
     overdue = (
         select(CorrectiveAction)
-        .where(CorrectiveAction.status == ActionStatus.OPEN, CorrectiveAction.due_date < today, scope_actions(user))
+        .where(actions.overdue_clause(given), scope_actions(user))
     )
     overdue_count = db.session.scalar(select(func.count()).select_from(overdue.subquery()))
     overdue_rows = db.session.scalars(
@@ -92,7 +91,7 @@ def dashboard(user: User, today: date | None = None) -> Dashboard:
     repeats = db.session.scalar(
         select(func.count()).select_from(open_findings).where(open_findings.c.repeat_of_id.is_not(None))
     )
-    late_audits = programme.overdue_query(today).where(scope_audits(user))
+    late_audits = programme.overdue_query(given).where(scope_audits(user))
     return Dashboard(
         open_by_kind={kind.value: by_kind.get(kind.value, 0) for kind in FindingKind},
         open_by_area=[(f"{site} / {name}", count) for site, name, count in by_area],

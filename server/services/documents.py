@@ -14,18 +14,22 @@ from datetime import date, datetime
 from typing import BinaryIO, NamedTuple
 
 from flask import current_app
-from sqlalchemy import Select, select
+from sqlalchemy import Select, String, cast, or_, select
+from sqlalchemy.orm import joinedload, selectinload
 
-from ..errors import DomainError, Invalid, NotFound, StateError
+from ..errors import DomainError, Invalid, NotAllowed, NotFound, StateError
 from ..extensions import db
 from ..fieldrules import FieldErrors
+from ..ids import uuid_or_none
 from ..models import (
     Area,
     Document,
+    DocumentAcknowledgement,
     DocumentRevision,
     DocumentStatus,
     DocumentType,
     RevisionStatus,
+    Role,
     Site,
     User,
     happened_at,
@@ -64,7 +68,9 @@ class StoredFile(NamedTuple):
 def document_query(user: User, *, overdue_on: date | None = None, status: str | None = None,
                    text: str | None = None) -> Select:
     """Documents `user` may see, by number; only those overdue for review on `overdue_on` when given."""
-    query = select(Document).where(scope_documents(user)).order_by(Document.number)
+    # Each row shows its current revision and owner: load them with the page, not one query a row.
+    query = (select(Document).where(scope_documents(user)).order_by(Document.number)
+             .options(selectinload(Document.revisions), joinedload(Document.owner)))
     if overdue_on is not None:
         query = query.where(Document.status == DocumentStatus.APPROVED, Document.next_review_due < overdue_on)
     if status:
@@ -296,3 +302,104 @@ def open_file(revision: DocumentRevision) -> BinaryIO:
     except MissingObject:
         raise NotFound("This revision's file is missing on the server; an administrator has to restore it.") from None
 
+
+
+# --- "read and understood" -----------------------------------------------------------------
+
+class AcknowledgementStatus(NamedTuple):
+    required: list[User]  # active people asked, by name
+    acknowledged: dict  # user id -> when
+    rate: float | None  # share of those asked who have acknowledged; None when nobody is asked
+
+
+def ask_acknowledgement(user: User, document: Document, revision: DocumentRevision, roles: list[str],
+                        areas: list[Area], at: datetime | None = None) -> DocumentRevision:
+    """Ask people with `roles` or home `areas` to acknowledge `revision` (replacing whom it asked before).
+
+    :raise StateError: the revision is obsolete. :raise Invalid: an unknown role.
+    """
+    require(user, "document.manage")
+    if revision.status == RevisionStatus.OBSOLETE:
+        raise StateError("An obsolete revision is not read any more: ask for the current one.")
+    unknown = [role for role in roles if role not in set(Role)]
+    if unknown:
+        raise Invalid("Who is asked is not valid.", {"roles": [f"Not a role: {', '.join(unknown)}."]})
+    revision.ack_roles = sorted(set(roles))
+    revision.ack_area_ids = sorted({str(area.id) for area in areas})
+    db.session.flush()
+    trail.record(user, "document.acknowledgement_asked", "document", document.id,
+                 {"rev": revision.rev, "roles": revision.ack_roles, "area_ids": revision.ack_area_ids})
+    return revision
+
+
+def is_asked(person: User, revision: DocumentRevision) -> bool:
+    """Whether `person` is asked to acknowledge `revision`."""
+    return person.active and (person.role in (revision.ack_roles or [])
+                              or str(person.home_area_id) in (revision.ack_area_ids or []))
+
+
+def acknowledge(user: User, document: Document, revision: DocumentRevision,
+                at: datetime | None = None) -> tuple[DocumentAcknowledgement, bool]:
+    """Record that `user` read and understood `revision`; (the acknowledgement, whether it is new).
+
+    Acknowledging again changes nothing (a device may send it twice).
+    :raise StateError: the revision is not the approved one. :raise NotAllowed: `user` is not asked.
+    """
+    require(user, "document.revision.view", revision)
+    if revision.status != RevisionStatus.APPROVED:
+        raise StateError("Only the current approved revision is acknowledged.")
+    if not is_asked(user, revision):
+        raise NotAllowed("You are not asked to acknowledge this revision.")
+    existing = db.session.scalar(select(DocumentAcknowledgement).where(
+        DocumentAcknowledgement.revision_id == revision.id, DocumentAcknowledgement.user_id == user.id))
+    if existing is not None:
+        return existing, False
+    acknowledgement = DocumentAcknowledgement(revision_id=revision.id, user_id=user.id,
+                                              acknowledged_at=happened_at(at))
+    db.session.add(acknowledgement)
+    db.session.flush()
+    trail.record(user, "document.acknowledged", "document", document.id, {"rev": revision.rev})
+    return acknowledgement, True
+
+
+def acknowledgement_status(revision: DocumentRevision) -> AcknowledgementStatus:
+    """Who is asked to acknowledge `revision`, who has and when, and the rate."""
+    area_ids = [uuid_or_none(a) for a in revision.ack_area_ids or []]
+    asked = select(User).where(User.active.is_(True), or_(User.role.in_(revision.ack_roles or []),
+                                                            User.home_area_id.in_([a for a in area_ids if a])))
+    required = list(db.session.scalars(asked.order_by(User.name))) if revision.asks_acknowledgement else []
+    acknowledged = dict(db.session.execute(
+        select(DocumentAcknowledgement.user_id, DocumentAcknowledgement.acknowledged_at)
+        .where(DocumentAcknowledgement.revision_id == revision.id)).all())
+    done = sum(1 for person in required if person.id in acknowledged)
+    return AcknowledgementStatus(required, acknowledged, done / len(required) if required else None)
+
+
+def pending_acknowledgements(user: User) -> list[DocumentRevision]:
+    """Current revisions `user` is asked to acknowledge and has not yet."""
+    done = select(DocumentAcknowledgement.revision_id).where(DocumentAcknowledgement.user_id == user.id)
+    asks = or_(cast(DocumentRevision.ack_roles, String) != "[]", cast(DocumentRevision.ack_area_ids, String) != "[]")
+    current = select(DocumentRevision).where(DocumentRevision.status == RevisionStatus.APPROVED, asks,
+                                             DocumentRevision.id.not_in(done))
+    return [r for r in db.session.scalars(current) if is_asked(user, r)]
+
+
+def citable_revision(revision_id) -> DocumentRevision:
+    """The revision `revision_id` names, which must be a document's current approved one to be cited.
+
+    :raise Invalid: no such revision, or one not approved (a draft, or obsolete: superseded).
+    """
+    revision = db.session.get(DocumentRevision, uuid_or_none(revision_id)) if uuid_or_none(revision_id) else None
+    if revision is None:
+        raise Invalid("The citation is not valid.", {"document_revision_id": ["There is no such revision."]})
+    if revision.status != RevisionStatus.APPROVED:
+        raise Invalid("The citation is not valid.", {"document_revision_id": [
+            f"{revision.label} is {revision.status.replace('_', ' ')}: cite the current approved revision."]})
+    return revision
+
+
+def citable_revisions() -> list[DocumentRevision]:
+    """Every current approved revision, by document number: what a question may cite."""
+    return list(db.session.scalars(select(DocumentRevision).join(Document)
+                                   .where(DocumentRevision.status == RevisionStatus.APPROVED)
+                                   .order_by(Document.number)))

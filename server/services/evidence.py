@@ -16,7 +16,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ..errors import Invalid
 from ..extensions import db
-from ..models import Photo, PhotoLink, PhotoState, PhotoSubject, PhotoUpload, User, happened_at
+from ..fieldrules import FieldErrors
+from ..models import Photo, PhotoLink, PhotoState, PhotoSubject, PhotoUpload, User, happened_at, utcnow
 from ..permissions import can
 from . import feed
 
@@ -144,3 +145,22 @@ def record_upload(user: User, sha256: str, device_id=None, at=None) -> None:
 def proven():
     """The clause a link must meet to show its photo to anyone: it stands on an upload."""
     return PhotoLink.proven.is_(True)
+def capture_times(value, field: str = "photo_taken") -> dict:
+    """Check when the device says photos were taken ({sha256: ISO time}). :raise Invalid:"""
+    errors = FieldErrors()
+    times = errors.capture_times(field, value, utcnow())
+    errors.raise_if_any("A photo's capture time is not valid.")
+    return times
+
+
+def note_capture_times(times: dict, hashes) -> None:
+    """Keep the device's capture time of each photo in `hashes` (the ones the record holds)
+    whose time is not known yet: re-encoded on the device, the bytes carry no EXIF time."""
+    for sha in (h.lower() for h in hashes or [] if isinstance(h, str)):
+        if sha not in times:
+            continue
+        expect_photo(sha)
+        photo = db.session.get(Photo, sha)
+        if photo is not None and photo.taken_at is None:
+            photo.taken_at = times[sha]
+    db.session.flush()

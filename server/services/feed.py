@@ -9,7 +9,7 @@ photos) are published again so that their audiences follow; see sync/audiences.p
 
 import uuid
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 
 from ..extensions import db
 from ..models import Change, ChangeAudience, utcnow
@@ -27,9 +27,12 @@ def publish(entity: str, entity_id, version: int = 1, *, area_id=None, user_id=N
 
     entity_id = str(entity_id)
     synced = ENTITIES.get(entity)
-    record = _record(synced, entity_id) if synced is not None else None
-    now = set(synced.audiences(record)) if record is not None and synced.audiences else set()
-    before = _previous_audiences(entity, entity_id)
+    # Nothing here needs the batch's pending rows in the database: flushing them one op at
+    # a time would cost a push its single executemany per table.
+    with db.session.no_autoflush:
+        record = _record(synced, entity_id) if synced is not None else None
+        now = set(synced.audiences(record)) if record is not None and synced.audiences else set()
+        before = _previous_audiences(entity, entity_id)
     hints = set()
     if user_id is not None:
         hints.add(audiences.user(user_id))
@@ -38,13 +41,13 @@ def publish(entity: str, entity_id, version: int = 1, *, area_id=None, user_id=N
     current = now if record is not None else before | hints
     # (audience, former): a former audience is told once (a tombstone), then no more.
     addressed = sorted((audience, audience not in current) for audience in now | before | hints)
-    lock_ordered_writes()
     values = {"entity": entity, "entity_id": entity_id, "version": version, "deleted": deleted,
               "area_id": area_id, "user_id": user_id, "changed_at": utcnow()}
     pending = queued_audiences()
     if pending is not None and queue(Change.__table__, values | {"_audiences": addressed}):
         pending[(entity, entity_id)] = current
     else:
+        lock_ordered_writes()
         write(Change.__table__, [values | {"_audiences": addressed}])
     if record is not None and not deleted and now != before and (before or entity == "action"):
         _cascade(entity, record)
@@ -61,12 +64,44 @@ def write(table, rows: list[dict]) -> None:
 
 
 def _record(synced, entity_id: str):
-    if synced.key != "id":
-        return db.session.get(synced.model, entity_id)
-    try:
-        return db.session.get(synced.model, uuid.UUID(entity_id))
-    except ValueError:
-        return None
+    """The record, from the session if it is there (pending ones too), else the database."""
+    key = entity_id
+    if synced.key == "id":
+        try:
+            key = uuid.UUID(entity_id)
+        except ValueError:
+            return None
+    session = db.session()
+    found = session.identity_map.get(session.identity_key(synced.model, key))
+    if found is not None:
+        return found
+    for pending in session.new:
+        if type(pending) is synced.model and getattr(pending, synced.key) == key:
+            return pending
+    return session.get(synced.model, key)
+
+
+def prefetch_audiences(keys) -> None:
+    """Read the current audiences of many records at once, for a batch that will publish them.
+
+    Records with no change yet get an empty set, so publishing them asks nothing more.
+    """
+    pending = queued_audiences()
+    keys = {(entity, str(entity_id)) for entity, entity_id in keys} - set(pending or ())
+    if pending is None or not keys:
+        return
+    for key in keys:
+        pending[key] = set()
+    ids = {entity_id for _, entity_id in keys}
+    latest = select(func.max(Change.seq)).where(Change.entity_id.in_(ids)).group_by(Change.entity, Change.entity_id)
+    rows = db.session.execute(
+        select(Change.entity, Change.entity_id, ChangeAudience.audience)
+        .join(ChangeAudience, ChangeAudience.seq == Change.seq)
+        .where(Change.seq.in_(latest), ChangeAudience.former.is_(False))
+    )
+    for entity, entity_id, audience in rows:
+        if (entity, entity_id) in keys:
+            pending[(entity, entity_id)].add(audience)
 
 
 def _previous_audiences(entity: str, entity_id: str) -> set[str]:

@@ -18,7 +18,7 @@ from ..models import (
     happened_at,
     utcnow,
 )
-from ..permissions import is_reviewer, require
+from ..permissions import can, is_reviewer, require
 from . import evidence, feed, notify, trail, transitions
 from .merge import Edit, created, jsonable, merge
 from .records import load_for
@@ -33,6 +33,8 @@ EDITABLE = ("kind", "title", "description", "area_id", "clause", "location", "ph
 CLASSIFYING = ("kind", "title", "area_id", "clause")  # after triage, reviewers' to change
 TRIAGE = ("status", "status_reason")
 FIXED = ("raised_at", "audit_id", "question_id")  # set when raised, never edited
+# The reason a finding withdrawn by the person who raised it carries, when they gave none.
+WITHDRAWN = "Withdrawn by the person who raised it."
 REQUIRED = ("kind", "title", "area_id", "raised_at")
 
 
@@ -146,7 +148,11 @@ def edit_finding(user: User, finding: Finding, changes: dict, base_version: int 
     if fixed:
         raise Invalid("The finding is not valid.", fixed)
     changes = {name: value for name, value in changes.items() if name not in FIXED}
-    if any(name in changes for name in TRIAGE):
+    if _withdrawal(user, finding, changes):
+        changes.setdefault("status_reason", "")
+        if not str(changes["status_reason"] or "").strip():
+            changes["status_reason"] = WITHDRAWN
+    elif any(name in changes for name in TRIAGE):
         require(user, "finding.triage")
     unknown = set(changes) - set(EDITABLE) - set(TRIAGE)
     if unknown:
@@ -164,6 +170,14 @@ def edit_finding(user: User, finding: Finding, changes: dict, base_version: int 
         publish_finding(finding)
         trail.record(user, "finding.edited", "finding", finding.id, jsonable(result.apply), device_id=device_id)
     return Edit(finding, list(result.apply), result.held)
+
+
+def _withdrawal(user: User, finding: Finding, changes: dict) -> bool:
+    """Whether `changes` withdraw the finding: its raiser rejecting it before triage."""
+    if changes.get("status") != FindingStatus.REJECTED or can(user, "finding.triage", finding):
+        return False
+    require(user, "finding.withdraw", finding)
+    return True
 
 
 def _apply(user: User, finding: Finding, values: dict) -> None:

@@ -6,10 +6,9 @@ decodes with the missing rows blank. Either would be stored as evidence that is 
 what the device took. These checks walk the file's own structure, with no pixel
 decoded, and refuse what is incomplete:
 
-- JPEG: markers from SOI to EOI; the entropy-coded data of the scans must hold at least
-  one bit per 8 x 8 block of the frame (every block's DC coefficient takes a Huffman
-  code of at least one bit, in baseline and progressive alike), and the file must reach
-  its EOI. Arithmetic-coded JPEGs (no phone or browser writes them, and they escape that
+- JPEG: markers from SOI; the entropy-coded data of the scans must hold at least one bit
+  per 8 x 8 block of the frame (every block's DC coefficient takes a Huffman code of at
+  least one bit, in baseline and progressive alike), and the file must reach an EOI. Arithmetic-coded JPEGs (no phone or browser writes them, and they escape that
   bound) are refused.
 - PNG: every chunk whole with a correct CRC, IHDR first, IEND present; the IDAT stream
   inflates to at least the bytes the header's size, depth and interlacing call for
@@ -59,9 +58,16 @@ def check_complete(data: bytes, fmt: str) -> None:
 
 
 def _jpeg(data: bytes) -> None:
+    """Walk the markers; scan data is searched only as far as the bound needs.
+
+    Once the scans seen hold enough bytes for the frame's blocks, the rest of the scan
+    data is not searched (a 3 MB photo is proven by its first few tens of KB); the file
+    must still end in an EOI after that point.
+    """
     size = len(data)
     pos = 2  # after SOI
     frame = None
+    needed = None  # bytes of scan data the frame's blocks need at the least
     entropy = 0
     while True:
         if pos >= size:
@@ -90,9 +96,20 @@ def _jpeg(data: bytes) -> None:
             if length < 8:
                 raise _cut("the JPEG frame header is too short")
             frame = (int.from_bytes(data[pos + 5:pos + 7], "big"), int.from_bytes(data[pos + 3:pos + 5], "big"))
+            if not frame[0] or not frame[1]:
+                raise _cut("the JPEG's frame header gives no size")
+            needed = -(-(-(-frame[0] // 8) * -(-frame[1] // 8)) // 8)
         pos += length
         if marker == 0xDA:  # start of scan: entropy-coded data up to the next real marker
-            end = SCAN_END.search(data, pos)
+            if needed is None:
+                raise _cut("the JPEG has a scan before its frame header")
+            window = pos + (needed - entropy)
+            end = SCAN_END.search(data, pos, window) if window <= size else SCAN_END.search(data, pos)
+            if end is None and window <= size:
+                # this scan holds what is still needed: enough is proven; the file must still end
+                if data.rfind(b"\xff\xd9", window) == -1:
+                    raise _cut("the JPEG ends before its end marker")
+                return
             if end is None:
                 raise _cut("the JPEG's image data ends without an end marker")
             entropy += end.start() - pos
@@ -100,12 +117,9 @@ def _jpeg(data: bytes) -> None:
     if frame is None:
         raise _cut("the JPEG has no frame header")
     width, height = frame
-    if not width or not height:
-        raise _cut("the JPEG's frame header gives no size")
-    blocks = -(-width // 8) * -(-height // 8)
-    if entropy * 8 < blocks:
+    if entropy < needed:
         raise _cut(f"its header claims {width} x {height} pixels, but its image data ({entropy} bytes) "
-                   f"cannot hold that many ({blocks} blocks need at least {-(-blocks // 8)} bytes)")
+                   f"cannot hold that many (at least {needed} bytes)")
 
 
 def _png(data: bytes) -> None:

@@ -3,7 +3,7 @@
 A link's secret travels in the email alone; the server keeps its SHA-256. A link works
 once, until it expires (GEMBA_INVITATION_DAYS for an invitation, GEMBA_RESET_HOURS for a
 reset), and a newer link for the same person replaces the older ones. Emails go out over
-the SMTP settings `gemba remind` uses, after the request that made the link has committed.
+the SMTP settings (GEMBA_SMTP_*) the worker uses too, after the request that made the link has committed.
 """
 
 import hashlib

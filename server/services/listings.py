@@ -17,7 +17,7 @@ from ..models import (
     User,
 )
 from ..permissions import require, scope_audits, scope_findings
-from . import programme
+from . import audits, programme
 
 
 def audit_query(user: User, status: str | None = None, area_id: uuid.UUID | None = None,
@@ -88,14 +88,15 @@ def audit_detail(audit: Audit) -> dict:
     comments = db.session.scalars(
         select(Comment).options(joinedload(Comment.author)).where(Comment.audit_id == audit.id).order_by(Comment.created_at)
     ).all()
-    answered = sum(1 for r in responses.values() if r.value not in (None, ""))
+    answered_ids = audits.answered_questions(audit.template.questions, responses, photos)
     return {
         "responses": responses,
         "photos": photos,
         "photo_links": links,
         "findings": findings,
         "comments": comments,
-        "answered": answered,
+        "answered": len(answered_ids),
+        "answered_ids": answered_ids,
         "total": len(audit.template.questions),
     }
 

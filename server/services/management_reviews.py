@@ -41,7 +41,7 @@ from ..models import (
     happened_at,
     utcnow,
 )
-from ..permissions import require, reviews, scope_areas
+from ..permissions import require, reviews, scope_areas, sites_in_scope
 from . import coverage, objectives, trail
 from .reports.review_pdf import review_pdf
 from .programme import standard_family
@@ -65,10 +65,17 @@ def _start(day: date) -> datetime:
 
 
 def _areas(column, user: User, site_id):
+    """A clause narrowing `column` (an area id) to the site and the user's sites; None when nothing is narrowed."""
+    if site_id is None and sites_in_scope(user) is None:
+        return None  # a whole-organisation reviewer: no join to findings needed for actions
     clause = scope_areas(user, column)
     if site_id:
         clause = clause & column.in_(select(Area.id).where(Area.site_id == site_id))
     return clause
+
+
+def _where(query, *clauses):
+    return query.where(*[c for c in clauses if c is not None])
 
 
 def _person(user_id, names: dict) -> str:
@@ -115,21 +122,29 @@ def assemble(user: User, period_start: date, period_end: date, standard: str = "
     templates = None
     if family:
         templates = [t.id for t in db.session.scalars(select(Template)) if standard_family(t.standard) == family]
-    planned_query = select(Audit.status, Audit.submitted_at, Audit.planned_date).where(
-        Audit.planned_date >= period_start, Audit.planned_date <= period_end, _areas(Audit.area_id, user, site_id))
+    planned_query = _where(select(Audit.status, Audit.submitted_at, Audit.planned_date).where(
+        Audit.planned_date >= period_start, Audit.planned_date <= period_end), _areas(Audit.area_id, user, site_id))
     if templates is not None:
         planned_query = planned_query.where(Audit.template_id.in_(templates))
     planned = db.session.execute(planned_query).all()
     done = [row for row in planned if row.status in DONE_AUDITS]
     on_time = [row for row in done if row.submitted_at is not None and row.submitted_at.date() <= row.planned_date]
-    findings_in = [Finding.received_at >= since, Finding.received_at < until, _areas(Finding.area_id, user, site_id)]
+    findings_in = [c for c in (Finding.received_at >= since, Finding.received_at < until,
+                               _areas(Finding.area_id, user, site_id)) if c is not None]
     if templates is not None:
         findings_in.append(Finding.audit_id.in_(select(Audit.id).where(Audit.template_id.in_(templates))))
-    by_kind = dict(db.session.execute(
-        select(Finding.kind, func.count()).where(*findings_in).group_by(Finding.kind)).all())
-    by_clause = db.session.execute(
-        select(Finding.clause, func.count()).where(*findings_in, Finding.clause != "")
-        .group_by(Finding.clause).order_by(func.count().desc(), Finding.clause).limit(TOP_CLAUSES)).all()
+    # One pass over the period's findings: counts by kind and clause, and the repeats among them.
+    by_kind: Counter = Counter()
+    by_clause_all: Counter = Counter()
+    repeats = 0
+    for kind, clause, repeat, count in db.session.execute(
+            select(Finding.kind, Finding.clause, Finding.repeat_of_id.is_not(None), func.count())
+            .where(*findings_in).group_by(Finding.kind, Finding.clause, Finding.repeat_of_id.is_not(None))):
+        by_kind[kind] += count
+        repeats += count if repeat else 0
+        if clause:
+            by_clause_all[clause] += count
+    by_clause = sorted(by_clause_all.items(), key=lambda item: (-item[1], item[0]))[:TOP_CLAUSES]
     audit_results = {
         "planned": len(planned), "done": len(done), "done_on_time": len(on_time),
         "by_status": dict(sorted(Counter(row.status for row in planned).items())),
@@ -139,21 +154,23 @@ def assemble(user: User, period_start: date, period_end: date, standard: str = "
 
     # 3. Nonconformities and corrective actions.
     area_filter = _areas(Finding.area_id, user, site_id)
-    open_ncs = dict(db.session.execute(
-        select(Finding.kind, func.count()).where(Finding.kind.in_(NC_KINDS), Finding.status.in_(OPEN_FINDING_STATUSES),
-                                                 area_filter).group_by(Finding.kind)).all())
-    actions = select(CorrectiveAction).join(Finding, Finding.id == CorrectiveAction.finding_id).where(area_filter)
+    open_ncs = dict(db.session.execute(_where(
+        select(Finding.kind, func.count()).where(Finding.kind.in_(NC_KINDS), Finding.status.in_(OPEN_FINDING_STATUSES)),
+        area_filter).group_by(Finding.kind)).all())
+    actions = select(CorrectiveAction.id)
+    if area_filter is not None:
+        actions = actions.join(Finding, Finding.id == CorrectiveAction.finding_id).where(area_filter)
     opened = db.session.scalar(select(func.count()).select_from(
         actions.where(CorrectiveAction.created_at >= since, CorrectiveAction.created_at < until).subquery()))
     completed = db.session.scalar(select(func.count()).select_from(
         actions.where(CorrectiveAction.done_at >= since, CorrectiveAction.done_at < until).subquery()))
     overdue = db.session.scalar(select(func.count()).select_from(
         actions.where(CorrectiveAction.status == ActionStatus.OPEN, CorrectiveAction.due_date < today).subquery()))
-    checked = dict(db.session.execute(
-        select(CorrectiveAction.effectiveness_result, func.count())
-        .join(Finding, Finding.id == CorrectiveAction.finding_id)
-        .where(area_filter, CorrectiveAction.effectiveness_at >= since, CorrectiveAction.effectiveness_at < until)
-        .group_by(CorrectiveAction.effectiveness_result)).all())
+    checked_query = select(CorrectiveAction.effectiveness_result, func.count()).where(
+        CorrectiveAction.effectiveness_at >= since, CorrectiveAction.effectiveness_at < until)
+    if area_filter is not None:
+        checked_query = checked_query.join(Finding, Finding.id == CorrectiveAction.finding_id).where(area_filter)
+    checked = dict(db.session.execute(checked_query.group_by(CorrectiveAction.effectiveness_result)).all())
     nonconformities = {
         "raised": int(by_kind.get(FindingKind.MAJOR_NC.value, 0)) + int(by_kind.get(FindingKind.MINOR_NC.value, 0)),
         "open_major": int(open_ncs.get(FindingKind.MAJOR_NC.value, 0)),
@@ -182,8 +199,6 @@ def assemble(user: User, period_start: date, period_end: date, standard: str = "
         })
 
     # 5. Repeat findings and 6. coverage gaps.
-    repeats = db.session.scalar(select(func.count()).select_from(Finding).where(
-        *findings_in, Finding.repeat_of_id.is_not(None)))
     gaps = []
     for name in ([family] if family else coverage.standards()):
         matrix = coverage.matrix(name, today=period_end)

@@ -22,7 +22,7 @@ from markupsafe import Markup, escape
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from ..errors import Invalid
+from ..errors import Invalid, StateError
 from ..extensions import db
 from ..fieldrules import FieldErrors
 from ..ids import uuid_or_none
@@ -356,6 +356,43 @@ def create_objective(user: User, data: dict, at: datetime | None = None) -> Obje
     db.session.add(objective)
     db.session.flush()
     trail.record(user, "objective.set", "objective", objective.id, cleaned)
+    return objective
+
+
+FIELDS = ("title", "standard", "clause", "owner_id", "target_value", "unit", "direction", "every_months", "due_date",
+          "source", "source_days", "site_id", "area_id")
+
+
+def update_objective(user: User, objective: Objective, data: dict) -> Objective:
+    """Change an objective's fields (those given); its measurements stay. :raise Invalid: with each field's problem."""
+    require(user, "objective.manage", objective)
+    if objective.retired_at is not None:
+        raise StateError("A retired objective no longer changes.")
+    current = {field: getattr(objective, field) for field in FIELDS}
+    if "area_id" in data and "site_id" not in data:
+        current["site_id"] = None  # a new area brings its own site
+    errors = FieldErrors()
+    cleaned = _clean(current | {k: v for k, v in data.items() if k in FIELDS}, errors)
+    errors.raise_if_any("The objective is not valid.")
+    changes = {}
+    for field, value in cleaned.items():
+        if getattr(objective, field) != value:
+            changes[field] = [getattr(objective, field), value]
+            setattr(objective, field, value)
+    require(user, "objective.manage", objective)  # still one of the reviewer's sites
+    db.session.flush()
+    if changes:
+        trail.record(user, "objective.updated", "objective", objective.id, changes)
+    return objective
+
+
+def retire_objective(user: User, objective: Objective, at: datetime | None = None) -> Objective:
+    """Retire an objective: it leaves the lists and readiness, and keeps its history."""
+    require(user, "objective.manage", objective)
+    if objective.retired_at is None:
+        objective.retired_at = happened_at(at)
+        db.session.flush()
+        trail.record(user, "objective.retired", "objective", objective.id, {})
     return objective
 
 

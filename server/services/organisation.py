@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, and_, func, or_, select
 
 from ..errors import Invalid, NotFound, StateError
 from ..extensions import db
@@ -20,6 +20,8 @@ from ..models import (
     Finding,
     RiskLevel,
     Site,
+    Template,
+    TemplateStatus,
     User,
     utcnow,
 )
@@ -56,9 +58,49 @@ def zone_of(place=None) -> ZoneInfo:
         return ZoneInfo("UTC")
 
 
+def set_own_timezone(user: User, zone: str | None) -> User:
+    """Show `user` every time in `zone` (an IANA name), or, with None or "", in each site's own.
+
+    :raise Invalid: an unknown zone.
+    """
+    zone = (zone or "").strip() or None
+    if zone is not None:
+        errors = FieldErrors()
+        _check_timezone(errors, zone)
+        errors.raise_if_any("The time zone was not changed.")
+    if zone != user.timezone:
+        trail.record(user, "user.changed", "user", user.id, {"timezone": [user.timezone, zone]})
+        user.timezone = zone
+    return user
+
+
 def local_today(place=None, now: datetime | None = None) -> date:
     """Today's date where `place` is: "due" and "planned" dates are the site's local days."""
     return (now or utcnow()).astimezone(zone_of(place)).date()
+
+
+def before_local_today(day, in_sites, now: datetime | None = None, today: date | None = None):
+    """A SQL condition: `day` is before the local today of the record's site.
+
+    "Due" and "planned" dates are the site's local days: an action due on the 5th in Tokyo
+    is overdue from Tokyo's midnight, hours before London's. `in_sites(site_ids)` builds
+    the condition that the record is on one of those sites. Sites sharing a local date
+    are grouped, so the condition has one branch per distinct date (two or three at most).
+    `today` given: that day everywhere (tests, back-dated runs).
+    """
+    if today is not None:
+        return day < today
+    by_day: dict[date, list] = {}
+    for site_id, zone in db.session.execute(select(Site.id, Site.timezone)).all():
+        by_day.setdefault(local_today(zone, now), []).append(site_id)
+    if not by_day:
+        return day < (now or utcnow()).date()
+    return or_(*(and_(day < local, in_sites(ids)) for local, ids in by_day.items()))
+
+
+def in_sites_by_area(area_id):
+    """For `before_local_today`: the record's `area_id` column is an area on these sites."""
+    return lambda site_ids: area_id.in_(select(Area.id).where(Area.site_id.in_(site_ids)))
 
 
 def find_site(name: str) -> Site | None:
@@ -119,6 +161,8 @@ def create_area(actor: User | None, site: Site, name: str, *, responsible: User 
         errors.add("audit_every_months", "Audit every 1 to 60 months.")
     if site.retired_at is not None:
         errors.add("site_id", f"{site.name} is retired; it takes no new areas.")
+    if responsible is not None and not responsible.active:
+        errors.add("responsible_id", f"{responsible.name} is deactivated.")
     if name and db.session.scalar(select(Area.id).where(Area.site_id == site.id, Area.name == name)):
         errors.add("name", f"{site.name} already has an area called {name!r}.")
     errors.raise_if_any("The area is not valid.")
@@ -175,6 +219,33 @@ def live_area_counts() -> dict[uuid.UUID, int]:
     """How many areas in use each site has."""
     return dict(db.session.execute(select(Area.site_id, func.count()).where(Area.retired_at.is_(None))
                                    .group_by(Area.site_id)).all())
+
+
+@dataclass
+class SetupStep:
+    key: str
+    title: str
+    done: bool
+    detail: str
+
+
+def setup_steps() -> list[SetupStep]:
+    """What an organisation has of what it needs before its first audit, in the order to add it."""
+    counts = {
+        "sites": select(func.count()).select_from(Site).where(Site.retired_at.is_(None)),
+        "areas": select(func.count()).select_from(Area).where(Area.retired_at.is_(None)),
+        "people": select(func.count()).select_from(User).where(User.role != "admin"),
+        "checklists": select(func.count()).select_from(Template).where(Template.status == TemplateStatus.PUBLISHED),
+        "programme": select(func.count()).select_from(Audit),
+    }
+    n = {key: db.session.scalar(query) for key, query in counts.items()}
+    return [
+        SetupStep("sites", "Sites", n["sites"] > 0, f"{n['sites']} site(s): the places you work, each with its time zone."),
+        SetupStep("areas", "Areas", n["areas"] > 0, f"{n['areas']} area(s): what gets audited, with risk and frequency."),
+        SetupStep("people", "People", n["people"] > 0, f"{n['people']} person(s) besides admins: auditors, supervisors, staff."),
+        SetupStep("checklists", "A checklist", n["checklists"] > 0, f"{n['checklists']} published checklist(s)."),
+        SetupStep("programme", "A first programme", n["programme"] > 0, f"{n['programme']} audit(s) planned."),
+    ]
 
 
 # --- open work ----------------------------------------------------------------------------

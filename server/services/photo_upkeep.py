@@ -3,7 +3,8 @@
 A process killed mid-intake can leave three kinds of leftovers in a local photo
 directory (`storage.LocalDirectoryStore`): `.incoming-*` temporary files of a write that
 never reached its rename, and an original (and maybe its copies) written before the
-request that recorded it committed. `reconcile` handles each, touching only files older than `stale` so that
+request that recorded it committed; and parts of resumable uploads (`uploads.py`)
+nobody finishes. `reconcile` handles each, touching only files older than `stale` so that
 an upload in progress is never disturbed:
 
 - a temporary file is deleted;
@@ -48,6 +49,7 @@ class Reconciled:
     finished: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
+    partial_removed: int = 0
 
 
 def _old(path: Path, now: float, stale: float) -> bool:
@@ -83,6 +85,8 @@ def reconcile(stale: float = STALE_SECONDS, dry_run: bool = False, at: datetime 
                 elif not dry_run and not store.exists(object_key("original", name)):
                     store.delete(object_key(kind, name))  # a copy of nothing: its original was removed
         result.missing = [sha for sha in sorted(stored) if not store.exists(object_key("original", sha))]
+    from . import uploads  # parts of resumable uploads nobody finished in a week
+    result.partial_removed = uploads.remove_abandoned(dry_run=dry_run)
     db.session.flush()
     return result
 

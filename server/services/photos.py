@@ -183,7 +183,8 @@ def _record_stored(user: User, sha: str, byte_size: int, derived: Derivatives, d
     photo.byte_size = byte_size
     photo.width = derived.width
     photo.height = derived.height
-    photo.taken_at = derived.taken_at
+    # The EXIF time when the bytes carry one; else the time the device sent with the record.
+    photo.taken_at = derived.taken_at or photo.taken_at
     photo.uploaded_by_id = user.id
     photo.uploaded_at = happened_at(at)
     feed.publish("photo", sha, 1, user_id=user.id)

@@ -299,10 +299,14 @@ def plan_audit(actor: User, template: Template, area: Area, planned_date: date, 
                audit_id: uuid.UUID | None = None, at: datetime | None = None) -> Audit:
     """Put one audit on the programme (`at`, or now).
 
-    :raise NotAllowed: when the auditor would audit their own work.
-    :raise Invalid: on an unpublished checklist, a missing date, an unqualified auditor.
+    :raise NotAllowed: when the auditor would audit their own work, or the actor does not
+        plan for the area's site.
+    :raise Invalid: on an unpublished checklist, a missing date, an unqualified auditor, a
+        retired area.
     """
-    require(actor, "programme.plan")
+    require(actor, "programme.plan", area)
+    if area.retired_at is not None:
+        raise Invalid(f"{area.label} is retired; it takes no new audits.", {"area_id": ["Retired."]})
     _published(template)
     if planned_date is None:
         raise Invalid("The audit needs a planned date.", {"planned_date": ["Pick a date."]})
@@ -488,9 +492,9 @@ def programme_query(status: str | None = None, area_id=None, auditor_id=None, st
 
 
 def overdue_query(today: date | None = None):
-    """Audits whose planned date has passed and that are not submitted yet."""
-    today = today or date.today()
-    return programme_query().where(Audit.planned_date < today, Audit.status.in_(OPEN_WORK))
+    """Audits whose planned date (the site's local day) has passed and that are not submitted yet."""
+    late = organisation.before_local_today(Audit.planned_date, organisation.in_sites_by_area(Audit.area_id), today=today)
+    return programme_query().where(late, Audit.status.in_(OPEN_WORK))
 
 
 def overdue_audits(today: date | None = None, limit: int | None = None) -> list[Audit]:

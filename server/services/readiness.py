@@ -32,8 +32,8 @@ from ..models import (
     Template,
     User,
 )
-from ..permissions import require, reviews, scope_areas
-from . import checklists, coverage, objectives, programme, trail
+from ..permissions import require, reviews, scope_areas, sites_in_scope
+from . import checklists, competence, coverage, documents, objectives, programme, trail
 from .programme import add_months, standard_family
 
 ORDER = ("green", "amber", "red")
@@ -49,6 +49,8 @@ THRESHOLDS = {
     "objectives_off_track": {"amber": 1, "red": 3},
     "management_review_overdue": {"amber": 1, "red": 1},
     "trail_verification": {"amber": 1, "red": 1},
+    "documents_past_review": {"amber": 1, "red": 3},
+    "training_gaps": {"amber": 1, "red": 5},
 }
 REVIEW_EVERY_MONTHS = 12
 
@@ -97,6 +99,9 @@ class Where:
         self.user, self.standard, self.site_id = user, standard_family(standard) if standard else "", site_id
 
     def areas(self, column):
+        """A clause narrowing `column` (an area id) to the site and the person's sites; None when nothing is narrowed."""
+        if self.site_id is None and sites_in_scope(self.user) is None:
+            return None
         clause = scope_areas(self.user, column)
         if self.site_id:
             clause = clause & column.in_(select(Area.id).where(Area.site_id == self.site_id))
@@ -135,7 +140,10 @@ def audits_overdue(w: Where, today: date) -> int:
 
 
 def _actions_in(w: Where):
-    return select(CorrectiveAction.id).join(Finding, Finding.id == CorrectiveAction.finding_id).where(w.areas(Finding.area_id))
+    areas = w.areas(Finding.area_id)
+    if areas is None:
+        return select(CorrectiveAction.id)
+    return select(CorrectiveAction.id).join(Finding, Finding.id == CorrectiveAction.finding_id).where(areas)
 
 
 def _review_actions_in(w: Where):
@@ -159,8 +167,8 @@ def actions_unchecked(w: Where, today: date) -> int:
 
 
 def major_ncs_open(w: Where, today: date) -> int:
-    return _count(select(Finding.id).where(Finding.kind == FindingKind.MAJOR_NC, Finding.status.in_(OPEN_FINDING_STATUSES),
-                                           w.areas(Finding.area_id)))
+    return _count(_where(select(Finding.id).where(Finding.kind == FindingKind.MAJOR_NC,
+                                                  Finding.status.in_(OPEN_FINDING_STATUSES)), w.areas(Finding.area_id)))
 
 
 def checklists_past_review(w: Where, today: date) -> int:
@@ -190,6 +198,17 @@ def trail_verification(w: Where, today: date) -> int:
     return 0 if trail.verify_recent() is None else 1
 
 
+def documents_past_review(w: Where, today: date) -> int:
+    """Approved controlled documents whose review date has passed (those the person may see)."""
+    return _count(documents.document_query(w.user, overdue_on=today))
+
+
+def training_gaps(w: Where, today: date) -> int:
+    """Required competences people lack or hold expired (the competence matrix's missing and expired cells)."""
+    counts = competence.competence_matrix(w.user, w.site_id, today=today).counts
+    return counts[competence.MISSING] + counts[competence.EXPIRED]
+
+
 SIGNALS = (
     ("clauses_not_audited", "Clauses not audited in the last 12 months", clauses_not_audited, "/coverage"),
     ("audits_overdue", "Audits overdue", audits_overdue, "/dashboard#overdue-audits"),
@@ -201,6 +220,8 @@ SIGNALS = (
     ("management_review_overdue", "No management review signed off in the last 12 months", management_review_overdue,
      "/management-reviews"),
     ("trail_verification", "Audit trail fails verification", trail_verification, "/trail"),
+    ("documents_past_review", "Controlled documents past their review date", documents_past_review, "/documents?overdue=1"),
+    ("training_gaps", "Required competences missing or expired", training_gaps, "/competences"),
 )
 
 

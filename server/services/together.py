@@ -14,6 +14,7 @@ from ..extensions import db
 
 KEY = "gemba_rows_together"
 AUDIENCES_KEY = "gemba_rows_together_audiences"
+ORDERED = {"change", "event", "outbox_event"}  # tables whose order is the order of commit
 
 
 @contextmanager
@@ -25,6 +26,16 @@ def rows_together():
     try:
         yield
         session.flush()  # the records first, so that whatever fails fails inside this block
+        if any(table.name in ORDERED for table in rows):
+            from . import trail
+            from .serialise import lock_ordered_writes
+
+            # The feed's seqs and the trail's chain must follow commit order: from here
+            # to commit this transaction holds the lock (milliseconds, not the batch).
+            lock_ordered_writes()
+            for table, batch in rows.items():
+                if table.name == "event":
+                    trail.chain(batch)
         for table, batch in rows.items():
             if table.name == "change":
                 from .feed import write  # the feed writes each change's audiences with it
@@ -52,3 +63,8 @@ def queue(table: Table, row: dict) -> bool:
 def queued_audiences() -> dict | None:
     """While rows are queued: the current audiences of each record published in the block."""
     return db.session().info.get(AUDIENCES_KEY)
+
+
+def writing_together() -> bool:
+    """Whether rows are being queued now (they are written under the ordered-writes lock at the end)."""
+    return KEY in db.session().info

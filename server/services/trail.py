@@ -49,22 +49,35 @@ def _digest(prev_hash, at, actor_id, device_id, action, entity, entity_id, chang
 
 def record(actor: User | None, action: str, entity: str, entity_id, changes: dict | None = None,
            device_id=None) -> None:
-    """Append one event to the trail, chained to the latest one."""
-    lock_ordered_writes()
-    last = _head()
+    """Append one event to the trail, chained to the latest one.
+
+    While rows are written together the event is queued unchained: `chain` links the
+    queued events to the head when they are written, under the ordered-writes lock.
+    """
     # JSON round trip so the stored changes hash the same once read back.
     changes = json.loads(json.dumps(changes or {}, default=_canonical))
     values = {"at": utcnow().replace(microsecond=0), "actor_id": actor.id if actor else None,
               "device_id": device_id, "action": action, "entity": entity, "entity_id": str(entity_id),
-              "changes": changes, "prev_hash": last or GENESIS}
-    values["hash"] = _digest(**values)
+              "changes": changes}
     session = db.session()
     if queue(Event.__table__, values):
-        session.info["trail_head"] = (session.get_transaction(), values["hash"], None)
         return
+    lock_ordered_writes()
+    values["prev_hash"] = _head() or GENESIS
+    values["hash"] = _digest(**values)
     event = Event(**values)
     db.session.add(event)  # flushed with the rows it describes
     session.info["trail_head"] = (session.get_transaction(), event.hash, event)
+
+
+def chain(rows: list[dict]) -> None:
+    """Link queued events (in order) to the trail's head; the caller holds the ordered-writes lock."""
+    last = _head() or GENESIS
+    for values in rows:
+        values["prev_hash"] = last
+        values["hash"] = last = _digest(**values)
+    session = db.session()
+    session.info["trail_head"] = (session.get_transaction(), last, None)
 
 
 def _head() -> str | None:

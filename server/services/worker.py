@@ -4,8 +4,8 @@ Claiming: a batch of due rows is taken with `FOR UPDATE SKIP LOCKED` (PostgreSQL
 serialises writers anyway) and leased by moving its `next_at` a few minutes ahead, then
 committed; so several workers share the queue and a worker killed mid-batch leaves rows
 that come due again when the lease runs out. Each result is committed as soon as it is
-known (an email: after each message; a webhook: as each POST returns), so a restart
-repeats at most what was in flight - with the same Message-ID or X-Gemba-Delivery key, so
+known (an email: after each message; webhooks: every 64 results), so a restart
+repeats at most what was in flight or unrecorded - with the same Message-ID or X-Gemba-Delivery key, so
 the receiver can tell. Failures retry with exponential backoff capped at an hour, for
 `NOTIFY_RETRY_HOURS` (48 by default, at least 24) from the first attempt, then give up.
 """
@@ -14,10 +14,12 @@ import hashlib
 import hmac
 import http.client
 import json
+import queue
 import smtplib
 import threading
 import time
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
@@ -25,15 +27,19 @@ from html import escape
 from urllib.parse import urlsplit
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import any_, bindparam, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from ..extensions import db
-from ..models import Delivery, Notification, OutboxEvent, User, Webhook, WebhookDelivery, utcnow
+from ..errors import NotAllowed
+from ..models import Audit, Delivery, Notification, OutboxEvent, User, Webhook, WebhookDelivery, utcnow
+from ..permissions import can
 from . import notify
 
 BACKOFF_START = 30  # seconds; doubles each attempt
 BACKOFF_CAP = 3600
 SENDERS = 8  # webhook POSTs in parallel
+RECORD_EVERY = 64  # webhook results written per commit
 
 
 @dataclass
@@ -63,8 +69,7 @@ def _claim(model, state_col, due_col, now: datetime, limit: int, state=Delivery.
     if not ids:
         db.session.commit()
         return []
-    lease = timedelta(seconds=current_app.config.get("WORKER_LEASE_SECONDS", 300))
-    db.session.execute(update(model).where(model.id.in_(ids)).values({due_col.key: now + lease}))
+    db.session.execute(update(model).where(model.id.in_(ids)).values({due_col.key: _lease_end(now)}))
     db.session.commit()
     return db.session.scalars(select(model).where(model.id.in_(ids)).order_by(model.id)).all()
 
@@ -97,7 +102,20 @@ def compose(notification: Notification, to: User) -> EmailMessage:
     if notification.attachment:
         message.add_attachment(notification.attachment.encode(), maintype="text", subtype="calendar",
                                filename="audit.ics", params={"method": "PUBLISH"})
+    if notification.kind == "audit.report":
+        _attach_report(message, notification, to)
     return message
+
+
+def _attach_report(message: EmailMessage, notification: Notification, to: User) -> None:
+    """The audit's PDF as `to` would see it (who may no longer see it is sent no PDF)."""
+    from .reports import audit_pdf, pack_name  # noqa: PLC0415 - reportlab loads only when needed
+    event = db.session.scalar(select(OutboxEvent).where(OutboxEvent.id == notification.event_id))
+    audit = db.session.get(Audit, uuid.UUID(event.entity_id)) if event else None
+    if audit is None or not can(to, "audit.view", audit):
+        raise NotAllowed("The recipient may no longer see this audit.")
+    message.add_attachment(audit_pdf(to, audit), maintype="application", subtype="pdf",
+                           filename=f"{pack_name(audit)}.pdf")
 
 
 def _smtp() -> smtplib.SMTP:
@@ -131,11 +149,17 @@ def send_emails(now: datetime, result: Round, batch: int = 50) -> None:
         db.session.commit()
         result.errors.append(f"SMTP: {exc}")
         return
+    deadline = time.monotonic() + _lease().total_seconds()
     with smtp:
         for row in rows:
+            if time.monotonic() + current_app.config.get("SMTP_TIMEOUT", 30) >= deadline:
+                break  # the lease could run out mid-send: the rest wait for a later claim
             user = db.session.get(User, row.user_id)
             try:
                 smtp.send_message(compose(row, user))
+            except NotAllowed as exc:
+                row.email_state, row.email_error = Delivery.FAILED, exc.message[:300]
+                result.failed += 1
             except smtplib.SMTPRecipientsRefused as exc:
                 row.email_state, row.email_error = Delivery.FAILED, str(exc)[:300]
                 result.failed += 1
@@ -204,7 +228,11 @@ def send_digests(now: datetime, result: Round) -> None:
 
 def body_of(event: OutboxEvent) -> bytes:
     """A delivery's JSON body; the same bytes on every attempt."""
-    return json.dumps({"id": str(event.id), "kind": event.kind, "at": event.at.isoformat(), "data": event.data},
+    return _body(event.id, event.kind, event.at, event.data)
+
+
+def _body(event_id, kind: str, at: datetime, data: dict) -> bytes:
+    return json.dumps({"id": str(event_id), "kind": kind, "at": at.isoformat(), "data": data},
                       separators=(",", ":"), sort_keys=True).encode()
 
 
@@ -249,7 +277,8 @@ def _post(url: str, body: bytes, headers: dict, timeout: float) -> int:
 
 
 def _attempt(job: tuple) -> tuple:
-    delivery_id, url, secret, kind, body, timeout = job
+    delivery_id, url, secret, kind, event, timeout = job
+    body = _body(*event)
     timestamp = str(int(time.time()))
     headers = {"Content-Type": "application/json", "User-Agent": "Gemba-Webhooks/1",
                "X-Gemba-Event": kind, "X-Gemba-Delivery": str(delivery_id),
@@ -271,51 +300,115 @@ def _executor() -> ThreadPoolExecutor:
     return _pool
 
 
-def deliver_webhooks(now: datetime, result: Round, batch: int = 200) -> None:
-    rows = _claim(WebhookDelivery, WebhookDelivery.state, WebhookDelivery.next_at, now, batch)
-    if not rows:
-        return
-    hooks = {h.id: h for h in db.session.scalars(select(Webhook).where(
-        Webhook.id.in_({row.webhook_id for row in rows})))}
-    events = {e.id: e for e in db.session.scalars(select(OutboxEvent).where(
-        OutboxEvent.id.in_({row.event_id for row in rows})))}
-    timeout = current_app.config.get("WEBHOOK_TIMEOUT", 10)
-    known = {row.id: (row.attempts, row.created_at) for row in rows}
-    jobs = []
-    for row in rows:
-        hook = hooks[row.webhook_id]
-        if not hook.active:
-            row.state, row.last_error = Delivery.FAILED, "The webhook was switched off."
-            continue
-        event = events[row.event_id]
-        jobs.append((row.id, hook.url, hook.secret, event.kind, body_of(event), timeout))
+def _lease() -> timedelta:
+    return timedelta(seconds=current_app.config.get("WORKER_LEASE_SECONDS", 300))
+
+
+def _lease_end(now: datetime) -> datetime:
+    """When a claim made now runs out: counted from the clock, not from when the round began
+    (a slow round must not claim rows already due again for another worker)."""
+    return max(now, datetime.now(UTC)) + _lease()
+
+
+def _among(column, ids: list):
+    """`column IN ids`; on PostgreSQL one array parameter (`= ANY(...)`), not one per id."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam("ids", ids, type_=ARRAY(column.type)))
+    return column.in_(ids)
+
+
+def _claim_ids(table, now: datetime, limit: int) -> list:
+    """Lease up to `limit` due webhook deliveries for this worker; commit; return their ids."""
+    c = table.c
+    ids = db.session.scalars(select(c.id).where(c.state == Delivery.PENDING, c.next_at <= now)
+                             .order_by(c.next_at, c.id).limit(limit).with_for_update(skip_locked=True)).all()
+    if ids:
+        db.session.execute(update(table).where(_among(c.id, ids)).values(next_at=_lease_end(now)))
     db.session.commit()
+    return ids
+
+
+def deliver_webhooks(now: datetime, result: Round, batch: int = 200) -> None:
+    deliveries, events, hooks = WebhookDelivery.__table__, OutboxEvent.__table__, Webhook.__table__
+    ids = _claim_ids(deliveries, now, batch)
+    if not ids:
+        return
+    deadline = time.monotonic() + _lease().total_seconds()  # no POST may still run when the lease ends
+    d, e, h = deliveries.c, events.c, hooks.c
+    # Plain rows, not ORM objects: nothing to expire at each commit below.
+    rows = db.session.execute(
+        select(d.id, d.attempts, d.created_at, h.url, h.secret, h.active, e.id, e.kind, e.at, e.data)
+        .join_from(deliveries, hooks, d.webhook_id == h.id).join(events, d.event_id == e.id)
+        .where(_among(d.id, ids)).order_by(d.next_at, d.id)).all()
+    timeout = current_app.config.get("WEBHOOK_TIMEOUT", 10)
+    known = {row[0]: (row[1], row[2]) for row in rows}
+    off = [{"delivery_id": row[0], "state": Delivery.FAILED, "last_error": "The webhook was switched off."}
+           for row in rows if not row[5]]
+    if off:
+        db.session.execute(_RECORD, off)
+    db.session.commit()
+    jobs = [(row[0], row[3], row[4], row[7], (row[6], row[7], row[8], row[9]), timeout) for row in rows if row[5]]
     window = _retry_window()
-    # Each result is committed as it comes in: a worker killed now repeats at most the
-    # deliveries in flight (one per sending thread), each with its idempotency key.
-    # No more than SENDERS are ever sent and not yet recorded.
-    waiting, running = list(reversed(jobs)), set()
-    while waiting or running:
-        while waiting and len(running) < SENDERS:
-            running.add(_executor().submit(_attempt, waiting.pop()))
-        done, running = wait(running, return_when=FIRST_COMPLETED)
-        for future in done:
-            _record(future.result(), known, now, window, result)
+    # Senders take a slot before each POST and the slot is given back once its result is
+    # committed; results are written RECORD_EVERY at a time, one statement and one commit.
+    # So a worker killed now repeats at most SENDERS + RECORD_EVERY deliveries, each with
+    # its idempotency key.
+    todo, outcomes = queue.SimpleQueue(), queue.SimpleQueue()
+    for job in jobs:
+        todo.put(job)
+    slots = threading.Semaphore(SENDERS + RECORD_EVERY)
+
+    def sender():
+        while True:
+            try:
+                job = todo.get_nowait()
+            except queue.Empty:
+                return
+            slots.acquire()
+            if time.monotonic() + timeout >= deadline:
+                outcomes.put((job[0], None, None))  # the lease may run out mid-POST: leave it to a later claim
+                continue
+            try:
+                outcomes.put(_attempt(job))
+            except BaseException as exc:  # never leave the recorder waiting
+                outcomes.put((job[0], None, f"{type(exc).__name__}: {exc}"))
+
+    for _ in range(min(SENDERS, len(jobs))):
+        _executor().submit(sender)
+    received, buffer = 0, []
+    while received < len(jobs):
+        buffer.append(outcomes.get())
+        received += 1
+        if len(buffer) >= RECORD_EVERY or received == len(jobs):
+            _record(buffer, known, now, window, result)
+            for _ in buffer:
+                slots.release()
+            buffer = []
 
 
-def _record(outcome: tuple, known: dict, now: datetime, window: timedelta, result: Round) -> None:
-    delivery_id, status, error = outcome
-    attempts, started = known[delivery_id]
-    values = {"attempts": attempts + 1, "last_status": status, "last_error": error[:300]}
-    if not error:
-        values |= {"state": Delivery.SENT, "delivered_at": utcnow()}
-        result.webhooks += 1
-    elif now - started >= window:
-        values["state"] = Delivery.FAILED
-        result.failed += 1
-    else:
-        values["next_at"] = now + backoff(attempts + 1)
-    db.session.execute(update(WebhookDelivery).where(WebhookDelivery.id == delivery_id).values(values))
+_RECORD = WebhookDelivery.__table__.update().where(WebhookDelivery.__table__.c.id == bindparam("delivery_id"))
+
+
+def _record(outcomes: list[tuple], known: dict, now: datetime, window: timedelta, result: Round) -> None:
+    rows = []
+    sent_at = utcnow()
+    for delivery_id, status, error in outcomes:
+        if error is None:
+            continue  # not sent: its lease runs out and another round claims it
+        attempts, started = known[delivery_id]
+        row = {"delivery_id": delivery_id, "attempts": attempts + 1, "last_status": status,
+               "last_error": error[:300], "state": Delivery.PENDING, "delivered_at": None, "next_at": None}
+        if not error:
+            row |= {"state": Delivery.SENT, "delivered_at": sent_at}
+            result.webhooks += 1
+        elif now - started >= window:
+            row["state"] = Delivery.FAILED
+            result.failed += 1
+        else:
+            row["next_at"] = now + backoff(attempts + 1)
+        rows.append(row)
+    if rows:
+        db.session.execute(_RECORD, rows)  # SET from each row's keys (one executemany)
     db.session.commit()
 
 
@@ -329,8 +422,11 @@ def run_once(now: datetime | None = None, scan: bool = True) -> Round:
     if scan:
         result.events = notify.scan(now.date())
         db.session.commit()
-        now = given or datetime.now(UTC)  # what the scan raised is due now
     notify.forget_webhooks()
+    now = given or datetime.now(UTC)  # what the scan wrote is due now
+    while notify.expand(now=now):
+        db.session.commit()
+    db.session.commit()
     while True:
         before = result.emails + result.webhooks + result.failed
         send_emails(now, result)

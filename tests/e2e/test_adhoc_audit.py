@@ -76,7 +76,12 @@ def test_unplanned_audit_offline_and_impartiality_refusal(tablet, live_server):
     app.question(first).get_by_label("Yes", exact=True).check()
     app.question(second).get_by_label("Fail", exact=True).check()
     dialog = tablet.get_by_role("dialog", name="Finding for this answer")
-    dialog.get_by_role("button", name="Cancel").click()  # "Fail" offers a finding; not this time
+    dialog.get_by_role("button", name="Cancel").click()  # "Fail" calls for a finding; not this time ...
+    expect(app.question(second)).to_contain_text("Needs a finding")
+    # ... and the note says why, which lets the audit be submitted.
+    app.question(second).get_by_role("button", name="Note box for question 2").click()
+    app.question(second).get_by_label("Note for question 2", exact=True).fill("Tag replaced while we were there")
+    expect(app.question(second)).to_contain_text("No finding: the note says why")
     expect(tablet.get_by_text("2 of 2 answered")).to_be_visible()
     tablet.get_by_role("link", name="Review and submit").click()
     tablet.get_by_role("button", name="Submit audit").click()

@@ -54,7 +54,7 @@ def test_update_is_announced_old_cache_dropped_and_outbox_kept(tablet, field, mo
     app.sign_in(field.staff_email)
     app.wait_offline_ready()
     tablet.route("**/api/sync/push", lambda route: route.abort())  # keep the work unsent
-    tablet.route("**/api/photos/*", lambda route: route.abort())
+    tablet.route("**/api/photos/**", lambda route: route.abort())
     app.go("Raise finding")
     tablet.get_by_label("Choose photo for finding", exact=True).set_input_files(photo_files["small"])
     expect(tablet.get_by_role("img", name="Photo 1 for finding")).to_be_visible()

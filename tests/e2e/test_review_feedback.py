@@ -42,7 +42,9 @@ def test_returned_audit_and_finding_decisions_reach_the_devices(tablet, phone, l
     expect(returned).to_contain_text(field.area_name)
     expect(returned.get_by_role("list", name="Reviewer comments")).to_contain_text("Add a photo of exit B, please.")
     tablet.get_by_role("link", name=field.audit_link).click()
-    expect(tablet.get_by_role("button", name="Resume audit")).to_be_visible()
+    # Open to answer again (answering resumes it): the reviewer's comment on top.
+    expect(tablet.get_by_role("region", name="Reviewer comments")).to_contain_text("Add a photo of exit B, please.")
+    expect(tablet.get_by_role("link", name="Review and submit")).to_be_visible()
 
     staff.sync_now()
     staff.expect_all_sent()

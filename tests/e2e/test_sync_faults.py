@@ -86,7 +86,7 @@ def test_connection_cut_after_the_server_applied_is_not_duplicated(phone, live_s
         return handler
 
     phone.route("**/api/sync/push", reach_server_then_cut("push"))
-    phone.route("**/api/photos/*", reach_server_then_cut("photo"))
+    phone.route("**/api/photos/**", reach_server_then_cut("photo"))
     phone.context.set_offline(False)
     app.sync_now()
     app.expect_all_sent()

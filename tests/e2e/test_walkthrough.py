@@ -30,7 +30,7 @@ def answer_checklist(app: FieldApp, field, photo_files):
     q(texts[0]).get_by_label("No", exact=True).check()
     dialog = page.get_by_role("dialog", name="Finding for this answer")
     expect(dialog).to_be_visible()
-    expect(dialog.get_by_label("What did you see?")).to_have_value(f'{texts[0]} - answered "no"')
+    expect(dialog.get_by_label("What did you see?")).to_have_value("8.1 Are emergency exits clear: no")
     expect(dialog.get_by_label("Clause")).to_have_value("8.1")
     expect(dialog.get_by_label("Area")).to_have_value(field.area_id)
     dialog.get_by_label("Take photo for this finding").set_input_files(photo_files["wide"])
@@ -38,12 +38,14 @@ def answer_checklist(app: FieldApp, field, photo_files):
     dialog.get_by_label("Location (optional)").fill("Exit B, behind the pallets")
     dialog.get_by_role("button", name="Save finding").click()
     expect(dialog).to_be_hidden()
-    expect(page.get_by_role("region", name="Findings from this audit")).to_contain_text(texts[0])
-    # "No" also needs photo evidence on the answer itself.
-    q(texts[0]).get_by_label("Take photo for question 1", exact=True).set_input_files(photo_files["rotated"])
+    expect(page.get_by_role("region", name="Findings from this audit")).to_contain_text("8.1 Are emergency exits clear: no")
+    # The finding's photo is the answer's evidence too; a second one is added to the answer.
     expect(q(texts[0]).get_by_role("img", name="Photo 1 for question 1")).to_be_visible()
+    q(texts[0]).get_by_label("Take photo for question 1", exact=True).set_input_files(photo_files["rotated"])
+    expect(q(texts[0]).get_by_role("img", name="Photo 2 for question 1")).to_be_visible()
 
     q(texts[1]).get_by_label("Pass", exact=True).check()
+    q(texts[1]).get_by_role("button", name="Note box for question 2").click()  # the note is one tap away
     q(texts[1]).get_by_label("Note for question 2", exact=True).fill("Tag dated last month")
     q(texts[2]).get_by_label("4", exact=True).check()
 
@@ -149,7 +151,7 @@ def test_walkthrough_offline_capture_arrives_exactly_once(context, tablet, phone
     assert audit.status == "submitted"
     findings = live_server.scalars(select(Finding).where(Finding.area_id == uuid.UUID(field.area_id)))
     assert sorted(f.title for f in findings) == sorted(
-        [f'{field.questions[0][2]} - answered "no"', "Oil leak under press 4", "Drip tray missing"])
+        ["8.1 Are emergency exits clear: no", "Oil leak under press 4", "Drip tray missing"])
     assert next(f for f in findings if f.title == "Drip tray missing").location == "52.38100, 4.90300 (±10 m)"
     from_audit = next(f for f in findings if f.audit_id is not None)
     assert (str(from_audit.audit_id), str(from_audit.question_id), from_audit.clause) == (field.audit_id, ids[0], "8.1")
@@ -166,7 +168,7 @@ def test_walkthrough_offline_capture_arrives_exactly_once(context, tablet, phone
     subjects = [r.id for r in responses] + [f.id for f in findings]
     links = live_server.query(select(PhotoLink.subject, func.count()).where(PhotoLink.subject_id.in_(subjects))
                               .group_by(PhotoLink.subject))
-    assert dict(links) == {"response": 2, "finding": 2}
+    assert dict(links) == {"response": 3, "finding": 2}  # the finding's photo serves its answer too
     # Each op was applied once: as many op records as distinct ops, none twice.
     ops = live_server.query(select(SyncOp.op_id, func.count()).group_by(SyncOp.device_id, SyncOp.op_id))
     assert all(count == 1 for _, count in ops)

@@ -54,7 +54,7 @@ def world(make, commit):
     # a webhook with one delivery, and a calendar address of someone the walk does not sign in as
     hook = webhooks.create_webhook(people["admin"], "http://127.0.0.1:9/hook", ["finding.raised"])
     notify.finding_raised(people["staff"], finding)
-    db.session.flush()
+    notify.expand()
     delivery = db.session.scalar(select(WebhookDelivery))
     calendar_token = calendars.new_feed(make.user("staff"))
     objective = Objective(title="Close NCs on time", owner_id=people["staff"].id, target_value=90, unit="%",
@@ -68,6 +68,8 @@ def world(make, commit):
         "number": "WI-001", "title": "Torque settings", "type": "work_instruction"},
         documents.Upload(io.BytesIO(document_files.pdf()), "wi-001.pdf"))
     documents.approve_revision(people["supervisor"], document, document.revisions[0])
+    documents.ask_acknowledgement(people["supervisor"], document, document.revisions[0],
+                                  ["staff", "auditor", "supervisor", "admin"], [])
     forklift = competence.create_competence(people["supervisor"], "Forklift licence", 36)
     competence.require_competence(people["supervisor"], forklift, area=home)
     commit()

@@ -43,6 +43,7 @@ ACCESS: dict[str, set[str]] = {
     "sync.snapshot": SIGNED_IN,
     # HEAD says the server has these bytes (so a device skips the upload) only to those who may see them.
     "photos.PhotoByHash": {"GET": FINDING_VIEWERS, "HEAD": FINDING_VIEWERS, "PUT": SIGNED_IN},
+    "photos.ResumablePhotoUpload": {"HEAD": SIGNED_IN, "PUT": SIGNED_IN},
     # register pages everyone signed in has, scoped to what they may see
     "pages.home": SIGNED_IN, "pages.findings": SIGNED_IN, "pages.my_actions": SIGNED_IN,
     "pages.finding": FINDING_VIEWERS, "pages.finding_evidence": FINDING_VIEWERS,
@@ -96,6 +97,7 @@ ACCESS: dict[str, set[str]] = {
     "pages.person_add": ADMIN, "pages.person_new": ADMIN, "pages.person": ADMIN, "pages.person_update": ADMIN, "pages.person_active": ADMIN,
     "pages.person_link": ADMIN, "pages.org_import": ADMIN, "pages.org_import_run": ADMIN,
     "pages.org_import_template": ADMIN, "pages.org_export": ADMIN,
+    "pages.setup": ADMIN, "pages.setup_checklist": ADMIN, "pages.account_timezone": SIGNED_IN,
     # notifications: each person's own; webhooks and polled events: admins; a calendar feed: its secret
     "notify.list_notifications": SIGNED_IN, "notify.mark_read": SIGNED_IN, "notify.get_preferences": SIGNED_IN,
     "notify.set_preference": SIGNED_IN, "notify.new_calendar": SIGNED_IN, "notify.revoke_calendar": SIGNED_IN,
@@ -106,11 +108,15 @@ ACCESS: dict[str, set[str]] = {
     "notify.list_deliveries": {"admin"}, "notify.resend_delivery": {"admin"}, "notify.list_events": {"admin"},
     "pages.webhooks_list": {"admin"}, "pages.webhook_page": {"admin"}, "pages.webhook_switch": {"admin"},
     "pages.webhook_resend": {"admin"},
+    # sending an audit's report: whoever may see the audit (the loader decides)
+    "notify.send_report": AUDIT_VIEWERS, "pages.audit_send_report": AUDIT_VIEWERS,
     # objectives: the one in the world is owned by staff
     "upkeep.list_objectives": SIGNED_IN, "upkeep.create_objective": REVIEWERS,
     "upkeep.get_objective": OBJECTIVE_OWNERS, "upkeep.add_measurement": OBJECTIVE_OWNERS,
+    "upkeep.update_objective": REVIEWERS, "upkeep.retire_objective": REVIEWERS,
     "pages.objectives_list": SIGNED_IN, "pages.objective_create": REVIEWERS,
     "pages.objective_page": OBJECTIVE_OWNERS, "pages.objective_compute": OBJECTIVE_OWNERS,
+    "pages.objective_retire": REVIEWERS,
     "upkeep.get_readiness": REVIEWERS, "pages.readiness_page": REVIEWERS,
     # management reviews: the one in the world is chaired by the supervisor; its output action is staff's
     "upkeep.list_reviews": REVIEWERS, "upkeep.open_review": REVIEWERS, "upkeep.get_review": REVIEWERS,
@@ -124,6 +130,9 @@ ACCESS: dict[str, set[str]] = {
     "documents.list_documents": SIGNED_IN, "documents.get_document": SIGNED_IN,
     "documents.revision_file": SIGNED_IN, "documents.register": REVIEWERS, "documents.add_revision": REVIEWERS,
     "documents.approve": REVIEWERS, "documents.reviewed": REVIEWERS,
+    "documents.ask_acknowledgement": REVIEWERS, "documents.acknowledgements": REVIEWERS,
+    "documents.acknowledge": SIGNED_IN, "documents.pending": SIGNED_IN,
+    "pages.document_ask_acknowledgement": REVIEWERS, "pages.document_acknowledge": SIGNED_IN,
     "pages.documents_list": SIGNED_IN, "pages.document": SIGNED_IN, "pages.document_new": REVIEWERS,
     "pages.document_revise": REVIEWERS, "pages.document_approve": REVIEWERS, "pages.document_reviewed": REVIEWERS,
     # competence: the matrix and training records, for reviewers (of their sites)
@@ -169,6 +178,7 @@ SHOWS: dict[str, str] = {
     "pages.org_sites": "Sites", "pages.org_areas": "Areas", "pages.org_area": "{area_label}",
     "pages.people_list": "People", "pages.person_new": "Add a person", "pages.person": "{user_name}", "pages.org_import": "Import sites, areas and people",
     "pages.org_import_template": "text/csv", "pages.org_export": "text/csv",
+    "pages.setup": "Set up your organisation",
     "pages.notifications": "Notifications", "pages.webhooks_list": "Webhooks", "pages.webhook_page": "Webhook",
     "pages.calendar_feed": "text/calendar", "notify.list_notifications": "application/json",
     "notify.get_preferences": "application/json", "notify.list_webhooks": "application/json",
@@ -184,6 +194,7 @@ SHOWS: dict[str, str] = {
     "upkeep.evidence_pack": "application/zip",
     "documents.list_documents": "application/json", "documents.get_document": "application/json",
     "documents.revision_file": "application/pdf", "pages.documents_list": "Documents",
+    "documents.acknowledgements": "application/json", "documents.pending": "application/json",
     "pages.document": "{document_number}", "pages.document_new": "Register a document",
     "competence.list_competences": "application/json", "competence.matrix": "application/json",
     "competence.matrix_csv": "text/csv",

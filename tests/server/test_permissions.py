@@ -149,6 +149,8 @@ BY_RECORD = {
     "finding.classify": (FINDINGS, {tie: REVIEWERS for tie in FINDINGS} | {"raised by them, open": EVERYONE}),
     # Segregation of duties: a reviewer may not approve, return or reject an audit they did themselves.
     "audit.decide": (AUDITS, {tie: NOBODY if tie.startswith("their own") else REVIEWERS for tie in AUDITS}),
+    # ... and withdraw it then; reviewers triage (reject) rather than withdraw.
+    "finding.withdraw": (FINDINGS, {tie: NOBODY for tie in FINDINGS} | {"raised by them, open": EVERYONE}),
     "action.view": (ACTIONS, ACTION_WORK),
     "action.work": (ACTIONS, ACTION_WORK),
     "response.view": (RESPONSES, {"on their own audit": EVERYONE, "on someone else's audit": REVIEWERS}),
@@ -199,7 +201,8 @@ def test_rule_by_role_and_tie(rule, tie, role):
 def test_nobody_signed_in_and_inactive_people_may_do_nothing(rule):
     records = {**{r: ties for r, (ties, _) in BY_RECORD.items()},
                **{r: AUDITS for r in ("audit.view", "comment.audit", "audit.work")},
-               **{r: FINDINGS for r in ("finding.view", "comment.finding", "finding.edit", "finding.classify")},
+               **{r: FINDINGS for r in ("finding.view", "comment.finding", "finding.edit", "finding.classify",
+                                        "finding.withdraw")},
                **{r: ACTIONS for r in ("action.view", "action.work")}}
     for role in ROLES:
         gone = person(role, active=False)

@@ -17,6 +17,7 @@ from reportlab.platypus import Image, KeepTogether, PageBreak, Paragraph, Simple
 from ...extensions import db
 from ...models import Audit, CorrectiveAction, Photo, PhotoState, PhotoSubject, User, utcnow
 from ...storage import MissingObject, object_key, photo_store
+from .. import audits
 from .collect import AuditReport, collect, person_name
 
 THUMB_EDGE = 320
@@ -131,6 +132,9 @@ def render_pdf(report: AuditReport) -> bytes:
         title=f"Audit report: {audit.template.name} - {audit.area.label}", author="Gemba",
         subject=f"Audit {audit.id}",
     )
+    response_photos = {r.id: report.evidence.by_subject.get((PhotoSubject.RESPONSE, r.id), [])
+                       for r in report.responses.values()}
+    answered = audits.answered_questions(audit.template.questions, report.responses, response_photos)
     story = [
         _p("Audit report", styles["title"]),
         _p(f"{audit.template.name} (version {audit.template.version}, {audit.template.standard})", styles["h2"]),
@@ -144,7 +148,7 @@ def render_pdf(report: AuditReport) -> bytes:
             ("Status", audit.status.replace("_", " ")),
             ("Reviewed by", f"{person_name(audit.reviewed_by)} on {_when(audit.reviewed_at)}" if audit.reviewed_by_id else "-"),
             ("Score", f"{audit.score:.0f}%" if audit.score is not None else "not scored"),
-            ("Answered", f"{sum(1 for r in report.responses.values() if r.value not in (None, ''))} of {len(audit.template.questions)} questions"),
+            ("Answered", f"{len(answered)} of {len(audit.template.questions)} questions"),
             ("Findings", f"{len(report.findings)}, of which {sum(1 for f in report.findings if f.repeat_of_id)} repeat earlier findings"),
             ("Photos", f"{len(report.evidence.stored)} stored, {len(report.evidence.expected)} expected"),
             ("Audit id", str(audit.id)),
@@ -162,6 +166,8 @@ def render_pdf(report: AuditReport) -> bytes:
             head = f"{q.position}. " + (f"[{q.clause}] " if q.clause else "") + q.text
             block = [_p(head, styles["body"])]
             answer = _answer(r.value if r else None)
+            if q.id in answered and (r is None or r.value in (None, "")):
+                answer = "photo evidence"
             line = f"Answer: {answer}"
             if r and r.note:
                 line += f" - note: {r.note}"

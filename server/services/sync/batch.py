@@ -65,8 +65,10 @@ class BatchRecords:
             self.missing |= {(model, record_id) for record_id in wanted - {row.id for row in found}}
         audits |= ids["audit"]
         self.answers = {}
+        self.audits: list[Audit] = []
         if audits:
-            self.keep.extend(db.session.scalars(select(Audit).where(Audit.id.in_(audits))).all())
+            self.audits = db.session.scalars(select(Audit).where(Audit.id.in_(audits))).all()
+            self.keep.extend(self.audits)
             for response in db.session.scalars(select(Response).where(Response.audit_id.in_(audits))):
                 self.answers[(response.audit_id, response.question_id)] = response
                 self.keep.append(response)

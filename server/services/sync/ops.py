@@ -98,12 +98,14 @@ def photo_link_op(batch: Batch, op, link_id, fields):
     user, device = batch.user, batch.device
     subject, subject_id = fields["subject"], fields["subject_id"]
     sha = evidence.check_hashes([fields["sha256"]])[0]
+    taken = evidence.capture_times({sha: fields["taken_at"]}, "taken_at") if fields.get("taken_at") else {}
     holder = batch.holding_photos(subject)
     record = db.session.get(holder.model, subject_id)
     if record is None:
         raise NotFound(f"There is no such {holder.label}.")
     photos = evidence.photos_of(holder.photos, record.id)
     edit = holder.edit(user, record, {"photos": photos + [sha]}, None, device.id)
+    evidence.note_capture_times(taken, [sha])
     return Outcome(OpStatus.APPLIED, version=edit.record.version), None
 
 

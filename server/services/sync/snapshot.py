@@ -51,7 +51,9 @@ from .pull import MAX_PULL, _load
 
 DEFAULT_DAYS = 90
 OPEN_AUDITS = (AuditStatus.PLANNED, AuditStatus.IN_PROGRESS, AuditStatus.SUBMITTED, AuditStatus.RETURNED)
-ORDER = ("template", "audit", "response", "finding", "action", "comment", "conflict", "photo")
+# An audit's answers come in the same page as the audit (found through their audit's id,
+# not by walking every answer in id order), so "response" has no stage of its own.
+ORDER = ("template", "audit", "finding", "action", "comment", "conflict", "photo")
 
 
 @dataclass
@@ -182,6 +184,27 @@ def _after(entity, after: str):
     return column > after
 
 
+def _with_answers(keys: list, want: int, first: bool) -> tuple[list, dict, bool]:
+    """The audits (of `keys`, in order) whose answers fit in `want` records, and those answers.
+
+    At least one audit when the page is empty, whatever its size. Returns the audits
+    kept, their answer ids by audit, and whether some were cut.
+    """
+    answers: dict = {}
+    for audit_id, response_id in db.session.execute(
+        select(Response.audit_id, Response.id).where(Response.audit_id.in_(keys)).order_by(Response.id)
+    ):
+        answers.setdefault(audit_id, []).append(response_id)
+    kept, used = [], 0
+    for key in keys:
+        size = 1 + len(answers.get(key, ()))
+        if used + size > want and (kept or not first):
+            break
+        kept.append(key)
+        used += size
+    return kept, {key: answers[key] for key in kept if key in answers}, len(kept) < len(keys)
+
+
 def snapshot(user: User, token: str | None = None, limit: int = MAX_PULL, *, sites=None, areas=None,
              days: int | None = None) -> SnapshotPage:
     """One page of `user`'s working set as it is now; call again with `token` while `more`."""
@@ -199,11 +222,22 @@ def snapshot(user: User, token: str | None = None, limit: int = MAX_PULL, *, sit
         keys = db.session.scalars(
             select(column).where(working.where(entity.name), _after(entity, after)).order_by(column).limit(want)
         ).all()
+        exhausted = len(keys) < want
+        answers: dict = {}
+        if keys and entity.name == "audit":
+            keys, answers, cut = _with_answers(keys, want, first=not changes)
+            exhausted = exhausted and not cut
+            if not keys:
+                break  # the next audit and its answers do not fit: it starts the next page
         if keys:
             found = _load(entity, user, [str(key) for key in keys])
             changes += [found[str(key)] for key in keys if found.get(str(key)) is not None]
+            if answers:
+                found = _load(ENTITIES["response"], user, [str(a) for ids in answers.values() for a in ids])
+                changes += [found[str(a)] for key in keys for a in answers.get(key, ())
+                            if found.get(str(a)) is not None]
             after = str(keys[-1])
-        if len(keys) < want:
+        if exhausted or not keys:
             index, after = index + 1, ""
     more = index < len(ORDER)
     token = f"{position}.{index}.{after}" if more else None

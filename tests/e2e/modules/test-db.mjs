@@ -8,8 +8,8 @@ import { deepEqual, equal, ok, rejects, test } from "./harness.mjs";
 const openDb = () => import("/app/db.js");
 
 const STORES = [
-  "actions", "areas", "attention", "audits", "comments", "findings", "meta", "outbox", "photo_queue", "photos",
-  "responses", "templates",
+  "actions", "areas", "attention", "audits", "comments", "drafts", "findings", "meta", "outbox", "photo_queue",
+  "photos", "responses", "templates",
 ];
 
 /** Ask IndexedDB directly, bypassing db.js. */
@@ -67,7 +67,7 @@ test("a new device opens at the latest version with every store", async () => {
   const db = await openDb();
   const connection = await db.open();
   equal(connection.version, db.VERSION, "opened version");
-  equal(db.VERSION, 3, "the latest version (a new upgrade step adds a test here)");
+  equal(db.VERSION, 4, "the latest version (a new upgrade step adds a test here)");
   deepEqual(Array.from(connection.objectStoreNames).sort(), STORES);
 });
 
@@ -197,6 +197,10 @@ test("a device on version 2 runs only the steps it missed", async () => {
     "the upload queue is not made again");
   await db.put("actions", { id: "ca-1" });
   deepEqual(await db.getAll("actions"), [{ id: "ca-1" }]);
+  await db.put("drafts", { id: "finding:raise", fields: { title: "Half" } });
+  deepEqual(await db.getAll("drafts"), [{ id: "finding:raise", fields: { title: "Half" } }], "version 4 keeps drafts");
+  await db.remove("drafts", "finding:raise");
+  deepEqual(await db.getAll("drafts"), []);
 });
 
 test("another tab's upgrade is not blocked: this connection closes and the next open starts afresh", async () => {

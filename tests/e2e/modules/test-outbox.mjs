@@ -171,10 +171,40 @@ test("a record received with nothing queued replaces the local copy; a tombstone
   equal(await db.get("findings", "f1"), undefined);
 });
 
+test("a photo waits on the device until a saved record refers to it", async () => {
+  await outbox.addPhoto({ sha256: PHOTO, bytes: new Uint8Array([1, 2]).buffer, size: 2 });
+  deepEqual(await outbox.photosToUpload(), [], "held: no saved record uses it");
+  deepEqual(await outbox.summary(), { ops: 0, photos: 0, bytes: 0, attention: 0, records: 0, drafts: 0 });
+  await outbox.change("finding", finding("f1", "Leak"), { title: "Leak", photos: [PHOTO] });
+  deepEqual(await outbox.photosToUpload(), [{ sha256: PHOTO, size: 2, attempted: false, failed: null }]);
+  const s = await outbox.summary();
+  deepEqual([s.ops, s.photos, s.records], [1, 1, 1], "a finding and its photo are one unsent record");
+});
+
+test("discarding photos deletes the bytes of those no record uses, and only those", async () => {
+  const other = "c".repeat(64);
+  await outbox.addPhoto({ sha256: PHOTO, bytes: new Uint8Array([1]).buffer, size: 1 });
+  await outbox.addPhoto({ sha256: other, bytes: new Uint8Array([2]).buffer, size: 1 });
+  await outbox.change("response", { id: "r1", server_version: 0 }, { photos: [other] });
+  await outbox.discardPhotos([PHOTO, other]);
+  equal(await outbox.photoBytes(PHOTO), undefined, "the held photo is gone");
+  deepEqual((await db.getAll("photo_queue")).map((p) => p.sha256), [other]);
+  ok((await outbox.photoBytes(other)).bytes, "the photo the answer uses stays");
+});
+
+test("a save made from a draft removes the draft in the same transaction", async () => {
+  await db.put("drafts", { id: "finding:raise", fields: { title: "Half" } });
+  equal((await outbox.summary()).drafts, 1);
+  equal(await outbox.isEmpty(), false, "a draft would be lost by signing out");
+  await outbox.change("finding", finding("f1", "Whole"), { title: "Whole" }, { draft: "finding:raise" });
+  deepEqual(await db.getAll("drafts"), []);
+});
+
 test("photo bytes are kept until the server has them; then only the thumbnail stays", async () => {
   const bytes = new Uint8Array([255, 216, 255, 224, 1, 2, 3]).buffer;
   const thumb = new Uint8Array([9, 9]).buffer;
   await outbox.addPhoto({ sha256: PHOTO, bytes, thumb, size: 7, type: "image/jpeg", width: 4, height: 3 });
+  await outbox.change("finding", finding("f1", "Leak"), { photos: [PHOTO] });
   deepEqual(await outbox.photosToUpload(), [{ sha256: PHOTO, size: 7, attempted: false, failed: null }]);
   deepEqual((await outbox.photoBytes(PHOTO)).bytes, bytes);
   await outbox.markPhotoAttempted(PHOTO);
@@ -189,6 +219,9 @@ test("photo bytes are kept until the server has them; then only the thumbnail st
 test("a photo the server refuses keeps its bytes, stays unsent, and is listed under attention", async () => {
   const bytes = new Uint8Array([1, 2, 3]).buffer;
   await outbox.addPhoto({ sha256: PHOTO, bytes, size: 3, type: "image/jpeg" });
+  await outbox.change("finding", finding("f1", "Leak"), { photos: [PHOTO] });
+  const [op] = await outbox.nextBatch();
+  await outbox.acknowledge([{ op_id: op.op_id, status: "applied", version: 1 }]);
   await outbox.markPhotoRefused(PHOTO, "not an image");
   deepEqual(await outbox.photosToUpload(), [], "not tried again");
   deepEqual((await outbox.photoBytes(PHOTO)).bytes, bytes, "the export can still save it");
@@ -199,16 +232,20 @@ test("a photo the server refuses keeps its bytes, stays unsent, and is listed un
 });
 
 test("the summary counts unsent ops and photos, their bytes, and what needs attention", async () => {
-  deepEqual(await outbox.summary(), { ops: 0, photos: 0, bytes: 0, attention: 0 });
+  deepEqual(await outbox.summary(), { ops: 0, photos: 0, bytes: 0, attention: 0, records: 0, drafts: 0 });
   equal(await outbox.isEmpty(), true);
-  await outbox.change("finding", finding("f1", "é"), { title: "é" }); // {"title":"é"} is 14 bytes in UTF-8
   await outbox.addPhoto({ sha256: PHOTO, bytes: new Uint8Array(1000).buffer, size: 1000 });
-  deepEqual(await outbox.summary(), { ops: 1, photos: 1, bytes: 1014, attention: 0 });
+  await outbox.change("finding", finding("f1", "é"), { title: "é" }); // {"title":"é"} is 14 bytes in UTF-8
+  await outbox.change("response", { id: "r1", server_version: 0 }, { photos: [PHOTO] }); // 79 bytes
+  deepEqual(await outbox.summary(), { ops: 2, photos: 1, bytes: 1093, attention: 0, records: 2, drafts: 0 });
+  const [, second] = await outbox.nextBatch();
+  await outbox.acknowledge([{ op_id: second.op_id, status: "applied", version: 1 }]);
+  equal((await outbox.summary()).records, 2, "the answer is sent, its photo not yet: still unsent");
   equal(await outbox.isEmpty(), false);
   const [op] = await outbox.nextBatch();
   await outbox.acknowledge([{ op_id: op.op_id, status: "rejected", reason: "no" }]);
   await outbox.markPhotoUploaded(PHOTO);
-  deepEqual(await outbox.summary(), { ops: 0, photos: 0, bytes: 0, attention: 1 });
+  deepEqual(await outbox.summary(), { ops: 0, photos: 0, bytes: 0, attention: 1, records: 0, drafts: 0 });
   equal(await outbox.isEmpty(), true, "attention items are not unsent work");
 });
 

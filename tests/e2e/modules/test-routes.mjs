@@ -17,8 +17,10 @@ test("lists and the sync screen follow the data; forms do not", () => {
 });
 
 test("an audit's route names the audit, and its submit step", () => {
-  deepEqual(screenFor("#/audit/a1", auditor, false).params, { id: "a1", submit: false });
-  deepEqual(screenFor("#/audit/a1/submit", auditor, false).params, { id: "a1", submit: true });
+  deepEqual(screenFor("#/audit/a1", auditor, false).params, { id: "a1", submit: false, focus: null });
+  deepEqual(screenFor("#/audit/a1/submit", auditor, false).params, { id: "a1", submit: true, focus: null });
+  deepEqual(screenFor("#/audit/a1/q/q7", auditor, false).params, { id: "a1", submit: false, focus: "q7" }, "a blocker link");
+  deepEqual(screenFor("#/finding/f1", auditor, false), { name: "finding", live: false, params: { id: "f1" } });
   equal(shown("#/audit"), "audits live", "no id: the list");
 });
 

@@ -42,6 +42,11 @@ test("the badge counts what is unsent and answers the outbox summary", async () 
   const summary = await frame.refresh();
   equal(summary.ops, 1);
   equal(frame.el.status.querySelector("#unsent-badge").textContent, "1 unsent (17 B)");
+  // A photo the finding holds is part of that one record, not a second unsent thing.
+  await outbox.addPhoto({ sha256: "a".repeat(64), bytes: new Uint8Array(3).buffer, size: 3 });
+  await outbox.change("finding", { id: "f1", title: "Spill", server_version: 0 }, { photos: ["a".repeat(64)] });
+  await frame.refresh();
+  equal(frame.el.status.querySelector("#unsent-badge").textContent.split(" (")[0], "1 unsent");
   frame.sync.running = true;
   await frame.refresh();
   equal(frame.el.status.querySelector("#unsent-badge").textContent, "Syncing…");

@@ -154,3 +154,34 @@ def test_reviewed_no_change_and_the_overdue_listing(app, as_supervisor, as_staff
     assert reviewed.json["next_review_due"] > utcnow().date().isoformat()
     assert reviewed.json["current_rev"] == 1 and len(reviewed.json["revisions"]) == 1
     assert as_staff.client.get("/api/documents?overdue=true").json["documents"] == []
+
+
+def test_read_and_understood_by_staff_of_one_area(app, make, signed_in, supervisor):
+    assembly, dispatch = make.area(name="Assembly"), make.area(name="Dispatch")
+    asked = [make.user("staff", name=f"Asked {n}", home_area=assembly) for n in range(2)]
+    elsewhere = make.user("staff", home_area=dispatch)
+    boss = signed_in(supervisor)
+    document_id = register(boss, files.pdf()).json["document"]["id"]
+    url = f"/api/documents/{document_id}/revisions/1"
+    # a draft is not read yet: only the approved revision is acknowledged
+    boss.post(f"{url}/approve")
+    status = boss.put(f"{url}/acknowledgements", json={"roles": [], "area_ids": [str(assembly.id)]})
+    assert status.status_code == 200, status.json
+    assert (status.json["asked"], status.json["acknowledged"], status.json["rate"]) == (2, 0, 0.0)
+
+    first = signed_in(asked[0])
+    assert [p["number"] for p in first.client.get("/api/documents/acknowledgements/pending").json["revisions"]] == [
+        "WI-014"]
+    done = first.post(f"{url}/acknowledge")
+    assert done.status_code == 201 and done.json["user_id"] == str(asked[0].id)
+    assert first.post(f"{url}/acknowledge").status_code == 200  # again: nothing changes
+    assert first.client.get("/api/documents/acknowledgements/pending").json["revisions"] == []
+    assert signed_in(elsewhere).post(f"{url}/acknowledge").status_code == 403
+
+    status = boss.client.get(f"{url}/acknowledgements").json
+    assert (status["asked"], status["acknowledged"], status["rate"]) == (2, 1, 0.5)
+    assert {p["name"]: bool(p["acknowledged_at"]) for p in status["people"]} == {"Asked 0": True, "Asked 1": False}
+    # A superseded revision is not acknowledged any more.
+    revise(boss, document_id, files.pdf("rev 2"))
+    boss.post(f"/api/documents/{document_id}/revisions/2/approve")
+    assert signed_in(asked[1]).post(f"{url}/acknowledge").status_code == 409

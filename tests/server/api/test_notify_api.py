@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from server.models import FindingKind
-from server.services import findings, worker
+from server.services import findings, notify, worker
 from tests.notify_parts import Receiver
 
 CONTRACTS = Path(__file__).parents[3] / "docs" / "CONTRACTS.md"
@@ -33,8 +33,10 @@ def world(make):
 
 
 def _raise_major(world, title="Guard removed"):
-    return findings.raise_finding(world["staff"], uuid.uuid4(), {
+    finding = findings.raise_finding(world["staff"], uuid.uuid4(), {
         "kind": FindingKind.MAJOR_NC, "title": title, "area_id": world["area"].id, "raised_at": datetime.now(UTC)})
+    notify.expand()  # the worker's first step
+    return finding
 
 
 def test_notifications_newest_first_with_unread_and_marking_read(world, commit, signed_in):

@@ -130,6 +130,8 @@ def test_documents_past_review_a_draft_awaiting_approval_and_a_matrix_with_gaps(
     assert [r.status for r in forklift.revisions] == [RevisionStatus.OBSOLETE, RevisionStatus.APPROVED]
     with documents.open_file(forklift.revisions[0]) as stream:
         assert stream.read(5) == b"%PDF-"  # the obsolete revision stays readable
+    asked = documents.acknowledgement_status(forklift.current)
+    assert len(asked.required) >= 3 and 0 < asked.rate < 1, "a revision awaiting acknowledgement"
 
     admin = db.session.scalar(select(User).where(User.role == Role.ADMIN))
     matrix = competence.competence_matrix(admin, today=TODAY)

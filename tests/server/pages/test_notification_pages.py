@@ -4,7 +4,7 @@ import uuid
 from datetime import UTC, datetime
 
 from server.models import FindingKind
-from server.services import findings, webhooks, worker
+from server.services import findings, notify, webhooks, worker
 from tests.notify_parts import Receiver
 
 
@@ -16,6 +16,7 @@ def _world(make):
     staff = make.user("staff", home_area=area)
     findings.raise_finding(staff, uuid.uuid4(), {"kind": FindingKind.MAJOR_NC, "title": "Guard removed",
                                                  "area_id": area.id, "raised_at": datetime.now(UTC)})
+    notify.expand()  # the worker's first step
     return boss
 
 
@@ -59,3 +60,20 @@ def test_an_admin_registers_a_webhook_sees_its_delivery_log_and_resends(app, mak
         assert "sent" in pages.text(f"/webhooks/{hook.id}")
     finally:
         receiver.stop()
+
+
+def test_the_audit_page_sends_its_report_to_chosen_people(make, register, template):
+    site = make.site("North")
+    area = make.area(site=site, name="Press shop")
+    supervisor = make.user("supervisor", sites=[site])
+    colleague = make.user("supervisor", name="Cora Colleague", sites=[site])
+    audit = make.audit(template, area, make.user("auditor"), status="submitted")
+    pages = register(supervisor)
+    html = pages.text(f"/audits/{audit.id}")
+    assert "Email the report" in html and "Cora Colleague" in html
+    answer = pages.post(f"/audits/{audit.id}/send-report", {"recipients": [str(colleague.id)], "note": "FYI"})
+    assert answer.status_code == 302
+    assert "on its way to 1 person" in pages.text(f"/audits/{audit.id}")
+    refused = pages.post(f"/audits/{audit.id}/send-report", {"recipients": []})
+    assert refused.status_code == 302
+    assert "Choose at least one person." in pages.text(f"/audits/{audit.id}")

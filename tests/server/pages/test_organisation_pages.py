@@ -123,3 +123,45 @@ def test_the_import_page_checks_a_file_lists_problems_by_line_then_imports_all(r
     assert db.session.scalar(select(Area).where(Area.name == "Stores")) is not None
     exported = pages.get("/organisation/export/areas.csv").get_data(as_text=True)
     assert "Leeds,Europe/London,Stores,,low,12" in exported
+
+
+def test_an_admin_of_an_empty_organisation_is_led_through_the_set_up_steps(register, make):
+    pages = register(make.user("admin"))
+    landing = pages.get("/")
+    assert landing.status_code == 302 and landing.headers["Location"].endswith("/setup")
+    page = pages.text("/setup")
+    assert "Set up your organisation" in page and "0 site(s)" in page
+    copied = pages.post_form("/setup", "/setup/checklist", file="iso45001-safety-walk.json")
+    assert copied.status_code == 302 and "/checklists/" in copied.headers["Location"]
+    make.area(site="Leeds")
+    db.session.commit()
+    assert pages.get("/").headers["Location"].endswith("/dashboard")
+    assert "set up your organisation" in pages.text("/dashboard")
+
+
+def test_an_area_gets_a_responsible_supervisor_and_the_form_offers_no_staff(register, make):
+    area = make.area(name="Dispatch")
+    boss = make.user("supervisor", name="Sue Supervisor")
+    make.user("staff", name="Sam Staff")
+    pages = register(make.user("admin"))
+    page = pages.text(f"/organisation/areas/{area.id}")
+    assert "Sue Supervisor" in page and "Sam Staff" not in page
+    _follow(pages, pages.post_form(f"/organisation/areas/{area.id}", f"/organisation/areas/{area.id}",
+                                   site=str(area.site_id), name="Dispatch bay", responsible=str(boss.id),
+                                   risk_level="low", audit_every_months="24"))
+    db.session.expire_all()
+    assert (area.name, area.responsible_id, area.risk_level, area.audit_every_months) == ("Dispatch bay", boss.id, "low", 24)
+
+
+def test_a_person_may_see_every_time_in_a_zone_of_their_own(register, make):
+    area = make.area(site=make.site("Osaka", "Asia/Tokyo"))
+    supervisor = make.user("supervisor")
+    finding = make.finding(area, supervisor, title="Loose rail")
+    pages = register(supervisor)
+    assert "Asia/Tokyo" in pages.text(f"/findings/{finding.id}")
+    _follow(pages, pages.post_form("/account", "/account/timezone", timezone="America/Chicago"))
+    page = pages.text(f"/findings/{finding.id}")
+    assert "America/Chicago" in page and "Asia/Tokyo" not in page
+    assert events("user.changed", supervisor.id)[-1].changes == {"timezone": [None, "America/Chicago"]}
+    _follow(pages, pages.post_form("/account", "/account/timezone", timezone=""))
+    assert "Asia/Tokyo" in pages.text(f"/findings/{finding.id}")

@@ -1,6 +1,7 @@
 """Living checklists: frozen published versions, new versions, diffs, JSON files."""
 
 import copy
+import io
 from datetime import date, timedelta
 
 import pytest
@@ -10,7 +11,8 @@ from sqlalchemy import func, select
 from server.errors import Invalid, NotAllowed, StateError
 from server.extensions import db
 from server.models import Audit, Change, QuestionKind, Template, TemplateStatus
-from server.services import checklists, programme
+from server.services import checklists, documents, programme
+from tests import documents as document_files
 
 EVERY_KIND = [
     {"section": "Controls", "text": "Guards fitted?", "kind": "yes_no_na", "clause": "8.1.2", "finding_answers": ["no"]},
@@ -118,6 +120,7 @@ def test_staff_cannot_build_checklists(make):
     ({"kind": "choice", "options": ["A", "A"]}, "options"),
     ({"kind": "choice", "options": ["A", "B"], "finding_answers": ["C"]}, "finding_answers"),
     ({"kind": "number", "options": [10, 1]}, "options"),
+    ({"kind": "number", "finding_answers": ["out_of_range"]}, "finding_answers"),  # no limits to be out of
     ({"kind": "text", "finding_answers": ["anything"]}, "finding_answers"),
     ({"kind": "date", "options": ["x"]}, "options"),
     ({"kind": "sketch"}, "kind"),
@@ -267,3 +270,44 @@ def test_overdue_reviews_and_marking_one_reviewed(quality):
     checklists.mark_reviewed(quality, late, date(2027, 2, 1), today=today)
     assert checklists.overdue_for_review(today) == []
     assert len(late.questions) == len(EVERY_KIND)  # a review that changes nothing keeps the version
+
+
+def test_a_number_out_of_its_limits_calls_for_a_finding_where_the_question_says_so(quality, draft):
+    question = checklists.add_question(quality, draft, {
+        "section": "S", "text": "pH of the rinse bath", "kind": "number", "options": [6, 9],
+        "finding_answers": ["out_of_range"], "photo_answers": ["out_of_range"]})
+    calls = [checklists.answer_calls_for(question.finding_answers, question.kind, question.options, v)
+             for v in (5.9, 6, 7.5, 9, 12, None, "12")]
+    assert calls == [True, False, False, False, True, False, False]
+    # Without "out_of_range" listed, an answer out of range is flagged on the device only.
+    assert not checklists.answer_calls_for([], "number", [6, 9], 12)
+
+
+def test_a_question_cites_only_a_current_approved_revision(quality, draft):
+    wi = documents.create_document(quality, {"number": "WI-014", "title": "Forklift check", "type": "work_instruction"},
+                                   documents.Upload(io.BytesIO(document_files.pdf("rev 1")), "wi.pdf"))
+    first = wi.revisions[0]
+    question = {"section": "Forklifts", "text": "Pre-use check done as the instruction says?", "kind": "yes_no_na",
+                "document_revision_id": str(first.id)}
+    with pytest.raises(Invalid) as draft_cited:
+        checklists.add_question(quality, draft, question)  # a draft is not for citing yet
+    assert "document_revision_id" in draft_cited.value.fields
+    documents.approve_revision(quality, wi, first)
+    cited = checklists.add_question(quality, draft, question)
+    assert cited.cites is first
+    checklists.publish(quality, draft)
+
+    # Rev 2 supersedes rev 1: a new question may not cite rev 1, and the next version must move on.
+    documents.add_revision(quality, wi, documents.Upload(io.BytesIO(document_files.pdf("rev 2")), "wi2.pdf"))
+    documents.approve_revision(quality, wi, wi.revisions[1])
+    assert first.status == "obsolete"
+    following = checklists.new_version(quality, draft)
+    with pytest.raises(Invalid) as obsolete_cited:
+        checklists.add_question(quality, following, question)
+    assert "obsolete" in obsolete_cited.value.fields["document_revision_id"][0]
+    with pytest.raises(Invalid, match="no longer current"):
+        checklists.publish(quality, following)
+    copied = next(q for q in following.questions if q.document_revision_id)
+    checklists.update_question(quality, copied, question | {"document_revision_id": str(wi.revisions[1].id)})
+    assert checklists.publish(quality, following).status == TemplateStatus.PUBLISHED
+    assert cited.cites is first  # the published version keeps what it cited

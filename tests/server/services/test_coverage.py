@@ -138,3 +138,14 @@ def test_older_audits_fill_what_newer_ones_left_open(make, template):
 def test_clauses_that_are_not_numbers_sort_after_the_numbered_ones():
     mixed = ["10.2", "A.5", "4.1", "45001:8.1.2", "6.1.2", "8.1"]
     assert sorted(mixed, key=coverage.clause_key) == ["4.1", "6.1.2", "8.1", "10.2", "45001:8.1.2", "A.5"]
+
+
+def test_an_area_whose_latest_audits_leave_a_clause_open_reads_further_back(make, template, monkeypatch):
+    monkeypatch.setattr(coverage, "LATEST", 2)  # only two audits per area are read up front
+    area, auditor = make.area(name="Paint"), make.user("auditor")
+    oldest = audited(make, template, area, auditor, TODAY - timedelta(days=90), ["yes", "yes", "pass", "x"])
+    audited(make, template, area, auditor, TODAY - timedelta(days=60), ["yes", "na", "pass", "x"])
+    audited(make, template, area, auditor, TODAY - timedelta(days=30), ["yes", "na", "na", "x"])
+    m = coverage.matrix("ISO 9001", today=TODAY)
+    assert m.cell(area, "8.2").audit_id == oldest.id  # the third audit back, read after the first two
+    assert not any(m.is_gap(area, c) for c in m.clauses)

@@ -1,5 +1,6 @@
 """Events that notify: who hears of what (site scope, roles), written with the change itself."""
 
+import io
 import uuid
 from datetime import date, timedelta
 
@@ -7,10 +8,12 @@ from sqlalchemy import select
 
 from server.extensions import db
 from server.models import AuditStatus, Delivery, FindingKind, Notification, NotificationPreference, OutboxEvent
-from server.services import actions, audit_review, audits, findings, notify, programme
+from server.services import actions, audit_review, audits, documents, findings, notify, programme
+from tests import documents as document_files
 
 
 def _told(kind: str) -> set[str]:
+    notify.expand()
     rows = db.session.scalars(select(Notification).where(Notification.kind == kind))
     return {row.user.email for row in rows}
 
@@ -134,3 +137,72 @@ def test_the_scan_tells_due_soon_overdue_and_escalates_once(app, make):
     # 15 days late: the area responsible person; 29 days: them again, then the site supervisors (them too).
     assert sorted(n.user.email for n in escalated) == ["boss@example.test"] + ["resp@example.test"] * 3
     assert notify.scan(today) == 0  # the second run finds nothing new
+
+
+def test_the_event_is_one_row_in_the_change_and_expands_once(make):
+    north, _, area, _ = _two_sites(make)
+    make.user("supervisor", sites=[north])
+    _raise(make.user("staff"), area)
+    db.session.flush()
+    event = db.session.scalar(select(OutboxEvent))
+    assert event.kind == "finding.raised" and not event.expanded
+    assert db.session.scalar(select(Notification)) is None  # nothing looked up in the push
+    assert notify.expand() == 1
+    assert notify.expand() == 0
+    assert len(db.session.scalars(select(Notification)).all()) == 1
+
+
+def test_a_rolled_back_change_leaves_no_event(app, make, commit):
+    _, _, area, _ = _two_sites(make)
+    staff = make.user("staff")
+    commit()
+    _raise(staff, area)
+    db.session.rollback()
+    assert db.session.scalar(select(OutboxEvent)) is None
+
+
+def test_a_checklist_past_its_review_date_tells_who_made_it_once(app, make):
+    author = make.user("supervisor", email="author@example.test")
+    make.template(review_due=date.today() - timedelta(days=1), created_by_id=author.id)
+    make.template(review_due=date.today() + timedelta(days=30), created_by_id=author.id)
+    assert notify.scan(date.today()) == 1
+    db.session.flush()
+    assert _told("checklist.review_due") == {"author@example.test"}
+    assert notify.scan(date.today()) == 0
+
+
+def test_a_document_owner_is_reminded_once_before_the_review_falls_due(app, make):
+    owner = make.user("supervisor", email="owner@example.test")
+    make.user("supervisor", email="other@example.test")
+    today = date.today()
+    due = {}
+    for number, days in (("WI-1", 10), ("WI-2", -5), ("WI-3", 90)):
+        document = documents.create_document(owner, {"number": number, "title": "Checks", "type": "form"},
+                                             documents.Upload(io.BytesIO(document_files.pdf(number)), "f.pdf"))
+        documents.approve_revision(owner, document, document.revisions[0])
+        document.next_review_due = due[number] = today + timedelta(days=days)
+    app.config["DOCUMENT_REVIEW_NOTICE_DAYS"] = 30
+    assert notify.scan(today) == 2
+    db.session.flush()
+    told = db.session.scalars(select(Notification).where(Notification.kind == "document.review_due")).all()
+    assert {n.user.email for n in told} == {"owner@example.test"}
+    assert sorted(n.title[:4] for n in told) == ["WI-1", "WI-2"] and any("overdue" in n.title for n in told)
+    assert notify.scan(today) == 0  # once per due date
+
+
+def test_rejections_late_audits_and_effectiveness_checks_reach_the_right_people(app, make, template):
+    north, south, area, _ = _two_sites(make)
+    auditor = make.user("auditor", email="aud@example.test")
+    reviewer = make.user("supervisor", email="rev@example.test", sites=[north])
+    make.user("supervisor", email="south@example.test", sites=[south])
+    submitted = make.audit(template, area, auditor, status=AuditStatus.SUBMITTED)
+    audit_review.reject(reviewer, submitted, "Wrong area audited")
+    make.audit(template, area, auditor, planned_date=date.today() - timedelta(days=3))
+    owner = make.user("staff", email="owner@example.test")
+    make.action(make.finding(area, owner), owner, status="done", due_date=date.today() - timedelta(days=40),
+                effectiveness_due=date.today() - timedelta(days=1))
+    notify.scan(date.today())
+    db.session.flush()
+    assert _told("audit.rejected") == {"aud@example.test"}
+    assert _told("audit.not_started") == {"aud@example.test", "rev@example.test"}
+    assert _told("action.check_due") == {"rev@example.test"}

@@ -209,3 +209,21 @@ def test_the_api_sets_measures_and_lists(app, make, auth, commit, supervisor, st
     assert [o["status"] for o in listed["objectives"]] == ["off_track"]
     assert listed["objectives"][0]["latest"] == {"value": 70.0, "measured_on": day}
     assert {m["key"] for m in listed["metrics"]} >= {"audits_on_time", "programme_coverage"}
+
+
+def test_an_objective_changes_and_retires_and_keeps_its_history(app, make, signed_in, supervisor, staff, area):
+    o = objectives.create_objective(supervisor, _data(staff))
+    objectives.record_measurement(staff, o, 80, date.today())
+    objectives.update_objective(supervisor, o, {"target_value": 75, "area_id": str(area.id)})
+    assert (o.target_value, o.area_id, o.site_id, o.title) == (75.0, area.id, area.site_id, "Actions closed on time")
+    assert objectives.status(o) == "on_track" and len(o.measurements) == 1
+    with pytest.raises(Invalid):
+        objectives.update_objective(supervisor, o, {"direction": "sideways"})
+    with pytest.raises(NotAllowed):
+        objectives.update_objective(staff, o, {"target_value": 1})
+    auth = signed_in(supervisor)
+    changed = auth.post(f"/api/objectives/{o.id}", json={"title": "Actions closed in time"})
+    assert changed.status_code == 200 and changed.json["title"] == "Actions closed in time"
+    assert auth.post(f"/api/objectives/{o.id}/retire").status_code == 200
+    assert auth.client.get("/api/objectives").json["objectives"] == []
+    assert auth.post(f"/api/objectives/{o.id}", json={"title": "x"}).status_code == 409

@@ -165,3 +165,31 @@ def test_the_api_answers_the_contract(app, signed_in, supervisor, staff):
     assert set(body["signals"][0]) >= {"key", "status", "count", "title", "href"}
     assert auth.client.get("/api/readiness?site_id=nonsense").status_code == 422
     assert signed_in(staff).client.get("/api/readiness").status_code == 403
+
+
+def test_documents_past_review(app, strict, supervisor):
+    from server.models import Document
+
+    document = Document(number="QP-01", title="Control of records", type="procedure", status="approved",
+                        owner_id=supervisor.id, next_review_due=TODAY - timedelta(days=1))
+    db.session.add(document)
+    db.session.flush()
+    assert signal(supervisor, "documents_past_review") == ("red", 1)
+    document.next_review_due = TODAY + timedelta(days=300)
+    db.session.flush()
+    assert signal(supervisor, "documents_past_review") == ("green", 0)
+
+
+def test_training_gaps(app, strict, make, supervisor, staff):
+    from server.models import Competence, CompetenceRecord, CompetenceRequirement
+
+    forklift = Competence(name="Forklift licence", validity_months=36)
+    db.session.add(forklift)
+    db.session.flush()
+    db.session.add(CompetenceRequirement(competence_id=forklift.id, role="staff"))
+    db.session.flush()
+    assert signal(supervisor, "training_gaps") == ("red", 1)  # staff lacks it
+    db.session.add(CompetenceRecord(user_id=staff.id, competence_id=forklift.id, gained_on=TODAY - timedelta(days=10),
+                                    expires_on=TODAY + timedelta(days=1000)))
+    db.session.flush()
+    assert signal(supervisor, "training_gaps") == ("green", 0)

@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from server.extensions import db
-from server.models import FindingKind, FindingStatus, PhotoState, PhotoSubject, Response
+from server.models import FindingKind, FindingStatus, PhotoState, PhotoSubject, QuestionKind, Response
 from server.services import evidence
 from tests.register_helpers import jpeg, store_photo, submitted_audit
 
@@ -166,3 +166,23 @@ def test_list_pages_link_to_exports_with_their_filters(register_rows, as_supervi
     assert "/api/findings/export.csv?" in page and "kind=major_nc" in page.split("/api/findings/export.csv?")[1][:80]
     actions_page = as_supervisor.client.get("/actions?status=overdue").get_data(as_text=True)
     assert "/api/actions/export.xlsx?status=overdue" in actions_page
+
+
+def test_a_photo_question_answered_with_a_photo_counts_as_answered(make, as_supervisor):
+    auditor = make.user("auditor")
+    audit = submitted_audit(auditor=auditor)
+    last = max(audit.template.questions, key=lambda q: q.position)
+    last.kind = QuestionKind.PHOTO
+    response = db.session.query(Response).filter_by(audit_id=audit.id, question_id=last.id).one()
+    response.value = None
+    photo = store_photo(jpeg((10, 120, 10)), auditor)
+    photo.taken_at = None  # the device's re-encoded bytes carry no EXIF time
+    evidence.link_photos(auditor, PhotoSubject.RESPONSE, response.id, [photo.sha256])
+    evidence.note_capture_times(evidence.capture_times({photo.sha256: "2026-12-01T09:15:00+01:00"}), [photo.sha256])
+    db.session.commit()
+    page = as_supervisor.client.get(f"/audits/{audit.id}").get_data(as_text=True)
+    assert "4 of 4 answered" in page and "Not answered" not in page and "Photo evidence" in page
+    assert "Taken 2026-12-01 08:15 UTC" in page  # the time the device sent
+    text = pdf_text(as_supervisor.client.get(f"/api/audits/{audit.id}/report.pdf").data)
+    assert "4 of 4 questions" in text and "Answer: photo evidence" in text and "not answered" not in text
+    assert "2026-12-01 08:15\nUTC" in text  # the photo register's "Taken" column

@@ -1,6 +1,7 @@
 """Push without HTTP: exactly once, in seq order, rejected ops never block, conflicts kept."""
 
 import dataclasses
+import hashlib
 import uuid
 from datetime import timedelta
 
@@ -24,8 +25,9 @@ from server.models import (
     SyncOp,
     utcnow,
 )
-from server.services import evidence, trail
+from server.services import evidence, photos, trail
 from server.services.sync import ENTITIES
+from tests.register_helpers import jpeg
 from tests.syncops import SHA_A, SHA_B, FieldDevice, row_counts, statuses
 
 
@@ -529,3 +531,48 @@ def test_a_refused_op_sends_the_batch_one_op_at_a_time_with_the_same_outcome(mak
     assert runs[True]["last_seq"] == runs[False]["last_seq"] + 1 == 6
     assert runs[True]["rows"] == runs[False]["rows"] | {"SyncOp": runs[False]["rows"]["SyncOp"] + 1}
     assert trail.verify_chain() is None
+
+
+def test_a_photo_keeps_the_capture_time_the_device_sent_with_its_record(phone, area, staff):
+    record = uuid.uuid4()
+    data = jpeg((10, 200, 10))  # no EXIF time, like a photo re-encoded on the device
+    sha = hashlib.sha256(data).hexdigest()
+    taken = "2026-12-01T09:15:30+01:00"
+    result = phone.push([
+        phone.finding(area, record_id=record, photos=[sha], photo_taken={sha: taken, SHA_B: taken}),
+        phone.finding(area, photos=[SHA_A], photo_taken={SHA_A: "yesterday"}),
+        phone.finding(area, photos=[SHA_A], photo_taken={SHA_A: (utcnow() + timedelta(days=3)).isoformat()}),
+        phone.op("photo_link", subject="finding", subject_id=str(record), sha256=SHA_B, taken_at="2026-11-30T08:00:00Z"),
+    ])
+    assert statuses(result) == ["applied", "rejected", "rejected", "applied"]
+    assert result.results[1]["fields"] == {"photo_taken": ["Use a time with its offset, like 2026-12-01T10:15:00Z."]}
+    assert result.results[2]["fields"] == {"photo_taken": ["A photo cannot have been taken before 2000 or in the future."]}
+    assert db.session.get(Photo, sha).taken_at.isoformat() == "2026-12-01T08:15:30+00:00"
+    # Only photos the record holds take a time from it: SHA_B's came with its own link.
+    assert db.session.get(Photo, SHA_B).taken_at.isoformat() == "2026-11-30T08:00:00+00:00"
+    photo, _ = photos.intake(staff, sha, data, "image/jpeg")  # the bytes arrive later
+    db.session.commit()
+    assert photo.state == PhotoState.STORED and photo.taken_at.isoformat() == "2026-12-01T08:15:30+00:00"
+
+
+def test_the_person_who_raised_a_finding_edits_and_withdraws_it_until_it_is_triaged(phone, area, make):
+    record, other = uuid.uuid4(), uuid.uuid4()
+    result = phone.push([
+        phone.finding(area, record_id=record, title="Oil on floor"),
+        phone.op("finding", record, 1, title="Oil on the floor by press 2", location="Line 3"),
+        phone.op("finding", record, 2, status="rejected"),
+        phone.op("finding", record, 3, title="After withdrawing"),
+        phone.finding(area, record_id=other),
+        phone.op("finding", other, 1, status="closed"),
+    ])
+    assert statuses(result) == ["applied", "applied", "applied", "rejected", "applied", "rejected"]
+    finding = db.session.get(Finding, record)
+    assert (finding.title, finding.location, finding.status) == ("Oil on the floor by press 2", "Line 3", "rejected")
+    assert finding.status_reason == "Withdrawn by the person who raised it."
+    assert result.results[5]["code"] == "forbidden"  # only a withdrawal, never other triage
+    # Once a supervisor has taken it up, it is theirs: no more withdrawing.
+    taken = db.session.get(Finding, other)
+    taken.status = FindingStatus.ACTION_PLANNED
+    db.session.commit()
+    late = phone.push([phone.op("finding", other, None, status="rejected", status_reason="Not a problem")])
+    assert statuses(late) == ["rejected"] and late.results[0]["code"] == "forbidden"
