@@ -16,8 +16,10 @@ import pytest
 from sqlalchemy import func, select
 
 from server.extensions import db
-from server.models import Delivery, FindingKind, Notification, NotificationPreference, WebhookDelivery
-from server.services import findings, notify, webhooks, worker
+from server.models import (
+    Delivery, Event, FindingKind, Notification, NotificationPreference, TrailCheckpoint, WebhookDelivery,
+)
+from server.services import checkpoints, findings, notify, trail, webhooks, worker
 from tests.notify_parts import Receiver, SmtpServer, free_port, wait_for
 
 
@@ -249,3 +251,19 @@ def test_two_workers_share_the_queue_and_send_each_delivery_once(app, database_u
         assert len(keys) == 150 and len(set(keys)) == 150
     finally:
         receiver.stop()
+
+
+def test_each_scan_signs_the_trails_head_once_and_verify_then_catches_a_deleted_event(app, make, commit):
+    staff = make.user("staff")
+    for n in range(3):
+        trail.record(staff, "finding.raised", "finding", str(uuid.uuid4()), {"title": f"Loose cable {n}"})
+    commit()
+    worker.run_once()
+    assert db.session.scalar(select(func.count()).select_from(TrailCheckpoint)) == 1
+    worker.run_once()  # nothing happened since: no second checkpoint
+    assert db.session.scalar(select(func.count()).select_from(TrailCheckpoint)) == 1
+    assert checkpoints.verify() == []
+    newest = db.session.scalar(select(Event).order_by(Event.id.desc()).limit(1))
+    db.session.delete(newest)
+    commit()
+    assert checkpoints.verify() != []
