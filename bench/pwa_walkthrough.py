@@ -10,6 +10,11 @@ The floor beside the time is the physical limit: the bytes the server actually
 received during the drain (request lines, headers, bodies, counted in WSGI) divided by
 the uplink bandwidth. Photo bytes sent are set against the originals' size.
 
+First, the layout: a 26-question audit at tablet size (820 x 1180) with the compact cards,
+next to the same cards with every "Note" panel open (the earlier card, which showed its
+note box and photo buttons always): a card's height, screens, and the walk's taps and
+scrolling, in the same run.
+
 Run: .venv/bin/python -m bench.pwa_walkthrough
 """
 
@@ -92,7 +97,90 @@ def walk_the_audit(page, photos: list[Path]) -> None:
     expect(page.get_by_role("region", name="Submitted, waiting for review")).to_be_visible()
 
 
+LAYOUT_QUESTIONS = 26
+TABLET = {"width": 820, "height": 1180}
+# The earlier card had its note box and photo buttons always open: opening every card's
+# "Note" panel in the same run draws that layout from the same code, as the floor.
+OPEN_EVERY_NOTE = """
+() => { for (const b of document.querySelectorAll('fieldset.question .tools button[aria-expanded="false"]')) b.click(); }
+"""
+CHECKLIST_HEIGHT = """
+() => {
+  const cards = [...document.querySelectorAll('fieldset.question')];
+  const first = cards[0].getBoundingClientRect().top + scrollY;
+  const last = cards[cards.length - 1].getBoundingClientRect().bottom + scrollY;
+  return { span: last - first, card: cards[0].getBoundingClientRect().height, page: document.documentElement.scrollHeight };
+}
+"""
+
+
+def layout_seed():
+    template = seed_template(LAYOUT_QUESTIONS)
+    email, [audit_id] = seed_auditor(template, 1)
+    return {"email": email, "audit": audit_id}
+
+
+def walk_26(page) -> dict:
+    """Answer the 26 questions with the compact cards: taps, scroll distance, time."""
+    taps, scrolled, last_y = 0, 0.0, page.evaluate("scrollY")
+    started = time.perf_counter()
+    for n in range(1, LAYOUT_QUESTIONS + 1):
+        group = page.get_by_role("group", name=f"Check {n}: is the condition met?")
+        group.get_by_label("Yes", exact=True).click()  # scrolls into view as a person would
+        taps += 1
+        y = page.evaluate("scrollY")
+        scrolled += abs(y - last_y)
+        last_y = y
+    expect(page.get_by_text(f"{LAYOUT_QUESTIONS} of {LAYOUT_QUESTIONS} answered", exact=False)).to_be_visible()
+    return {"taps": taps, "scroll_px": round(scrolled), "seconds": round(time.perf_counter() - started, 2)}
+
+
+def layout_figures() -> dict:
+    """A 26-question audit at tablet size: compact cards next to every card opened (the old layout)."""
+    with live_server(layout_seed) as (url, _app, _counter, seeded), sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = browser.new_context(base_url=url, viewport=TABLET)
+        context.set_default_timeout(30_000)
+        page = context.new_page()
+        sign_in(page, seeded["email"])
+        page.get_by_role("link", name="Site safety walk").click()
+        page.get_by_role("group", name="Check 1: is the condition met?").wait_for()
+        compact = page.evaluate(CHECKLIST_HEIGHT)
+        page.evaluate(OPEN_EVERY_NOTE)
+        opened = page.evaluate(CHECKLIST_HEIGHT)
+        page.reload()
+        page.get_by_role("group", name="Check 1: is the condition met?").wait_for()
+        walk = walk_26(page)
+        # The same walk again over the opened cards (the answers are saved already, so
+        # this walk's time leaves out the saves: its taps and scrolling are the figures).
+        page.evaluate("scrollTo(0, 0)")
+        page.evaluate(OPEN_EVERY_NOTE)
+        old_walk = walk_26(page)
+        browser.close()
+    screen = TABLET["height"]
+    return {
+        "questions": LAYOUT_QUESTIONS, "viewport": TABLET,
+        "compact_card_px": round(compact["card"]), "old_card_px": round(opened["card"]), "goal_card_px": 160,
+        "compact_screens": round(compact["span"] / screen, 1), "old_screens": round(opened["span"] / screen, 1),
+        "compact_walk": walk, "old_walk": old_walk,
+    }
+
+
 def main() -> dict:
+    layout = layout_figures()
+    print(f"layout, {LAYOUT_QUESTIONS} yes/no/N/A questions at {TABLET['width']}x{TABLET['height']}: card "
+          f"{layout['compact_card_px']} px compact vs {layout['old_card_px']} px with every note open (the old card; "
+          f"goal <= 160); {layout['compact_screens']} vs {layout['old_screens']} screens; compact walk "
+          f"{layout['compact_walk']['taps']} taps, {layout['compact_walk']['scroll_px']} px scrolled, "
+          f"{layout['compact_walk']['seconds']} s; every note open {layout['old_walk']['taps']} taps, "
+          f"{layout['old_walk']['scroll_px']} px scrolled")
+    result = drain()
+    result["layout"] = layout
+    write("pwa_walkthrough", result)
+    return result
+
+
+def drain() -> dict:
     with tempfile.TemporaryDirectory(prefix="gemba-originals-") as tmp:
         started = time.perf_counter()
         originals = camera_originals(Path(tmp), PHOTOS)

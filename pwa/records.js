@@ -68,18 +68,16 @@ export function progress(template, responses) {
 }
 
 function needsPhoto(question, response) {
-  if (!response || !(question.photo_answers || []).length) return false;
-  return question.photo_answers.map(String).includes(String(response.value)) && !(response.photos || []).length;
+  if (!response || (response.photos || []).length) return false;
+  return answerCallsFor(question, question.photo_answers, response.value);
 }
 
 /** A number question's limits [min, max] (either may be null), from its options. */
 export function limitsOf(question) {
-  if (question.kind !== "number") return null;
   const opts = question.options;
-  const pick = (v) => (v === null || v === undefined || v === "" || Number.isNaN(Number(v)) ? null : Number(v));
-  if (opts && !Array.isArray(opts) && typeof opts === "object") return [pick(opts.min), pick(opts.max)];
-  if (Array.isArray(opts) && opts.length >= 2) return [pick(opts[0]), pick(opts[1])];
-  return null;
+  if (question.kind !== "number" || !Array.isArray(opts) || opts.length !== 2) return null;
+  const [lo, hi] = opts.map(Number);
+  return Number.isNaN(lo) || Number.isNaN(hi) ? null : [lo, hi];
 }
 
 /** Whether a number answer lies outside its question's limits. */
@@ -88,15 +86,21 @@ export function outOfRange(question, response) {
   const value = response ? response.value : null;
   if (!limits || value === null || value === undefined || value === "" || Number.isNaN(Number(value))) return false;
   const [lo, hi] = limits;
-  return (lo !== null && Number(value) < lo) || (hi !== null && Number(value) > hi);
+  return Number(value) < lo || Number(value) > hi;
+}
+
+/** Whether `value` is one of `answers` (a question's finding or photo answers): listed as
+ * it is, or out of a number's limits where "out_of_range" is listed (the server's
+ * checklists.answer_calls_for). */
+function answerCallsFor(question, answers, value) {
+  const listed = (answers || []).map(String);
+  if (value === null || value === undefined || value === "") return false;
+  return listed.includes(String(value)) || (listed.includes("out_of_range") && outOfRange(question, { value }));
 }
 
 /** Whether answering `value` calls for a finding: one of the question's finding answers,
- * or a number outside its limits (which behaves like a failing answer). */
-export function callsForFinding(question, value) {
-  if (outOfRange(question, { value })) return true;
-  return (question.finding_answers || []).map(String).includes(String(value));
-}
+ * or a number outside its limits where the question says so (like a failing answer). */
+export const callsForFinding = (question, value) => answerCallsFor(question, question.finding_answers, value);
 
 /**
  * The score so far, as the server computes it when the audit is submitted (yes/no,
@@ -123,7 +127,7 @@ export function liveScore(detail) {
 
 /** The finding raised from `question`'s answer in `findings` (this audit's), if any. */
 export function findingOf(question, findings) {
-  return (findings || []).find((f) => f.question_id === question.id && f.status !== "withdrawn") || null;
+  return (findings || []).find((f) => f.question_id === question.id && !isWithdrawn(f)) || null;
 }
 
 /**

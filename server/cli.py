@@ -37,16 +37,25 @@ def _read_password() -> str:
 @click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
 @click.option("--area", help="Home area: its name, or 'site / name'.")
 @click.option("--name", help="Full name (defaults to the part of the email before @).")
-def add_user(email, role, area, name):
-    """Add a user; the password is prompted twice, or read from stdin."""
-    password = _read_password()
+@click.option("--invite", is_flag=True, help="Email them an invitation to choose their own password instead.")
+@click.option("--base-url", default="", help="The register's address, for the invitation's link.")
+def add_user(email, role, area, name, invite, base_url):
+    """Add a user; the password is prompted twice, or read from stdin (or, with --invite, emailed for)."""
+    password = None if invite else _read_password()
     try:
         home = organisation.find_area(area) if area else None
         user = accounts.create_user(email, role, password, name=name, home_area=home)
+        link = invitations.issue(None, user, invitations.INVITATION) if invite else None
     except DomainError as exc:
         _fail(exc)
     db.session.commit()
     click.echo(f"Added {user.email} ({user.role}).")
+    if link is not None:
+        delivery = invitations.deliver([link], base=base_url or None)[0]
+        if not delivery.sent:
+            raise click.ClickException(f"The invitation could not be emailed: {delivery.problem} "
+                                       f"Send it again from their page in the register.")
+        click.echo(f"Invitation emailed to {user.email}; it works until {link.row.expires_at:%Y-%m-%d %H:%M} UTC.")
 
 
 def _user_named(email: str) -> User:

@@ -42,11 +42,12 @@ function answerControl(question, response, locked, save, again) {
   let input;
   if (question.kind === "text") input = h("textarea", { rows: 2, disabled: locked }, value || "");
   else input = h("input", { type: types[question.kind] || "text", value: value ?? "", disabled: locked, inputmode: question.kind === "number" ? "decimal" : null, step: question.kind === "number" ? "any" : null });
+  const limits = question.kind === "number" && Array.isArray(question.options) && question.options.length === 2 ? question.options : null;
   input.addEventListener("change", () => {
     const raw = input.value.trim();
     save({ value: raw === "" ? null : (question.kind === "number" ? Number(raw) : raw) });
   });
-  return field("Answer", input);
+  return field("Answer", input, limits ? `Allowed ${limits[0]} to ${limits[1]}` : undefined);
 }
 
 // Notes are saved as they are typed (a moment after the last key), and at once when the
@@ -90,6 +91,8 @@ function questionBlock(question, number, detail, actions) {
   const state = h("span", { class: "answer-state", role: "status" });
   // An answer that calls for a finding says so until it has one (or a note saying why not).
   const findingState = h("div", { class: "finding-state" });
+  // A number outside its limits is flagged whether or not it calls for a finding.
+  const rangeState = h("p", { class: "needs range-state", role: "status" });
   let current = response || null;
   const drawState = (r) => {
     current = r || current;
@@ -100,15 +103,15 @@ function questionBlock(question, number, detail, actions) {
     block.dataset.answered = answered ? "yes" : "no";
     const need = actions.findingNeed(question, current);
     block.classList.toggle("needs-finding", need === "missing");
+    const out = actions.outOfRange(question, current);
+    rangeState.textContent = out ? `Out of range: allowed ${question.options[0]} to ${question.options[1]}` : "";
     if (need === "raised") {
       findingState.replaceChildren(h("p", { class: "ok" }, `Finding raised: ${actions.findingOf(question).title}`));
     } else if (need === "missing" || need === "explained") {
       const drafted = actions.draftOf(question);
       findingState.replaceChildren(
         need === "missing"
-          ? h("p", { class: "needs" }, actions.outOfRange(question, current)
-            ? "Out of range: needs a finding (or a note saying why none is needed)"
-            : "Needs a finding (or a note saying why none is needed)")
+          ? h("p", { class: "needs" }, "Needs a finding (or a note saying why none is needed)")
           : h("p", { class: "hint" }, "No finding: the note says why"),
         locked ? null : h("button", { type: "button", onclick: () => actions.onFindingNeeded(question, current.value) },
           drafted ? `Open the finding draft for ${context}` : `Raise finding for ${context}`));
@@ -163,6 +166,7 @@ function questionBlock(question, number, detail, actions) {
       control,
       h("div", { class: "tools" }, ...picker.take, question.kind === "photo" ? picker.choose : [], moreButton)),
     more,
+    rangeState,
     picker.status,
     picker.list,
     findingState);

@@ -2,7 +2,7 @@
 
 from datetime import date
 
-from flask import redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from wtforms import SelectChoice
@@ -107,7 +107,18 @@ def objective_page(objective_id):
     return render_template("objective.html", objective=objective, summary=objectives.summary(objective),
                            chart=objectives.trend_chart(objective), form=form, may_measure=may_measure,
                            labels=objectives.STATUS_LABELS, metric=objectives.METRICS.get(objective.source),
-                           compute_form=ConfirmForm()), status
+                           compute_form=ConfirmForm(),
+                           may_retire=objective.retired_at is None and can(current_user, "objective.manage", objective)), status
+
+
+@bp.route("/objectives/<uuid:objective_id>/retire", methods=["POST"])
+@allow("objective.manage")
+def objective_retire(objective_id):
+    objective = objectives.get_objective(current_user, objective_id, "objective.manage")
+    done = submit(ConfirmForm(), lambda: objectives.retire_objective(current_user, objective))
+    if done.saved:
+        flash(f"Retired: {objective.title}. Its measurements stay in the trail and the evidence packs.")
+    return redirect(url_for("pages.objectives_list"))
 
 
 @bp.route("/objectives/<uuid:objective_id>/compute", methods=["POST"])

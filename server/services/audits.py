@@ -21,7 +21,7 @@ from ..models import (
     happened_at,
 )
 from ..permissions import require
-from . import evidence, feed, impartiality, notify, trail, transitions
+from . import checklists, evidence, feed, impartiality, notify, trail, transitions
 from .merge import Edit, created, jsonable, merge
 from .records import load_for
 
@@ -346,7 +346,8 @@ def submit_audit(user: User, audit: Audit, summary: str | None = None, device_id
         question_photos = photos.get(question.id, [])
         if question.required and not is_answered(question, response, question_photos):
             problems[str(question.id)] = [f"{question.position}. {question.text}: not answered."]
-        elif response is not None and response.value in (question.photo_answers or []) and not question_photos:
+        elif response is not None and not question_photos and checklists.answer_calls_for(
+                question.photo_answers, question.kind, question.options, response.value):
             problems[str(question.id)] = [f"{question.position}. {question.text}: this answer needs a photo."]
     if problems:
         raise Invalid("The audit cannot be submitted yet.", problems)

@@ -31,8 +31,27 @@ QUESTION_FIELDS = ("section", "text", "guidance", "kind", "options", "required",
                    "finding_answers", "photo_answers")
 
 
+# The special answer a number question with limits lists in finding_answers or
+# photo_answers: an answer outside [lowest, highest] then calls for a finding or a photo.
+OUT_OF_RANGE = "out_of_range"
+
+
 def _is_number(value) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def out_of_range(kind: str, options, value) -> bool:
+    """Whether `value` answers a number question with limits `options` outside them."""
+    if kind != K.NUMBER or not options or len(options) != 2 or not _is_number(value):
+        return False
+    return not options[0] <= value <= options[1]
+
+
+def answer_calls_for(answers, kind: str, options, value) -> bool:
+    """Whether `value` is one of the special `answers` (finding_answers or photo_answers) of
+    a question: listed as it is, or out of a number's range when "out_of_range" is listed."""
+    answers = answers or []
+    return value in answers or (OUT_OF_RANGE in answers and out_of_range(kind, options, value))
 
 
 def question_errors(kind: str, options: list, finding_answers: list, photo_answers: list) -> dict[str, list[str]]:
@@ -58,7 +77,7 @@ def question_errors(kind: str, options: list, finding_answers: list, photo_answe
     elif kind == K.NUMBER:
         if options and (len(options) != 2 or not all(_is_number(v) for v in options) or options[0] >= options[1]):
             errors["options"] = ["A number takes no options, or [lowest, highest] allowed values."]
-        allowed = set()
+        allowed = {OUT_OF_RANGE} if options else set()
     elif kind in (K.TEXT, K.DATE, K.PHOTO):
         if options:
             errors["options"] = [f"A {kind} question takes no options."]

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import Area, Audit, AuditStatus, Finding, Question, Response, Template
-from . import organisation
+from . import checklists, organisation
 from .programme import add_months, standard_family
 
 COVERING = (AuditStatus.SUBMITTED, AuditStatus.APPROVED)
@@ -90,9 +90,10 @@ def matrix(standard: str, today: date | None = None, cycle_months: int = CYCLE_M
     template_ids = _templates_of(standard)
     areas = list(db.session.scalars(organisation.areas_in_order()))
     questions = {
-        question_id: (clause, finding_answers or [], template_id)
-        for question_id, clause, finding_answers, template_id in db.session.execute(
-            select(Question.id, Question.clause, Question.finding_answers, Question.template_id)
+        question_id: (clause, (finding_answers or [], kind, options), template_id)
+        for question_id, clause, finding_answers, kind, options, template_id in db.session.execute(
+            select(Question.id, Question.clause, Question.finding_answers, Question.kind, Question.options,
+                   Question.template_id)
             .where(Question.template_id.in_(template_ids), Question.clause != ""))
     }
     template_clauses: dict[uuid.UUID, set[str]] = {}
@@ -183,9 +184,10 @@ def _cells(batch: dict, questions: dict) -> dict[tuple[uuid.UUID, str], Cell]:
     ):
         if value in (None, "", "na") or question_id not in questions:
             continue
-        clause, finding_answers, _ = questions[question_id]
+        clause, (finding_answers, kind, options), _ = questions[question_id]
         key = (audit_id, clause)
-        result = findings.get(key) or ("issue" if value in finding_answers else "conforming")
+        calls = checklists.answer_calls_for(finding_answers, kind, options, value)
+        result = findings.get(key) or ("issue" if calls else "conforming")
         if key not in covered or SEVERITY[result] < SEVERITY[covered[key]]:
             covered[key] = result
     cells: dict[tuple[uuid.UUID, str], Cell] = {}

@@ -14,12 +14,12 @@ from functools import lru_cache
 from zoneinfo import available_timezones
 
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from ..errors import Invalid
 from ..extensions import db
 from ..fieldrules import LIMITS
 from ..models import Area, RiskLevel, Role, Site, User
+from ..models.accounts import user_site
 from ..permissions import require
 from . import accounts, invitations, organisation, people
 
@@ -136,13 +136,32 @@ def _text(line: Line, name: str, label: str, required: bool = True) -> str:
     return value
 
 
+@dataclass(frozen=True)
+class Person:
+    """What a check needs of someone already here: plain values, not a loaded record (5,000 of those cost)."""
+
+    id: object
+    name: str
+    role: str
+    home_area_id: object
+    active: bool
+    site_ids: frozenset
+
+
 class _Organisation:
     """Sites, areas and people as the database has them now, read once for a whole file."""
 
     def __init__(self):
         self.sites = {site.name: site for site in db.session.scalars(select(Site))}
         self.areas = {(area.site.name, area.name): area for area in db.session.scalars(select(Area))}
-        self.users = {user.email: user for user in db.session.scalars(select(User).options(selectinload(User.sites)))}
+        sites_of: dict = {}
+        for user_id, site_id in db.session.execute(select(user_site.c.user_id, user_site.c.site_id)):
+            sites_of.setdefault(user_id, set()).add(site_id)
+        self.users = {
+            email: Person(user_id, name, role, home_area_id, active, frozenset(sites_of.get(user_id, ())))
+            for user_id, email, name, role, home_area_id, active in db.session.execute(
+                select(User.id, User.email, User.name, User.role, User.home_area_id, User.active))
+        }
 
 
 def check(kind: str, text: str) -> Check:
@@ -243,7 +262,7 @@ def _check_users(lines: list[Line], org: _Organisation) -> None:
             line.change = "add"
         else:
             same = (user.name == name and user.role == role and user.home_area_id == (home.id if home else None)
-                    and {s.id for s in user.sites} == {s.id for s in sites})
+                    and user.site_ids == {s.id for s in sites})
             line.change = "same" if same else "change"
         line.values.update(email=email, name=name, role=role, home=home, site_list=sites, user=user)
 
@@ -293,11 +312,12 @@ def _apply_area(actor, line: Line) -> None:
     v = line.values
     site = organisation.find_site(v["site"]) or organisation.create_site(actor, v["site"], v["timezone"] or "UTC")
     area = db.session.scalar(select(Area).where(Area.site_id == site.id, Area.name == v["area"]))
+    responsible = db.session.get(User, v["responsible"].id) if v["responsible"] else None
     if area is None:
-        organisation.create_area(actor, site, v["area"], responsible=v["responsible"], risk_level=v["risk_level"],
+        organisation.create_area(actor, site, v["area"], responsible=responsible, risk_level=v["risk_level"],
                                  audit_every_months=v["audit_every_months"])
     else:
-        organisation.update_area(actor, area, responsible=v["responsible"], risk_level=v["risk_level"],
+        organisation.update_area(actor, area, responsible=responsible, risk_level=v["risk_level"],
                                  audit_every_months=v["audit_every_months"])
 
 
@@ -306,6 +326,6 @@ def _apply_user(actor, line: Line, invite: bool):
     if v["user"] is None:
         user = people.add_person(actor, v["email"], v["name"], v["role"], v["home"], v["site_list"])
         return invitations.issue(actor, user, invitations.INVITATION) if invite else None
-    people.update_person(actor, v["user"], name=v["name"], role=v["role"], home_area=v["home"], sites=v["site_list"])
+    people.update_person(actor, db.session.get(User, v["user"].id), name=v["name"], role=v["role"], home_area=v["home"], sites=v["site_list"])
     return None
 

@@ -69,8 +69,7 @@ def _claim(model, state_col, due_col, now: datetime, limit: int, state=Delivery.
     if not ids:
         db.session.commit()
         return []
-    lease = timedelta(seconds=current_app.config.get("WORKER_LEASE_SECONDS", 300))
-    db.session.execute(update(model).where(model.id.in_(ids)).values({due_col.key: now + lease}))
+    db.session.execute(update(model).where(model.id.in_(ids)).values({due_col.key: _lease_end(now)}))
     db.session.commit()
     return db.session.scalars(select(model).where(model.id.in_(ids)).order_by(model.id)).all()
 
@@ -150,8 +149,11 @@ def send_emails(now: datetime, result: Round, batch: int = 50) -> None:
         db.session.commit()
         result.errors.append(f"SMTP: {exc}")
         return
+    deadline = time.monotonic() + _lease().total_seconds()
     with smtp:
         for row in rows:
+            if time.monotonic() + current_app.config.get("SMTP_TIMEOUT", 30) >= deadline:
+                break  # the lease could run out mid-send: the rest wait for a later claim
             user = db.session.get(User, row.user_id)
             try:
                 smtp.send_message(compose(row, user))
@@ -298,6 +300,16 @@ def _executor() -> ThreadPoolExecutor:
     return _pool
 
 
+def _lease() -> timedelta:
+    return timedelta(seconds=current_app.config.get("WORKER_LEASE_SECONDS", 300))
+
+
+def _lease_end(now: datetime) -> datetime:
+    """When a claim made now runs out: counted from the clock, not from when the round began
+    (a slow round must not claim rows already due again for another worker)."""
+    return max(now, datetime.now(UTC)) + _lease()
+
+
 def _among(column, ids: list):
     """`column IN ids`; on PostgreSQL one array parameter (`= ANY(...)`), not one per id."""
     if db.session.get_bind().dialect.name == "postgresql":
@@ -311,8 +323,7 @@ def _claim_ids(table, now: datetime, limit: int) -> list:
     ids = db.session.scalars(select(c.id).where(c.state == Delivery.PENDING, c.next_at <= now)
                              .order_by(c.next_at, c.id).limit(limit).with_for_update(skip_locked=True)).all()
     if ids:
-        lease = timedelta(seconds=current_app.config.get("WORKER_LEASE_SECONDS", 300))
-        db.session.execute(update(table).where(_among(c.id, ids)).values(next_at=now + lease))
+        db.session.execute(update(table).where(_among(c.id, ids)).values(next_at=_lease_end(now)))
     db.session.commit()
     return ids
 
@@ -322,6 +333,7 @@ def deliver_webhooks(now: datetime, result: Round, batch: int = 200) -> None:
     ids = _claim_ids(deliveries, now, batch)
     if not ids:
         return
+    deadline = time.monotonic() + _lease().total_seconds()  # no POST may still run when the lease ends
     d, e, h = deliveries.c, events.c, hooks.c
     # Plain rows, not ORM objects: nothing to expire at each commit below.
     rows = db.session.execute(
@@ -353,6 +365,9 @@ def deliver_webhooks(now: datetime, result: Round, batch: int = 200) -> None:
             except queue.Empty:
                 return
             slots.acquire()
+            if time.monotonic() + timeout >= deadline:
+                outcomes.put((job[0], None, None))  # the lease may run out mid-POST: leave it to a later claim
+                continue
             try:
                 outcomes.put(_attempt(job))
             except BaseException as exc:  # never leave the recorder waiting
@@ -378,6 +393,8 @@ def _record(outcomes: list[tuple], known: dict, now: datetime, window: timedelta
     rows = []
     sent_at = utcnow()
     for delivery_id, status, error in outcomes:
+        if error is None:
+            continue  # not sent: its lease runs out and another round claims it
         attempts, started = known[delivery_id]
         row = {"delivery_id": delivery_id, "attempts": attempts + 1, "last_status": status,
                "last_error": error[:300], "state": Delivery.PENDING, "delivered_at": None, "next_at": None}
@@ -390,7 +407,8 @@ def _record(outcomes: list[tuple], known: dict, now: datetime, window: timedelta
         else:
             row["next_at"] = now + backoff(attempts + 1)
         rows.append(row)
-    db.session.execute(_RECORD, rows)  # SET from each row's keys (one executemany)
+    if rows:
+        db.session.execute(_RECORD, rows)  # SET from each row's keys (one executemany)
     db.session.commit()
 
 

@@ -10,9 +10,9 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from server.extensions import db
-from server.models import Finding, Photo, PhotoLink, Response
+from server.models import Finding, Photo, PhotoLink, Question, Response
 from server.services import findings
-from tests.e2e.conftest import watched
+from tests.e2e.conftest import camera_jpeg, watched
 from tests.e2e.fieldapp import FieldApp
 
 pytestmark = pytest.mark.e2e
@@ -52,7 +52,15 @@ def photos_on_server(live_server, hashes):
     return live_server.scalars(select(Photo.sha256).where(Photo.sha256.in_(list(hashes))))
 
 
-def test_a_killed_app_keeps_the_half_filled_finding_and_uploads_no_photo(phone, live_server, field, photo_files):
+def unique_photo(directory, name):
+    """A photo no other test uploads: photos are stored by hash, so shared files collide."""
+    path = directory / f"{name}.jpg"
+    path.write_bytes(camera_jpeg(900, 600, seed=uuid.uuid4().int % 1000))
+    return path
+
+
+def test_a_killed_app_keeps_the_half_filled_finding_and_uploads_no_photo(phone, live_server, field, tmp_path):
+    photo_files = {"small": unique_photo(tmp_path, "kept"), "wide": unique_photo(tmp_path, "dropped")}
     app = FieldApp(phone).open()
     app.sign_in(field.staff_email)
     phone.get_by_label("Take photo for finding", exact=True).set_input_files(photo_files["small"])
@@ -186,7 +194,7 @@ def test_an_answer_that_calls_for_a_finding_needs_one_and_one_photo_serves_both(
 def test_staff_edit_and_withdraw_their_finding_until_it_is_triaged(phone, live_server, field):
     app = FieldApp(phone).open()
     app.sign_in(field.staff_email)
-    for title in ("Oil on flor", "Guard missing on grinder"):
+    for title in ("Oil on flor", "Grinder guard loose"):
         phone.get_by_label("What did you see?").fill(title)
         phone.get_by_role("button", name="Save finding").click()
         expect(phone.get_by_role("status").filter(has_text="Finding saved")).to_be_visible()
@@ -196,7 +204,7 @@ def test_staff_edit_and_withdraw_their_finding_until_it_is_triaged(phone, live_s
     search = phone.get_by_label("Search my findings")
     search.fill("grinder")
     expect(phone.get_by_role("listitem", name="Oil on flor")).to_have_count(0)
-    expect(phone.get_by_role("listitem", name="Guard missing on grinder")).to_be_visible()
+    expect(phone.get_by_role("listitem", name="Grinder guard loose")).to_be_visible()
     search.fill("")
 
     phone.get_by_role("link", name="Edit or withdraw: Oil on flor").click()
@@ -211,15 +219,15 @@ def test_staff_edit_and_withdraw_their_finding_until_it_is_triaged(phone, live_s
     assert [(f.location, f.status) for f in fixed] == [("Press 2", "open")]
 
     app.go("My findings")
-    phone.get_by_role("link", name="Edit or withdraw: Guard missing on grinder").click()
+    phone.get_by_role("link", name="Edit or withdraw: Grinder guard loose").click()
     phone.get_by_role("button", name="Withdraw finding").click()
     phone.get_by_role("button", name="Yes, withdraw it").click()
-    withdrawn = phone.get_by_role("listitem", name="Guard missing on grinder")
+    withdrawn = phone.get_by_role("listitem", name="Grinder guard loose")
     expect(withdrawn).to_contain_text("Withdrawn")
     expect(withdrawn.get_by_role("link")).to_have_count(0)
     app.sync_now()
     app.expect_all_sent()
-    gone = live_server.scalars(select(Finding).where(Finding.title == "Guard missing on grinder"))[0]
+    gone = live_server.scalars(select(Finding).where(Finding.title == "Grinder guard loose"))[0]
     assert (gone.status, gone.status_reason) == ("rejected", "Withdrawn by the person who raised it.")
 
     # Triaged by a supervisor: no longer the raiser's to change.
@@ -256,6 +264,7 @@ def test_compact_cards_and_getting_around_a_long_checklist(tablet, live_server, 
     expect(tablet.locator(f"#q-{ids[0]}")).to_be_visible()
     # No "Start audit": answering starts it.
     expect(tablet.get_by_role("button", name="Start audit")).to_have_count(0)
+    expect(app.question(texts[0])).to_be_visible()
     # A yes/no/N/A question with no note is at most 160 px tall on a tablet.
     assert tablet.evaluate(CARD_HEIGHT, ids[0]) <= 160
     app.question(texts[0]).get_by_label("Yes", exact=True).check()
@@ -285,3 +294,77 @@ def test_compact_cards_and_getting_around_a_long_checklist(tablet, live_server, 
     expect(target.get_by_label("Answer")).to_be_focused()
     expect(target).to_be_in_viewport()
     assert tablet.errors == []
+
+
+def test_a_number_out_of_its_limits_behaves_like_a_failing_answer(tablet, live_server, field):
+    qid, _, text = field.questions[4]  # "Noise level at the press (dB)"
+
+    def limits():
+        question = db.session.get(Question, uuid.UUID(qid))
+        question.options, question.finding_answers = [60, 85], ["out_of_range"]
+
+    live_server.run(limits)
+    app = FieldApp(tablet).open()
+    app.sign_in(field.auditor_email)
+    tablet.get_by_role("link", name=field.audit_link).click()
+    question = app.question(text)
+    question.get_by_label("Answer").fill("92")
+    question.get_by_label("Answer").press("Tab")
+    dialog = tablet.get_by_role("dialog", name="Finding for this answer")
+    expect(dialog.get_by_label("What did you see?")).to_have_value("8.5 Noise level at the press…: 92")
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(question).to_contain_text("Out of range: allowed 60 to 85")
+    expect(question).to_contain_text("Needs a finding")
+    question.get_by_label("Answer").fill("80")
+    question.get_by_label("Answer").press("Tab")
+    expect(question).not_to_contain_text("Out of range")
+    expect(question).not_to_contain_text("Needs a finding")
+    expect(dialog).to_have_count(0)
+    assert tablet.errors == []
+
+
+SMALLEST_TEXT = """
+() => {
+  const sizes = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const el = node.parentElement;
+    if (!node.textContent.trim() || !el || !el.getClientRects().length || el.closest(".visually-hidden")) continue;
+    sizes.push([parseFloat(getComputedStyle(el).fontSize), node.textContent.trim().slice(0, 30)]);
+  }
+  return sizes.sort((a, b) => a[0] - b[0])[0];
+}
+"""
+BIG_ENOUGH = """(selector) => {
+  const el = document.querySelector(selector);
+  const b = el ? el.getBoundingClientRect() : { width: 0, height: 0 };
+  return b.width >= 44 && b.height >= 44;
+}"""
+ROOT_SIZE = "() => parseFloat(getComputedStyle(document.documentElement).fontSize)"
+
+
+def test_readable_on_a_phone_at_any_text_size_and_in_forced_colours(phone, field):
+    app = FieldApp(phone).open()
+    app.sign_in(field.auditor_email)
+    phone.get_by_role("link", name=field.audit_link).click()
+    text = field.questions[0][2]
+    app.question(text).get_by_label("Yes", exact=True).check()
+    # Targets of at least 44 x 44 px: the unsent badge and the back link.
+    for selector in ("#unsent-badge", "a.back"):
+        phone.wait_for_function(BIG_ENOUGH, arg=selector)
+    # No text under 16 px on a phone; the navigation is one row.
+    size, sample = phone.evaluate(SMALLEST_TEXT)
+    assert size >= 16, sample
+    tops = phone.evaluate("() => [...document.querySelectorAll('#nav a')].map((a) => Math.round(a.getBoundingClientRect().top))")
+    assert len(tops) >= 5 and len(set(tops)) == 1, tops
+    # The browser's text size setting is followed (32 px instead of 16 px doubles the text).
+    normal = phone.evaluate(ROOT_SIZE)
+    phone.context.new_cdp_session(phone).send("Page.setFontSizes", {"fontSizes": {"standard": 32}})
+    expect(phone.locator("html")).to_have_css("font-size", f"{normal * 2:g}px")
+    # Forced colours keep the chosen answer visible.
+    phone.emulate_media(forced_colors="active")
+    chosen = app.question(text).locator("label.choice").filter(has_text="Yes")
+    other = app.question(text).locator("label.choice").filter(has_text="No")
+    colour = "(el) => getComputedStyle(el).backgroundColor"
+    assert chosen.evaluate(colour) != other.evaluate(colour)
+    assert phone.errors == []

@@ -116,6 +116,7 @@ ACCESS: dict[str, set[str]] = {
     "upkeep.update_objective": REVIEWERS, "upkeep.retire_objective": REVIEWERS,
     "pages.objectives_list": SIGNED_IN, "pages.objective_create": REVIEWERS,
     "pages.objective_page": OBJECTIVE_OWNERS, "pages.objective_compute": OBJECTIVE_OWNERS,
+    "pages.objective_retire": REVIEWERS,
     "upkeep.get_readiness": REVIEWERS, "pages.readiness_page": REVIEWERS,
     # management reviews: the one in the world is chaired by the supervisor; its output action is staff's
     "upkeep.list_reviews": REVIEWERS, "upkeep.open_review": REVIEWERS, "upkeep.get_review": REVIEWERS,

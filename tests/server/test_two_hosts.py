@@ -6,6 +6,7 @@ needs lives on a local disk or in a process's memory.
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -41,22 +42,26 @@ class Host:
             stdout=self.log, stderr=subprocess.STDOUT,
         )
 
-    def wait_ready(self, timeout=30.0):
+    def wait_ready(self, timeout=60.0):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             assert self.process.poll() is None, "the server exited while starting"
             try:
-                with urllib.request.urlopen(self.url + "/healthz", timeout=2) as response:
+                with urllib.request.urlopen(self.url + "/healthz", timeout=10) as response:
                     if response.status == 200:
                         return
-            except (urllib.error.URLError, ConnectionError):
+            except OSError:  # not listening yet, or slow to answer its first request on a busy machine
                 pass
             time.sleep(0.1)  # polling with a deadline, not waiting for a guess
         raise AssertionError(f"{self.url} did not answer within {timeout} s")
 
     def stop(self):
-        self.process.terminate()
-        self.process.wait(timeout=20)
+        self.process.send_signal(signal.SIGINT)  # gunicorn's quick shutdown: no graceful wait for idle keep-alives
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=10)
         self.log.close()
 
 

@@ -25,6 +25,10 @@ def test_set_an_objective_measure_it_and_see_the_trend(register, supervisor, aud
     assert "Off track" in page and '<svg' in page and 'class="measurement"' in page
     listed = pages.text("/objectives")
     assert 'data-status="off_track"' in listed and "Audits done on time" in listed
+    pages.get(url)
+    assert pages.post(f"{url}/retire").status_code == 302
+    assert "Audits done on time" not in pages.text("/objectives").split("<h1>")[1].split("</table>")[0]
+    assert "Retired" in pages.text(url)
 
 
 def test_a_bad_objective_is_shown_back_with_reasons(register, supervisor):

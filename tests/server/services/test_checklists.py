@@ -120,6 +120,7 @@ def test_staff_cannot_build_checklists(make):
     ({"kind": "choice", "options": ["A", "A"]}, "options"),
     ({"kind": "choice", "options": ["A", "B"], "finding_answers": ["C"]}, "finding_answers"),
     ({"kind": "number", "options": [10, 1]}, "options"),
+    ({"kind": "number", "finding_answers": ["out_of_range"]}, "finding_answers"),  # no limits to be out of
     ({"kind": "text", "finding_answers": ["anything"]}, "finding_answers"),
     ({"kind": "date", "options": ["x"]}, "options"),
     ({"kind": "sketch"}, "kind"),
@@ -269,6 +270,17 @@ def test_overdue_reviews_and_marking_one_reviewed(quality):
     checklists.mark_reviewed(quality, late, date(2027, 2, 1), today=today)
     assert checklists.overdue_for_review(today) == []
     assert len(late.questions) == len(EVERY_KIND)  # a review that changes nothing keeps the version
+
+
+def test_a_number_out_of_its_limits_calls_for_a_finding_where_the_question_says_so(quality, draft):
+    question = checklists.add_question(quality, draft, {
+        "section": "S", "text": "pH of the rinse bath", "kind": "number", "options": [6, 9],
+        "finding_answers": ["out_of_range"], "photo_answers": ["out_of_range"]})
+    calls = [checklists.answer_calls_for(question.finding_answers, question.kind, question.options, v)
+             for v in (5.9, 6, 7.5, 9, 12, None, "12")]
+    assert calls == [True, False, False, False, True, False, False]
+    # Without "out_of_range" listed, an answer out of range is flagged on the device only.
+    assert not checklists.answer_calls_for([], "number", [6, 9], 12)
 
 
 def test_a_question_cites_only_a_current_approved_revision(quality, draft):

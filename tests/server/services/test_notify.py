@@ -179,6 +179,8 @@ def test_a_checklist_past_its_review_date_tells_who_made_it_once(app, make):
     db.session.flush()
     assert _told("checklist.review_due") == {"author@example.test"}
     assert notify.scan(date.today()) == 0
+
+
 def test_a_document_owner_is_reminded_once_before_the_review_falls_due(app, make):
     owner = make.user("supervisor", email="owner@example.test")
     make.user("supervisor", email="other@example.test")
@@ -196,3 +198,21 @@ def test_a_document_owner_is_reminded_once_before_the_review_falls_due(app, make
     assert {n.user.email for n in told} == {"owner@example.test"}
     assert sorted(n.title[:4] for n in told) == ["WI-1", "WI-2"] and any("overdue" in n.title for n in told)
     assert notify.scan(today) == 0  # once per due date
+
+
+def test_rejections_late_audits_and_effectiveness_checks_reach_the_right_people(app, make, template):
+    north, south, area, _ = _two_sites(make)
+    auditor = make.user("auditor", email="aud@example.test")
+    reviewer = make.user("supervisor", email="rev@example.test", sites=[north])
+    make.user("supervisor", email="south@example.test", sites=[south])
+    submitted = make.audit(template, area, auditor, status=AuditStatus.SUBMITTED)
+    audit_review.reject(reviewer, submitted, "Wrong area audited")
+    make.audit(template, area, auditor, planned_date=date.today() - timedelta(days=3))
+    owner = make.user("staff", email="owner@example.test")
+    make.action(make.finding(area, owner), owner, status="done", due_date=date.today() - timedelta(days=40),
+                effectiveness_due=date.today() - timedelta(days=1))
+    notify.scan(date.today())
+    db.session.flush()
+    assert _told("audit.rejected") == {"aud@example.test"}
+    assert _told("audit.not_started") == {"aud@example.test", "rev@example.test"}
+    assert _told("action.check_due") == {"rev@example.test"}

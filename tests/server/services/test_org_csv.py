@@ -137,3 +137,11 @@ def test_the_command_line_dry_run_and_apply(app, make, tmp_path, mailbox):
     assert refused.exit_code == 1 and "line 2:" in refused.output
     exported = runner.invoke(args=["export", "users"])
     assert "kim@example.test,Kim,staff,Osaka / Press shop,Osaka" in exported.output
+
+
+def test_users_add_with_invite_emails_a_link_instead_of_asking_for_a_password(app, mailbox):
+    result = app.test_cli_runner().invoke(args=["users", "add", "first@example.test", "--role", "admin", "--invite"])
+    assert result.exit_code == 0, result.output
+    assert "Invitation emailed to first@example.test" in result.output
+    assert mailbox.link_for("first@example.test").startswith("https://gemba.example.test/welcome/")
+    assert not db.session.scalar(select(User).where(User.email == "first@example.test")).has_password

@@ -169,7 +169,8 @@ def test_a_hanging_receiver_times_out_and_is_retried(app, world, commit):
 
 def _worker_process(database_url: str, once: bool, tmp_path) -> subprocess.Popen:
     env = os.environ | {"GEMBA_DATABASE_URL": database_url, "GEMBA_SECRET_KEY": "test",
-                        "GEMBA_WORKER_LEASE_SECONDS": "1", "GEMBA_SMTP_PORT": "1"}
+                        "GEMBA_WORKER_LEASE_SECONDS": "3", "GEMBA_WEBHOOK_TIMEOUT": "1",
+                        "GEMBA_SMTP_PORT": "1"}
     args = [str(Path(sys.executable).parent / "gemba"), "worker", "--interval", "0.05"] + (["--once"] if once else [])
     return subprocess.Popen(args, env=env, cwd=str(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
@@ -226,3 +227,25 @@ def test_an_audits_pdf_report_is_emailed_to_the_chosen_people_only(app, smtp, ma
     assert PdfReader(io.BytesIO(pdf.get_content())).pages
     assert len(smtp.inbox.to("sup@example.test")) == 1
     assert smtp.inbox.to("outsider@example.test") == []
+
+
+@pytest.mark.postgres_only
+def test_two_workers_share_the_queue_and_send_each_delivery_once(app, database_url, world, commit, tmp_path):
+    receiver = Receiver(delay=0.005).start()
+    try:
+        webhooks.create_webhook(world["admin"], receiver.url, ["finding.raised"])
+        _raise_major(world, 150)
+        commit()
+        workers = [_worker_process(database_url, False, tmp_path) for _ in range(2)]
+        try:
+            wait_for(lambda: db.session.scalar(select(func.count()).select_from(WebhookDelivery)
+                                               .where(WebhookDelivery.state == Delivery.SENT)) == 150
+                     or db.session.rollback(), timeout=60)
+        finally:
+            for process in workers:
+                process.terminate()
+                process.wait(timeout=10)
+        keys = [r["headers"]["X-Gemba-Delivery"] for r in receiver.delivered()]
+        assert len(keys) == 150 and len(set(keys)) == 150
+    finally:
+        receiver.stop()
