@@ -384,10 +384,18 @@ def expand(limit: int = 500, now: datetime | None = None) -> int:
             record = db.session.get(MODELS[event.entity], uuid.UUID(event.entity_id))
             actor = _user(str(event.actor_id)) if event.actor_id else None
             recipients, message = AUDIENCES[event.kind](event, record, actor) if record is not None else ([], {})
+            recipients = _there_at(recipients, event.at)
             _fan_out(event.id, event.kind, record, event.entity, recipients, None if event.kind in CHOSEN else actor,
                      {"title": "", "body": "", "link": "", "attachment": None} | message, now)
             event.expanded = True
     return len(events)
+
+
+def _there_at(recipients, at: datetime) -> list:
+    """The recipients whose accounts existed when the event happened: the audience it would have
+    had expanded at once. A person added while it waited (the worker behind or down) does not
+    hear of what happened before they were here."""
+    return [person for person in recipients if person is not None and person.created_at <= at]
 
 
 # Events from the passing of time (the worker runs this) --------------------------------------

@@ -260,6 +260,8 @@ def test_compact_cards_and_getting_around_a_long_checklist(tablet, live_server, 
     tablet.get_by_role("link", name=field.audit_link).click()
     ids = [qid for qid, _, _ in field.questions]
     texts = [text for _, _, text in field.questions]
+    # The audit screen is drawn (its first card shown) before anything on it is measured.
+    expect(tablet.locator(f"#q-{ids[0]}")).to_be_visible()
     # No "Start audit": answering starts it.
     expect(tablet.get_by_role("button", name="Start audit")).to_have_count(0)
     expect(app.question(texts[0])).to_be_visible()

@@ -31,8 +31,11 @@ def raise_offline(app: FieldApp, titles, photo=None):
         expect(page.get_by_label("What did you see?")).to_have_value("")
 
 
-def findings_titled(live_server, titles):
-    return live_server.scalars(select(Finding.title).where(Finding.title.in_(titles)))
+def findings_titled(live_server, field, titles):
+    """The titles of the findings this test's staff raised: other tests share the database and
+    may raise findings with the same titles."""
+    return live_server.scalars(select(Finding.title).join(User, User.id == Finding.raised_by_id)
+                               .where(Finding.title.in_(titles), User.email == field.staff_email))
 
 
 def signed_in_offline(page, email):
@@ -64,7 +67,7 @@ def test_server_error_is_retried_and_nothing_is_lost(phone, live_server, field, 
     # The failure is shown, then the backoff timer retries by itself.
     app.expect_all_sent()
     assert len(failed) == 1
-    assert sorted(findings_titled(live_server, titles)) == sorted(titles)
+    assert sorted(findings_titled(live_server, field, titles)) == sorted(titles)
     assert phone.errors == []
 
 
@@ -91,7 +94,7 @@ def test_connection_cut_after_the_server_applied_is_not_duplicated(phone, live_s
     app.sync_now()
     app.expect_all_sent()
     assert cut == {"push": 1, "photo": 1}
-    assert sorted(findings_titled(live_server, titles)) == sorted(titles)
+    assert sorted(findings_titled(live_server, field, titles)) == sorted(titles)
     rows = live_server.query(select(SyncOp.op_id, func.count()).group_by(SyncOp.device_id, SyncOp.op_id))
     assert rows and all(count == 1 for _, count in rows)
     ids = live_server.scalars(select(Finding.id).where(Finding.title.in_(titles)))
@@ -114,14 +117,14 @@ def test_expired_session_pauses_sync_until_signed_in_again(tablet, live_server, 
     banner = tablet.get_by_role("alert").filter(has_text="Session expired")
     expect(banner).to_be_visible()
     expect(tablet.locator("#sync-state")).to_have_text("Paused: sign in again to resume.")
-    assert findings_titled(live_server, titles) == []
+    assert findings_titled(live_server, field, titles) == []
     banner.get_by_role("button", name="Sign in again").click()
     expect(tablet.get_by_label("Email")).to_have_value(field.staff_email)
     tablet.get_by_label("Password").fill("correct horse battery")
     tablet.get_by_role("button", name="Sign in").click()
     expect(banner).to_be_hidden()
     app.expect_all_sent()
-    assert findings_titled(live_server, titles) == titles
+    assert findings_titled(live_server, field, titles) == titles
     expect(tablet.get_by_role("button", name="Sign out")).to_be_enabled()
 
 
@@ -149,7 +152,7 @@ def test_a_deactivated_person_is_told_once_and_can_still_export(tablet, live_ser
     exported = json.loads(open(download.value.path()).read())
     assert [op["fields"]["title"] for op in exported["ops"]] == titles
     assert len(calls) == 1  # the one request that learned it; the export needs no server
-    assert findings_titled(live_server, titles) == []
+    assert findings_titled(live_server, field, titles) == []
     assert tablet.errors == []
 
 
@@ -227,7 +230,7 @@ def test_two_tabs_never_sync_at_the_same_time(context, tablet, live_server, fiel
     app.expect_all_sent()
     other.expect_all_sent()
     assert len(pushes) == 1 and len(pushes[0]) == 1
-    assert findings_titled(live_server, ["Handrail loose on stair 2"]) == ["Handrail loose on stair 2"]
+    assert findings_titled(live_server, field, ["Handrail loose on stair 2"]) == ["Handrail loose on stair 2"]
 
 
 def test_a_change_saved_while_a_sync_runs_goes_out_right_after_it(phone, live_server, field):
@@ -263,4 +266,4 @@ def test_a_change_saved_while_a_sync_runs_goes_out_right_after_it(phone, live_se
     # The stalled sync pushed before the change existed; the next one follows within seconds,
     # not on the one-minute regular timer.
     app.expect_all_sent(timeout=15_000)
-    assert findings_titled(live_server, [title]) == [title]
+    assert findings_titled(live_server, field, [title]) == [title]

@@ -47,6 +47,16 @@ def test_a_major_nc_tells_the_area_responsible_and_the_sites_supervisors_only(ma
     assert notification.email_state == Delivery.PENDING
 
 
+def test_someone_added_while_an_event_waits_for_the_worker_does_not_hear_of_it(make):
+    _, _, area, _ = _two_sites(make)
+    make.user("supervisor", email="before@example.test")
+    _raise(make.user("staff"), area)
+    db.session.flush()
+    make.user("supervisor", email="after@example.test")  # joins before the worker expands the event
+    db.session.flush()
+    assert _told("finding.raised") == {"before@example.test"}
+
+
 def test_a_minor_finding_is_an_event_but_tells_nobody(make):
     _, _, area, _ = _two_sites(make)
     make.user("supervisor")
