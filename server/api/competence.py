@@ -25,6 +25,7 @@ from ..schemas.competence import (
 )
 from ..services import competence, reports
 from ..services.documents import Upload
+from .documenting import documenting
 
 blp = Blueprint("competence", __name__, url_prefix="/api", description="Competence (ISO 9001 7.2, ISO 45001 7.2)")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -32,11 +33,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 COMMON = ((401, "Not signed in"), (403, "Not allowed, or a site you do not cover"), (404, "No such record"),
           (422, "A field is not valid"))
 
-
-def documented(func):
-    for status, description in COMMON:
-        func = blp.alt_response(status, description=description)(func)
-    return func
+documented = documenting(blp, COMMON)
 
 
 @blp.before_request

@@ -23,6 +23,7 @@ from ..schemas.documents import (
 )
 from ..services import documents
 from ..services.documents import Upload
+from .documenting import documenting
 
 blp = Blueprint("documents", __name__, url_prefix="/api", description="Controlled documents (ISO 9001 7.5)")
 
@@ -30,11 +31,7 @@ COMMON = ((401, "Not signed in"), (403, "Not allowed"), (404, "No such document 
           (409, "Not in a state that allows this"), (413, "The file is over GEMBA_MAX_DOCUMENT_MB"),
           (415, "Not an accepted type, or active content (code active_content)"), (422, "A field is not valid"))
 
-
-def documented(func):
-    for status, description in COMMON:
-        func = blp.alt_response(status, description=description)(func)
-    return func
+documented = documenting(blp, COMMON)
 
 
 @blp.before_request

@@ -30,17 +30,14 @@ from ..schemas.organisation import (
     SiteSchema,
 )
 from ..services import invitations, organisation, people
+from .documenting import documenting
 
 blp = Blueprint("organisation", __name__, url_prefix="/api", description="Sites, areas and people (admins)")
 
 COMMON = ((401, "Not signed in"), (403, "Not an admin"), (404, "No such record"),
           (422, "A field is not valid (the reason is in `fields`)"))
 
-
-def documented(func):
-    for status, description in COMMON:
-        func = blp.alt_response(status, description=description)(func)
-    return func
+documented = documenting(blp, COMMON)
 
 
 def _paged(key: str, query, args) -> dict:

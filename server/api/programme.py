@@ -25,17 +25,14 @@ from ..schemas.programme import (
     TemplateRefSchema,
 )
 from ..services import audits, checklists, programme
+from .documenting import documenting
 
 blp = Blueprint("programme", __name__, url_prefix="/api", description="Audit programme and checklists")
 
 COMMON = ((401, "Not signed in"), (403, "Not allowed, or a conflict of interest (code impartiality)"),
           (404, "No such record"), (409, "The audit has started"), (422, "A field is not valid"))
 
-
-def documented(func):
-    for status, description in COMMON:
-        func = blp.alt_response(status, description=description)(func)
-    return func
+documented = documenting(blp, COMMON)
 
 
 def _get(model, record_id, field: str):

@@ -29,17 +29,14 @@ from ..schemas.register import (
     TriageSchema,
 )
 from ..services import actions, audit_review, audits, findings, repeats
+from .documenting import documenting
 
 blp = Blueprint("review", __name__, url_prefix="/api", description="Review, triage and corrective actions")
 
 COMMON = ((401, "Not signed in"), (403, "Not allowed"), (404, "No such record"),
           (409, "The record's status does not allow this"), (422, "A field is not valid"))
 
-
-def documented(func):
-    for status, description in COMMON:
-        func = blp.alt_response(status, description=description)(func)
-    return func
+documented = documenting(blp, COMMON)
 
 
 @blp.route("/review/queue")

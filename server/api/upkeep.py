@@ -28,17 +28,14 @@ from ..schemas.upkeep import (
 )
 from ..services import management_reviews, objectives, readiness
 from ..services.reports.period import PeriodPack
+from .documenting import documenting
 
 blp = Blueprint("upkeep", __name__, url_prefix="/api", description="Objectives, readiness and management reviews")
 
 COMMON = ((401, "Not signed in"), (403, "Not allowed"), (404, "No such record"),
           (409, "The record's status does not allow this"), (422, "A field is not valid"))
 
-
-def documented(func):
-    for status, description in COMMON:
-        func = blp.alt_response(status, description=description)(func)
-    return func
+documented = documenting(blp, COMMON)
 
 
 def _objective(objective):
