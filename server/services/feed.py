@@ -56,7 +56,18 @@ def publish(entity: str, entity_id, version: int = 1, *, area_id=None, user_id=N
 def write(table, rows: list[dict]) -> None:
     """Insert change rows and their audience rows (called by `together` for queued rows)."""
     addressed = [row.pop("_audiences", []) for row in rows]
-    seqs = db.session.execute(insert(table).returning(table.c.seq, sort_by_parameter_order=True), rows).scalars().all()
+    if db.session.get_bind().dialect.name == "sqlite":
+        # SQLite cannot order a multi-row RETURNING by the parameters, so SQLAlchemy would
+        # insert row by row. The caller holds the ordered-writes lock (SQLite's one write
+        # lock): the seqs after the highest one before this insert are these rows', in order.
+        before = db.session.scalar(select(func.max(table.c.seq))) or 0
+        db.session.execute(insert(table), rows)
+        seqs = db.session.scalars(select(table.c.seq).where(table.c.seq > before).order_by(table.c.seq)).all()
+    else:
+        seqs = db.session.execute(insert(table).returning(table.c.seq, sort_by_parameter_order=True),
+                                  rows).scalars().all()
+    if len(seqs) != len(rows):
+        raise RuntimeError(f"{len(rows)} changes written but {len(seqs)} seqs read back")
     audience_rows = [{"audience": audience, "seq": seq, "former": former}
                      for seq, names in zip(seqs, addressed) for audience, former in names]
     if audience_rows:
