@@ -35,6 +35,18 @@ export function renderNav(el, { route, role, unread = 0 }) {
     ["#/notifications", unread ? `Notifications (${unread})` : "Notifications", true],
     ["#/sync", "Sync", true],
   ];
-  mount(el, h("ul", {}, items.filter((i) => i[2]).map(([href, label]) => h("li", {},
+  const shown = items.filter((i) => i[2]);
+  // The frame is redrawn after every sync: update the links in place, so that a tap landing
+  // while it redraws (press on one element, release on its replacement) is not lost.
+  const links = [...el.querySelectorAll("a")];
+  if (links.length === shown.length && shown.every(([href], n) => links[n].getAttribute("href") === href)) {
+    shown.forEach(([href, label], n) => {
+      if (links[n].textContent !== label) links[n].textContent = label;
+      if (route.startsWith(href)) links[n].setAttribute("aria-current", "page");
+      else links[n].removeAttribute("aria-current");
+    });
+    return;
+  }
+  mount(el, h("ul", {}, shown.map(([href, label]) => h("li", {},
     h("a", { href, "aria-current": route.startsWith(href) ? "page" : null }, label)))));
 }

@@ -74,3 +74,22 @@ test("the navigation counts the unread notifications the last sync brought", asy
   await frame.refresh();
   equal(links(frame.el.nav).includes("Notifications"), true);
 });
+
+test("a redraw keeps the navigation's links, so a tap pressed on one and released after it is not lost", async () => {
+  const frame = fakeFrame();
+  await db.setMeta("user", { id: "u1", email: "a@example.test", role: "staff" });
+  await frame.refresh();
+  const before = [...frame.el.nav.querySelectorAll("a")];
+  await db.setMeta("notifications", { notifications: [{ id: 1, title: "Audit returned" }], unread: 1 });
+  location.hash = "#/sync";
+  await frame.refresh();
+  const after = [...frame.el.nav.querySelectorAll("a")];
+  equal(after.length, before.length);
+  equal(after.every((a, n) => a === before[n]), true, "the same elements, updated in place");
+  deepEqual(links(frame.el.nav), ["Raise finding", "My findings", "My actions", "Notifications (1)", "Sync"]);
+  equal(frame.el.nav.querySelector('[aria-current="page"]').textContent, "Sync");
+  // Another role has other links: drawn anew.
+  await frame.refresh({ id: "u2", role: "auditor" });
+  deepEqual(links(frame.el.nav)[0], "My audits");
+  location.hash = "";
+});
