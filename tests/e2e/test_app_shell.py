@@ -179,7 +179,14 @@ def test_the_precache_lists_every_module_the_app_can_load():
         assert (pwa / path.removeprefix("/app/")).is_file(), path
 
 
-def test_a_shell_file_answered_after_signing_in_leaves_the_session_alone(tablet, field):
+def _session(live_server, cookies) -> dict:
+    """What the session cookie holds (the server may sign the same session again later)."""
+    value = {c["name"]: c["value"] for c in cookies}.get("gemba_session")
+    app = live_server.app
+    return app.session_interface.get_signing_serializer(app).loads(value) if value else {}
+
+
+def test_a_shell_file_answered_after_signing_in_leaves_the_session_alone(tablet, field, live_server):
     """The worker precaches the shell while the person signs in: an answer to a request it
     sent before that must not replace the new session, or the first sync gets a 401 and asks
     to sign in again. Two guards: the server sets no cookie on an anonymous answer, and the
@@ -200,12 +207,13 @@ def test_a_shell_file_answered_after_signing_in_leaves_the_session_alone(tablet,
         tablet.wait_for_timeout(50)
     assert held, "the worker never asked for the shell"
     app.sign_in(field.staff_email)
-    signed_in = {c["name"]: c["value"] for c in tablet.context.cookies()}
+    signed_in = _session(live_server, tablet.context.cookies())
+    assert signed_in, "signing in set no session"
     route, answer = held[0]
     assert "gemba_session" not in answer.headers.get("set-cookie", ""), "an anonymous answer set a session cookie"
     route.fulfill(response=answer)
     app.wait_offline_ready()
-    assert {c["name"]: c["value"] for c in tablet.context.cookies()} == signed_in
+    assert _session(live_server, tablet.context.cookies()) == signed_in
     app.sync_now()
     expect(tablet.locator("#sync-state")).to_have_text("Up to date.")
     expect(tablet.get_by_role("alert").filter(has_text="Session expired")).to_have_count(0)
