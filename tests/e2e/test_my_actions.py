@@ -127,8 +127,9 @@ def test_the_list_is_not_redrawn_under_the_owner_while_they_fill_in_a_note(phone
     # then the frame around the list is drawn again (the redraw timer draws it whether it
     # redraws the list or leaves it to the typing owner).
     wait_until(phone, f"{LAST_SUCCESS}.then((last) => last !== null && last !== {json.dumps(synced_before)})")
-    phone.evaluate("document.querySelector('#status .net').dataset.frame = 'before'")
-    wait_until(phone, "!document.querySelector('#status .net[data-frame]')")
+    phone.evaluate("window.__frameDrawn = false; new MutationObserver(() => { window.__frameDrawn = true; })"
+                   ".observe(document.querySelector('#status'), {childList: true, subtree: true, characterData: true})")
+    wait_until(phone, "window.__frameDrawn")
     assert phone.evaluate("document.querySelector('#view textarea').dataset.drawn") == "before"
     expect(card.get_by_role("alert")).to_have_text("Say in a line what was done.")
     card.get_by_label("What was done?").fill("Replaced with a new bottle, dated")
