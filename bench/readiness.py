@@ -123,8 +123,9 @@ def link_pack_photos(app, seeder: Seeder, audit_ids: list) -> None:
             "SELECT DISTINCT ON (audit_id) audit_id, id FROM response WHERE audit_id = ANY(:ids) ORDER BY audit_id, id"),
             {"ids": audit_ids}).all()
         db.session.execute(db.text(
-            "INSERT INTO photo_link (id, photo_sha256, subject, subject_id, position, created_at) "
-            "VALUES (:id, :sha, :subject, :sid, :position, now())"),
+            # proven: the bytes were uploaded (by the supervisor above), so the links stand on them
+            "INSERT INTO photo_link (id, photo_sha256, subject, subject_id, position, created_at, proven) "
+            "VALUES (:id, :sha, :subject, :sid, :position, now(), true)"),
             [{"id": uuid.uuid4(), "sha": sha, "subject": PhotoSubject.RESPONSE.value, "sid": response_id, "position": n}
              for _, response_id in rows for n, sha in enumerate(shas)])
         db.session.commit()
