@@ -4,22 +4,19 @@ import { bytes, h, mount } from "./dom.js";
 export function renderStatus(el, { online, summary, running }) {
   // Records, not ops and photos: a finding with its photo is one thing waiting to go.
   const unsent = summary.records;
-  const net = { class: `net ${online ? "online" : "offline"}`, text: online ? "Online" : "Offline" };
-  const badge = {
-    class: `badge ${unsent ? "pending" : "ok"}`,
-    text: running ? "Syncing…" : unsent ? `${unsent} unsent (${bytes(summary.bytes)})` : "All sent",
-  };
-  const shown = [[el.querySelector(".net"), net], [el.querySelector("#unsent-badge"), badge]];
-  if (shown.every(([node]) => node)) { // in place, like the navigation: a tap on the badge survives a redraw
-    for (const [node, { class: cls, text }] of shown) {
-      node.className = cls;
-      node.textContent = text;
-    }
+  const net = el.querySelector(".net");
+  const badge = el.querySelector("#unsent-badge");
+  if (net && badge) { // in place, like the navigation: a tap on the badge survives a redraw
+    net.className = `net ${online ? "online" : "offline"}`;
+    net.textContent = online ? "Online" : "Offline";
+    badge.className = `badge ${unsent ? "pending" : "ok"}`;
+    badge.textContent = running ? "Syncing…" : unsent ? `${unsent} unsent (${bytes(summary.bytes)})` : "All sent";
     return;
   }
   mount(el,
-    h("span", { class: net.class }, net.text),
-    h("a", { href: "#/sync", class: badge.class, id: "unsent-badge" }, badge.text));
+    h("span", { class: `net ${online ? "online" : "offline"}` }, online ? "Online" : "Offline"),
+    h("a", { href: "#/sync", class: `badge ${unsent ? "pending" : "ok"}`, id: "unsent-badge" },
+      running ? "Syncing…" : unsent ? `${unsent} unsent (${bytes(summary.bytes)})` : "All sent"));
 }
 
 export function renderBanners(el, { expired, disabled, updateReady, lowStorage, onSignIn, onReload }) {
