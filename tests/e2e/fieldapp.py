@@ -35,6 +35,12 @@ class FieldApp:
         self.sync_screen()
         self.page.get_by_role("button", name="Sync now").click()
 
+    def expect_idle(self, timeout: int = 30_000):
+        """No sync is running: the one that follows sign-in may still be pulling after
+        everything is sent, and a test that then holds the next pull would hold that one."""
+        self.sync_screen()
+        expect(self.page.get_by_role("button", name="Sync now")).to_be_enabled(timeout=timeout)
+
     def expect_all_sent(self, timeout: int = 30_000):
         self.sync_screen()
         expect(self.page.locator("#pending-summary")).to_have_text("Everything is sent.", timeout=timeout)

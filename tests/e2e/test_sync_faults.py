@@ -237,6 +237,7 @@ def test_a_change_saved_while_a_sync_runs_goes_out_right_after_it(phone, live_se
     app = FieldApp(phone).open()
     app.sign_in(field.staff_email)
     app.expect_all_sent()
+    app.expect_idle()
 
     held = []
 
