@@ -140,9 +140,11 @@ def seed_field() -> Field:
             clause=f"8.{i + 1}", finding_answers=finding, photo_answers=photo, required=required))
     db.session.add(template)
     db.session.flush()
-    auditor = factories.user("auditor", email=f"auditor{n}@example.test", home_area=home)
-    staff = factories.user("staff", email=f"staff{n}@example.test", home_area=area)
-    supervisor = factories.user("supervisor", email=f"supervisor{n}@example.test")
+    # Their own names: the factories' defaults (staff<n>@...) come from another counter, and
+    # every browser test shares the live server's database.
+    auditor = factories.user("auditor", email=f"field-auditor{n}@example.test", home_area=home)
+    staff = factories.user("staff", email=f"field-staff{n}@example.test", home_area=area)
+    supervisor = factories.user("supervisor", email=f"field-supervisor{n}@example.test")
     audit = factories.audit(template, area, auditor)
     second = factories.audit(template, factories.area(name=f"Welding bay {n}"), auditor)
     # Factories write rows only; devices learn of records through the change feed.
