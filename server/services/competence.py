@@ -239,12 +239,33 @@ def held_states_query(people_query, today: date, window: date):
             .where(CompetenceRecord.user_id.in_(select(ids.c.id))).group_by(CompetenceRecord.user_id))
 
 
-def competence_matrix(user: User, site_id: uuid.UUID | None = None, area_id: uuid.UUID | None = None,
-                      today: date | None = None, expiring_days: int | None = None) -> Matrix:
+class MatrixRows(NamedTuple):
+    """The matrix as it is read: its columns, then each person's states one at a time.
+
+    `rows` yields (person, {column: state}) with only the cells that are not None; `counts`
+    is filled in as the rows are read (complete once they all have been).
+    """
+    competences: list[MatrixColumn]
+    rows: Iterator[tuple[MatrixPerson, dict[int, str]]]
+    counts: dict[str, int]
+
+
+def matrix_query(people_query, today: date, window: date):
+    """Each person (by name) with their records' states, in one statement: the people left-joined
+    to their records aggregated by the database (`held_states_query`), one row a person."""
+    held = held_states_query(people_query, today, window).subquery()
+    states = list(held.c)[1]
+    return (people_query.add_columns(states).outerjoin(held, held.c.user_id == User.id)
+            .order_by(User.name, User.id))
+
+
+def matrix_rows(user: User, site_id: uuid.UUID | None = None, area_id: uuid.UUID | None = None,
+                today: date | None = None, expiring_days: int | None = None) -> MatrixRows:
     """People (active, by name) x competences (by name), each cell's state on `today`.
 
-    Each person's records come back as one string of "<column>:<state letter>" pairs,
-    aggregated by the database, so the cost is one row a person, not one a record.
+    Three statements (the columns, the requirements, the people with their records
+    aggregated to one string a person by the database), no ORM objects; a person's cells
+    are worked out as the rows are read. Checks run before the first row is read.
 
     :raise NotAllowed: not a reviewer, or a site the reviewer does not cover.
     """
@@ -253,7 +274,6 @@ def competence_matrix(user: User, site_id: uuid.UUID | None = None, area_id: uui
     window = today + timedelta(days=expiring_days if expiring_days is not None
                                else current_app.config.get("COMPETENCE_EXPIRING_DAYS", 30))
     people_query = _people_query(user, site_id, area_id)
-    people = [MatrixPerson(*row) for row in db.session.execute(people_query.order_by(User.name, User.id))]
     columns = [MatrixColumn(*row) for row in db.session.execute(
         select(Competence.id, Competence.name, Competence.validity_months).order_by(Competence.name, Competence.id))]
     index = {column.id: i for i, column in enumerate(columns)}
@@ -268,30 +288,45 @@ def competence_matrix(user: User, site_id: uuid.UUID | None = None, area_id: uui
             by_role[role].add(index[competence_id])
         else:
             by_area[req_area].add(index[competence_id])
-
-    held = dict(db.session.execute(held_states_query(people_query, today, window)).all())
-
+    result = db.session.execute(matrix_query(people_query, today, window)).all()
     counts = dict.fromkeys(STATES, 0)
-    used: set[int] = set()
-    width = len(columns)
-    cells = []
-    required: dict[tuple, dict[int, str]] = {}  # people share a few (role, area) pairs: work each out once
-    for person in people:
-        key = (person.role, person.home_area_id)
-        if key not in required:
-            required[key] = dict.fromkeys(by_role.get(person.role, set()) | by_area.get(person.home_area_id, set())
-                                          | by_both.get(key, set()), MISSING)
-        states = required[key].copy()
-        if person.id in held:
-            for pair in held[person.id].split(","):
-                states[int(pair[:-2])] = _CODES[pair[-1]]
+
+    def rows() -> Iterator[tuple[MatrixPerson, dict[int, str]]]:
+        required: dict[tuple, dict[int, str]] = {}  # people share a few (role, area) pairs: work each out once
+        for person_id, name, role, home_area_id, held in result:
+            key = (role, home_area_id)
+            if key not in required:
+                required[key] = dict.fromkeys(by_role.get(role, set()) | by_area.get(home_area_id, set())
+                                              | by_both.get(key, set()), MISSING)
+            states = required[key].copy()
+            counts[MISSING] += len(states)
+            if held:
+                for pair in held.split(","):
+                    column, state = int(pair[:-2]), _CODES[pair[-1]]
+                    if states.get(column) == MISSING:
+                        counts[MISSING] -= 1
+                    states[column] = state
+                    counts[state] += 1
+            yield MatrixPerson(person_id, name, role, home_area_id), states
+
+    return MatrixRows(columns, rows(), counts)
+
+
+def competence_matrix(user: User, site_id: uuid.UUID | None = None, area_id: uuid.UUID | None = None,
+                      today: date | None = None, expiring_days: int | None = None) -> Matrix:
+    """The whole matrix in memory, a list of cells a person (for the pages, exports and readiness);
+    the API streams `matrix_rows` instead. :raise NotAllowed: as `matrix_rows`."""
+    read = matrix_rows(user, site_id, area_id, today, expiring_days)
+    width = len(read.competences)
+    people, cells, used = [], [], set()
+    for person, states in read.rows:
         row: list[str | None] = [None] * width
         for column, state in states.items():
             row[column] = state
-            counts[state] += 1
         used.update(states)
+        people.append(person)
         cells.append(row)
-    return Matrix(columns, people, cells, counts, sorted(used))
+    return Matrix(read.competences, people, cells, read.counts, sorted(used))
 
 
 def export_columns(matrix: Matrix) -> list[str]:
