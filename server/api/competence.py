@@ -1,6 +1,7 @@
 """Competence over JSON: the catalogue, requirements, people's records, training sessions, the matrix."""
 
 import json
+from collections import deque
 from collections.abc import Iterator
 from datetime import date
 
@@ -60,12 +61,11 @@ def matrix_stream(read: competence.MatrixRows, today: date) -> Iterator[str]:
         {"id": str(c.id), "name": c.name, "validity_months": c.validity_months} for c in read.competences]}
     yield json.dumps(head, separators=(",", ":"))[:-1] + ',"people":['
     blank = ["null"] * len(read.competences)
-    tokens = {state: json.dumps(state) for state in competence.STATES}
+    tokens = [json.dumps(state) for state in competence.STATES]  # by state code
     batch, first = [], True
     for person, states in read.rows:
         cells = blank.copy()
-        for column, state in states.items():
-            cells[column] = tokens[state]
+        deque(map(cells.__setitem__, states.keys(), map(tokens.__getitem__, states.values())), maxlen=0)
         area = f'"{person.home_area_id}"' if person.home_area_id else "null"
         batch.append(f'{"" if first else ","}{{"id":"{person.id}","name":{json.dumps(person.name)},'
                      f'"role":{json.dumps(str(person.role))},"home_area_id":{area},"cells":[{",".join(cells)}]}}')
@@ -73,7 +73,7 @@ def matrix_stream(read: competence.MatrixRows, today: date) -> Iterator[str]:
         if len(batch) == 100:
             yield "".join(batch)
             batch = []
-    yield "".join(batch) + '],"counts":' + json.dumps(read.counts, separators=(",", ":")) + "}"
+    yield "".join(batch) + '],"counts":' + json.dumps(read.counts(), separators=(",", ":")) + "}"
 
 
 def matrix_json(matrix: competence.Matrix, today: date) -> dict:

@@ -11,9 +11,10 @@ The matrix's cell for a person and a competence is, on a given day:
 import hashlib
 import io
 import uuid
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
+from itertools import repeat
 from typing import NamedTuple
 
 from flask import current_app
@@ -220,20 +221,24 @@ def _people_query(user: User, site_id, area_id):
     return query
 
 
-# A record's state as one letter, decided in the database (the rule in SQL, once).
-_CODES = {"h": HELD, "s": EXPIRING, "x": EXPIRED}
+# A cell's state as a number: its index in STATES. A record's is decided in the database (the
+# rule in SQL, once) and sent with its column as one number, column * 4 + state, so that a
+# person's cells are read back with C-level calls (split, int, divmod), not a Python loop.
+CODE = {state: code for code, state in enumerate(STATES)}
+MISSING_CODE = CODE[MISSING]
 
 
 def _record_state(today: date, window: date):
     expires = CompetenceRecord.expires_on
-    return case((expires.is_(None), "h"), (expires > window, "h"), (expires >= today, "s"), else_="x")
+    return case((expires.is_(None), CODE[HELD]), (expires > window, CODE[HELD]), (expires >= today, CODE[EXPIRING]),
+                else_=CODE[EXPIRED])
 
 
 def held_states_query(people_query, today: date, window: date):
-    """Each person's records as one row: (user id, "<column>:<state letter>,..."), aggregated in the database."""
+    """Each person's records as one row: (user id, "<column * 4 + state code>,..."), aggregated in the database."""
     position = select(Competence.id, (func.row_number().over(order_by=(Competence.name, Competence.id)) - 1)
                       .label("n")).subquery()
-    pairs = func.aggregate_strings(cast(position.c.n, String) + ":" + _record_state(today, window), ",")
+    pairs = func.aggregate_strings(cast(position.c.n * 4 + _record_state(today, window), String), ",")
     ids = people_query.with_only_columns(User.id).subquery()
     return (select(CompetenceRecord.user_id, pairs).join(position, position.c.id == CompetenceRecord.competence_id)
             .where(CompetenceRecord.user_id.in_(select(ids.c.id))).group_by(CompetenceRecord.user_id))
@@ -242,12 +247,16 @@ def held_states_query(people_query, today: date, window: date):
 class MatrixRows(NamedTuple):
     """The matrix as it is read: its columns, then each person's states one at a time.
 
-    `rows` yields (person, {column: state}) with only the cells that are not None; `counts`
-    is filled in as the rows are read (complete once they all have been).
+    `rows` yields (person, {column: state code}) with only the cells that are not None
+    (`STATES[code]` is the state); `tally` counts the codes as the rows are read, and
+    `counts()` gives them by state once they all have been.
     """
     competences: list[MatrixColumn]
-    rows: Iterator[tuple[MatrixPerson, dict[int, str]]]
-    counts: dict[str, int]
+    rows: Iterator[tuple[MatrixPerson, dict[int, int]]]
+    tally: Counter
+
+    def counts(self) -> dict[str, int]:
+        return {state: self.tally[code] for code, state in enumerate(STATES)}
 
 
 def matrix_query(people_query, today: date, window: date):
@@ -289,27 +298,23 @@ def matrix_rows(user: User, site_id: uuid.UUID | None = None, area_id: uuid.UUID
         else:
             by_area[req_area].add(index[competence_id])
     result = db.session.execute(matrix_query(people_query, today, window)).all()
-    counts = dict.fromkeys(STATES, 0)
+    tally: Counter = Counter()
 
-    def rows() -> Iterator[tuple[MatrixPerson, dict[int, str]]]:
-        required: dict[tuple, dict[int, str]] = {}  # people share a few (role, area) pairs: work each out once
+    def rows() -> Iterator[tuple[MatrixPerson, dict[int, int]]]:
+        required: dict[tuple, dict[int, int]] = {}  # people share a few (role, area) pairs: work each out once
+        fours = repeat(4)
         for person_id, name, role, home_area_id, held in result:
             key = (role, home_area_id)
             if key not in required:
-                required[key] = dict.fromkeys(by_role.get(role, set()) | by_area.get(home_area_id, set())
-                                              | by_both.get(key, set()), MISSING)
+                required[key] = dict.fromkeys(sorted(by_role.get(role, set()) | by_area.get(home_area_id, set())
+                                                     | by_both.get(key, set())), MISSING_CODE)
             states = required[key].copy()
-            counts[MISSING] += len(states)
             if held:
-                for pair in held.split(","):
-                    column, state = int(pair[:-2]), _CODES[pair[-1]]
-                    if states.get(column) == MISSING:
-                        counts[MISSING] -= 1
-                    states[column] = state
-                    counts[state] += 1
+                states.update(map(divmod, map(int, held.split(",")), fours))  # column * 4 + code -> (column, code)
+            tally.update(states.values())
             yield MatrixPerson(person_id, name, role, home_area_id), states
 
-    return MatrixRows(columns, rows(), counts)
+    return MatrixRows(columns, rows(), tally)
 
 
 def competence_matrix(user: User, site_id: uuid.UUID | None = None, area_id: uuid.UUID | None = None,
@@ -321,12 +326,12 @@ def competence_matrix(user: User, site_id: uuid.UUID | None = None, area_id: uui
     people, cells, used = [], [], set()
     for person, states in read.rows:
         row: list[str | None] = [None] * width
-        for column, state in states.items():
-            row[column] = state
+        for column, code in states.items():
+            row[column] = STATES[code]
         used.update(states)
         people.append(person)
         cells.append(row)
-    return Matrix(read.competences, people, cells, read.counts, sorted(used))
+    return Matrix(read.competences, people, cells, read.counts(), sorted(used))
 
 
 def export_columns(matrix: Matrix) -> list[str]:
