@@ -38,7 +38,7 @@ from server.models import (
     Audit,
     AuditStatus,
     Finding,
-    Qualification,
+    CompetenceRecord,
     Question,
     Response,
     Role,
@@ -79,8 +79,10 @@ def seed(rng: random.Random, today: date) -> dict:
                  "role": Role.AUDITOR, "home_area_id": areas[n % AREAS]["id"], "active": True, "password_hash": "x"}
                 for n in range(AUDITORS)]
     db.session.execute(insert(User), auditors)
-    db.session.execute(insert(Qualification), [
-        {"id": uuid.uuid4(), "user_id": a["id"], "standard": "ISO 9001", "expires_on": today + timedelta(days=700)}
+    auditing = programme.auditor_competence("ISO 9001", create=True)
+    db.session.execute(insert(CompetenceRecord), [
+        {"id": uuid.uuid4(), "user_id": a["id"], "competence_id": auditing.id, "gained_on": None,
+         "expires_on": today + timedelta(days=700)}
         for a in auditors])
     audits, responses, findings = [], [], []
     for quarter in range(YEARS * 4):

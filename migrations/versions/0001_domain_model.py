@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-06 05:24:07.819473
+Create Date: 2026-12-06 07:31:20.825107
 
 """
 from alembic import op
@@ -49,8 +49,10 @@ def upgrade():
     sa.Column('name', sa.String(length=200), nullable=False),
     sa.Column('description', sa.String(length=2000), nullable=False),
     sa.Column('validity_months', sa.Integer(), nullable=True),
+    sa.Column('audits_standard', sa.String(length=40), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_competence')),
+    sa.UniqueConstraint('audits_standard', name=op.f('uq_competence_audits_standard')),
     sa.UniqueConstraint('name', name=op.f('uq_competence_name'))
     )
     op.create_table('outbox_event',
@@ -352,15 +354,6 @@ def upgrade():
     sa.ForeignKeyConstraint(['uploaded_by_id'], ['user.id'], name=op.f('fk_photo_uploaded_by_id_user')),
     sa.PrimaryKeyConstraint('sha256', name=op.f('pk_photo'))
     )
-    op.create_table('qualification',
-    sa.Column('id', sa.Uuid(), nullable=False),
-    sa.Column('user_id', sa.Uuid(), nullable=False),
-    sa.Column('standard', sa.String(length=40), nullable=False),
-    sa.Column('expires_on', sa.Date(), nullable=True),
-    sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_qualification_user_id_user'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_qualification')),
-    sa.UniqueConstraint('user_id', 'standard', name=op.f('uq_qualification_user_id_standard'))
-    )
     op.create_table('template',
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('family_id', sa.Uuid(), nullable=False),
@@ -460,7 +453,7 @@ def upgrade():
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('user_id', sa.Uuid(), nullable=False),
     sa.Column('competence_id', sa.Uuid(), nullable=False),
-    sa.Column('gained_on', sa.Date(), nullable=False),
+    sa.Column('gained_on', sa.Date(), nullable=True),
     sa.Column('expires_on', sa.Date(), nullable=True),
     sa.Column('assessed_by_id', sa.Uuid(), nullable=True),
     sa.Column('evidence_sha256', sa.String(length=64), nullable=True),
@@ -887,7 +880,6 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_template_family_id'))
 
     op.drop_table('template')
-    op.drop_table('qualification')
     op.drop_table('photo')
     with op.batch_alter_table('objective', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_objective_site_id'))

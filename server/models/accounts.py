@@ -1,11 +1,11 @@
 """People, where they work, and how they sign in."""
 
 import uuid
-from datetime import date, datetime
+from datetime import datetime
 from enum import StrEnum
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, Column, Date, ForeignKey, Integer, String, Table, UniqueConstraint
+from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, Table, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -184,17 +184,3 @@ class SignInThrottle(db.Model):
     first_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)  # the window's start
     last_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
-
-
-class Qualification(db.Model):
-    """An auditor's competence for one standard, until it expires."""
-
-    __tablename__ = "qualification"
-    __table_args__ = (UniqueConstraint("user_id", "standard"),)
-
-    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
-    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
-    standard: Mapped[str] = mapped_column(String(40))
-    expires_on: Mapped[date | None] = mapped_column(Date)
-
-    user: Mapped[User] = relationship(backref="qualifications")

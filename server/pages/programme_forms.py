@@ -120,6 +120,7 @@ class RescheduleForm(FlaskForm):
 class QualificationForm(FlaskForm):
     user = SelectField("Auditor", choices=[], validators=[DataRequired("Choose an auditor.")])
     standard = StringField("Standard", default="ISO 9001", validators=[DataRequired("Name the standard."), Length(max=LIMITS["standard"])])
+    gained_on = DateField("Qualified from (leave empty if not known)", validators=[Optional()])
     expires_on = DateField("Expires on (leave empty if it does not expire)", validators=[Optional()])
 
 

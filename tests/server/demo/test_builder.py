@@ -17,6 +17,8 @@ from server.models import (
     AuditStatus,
     Change,
     Comment,
+    Competence,
+    CompetenceRecord,
     CorrectiveAction,
     Document,
     DocumentStatus,
@@ -29,7 +31,6 @@ from server.models import (
     PhotoLink,
     PhotoState,
     PhotoSubject,
-    Qualification,
     QuestionKind,
     Response,
     Role,
@@ -70,7 +71,8 @@ def test_the_organisation_has_what_the_readme_promises(demo):
     assert all(a.responsible_id for a in areas)
     users = db.session.scalars(select(User)).all()
     assert {u.role for u in users} == {r.value for r in Role} and all(u.home_area_id for u in users)
-    assert db.session.scalar(select(func.count()).select_from(Qualification)) >= 5
+    assert db.session.scalar(select(func.count()).select_from(CompetenceRecord).join(Competence).where(
+        Competence.audits_standard.is_not(None))) >= 5
     for audit in db.session.scalars(select(Audit).where(Audit.auditor_id.is_not(None))):
         assert conflict_of_interest(audit.auditor, audit.area) is None, (audit.auditor.email, audit.area.label)
 

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from server.extensions import db
-from server.models import Audit, AuditStatus, Qualification, Template, TemplateStatus
+from server.models import Audit, AuditStatus, Competence, CompetenceRecord, Template, TemplateStatus
 from server.services import checklists, programme
 from tests.register_helpers import RegisterPages
 
@@ -256,9 +256,11 @@ def test_qualifications_are_recorded_and_expiring_ones_listed(browser, world):
     page = browser.text("/programme/auditors")
     assert "Expired or expiring qualifications" in page and f"expires {soon}" in page
     assert "ISO 45001" in page
-    qualification = db.session.scalar(select(Qualification).where(Qualification.standard == "ISO 45001"))
+    safety = select(CompetenceRecord).join(Competence).where(Competence.audits_standard == "ISO 45001")
+    qualification = db.session.scalar(safety)
+    assert qualification.competence.name == "ISO 45001 internal auditor" and qualification.gained_on is None
     assert browser.post(f"/programme/qualifications/{qualification.id}/delete").status_code == 302
-    assert db.session.scalar(select(func.count()).select_from(Qualification).where(Qualification.standard == "ISO 45001")) == 0
+    assert db.session.scalar(select(func.count()).select_from(safety.subquery())) == 0
 
 
 # --- coverage ----------------------------------------------------------------------------
