@@ -26,6 +26,7 @@ export function areaScanner({ areas, onPick, label, refuse = () => null }) {
     scanning = false;
     if (stream) stream.getTracks().forEach((t) => t.stop());
     stream = null;
+    video.srcObject = null;
     video.hidden = true;
   };
   const pick = (text) => {
@@ -69,9 +70,10 @@ export function areaScanner({ areas, onPick, label, refuse = () => null }) {
     }
   };
   const cancel = h("button", { type: "button", onclick: () => { stop(); panel.hidden = true; toggle.setAttribute("aria-expanded", "false"); } }, "Close");
-  const panel = h("div", { class: "scan-panel card", hidden: true, role: "group", "aria-label": "Scan area" },
+  const panel = h("div", { class: "scan-panel card", hidden: true, role: "group", "aria-label": "Scan a label" },
     video,
-    field("Area code", code, "The 6 characters printed under the QR label."),
+    // Named so as not to contain "area": the form's own "Area" list keeps its one label.
+    field("Code on the label", code, "The 6 characters printed under the QR."),
     h("div", { class: "row" }, use, cancel),
     message);
   const toggle = h("button", { type: "button", class: "scan-toggle", "aria-expanded": "false", onclick: () => {
@@ -79,7 +81,7 @@ export function areaScanner({ areas, onPick, label, refuse = () => null }) {
     toggle.setAttribute("aria-expanded", String(!panel.hidden));
     if (panel.hidden) { stop(); return; }
     if (canScan()) startCamera(); else code.focus();
-  } }, canScan() ? "Scan area QR" : "Area code");
+  } }, canScan() ? "Scan area QR" : "Type area code");
   const picked = h("p", { class: "hint scan-picked", role: "status" });
   return h("div", { class: "area-scan" }, toggle, panel, picked);
 }
