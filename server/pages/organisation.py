@@ -173,7 +173,7 @@ def area_labels():
     filters = LabelFilterForm(request.args)
     filters.site.choices = record_options("Every site", sites)
     site_id = uuid_or_none(filters.site.data) if filters.validate() else None
-    base = arealabels.base_url()
+    base = invitations.base_url()
     labels = [(area, arealabels.qr_svg(arealabels.label_url(area, base), f"QR code for {area.label}"))
               for area in organisation.areas_for_labels(current_user, site_id)]
     site = next((s for s in sites if s.id == site_id), None)

@@ -12,8 +12,6 @@ from markupsafe import Markup, escape
 from ..models import Area
 from .invitations import base_url
 
-__all__ = ["FIELD_APP_AREA", "base_url", "label_url", "qr_svg"]
-
 FIELD_APP_AREA = "/app/#/area/"
 
 
