@@ -6,6 +6,8 @@ app's scanner reads the same code out of it. The code is printed under the QR fo
 no camera can read it.
 """
 
+from functools import lru_cache
+
 import qrcode
 from markupsafe import Markup, escape
 
@@ -20,10 +22,14 @@ def label_url(area: Area, base: str | None = None) -> str:
     return f"{base if base is not None else base_url()}{FIELD_APP_AREA}{area.code}"
 
 
+@lru_cache(maxsize=4096)
 def qr_svg(text: str, label: str) -> Markup:
     """`text` as a QR code: an inline <svg> of one path, a quiet zone of 4 modules around it.
 
-    Error correction M (15 % of the code may be lost: a scuffed or dirty label still reads).
+    Error correction M (15 % of the code may be lost: a scuffed or dirty label still reads),
+    and the mask the standard's penalty rules find easiest to read - choosing it is most of
+    the ~20 ms a code takes, so codes are kept per process: the answer depends on the
+    arguments alone (a code never changes), so there is nothing for processes to agree on.
     Each dark run of a row is one rectangle, which keeps the markup small.
     """
     code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=4)
