@@ -45,6 +45,8 @@ export function areaScanner({ areas, onPick, label, refuse = () => null }) {
     return true;
   };
   const use = h("button", { type: "button", onclick: () => pick(code.value) }, "Use code");
+  // What is typed here is not part of the form around it (a finding's draft keeps the area picked, not the code).
+  for (const type of ["input", "change"]) code.addEventListener(type, (event) => event.stopPropagation());
   code.addEventListener("keydown", (event) => { if (event.key === "Enter") { event.preventDefault(); pick(code.value); } });
   const startCamera = async () => {
     try {

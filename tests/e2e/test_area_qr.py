@@ -52,6 +52,9 @@ def test_typing_an_areas_code_picks_the_area_of_a_finding_offline(phone, live_se
     phone.get_by_role("button", name="Type area code").click()
     code = phone.get_by_label("Code on the label")
     expect(code).to_be_focused()
+    expect(phone.get_by_label("Camera")).to_be_hidden()  # no camera on this path
+    code.fill("K7Q")
+    expect(phone.get_by_text("Draft - kept on this device")).to_be_hidden()  # a code typed is not a draft
     code.fill("K7QM2")
     phone.get_by_role("button", name="Use code").click()
     expect(phone.get_by_role("status").filter(has_text="That is not an area code")).to_be_visible()
