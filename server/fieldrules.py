@@ -42,6 +42,13 @@ def limit(kind: str) -> int:
     return LIMITS[kind]
 
 
+def carried_why(because: str) -> str:
+    """The next why of the five whys, asked of the step before's because: "It was wedged."
+    gives "Why: it was wedged?" (static/whys.js fills the box with the same words as people type)."""
+    text = because.strip().rstrip(".!?").strip()
+    return f"Why: {text[:1].lower()}{text[1:]}?"[: LIMITS["why"]]
+
+
 class FieldErrors:
     """Check fields one by one, collecting each one's problem; then raise them together.
 
@@ -103,7 +110,9 @@ class FieldErrors:
     def whys(self, field: str, value, *, required: bool = True) -> list[dict]:
         """Return the five whys as [{why, because}]: 1 to 5 steps, each with both parts.
 
-        Empty rows (an unused pair of boxes on a form) are dropped.
+        Empty rows (an unused pair of boxes on a form) are dropped. A step after the first
+        with a because and no why asks why of the step before's because: that is carried in
+        as its why (`carried_why`), as the five whys are asked.
         """
         if value is None:
             value = []
@@ -118,6 +127,8 @@ class FieldErrors:
             why, because = (step.get("why") or "").strip(), (step.get("because") or "").strip()
             if not why and not because:
                 continue
+            if not why and because and steps:
+                why = carried_why(steps[-1]["because"])
             if not why or not because:
                 self.add(field, "Each step needs both a why and a because.")
                 return []

@@ -280,6 +280,8 @@ RULES: dict[str, Callable] = {
     "conflict.resolve": _reviewer(),
     "template.edit": _role(Role.ADMIN, Role.SUPERVISOR),
     "programme.plan": _reviewer(),
+    # printing the areas' QR labels: reviewers, for the sites they cover
+    "area.labels": _reviewer(),
     "admin.users": _role(Role.ADMIN),
     "admin.organisation": _role(Role.ADMIN),
     "admin.tokens": _role(Role.ADMIN),

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-06 07:31:20.825107
+Create Date: 2026-12-06 08:21:02.043132
 
 """
 from alembic import op
@@ -114,6 +114,7 @@ def upgrade():
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('site_id', sa.Uuid(), nullable=False),
     sa.Column('name', sa.String(length=120), nullable=False),
+    sa.Column('code', sa.String(length=6), nullable=False),
     sa.Column('responsible_id', sa.Uuid(), nullable=True),
     sa.Column('risk_level', sa.String(length=10), nullable=False),
     sa.Column('audit_every_months', sa.Integer(), nullable=False),
@@ -121,6 +122,7 @@ def upgrade():
     sa.Column('retired_at', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['site_id'], ['site.id'], name=op.f('fk_area_site_id_site')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_area')),
+    sa.UniqueConstraint('code', name=op.f('uq_area_code')),
     sa.UniqueConstraint('site_id', 'name', name=op.f('uq_area_site_id_name'))
     )
     with op.batch_alter_table('area', schema=None) as batch_op:

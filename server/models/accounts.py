@@ -9,6 +9,7 @@ from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, Table, Uniq
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
+from ..ids import AREA_CODE_LENGTH, new_area_code
 from .base import UTCDateTime, new_id, utcnow
 
 
@@ -57,6 +58,9 @@ class Area(db.Model):
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     site_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("site.id"), index=True)
     name: Mapped[str] = mapped_column(String(120))
+    # The short code on the area's QR label (`ids.AREA_CODE_ALPHABET`): given once, never
+    # changed, so a printed label keeps working through renames and moves between sites.
+    code: Mapped[str] = mapped_column(String(AREA_CODE_LENGTH), unique=True, default=new_area_code)
     # No foreign key: user already points at area (home area), and a cycle of foreign
     # keys would make every migration hand-edited. The service layer keeps it valid.
     responsible_id: Mapped[uuid.UUID | None] = mapped_column()

@@ -5,7 +5,7 @@ from urllib.parse import urlsplit
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from .. import security
+from .. import fieldrules, security
 from ..access import PUBLIC, SIGNED_IN, allow
 from ..errors import DomainError
 from ..extensions import db
@@ -187,3 +187,4 @@ def init_app(app) -> None:
     app.jinja_env.globals["can"] = can
     app.jinja_env.globals["register_nav"] = REGISTER_NAV
     app.jinja_env.globals["unread_notifications"] = inbox.unread_count
+    app.jinja_env.globals["carried_why"] = fieldrules.carried_why  # the five whys form shows the carried why

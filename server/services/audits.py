@@ -313,6 +313,28 @@ def answered_questions(questions, responses: dict, photos_of_response: dict) -> 
             if is_answered(q, responses.get(q.id), photos_of_response.get(responses[q.id].id) if q.id in responses else None)}
 
 
+NONCONFORMING, CONFORMING = "nonconforming", "conforming"
+
+
+def answer_outcome(question: Question, response: Response | None) -> str | None:
+    """Whether an answer shows the requirement met: NONCONFORMING for "no", "fail", a number
+    outside its limits or any answer the question says calls for a finding; CONFORMING for
+    "yes", "pass" and a number within its limits; None for "na", a score, an open answer
+    (text, date, photo, a choice that calls for nothing) or none. The register's audit page
+    marks answers by it."""
+    value = response.value if response is not None else None
+    if value in (None, "") or isinstance(value, (list, dict)) and not value:
+        return None
+    hashable = not isinstance(value, (list, dict))
+    if hashable and checklists.answer_calls_for(question.finding_answers, question.kind, question.options, value):
+        return NONCONFORMING
+    if question.kind in (QuestionKind.YES_NO_NA, QuestionKind.PASS_FAIL):
+        return NONCONFORMING if value in ("no", "fail") else CONFORMING if value in ("yes", "pass") else None
+    if question.kind == QuestionKind.NUMBER and question.options and hashable:
+        return NONCONFORMING if checklists.out_of_range(question.kind, question.options, value) else CONFORMING
+    return None
+
+
 def score(audit: Audit, responses: dict) -> float | None:
     """The share of points earned, 0..100, over the questions that carry points."""
     points = []

@@ -89,7 +89,15 @@ def audit_detail(audit: Audit) -> dict:
         select(Comment).options(joinedload(Comment.author)).where(Comment.audit_id == audit.id).order_by(Comment.created_at)
     ).all()
     answered_ids = audits.answered_questions(audit.template.questions, responses, photos)
+    findings_by_question: dict[uuid.UUID, list] = {}
+    for finding in findings:
+        if finding.question_id:
+            findings_by_question.setdefault(finding.question_id, []).append(finding)
+    outcomes = {q.id: audits.answer_outcome(q, responses.get(q.id)) for q in audit.template.questions}
     return {
+        "outcomes": outcomes,
+        "nonconforming": [q for q in audit.template.questions if outcomes[q.id] == audits.NONCONFORMING],
+        "findings_by_question": findings_by_question,
         "responses": responses,
         "photos": photos,
         "photo_links": links,

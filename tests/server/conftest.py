@@ -78,7 +78,7 @@ def world(make, commit):
         "question_id": template.questions[0].id, "conflict_id": conflict.id,
         "qualification_id": qualification.id, "sha256": sha, "filename": "index.html",
         "session_id": other_session.id, "token_id": token.id,
-        "site_id": other.site_id, "user_id": people["staff"].id, "secret": link.secret, "kind": "users",
+        "site_id": other.site_id, "code": other.code, "user_id": people["staff"].id, "secret": link.secret, "kind": "users",
         "webhook_id": hook.id, "delivery_id": delivery.id, "token": calendar_token,
         "document_id": document.id, "rev": 1, "competence_id": forklift.id,
         "document_number": document.number,

@@ -36,6 +36,7 @@ BY_ROLE = {
     "conflict.resolve": REVIEWERS,
     "template.edit": REVIEWERS,
     "programme.plan": REVIEWERS,
+    "area.labels": REVIEWERS,
     "admin.users": {"admin"},
     "admin.organisation": {"admin"},
     "admin.tokens": {"admin"},
