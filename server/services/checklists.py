@@ -289,6 +289,7 @@ def import_checklist(actor: User | None, data, today: date | None = None) -> Tem
     refuse_bad_text(data, "file")  # NUL, lone surrogates, too deep: the database cannot take them
     values = ChecklistFileSchema().load(data)
     values |= _check_details(values["name"], values["standard"], values["description"])
+    rules = [question.get("show_if") for question in values["questions"]]
     values["questions"] = [_clean_question(question, prefix=f"questions.{index}.")
                            for index, question in enumerate(values["questions"])]
     today = today or date.today()
@@ -314,8 +315,7 @@ def import_checklist(actor: User | None, data, today: date | None = None) -> Tem
     made = [Question(id=new_id(), position=position, **{f: question[f] for f in QUESTION_FIELDS})
             for position, question in enumerate(values["questions"], start=1)]
     errors = FieldErrors()
-    for question, raw in zip(made, values["questions"]):
-        rule = raw.get("show_if")
+    for question, rule in zip(made, rules):
         if rule is None:
             continue
         # In the file a show-if names the earlier question by its number (1 = the first).
