@@ -408,11 +408,17 @@ def create_draft(actor: User, name: str, standard: str, description: str = "",
     return template
 
 
+_KEEP = object()
+
+
 def update_details(actor: User, template: Template, name: str, standard: str, description: str,
-                   review_due: date | None) -> Template:
-    """Change a draft's name, standard, description and review date."""
+                   review_due: date | None, scoring=_KEEP) -> Template:
+    """Change a draft's name, standard, description, review date and (when given) its
+    scoring rule ({"deductions": {finding kind: points}})."""
     _editable(actor, template)
     values = _check_details(name, standard, description)
+    if scoring is not _KEEP:
+        template.scoring = _clean_scoring(scoring)
     for key, value in values.items():
         setattr(template, key, value)
     template.review_due = review_due
@@ -475,6 +481,8 @@ def add_question(actor: User, template: Template, values: dict) -> Question:
     question = Question(position=position, document_revision_id=_citation(values), show_if=show_if, **cleaned)
     template.questions.append(question)
     db.session.flush()
+    if values.get("whole_section"):
+        set_section_show_if(actor, template, question.section, show_if)
     return question
 
 
@@ -489,6 +497,8 @@ def update_question(actor: User, question: Question, values: dict) -> Question:
     if "document_revision_id" in values:
         question.document_revision_id = _citation(values)
     db.session.flush()
+    if values.get("whole_section"):
+        set_section_show_if(actor, question.template, question.section, show_if)
     return question
 
 
