@@ -136,9 +136,9 @@ def render_pdf(report: AuditReport) -> bytes:
     )
     response_photos = {r.id: report.evidence.by_subject.get((PhotoSubject.RESPONSE, r.id), [])
                        for r in report.responses.values()}
-    questions = audit.template.questions
-    shown = audits.shown_questions(questions, report.responses)
-    answered = audits.answered_questions(questions, report.responses, response_photos, shown)
+    every_question = audit.template.questions
+    shown = audits.shown_questions(every_question, report.responses)
+    answered = audits.answered_questions(every_question, report.responses, response_photos, shown)
     story = [
         _p("Audit report", styles["title"]),
         _p(f"{audit.template.name} (version {audit.template.version}, {audit.template.standard})", styles["h2"]),
@@ -175,11 +175,11 @@ def render_pdf(report: AuditReport) -> bytes:
             if q.id in answered and (r is None or r.value in (None, "")):
                 answer = "photo evidence"
             line = f"Answer: {answer}"
-            if not shown[q.id]:  # an answer given before it was hidden counts for nothing
-                line = f"Not applicable: hidden because {checklists.hidden_because(q, questions)}"
             if r and r.note:
                 line += f" - note: {r.note}"
-            if r and r.answered_at:
+            if not shown[q.id]:  # an answer given before it was hidden counts for nothing
+                line = f"Not applicable: hidden because {checklists.hidden_because(q, every_question)}"
+            elif r and r.answered_at:
                 by = db.session.get(User, r.answered_by_id) if r.answered_by_id else None
                 line += f" ({by.name + ', ' if by else ''}{_when(r.answered_at)})"
             block.append(_p(line, styles["small"]))

@@ -347,3 +347,23 @@ def test_finding_rows_named_in_the_score_are_this_audits(make, auditor, audit, f
     _finding(make, other, auditor, FindingKind.MAJOR_NC)
     assert db.session.query(Finding).count() == 1
     assert audits.score(audit, {r.question_id: r for r in audit.responses}) == 100.0
+
+
+# --- the PDF and the register's audit page ----------------------------------------------
+
+def test_the_pdf_and_the_register_mark_hidden_questions_and_show_the_choices(auditor, audit, form, signed_in,
+                                                                            supervisor, commit):
+    from tests.server.services.test_reports import pdf_text
+    _answer_all_shown(auditor, audit, form, ppe=("Helmet", "Boots"))
+    _answer(auditor, audit, q(form, 2), "fail")  # answered, then hidden: 1 is "no"
+    audits.submit_audit(auditor, audit)
+    commit()
+    office = signed_in(supervisor)
+    text = pdf_text(office.client.get(f"/api/audits/{audit.id}/report.pdf").data)
+    assert "Helmet, Boots" in text
+    assert "Not applicable: hidden because shown only when 1. Any hot work today? is yes" in text.replace("\n", " ")
+    assert "3 of 3 questions (2 not applicable: hidden by earlier answers)" in text.replace("\n", " ")
+    page = office.client.get(f"/audits/{audit.id}").get_data(as_text=True)
+    assert "<strong>Helmet, Boots</strong>" in page
+    assert "Not applicable: hidden because shown only when 1. Any hot work today? is yes" in page
+    assert "3 of 3 answered" in page
