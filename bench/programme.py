@@ -96,6 +96,7 @@ def seed(rng: random.Random, today: date) -> dict:
                            "version": 1, "field_versions": {}, "summary": ""})
             for question_id, kind, finding_answers, options in questions:
                 value = {"yes_no_na": "yes", "pass_fail": "pass", "score": 4, "choice": "Daily team briefing",
+                         "multi_choice": ["Training records"],
                          "number": 12, "text": "ok", "date": day.isoformat(), "photo": None}[kind]
                 if finding_answers and rng.random() < 0.05:
                     value = finding_answers[0]

@@ -31,6 +31,9 @@ LIMITS = {
     "password": 1_024,  # longer is no safer, and every sign-in hashes all of it
 }
 MAX_WHYS = 5
+MAX_OPTIONS = 50  # options a choice question lists, so also values a multiple-choice answer holds
+MAX_WEIGHT = 100  # what one question's points can count for in a score
+MAX_DEDUCTION = 100  # points one finding can take off a score
 MAX_PHOTOS = 50  # photos one record holds
 # A device clock may run a little fast; a capture time further ahead is a wrong clock.
 CAPTURE_CLOCK_SKEW = timedelta(days=1)
@@ -106,6 +109,30 @@ class FieldErrors:
             self.add(field, f"Must be one of {', '.join(allowed)}.")
             return None
         return value
+
+    def choices(self, field: str, value, options) -> list:
+        """Return a multiple-choice answer as a list of distinct `options`, in the options' order.
+
+        The device sends a list of the chosen options' texts; anything else (a lone string,
+        an unknown or repeated value, more values than options) is noted.
+        """
+        if not isinstance(value, list):
+            self.add(field, "Choose from the options as a list, e.g. [\"Noise\"].")
+            return []
+        if len(value) > min(MAX_OPTIONS, len(options)):
+            self.add(field, f"At most {min(MAX_OPTIONS, len(options))} choices.")
+            return []
+        if not all(isinstance(v, str) for v in value):
+            self.add(field, "Each choice is one of the options' texts.")
+            return []
+        unknown = [v for v in value if v not in options]
+        if unknown:
+            self.add(field, f"Not an option: {', '.join(repr(v[:80]) for v in unknown[:5])}.")
+            return []
+        if len(set(value)) != len(value):
+            self.add(field, "Each option can be chosen once.")
+            return []
+        return [option for option in options if option in value]
 
     def whys(self, field: str, value, *, required: bool = True) -> list[dict]:
         """Return the five whys as [{why, because}]: 1 to 5 steps, each with both parts.

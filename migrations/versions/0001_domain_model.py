@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-06 08:21:02.043132
+Create Date: 2026-12-06 08:31:06.690156
 
 """
 from alembic import op
@@ -368,6 +368,7 @@ def upgrade():
     sa.Column('published_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('created_by_id', sa.Uuid(), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('scoring', sa.JSON(), nullable=True),
     sa.ForeignKeyConstraint(['created_by_id'], ['user.id'], name=op.f('fk_template_created_by_id_user'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_template')),
     sa.UniqueConstraint('family_id', 'version', name=op.f('uq_template_family_id_version'))
@@ -680,6 +681,8 @@ def upgrade():
     sa.Column('finding_answers', sa.JSON(), nullable=False),
     sa.Column('photo_answers', sa.JSON(), nullable=False),
     sa.Column('document_revision_id', sa.Uuid(), nullable=True),
+    sa.Column('show_if', sa.JSON(), nullable=True),
+    sa.Column('weight', sa.Float(), server_default='1', nullable=False),
     sa.ForeignKeyConstraint(['document_revision_id'], ['document_revision.id'], name=op.f('fk_question_document_revision_id_document_revision')),
     sa.ForeignKeyConstraint(['template_id'], ['template.id'], name=op.f('fk_question_template_id_template'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_question')),

@@ -2,7 +2,7 @@
 
 from .accounts import AccountLink, ApiToken, Area, RiskLevel, Role, SignInThrottle, Site, User, UserSession
 from .audits import Audit, AuditStatus, Response
-from .base import happened_at, utcnow
+from .base import happened_at, new_id, utcnow
 from .checklists import Question, QuestionKind, Template, TemplateStatus
 from .competence import Competence, CompetenceRecord, CompetenceRequirement, TrainingSession
 from .documents import Document, DocumentAcknowledgement, DocumentRevision, DocumentStatus, DocumentType, RevisionStatus
@@ -41,6 +41,6 @@ __all__ = [
     "Competence", "CompetenceRecord", "CompetenceRequirement", "Document", "DocumentAcknowledgement",
     "DocumentRevision", "DocumentStatus",
     "DocumentType", "RevisionStatus", "TrainingSession",
-    "utcnow",
+    "new_id", "utcnow",
     "Direction", "TrailVerified", "ManagementReview", "ManagementReviewStatus", "Measurement", "Objective", "ReviewAction",
 ]

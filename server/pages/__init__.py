@@ -168,6 +168,12 @@ def human(value) -> str:
 
 
 @bp.app_template_filter()
+def answer(value) -> str:
+    """An answer as a reader sees it: a multiple choice as its options joined by commas."""
+    return ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+
+
+@bp.app_template_filter()
 def when(moment, place=None, time: bool = True) -> str:
     """A stored UTC moment as the place's clock shows it, with the zone named.
 
