@@ -389,8 +389,9 @@ def answer_outcome(question: Question, response: Response | None) -> str | None:
     if value in (None, "") or isinstance(value, (list, dict)) and not value:
         return None
     hashable = not isinstance(value, (list, dict))
-    # A multiple choice (a list) calls for a finding when any value chosen is listed.
-    if checklists.answer_calls_for(question.finding_answers, question.kind, question.options, value):
+    # A multiple choice (a list) calls for a finding when any value chosen is listed; a list
+    # answering any other kind is not an answer to judge.
+    if (hashable or question.kind == QuestionKind.MULTI_CHOICE) and checklists.answer_calls_for(question.finding_answers, question.kind, question.options, value):
         return NONCONFORMING
     if question.kind in (QuestionKind.YES_NO_NA, QuestionKind.PASS_FAIL):
         return NONCONFORMING if value in ("no", "fail") else CONFORMING if value in ("yes", "pass") else None

@@ -95,6 +95,8 @@ def test_an_answer_links_to_its_finding_and_the_finding_back_to_its_answer(regis
     (QuestionKind.CHOICE, ["Red", "Green"], ["Red"], "Red", "nonconforming"),
     (QuestionKind.CHOICE, ["Red", "Green"], ["Red"], "Green", None),
     (QuestionKind.CHOICE, ["Red", "Green"], ["Red"], ["Green", "Red"], None),
+    (QuestionKind.MULTI_CHOICE, ["Red", "Green"], ["Red"], ["Green", "Red"], "nonconforming"),
+    (QuestionKind.MULTI_CHOICE, ["Red", "Green"], ["Red"], ["Green"], None),
     (QuestionKind.TEXT, [], [], "All tidy", None),
     (QuestionKind.YES_NO_NA, [], ["no"], None, None),
 ])
