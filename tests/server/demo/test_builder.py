@@ -120,16 +120,17 @@ def test_the_organisation_has_what_the_readme_promises(demo):
     assert all(a.created_at < a.done_at for a in actions if a.done_at)
 
 
-def test_the_stated_scoring_rule_gives_an_audit_with_one_major_nc_90_percent(demo):
-    # The safety walk's rule: 10 points off per major NC, 5 per minor (the failing answer
-    # that raised it is scored by the deduction). The machining walk failed one question,
-    # with a major NC, and passed the rest.
+def test_the_stated_scoring_rule_makes_a_major_nc_cost_the_audit_dearly(demo):
+    # Issue 13: under the plain share a demo audit with a major NC still scored 90 %. The
+    # demo's rule: 30 points off per major NC, 10 per minor (the failing answer that raised
+    # it is scored by the deduction). The machining walk failed one question, with a major
+    # NC, and passed the rest.
     machining = db.session.get(Audit, demo_id("audit", "machining-walk"))
-    assert machining.template.scoring == {"deductions": {"major_nc": 10, "minor_nc": 5}}
+    assert machining.template.scoring == {"deductions": {"major_nc": 30, "minor_nc": 10}}
     assert [f.kind for f in db.session.scalars(select(Finding).where(Finding.audit_id == machining.id))] == ["major_nc"]
-    assert machining.score == 90.0
+    assert machining.score == 70.0
     paint = db.session.get(Audit, demo_id("audit", "paint-walk"))  # a major and a minor NC
-    assert paint.score < 90.0
+    assert paint.score <= 60.0
     # Show-if in the demo: the contractors question is shown because contractors were there.
     gate = next(q for q in machining.template.questions if q.text.startswith("Are contractors working"))
     contractors = next(q for q in machining.template.questions if q.show_if)
