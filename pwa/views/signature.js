@@ -99,3 +99,30 @@ export function signatureBlock({ role, title, defaultName = "", optional = false
   };
   return block;
 }
+
+/**
+ * The sign-off section of the submit screen: the auditor signs (required), the auditee
+ * signs or the auditor says why they did not. `collect()` answers {signatures: [{role,
+ * name, signed_at, canvas}], unsigned_reason} or throws an Error naming what is missing.
+ */
+export function signOff({ auditorName = "" } = {}) {
+  const blocks = [
+    signatureBlock({ role: "auditor", title: "Auditor's signature", defaultName: auditorName }),
+    signatureBlock({ role: "auditee", title: "Auditee's signature", optional: true }),
+  ];
+  const section = h("section", { class: "signoff", "aria-labelledby": "signoff-heading" },
+    h("h2", { id: "signoff-heading" }, "Sign-off"),
+    h("p", { class: "hint" }, "The auditor signs to submit. The auditee signs too, or you say why they did not."),
+    ...blocks);
+  section.collect = () => {
+    const states = blocks.map((b) => b.state());
+    const missing = states.filter((st) => st.missing).map((st) => st.missing);
+    if (missing.length) throw new Error(`Sign-off needs ${missing.join(" and ")}.`);
+    const declined = states.find((st) => st.declined);
+    return {
+      signatures: states.filter((st) => !st.declined),
+      unsigned_reason: declined ? declined.reason : "",
+    };
+  };
+  return section;
+}

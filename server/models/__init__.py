@@ -16,7 +16,7 @@ from .findings import (
     FindingKind,
     FindingStatus,
 )
-from .photos import Photo, PhotoLink, PhotoState, PhotoSubject, PhotoUpload
+from .photos import LINKABLE_SUBJECTS, Photo, PhotoLink, PhotoState, PhotoSubject, PhotoUpload
 from .notify import (
     CalendarFeed,
     Delivery,
@@ -36,7 +36,7 @@ __all__ = [
     "CorrectiveAction", "Delivery", "Device", "Event", "Notification", "NotificationPreference",
     "OutboxEvent", "Webhook", "WebhookDelivery",
     "Finding", "FindingKind", "FindingStatus", "OpStatus", "Photo",
-    "PhotoLink", "PhotoState", "PhotoSubject", "PhotoUpload", "Qualification", "Question", "QuestionKind",
+    "LINKABLE_SUBJECTS", "PhotoLink", "PhotoState", "PhotoSubject", "PhotoUpload", "Qualification", "Question", "QuestionKind",
     "Response", "RiskLevel", "Role", "SignInThrottle", "Site", "SyncOp", "Template", "TemplateStatus", "TrailCheckpoint", "User", "UserSession", "happened_at",
     "Competence", "CompetenceRecord", "CompetenceRequirement", "Document", "DocumentAcknowledgement",
     "DocumentRevision", "DocumentStatus",

@@ -24,6 +24,11 @@ class PhotoSubject(StrEnum):
     SIGNATURE = "signature"  # the drawn signature of an audit's sign-off (subject_id: the AuditSignature)
 
 
+# What a device attaches photos to (a record's `photos`, a photo_link op). A signature's
+# drawing comes only with its audit's submission (services/signoff.py).
+LINKABLE_SUBJECTS = (PhotoSubject.RESPONSE, PhotoSubject.FINDING, PhotoSubject.ACTION)
+
+
 class Photo(db.Model):
     __tablename__ = "photo"
 

@@ -11,7 +11,7 @@ import marshmallow as ma
 from marshmallow import fields as f
 from marshmallow import validate as v
 
-from ..models import PhotoSubject
+from ..models import LINKABLE_SUBJECTS
 
 from .shapes import Strict as FieldsSchema
 from .shapes import WhySchema, text_field
@@ -102,7 +102,7 @@ class CommentFieldsSchema(FieldsSchema):
 
 
 class PhotoLinkFieldsSchema(FieldsSchema):
-    subject = f.String(required=True, validate=v.OneOf([s.value for s in PhotoSubject]))
+    subject = f.String(required=True, validate=v.OneOf([s.value for s in LINKABLE_SUBJECTS]))
     subject_id = f.UUID(required=True)
     sha256 = f.String(required=True)
     taken_at = f.String(metadata={"description": "When the device took the photo (ISO time with offset)"})

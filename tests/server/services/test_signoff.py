@@ -350,3 +350,16 @@ def test_annotations_of_an_unknown_shape_are_refused_per_op(staff):
     result = push_finding(staff, photos=[], photo_annotates=["a" * 64])
     assert result["status"] == "rejected" and result["code"] != "server_error"
     assert "photo_annotates" in result["fields"]
+
+
+def test_a_photo_link_op_cannot_attach_a_drawing_to_a_signature(field):
+    a, b = upload(field["client"], signature_png(1)), upload(field["client"], signature_png(2))
+    assert push(field, signatures=both_signed(field, a, b))["status"] == "applied"
+    signature = db.session.scalars(select(AuditSignature)).first()
+    device = FieldDevice(field["auditor"])
+    op = device.op("photo_link", subject="signature", subject_id=str(signature.id), sha256=images.sha(signature_png(5)))
+
+    result = field["client"].post("/api/sync/push", json={"device_id": str(device.id), "ops": [wire(op)]}).json
+
+    assert result["results"][0]["status"] == "rejected"
+    assert "subject" in result["results"][0]["fields"]
