@@ -31,6 +31,7 @@ from bench._pwa import CHROMIUM, CHROMIUM_ARGS, live_server, seed_auditor, seed_
 from bench.images import camera_exif, camera_pixels
 from server.extensions import db
 from server.models import Finding, Photo, PhotoState, Response
+from tests.e2e.fieldapp import FieldApp
 
 QUESTIONS = 60
 FINDINGS = 8
@@ -93,6 +94,7 @@ def walk_the_audit(page, photos: list[Path]) -> None:
     assert not photos
     expect(page.get_by_text(f"{QUESTIONS} of {QUESTIONS} answered")).to_be_visible()
     page.get_by_role("link", name="Review and submit").click()
+    FieldApp(page).sign_off()  # the auditor signs; the auditee's absence is explained
     page.get_by_role("button", name="Submit audit").click()
     expect(page.get_by_role("region", name="Submitted, waiting for review")).to_be_visible()
 

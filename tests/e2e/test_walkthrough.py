@@ -70,6 +70,7 @@ def answer_checklist(app: FieldApp, field, photo_files):
     submit = page.get_by_role("button", name="Submit audit")
     expect(submit).to_be_enabled()
     page.get_by_label("Summary for the reviewer").fill("Exit B blocked; otherwise in order.")
+    app.sign_off(auditee="Ben Okafor")
     submit.click()
     expect(page.get_by_role("region", name="Submitted, waiting for review")).to_contain_text(field.template_name)
 
