@@ -74,5 +74,5 @@ class FieldApp:
             self.sign("auditee", auditee)
         else:
             block = self.page.locator("fieldset[data-role='auditee']")
-            block.get_by_label("The auditee did not sign").check()
+            block.get_by_role("checkbox", name="The auditee did not sign").check()
             block.get_by_label("Why the auditee did not sign").fill(reason)
