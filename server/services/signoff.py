@@ -23,7 +23,7 @@ from . import evidence, trail
 
 MAX_SIGNATURES = len(SignatureRole)
 # A device clock may be a little behind the server's: a signature a day before the audit
-# was created is a wrong clock, not a sign-off.
+# was started is a wrong clock, not a sign-off.
 CLOCK_SLACK = timedelta(days=1)
 
 
@@ -39,7 +39,7 @@ def check_signatures(audit: Audit, signatures, unsigned_reason) -> tuple[list[di
     if not isinstance(signatures, list) or len(signatures) > MAX_SIGNATURES:
         raise Invalid("The sign-off is not valid.",
                       {"signatures": [f"At most {MAX_SIGNATURES} signatures: one for each of auditor and auditee."]})
-    earliest = (audit.created_at or utcnow()) - CLOCK_SLACK
+    earliest = (audit.started_at or audit.created_at or utcnow()) - CLOCK_SLACK
     cleaned = []
     for index, given in enumerate(signatures):
         field = f"signatures.{index}"
