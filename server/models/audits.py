@@ -59,7 +59,7 @@ class Audit(Versioned, db.Model):
     reviewed_by: Mapped[User | None] = relationship(foreign_keys=[reviewed_by_id])
     responses: Mapped[list["Response"]] = relationship(back_populates="audit", cascade="all, delete-orphan")
     signatures: Mapped[list["AuditSignature"]] = relationship(
-        back_populates="audit", cascade="all, delete-orphan", order_by="AuditSignature.role")
+        back_populates="audit", cascade="all, delete-orphan", order_by="desc(AuditSignature.role)")  # auditor, auditee
 
 
 class Response(Versioned, db.Model):
