@@ -36,7 +36,7 @@ function drawingPad(label, onChange) {
     if (!last) return;
     const point = at(event);
     ctx.strokeStyle = "#000";
-    ctx.lineWidth = 2.5;
+    ctx.lineWidth = 4; // the pad is shown at half size on a phone
     ctx.lineCap = "round";
     ctx.lineJoin = "round";
     ctx.beginPath();
