@@ -114,7 +114,9 @@ def _signoff(audit: Audit, styles) -> list:
     out = []
     for signature in audit.signatures:
         photo = signature.photo
-        data = thumbnail(photo) if photo is not None and photo.state == PhotoState.STORED else None
+        # A drawing that arrived after the submission is checked here: only a PNG is a signature.
+        drawn = photo is not None and photo.state == PhotoState.STORED and photo.content_type == "image/png"
+        data = thumbnail(photo) if drawn else None
         line = f"{signature.role.capitalize()}: {signature.signer_name}, signed {_when(signature.signed_at)}"
         if data:
             reader = ImageReader(io.BytesIO(data))
@@ -122,7 +124,8 @@ def _signoff(audit: Audit, styles) -> list:
             scale = min(60 * mm / width, 24 * mm / height)
             drawing = Image(io.BytesIO(data), width=width * scale, height=height * scale, hAlign="LEFT")
         else:
-            drawing = _p("signature expected (not uploaded yet)", styles["small"])
+            drawing = _p("not a PNG drawing" if photo is not None and photo.state == PhotoState.STORED
+                         else "signature expected (not uploaded yet)", styles["small"])
         out.append(KeepTogether([_p(line, styles["body"]), drawing,
                                  Paragraph(_wrap_hash(f"SHA-256 {signature.photo_sha256}"), styles["mono"])]))
     if audit.unsigned_reason:

@@ -363,3 +363,20 @@ def test_a_photo_link_op_cannot_attach_a_drawing_to_a_signature(field):
 
     assert result["results"][0]["status"] == "rejected"
     assert "subject" in result["results"][0]["fields"]
+
+
+def test_a_drawing_that_arrives_later_as_a_jpeg_is_not_shown_as_a_signature(field, signed_in, make):
+    jpeg = images.jpeg(70, 30)
+    auditee_sha = upload(field["client"], signature_png(2))
+    assert push(field, signatures=both_signed(field, images.sha(jpeg), auditee_sha))["status"] == "applied"
+    upload(field["client"], jpeg, "image/jpeg")  # the bytes come after the submission, and are no drawing
+    supervisor = signed_in(make.user(Role.SUPERVISOR))
+
+    page = supervisor.client.get(f"/audits/{field['audit'].id}").text
+    text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(
+        supervisor.client.get(f"/api/audits/{field['audit'].id}/report.pdf").data)).pages)
+
+    assert "The file sent as this signature is not a PNG drawing" in page
+    assert 'alt="Signature of Ada Lindqvist (auditor)"' not in page
+    assert 'alt="Signature of Ben Okafor (auditee)"' in page
+    assert "not a PNG drawing" in text
