@@ -35,7 +35,7 @@ def _photo_annotates():
 
 class SignatureFieldsSchema(FieldsSchema):
     role = f.String(required=True, metadata={"description": "auditor | auditee"})
-    name = f.String(required=True, metadata={"description": "The signer's name as typed"})
+    name = text_field("name", description="The signer's name as typed.", required=True)
     signed_at = f.String(required=True, metadata={"description": "ISO time with offset, on the device clock"})
     sha256 = f.String(required=True, metadata={"description": "SHA-256 of the drawn signature, a PNG photo"})
 
@@ -80,7 +80,7 @@ class AuditFieldsSchema(FieldsSchema):
     summary = text_field()
     signatures = f.List(f.Nested(SignatureFieldsSchema), metadata={
         "description": "With status submitted: the sign-off drawn on the device (at most one per role)"})
-    unsigned_reason = f.String(metadata={"description": "With signatures: why the auditee did not sign"})
+    unsigned_reason = text_field("reason", description="With signatures: why the auditee did not sign.")
 
 
 class ActionFieldsSchema(FieldsSchema):
