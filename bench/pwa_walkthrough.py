@@ -224,9 +224,14 @@ def drain() -> dict:
             with app.app_context():
                 responses = db.session.scalar(select(func.count()).select_from(Response))
                 findings = db.session.scalar(select(func.count()).select_from(Finding))
-                stored = db.session.scalar(select(func.count()).select_from(Photo).where(Photo.state == PhotoState.STORED))
+                # The camera's photos; the sign-off's drawing (a PNG) is counted apart.
+                stored = db.session.scalar(select(func.count()).select_from(Photo).where(
+                    Photo.state == PhotoState.STORED, Photo.content_type != "image/png"))
+                signatures = db.session.scalar(select(func.count()).select_from(Photo).where(
+                    Photo.state == PhotoState.STORED, Photo.content_type == "image/png"))
                 db.session.remove()
-    assert (responses, findings, stored) == (QUESTIONS, FINDINGS, PHOTOS), (responses, findings, stored, pending, drain_s)
+    assert (responses, findings, stored, signatures) == (QUESTIONS, FINDINGS, PHOTOS, 1), \
+        (responses, findings, stored, signatures, pending, drain_s)
     bytes_up = sent["photos"] + sent["sync"] + sent["other"]
     limit_s = bytes_up * 8 / UPLINK_BITS
     result = {
