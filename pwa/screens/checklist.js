@@ -32,6 +32,7 @@ export async function show(app, { id, submit = false, focus = null }) {
       progress,
       sections,
       isAnswered: records.isAnswered,
+      shown: records.visibility(detail.template || {}, detail.responses),
       onSubmit: async (summary, signoff) => {
         // Each drawing is kept as a PNG photo, uploaded and linked like any photo evidence.
         const { keepDrawing } = await import("../photos.js");
@@ -61,6 +62,7 @@ export async function show(app, { id, submit = false, focus = null }) {
     progress,
     focus,
     liveScore: () => records.liveScore(detail),
+    visibility: () => records.visibility(detail.template || {}, detail.responses),
     outOfRange: records.outOfRange,
     editable: EDITABLE.has(detail.audit.status),
     isAnswered: records.isAnswered,

@@ -41,3 +41,10 @@ test("staff start at raising a finding, and cannot start an audit", () => {
 test("a route's name drops the hash", () => {
   deepEqual([routeName("#/audit/a1"), routeName(""), routeName("#")], ["/audit/a1", "/", ""]);
 });
+
+test("a QR label's route opens the area screen for anyone; raise and new-audit may name an area", () => {
+  deepEqual(screenFor("#/area/K7QM2X", staff, false), { name: "area", live: false, params: { code: "K7QM2X" } });
+  deepEqual(screenFor("#/raise/a9", staff, false).params, { areaId: "a9" });
+  deepEqual(screenFor("#/new-audit/a9", auditor, false).params, { areaId: "a9" });
+  equal(shown("#/new-audit/a9", staff), "-> #/raise");
+});
