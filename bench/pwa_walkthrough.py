@@ -31,6 +31,7 @@ from bench._pwa import CHROMIUM, CHROMIUM_ARGS, live_server, seed_auditor, seed_
 from bench.images import camera_exif, camera_pixels
 from server.extensions import db
 from server.models import Finding, Photo, PhotoState, Response
+from tests.e2e.fieldapp import FieldApp
 
 QUESTIONS = 60
 FINDINGS = 8
@@ -93,6 +94,7 @@ def walk_the_audit(page, photos: list[Path]) -> None:
     assert not photos
     expect(page.get_by_text(f"{QUESTIONS} of {QUESTIONS} answered")).to_be_visible()
     page.get_by_role("link", name="Review and submit").click()
+    FieldApp(page).sign_off()  # the auditor signs; the auditee's absence is explained
     page.get_by_role("button", name="Submit audit").click()
     expect(page.get_by_role("region", name="Submitted, waiting for review")).to_be_visible()
 
@@ -222,9 +224,14 @@ def drain() -> dict:
             with app.app_context():
                 responses = db.session.scalar(select(func.count()).select_from(Response))
                 findings = db.session.scalar(select(func.count()).select_from(Finding))
-                stored = db.session.scalar(select(func.count()).select_from(Photo).where(Photo.state == PhotoState.STORED))
+                # The camera's photos; the sign-off's drawing (a PNG) is counted apart.
+                stored = db.session.scalar(select(func.count()).select_from(Photo).where(
+                    Photo.state == PhotoState.STORED, Photo.content_type != "image/png"))
+                signatures = db.session.scalar(select(func.count()).select_from(Photo).where(
+                    Photo.state == PhotoState.STORED, Photo.content_type == "image/png"))
                 db.session.remove()
-    assert (responses, findings, stored) == (QUESTIONS, FINDINGS, PHOTOS), (responses, findings, stored, pending, drain_s)
+    assert (responses, findings, stored, signatures) == (QUESTIONS, FINDINGS, PHOTOS, 1), \
+        (responses, findings, stored, signatures, pending, drain_s)
     bytes_up = sent["photos"] + sent["sync"] + sent["other"]
     limit_s = bytes_up * 8 / UPLINK_BITS
     result = {

@@ -50,10 +50,16 @@ export async function change(entity, record, fields, { draft = null, separate = 
     const open = queued.find((op) => !op.sent);
     record._pending = true;
     await s[storeName].put(record);
-    const taken = await release(s, fields.photos || [], key);
+    const { taken, annotates } = await release(s, fields.photos || [], key);
+    // A submission's signatures are drawings kept like photos: released with it.
+    await release(s, (fields.signatures || []).map((sig) => sig.sha256), key);
     // The capture time travels with the first record that holds a photo (the re-encoded
     // bytes carry no EXIF): the server keeps it for the register and the PDF.
     if (Object.keys(taken).length) fields = { ...fields, photo_taken: { ...((open && open.fields.photo_taken) || {}), ...taken } };
+    // So does which photo an annotated copy was drawn on, when the record holds both.
+    if (Object.keys(annotates).length) {
+      fields = { ...fields, photo_annotates: { ...((open && open.fields.photo_annotates) || {}), ...annotates } };
+    }
     if (draft) await s.drafts.delete(draft);
     // `separate`: a move the server must see on its own, after what is queued (a status).
     if (open && !NEVER_MERGE.has(entity) && !separate) {
@@ -85,19 +91,22 @@ export async function change(entity, record, fields, { draft = null, separate = 
 
 // A photo is held on the device until a saved record refers to it: one taken for a
 // finding that is never saved must not reach the server linked to nothing.
-// Answers when each photo not uploaded yet was taken ({sha256: ISO time}).
+// Answers when each photo not uploaded yet was taken ({sha256: ISO time}), and which of
+// them are annotated copies of another photo in `hashes` ({annotated: original}).
 async function release(s, hashes, key) {
   const taken = {};
+  const annotates = {};
   for (const sha of hashes) {
     const queued = await s.photo_queue.get(sha);
     if (!queued) continue;
     if (queued.taken_at) taken[sha] = queued.taken_at;
+    if (queued.annotates && hashes.includes(queued.annotates)) annotates[sha] = queued.annotates;
     if (!queued.held && (queued.records || []).includes(key)) continue;
     queued.held = false;
     queued.records = [...new Set([...(queued.records || []), key])];
     await s.photo_queue.put(queued);
   }
-  return taken;
+  return { taken, annotates };
 }
 
 /** Keep photo bytes (and their thumbnail) until the server has them; held until a saved
@@ -108,6 +117,7 @@ export function addPhoto(photo) {
     await s.photos.put({ ...photo, uploaded: false });
     await s.photo_queue.put({
       sha256: photo.sha256, size: photo.size, attempted: false, failed: null, held: true, taken_at: photo.taken_at || null,
+      annotates: photo.annotates || null,
     });
   });
 }

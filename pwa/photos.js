@@ -104,3 +104,49 @@ export async function addFiles(files) {
   }
   return hashes;
 }
+
+/**
+ * Keep a drawing made on the device (a signature, an annotated photo) as photo evidence,
+ * exactly like a taken photo: its bytes, thumbnail and SHA-256 in the outbox, held until
+ * a saved record refers to it. `type` is "image/png" (a signature) or "image/jpeg";
+ * `annotates` the hash of the photo an annotated copy was drawn on.
+ * Resolves with the kept photo's {sha256, ...}.
+ */
+export async function keepDrawing(canvas, { type = "image/png", takenAt = null, annotates = null } = {}) {
+  const blob = canvas.convertToBlob
+    ? await canvas.convertToBlob({ type, quality: QUALITY })
+    : await new Promise((resolve) => canvas.toBlob(resolve, type, QUALITY));
+  const bytes = await blob.arrayBuffer();
+  // A copy drawn on a copy annotates the original: the server keeps one level.
+  const source = annotates ? await outbox.photoBytes(annotates) : null;
+  if (source && source.annotates) annotates = source.annotates;
+  const thumbSize = targetSize(canvas.width, canvas.height, THUMB_EDGE);
+  const photo = {
+    sha256: await sha256Hex(bytes),
+    bytes,
+    thumb: await render(canvas, thumbSize, 0.7),
+    width: canvas.width,
+    height: canvas.height,
+    size: bytes.byteLength,
+    original_size: bytes.byteLength,
+    type,
+    taken_at: takenAt || new Date().toISOString(),
+    annotates,
+  };
+  await outbox.addPhoto(photo);
+  return photo;
+}
+
+/** Decode kept photo bytes (from the outbox) into an image element for drawing on. */
+export async function imageOf(sha256) {
+  const photo = await outbox.photoBytes(sha256);
+  const src = photo && photo.bytes
+    ? URL.createObjectURL(new Blob([photo.bytes], { type: photo.type || "image/jpeg" }))
+    : `/api/photos/${sha256}?size=original`;
+  return new Promise((resolve, reject) => {
+    const img = new Image();
+    img.onload = () => resolve(img);
+    img.onerror = () => reject(new Error("This photo is not on the device."));
+    img.src = src;
+  });
+}

@@ -234,10 +234,18 @@ export function startAudit(audit) {
   return outbox.change("audit", record, { status: "in_progress" });
 }
 
-export function submitAudit(audit, summary) {
+/** Submit `audit` with its sign-off ({signatures: [{role, name, signed_at, sha256}],
+ * unsigned_reason}); the drawings are in the outbox already, held until this op names them. */
+export function submitAudit(audit, summary, signoff = null) {
   const record = { ...audit, status: "submitted", submitted_at: new Date().toISOString(), summary };
   const fields = { status: "submitted" };
   if (summary) fields.summary = summary;
+  if (signoff) {
+    fields.signatures = signoff.signatures;
+    if (signoff.unsigned_reason) fields.unsigned_reason = signoff.unsigned_reason;
+    record.signatures = signoff.signatures;
+    record.unsigned_reason = signoff.unsigned_reason || "";
+  }
   return outbox.change("audit", record, fields);
 }
 

@@ -39,6 +39,8 @@ const SHELL = [
   "/app/views/audits.js",
   "/app/views/checklist.js",
   "/app/views/photopicker.js",
+  "/app/views/signature.js",
+  "/app/views/annotate.js",
   "/app/views/finding.js",
   "/app/views/findings.js",
   "/app/views/search.js",

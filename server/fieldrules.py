@@ -197,6 +197,56 @@ class FieldErrors:
                 times[sha.lower()] = parsed.astimezone(timezone.utc)
         return times
 
+    def moment(self, field: str, value, now: datetime, *, earliest: datetime = EARLIEST_CAPTURE,
+               label: str = "The time") -> datetime | None:
+        """Return an ISO time with its offset as an aware UTC datetime, from `earliest` to a
+        day past `now` (a fast device clock); note anything else."""
+        parsed = None
+        if isinstance(value, str) and len(value) <= 40:
+            try:
+                parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            except ValueError:
+                parsed = None
+        if parsed is None or parsed.tzinfo is None:
+            self.add(field, "Use a time with its offset, like 2026-12-01T10:15:00Z.")
+            return None
+        if not earliest <= parsed <= now + CAPTURE_CLOCK_SKEW:
+            self.add(field, f"{label} cannot be before {earliest:%Y-%m-%d} or in the future.")
+            return None
+        return parsed.astimezone(timezone.utc)
+
+    def sha256(self, field: str, value) -> str | None:
+        """Return `value` as a lower-case SHA-256 hex digest; note anything else."""
+        if not isinstance(value, str) or not _SHA256.fullmatch(value.lower()):
+            self.add(field, f"{str(value)[:80]!r} is not a SHA-256 hash.")
+            return None
+        return value.lower()
+
+    def annotations(self, field: str, value, photos) -> dict[str, str]:
+        """Return {annotated sha256: original sha256}: each annotated copy a photo the record
+        holds, drawn on another photo the record holds that is not itself an annotation."""
+        if value in (None, {}):
+            return {}
+        if not isinstance(value, dict) or len(value) > MAX_PHOTOS:
+            self.add(field, f"Must map at most {MAX_PHOTOS} annotated photos to the photo each was drawn on.")
+            return {}
+        held = {sha.lower() for sha in (photos or []) if isinstance(sha, str)}
+        pairs = {}
+        for annotated, original in value.items():
+            annotated, original = self.sha256(field, annotated), self.sha256(field, original)
+            if annotated is None or original is None:
+                continue
+            if annotated == original:
+                self.add(field, "A photo cannot annotate itself.")
+            elif annotated not in held or original not in held:
+                self.add(field, "An annotated photo and the photo it was drawn on must both be among the record's photos.")
+            else:
+                pairs[annotated] = original
+        if set(pairs) & set(pairs.values()):
+            self.add(field, "Annotate the original photo, not an annotated copy.")
+            return {}
+        return pairs
+
     def raise_if_any(self, message: str) -> None:
         """:raise Invalid: with `message` and every field's problem, if there is one."""
         if self.fields:

@@ -19,6 +19,7 @@ from .extensions import db
 from .models import (
     Area,
     Audit,
+    AuditSignature,
     AuditStatus,
     Comment,
     CompetenceRecord,
@@ -171,6 +172,9 @@ def _photo_subject_view(user: User, link: PhotoLink) -> bool:
         action = db.session.get(CorrectiveAction, link.subject_id)
         # An action's evidence also belongs to the finding it answers.
         return action is not None and (_action_work(user, action) or _finding_view(user, action.finding))
+    if link.subject == PhotoSubject.SIGNATURE:  # a sign-off is seen with its audit
+        signature = db.session.get(AuditSignature, link.subject_id)
+        return signature is not None and _audit_view(user, signature.audit)
     return False
 
 

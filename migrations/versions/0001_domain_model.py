@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-06 08:31:06.690156
+Create Date: 2026-12-06 08:32:23.028443
 
 """
 from alembic import op
@@ -353,6 +353,8 @@ def upgrade():
     sa.Column('uploaded_by_id', sa.Uuid(), nullable=True),
     sa.Column('uploaded_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('annotates_sha256', sa.String(length=64), nullable=True),
+    sa.ForeignKeyConstraint(['annotates_sha256'], ['photo.sha256'], name=op.f('fk_photo_annotates_sha256_photo')),
     sa.ForeignKeyConstraint(['uploaded_by_id'], ['user.id'], name=op.f('fk_photo_uploaded_by_id_user')),
     sa.PrimaryKeyConstraint('sha256', name=op.f('pk_photo'))
     )
@@ -435,6 +437,7 @@ def upgrade():
     sa.Column('reviewed_by_id', sa.Uuid(), nullable=True),
     sa.Column('score', sa.Float(), nullable=True),
     sa.Column('summary', sa.Text(), nullable=False),
+    sa.Column('unsigned_reason', sa.Text(), nullable=False),
     sa.Column('created_by_id', sa.Uuid(), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
@@ -653,6 +656,21 @@ def upgrade():
         batch_op.create_index('ix_webhook_delivery_due', ['state', 'next_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_webhook_delivery_webhook_id'), ['webhook_id'], unique=False)
 
+    op.create_table('audit_signature',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('audit_id', sa.Uuid(), nullable=False),
+    sa.Column('role', sa.String(length=10), nullable=False),
+    sa.Column('signer_name', sa.String(length=200), nullable=False),
+    sa.Column('signed_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('photo_sha256', sa.String(length=64), nullable=False),
+    sa.Column('recorded_by_id', sa.Uuid(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['audit_id'], ['audit.id'], name=op.f('fk_audit_signature_audit_id_audit'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['photo_sha256'], ['photo.sha256'], name=op.f('fk_audit_signature_photo_sha256_photo')),
+    sa.ForeignKeyConstraint(['recorded_by_id'], ['user.id'], name=op.f('fk_audit_signature_recorded_by_id_user')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_signature')),
+    sa.UniqueConstraint('audit_id', 'role', name=op.f('uq_audit_signature_audit_id_role'))
+    )
     op.create_table('document_acknowledgement',
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('revision_id', sa.Uuid(), nullable=False),
@@ -833,6 +851,7 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_document_acknowledgement_user_id'))
 
     op.drop_table('document_acknowledgement')
+    op.drop_table('audit_signature')
     with op.batch_alter_table('webhook_delivery', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_webhook_delivery_webhook_id'))
         batch_op.drop_index('ix_webhook_delivery_due')

@@ -25,15 +25,24 @@ export async function show(app, { id, submit = false, focus = null }) {
   const progress = () => records.progress(detail.template, detail.responses);
   const areas = await records.areas();
   if (submit) {
+    const me = await records.user();
     checklistView.renderSubmit(app.view, detail, {
+      auditorName: (me && me.name) || "",
       blockers: records.blockers(detail),
       progress,
       sections,
       isAnswered: records.isAnswered,
       shown: records.visibility(detail.template || {}, detail.responses),
-      onSubmit: async (summary) => {
+      onSubmit: async (summary, signoff) => {
+        // Each drawing is kept as a PNG photo, uploaded and linked like any photo evidence.
+        const { keepDrawing } = await import("../photos.js");
+        const signatures = [];
+        for (const s of signoff.signatures) {
+          const photo = await keepDrawing(s.canvas, { type: "image/png", takenAt: s.signed_at });
+          signatures.push({ role: s.role, name: s.name, signed_at: s.signed_at, sha256: photo.sha256 });
+        }
         await ensureStarted(detail);
-        await records.submitAudit(detail.audit, summary);
+        await records.submitAudit(detail.audit, summary, { signatures, unsigned_reason: signoff.unsigned_reason });
         await app.changed();
         location.hash = "#/audits";
       },

@@ -2,6 +2,7 @@
 // per question, and the way to the submit summary.
 import { field, h, mount, STATUS_LABELS, uid } from "./dom.js";
 import { photoParts } from "./photopicker.js";
+import { signOff } from "./signature.js";
 
 const CHOICES = {
   yes_no_na: [["yes", "Yes"], ["no", "No"], ["na", "N/A"]],
@@ -158,6 +159,7 @@ function questionBlock(question, number, detail, actions) {
       await save({ photos });
       picker.redraw(photos);
     },
+    onAnnotated: async (list) => { photos = list; await save({ photos }); return photos; },
   });
   const more = h("div", { class: "more", hidden: !note.value },
     question.guidance ? h("p", { class: "hint" }, question.guidance) : null,
@@ -310,17 +312,20 @@ export function renderMissing(root) {
   mount(root, h("p", {}, "This audit is not on this device."));
 }
 
-/** The submit summary: blocked while required questions are unanswered. */
-export function renderSubmit(root, detail, { blockers, progress, sections, isAnswered, shown, onSubmit }) {
+/** The submit summary: blocked while required questions are unanswered; signed at the end. */
+export function renderSubmit(root, detail, { blockers, progress, sections, isAnswered, shown, onSubmit, auditorName = "" }) {
   const { audit, template } = detail;
   const p = progress();
   const summary = h("textarea", { rows: 3 }, audit.summary || "");
+  const signatures = signOff({ auditorName });
   const submit = h("button", { type: "button", class: "primary", disabled: blockers.length > 0 }, "Submit audit");
   const message = h("p", { role: "status" });
   submit.addEventListener("click", async () => {
     submit.disabled = true;
-    try { await onSubmit(summary.value.trim()); message.textContent = "Submitted. It will be sent when online."; }
-    catch (e) { message.textContent = e.message; submit.disabled = false; }
+    try {
+      await onSubmit(summary.value.trim(), signatures.collect());
+      message.textContent = "Submitted. It will be sent when online.";
+    } catch (e) { message.textContent = e.message; submit.disabled = false; }
   });
   mount(root,
     h("p", {}, h("a", { class: "back", href: `#/audit/${audit.id}` }, "‹ Back to the checklist")),
@@ -336,6 +341,7 @@ export function renderSubmit(root, detail, { blockers, progress, sections, isAns
       h("h2", {}, `${blockers.length} question(s) block submission`),
       h("ul", {}, blockers.map((b) => h("li", {}, h("a", { href: `#/audit/${audit.id}/q/${b.question.id}`, "data-question": b.question.id }, b.question.text), ` - ${b.problem}`)))) : null,
     field("Summary for the reviewer", summary),
+    signatures,
     submit, message);
   scrollTo(0, 0); // opens at its heading, wherever the checklist was scrolled to
 }

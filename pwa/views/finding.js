@@ -64,6 +64,7 @@ function findingForm({
       keep();
       if (onPhotoDropped) onPhotoDropped(sha);
     },
+    onAnnotated: (list) => { photos = list; keep(); return photos; },
   });
   const save = h("button", { type: "submit", class: "primary" }, "Save finding");
   const discard = h("button", { type: "button", hidden: true, onclick: async () => {

@@ -1,5 +1,6 @@
 // Camera and gallery inputs with thumbnails. `context` makes the labels unique on a page
 // with many questions ("Take photo for Question 3").
+import { annotate } from "./annotate.js";
 import { h, uid } from "./dom.js";
 
 export function photoPicker(options) {
@@ -15,18 +16,46 @@ export function photoPicker(options) {
  * `status`, `list` (the thumbnails) and `redraw(hashes)`. With `short`, the context is
  * read by screen readers only ("Take photo" on screen, "Take photo for question 3" named).
  */
-export function photoParts({ context = "", hashes = [], thumbnailOf, onFiles, onRemove, disabled = false, short = false }) {
+export function photoParts({ context = "", hashes = [], thumbnailOf, onFiles, onRemove, onAnnotated, disabled = false, short = false }) {
   const suffix = context ? ` for ${context}` : "";
   const status = h("p", { class: "hint", role: "status" });
   const list = h("ul", { class: "thumbs", "aria-label": `Photos${suffix}` });
+  let shown = hashes;
+  const copies = new Map(); // annotated copy -> original, for the photos annotated on this screen
+
+  // Draw on a photo; the annotated copy goes just before its original (shown first), both kept.
+  const annotateOne = async (sha, n) => {
+    const photos = await import("../photos.js");
+    try {
+      const canvas = await annotate(await photos.imageOf(sha), { label: `photo ${n}${suffix}` });
+      if (!canvas) return;
+      status.textContent = "Saving the annotated copy…";
+      const copy = await photos.keepDrawing(canvas, { type: "image/jpeg", annotates: sha });
+      copies.set(copy.sha256, sha);
+      const at = shown.indexOf(sha);
+      const next = [...shown.slice(0, at).filter((x) => x !== copy.sha256), copy.sha256,
+        ...shown.slice(at).filter((x) => x !== copy.sha256)];
+      drawThumbs(await onAnnotated(next));
+      status.textContent = "Annotated copy added; the original is kept.";
+    } catch (e) {
+      status.textContent = `Could not annotate the photo: ${e.message}`;
+    }
+  };
 
   const drawThumbs = (current) => {
+    shown = current;
     list.replaceChildren(...current.map((sha, i) => {
-      const img = h("img", { alt: `Photo ${i + 1}${suffix}`, width: 96, height: 96, decoding: "async" });
+      const annotated = copies.has(sha);
+      const img = h("img", { alt: `${annotated ? "Annotated photo" : "Photo"} ${i + 1}${suffix}`, width: 96, height: 96, decoding: "async" });
       thumbnailOf(sha).then((url) => { img.src = url; });
-      return h("li", {}, img, onRemove && !disabled
-        ? h("button", { type: "button", class: "small", "aria-label": `Remove photo ${i + 1}${suffix}`, onclick: () => onRemove(sha) }, "Remove")
-        : null);
+      return h("li", { "data-sha256": sha },
+        img,
+        onAnnotated && !disabled && !annotated
+          ? h("button", { type: "button", class: "small", "aria-label": `Annotate photo ${i + 1}${suffix}`, onclick: () => annotateOne(sha, i + 1) }, "Annotate")
+          : null,
+        onRemove && !disabled
+          ? h("button", { type: "button", class: "small", "aria-label": `Remove photo ${i + 1}${suffix}`, onclick: () => onRemove(sha) }, "Remove")
+          : null);
     }));
   };
   drawThumbs(hashes);

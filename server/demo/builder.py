@@ -283,10 +283,26 @@ def _audit(story: Story, spec: dict) -> None:
             "audit_id": audit.id, "question_id": question.id, "photos": shas,
         }, at=synced), finding_spec))
     if spec["status"] != AuditStatus.IN_PROGRESS:
-        audits.submit_audit(auditor, audit, summary=spec.get("summary", SUMMARY), at=synced)
+        audits.submit_audit(auditor, audit, summary=spec.get("summary", SUMMARY), at=synced,
+                            **_sign_off(story, spec, auditor, area, synced))
         _review(story, audit, spec, area)
     for finding, finding_spec in made:
         _follow_up(story, finding, finding_spec, area, day)
+
+
+def _sign_off(story: Story, spec: dict, auditor: User, area: Area, signed: datetime) -> dict:
+    """The auditor signs on the tablet, and the person who answers for the area as the
+    auditee; the auditor's tablet uploads both drawings as it syncs."""
+    auditee = db.session.get(User, area.responsible_id) if area.responsible_id else None
+    signers = [("auditor", auditor)] + ([("auditee", auditee)] if auditee and auditee.id != auditor.id else [])
+    signatures = []
+    for role, person in signers:
+        data = scenes.signature(f"{spec['key']}/{role}")
+        sha = hashlib.sha256(data).hexdigest()
+        photos.intake(auditor, sha, data, "image/png", at=signed)
+        signatures.append({"role": role, "name": person.name, "signed_at": signed.isoformat(), "sha256": sha})
+    reason = "" if len(signatures) == 2 else "No one answers for this area."
+    return {"signatures": signatures, "unsigned_reason": reason}
 
 
 def _review(story: Story, audit: Audit, spec: dict, area: Area) -> None:

@@ -41,6 +41,27 @@ def photograph(scene: dict, seed: str, taken_at: datetime) -> bytes:
     return out.getvalue()
 
 
+def signature(seed: str) -> bytes:
+    """A signature as the field app's pad draws it: a pen's loops on white, 600 x 200 PNG."""
+    rng = random.Random(seed)
+    image = Image.new("RGB", (600, 200), "white")
+    draw = ImageDraw.Draw(image)
+    x, points = 40.0, []
+    while x < 540:
+        # Loops that lean forward, of varying height, like a hurried hand.
+        height, width = rng.uniform(30, 70), rng.uniform(25, 45)
+        for step in range(12):
+            angle = 2 * math.pi * step / 12
+            points.append((x + width * step / 12 + 12 * math.sin(angle), 110 - height * math.sin(angle / 2) ** 2
+                           + 10 * math.cos(angle)))
+        x += width
+    draw.line(points, fill="black", width=3, joint="curve")
+    draw.line([(50, 160), (rng.uniform(300, 520), 150 + rng.uniform(-8, 8))], fill="black", width=2)
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
+
+
 def _exif(taken_at: datetime) -> Image.Exif:
     exif = Image.Exif()
     exif[MAKE], exif[MODEL], exif[SOFTWARE] = "Gemba", "Demo camera", "gemba demo"

@@ -1,7 +1,7 @@
 """The domain model, one module per aggregate. Importing this registers every table."""
 
 from .accounts import AccountLink, ApiToken, Area, RiskLevel, Role, SignInThrottle, Site, User, UserSession
-from .audits import Audit, AuditStatus, Response
+from .audits import Audit, AuditSignature, AuditStatus, Response, SignatureRole
 from .base import happened_at, new_id, utcnow
 from .checklists import Question, QuestionKind, Template, TemplateStatus
 from .competence import Competence, CompetenceRecord, CompetenceRequirement, TrainingSession
@@ -16,7 +16,7 @@ from .findings import (
     FindingKind,
     FindingStatus,
 )
-from .photos import Photo, PhotoLink, PhotoState, PhotoSubject, PhotoUpload
+from .photos import LINKABLE_SUBJECTS, Photo, PhotoLink, PhotoState, PhotoSubject, PhotoUpload
 from .notify import (
     CalendarFeed,
     Delivery,
@@ -31,12 +31,12 @@ from .sync import Change, ChangeAudience, Conflict, ConflictStatus, Device, OpSt
 from .upkeep import Direction, ManagementReview, ManagementReviewStatus, Measurement, Objective, ReviewAction
 
 __all__ = [
-    "OPEN_FINDING_STATUSES", "AccountLink", "ActionStatus", "ApiToken", "Area", "Audit", "AuditStatus",
+    "OPEN_FINDING_STATUSES", "AccountLink", "ActionStatus", "ApiToken", "Area", "Audit", "AuditSignature", "AuditStatus", "SignatureRole",
     "CalendarFeed", "Change", "ChangeAudience", "ChartSnapshot", "Comment", "Conflict", "ConflictStatus",
     "CorrectiveAction", "Delivery", "Device", "Event", "Notification", "NotificationPreference",
     "OutboxEvent", "Webhook", "WebhookDelivery",
     "Finding", "FindingKind", "FindingStatus", "OpStatus", "Photo",
-    "PhotoLink", "PhotoState", "PhotoSubject", "PhotoUpload", "Question", "QuestionKind",
+    "LINKABLE_SUBJECTS", "PhotoLink", "PhotoState", "PhotoSubject", "PhotoUpload", "Question", "QuestionKind",
     "Response", "RiskLevel", "Role", "SignInThrottle", "Site", "SyncOp", "Template", "TemplateStatus", "TrailCheckpoint", "User", "UserSession", "happened_at",
     "Competence", "CompetenceRecord", "CompetenceRequirement", "Document", "DocumentAcknowledgement",
     "DocumentRevision", "DocumentStatus",

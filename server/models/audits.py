@@ -11,6 +11,7 @@ from ..extensions import db
 from .accounts import Area, User
 from .base import UTCDateTime, Versioned, new_id, utcnow
 from .checklists import Question, Template
+from .photos import Photo
 
 
 class AuditStatus(StrEnum):
@@ -20,6 +21,11 @@ class AuditStatus(StrEnum):
     APPROVED = "approved"
     RETURNED = "returned"
     REJECTED = "rejected"
+
+
+class SignatureRole(StrEnum):
+    AUDITOR = "auditor"
+    AUDITEE = "auditee"
 
 
 class Audit(Versioned, db.Model):
@@ -42,6 +48,8 @@ class Audit(Versioned, db.Model):
     reviewed_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user.id"))
     score: Mapped[float | None] = mapped_column(Float)
     summary: Mapped[str] = mapped_column(Text, default="")
+    # Why the auditee did not sign at submission ("left before the close-out"), if they did not.
+    unsigned_reason: Mapped[str] = mapped_column(Text, default="")
     created_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -50,6 +58,8 @@ class Audit(Versioned, db.Model):
     auditor: Mapped[User | None] = relationship(foreign_keys=[auditor_id])
     reviewed_by: Mapped[User | None] = relationship(foreign_keys=[reviewed_by_id])
     responses: Mapped[list["Response"]] = relationship(back_populates="audit", cascade="all, delete-orphan")
+    signatures: Mapped[list["AuditSignature"]] = relationship(
+        back_populates="audit", cascade="all, delete-orphan", order_by="desc(AuditSignature.role)")  # auditor, auditee
 
 
 class Response(Versioned, db.Model):
@@ -67,3 +77,26 @@ class Response(Versioned, db.Model):
 
     audit: Mapped[Audit] = relationship(back_populates="responses")
     question: Mapped[Question] = relationship()
+
+
+class AuditSignature(db.Model):
+    """A sign-off drawn on the device at submission: who signed, as what, when.
+
+    The drawing is a PNG photo linked to this row (`PhotoLink`, subject "signature"), so its
+    bytes travel, are stored and are shown under the same rules as any photo evidence.
+    """
+
+    __tablename__ = "audit_signature"
+    __table_args__ = (UniqueConstraint("audit_id", "role"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    audit_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("audit.id", ondelete="CASCADE"))
+    role: Mapped[str] = mapped_column(String(10))
+    signer_name: Mapped[str] = mapped_column(String(200))
+    signed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    photo_sha256: Mapped[str] = mapped_column(ForeignKey("photo.sha256"))
+    recorded_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    audit: Mapped[Audit] = relationship(back_populates="signatures")
+    photo: Mapped["Photo"] = relationship()

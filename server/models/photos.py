@@ -21,6 +21,12 @@ class PhotoSubject(StrEnum):
     RESPONSE = "response"
     FINDING = "finding"
     ACTION = "action"
+    SIGNATURE = "signature"  # the drawn signature of an audit's sign-off (subject_id: the AuditSignature)
+
+
+# What a device attaches photos to (a record's `photos`, a photo_link op). A signature's
+# drawing comes only with its audit's submission (services/signoff.py).
+LINKABLE_SUBJECTS = (PhotoSubject.RESPONSE, PhotoSubject.FINDING, PhotoSubject.ACTION)
 
 
 class Photo(db.Model):
@@ -36,6 +42,9 @@ class Photo(db.Model):
     uploaded_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user.id"))
     uploaded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # An annotated copy (circles, arrows, text drawn on the device) names the photo it was
+    # drawn on. Set once, by the first record that holds both (evidence.note_annotations).
+    annotates_sha256: Mapped[str | None] = mapped_column(ForeignKey("photo.sha256"))
 
     uploaded_by: Mapped[User | None] = relationship()
 

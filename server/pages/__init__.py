@@ -11,7 +11,7 @@ from ..errors import DomainError
 from ..extensions import db
 from ..ids import uuid_or_none
 from ..permissions import can
-from ..services import accounts, charts, inbox, listings, notify
+from ..services import accounts, charts, evidence, inbox, listings, notify
 from ..services import dashboard as dashboards
 from ..services.audits import get_audit
 from ..services.findings import get_finding
@@ -160,6 +160,12 @@ def page_url(page_number: int) -> str:
     args = request.args.to_dict()
     args["page"] = page_number
     return url_for(request.endpoint, **(request.view_args or {}), **args)
+
+
+@bp.app_template_filter()
+def annotated_first(photos) -> list:
+    """A record's photos as shown: each annotated copy first, its original beside it."""
+    return evidence.annotated_first(list(photos or []))
 
 
 @bp.app_template_filter()

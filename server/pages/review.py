@@ -121,6 +121,9 @@ def audit_evidence(audit_id):
                 groups.append((f"{q.position}. {q.text}", photos))
     for f in detail["findings"]:
         groups += _finding_galleries(f, f"Finding: {f.title}", lambda n: f"Finding: {f.title}, corrective action {n}")
+    for signature in audit.signatures:
+        groups.append((f"Sign-off: {signature.signer_name} ({signature.role})",
+                       listings.photos_for(PhotoSubject.SIGNATURE, signature.id)))
     return render_template("evidence.html", title=f"Evidence: {audit.template.name}, {audit.area.label}",
                            back=url_for("pages.audit", audit_id=audit.id), groups=groups)
 

@@ -11,7 +11,7 @@ import marshmallow as ma
 from marshmallow import fields as f
 from marshmallow import validate as v
 
-from ..models import PhotoSubject
+from ..models import LINKABLE_SUBJECTS
 
 from .shapes import Strict as FieldsSchema
 from .shapes import WhySchema, text_field
@@ -25,6 +25,19 @@ def _photo_taken():
     return f.Dict(keys=f.String(), values=f.String(), metadata={
         "description": "When the device took each photo: {sha256: ISO time with offset}; kept for photos "
                        "whose capture time the server does not know (checked by fieldrules)"})
+
+
+def _photo_annotates():
+    return f.Dict(keys=f.String(), values=f.String(), metadata={
+        "description": "Annotated copies among `photos`: {annotated sha256: sha256 of the photo it was drawn on} "
+                       "(checked by fieldrules)"})
+
+
+class SignatureFieldsSchema(FieldsSchema):
+    role = f.String(required=True, metadata={"description": "auditor | auditee"})
+    name = text_field("name", description="The signer's name as typed.", required=True)
+    signed_at = f.String(required=True, metadata={"description": "ISO time with offset, on the device clock"})
+    sha256 = f.String(required=True, metadata={"description": "SHA-256 of the drawn signature, a PNG photo"})
 
 
 # ---------------------------------------------------------------- op fields (load)
@@ -41,6 +54,7 @@ class FindingFieldsSchema(FieldsSchema):
     question_id = f.UUID(allow_none=True)
     photos = _photos()
     photo_taken = _photo_taken()
+    photo_annotates = _photo_annotates()
     # Triage from a supervisor's device; refused for everyone else.
     status = f.String()
     status_reason = text_field()
@@ -54,6 +68,7 @@ class ResponseFieldsSchema(FieldsSchema):
     note = text_field()
     photos = _photos()
     photo_taken = _photo_taken()
+    photo_annotates = _photo_annotates()
 
 
 class AuditFieldsSchema(FieldsSchema):
@@ -64,6 +79,9 @@ class AuditFieldsSchema(FieldsSchema):
         metadata={"description": "in_progress starts the audit, submitted submits it"},
     )
     summary = text_field()
+    signatures = f.List(f.Nested(SignatureFieldsSchema), metadata={
+        "description": "With status submitted: the sign-off drawn on the device (at most one per role)"})
+    unsigned_reason = text_field("reason", description="With signatures: why the auditee did not sign.")
 
 
 class ActionFieldsSchema(FieldsSchema):
@@ -75,6 +93,7 @@ class ActionFieldsSchema(FieldsSchema):
     done_note = text_field()
     photos = _photos()
     photo_taken = _photo_taken()
+    photo_annotates = _photo_annotates()
 
 
 class CommentFieldsSchema(FieldsSchema):
@@ -84,7 +103,7 @@ class CommentFieldsSchema(FieldsSchema):
 
 
 class PhotoLinkFieldsSchema(FieldsSchema):
-    subject = f.String(required=True, validate=v.OneOf([s.value for s in PhotoSubject]))
+    subject = f.String(required=True, validate=v.OneOf([s.value for s in LINKABLE_SUBJECTS]))
     subject_id = f.UUID(required=True)
     sha256 = f.String(required=True)
     taken_at = f.String(metadata={"description": "When the device took the photo (ISO time with offset)"})
@@ -137,7 +156,13 @@ class AuditSchema(ma.Schema):
     reviewed_at = f.AwareDateTime(allow_none=True)
     score = f.Float(allow_none=True)
     summary = f.String()
+    signatures = f.Method("_signatures")
+    unsigned_reason = f.String()
     version = f.Integer()
+
+    def _signatures(self, audit):
+        return [{"role": s.role, "name": s.signer_name, "signed_at": s.signed_at.isoformat(),
+                 "sha256": s.photo_sha256} for s in audit.signatures]
 
 
 class ResponseSchema(ma.Schema):
@@ -210,6 +235,7 @@ class PhotoSchema(ma.Schema):
     height = f.Integer(allow_none=True)
     content_type = f.String(allow_none=True)
     taken_at = f.AwareDateTime(allow_none=True)
+    annotates = f.String(attribute="annotates_sha256", allow_none=True)
 
 
 class ConflictSchema(ma.Schema):

@@ -23,7 +23,7 @@ from ..models import (
     happened_at,
 )
 from ..permissions import require
-from . import checklists, evidence, feed, impartiality, notify, trail, transitions
+from . import checklists, evidence, feed, impartiality, notify, signoff, trail, transitions
 from .merge import Edit, created, jsonable, merge
 from .records import load_for
 
@@ -411,12 +411,15 @@ def score(audit: Audit, responses: dict) -> float | None:
                          [(kind, question_id) for kind, question_id in findings], audit.template.scoring)
 
 
+_UNSIGNED = object()  # "the submission carries no sign-off" (an app from before sign-off)
+
+
 def submit_audit(user: User, audit: Audit, summary: str | None = None, device_id=None,
-                 at: datetime | None = None) -> Audit:
-    """Submit an audit for review.
+                 at: datetime | None = None, signatures=_UNSIGNED, unsigned_reason=None) -> Audit:
+    """Submit an audit for review, with its sign-off when `signatures` is given (signoff.py).
 
     :raise Invalid: naming each required question left unanswered and each answer that
-      needs a photo. :raise StateError: unless in progress or returned.
+      needs a photo; a sign-off that is not valid. :raise StateError: unless in progress or returned.
     """
     require(user, "audit.work", audit)
     transitions.check_audit(audit, AuditStatus.SUBMITTED)
@@ -436,6 +439,9 @@ def submit_audit(user: User, audit: Audit, summary: str | None = None, device_id
             problems[str(question.id)] = [f"{question.position}. {question.text}: this answer needs a photo."]
     if problems:
         raise Invalid("The audit cannot be submitted yet.", problems)
+    signed = None
+    if signatures is not _UNSIGNED:
+        signed = signoff.check_signatures(audit, signatures, unsigned_reason)
     changed = ["status", "submitted_at", "score"]
     if summary is not None:
         errors = FieldErrors()
@@ -448,6 +454,9 @@ def submit_audit(user: User, audit: Audit, summary: str | None = None, device_id
     audit.status = AuditStatus.SUBMITTED
     audit.submitted_at = happened_at(at)
     audit.score = score(audit, responses)
+    if signed is not None:
+        signoff.record_signatures(user, audit, *signed, device_id=device_id)
+        changed += ["signatures", "unsigned_reason"]
     audit.bump(changed)
     db.session.flush()
     publish_audit(audit)

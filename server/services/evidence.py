@@ -164,3 +164,56 @@ def note_capture_times(times: dict, hashes) -> None:
         if photo is not None and photo.taken_at is None:
             photo.taken_at = times[sha]
     db.session.flush()
+
+
+def annotations(value, hashes) -> dict:
+    """Check which photos of a record are annotated copies of which others
+    ({annotated: original}, both among `hashes`). An annotated copy annotates one photo for
+    good: naming another is refused. :raise Invalid:"""
+    errors = FieldErrors()
+    pairs = errors.annotations("photo_annotates", value, hashes if isinstance(hashes, list) else [])
+    errors.raise_if_any("A photo annotation is not valid.")
+    for annotated, original in pairs.items():
+        photo = db.session.get(Photo, annotated)
+        if photo is not None and photo.annotates_sha256 not in (None, original):
+            raise Invalid("A photo annotation is not valid.",
+                          {"photo_annotates": [f"{annotated} already annotates another photo."]})
+        drawn_on = db.session.get(Photo, original)
+        if drawn_on is not None and drawn_on.annotates_sha256 is not None:
+            raise Invalid("A photo annotation is not valid.",
+                          {"photo_annotates": ["Annotate the original photo, not an annotated copy."]})
+    return pairs
+
+
+def note_annotations(pairs: dict) -> None:
+    """Keep that each annotated copy in `pairs` was drawn on its original (checked by `annotations`)."""
+    for annotated, original in pairs.items():
+        expect_photo(annotated)
+        expect_photo(original)
+        photo = db.session.get(Photo, annotated)
+        if photo.annotates_sha256 is None:
+            photo.annotates_sha256 = original
+    db.session.flush()
+
+
+def annotated_first(photos: list) -> list[tuple]:
+    """Order a record's photos for showing: each annotated copy in its original's place with
+    the original beside it, [(shown photo, original or None)]. Photos are `Photo` rows."""
+    by_sha = {photo.sha256: photo for photo in photos}
+    copies = {photo.annotates_sha256: photo for photo in photos
+              if photo.annotates_sha256 and photo.annotates_sha256 in by_sha}
+    out, placed = [], set()
+    for photo in photos:
+        if photo.sha256 in placed:
+            continue
+        if photo.annotates_sha256 in by_sha:  # a copy: shown where its original stands
+            original = by_sha[photo.annotates_sha256]
+            out.append((photo, original))
+            placed |= {photo.sha256, original.sha256}
+        elif photo.sha256 in copies:
+            out.append((copies[photo.sha256], photo))
+            placed |= {photo.sha256, copies[photo.sha256].sha256}
+        else:
+            out.append((photo, None))
+            placed.add(photo.sha256)
+    return out

@@ -47,3 +47,32 @@ class FieldApp:
 
     def question(self, text: str):
         return self.page.get_by_role("group", name=text)
+
+    def sign(self, role: str, name: str | None = None):
+        """Sign the submit screen's sign-off as `role` (auditor or auditee): type the name if
+        given, then draw a zigzag on the pad with the mouse (pointer events)."""
+        block = self.page.locator(f"fieldset[data-role='{role}']")
+        if name is not None:
+            block.get_by_label(f"Name of the {role}").fill(name)
+        pad = block.get_by_role("img", name=f"Signature of the {role}")
+        pad.scroll_into_view_if_needed()
+        box = pad.bounding_box()
+        mouse = self.page.mouse
+        low, high = (0.25, 0.75) if role == "auditor" else (0.4, 0.6)  # two people, two drawings
+        mouse.move(box["x"] + 15, box["y"] + box["height"] * high)
+        mouse.down()
+        for i in range(1, 9):
+            mouse.move(box["x"] + 15 + i * box["width"] / 10, box["y"] + box["height"] * (low if i % 2 else high),
+                       steps=4)
+        mouse.up()
+        expect(block.get_by_role("status")).to_contain_text("Signed")
+
+    def sign_off(self, auditee: str | None = None, reason: str = "Not on site at the close-out."):
+        """The auditor signs; the auditee signs as `auditee`, or without one the auditor says why not."""
+        self.sign("auditor")
+        if auditee:
+            self.sign("auditee", auditee)
+        else:
+            block = self.page.locator("fieldset[data-role='auditee']")
+            block.get_by_role("checkbox", name="The auditee did not sign").check()
+            block.get_by_label("Why the auditee did not sign").fill(reason)

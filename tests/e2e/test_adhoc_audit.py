@@ -84,6 +84,7 @@ def test_unplanned_audit_offline_and_impartiality_refusal(tablet, live_server):
     expect(app.question(second)).to_contain_text("No finding: the note says why")
     expect(tablet.get_by_text("2 of 2 answered")).to_be_visible()
     tablet.get_by_role("link", name="Review and submit").click()
+    app.sign_off()
     tablet.get_by_role("button", name="Submit audit").click()
     submitted = tablet.get_by_role("region", name="Submitted, waiting for review")
     expect(submitted.get_by_role("link", name=f"{s.template_name} - {s.other}")).to_be_visible()

@@ -101,6 +101,7 @@ def test_show_if_and_multiple_choice_offline_then_synced_and_in_the_register(tab
     tablet.get_by_role("link", name="Review and submit").click()
     expect(tablet.get_by_role("alert")).to_have_count(0)
     expect(tablet.get_by_text("6 of 6 questions answered")).to_be_visible()
+    app.sign_off()
     tablet.get_by_role("button", name="Submit audit").click()
     expect(tablet.get_by_role("region", name="Submitted, waiting for review")).to_contain_text("Hot work walk")
     tablet.context.set_offline(False)

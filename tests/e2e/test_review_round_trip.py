@@ -73,6 +73,7 @@ def submit_from_app(app: FieldApp, seed: Review):
     page = app.page
     page.get_by_role("link", name="Review and submit").click()
     expect(page.get_by_text("2 of 2 questions answered")).to_be_visible()
+    app.sign_off()
     page.get_by_role("button", name="Submit audit").click()
     expect(page.get_by_role("region", name="Submitted, waiting for review")).to_contain_text(seed.template_name)
     app.sync_now()

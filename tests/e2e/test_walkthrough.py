@@ -17,7 +17,7 @@ pytestmark = pytest.mark.e2e
 LOCAL_PHOTOS = """
 import('/app/db.js').then(async (db) => {
   const photos = await db.getAll('photos');
-  return photos.map((p) => ({ sha256: p.sha256, width: p.width, height: p.height, size: p.size, has_bytes: !!p.bytes }));
+  return photos.map((p) => ({ sha256: p.sha256, width: p.width, height: p.height, size: p.size, has_bytes: !!p.bytes, type: p.type }));
 })
 """
 
@@ -70,6 +70,7 @@ def answer_checklist(app: FieldApp, field, photo_files):
     submit = page.get_by_role("button", name="Submit audit")
     expect(submit).to_be_enabled()
     page.get_by_label("Summary for the reviewer").fill("Exit B blocked; otherwise in order.")
+    app.sign_off(auditee="Ben Okafor")
     submit.click()
     expect(page.get_by_role("region", name="Submitted, waiting for review")).to_contain_text(field.template_name)
 
@@ -115,15 +116,18 @@ def test_walkthrough_offline_capture_arrives_exactly_once(context, tablet, phone
     expect(phone.get_by_role("listitem", name="Oil leak under press 4")).to_contain_text("Waiting to send")
 
     # The outbox survives closing the app: reopen both, still offline.
-    tablet_photos = {p["sha256"]: p for p in tablet.evaluate(LOCAL_PHOTOS)}
+    on_tablet = tablet.evaluate(LOCAL_PHOTOS)
+    # The sign-off's drawings are kept like photos: PNGs beside the camera's JPEGs.
+    tablet_photos = {p["sha256"]: p for p in on_tablet if p["type"] != "image/png"}
+    signatures = {p["sha256"]: p for p in on_tablet if p["type"] == "image/png"}
     phone_photos = {p["sha256"]: p for p in phone.evaluate(LOCAL_PHOTOS)}
-    assert len(tablet_photos) == 3 and len(phone_photos) == 1
+    assert len(tablet_photos) == 3 and len(signatures) == 2 and len(phone_photos) == 1
     tablet.close()
     phone_context = phone.context
     phone.close()
     tablet = watched(context.new_page())
     auditor = FieldApp(tablet).open("#/sync")
-    expect(tablet.locator("#pending-summary")).to_contain_text("3 photos unsent")
+    expect(tablet.locator("#pending-summary")).to_contain_text("5 photos unsent")  # 3 and 2 signatures
     phone = watched(phone_context.new_page())
     staff = FieldApp(phone).open("#/sync")
     expect(phone.locator("#pending-summary")).to_contain_text("2 changes and 1 photo unsent")
@@ -157,7 +161,7 @@ def test_walkthrough_offline_capture_arrives_exactly_once(context, tablet, phone
     assert (str(from_audit.audit_id), str(from_audit.question_id), from_audit.clause) == (field.audit_id, ids[0], "8.1")
     assert from_audit.location == "Exit B, behind the pallets"
 
-    all_photos = tablet_photos | phone_photos
+    all_photos = tablet_photos | signatures | phone_photos
     stored = live_server.scalars(select(Photo).where(Photo.sha256.in_(all_photos)))
     assert {p.sha256 for p in stored} == set(all_photos)
     assert all(p.state == PhotoState.STORED for p in stored)

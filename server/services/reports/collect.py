@@ -75,6 +75,8 @@ def collect(user: User, audit: Audit) -> AuditReport:
         labels[(PhotoSubject.FINDING, f.id)] = f"finding: {f.title}"
         for a in f.actions:
             labels[(PhotoSubject.ACTION, a.id)] = f"action on: {f.title}"
+    for signature in audit.signatures:
+        labels[(PhotoSubject.SIGNATURE, signature.id)] = f"signature: {signature.role}"
     ids = [subject_id for _, subject_id in labels]
     if ids:
         links = db.session.scalars(

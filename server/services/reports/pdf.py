@@ -17,7 +17,7 @@ from reportlab.platypus import Image, KeepTogether, PageBreak, Paragraph, Simple
 from ...extensions import db
 from ...models import Audit, CorrectiveAction, Photo, PhotoState, PhotoSubject, User, utcnow
 from ...storage import MissingObject, object_key, photo_store
-from .. import audits, checklists
+from .. import audits, checklists, evidence
 from .collect import AuditReport, collect, person_name
 
 THUMB_EDGE = 320
@@ -81,7 +81,7 @@ def thumbnail(photo: Photo) -> bytes | None:
 
 def _photo_cells(photos: list[Photo], styles, edge=38 * mm) -> Table | None:
     cells = []
-    for photo in photos:
+    for photo, original in evidence.annotated_first(photos):  # an annotated copy first, its original named
         data = thumbnail(photo) if photo.state == PhotoState.STORED else None
         if data:
             reader = ImageReader(io.BytesIO(data))
@@ -97,7 +97,11 @@ def _photo_cells(photos: list[Photo], styles, edge=38 * mm) -> Table | None:
                 ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
             ]))
             caption = f"SHA-256 {photo.sha256}"
-        cells.append(Table([[picture], [Paragraph(_wrap_hash(caption), styles["mono"])]], colWidths=[edge + 2 * mm]))
+        rows = [[picture], [Paragraph(_wrap_hash(caption), styles["mono"])]]
+        if original is not None:
+            rows.append([Paragraph("Annotated on the device; original<br/>" + _wrap_hash(f"SHA-256 {original.sha256}"),
+                                   styles["mono"])])
+        cells.append(Table(rows, colWidths=[edge + 2 * mm]))
     if not cells:
         return None
     per_row = 4
@@ -105,6 +109,33 @@ def _photo_cells(photos: list[Photo], styles, edge=38 * mm) -> Table | None:
     table = Table(rows, colWidths=[edge + 4 * mm] * per_row, hAlign="LEFT")
     table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0)]))
     return table
+
+
+def _signoff(audit: Audit, styles) -> list:
+    """Each signature drawn on the device, who signed, as what and when; or why there is none."""
+    out = []
+    for signature in audit.signatures:
+        photo = signature.photo
+        # A drawing that arrived after the submission is checked here: only a PNG is a signature.
+        drawn = photo is not None and photo.state == PhotoState.STORED and photo.content_type == "image/png"
+        data = thumbnail(photo) if drawn else None
+        line = f"{signature.role.capitalize()}: {signature.signer_name}, signed {_when(signature.signed_at)}"
+        if data:
+            reader = ImageReader(io.BytesIO(data))
+            width, height = reader.getSize()
+            scale = min(60 * mm / width, 24 * mm / height)
+            drawing = Image(io.BytesIO(data), width=width * scale, height=height * scale, hAlign="LEFT")
+        else:
+            drawing = _p("not a PNG drawing" if photo is not None and photo.state == PhotoState.STORED
+                         else "signature expected (not uploaded yet)", styles["small"])
+        out.append(KeepTogether([_p(line, styles["body"]), drawing,
+                                 Paragraph(_wrap_hash(f"SHA-256 {signature.photo_sha256}"), styles["mono"])]))
+    if audit.unsigned_reason:
+        out.append(_p(f"Auditee did not sign: {audit.unsigned_reason}", styles["body"]))
+    if not audit.signatures:
+        out.append(_p("Not signed: submitted from a field app without sign-off." if audit.submitted_at
+                      else "Not signed yet: signed on the device when the audit is submitted.", styles["body"]))
+    return out
 
 
 def _wrap_hash(text: str) -> str:
@@ -163,6 +194,7 @@ def render_pdf(report: AuditReport) -> bytes:
     ]
     if audit.summary:
         story += [Spacer(1, 4 * mm), _p("Summary", styles["h2"]), _p(audit.summary, styles["body"])]
+    story += [Spacer(1, 4 * mm), _p("Sign-off", styles["h2"])] + _signoff(audit, styles)
     story.append(PageBreak())
     story.append(_p("Answers", styles["h1"]))
     for section, questions in audit.template.sections:

@@ -23,6 +23,7 @@ from ...extensions import db
 from ...models import (
     Area,
     Audit,
+    AuditSignature,
     Comment,
     CorrectiveAction,
     Finding,
@@ -110,7 +111,8 @@ def of_template(template) -> set[str]:
 
 
 _SUBJECTS = {PhotoSubject.RESPONSE: (Response, of_response), PhotoSubject.FINDING: (Finding, of_finding),
-             PhotoSubject.ACTION: (CorrectiveAction, of_action)}
+             PhotoSubject.ACTION: (CorrectiveAction, of_action),
+             PhotoSubject.SIGNATURE: (AuditSignature, lambda signature: of_audit(signature.audit))}
 
 
 def of_photo(photo) -> set[str]:

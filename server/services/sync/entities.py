@@ -102,6 +102,7 @@ ENTITIES: dict[str, SyncedEntity] = {entity.name: entity for entity in (
         fields=fieldwork.AuditFieldsSchema, apply=ops.audit_op, edit=audits.edit_audit,
         accept_device_value=_accept_audit,
         dump=fieldwork.AuditSchema, visible=_rule("audit.view"), audiences=audiences.of_audit,
+        eager=(Audit.signatures,),
     ),
     SyncedEntity(
         "response", Response, "answer",

@@ -33,7 +33,7 @@ def audit_op(batch: Batch, op, audit_id, fields):
         if fields.get("summary"):
             audits.edit_audit(user, audit, {"summary": fields["summary"]}, None, device.id)
         if status == "submitted":
-            audits.submit_audit(user, audit, device_id=device.id)
+            audits.submit_audit(user, audit, device_id=device.id, **_signoff(fields))
         return Outcome(OpStatus.APPLIED, version=audit.version), audit
     for name in ("template_id", "area_id"):
         if name in fields and fields[name] != getattr(audit, name):
@@ -45,10 +45,19 @@ def audit_op(batch: Batch, op, audit_id, fields):
     if status == "in_progress":
         audits.start_audit(user, audit, at=op.get("at"), device_id=device.id)
     elif status == "submitted":
-        audits.submit_audit(user, audit, device_id=device.id)
+        audits.submit_audit(user, audit, device_id=device.id, **_signoff(fields))
+    elif "signatures" in fields or "unsigned_reason" in fields:
+        raise Invalid("The audit is not valid.", {"signatures": ["An audit is signed when it is submitted."]})
     elif status is None and "summary" not in fields:
         require(user, "audit.work", audit)
     return _outcome(batch, op, "audit", edit, base, audit.area_id)
+
+
+def _signoff(fields) -> dict:
+    """The sign-off a submitting op carries, if it carries one (older field apps send none)."""
+    if "signatures" not in fields:
+        return {}
+    return {"signatures": fields["signatures"], "unsigned_reason": fields.get("unsigned_reason")}
 
 
 def response_op(batch: Batch, op, response_id, fields):

@@ -241,9 +241,13 @@ def _apply(batch: Batch, op: dict):
         raise Invalid("Some fields are not valid.", messages) from None
     # Capture times ride along with the photos a record holds; they are not its fields.
     taken = evidence.capture_times(fields.pop("photo_taken", None))
+    # So do annotations: which of its photos is a copy drawn on which other.
+    annotated = evidence.annotations(fields.pop("photo_annotates", None), fields.get("photos"))
     result = entity.apply(batch, op, entity_id, fields)
     if taken:
         evidence.note_capture_times(taken, fields.get("photos"))
+    if annotated:
+        evidence.note_annotations(annotated)
     return result
 
 

@@ -181,6 +181,27 @@ test("a photo waits on the device until a saved record refers to it", async () =
   deepEqual([s.ops, s.photos, s.records], [1, 1, 1], "a finding and its photo are one unsent record");
 });
 
+test("an annotated copy names its original in the first op whose record holds both", async () => {
+  const COPY = "c".repeat(64);
+  await outbox.addPhoto({ sha256: PHOTO, bytes: new Uint8Array([1]).buffer, size: 1 });
+  await outbox.addPhoto({ sha256: COPY, bytes: new Uint8Array([2]).buffer, size: 1, annotates: PHOTO });
+  const alone = await outbox.change("finding", finding("f1", "Leak"), { title: "Leak", photos: [COPY] });
+  equal(alone.fields.photo_annotates, undefined, "not without its original: the server checks both are held");
+  const op = await outbox.change("finding", finding("f2", "Leak"), { title: "Leak", photos: [COPY, PHOTO] });
+  deepEqual(op.fields.photo_annotates, { [COPY]: PHOTO });
+  deepEqual((await outbox.photosToUpload()).map((p) => p.sha256).sort(), [PHOTO, COPY].sort(), "both go up");
+});
+
+test("a submission's signature drawings are released with its op", async () => {
+  const SIGNED = "d".repeat(64);
+  await outbox.addPhoto({ sha256: SIGNED, bytes: new Uint8Array([1]).buffer, size: 1, type: "image/png" });
+  deepEqual(await outbox.photosToUpload(), [], "held until the submission names it");
+  await outbox.change("audit", { id: "a1", status: "submitted", server_version: 1 }, {
+    status: "submitted", signatures: [{ role: "auditor", name: "Ada", signed_at: "2026-12-06T08:00:00Z", sha256: SIGNED }],
+  });
+  deepEqual((await outbox.photosToUpload()).map((p) => p.sha256), [SIGNED]);
+});
+
 test("discarding photos deletes the bytes of those no record uses, and only those", async () => {
   const other = "c".repeat(64);
   await outbox.addPhoto({ sha256: PHOTO, bytes: new Uint8Array([1]).buffer, size: 1 });

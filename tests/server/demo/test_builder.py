@@ -158,8 +158,18 @@ def test_documents_past_review_a_draft_awaiting_approval_and_a_matrix_with_gaps(
     assert matrix.counts["expiring"] + matrix.counts["expired"] >= 1
 
 
+def test_every_submitted_audit_is_signed_off_with_png_drawings(demo):
+    submitted = db.session.scalars(select(Audit).where(Audit.submitted_at.is_not(None))).all()
+    assert submitted
+    for audit in submitted:
+        roles = {s.role: s for s in audit.signatures}
+        assert "auditor" in roles and ("auditee" in roles or audit.unsigned_reason), audit.id
+        for signature in roles.values():
+            assert signature.photo.content_type == "image/png" and signature.photo.state == PhotoState.STORED
+
+
 def test_photos_are_evidence_on_answers_findings_and_actions(demo):
-    photos = db.session.scalars(select(Photo)).all()
+    photos = db.session.scalars(select(Photo).where(Photo.content_type != "image/png")).all()
     assert len(photos) >= 25 and all(p.state == PhotoState.STORED for p in photos)
     assert all(50_000 < p.byte_size < 400_000 and p.content_type == "image/jpeg" for p in photos)
     assert all(p.taken_at is not None and p.taken_at <= p.uploaded_at for p in photos), "EXIF capture time read at intake"
@@ -168,7 +178,7 @@ def test_photos_are_evidence_on_answers_findings_and_actions(demo):
         for size in ("original", "display", "thumb"):
             assert store.exists(f"{size}/{photo.sha256}")
     subjects = set(db.session.scalars(select(PhotoLink.subject).distinct()))
-    assert subjects == {PhotoSubject.RESPONSE, PhotoSubject.FINDING, PhotoSubject.ACTION}
+    assert subjects == {PhotoSubject.RESPONSE, PhotoSubject.FINDING, PhotoSubject.ACTION, PhotoSubject.SIGNATURE}
     # Every answer that calls for a photo has one: submitting would have refused it otherwise.
     for response in db.session.scalars(select(Response)):
         if response.value in (response.question.photo_answers or []):

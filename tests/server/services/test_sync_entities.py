@@ -3,7 +3,7 @@
 import re
 from pathlib import Path
 
-from server.models import PhotoSubject
+from server.models import LINKABLE_SUBJECTS, PhotoSubject
 from server.services.sync import ENTITIES
 from server.services.sync.entities import BY_PHOTO_SUBJECT
 
@@ -22,7 +22,8 @@ def test_every_pulled_entity_says_who_may_see_it():
 
 
 def test_every_photo_subject_has_one_entity_that_holds_its_photos_and_accepts_edits():
-    assert set(BY_PHOTO_SUBJECT) == set(PhotoSubject)
+    # A signature's drawing is held by its audit's sign-off, not by a synced entity's photos.
+    assert set(BY_PHOTO_SUBJECT) == set(LINKABLE_SUBJECTS) == set(PhotoSubject) - {PhotoSubject.SIGNATURE}
     for subject, entity in BY_PHOTO_SUBJECT.items():
         assert entity.edit is not None and entity.pulled, subject
 
