@@ -12,6 +12,8 @@ const answered = (value) => value !== null && value !== undefined && value !== "
 const DERIVED = {
   // My audits by person, status and planned date: a status group's count and first page.
   audits: (a) => ({ _list: [a.auditor_id || "", a.status || "", a.planned_date || ""] }),
+  // My findings, newest first: "My findings" reads its first page, not every finding.
+  findings: (f) => ({ _mine: [f.raised_by_id || "", f.raised_at || ""] }),
   // Answers with a value, and with photos: an audit's progress is counted, not read.
   responses: (r) => ({
     _v: answered(r.value) && r.audit_id && r.question_id ? [r.audit_id, r.question_id] : undefined,
@@ -29,6 +31,16 @@ export function derive(store, value) {
     else out[key] = derived;
   }
   return out;
+}
+
+const DERIVED_NAMES = { audits: ["_list"], findings: ["_mine"], responses: ["_v", "_p"] };
+
+// Records leave db.js as they were put: the derived keys are the indexes' business.
+function strip(store, value) {
+  const names = DERIVED_NAMES[store];
+  if (!names || !value || typeof value !== "object") return value;
+  for (const name of names) delete value[name];
+  return value;
 }
 
 /** Work out the derived keys of every record already in `store` (an upgrade step). */
@@ -83,15 +95,19 @@ const UPGRADES = [
   },
   (db, tx) => {
     // Start-up that does not grow with what is stored: indexes for the audit list's
-    // groups and progress, an answer found by its audit and question, comments by audit.
+    // groups and progress, an answer found by its audit and question, my findings newest
+    // first, comments by audit and by finding.
     tx.objectStore("audits").createIndex("list", "_list");
     const responses = tx.objectStore("responses");
     responses.createIndex("audit_question", ["audit_id", "question_id"]);
     responses.createIndex("with_value", "_v");
     responses.createIndex("with_photos", "_p");
     tx.objectStore("comments").createIndex("audit_id", "audit_id");
+    tx.objectStore("comments").createIndex("finding_id", "finding_id");
+    tx.objectStore("findings").createIndex("mine", "_mine");
     deriveAll(tx, "audits");
     deriveAll(tx, "responses");
+    deriveAll(tx, "findings");
   },
 ];
 
@@ -131,11 +147,27 @@ export function open() {
 // `query` may be a key or an IDBKeyRange; `limit` caps how many records are read.
 class Store {
   constructor(store, name) { this.store = store; this.name = name; }
-  get(key) { return promised(this.store.get(key)); }
-  getAll(query, limit) { return promised(this.store.getAll(query, limit)); }
-  byIndex(index, value, limit) { return promised(this.store.index(index).getAll(value, limit)); }
-  getByIndex(index, value) { return promised(this.store.index(index).get(value)); }
+  one(request) { return promised(request).then((value) => strip(this.name, value)); }
+  many(request) { return promised(request).then((values) => { for (const v of values) strip(this.name, v); return values; }); }
+  get(key) { return this.one(this.store.get(key)); }
+  getAll(query, limit) { return this.many(this.store.getAll(query, limit)); }
+  byIndex(index, value, limit) { return this.many(this.store.index(index).getAll(value, limit)); }
+  getByIndex(index, value) { return this.one(this.store.index(index).get(value)); }
   countIndex(index, value) { return promised(this.store.index(index).count(value)); }
+  /** The last `limit` records of `range` in an index, last first (newest first, say). */
+  lastByIndex(index, range, limit) {
+    return new Promise((resolve, reject) => {
+      const out = [];
+      const request = this.store.index(index).openCursor(range, "prev");
+      request.onsuccess = () => {
+        const cursor = request.result;
+        if (!cursor || out.length >= limit) { resolve(out); return; }
+        out.push(strip(this.name, cursor.value));
+        cursor.continue();
+      };
+      request.onerror = () => reject(request.error);
+    });
+  }
   put(value) { return promised(this.store.put(derive(this.name, value))); }
   delete(key) { return promised(this.store.delete(key)); }
   clear() { return promised(this.store.clear()); }

@@ -375,19 +375,61 @@ export function withdrawFinding(found) {
   return outbox.change("finding", record, { status: "rejected", status_reason: WITHDRAWN }, { separate: true });
 }
 
-export async function myFindings() {
-  const me = await user();
-  const findings = await db.getAll("findings");
-  return findings
-    .filter((f) => !me || !f.raised_by_id || f.raised_by_id === me.id)
-    .sort((a, b) => String(b.raised_at).localeCompare(String(a.raised_at)));
+/** How many of my findings "My findings" draws until the person asks for more. */
+export const FINDING_PAGE = 30;
+
+/**
+ * My findings, newest first: the first `limit` (through the findings' "mine" index), how
+ * many there are, and the area names and comments of those drawn. With a `query`, my
+ * findings whose title, location, clause, area or description match it.
+ * @param {{query?: string, limit?: number}} [options]
+ */
+export async function findingList({ query = "", limit = FINDING_PAGE } = {}) {
+  const q = query.trim().toLowerCase();
+  return db.read(["meta", "findings", "areas", "comments"], async (s) => {
+    const row = await s.meta.get("user");
+    const me = row && row.value;
+    const out = { me, findings: [], total: 0, stored: 0, areas: new Map(), comments: new Map() };
+    const newestFirst = (a, b) => String(b.raised_at).localeCompare(String(a.raised_at));
+    // Findings with no raiser on them show too, as they always have (owner "").
+    const ranges = me ? [db.startingWith([me.id]), db.startingWith([""])] : [undefined];
+    const counts = await Promise.all(ranges.map((r) => s.findings.countIndex("mine", r)));
+    out.stored = counts.reduce((a, b) => a + b, 0);
+    let matching = null;
+    if (q) {
+      const all = (await Promise.all(ranges.map((r) => s.findings.byIndex("mine", r)))).flat();
+      await findingAreas(s, all, out);
+      matching = all.filter((f) => [f.title, f.location, f.clause, areaLabel(out.areas.get(f.area_id)), f.description]
+        .some((text) => String(text || "").toLowerCase().includes(q))).sort(newestFirst);
+      out.total = matching.length;
+      out.findings = matching.slice(0, limit);
+    } else {
+      out.total = out.stored;
+      out.findings = (await Promise.all(ranges.map((r) => s.findings.lastByIndex("mine", r, limit))))
+        .flat().sort(newestFirst).slice(0, limit);
+    }
+    await findingAreas(s, out.findings, out);
+    const comments = await Promise.all(out.findings.map((f) => s.comments.byIndex("finding_id", f.id)));
+    out.findings.forEach((f, n) => out.comments.set(f.id, comments[n]));
+    return out;
+  });
+}
+
+async function findingAreas(s, findings, out) {
+  const ids = [...new Set(findings.map((f) => f.area_id))].filter((id) => id && !out.areas.has(id));
+  const areas = await Promise.all(ids.map((id) => s.areas.get(id)));
+  ids.forEach((id, n) => { if (areas[n]) out.areas.set(id, areas[n]); });
 }
 
 /** The corrective actions I own, open ones first by due date, with their finding's title. */
 export async function myActions() {
   const me = await user();
-  const [actions, findings] = await db.read(["actions", "findings"], (s) => Promise.all([s.actions.getAll(), s.findings.getAll()]));
-  const titleOf = new Map(findings.map((f) => [f.id, f.title]));
+  // Each action's finding by key: the device may hold thousands of findings.
+  const [actions, findings] = await db.read(["actions", "findings"], async (s) => {
+    const all = await s.actions.getAll();
+    return [all, await Promise.all(all.map((a) => (a.finding_id ? s.findings.get(a.finding_id) : null)))];
+  });
+  const titleOf = new Map(findings.filter(Boolean).map((f) => [f.id, f.title]));
   const today = localDate(new Date());
   return actions
     .filter((a) => !me || a.owner_id === me.id)

@@ -104,3 +104,28 @@ test("a search finds my audits past the first page, by area, date or status", as
   equal((await records.auditList({ query: "approved" })).groups.find((g) => g.status === "approved").total, 30);
   equal((await records.auditList({ query: "nothing like it" })).groups.reduce((n, g) => n + g.total, 0), 0);
 });
+
+test("my findings: the newest page of mine with its comments, more when asked, a search over all of mine", async () => {
+  await db.setMeta("user", ME);
+  const at = (n) => `2026-11-${String(1 + (n % 28)).padStart(2, "0")}T${String(n % 24).padStart(2, "0")}:00:00Z`;
+  await db.write(["findings", "areas", "comments"], async (s) => {
+    for (const a of AREAS) await s.areas.put(a);
+    for (let n = 0; n < 70; n += 1) {
+      await s.findings.put({ id: `f-${n}`, title: `Finding ${n}`, raised_by_id: ME.id, raised_at: at(n), area_id: n === 5 ? "ar-2" : "ar-1" });
+    }
+    await s.findings.put({ id: "f-other", title: "Someone else's", raised_by_id: "u-other", raised_at: at(99), area_id: "ar-2" });
+    await s.comments.put({ id: "c-1", finding_id: "f-27", body: "Which rack?", subject: "finding:f-27" });
+    await s.comments.put({ id: "c-2", audit_id: "a-1", body: "On an audit", subject: "audit:a-1" });
+  });
+  const newest = [...Array(70).keys()].map((n) => ({ id: `f-${n}`, at: at(n) }))
+    .sort((a, b) => b.at.localeCompare(a.at) || b.id.localeCompare(a.id)).map((f) => f.id);
+  const first = await records.findingList();
+  equal(first.total, 70);
+  deepEqual(first.findings.map((f) => f.id), newest.slice(0, records.FINDING_PAGE), "the newest page, mine only");
+  deepEqual(first.comments.get("f-27").map((c) => c.id), ["c-1"]);
+  ok(first.areas.get("ar-1"), "the areas of the findings drawn");
+  const more = await records.findingList({ limit: 2 * records.FINDING_PAGE });
+  deepEqual(more.findings.map((f) => f.id), newest.slice(0, 2 * records.FINDING_PAGE));
+  const found = await records.findingList({ query: "paint" });
+  deepEqual([found.total, found.findings.map((f) => f.id)], [1, ["f-5"]], "by area, past the first page, not others'");
+});
