@@ -18,7 +18,7 @@ export const areaLabel = (area) => (area ? `${area.site} / ${area.name}` : "Unkn
 /** The audit list's groups, in the order it shows them. */
 export const AUDIT_GROUPS = ["returned", "in_progress", "planned", "submitted", "approved", "rejected"];
 /** How many audits of a group the list draws until the person asks for the rest. */
-export const AUDIT_PAGE = 20;
+export const AUDIT_PAGE = 10;
 
 const byPlannedDate = (a, b) => String(a.planned_date || "").localeCompare(String(b.planned_date || ""));
 

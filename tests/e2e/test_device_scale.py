@@ -27,7 +27,7 @@ pytestmark = pytest.mark.e2e
 MINE = {"returned": 2, "in_progress": 3, "planned": 25, "submitted": 10, "approved": 80, "rejected": 10}
 OTHERS_AUDITS = 400
 OTHERS_FINDINGS = 3000
-PAGE = 20  # records.AUDIT_PAGE
+PAGE = 10  # records.AUDIT_PAGE
 
 
 def seed_register():
