@@ -17,8 +17,11 @@ export const areaLabel = (area) => (area ? `${area.site} / ${area.name}` : "Unkn
 
 /** The audit list's groups, in the order it shows them. */
 export const AUDIT_GROUPS = ["returned", "in_progress", "planned", "submitted", "approved", "rejected"];
-/** How many audits of a group the list draws until the person asks for the rest. */
+/** How many audits of a group the list draws until the person asks for the rest; a group
+ * only a few longer than that is drawn whole ("Show all" for two more is no help). */
 export const AUDIT_PAGE = 10;
+const AUDIT_WHOLE = 15;
+const firstPage = (audits, total) => (total > AUDIT_WHOLE ? audits.slice(0, AUDIT_PAGE) : audits);
 
 const byPlannedDate = (a, b) => String(a.planned_date || "").localeCompare(String(b.planned_date || ""));
 
@@ -46,13 +49,14 @@ export async function auditList({ query = "", expanded = [] } = {}) {
     out.stored = (await Promise.all(owners.map((o) => s.audits.countIndex("list", range(o))))).reduce((a, b) => a + b, 0);
     if (!q) {
       out.groups = await Promise.all(AUDIT_GROUPS.map(async (status) => {
-        const limit = open.has(status) ? undefined : AUDIT_PAGE;
+        const limit = open.has(status) ? undefined : AUDIT_WHOLE;
         const [totals, pages] = await Promise.all([
           Promise.all(owners.map((o) => s.audits.countIndex("list", range(o, status)))),
           Promise.all(owners.map((o) => s.audits.byIndex("list", range(o, status), limit))),
         ]);
+        const total = totals[0] + totals[1];
         const audits = pages.flat().sort(byPlannedDate).slice(0, limit);
-        return { status, total: totals[0] + totals[1], audits };
+        return { status, total, audits: open.has(status) ? audits : firstPage(audits, total) };
       }));
     } else {
       // Searching reads all my audits (never their answers) and the names they show.
@@ -62,7 +66,7 @@ export async function auditList({ query = "", expanded = [] } = {}) {
         .toLowerCase().includes(q)).sort(byPlannedDate);
       out.groups = AUDIT_GROUPS.map((status) => {
         const all = matching.filter((a) => a.status === status);
-        return { status, total: all.length, audits: open.has(status) ? all : all.slice(0, AUDIT_PAGE) };
+        return { status, total: all.length, audits: open.has(status) ? all : firstPage(all, all.length) };
       });
     }
     const shown = out.groups.flatMap((g) => g.audits);

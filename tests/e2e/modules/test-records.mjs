@@ -37,10 +37,11 @@ test("the list counts each group and draws its first page, of my audits only", a
   const mine = Array.from({ length: 45 }, (_, n) => audit(n));
   const others = [audit(100, { auditor_id: "u-other" }), audit(101, { auditor_id: "u-other", status: "planned" })];
   const unassigned = audit(200, { auditor_id: null, status: "planned", planned_date: null });
-  await seed([...mine, ...others, unassigned, audit(300, { status: "in_progress" })]);
+  const submitted = Array.from({ length: 12 }, (_, n) => audit(400 + n, { status: "submitted" }));
+  await seed([...mine, ...others, unassigned, audit(300, { status: "in_progress" }), ...submitted]);
   const list = await records.auditList();
   const group = (status) => list.groups.find((g) => g.status === status);
-  equal(list.stored, 47, "my audits and the unassigned one");
+  equal(list.stored, 59, "my audits and the unassigned one");
   equal(group("approved").total, 45);
   equal(group("approved").audits.length, records.AUDIT_PAGE, "the first page only");
   const dates = group("approved").audits.map((a) => a.planned_date);
@@ -48,6 +49,7 @@ test("the list counts each group and draws its first page, of my audits only", a
   deepEqual(group("planned").audits.map((a) => a.id), ["a-200"], "no one else's audit");
   deepEqual(group("in_progress").audits.map((a) => a.id), ["a-300"]);
   equal(group("returned").total, 0);
+  equal(group("submitted").audits.length, 12, "a group only a little longer than a page is drawn whole");
   const all = await records.auditList({ expanded: ["approved"] });
   equal(all.groups.find((g) => g.status === "approved").audits.length, 45, "a group opened in full");
   ok(all.templates.get("t-1") && all.areas.get("ar-1"), "the names the cards show");
