@@ -1,4 +1,4 @@
-// records.js at scale: the audit list reads each status group's count and first page
+// records.js at scale (test-records-scale.mjs): the audit list reads each status group's count and first page
 // through indexes, counts progress without reading answers, and an answer's save finds
 // the answer by its audit and question.
 import * as db from "/app/db.js";
