@@ -1,5 +1,10 @@
 """Field-app start-up: app-shell size gzipped, and offline cold start with a 4x slower CPU.
 
+Shell size, two figures: the start-up shell (index.html and every file a cold start
+fetched before its audit list was interactive, read from the page's resource timing: the
+goal applies to it) and the whole precache (every screen, kept for offline use but
+loaded when first shown).
+
 Cold start: a fresh Chromium process on a profile that signed in once (12 audits of a
 60-question checklist in IndexedDB), with no network, CPU throttled 4x through CDP,
 from navigation to the first drawn, interactive audit list (the app's
@@ -67,6 +72,10 @@ def cold_start(playwright, profile: str, url: str) -> dict:
             modules: performance.getEntriesByType('navigation')[0].domContentLoadedEventStart,
             audits: document.querySelectorAll('.card-link').length,
             controlled: !!navigator.serviceWorker.controller,
+            // What the page asked for before the list was interactive: the start-up shell.
+            startup_files: performance.getEntriesByType('resource')
+                .filter((e) => e.startTime <= performance.getEntriesByName('gemba-interactive')[0].startTime)
+                .map((e) => new URL(e.name).pathname),
         })""")
         return timing
     finally:
@@ -109,13 +118,19 @@ def main() -> dict:
             # Interleaved, so both see the same load on the machine.
             runs[-1]["floor_no_js"] = floor_start(playwright, profile, url)
     assert all(r["audits"] == 12 and r["controlled"] for r in runs), runs
+    # The start-up shell: index.html and every file a cold start fetched before its list
+    # was interactive (the other screens come from the precache when first shown).
+    startup = sorted({"/app/"} | {path for r in runs for path in r.pop("startup_files")})
+    startup_gzip = sum(shell["gzip_by_file"].get(path, 0) for path in startup)
     interactive = [r["interactive"] for r in runs]
     html = [r["html"] for r in runs]
     modules = [r["modules"] for r in runs]
     no_js = [r["floor_no_js"] for r in runs]
     result = {
         "shell": shell,
-        "shell_gzip_kb": round(shell["gzip_bytes"] / 1024, 1),
+        "precache_gzip_kb": round(shell["gzip_bytes"] / 1024, 1),
+        "startup_shell_files": startup,
+        "startup_shell_gzip_kb": round(startup_gzip / 1024, 1),
         "shell_goal_kb": GOAL_SHELL_GZIP / 1024,
         "cpu_slowdown": CPU_SLOWDOWN,
         "runs": RUNS,
@@ -129,8 +144,10 @@ def main() -> dict:
         "per_run": runs,
     }
     path = write("pwa_startup", result)
-    print(f"app shell: {shell['files']} files, {shell['raw_bytes'] / 1024:.1f} KB raw, "
-          f"{result['shell_gzip_kb']} KB gzipped (goal <= {GOAL_SHELL_GZIP // 1024} KB)")
+    print(f"start-up shell (what a cold start fetches before its list is interactive): {len(startup)} files, "
+          f"{result['startup_shell_gzip_kb']} KB gzipped (goal <= {GOAL_SHELL_GZIP // 1024} KB); the whole precache "
+          f"(every screen, for offline use): {shell['files']} files, {shell['raw_bytes'] / 1024:.1f} KB raw, "
+          f"{result['precache_gzip_kb']} KB gzipped")
     print(f"offline cold start, CPU {CPU_SLOWDOWN}x slower, {RUNS} runs: interactive audit list at "
           f"{result['interactive_ms_median']} ms median, {result['interactive_ms_max']} ms max "
           f"(goal <= {GOAL_START_MS} ms); floor (index.html from the service worker) "

@@ -5,6 +5,54 @@
 
 const NAME = "gemba";
 
+// Keys the list screens read through indexes, worked out from a record each time it is
+// put (and for every stored record by the upgrade that added them), so start-up reads
+// what the first screen shows and no more (docs/ARCHITECTURE.md, "The device at scale").
+const answered = (value) => value !== null && value !== undefined && value !== "";
+const DERIVED = {
+  // My audits by person, status and planned date: a status group's count and first page.
+  audits: (a) => ({ _list: [a.auditor_id || "", a.status || "", a.planned_date || ""] }),
+  // My findings, newest first: "My findings" reads its first page, not every finding.
+  findings: (f) => ({ _mine: [f.raised_by_id || "", f.raised_at || ""] }),
+  // Answers with a value, and with photos: an audit's progress is counted, not read.
+  responses: (r) => ({
+    _v: answered(r.value) && r.audit_id && r.question_id ? [r.audit_id, r.question_id] : undefined,
+    _p: (r.photos || []).length && r.audit_id && r.question_id ? [r.audit_id, r.question_id] : undefined,
+  }),
+};
+
+/** `value` with the index keys of `store` worked out afresh (a copy; unchanged if none). */
+export function derive(store, value) {
+  const keys = DERIVED[store];
+  if (!keys || !value || typeof value !== "object") return value;
+  const out = { ...value };
+  for (const [key, derived] of Object.entries(keys(value))) {
+    if (derived === undefined) delete out[key];
+    else out[key] = derived;
+  }
+  return out;
+}
+
+const DERIVED_NAMES = { audits: ["_list"], findings: ["_mine"], responses: ["_v", "_p"] };
+
+// Records leave db.js as they were put: the derived keys are the indexes' business.
+function strip(store, value) {
+  const names = DERIVED_NAMES[store];
+  if (!names || !value || typeof value !== "object") return value;
+  for (const name of names) delete value[name];
+  return value;
+}
+
+/** Work out the derived keys of every record already in `store` (an upgrade step). */
+function deriveAll(tx, store) {
+  tx.objectStore(store).openCursor().onsuccess = (event) => {
+    const cursor = event.target.result;
+    if (!cursor) return;
+    cursor.update(derive(store, cursor.value));
+    cursor.continue();
+  };
+}
+
 const UPGRADES = [
   (db) => {
     db.createObjectStore("meta", { keyPath: "key" });
@@ -45,6 +93,22 @@ const UPGRADES = [
     // closed or killed app loses nothing. Photos of a draft wait, held, in photo_queue.
     db.createObjectStore("drafts", { keyPath: "id" });
   },
+  (db, tx) => {
+    // Start-up that does not grow with what is stored: indexes for the audit list's
+    // groups and progress, an answer found by its audit and question, my findings newest
+    // first, comments by audit and by finding.
+    tx.objectStore("audits").createIndex("list", "_list");
+    const responses = tx.objectStore("responses");
+    responses.createIndex("audit_question", ["audit_id", "question_id"]);
+    responses.createIndex("with_value", "_v");
+    responses.createIndex("with_photos", "_p");
+    tx.objectStore("comments").createIndex("audit_id", "audit_id");
+    tx.objectStore("comments").createIndex("finding_id", "finding_id");
+    tx.objectStore("findings").createIndex("mine", "_mine");
+    deriveAll(tx, "audits");
+    deriveAll(tx, "responses");
+    deriveAll(tx, "findings");
+  },
 ];
 
 export const VERSION = UPGRADES.length;
@@ -80,13 +144,31 @@ export function open() {
 
 // A store inside a running transaction, with promise-returning requests. Awaiting these
 // (and nothing else) keeps the transaction open.
+// `query` may be a key or an IDBKeyRange; `limit` caps how many records are read.
 class Store {
-  constructor(store) { this.store = store; }
-  get(key) { return promised(this.store.get(key)); }
-  getAll(query) { return promised(this.store.getAll(query)); }
-  byIndex(index, value) { return promised(this.store.index(index).getAll(value)); }
+  constructor(store, name) { this.store = store; this.name = name; }
+  one(request) { return promised(request).then((value) => strip(this.name, value)); }
+  many(request) { return promised(request).then((values) => { for (const v of values) strip(this.name, v); return values; }); }
+  get(key) { return this.one(this.store.get(key)); }
+  getAll(query, limit) { return this.many(this.store.getAll(query, limit)); }
+  byIndex(index, value, limit) { return this.many(this.store.index(index).getAll(value, limit)); }
+  getByIndex(index, value) { return this.one(this.store.index(index).get(value)); }
   countIndex(index, value) { return promised(this.store.index(index).count(value)); }
-  put(value) { return promised(this.store.put(value)); }
+  /** The last `limit` records of `range` in an index, last first (newest first, say). */
+  lastByIndex(index, range, limit) {
+    return new Promise((resolve, reject) => {
+      const out = [];
+      const request = this.store.index(index).openCursor(range, "prev");
+      request.onsuccess = () => {
+        const cursor = request.result;
+        if (!cursor || out.length >= limit) { resolve(out); return; }
+        out.push(strip(this.name, cursor.value));
+        cursor.continue();
+      };
+      request.onerror = () => reject(request.error);
+    });
+  }
+  put(value) { return promised(this.store.put(derive(this.name, value))); }
   delete(key) { return promised(this.store.delete(key)); }
   clear() { return promised(this.store.clear()); }
   count() { return promised(this.store.count()); }
@@ -100,7 +182,7 @@ export async function transaction(names, mode, work) {
   const db = await open();
   const tx = db.transaction(names, mode, { durability: "strict" });
   const stores = {};
-  for (const name of names) stores[name] = new Store(tx.objectStore(name));
+  for (const name of names) stores[name] = new Store(tx.objectStore(name), name);
   const done = new Promise((resolve, reject) => {
     tx.oncomplete = resolve;
     // The failed request carries the error; the transaction's own is set only on abort.
@@ -126,6 +208,9 @@ export const write = (names, work) => transaction(names, "readwrite", work);
 export const get = (name, key) => read([name], (s) => s[name].get(key));
 export const getAll = (name) => read([name], (s) => s[name].getAll());
 export const byIndex = (name, index, value) => read([name], (s) => s[name].byIndex(index, value));
+
+/** Every key in an index whose array key starts with `prefix` (e.g. [audit id]). */
+export const startingWith = (prefix) => IDBKeyRange.bound(prefix, [...prefix, []]);
 export const put = (name, value) => write([name], (s) => s[name].put(value));
 export const remove = (name, key) => write([name], (s) => s[name].delete(key));
 

@@ -42,51 +42,67 @@ const recordKey = (entity, id) => `${entity}:${id}`;
  * transaction, so a crash leaves either the draft or the record, never both or neither.
  * `separate` queues a new op even behind an unsent one (a status move after a creation).
  */
-export async function change(entity, record, fields, { draft = null, separate = false } = {}) {
+export async function change(entity, record, fields, options = {}) {
+  return db.write([STORE_OF[entity], "outbox", "meta", "photo_queue", "drafts"], (s) => queue(s, entity, record, fields, options));
+}
+
+/**
+ * Like `change`, for a record found by an index of its store (`find.index`, `find.key`)
+ * in the same transaction: `build(existing or null)` answers {record, fields}. An answer
+ * is saved this way: one keyed read and one put, whatever else the audit holds.
+ */
+export async function changeFound(entity, find, build, options = {}) {
   const storeName = STORE_OF[entity];
   return db.write([storeName, "outbox", "meta", "photo_queue", "drafts"], async (s) => {
-    const key = recordKey(entity, record.id);
-    const queued = await s.outbox.byIndex("record", key);
-    const open = queued.find((op) => !op.sent);
-    record._pending = true;
-    await s[storeName].put(record);
-    const { taken, annotates } = await release(s, fields.photos || [], key);
-    // A submission's signatures are drawings kept like photos: released with it.
-    await release(s, (fields.signatures || []).map((sig) => sig.sha256), key);
-    // The capture time travels with the first record that holds a photo (the re-encoded
-    // bytes carry no EXIF): the server keeps it for the register and the PDF.
-    if (Object.keys(taken).length) fields = { ...fields, photo_taken: { ...((open && open.fields.photo_taken) || {}), ...taken } };
-    // So does which photo an annotated copy was drawn on, when the record holds both.
-    if (Object.keys(annotates).length) {
-      fields = { ...fields, photo_annotates: { ...((open && open.fields.photo_annotates) || {}), ...annotates } };
-    }
-    if (draft) await s.drafts.delete(draft);
-    // `separate`: a move the server must see on its own, after what is queued (a status).
-    if (open && !NEVER_MERGE.has(entity) && !separate) {
-      open.fields = { ...open.fields, ...fields };
-      open.at = new Date().toISOString();
-      await s.outbox.put(open);
-      return open;
-    }
-    const seqRow = await s.meta.get("seq");
-    const seq = (seqRow ? seqRow.value : 0) + 1;
-    await s.meta.put({ key: "seq", value: seq });
-    const op = {
-      op_id: uuid(),
-      seq,
-      entity,
-      id: record.id,
-      // Behind an unacknowledged op the base is only known once that op is answered:
-      // it is filled in when this op is first sent.
-      base_version: queued.length ? null : (record.server_version || 0),
-      fields,
-      at: new Date().toISOString(),
-      record: key,
-      sent: false,
-    };
-    await s.outbox.put(op);
-    return op;
+    const existing = (await s[storeName].getByIndex(find.index, find.key)) || null;
+    const { record, fields } = build(existing);
+    return queue(s, entity, record, fields, options);
   });
+}
+
+async function queue(s, entity, record, fields, { draft = null, separate = false } = {}) {
+  const storeName = STORE_OF[entity];
+  const key = recordKey(entity, record.id);
+  const queued = await s.outbox.byIndex("record", key);
+  const open = queued.find((op) => !op.sent);
+  record._pending = true;
+  await s[storeName].put(record);
+  const { taken, annotates } = await release(s, fields.photos || [], key);
+  // A submission's signatures are drawings kept like photos: released with it.
+  await release(s, (fields.signatures || []).map((sig) => sig.sha256), key);
+  // The capture time travels with the first record that holds a photo (the re-encoded
+  // bytes carry no EXIF): the server keeps it for the register and the PDF.
+  if (Object.keys(taken).length) fields = { ...fields, photo_taken: { ...((open && open.fields.photo_taken) || {}), ...taken } };
+  // So does which photo an annotated copy was drawn on, when the record holds both.
+  if (Object.keys(annotates).length) {
+    fields = { ...fields, photo_annotates: { ...((open && open.fields.photo_annotates) || {}), ...annotates } };
+  }
+  if (draft) await s.drafts.delete(draft);
+  // `separate`: a move the server must see on its own, after what is queued (a status).
+  if (open && !NEVER_MERGE.has(entity) && !separate) {
+    open.fields = { ...open.fields, ...fields };
+    open.at = new Date().toISOString();
+    await s.outbox.put(open);
+    return open;
+  }
+  const seqRow = await s.meta.get("seq");
+  const seq = (seqRow ? seqRow.value : 0) + 1;
+  await s.meta.put({ key: "seq", value: seq });
+  const op = {
+    op_id: uuid(),
+    seq,
+    entity,
+    id: record.id,
+    // Behind an unacknowledged op the base is only known once that op is answered:
+    // it is filled in when this op is first sent.
+    base_version: queued.length ? null : (record.server_version || 0),
+    fields,
+    at: new Date().toISOString(),
+    record: key,
+    sent: false,
+  };
+  await s.outbox.put(op);
+  return op;
 }
 
 // A photo is held on the device until a saved record refers to it: one taken for a

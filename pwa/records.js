@@ -15,19 +15,105 @@ export const user = () => db.getMeta("user");
 export const areas = async () => (await db.getAll("areas")).sort((a, b) => `${a.site} ${a.name}`.localeCompare(`${b.site} ${b.name}`));
 export const areaLabel = (area) => (area ? `${area.site} / ${area.name}` : "Unknown area");
 
-/** My audits and what their list shows, read in one transaction. */
-export async function auditList() {
-  const names = ["meta", "audits", "templates", "areas", "responses", "comments"];
-  const data = await db.read(names, async (s) => {
-    const [me, audits, templates, areas, responses, comments] = await Promise.all([
-      s.meta.get("user"), s.audits.getAll(), s.templates.getAll(), s.areas.getAll(), s.responses.getAll(), s.comments.getAll(),
-    ]);
-    return { me: me && me.value, audits, templates, areas, responses, comments };
+/** The audit list's groups, in the order it shows them. */
+export const AUDIT_GROUPS = ["returned", "in_progress", "planned", "submitted", "approved", "rejected"];
+/** How many audits of a group the list draws until the person asks for the rest; a group
+ * only a few longer than that is drawn whole ("Show all" for two more is no help). */
+export const AUDIT_PAGE = 10;
+const AUDIT_WHOLE = 15;
+const firstPage = (audits, total) => (total > AUDIT_WHOLE ? audits.slice(0, AUDIT_PAGE) : audits);
+
+const byPlannedDate = (a, b) => String(a.planned_date || "").localeCompare(String(b.planned_date || ""));
+
+/**
+ * My audits as the list shows them: each status group's count and its first page (all of
+ * it where `expanded` names the group), read through the audits' "list" index so the
+ * start-up reads what the first screen shows, not everything the device holds. With a
+ * `query`, my audits whose label, date or status match it. Progress is counted from the
+ * answers' indexes and comments read by audit, for the audits drawn only.
+ * @param {{query?: string, expanded?: Iterable<string>}} [options]
+ * @returns {Promise<{me: object|null, groups: {status: string, total: number, audits: object[]}[],
+ *   templates: Map, areas: Map, progress: Map, comments: Map, stored: number}>}
+ */
+export async function auditList({ query = "", expanded = [] } = {}) {
+  const open = new Set(expanded);
+  const q = query.trim().toLowerCase();
+  return db.read(["meta", "audits", "templates", "areas", "responses", "comments"], async (s) => {
+    const row = await s.meta.get("user");
+    const me = row && row.value;
+    const out = { me, groups: [], templates: new Map(), areas: new Map(), progress: new Map(), comments: new Map(), stored: 0 };
+    if (!me) return out;
+    // Audits with no auditor on them show too, as they always have (owner "").
+    const owners = [me.id, ""];
+    const range = (owner, status) => db.startingWith(status === undefined ? [owner] : [owner, status]);
+    out.stored = (await Promise.all(owners.map((o) => s.audits.countIndex("list", range(o))))).reduce((a, b) => a + b, 0);
+    if (!q) {
+      out.groups = await Promise.all(AUDIT_GROUPS.map(async (status) => {
+        const limit = open.has(status) ? undefined : AUDIT_WHOLE;
+        const [totals, pages] = await Promise.all([
+          Promise.all(owners.map((o) => s.audits.countIndex("list", range(o, status)))),
+          Promise.all(owners.map((o) => s.audits.byIndex("list", range(o, status), limit))),
+        ]);
+        const total = totals[0] + totals[1];
+        const audits = pages.flat().sort(byPlannedDate).slice(0, limit);
+        return { status, total, audits: open.has(status) ? audits : firstPage(audits, total) };
+      }));
+    } else {
+      // Searching reads all my audits (never their answers) and the names they show.
+      const mine = (await Promise.all(owners.map((o) => s.audits.byIndex("list", range(o))))).flat();
+      await labels(s, mine, out);
+      const matching = mine.filter((a) => `${auditLabel(a, out)} ${a.planned_date || ""} ${STATUS_WORDS[a.status] || ""}`
+        .toLowerCase().includes(q)).sort(byPlannedDate);
+      out.groups = AUDIT_GROUPS.map((status) => {
+        const all = matching.filter((a) => a.status === status);
+        return { status, total: all.length, audits: open.has(status) ? all : firstPage(all, all.length) };
+      });
+    }
+    const shown = out.groups.flatMap((g) => g.audits);
+    await labels(s, shown, out);
+    await Promise.all(shown.map(async (a) => {
+      const [answered, comments] = await Promise.all([answeredCount(s, a, out.templates.get(a.template_id)), s.comments.byIndex("audit_id", a.id)]);
+      out.progress.set(a.id, { answered, total: ((out.templates.get(a.template_id) || {}).questions || []).length });
+      out.comments.set(a.id, comments);
+    }));
+    return out;
   });
-  data.audits = data.audits
-    .filter((a) => !data.me || !a.auditor_id || a.auditor_id === data.me.id)
-    .sort((a, b) => String(a.planned_date || "").localeCompare(String(b.planned_date || "")));
-  return data;
+}
+
+// The statuses as the list's badges show them (searching "in progress" finds those).
+const STATUS_WORDS = {
+  planned: "Planned", in_progress: "In progress", submitted: "Submitted", returned: "Returned",
+  approved: "Approved", rejected: "Rejected",
+};
+
+/** "Checklist - Site / Area", from the templates and areas `auditList` read. */
+export const auditLabel = (audit, { templates, areas }) =>
+  `${(templates.get(audit.template_id) || { name: "Audit" }).name} - ${areaLabel(areas.get(audit.area_id))}`;
+
+// The templates and areas of `audits` not read yet, each read once by key.
+async function labels(s, audits, out) {
+  const templateIds = [...new Set(audits.map((a) => a.template_id))].filter((id) => id && !out.templates.has(id));
+  const areaIds = [...new Set(audits.map((a) => a.area_id))].filter((id) => id && !out.areas.has(id));
+  const [templates, areas] = await Promise.all([
+    Promise.all(templateIds.map((id) => s.templates.get(id))), Promise.all(areaIds.map((id) => s.areas.get(id)))]);
+  templateIds.forEach((id, n) => { if (templates[n]) out.templates.set(id, templates[n]); });
+  areaIds.forEach((id, n) => { if (areas[n]) out.areas.set(id, areas[n]); });
+}
+
+// How many of the template's questions the audit's answers answer (what `progress`
+// works out from the answers themselves), counted through the answers' indexes: those
+// with a value, less the photo questions' (a photo question is answered by its photos),
+// plus the photo questions that have photos.
+async function answeredCount(s, audit, template) {
+  const photoQuestions = ((template && template.questions) || []).filter((q) => q.kind === "photo");
+  const counts = await Promise.all([
+    s.responses.countIndex("with_value", db.startingWith([audit.id])),
+    ...photoQuestions.flatMap((q) => [
+      s.responses.countIndex("with_value", [audit.id, q.id]), s.responses.countIndex("with_photos", [audit.id, q.id])]),
+  ]);
+  let answered = counts[0];
+  for (let n = 1; n < counts.length; n += 2) answered += counts[n + 1] - counts[n];
+  return answered;
 }
 
 export function sections(template) {
@@ -249,23 +335,21 @@ export function submitAudit(audit, summary, signoff = null) {
   return outbox.change("audit", record, fields);
 }
 
-/** Save one answer (value, note or photos) of `question` in `audit`. */
+/** Save one answer (value, note or photos) of `question` in `audit`: the answer is found by
+ * its audit and question (one keyed read), put, and its op queued, in one transaction. */
 export async function answer(audit, question, changes) {
-  const existing = await findResponse(audit.id, question.id);
-  const record = existing
-    ? { ...existing, ...changes }
-    : { id: outbox.uuid(), audit_id: audit.id, question_id: question.id, value: null, note: "", photos: [], server_version: 0, ...changes };
-  record.answered_at = new Date().toISOString();
-  const fields = existing && existing.server_version
-    ? { ...changes }
-    : { audit_id: audit.id, question_id: question.id, value: record.value, note: record.note || "", photos: record.photos || [] };
-  await outbox.change("response", record, fields);
-  return record;
-}
-
-async function findResponse(auditId, questionId) {
-  const rows = await db.byIndex("responses", "audit_id", auditId);
-  return rows.find((r) => r.question_id === questionId) || null;
+  let saved = null;
+  await outbox.changeFound("response", { index: "audit_question", key: [audit.id, question.id] }, (existing) => {
+    saved = existing
+      ? { ...existing, ...changes }
+      : { id: outbox.uuid(), audit_id: audit.id, question_id: question.id, value: null, note: "", photos: [], server_version: 0, ...changes };
+    saved.answered_at = new Date().toISOString();
+    const fields = existing && existing.server_version
+      ? { ...changes }
+      : { audit_id: audit.id, question_id: question.id, value: saved.value, note: saved.note || "", photos: saved.photos || [] };
+    return { record: saved, fields };
+  });
+  return saved;
 }
 
 /** A finding's title from an answer: the clause and the question's first words, and the
@@ -353,19 +437,61 @@ export function withdrawFinding(found) {
   return outbox.change("finding", record, { status: "rejected", status_reason: WITHDRAWN }, { separate: true });
 }
 
-export async function myFindings() {
-  const me = await user();
-  const findings = await db.getAll("findings");
-  return findings
-    .filter((f) => !me || !f.raised_by_id || f.raised_by_id === me.id)
-    .sort((a, b) => String(b.raised_at).localeCompare(String(a.raised_at)));
+/** How many of my findings "My findings" draws until the person asks for more. */
+export const FINDING_PAGE = 30;
+
+/**
+ * My findings, newest first: the first `limit` (through the findings' "mine" index), how
+ * many there are, and the area names and comments of those drawn. With a `query`, my
+ * findings whose title, location, clause, area or description match it.
+ * @param {{query?: string, limit?: number}} [options]
+ */
+export async function findingList({ query = "", limit = FINDING_PAGE } = {}) {
+  const q = query.trim().toLowerCase();
+  return db.read(["meta", "findings", "areas", "comments"], async (s) => {
+    const row = await s.meta.get("user");
+    const me = row && row.value;
+    const out = { me, findings: [], total: 0, stored: 0, areas: new Map(), comments: new Map() };
+    const newestFirst = (a, b) => String(b.raised_at).localeCompare(String(a.raised_at));
+    // Findings with no raiser on them show too, as they always have (owner "").
+    const ranges = me ? [db.startingWith([me.id]), db.startingWith([""])] : [undefined];
+    const counts = await Promise.all(ranges.map((r) => s.findings.countIndex("mine", r)));
+    out.stored = counts.reduce((a, b) => a + b, 0);
+    let matching = null;
+    if (q) {
+      const all = (await Promise.all(ranges.map((r) => s.findings.byIndex("mine", r)))).flat();
+      await findingAreas(s, all, out);
+      matching = all.filter((f) => [f.title, f.location, f.clause, areaLabel(out.areas.get(f.area_id)), f.description]
+        .some((text) => String(text || "").toLowerCase().includes(q))).sort(newestFirst);
+      out.total = matching.length;
+      out.findings = matching.slice(0, limit);
+    } else {
+      out.total = out.stored;
+      out.findings = (await Promise.all(ranges.map((r) => s.findings.lastByIndex("mine", r, limit))))
+        .flat().sort(newestFirst).slice(0, limit);
+    }
+    await findingAreas(s, out.findings, out);
+    const comments = await Promise.all(out.findings.map((f) => s.comments.byIndex("finding_id", f.id)));
+    out.findings.forEach((f, n) => out.comments.set(f.id, comments[n]));
+    return out;
+  });
+}
+
+async function findingAreas(s, findings, out) {
+  const ids = [...new Set(findings.map((f) => f.area_id))].filter((id) => id && !out.areas.has(id));
+  const areas = await Promise.all(ids.map((id) => s.areas.get(id)));
+  ids.forEach((id, n) => { if (areas[n]) out.areas.set(id, areas[n]); });
 }
 
 /** The corrective actions I own, open ones first by due date, with their finding's title. */
 export async function myActions() {
   const me = await user();
-  const [actions, findings] = await db.read(["actions", "findings"], (s) => Promise.all([s.actions.getAll(), s.findings.getAll()]));
-  const titleOf = new Map(findings.map((f) => [f.id, f.title]));
+  // Each action's finding by key: the device may hold thousands of findings.
+  const [actions, findings] = await db.read(["actions", "findings"], async (s) => {
+    const all = await s.actions.getAll();
+    return [all, await Promise.all(all.map((a) => (a.finding_id ? s.findings.get(a.finding_id) : null)))];
+  });
+  const titleOf = new Map(findings.filter(Boolean).map((f) => [f.id, f.title]));
   const today = localDate(new Date());
   return actions
     .filter((a) => !me || a.owner_id === me.id)

@@ -1,30 +1,52 @@
 // My audits: the list an auditor starts from (and the usual first screen, so it loads
-// with the app rather than on demand).
+// with the app rather than on demand). It draws each status group's first page and
+// counts; the rest of a group, or a search over all my audits, is read when asked for.
 import * as records from "../records.js";
 import * as auditsView from "../views/audits.js";
+
+// Kept across redraws (the list follows the data): what is searched and which groups
+// the person opened in full.
+const asked = { query: "", expanded: new Set() };
+
+/** Read the list as the person last left it (routes.js starts this with the draw). */
+export const listing = () => records.auditList({ query: asked.query, expanded: asked.expanded });
 
 /**
  * Draw my audits with their progress and reviewer comments.
  * @param {import("../app.js").App} app
  * @param {{listing?: Promise<object>}} params the audit list, when already being read
  */
-export async function show(app, { listing }) {
-  const { me, audits, templates, areas, responses, comments } = await (listing || records.auditList());
-  const templateOf = new Map(templates.map((t) => [t.id, t]));
-  const areaOf = new Map(areas.map((a) => [a.id, a]));
-  auditsView.render(app.view, {
-    audits,
-    canStartAdhoc: !!me && me.role !== "staff",
-    labelOf: (a) => `${(templateOf.get(a.template_id) || { name: "Audit" }).name} - ${records.areaLabel(areaOf.get(a.area_id))}`,
-    commentsOf: (a) => comments.filter((c) => c.audit_id === a.id),
-    progressOf: (a) => {
-      const mine = new Map(responses.filter((r) => r.audit_id === a.id).map((r) => [r.question_id, r]));
-      const p = records.progress(templateOf.get(a.template_id), mine);
-      return `${p.answered} of ${p.total} answered`;
-    },
-  });
+export async function show(app, { listing: reading }) {
+  const list = await (reading || listing());
+  let drawn = list;
+  const draw = (data) => {
+    drawn = data;
+    auditsView.render(app.view, {
+      groups: data.groups,
+      stored: data.stored,
+      search: asked,
+      canStartAdhoc: !!data.me && data.me.role !== "staff",
+      labelOf: (a) => records.auditLabel(a, data),
+      commentsOf: (a) => data.comments.get(a.id) || [],
+      progressOf: (a) => {
+        const p = data.progress.get(a.id) || { answered: 0, total: 0 };
+        return `${p.answered} of ${p.total} answered`;
+      },
+      // Searching or opening a group reads again; an answer that arrives after a newer
+      // one was asked for is dropped.
+      reread: async () => {
+        const wanted = { query: asked.query, expanded: new Set(asked.expanded) };
+        const fresh = await records.auditList(wanted);
+        if (wanted.query === asked.query && wanted.expanded.size === asked.expanded.size && app.view.contains(listRoot())) draw(fresh);
+      },
+    });
+  };
+  draw(list);
   markInteractive();
+  return drawn;
 }
+
+const listRoot = () => document.getElementById("audits-heading");
 
 // The start-up benchmark reads the "gemba-interactive" mark: the audit list is drawn
 // and its links answer taps (the badge in the frame may still be filling in).

@@ -1,6 +1,8 @@
 // The frame around every screen: the connection and unsent badge, the banners (session
-// expired, update ready, storage low) and the navigation.
-import * as notifications from "../notifications.js";
+// expired, update ready, storage low) and the navigation. It reads the unread count that
+// notifications.js keeps (meta "notifications") itself: that module and its screen load
+// when first shown, not with the app.
+import { getMeta } from "../db.js";
 import * as outbox from "../outbox.js";
 import * as records from "../records.js";
 import * as shell from "../views/shell.js";
@@ -21,7 +23,7 @@ import { routeName } from "./routes.js";
 export function createFrame({ el, state, syncState, onSignIn, onReload }) {
   return async function refresh(known) {
     const [me, summary, heard] = await Promise.all([
-      known === undefined ? records.user() : known, outbox.summary(), notifications.stored()]);
+      known === undefined ? records.user() : known, outbox.summary(), getMeta("notifications", { unread: 0 })]);
     shell.renderStatus(el.status, { online: navigator.onLine, summary, running: syncState().running });
     shell.renderBanners(el.banners, {
       expired: syncState().paused && !state.signingIn,

@@ -58,7 +58,7 @@ export function screenFor(route, me, signingIn) {
 export async function draw(app, route) {
   // The audit list is the usual first screen: read it while finding out who is here.
   const first = routeName(route).split("/").filter(Boolean)[0] || "";
-  const listing = ["", "audits"].includes(first) ? records.auditList() : null;
+  const listing = ["", "audits"].includes(first) ? audits.listing() : null;
   const me = await records.user();
   // The frame (badge, banners, navigation) and the screen load side by side.
   const frame = app.frame(me);

@@ -67,7 +67,7 @@ test("a new device opens at the latest version with every store", async () => {
   const db = await openDb();
   const connection = await db.open();
   equal(connection.version, db.VERSION, "opened version");
-  equal(db.VERSION, 4, "the latest version (a new upgrade step adds a test here)");
+  equal(db.VERSION, 5, "the latest version (a new upgrade step adds a test here)");
   deepEqual(Array.from(connection.objectStoreNames).sort(), STORES);
 });
 
@@ -95,17 +95,18 @@ test("a setting answers its fallback until one is stored", async () => {
 
 test("a transaction resolves with its work's result once every write in it is stored", async () => {
   const db = await openDb();
-  const result = await db.write(["meta", "findings"], async (s) => {
+  const result = await db.write(["meta", "areas"], async (s) => {
     await s.meta.put({ key: "seq", value: 1 });
-    await s.findings.put({ id: "f1", title: "Blocked exit" });
+    await s.areas.put({ id: "ar1", name: "Stores" });
     return "done";
   });
   equal(result, "done");
   // A second connection sees it: the transaction had committed, not merely been asked to.
   const other = await raw(indexedDB.open("gemba"));
   try {
-    const finding = await raw(other.transaction(["findings"]).objectStore("findings").get("f1"));
-    deepEqual(finding, { id: "f1", title: "Blocked exit" });
+    // (Areas: a store whose records db.js keeps exactly as put, with no index keys added.)
+    const area = await raw(other.transaction(["areas"]).objectStore("areas").get("ar1"));
+    deepEqual(area, { id: "ar1", name: "Stores" });
   } finally {
     other.close();
   }
@@ -201,6 +202,70 @@ test("a device on version 2 runs only the steps it missed", async () => {
   deepEqual(await db.getAll("drafts"), [{ id: "finding:raise", fields: { title: "Half" } }], "version 4 keeps drafts");
   await db.remove("drafts", "finding:raise");
   deepEqual(await db.getAll("drafts"), []);
+});
+
+/** Create the "gemba" database exactly as version 4 of the app left it, with `rows` in it. */
+function version4(rows) {
+  return new Promise((resolve, reject) => {
+    const request = indexedDB.open("gemba", 4);
+    request.onupgradeneeded = () => {
+      const db = request.result;
+      for (const name of ["meta"]) db.createObjectStore(name, { keyPath: "key" });
+      for (const name of ["areas", "templates", "audits", "actions", "drafts"]) db.createObjectStore(name, { keyPath: "id" });
+      db.createObjectStore("responses", { keyPath: "id" }).createIndex("audit_id", "audit_id");
+      db.createObjectStore("findings", { keyPath: "id" }).createIndex("audit_id", "audit_id");
+      db.createObjectStore("comments", { keyPath: "id" }).createIndex("subject", "subject");
+      const outbox = db.createObjectStore("outbox", { keyPath: "seq" });
+      outbox.createIndex("op_id", "op_id", { unique: true });
+      outbox.createIndex("record", "record");
+      db.createObjectStore("photos", { keyPath: "sha256" });
+      db.createObjectStore("attention", { keyPath: "op_id" });
+      db.createObjectStore("photo_queue", { keyPath: "sha256" });
+    };
+    request.onsuccess = () => {
+      const db = request.result;
+      const tx = db.transaction(Object.keys(rows), "readwrite");
+      for (const [store, values] of Object.entries(rows)) for (const value of values) tx.objectStore(store).put(value);
+      tx.oncomplete = () => { db.close(); resolve(); };
+      tx.onerror = () => reject(tx.error);
+    };
+    request.onerror = () => reject(request.error);
+  });
+}
+
+test("a device on version 4 keeps its unsent work and its stored records get the list's index keys", async () => {
+  const op = { op_id: "o-4", seq: 7, entity: "response", id: "r-1", base_version: 2, fields: { value: "no" },
+    at: "2026-12-01T10:00:00Z", record: "response:r-1", sent: false };
+  const audit = { id: "a-1", auditor_id: "u-1", status: "in_progress", planned_date: "2026-12-02", template_id: "t-1", area_id: "ar-1" };
+  await version4({
+    meta: [{ key: "user", value: { id: "u-1", role: "auditor" } }, { key: "seq", value: 7 }],
+    audits: [audit],
+    responses: [
+      { id: "r-1", audit_id: "a-1", question_id: "q-1", value: "no", photos: [], _pending: true, server_version: 2 },
+      { id: "r-2", audit_id: "a-1", question_id: "q-2", value: null, photos: ["e".repeat(64)] },
+      { id: "r-3", audit_id: "a-1", question_id: "q-3", value: "", photos: [] },
+    ],
+    outbox: [op],
+    drafts: [{ id: "finding:raise", fields: { title: "Half written" } }],
+    photo_queue: [{ sha256: "e".repeat(64), size: 5, attempted: false, failed: null, held: false, records: ["response:r-2"] }],
+  });
+  const db = await openDb();
+  const connection = await db.open();
+  equal(connection.version, db.VERSION);
+  deepEqual(Array.from(connection.objectStoreNames).sort(), STORES);
+  deepEqual(await db.getAll("outbox"), [op], "the unsent op is kept as it was");
+  deepEqual(await db.getAll("drafts"), [{ id: "finding:raise", fields: { title: "Half written" } }]);
+  equal((await db.getAll("photo_queue")).length, 1, "the upload queue is kept");
+  equal(await db.getMeta("seq"), 7);
+  const listed = await db.byIndex("audits", "list", db.startingWith(["u-1", "in_progress"]));
+  deepEqual(listed.map((a) => a.id), ["a-1"], "the stored audit is found through the new index");
+  const withValue = await db.byIndex("responses", "with_value", db.startingWith(["a-1"]));
+  deepEqual(withValue.map((r) => r.id), ["r-1"], "answers with a value");
+  deepEqual((await db.byIndex("responses", "with_photos", db.startingWith(["a-1"]))).map((r) => r.id), ["r-2"]);
+  deepEqual((await db.byIndex("responses", "audit_question", ["a-1", "q-2"])).map((r) => r.id), ["r-2"]);
+  const kept = await db.get("responses", "r-1");
+  equal(kept._pending, true);
+  equal(kept.value, "no");
 });
 
 test("another tab's upgrade is not blocked: this connection closes and the next open starts afresh", async () => {
