@@ -1,5 +1,6 @@
 // The frame around every screen: the connection and unsent badge, the banners (session
 // expired, update ready, storage low) and the navigation.
+import * as documents from "../documents.js";
 import * as notifications from "../notifications.js";
 import * as outbox from "../outbox.js";
 import * as records from "../records.js";
@@ -20,8 +21,8 @@ import { routeName } from "./routes.js";
  */
 export function createFrame({ el, state, syncState, onSignIn, onReload }) {
   return async function refresh(known) {
-    const [me, summary, heard] = await Promise.all([
-      known === undefined ? records.user() : known, outbox.summary(), notifications.stored()]);
+    const [me, summary, heard, toRead] = await Promise.all([
+      known === undefined ? records.user() : known, outbox.summary(), notifications.stored(), documents.pendingCount()]);
     shell.renderStatus(el.status, { online: navigator.onLine, summary, running: syncState().running });
     shell.renderBanners(el.banners, {
       expired: syncState().paused && !state.signingIn,
@@ -32,7 +33,7 @@ export function createFrame({ el, state, syncState, onSignIn, onReload }) {
       onReload,
     });
     el.nav.hidden = !me || state.signingIn;
-    if (me) shell.renderNav(el.nav, { route: `#${routeName(location.hash)}`, role: me.role, unread: heard.unread });
+    if (me) shell.renderNav(el.nav, { route: `#${routeName(location.hash)}`, role: me.role, unread: heard.unread, toRead });
     return summary;
   };
 }
