@@ -59,11 +59,6 @@ def home(area_id) -> str:
     return f"home:{area_id}"
 
 
-def home_site(site_id) -> str:
-    """The people whose home area is in the site."""
-    return f"homesite:{site_id}"
-
-
 def role(name) -> str:
     return f"role:{name}"
 
@@ -135,8 +130,11 @@ def of_document(document) -> set[str]:
         out.add(ALL)
     for place in document.areas:
         out |= {area(place.id), site(place.site_id), home(place.id)}
-    for where in document.sites:
-        out |= {site(where.id), home_site(where.id)}
+    if document.sites:
+        # The people of every area of those sites (a pull reads `home:` without loading the area).
+        site_ids = [where.id for where in document.sites]
+        out |= {site(site_id) for site_id in site_ids}
+        out |= {home(area_id) for area_id in db.session.scalars(select(Area.id).where(Area.site_id.in_(site_ids)))}
     out |= {role(name) for name in current.ack_roles or []}
     out |= {home(area_id) for area_id in current.ack_area_ids or []}
     return out
@@ -207,8 +205,6 @@ def of_user(person: User, sites=None, areas=None) -> list[str]:
     out = [ALL, user(person.id), role(person.role)]
     if person.home_area_id is not None:
         out.append(home(person.home_area_id))
-        if person.home_area is not None:
-            out.append(home_site(person.home_area.site_id))
     if not is_reviewer(person):
         return out
     scope = sites_in_scope(person)
