@@ -262,3 +262,21 @@ def test_a_finding_without_out_of_date_starts_nothing(org):
                                                        "due_date": (date.today() + timedelta(days=14)).isoformat()})
     db.session.commit()
     assert len(wi.revisions) == 1
+
+
+def test_the_register_shows_the_citation_and_the_revision_a_finding_started(org, register):
+    wi = make_document(org["supervisor"], "WI-014", areas=[org["assembly"]])
+    phone = FieldDevice(org["auditor"])
+    op = phone.finding(org["assembly"], title="WI-014 names the old press", document_outdated=True,
+                       document_revision_id=str(wi.current.id))
+    phone.push([op])
+    finding = db.session.get(Finding, uuid.UUID(op["id"]))
+    actions.plan_action(org["supervisor"], finding, {
+        "plan": "Rewrite step 4", "root_cause": "Press replaced", "whys": WHY, "owner_id": str(wi.owner_id),
+        "due_date": (date.today() + timedelta(days=14)).isoformat()})
+    db.session.commit()
+    pages = register(org["supervisor"])
+    page = pages.text(f"/findings/{finding.id}")
+    assert "WI-014 rev 1" in page and "the document is out of date" in page
+    page = pages.text(f"/documents/{wi.id}")
+    assert "started this revision" in page and f"/findings/{finding.id}" in page
