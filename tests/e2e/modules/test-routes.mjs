@@ -41,3 +41,9 @@ test("staff start at raising a finding, and cannot start an audit", () => {
 test("a route's name drops the hash", () => {
   deepEqual([routeName("#/audit/a1"), routeName(""), routeName("#")], ["/audit/a1", "/", ""]);
 });
+
+test("documents: mine, an area's (from an audit), or all; staff too", () => {
+  deepEqual(screenFor("#/documents", staff, false), { name: "documents", live: true, params: { all: false, area: null } });
+  deepEqual(screenFor("#/documents/area/a9", auditor, false).params, { all: false, area: "a9" });
+  deepEqual(screenFor("#/documents/all", staff, false).params, { all: true, area: null });
+});
