@@ -71,6 +71,19 @@ export async function acknowledge(doc) {
   return record;
 }
 
+/** Raise a finding that `doc`'s current revision is out of date, in `areaId`: sent with the
+ * next sync; approving its corrective action starts the document's next revision. */
+export async function reportOutOfDate(doc, areaId, what) {
+  if (!areaId) throw new Error("Choose the area where the document is out of date.");
+  const text = String(what || "").trim();
+  if (!text) throw new Error("Say in a line what is out of date.");
+  const records = await import("./records.js");
+  return records.raiseFinding({
+    kind: "observation", title: `${doc.number} rev ${doc.current.rev} is out of date`.slice(0, 200), description: text,
+    area_id: areaId, document_revision_id: doc.current.id, document_outdated: true,
+  });
+}
+
 const fileUrl = (doc) => `/api/documents/${doc.id}/revisions/${doc.current.rev}/file`;
 
 async function sha256Hex(buffer) {

@@ -21,11 +21,11 @@ export async function show(app, params) {
   const areaId = params.area || (data.me && data.me.home_area_id) || "";
   const area = data.areas.find((a) => String(a.id) === String(areaId)) || null;
   const shown = params.all ? data.documents : data.documents.filter((d) => documents.appliesIn(d, area));
-  const act = (work) => async (doc) => {
+  const act = (work) => async (doc, ...rest) => {
     notes.error = "";
     notes.info = "";
     try {
-      notes.info = (await work(doc)) || "";
+      notes.info = (await work(doc, ...rest)) || "";
     } catch (error) {
       notes.error = error.message;
     }
@@ -43,6 +43,10 @@ export async function show(app, params) {
     online: navigator.onLine,
     onAcknowledge: act(async (doc) => { await documents.acknowledge(doc); return `${doc.number} rev ${doc.current.rev}: read and understood, recorded.`; }),
     onPin: act(async (doc) => { await documents.pin(doc); return `${doc.number} is kept on this device.`; }),
+    onReport: act(async (doc, what) => {
+      await documents.reportOutOfDate(doc, area ? area.id : null, what);
+      return `Finding raised: ${doc.number} rev ${doc.current.rev} is out of date. It is sent with the next sync.`;
+    }),
     onUnpin: act(async (doc) => { await documents.unpin(doc.id); return `${doc.number} is no longer kept offline.`; }),
     onOpen: async (doc) => {
       const blob = await documents.pinnedFile(doc.id);

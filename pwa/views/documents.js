@@ -27,7 +27,17 @@ function ackState(doc) {
     "Read and understood"), ` ${when(ack.acknowledged_at)}${waiting}`);
 }
 
-function card(doc, { onAcknowledge, onPin, onUnpin, onOpen, online }) {
+function reportForm(doc, onReport) {
+  const what = h("textarea", { rows: 2, id: `outdated-${doc.id}` });
+  return h("details", { class: "report-outdated" },
+    h("summary", {}, "Report out of date"),
+    h("form", {
+      onsubmit: (event) => { event.preventDefault(); onReport(doc, what.value); },
+    }, h("label", { for: what.id }, "What is out of date?"), what,
+    h("button", { type: "submit" }, "Raise finding")));
+}
+
+function card(doc, { onAcknowledge, onPin, onUnpin, onOpen, onReport, online }) {
   const current = doc.current;
   const stale = doc.pin && doc.pin.revision_id !== current.id;
   return h("li", { class: "card document-card", "aria-label": `${label(doc)} ${doc.title}`, "data-document": doc.number },
@@ -41,7 +51,8 @@ function card(doc, { onAcknowledge, onPin, onUnpin, onOpen, online }) {
       doc.pin ? h("button", { type: "button", onclick: () => onUnpin(doc) }, "Unpin")
         : h("button", { type: "button", disabled: !online, onclick: () => onPin(doc) }, `Pin for offline (${bytes(current.byte_size || 0)})`),
       doc.asked && !doc.acknowledgement
-        ? h("button", { type: "button", class: "primary", onclick: () => onAcknowledge(doc) }, "Read and understood") : null));
+        ? h("button", { type: "button", class: "primary", onclick: () => onAcknowledge(doc) }, "Read and understood") : null),
+    reportForm(doc, onReport));
 }
 
 export function render(root, props) {

@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from server.models import Document, DocumentAcknowledgement, DocumentRevision, User
+from server.models import Document, DocumentAcknowledgement, DocumentRevision, Finding, User
 from tests import documents as files
 from tests import factories
 from tests.e2e.fieldapp import FieldApp
@@ -149,6 +149,19 @@ def test_a_phone_acknowledges_offline_and_the_register_shows_it_once_after_sync(
     expect(office.get_by_text("1 of 1 have acknowledged (100 %)")).to_be_visible()
     assert acknowledged_by(live_server, number) == [reader_email]
     app.go("Documents")
-    expect(phone.get_by_role("listitem", name=f"{number} rev 1 Receiving goods").locator(".ack-state")) \
-        .not_to_contain_text("waiting to sync")
+    mine = phone.get_by_role("listitem", name=f"{number} rev 1 Receiving goods")
+    expect(mine.locator(".ack-state")).not_to_contain_text("waiting to sync")
+
+    # The procedure no longer matches the floor: a finding against it, citing rev 1.
+    mine.get_by_text("Report out of date").click()
+    mine.get_by_label("What is out of date?").fill("Step 3 names the old dock door")
+    mine.get_by_role("button", name="Raise finding").click()
+    expect(phone.get_by_role("status").filter(has_text="is out of date")).to_be_visible()
+    app.sync_now()
+    app.expect_all_sent()
+    cited = live_server.scalars(
+        select(DocumentRevision.rev).join(Finding, Finding.document_revision_id == DocumentRevision.id)
+        .join(Document, Document.id == DocumentRevision.document_id)
+        .where(Document.number == number, Finding.document_outdated.is_(True)))
+    assert cited == [1]
     assert office.errors == [] and phone.errors == []
