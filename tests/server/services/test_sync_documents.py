@@ -12,7 +12,7 @@ from server.extensions import db
 from server.models import DocumentAcknowledgement, DocumentRevision, Finding, RevisionStatus
 from server.services import actions, documents, sync
 from tests import documents as files
-from tests.syncops import FieldDevice, statuses
+from tests.syncops import FieldDevice, statuses, wire
 
 
 WHY = [{"why": "Why was it missed?", "because": "The instruction says otherwise."}]
@@ -280,3 +280,30 @@ def test_the_register_shows_the_citation_and_the_revision_a_finding_started(org,
     assert "WI-014 rev 1" in page and "the document is out of date" in page
     page = pages.text(f"/documents/{wi.id}")
     assert "started this revision" in page and f"/findings/{finding.id}" in page
+
+
+def test_over_http_an_acknowledgement_pushed_twice_lands_once_and_hostile_ids_are_refused(org, signed_in):
+    wi = make_document(org["supervisor"], "WI-014", areas=[org["assembly"]], ack_areas=[org["assembly"]])
+    revision_id = str(wi.current.id)
+    auth = signed_in(org["assembler"])
+    phone = FieldDevice(org["assembler"])
+    op = wire(ack_op(phone, wi.current))
+    body = {"device_id": str(phone.id), "ops": [op]}
+    first, again = auth.post("/api/sync/push", json=body), auth.post("/api/sync/push", json=body)
+    assert first.status_code == again.status_code == 200, first.json
+    assert [r["status"] for r in first.json["results"] + again.json["results"]] == ["applied", "duplicate"]
+    assert count_acks(wi.current) == 1
+    status = auth.client.get("/api/documents/acknowledgements/pending")
+    assert status.status_code == 200 and status.json["revisions"] == []
+    # A citation of a revision that does not exist, a nonsense id, an extra field: rejected ops, nothing raised.
+    ops = [wire(phone.finding(org["assembly"], document_revision_id=str(uuid.uuid4()))),
+           wire(phone.finding(org["assembly"], document_revision_id="../../etc")),
+           wire(phone.op("acknowledgement", revision_id=revision_id, user_id=str(org["supervisor"].id)))]
+    refused = auth.post("/api/sync/push", json={"device_id": str(phone.id), "ops": ops})
+    assert refused.status_code == 200
+    assert [r["status"] for r in refused.json["results"]] == ["rejected"] * 3
+    assert db.session.scalar(select(func.count()).select_from(Finding)) == 0
+    # The register's view of it, over the API: acknowledged once, by the assembler.
+    boss = signed_in(org["supervisor"])
+    rate = boss.client.get(f"/api/documents/{wi.id}/revisions/1/acknowledgements")
+    assert rate.status_code == 200 and (rate.json["asked"], rate.json["acknowledged"]) == (1, 1)
