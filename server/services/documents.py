@@ -36,7 +36,7 @@ from ..models import (
     happened_at,
     utcnow,
 )
-from ..permissions import is_reviewer, require, scope_documents, sites_in_scope
+from ..permissions import can, is_reviewer, require, scope_documents, sites_in_scope
 from ..storage import MissingObject, file_store, object_key
 from . import feed, trail
 from .doctypes import detect
@@ -497,16 +497,11 @@ def acknowledgement_from_device(user: User, acknowledgement_id, revision_id, at:
             raise StateError("This acknowledgement was recorded for another revision; it cannot change.")
         return existing
     revision = db.session.get(DocumentRevision, revision_id) if revision_id else None
-    if revision is None or not can_see_revision(user, revision):
+    if revision is None or not can(user, "document.revision.view", revision):
         raise NotFound("There is no such revision.")
     acknowledgement, _ = acknowledge(user, revision.document, revision, at=at, acknowledgement_id=acknowledgement_id,
                                      device_id=device_id)
     return acknowledgement
-
-
-def can_see_revision(user: User, revision: DocumentRevision) -> bool:
-    from ..permissions import can
-    return can(user, "document.revision.view", revision)
 
 
 # --- findings that cite a revision, or say a document is out of date -----------------------
