@@ -54,8 +54,13 @@ export async function overview() {
 
 /** How many current revisions ask the person and are not acknowledged yet (the badge). */
 export async function pendingCount() {
-  const { documents } = await overview();
-  return documents.filter((d) => d.asked && !d.acknowledgement).length;
+  // Drawn with every frame: read only what decides it (no pins, no areas).
+  const { me, docs, acks } = await db.read(["meta", "documents", "acknowledgements"], async (s) => {
+    const [row, all, done] = await Promise.all([s.meta.get("user"), s.documents.getAll(), s.acknowledgements.getAll()]);
+    return { me: row && row.value, docs: all, acks: done };
+  });
+  const acknowledged = new Set(acks.map((a) => a.revision_id));
+  return docs.filter((d) => asks(d, me) && !acknowledged.has(d.current.id)).length;
 }
 
 /** Say "read and understood" for `doc`'s current revision: saved here, sent with the next sync. */
