@@ -538,6 +538,12 @@ def start_revision_for(user: User, finding, at: datetime | None = None) -> Docum
     db.session.flush()
     trail.record(user, "document.revision_started", "document", document.id,
                  {"rev": revision.rev, "finding_id": str(finding.id), "cited_rev": cited.rev})
+    # The prompt to the owner: the new text is theirs to write.
+    from . import notify  # (notify reads documents' models only; imported here to keep the import graph flat)
+    notify.emit("document.revision_started", document, "document",
+                {"document_id": str(document.id), "number": document.number, "rev": revision.rev,
+                 "finding_id": str(finding.id)}, [document.owner], actor=user, link=f"/documents/{document.id}",
+                title=f"{document.number} rev {revision.rev} started: a finding says rev {cited.rev} is out of date")
     return revision
 
 

@@ -60,6 +60,7 @@ KINDS = {
     "audit.report": "An audit report was sent to you",
     "checklist.review_due": "A checklist is past its review date",
     "document.review_due": "A document you own is due for review",
+    "document.revision_started": "A finding started the next revision of a document you own",
 }
 # Kinds a person is sent because someone chose them: by email, whatever their preference,
 # and the sender too when they chose themselves.

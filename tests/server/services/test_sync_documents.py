@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from server.extensions import db
-from server.models import DocumentAcknowledgement, DocumentRevision, Finding, RevisionStatus
+from server.models import DocumentAcknowledgement, DocumentRevision, Finding, Notification, RevisionStatus
 from server.services import actions, documents, sync
 from tests import documents as files
 from tests.syncops import FieldDevice, statuses, wire
@@ -18,9 +18,9 @@ from tests.syncops import FieldDevice, statuses, wire
 WHY = [{"why": "Why was it missed?", "because": "The instruction says otherwise."}]
 
 
-def make_document(by, number, *, areas=(), sites=(), roles=(), ack_areas=(), approve=True, text="rev 1"):
+def make_document(by, number, *, areas=(), sites=(), roles=(), ack_areas=(), approve=True, text="rev 1", owner=None):
     document = documents.create_document(by, {
-        "number": number, "title": f"{number} title", "type": "procedure",
+        "number": number, "title": f"{number} title", "type": "procedure", "owner_id": owner.id if owner else None,
         "area_ids": [a.id for a in areas], "site_ids": [s.id for s in sites]},
         documents.Upload(io.BytesIO(files.pdf(text, pad=64)), f"{number}.pdf"))
     if approve:
@@ -62,6 +62,7 @@ def org(make, supervisor):
         "yard": make.user("staff", home_area=other_site),
         "homeless": make.user("staff"),
         "auditor": make.user("auditor"),
+        "owner": make.user("supervisor"),
     }
     db.session.commit()
     return {"assembly": assembly, "dispatch": dispatch, "yard_area": other_site, "supervisor": supervisor, **people}
@@ -224,7 +225,7 @@ def test_a_finding_cites_the_current_revision_and_never_an_obsolete_one(org):
 
 
 def test_approving_the_action_of_a_document_out_of_date_starts_its_next_revision(org):
-    wi = make_document(org["supervisor"], "WI-014", areas=[org["assembly"]])
+    wi = make_document(org["supervisor"], "WI-014", areas=[org["assembly"]], owner=org["owner"])
     current = wi.current
     phone = FieldDevice(org["auditor"])
     op = phone.finding(org["assembly"], title="WI-014 still names the old press", document_outdated=True,
@@ -238,6 +239,9 @@ def test_approving_the_action_of_a_document_out_of_date_starts_its_next_revision
     started = wi.latest
     assert started.started_by_finding_id == finding.id and started.sha256 == current.sha256
     assert "WI-014 rev 1 is out of date" in started.change_note
+    # The owner is told (here the owner is someone other than the supervisor who planned it).
+    told = db.session.scalars(select(Notification).where(Notification.kind == "document.revision_started")).all()
+    assert [(n.user_id, n.link) for n in told] == [(wi.owner_id, f"/documents/{wi.id}")]
     # A second action does not start a third revision.
     actions.plan_action(org["supervisor"], finding, plan | {"plan": "Train the team"})
     db.session.commit()
