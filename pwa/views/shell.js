@@ -42,7 +42,7 @@ export function renderNav(el, { route, role, unread = 0, toRead = 0 }) {
     ["#/findings", "My findings", true],
     ["#/actions", "My actions", true],
     ["#/notifications", unread ? `Notifications (${unread})` : "Notifications", true],
-    ["#/documents", toRead ? `Documents (${toRead} to read)` : "Documents", true],
+    ["#/documents", toRead ? `Documents (${toRead})` : "Documents", true],
     ["#/sync", "Sync", true],
   ];
   const shown = items.filter((i) => i[2]);
