@@ -38,7 +38,7 @@ from server.models import (
     Audit,
     AuditStatus,
     Finding,
-    Qualification,
+    CompetenceRecord,
     Question,
     Response,
     Role,
@@ -79,8 +79,10 @@ def seed(rng: random.Random, today: date) -> dict:
                  "role": Role.AUDITOR, "home_area_id": areas[n % AREAS]["id"], "active": True, "password_hash": "x"}
                 for n in range(AUDITORS)]
     db.session.execute(insert(User), auditors)
-    db.session.execute(insert(Qualification), [
-        {"id": uuid.uuid4(), "user_id": a["id"], "standard": "ISO 9001", "expires_on": today + timedelta(days=700)}
+    auditing = programme.auditor_competence("ISO 9001", create=True)
+    db.session.execute(insert(CompetenceRecord), [
+        {"id": uuid.uuid4(), "user_id": a["id"], "competence_id": auditing.id, "gained_on": None,
+         "expires_on": today + timedelta(days=700)}
         for a in auditors])
     audits, responses, findings = [], [], []
     for quarter in range(YEARS * 4):
@@ -94,6 +96,7 @@ def seed(rng: random.Random, today: date) -> dict:
                            "version": 1, "field_versions": {}, "summary": ""})
             for question_id, kind, finding_answers, options in questions:
                 value = {"yes_no_na": "yes", "pass_fail": "pass", "score": 4, "choice": "Daily team briefing",
+                         "multi_choice": ["Training records"],
                          "number": 12, "text": "ok", "date": day.isoformat(), "photo": None}[kind]
                 if finding_answers and rng.random() < 0.05:
                     value = finding_answers[0]

@@ -57,12 +57,40 @@ export async function auditDetail(id) {
 export function isAnswered(question, response) {
   if (!response) return false;
   if (question.kind === "photo") return (response.photos || []).length > 0;
+  if (Array.isArray(response.value)) return response.value.length > 0;
   return response.value !== null && response.value !== undefined && response.value !== "";
 }
 
-/** How many of `template`'s questions `responses` (question id -> response) answer. */
+/** Whether `answer` is one of `values`; a multiple-choice answer (a list) when any value it
+ * holds is (the server's checklists.answer_matches). */
+function answerMatches(values, answer) {
+  const listed = (values || []).map(String);
+  const chosen = Array.isArray(answer) ? answer : [answer];
+  return chosen.some((v) => v !== null && v !== undefined && typeof v !== "object" && listed.includes(String(v)));
+}
+
+/**
+ * Which questions the audit shows, given its answers: a Map question id -> boolean. A
+ * question with `show_if` is shown when the earlier question it names is shown and that
+ * answer is one of the listed values (a multiple choice: any value chosen). The server's
+ * checklists.visibility, the one rule behind required, score, findings and progress.
+ */
+export function visibility(template, responses) {
+  const shown = new Map();
+  const questions = [...((template && template.questions) || [])].sort((a, b) => a.position - b.position);
+  for (const q of questions) {
+    const rule = q.show_if;
+    if (!rule) { shown.set(q.id, true); continue; }
+    const source = responses.get(rule.question_id);
+    shown.set(q.id, !!shown.get(rule.question_id) && answerMatches(rule.values, source ? source.value : null));
+  }
+  return shown;
+}
+
+/** How many of `template`'s shown questions `responses` (question id -> response) answer. */
 export function progress(template, responses) {
-  const questions = (template && template.questions) || [];
+  const shown = visibility(template, responses);
+  const questions = ((template && template.questions) || []).filter((q) => shown.get(q.id));
   const answered = questions.filter((q) => isAnswered(q, responses.get(q.id))).length;
   return { answered, total: questions.length };
 }
@@ -95,33 +123,53 @@ export function outOfRange(question, response) {
 function answerCallsFor(question, answers, value) {
   const listed = (answers || []).map(String);
   if (value === null || value === undefined || value === "") return false;
-  return listed.includes(String(value)) || (listed.includes("out_of_range") && outOfRange(question, { value }));
+  return answerMatches(listed, value) || (listed.includes("out_of_range") && outOfRange(question, { value }));
 }
 
 /** Whether answering `value` calls for a finding: one of the question's finding answers,
  * or a number outside its limits where the question says so (like a failing answer). */
 export const callsForFinding = (question, value) => answerCallsFor(question, question.finding_answers, value);
 
+/** What an answer earns, 0..1, or null when it carries no points (the server's audits.answer_points). */
+function answerPoints(q, value) {
+  if (q.kind === "yes_no_na" && ["yes", "no"].includes(value)) return value === "yes" ? 1 : 0;
+  if (q.kind === "pass_fail" && ["pass", "fail"].includes(value)) return value === "pass" ? 1 : 0;
+  if (q.kind === "score" && typeof value === "number") {
+    const [lo, hi] = (q.options && q.options.length >= 2 ? q.options : [0, 5]).map(Number);
+    return hi > lo ? (value - lo) / (hi - lo) : 1;
+  }
+  return null;
+}
+
 /**
- * The score so far, as the server computes it when the audit is submitted (yes/no,
- * pass/fail and score questions; N/A and the rest carry no points), and how many
- * nonconformities this audit has raised.
+ * The score so far, as the server computes it when the audit is submitted
+ * (audits.score_answers): the weighted share of points of the shown yes/no, pass/fail and
+ * score questions, less what the checklist's rule (`template.scoring.deductions`) takes off
+ * for each finding raised in this audit; an answer that raised a finding whose kind takes
+ * points off is scored by that deduction instead. And how many nonconformities it raised.
  */
 export function liveScore(detail) {
-  const points = [];
-  for (const q of (detail.template && detail.template.questions) || []) {
+  const template = detail.template || {};
+  const deductions = (template.scoring && template.scoring.deductions) || {};
+  const findings = (detail.findings || []).filter((f) => f.status !== "rejected");
+  const deducted = findings.reduce((sum, f) => sum + (Number(deductions[f.kind]) || 0), 0);
+  const replaced = new Set(findings.filter((f) => Number(deductions[f.kind]) && f.question_id).map((f) => f.question_id));
+  const shown = visibility(template, detail.responses);
+  let earned = 0;
+  let possible = 0;
+  for (const q of template.questions || []) {
+    const weight = q.weight === undefined || q.weight === null ? 1 : Number(q.weight);
+    if (!shown.get(q.id) || replaced.has(q.id) || !weight) continue;
     const r = detail.responses.get(q.id);
-    const value = r ? r.value : null;
-    if (q.kind === "yes_no_na" && ["yes", "no"].includes(value)) points.push(value === "yes" ? 1 : 0);
-    else if (q.kind === "pass_fail" && ["pass", "fail"].includes(value)) points.push(value === "pass" ? 1 : 0);
-    else if (q.kind === "score" && typeof value === "number") {
-      const [lo, hi] = (q.options && q.options.length >= 2 ? q.options : [0, 5]).map(Number);
-      points.push(hi > lo ? (value - lo) / (hi - lo) : 1);
-    }
+    const points = answerPoints(q, r ? r.value : null);
+    if (points !== null) { earned += weight * points; possible += weight; }
   }
-  const score = points.length ? Math.round((1000 * points.reduce((a, b) => a + b, 0)) / points.length) / 10 : null;
-  const nonconformities = (detail.findings || [])
-    .filter((f) => ["major_nc", "minor_nc"].includes(f.kind) && f.status !== "rejected").length;
+  let score = null;
+  if (possible || deducted) {
+    const share = possible ? (100 * earned) / possible : 100;
+    score = Math.round(10 * Math.max(0, share - deducted)) / 10;
+  }
+  const nonconformities = findings.filter((f) => ["major_nc", "minor_nc"].includes(f.kind)).length;
   return { score, nonconformities };
 }
 
@@ -144,8 +192,10 @@ export function findingNeed(question, response, findings) {
  * answers that call for a finding with none raised and no reason given. */
 export function blockers(detail) {
   const out = [];
+  const shown = visibility(detail.template || {}, detail.responses);
   for (const section of sections(detail.template || {})) {
     for (const q of section.questions) {
+      if (!shown.get(q.id)) continue; // hidden by show-if: not required, calls for nothing
       const r = detail.responses.get(q.id);
       if (q.required && !isAnswered(q, r)) { out.push({ question: q, problem: "not answered" }); continue; }
       const problems = [];

@@ -4,7 +4,7 @@ import sys
 
 import click
 from flask import Flask
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import func, select
 
 from .errors import DomainError
@@ -274,7 +274,40 @@ def serve(host, port, workers, threads, connections):
     serving.serve(host, port, workers=workers, threads=threads, connections=connections)
 
 
+@click.command("data-migrate")
+@with_appcontext
+def data_migrate():
+    """Run the data steps (`server/datamigrations.py`); `gemba db upgrade` runs them too."""
+    _run_data_steps()
+
+
+def _run_data_steps() -> None:
+    from . import datamigrations
+    for name, count in datamigrations.run_all():
+        click.echo(f"data step: {name}: {count} moved" if count else f"data step: {name}: nothing to do")
+
+
+def _db_group() -> click.Group:
+    """Flask-Migrate's `db` group, with `upgrade` running the data steps after the schema migrations."""
+    from flask_migrate.cli import db as alembic_group
+
+    original = alembic_group.commands["upgrade"]
+
+    @click.pass_context
+    def upgrade_then_data(ctx, **options):
+        ctx.invoke(original, **options)
+        if not options.get("sql"):
+            _run_data_steps()
+
+    upgrade = click.Command("upgrade", callback=upgrade_then_data, params=original.params,
+                            help=f"{original.help} Then run the data steps (server/datamigrations.py).")
+    return click.Group("db", commands={**alembic_group.commands, "upgrade": upgrade},
+                       callback=alembic_group.callback, params=alembic_group.params, help=alembic_group.help)
+
+
 def init_app(app: Flask) -> None:
+    app.cli.add_command(_db_group(), "db")
+    app.cli.add_command(data_migrate)
     app.cli.add_command(users)
     app.cli.add_command(tokens)
     app.cli.add_command(demo_command)

@@ -74,6 +74,7 @@ def from_environment(instance_path: str, given: dict) -> dict:
         "GEMBA_S3_ACCESS_KEY": os.environ.get("GEMBA_S3_ACCESS_KEY", ""),
         "GEMBA_S3_SECRET_KEY": os.environ.get("GEMBA_S3_SECRET_KEY", ""),
         "COMPETENCE_EXPIRING_DAYS": _int("GEMBA_COMPETENCE_EXPIRING_DAYS", 30),
+        "COMPETENCE_EXPIRED_NOTICE_DAYS": _int("GEMBA_COMPETENCE_EXPIRED_NOTICE_DAYS", 30),
         "DOCUMENT_REVIEW_NOTICE_DAYS": _int("GEMBA_DOCUMENT_REVIEW_NOTICE_DAYS", 30),
         "GEMBA_MAX_DOCUMENT_BYTES": _int("GEMBA_MAX_DOCUMENT_MB", 50) * MB,
         "GEMBA_MAX_PHOTO_BYTES": _int("GEMBA_MAX_PHOTO_MB", 20) * MB,

@@ -31,6 +31,9 @@ LIMITS = {
     "password": 1_024,  # longer is no safer, and every sign-in hashes all of it
 }
 MAX_WHYS = 5
+MAX_OPTIONS = 50  # options a choice question lists, so also values a multiple-choice answer holds
+MAX_WEIGHT = 100  # what one question's points can count for in a score
+MAX_DEDUCTION = 100  # points one finding can take off a score
 MAX_PHOTOS = 50  # photos one record holds
 # A device clock may run a little fast; a capture time further ahead is a wrong clock.
 CAPTURE_CLOCK_SKEW = timedelta(days=1)
@@ -40,6 +43,13 @@ _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 def limit(kind: str) -> int:
     return LIMITS[kind]
+
+
+def carried_why(because: str) -> str:
+    """The next why of the five whys, asked of the step before's because: "It was wedged."
+    gives "Why: it was wedged?" (static/whys.js fills the box with the same words as people type)."""
+    text = because.strip().rstrip(".!?").strip()
+    return f"Why: {text[:1].lower()}{text[1:]}?"[: LIMITS["why"]]
 
 
 class FieldErrors:
@@ -100,10 +110,36 @@ class FieldErrors:
             return None
         return value
 
+    def choices(self, field: str, value, options) -> list:
+        """Return a multiple-choice answer as a list of distinct `options`, in the options' order.
+
+        The device sends a list of the chosen options' texts; anything else (a lone string,
+        an unknown or repeated value, more values than options) is noted.
+        """
+        if not isinstance(value, list):
+            self.add(field, "Choose from the options as a list, e.g. [\"Noise\"].")
+            return []
+        if len(value) > min(MAX_OPTIONS, len(options)):
+            self.add(field, f"At most {min(MAX_OPTIONS, len(options))} choices.")
+            return []
+        if not all(isinstance(v, str) for v in value):
+            self.add(field, "Each choice is one of the options' texts.")
+            return []
+        unknown = [v for v in value if v not in options]
+        if unknown:
+            self.add(field, f"Not an option: {', '.join(repr(v[:80]) for v in unknown[:5])}.")
+            return []
+        if len(set(value)) != len(value):
+            self.add(field, "Each option can be chosen once.")
+            return []
+        return [option for option in options if option in value]
+
     def whys(self, field: str, value, *, required: bool = True) -> list[dict]:
         """Return the five whys as [{why, because}]: 1 to 5 steps, each with both parts.
 
-        Empty rows (an unused pair of boxes on a form) are dropped.
+        Empty rows (an unused pair of boxes on a form) are dropped. A step after the first
+        with a because and no why asks why of the step before's because: that is carried in
+        as its why (`carried_why`), as the five whys are asked.
         """
         if value is None:
             value = []
@@ -118,6 +154,8 @@ class FieldErrors:
             why, because = (step.get("why") or "").strip(), (step.get("because") or "").strip()
             if not why and not because:
                 continue
+            if not why and because and steps:
+                why = carried_why(steps[-1]["because"])
             if not why or not because:
                 self.add(field, "Each step needs both a why and a because.")
                 return []

@@ -21,6 +21,7 @@ from .models import (
     Audit,
     AuditStatus,
     Comment,
+    CompetenceRecord,
     Conflict,
     CorrectiveAction,
     Document,
@@ -79,6 +80,9 @@ def site_of(record) -> uuid.UUID | None:
         return record.site_id
     if isinstance(record, ReviewAction):
         return site_of(record.review) if record.review is not None else None
+    if isinstance(record, CompetenceRecord):
+        person = record.user
+        return site_of(person.home_area) if person is not None and person.home_area is not None else None
     return None  # checklists, photos by themselves: not tied to a site
 
 
@@ -214,6 +218,19 @@ def _review_action_work(user: User, action: ReviewAction) -> bool:
 RELEASED = {RevisionStatus.APPROVED, RevisionStatus.OBSOLETE}
 
 
+def _competence_record_view(user: User, record: CompetenceRecord) -> bool:
+    """A person's competence record: theirs, their home area's responsible person's, and reviewers'."""
+    if record.user_id == user.id or reviews(user, record):
+        return True
+    person = record.user
+    return person is not None and person.home_area is not None and person.home_area.responsible_id == user.id
+
+
+def _competence_gaps_view(user: User, area: Area) -> bool:
+    """An area's competence gaps (who lacks what): its responsible person's, and reviewers'."""
+    return area.responsible_id == user.id or reviews(user, area)
+
+
 def _document_view(user: User, document: Document) -> bool:
     """Everyone sees a document once a revision of it is released; before that, its managers and owner."""
     return is_reviewer(user) or document.owner_id == user.id \
@@ -263,6 +280,8 @@ RULES: dict[str, Callable] = {
     "conflict.resolve": _reviewer(),
     "template.edit": _role(Role.ADMIN, Role.SUPERVISOR),
     "programme.plan": _reviewer(),
+    # printing the areas' QR labels: reviewers, for the sites they cover
+    "area.labels": _reviewer(),
     "admin.users": _role(Role.ADMIN),
     "admin.organisation": _role(Role.ADMIN),
     "admin.tokens": _role(Role.ADMIN),
@@ -283,6 +302,9 @@ RULES: dict[str, Callable] = {
     # the competence matrix and training records: reviewers, each for the sites they cover
     "competence.view": _reviewer(),
     "competence.manage": _reviewer(),
+    # what the gap and expiry notices tell (services/notify.py): the person, their area's responsible person
+    "competence.record.view": _competence_record_view,
+    "competence.gaps.view": _competence_gaps_view,
 }
 
 # Permissions that depend on the caller's role alone: what `access.allow` may name.

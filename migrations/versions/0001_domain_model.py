@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-06 07:31:27.382023
+Create Date: 2026-12-06 08:32:44.948999
 
 """
 from alembic import op
@@ -49,8 +49,10 @@ def upgrade():
     sa.Column('name', sa.String(length=200), nullable=False),
     sa.Column('description', sa.String(length=2000), nullable=False),
     sa.Column('validity_months', sa.Integer(), nullable=True),
+    sa.Column('audits_standard', sa.String(length=40), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_competence')),
+    sa.UniqueConstraint('audits_standard', name=op.f('uq_competence_audits_standard')),
     sa.UniqueConstraint('name', name=op.f('uq_competence_name'))
     )
     op.create_table('outbox_event',
@@ -112,6 +114,7 @@ def upgrade():
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('site_id', sa.Uuid(), nullable=False),
     sa.Column('name', sa.String(length=120), nullable=False),
+    sa.Column('code', sa.String(length=6), nullable=False),
     sa.Column('responsible_id', sa.Uuid(), nullable=True),
     sa.Column('risk_level', sa.String(length=10), nullable=False),
     sa.Column('audit_every_months', sa.Integer(), nullable=False),
@@ -119,6 +122,7 @@ def upgrade():
     sa.Column('retired_at', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['site_id'], ['site.id'], name=op.f('fk_area_site_id_site')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_area')),
+    sa.UniqueConstraint('code', name=op.f('uq_area_code')),
     sa.UniqueConstraint('site_id', 'name', name=op.f('uq_area_site_id_name'))
     )
     with op.batch_alter_table('area', schema=None) as batch_op:
@@ -353,15 +357,6 @@ def upgrade():
     sa.ForeignKeyConstraint(['uploaded_by_id'], ['user.id'], name=op.f('fk_photo_uploaded_by_id_user')),
     sa.PrimaryKeyConstraint('sha256', name=op.f('pk_photo'))
     )
-    op.create_table('qualification',
-    sa.Column('id', sa.Uuid(), nullable=False),
-    sa.Column('user_id', sa.Uuid(), nullable=False),
-    sa.Column('standard', sa.String(length=40), nullable=False),
-    sa.Column('expires_on', sa.Date(), nullable=True),
-    sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_qualification_user_id_user'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_qualification')),
-    sa.UniqueConstraint('user_id', 'standard', name=op.f('uq_qualification_user_id_standard'))
-    )
     op.create_table('template',
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('family_id', sa.Uuid(), nullable=False),
@@ -374,6 +369,7 @@ def upgrade():
     sa.Column('published_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('created_by_id', sa.Uuid(), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('scoring', sa.JSON(), nullable=True),
     sa.ForeignKeyConstraint(['created_by_id'], ['user.id'], name=op.f('fk_template_created_by_id_user'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_template')),
     sa.UniqueConstraint('family_id', 'version', name=op.f('uq_template_family_id_version'))
@@ -461,7 +457,7 @@ def upgrade():
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('user_id', sa.Uuid(), nullable=False),
     sa.Column('competence_id', sa.Uuid(), nullable=False),
-    sa.Column('gained_on', sa.Date(), nullable=False),
+    sa.Column('gained_on', sa.Date(), nullable=True),
     sa.Column('expires_on', sa.Date(), nullable=True),
     sa.Column('assessed_by_id', sa.Uuid(), nullable=True),
     sa.Column('evidence_sha256', sa.String(length=64), nullable=True),
@@ -687,6 +683,8 @@ def upgrade():
     sa.Column('finding_answers', sa.JSON(), nullable=False),
     sa.Column('photo_answers', sa.JSON(), nullable=False),
     sa.Column('document_revision_id', sa.Uuid(), nullable=True),
+    sa.Column('show_if', sa.JSON(), nullable=True),
+    sa.Column('weight', sa.Float(), server_default='1', nullable=False),
     sa.ForeignKeyConstraint(['document_revision_id'], ['document_revision.id'], name=op.f('fk_question_document_revision_id_document_revision')),
     sa.ForeignKeyConstraint(['template_id'], ['template.id'], name=op.f('fk_question_template_id_template'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_question')),
@@ -894,7 +892,6 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_template_family_id'))
 
     op.drop_table('template')
-    op.drop_table('qualification')
     op.drop_table('photo')
     with op.batch_alter_table('objective', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_objective_site_id'))

@@ -30,6 +30,7 @@ export async function show(app, { id, submit = false, focus = null }) {
       progress,
       sections,
       isAnswered: records.isAnswered,
+      shown: records.visibility(detail.template || {}, detail.responses),
       onSubmit: async (summary) => {
         await ensureStarted(detail);
         await records.submitAudit(detail.audit, summary);
@@ -52,6 +53,7 @@ export async function show(app, { id, submit = false, focus = null }) {
     progress,
     focus,
     liveScore: () => records.liveScore(detail),
+    visibility: () => records.visibility(detail.template || {}, detail.responses),
     outOfRange: records.outOfRange,
     editable: EDITABLE.has(detail.audit.status),
     isAnswered: records.isAnswered,

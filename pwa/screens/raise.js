@@ -4,17 +4,21 @@ import * as records from "../records.js";
 import * as findingView from "../views/finding.js";
 
 /**
- * Draw the finding form, in the area last used, with the draft if there is one.
+ * Draw the finding form, in the area last used, with the draft if there is one. An area
+ * named in the route (a scanned QR label) wins over both.
  * @param {import("../app.js").App} app
+ * @param {{areaId?: string}} params
  */
-export async function show(app) {
+export async function show(app, params = {}) {
   const key = records.raiseDraftKey;
-  const [areas, areaId, draft] = await Promise.all([records.areas(), records.rememberedArea(), records.draft(key)]);
+  const [areas, remembered, draft] = await Promise.all([records.areas(), records.rememberedArea(), records.draft(key)]);
+  const scanned = params.areaId && areas.some((a) => a.id === params.areaId) ? params.areaId : null;
+  const areaId = scanned || remembered;
   let drafted = !!draft;
   findingView.render(app.view, {
     areas,
     areaId,
-    draft: draft && draft.fields,
+    draft: draft && (scanned ? { ...draft.fields, area_id: scanned } : draft.fields),
     kinds: records.FINDING_KINDS,
     thumbnailOf: records.thumbnail,
     onPhotos: app.addPhotos,

@@ -9,6 +9,7 @@ const SCREENS = {
   checklist: () => import("./checklist.js"),
   raise: () => import("./raise.js"),
   newAudit: () => import("./newaudit.js"),
+  area: () => import("./area.js"),
   findings: () => import("./findings.js"),
   finding: () => import("./finding.js"),
   actions: () => import("./actions.js"),
@@ -36,8 +37,10 @@ export function screenFor(route, me, signingIn) {
   if (first === "audit" && id) {
     return { name: "checklist", live: false, params: { id, submit: step === "submit", focus: step === "q" ? questionId : null } };
   }
-  if (first === "raise") return { name: "raise", live: false, params: {} };
-  if (first === "new-audit" && me.role !== "staff") return { name: "newAudit", live: false, params: {} };
+  if (first === "raise") return { name: "raise", live: false, params: id ? { areaId: id } : {} };
+  if (first === "new-audit" && me.role !== "staff") return { name: "newAudit", live: false, params: id ? { areaId: id } : {} };
+  // An area's QR label opens the app here (".../app/#/area/<code>"), for anyone signed in.
+  if (first === "area" && id) return { name: "area", live: false, params: { code: id } };
   if (first === "findings") return { name: "findings", live: true, params: {} };
   if (first === "finding" && id) return { name: "finding", live: false, params: { id } };
   if (first === "actions") return { name: "actions", live: true, params: {} };

@@ -20,8 +20,25 @@ function choicesOf(question) {
   return null;
 }
 
+/** A multiple-choice question: one checkbox per option (each a 44 px target); the answer is
+ * the list of the options chosen, in their order (none chosen: not answered). */
+function multiChoiceControl(question, value, locked, save) {
+  const chosen = new Set(Array.isArray(value) ? value.map(String) : []);
+  const options = (question.options || []).map(String);
+  const boxes = options.map((option) => h("input", { type: "checkbox", value: option, checked: chosen.has(option), disabled: locked }));
+  for (const box of boxes) {
+    box.addEventListener("change", () => {
+      const picked = boxes.filter((b) => b.checked).map((b) => b.value);
+      save({ value: picked.length ? picked : null });
+    });
+  }
+  return h("div", { class: "choices kind-multi_choice", role: "group", "aria-label": `${question.text} (choose any)` },
+    boxes.map((box, i) => h("label", { class: "choice" }, box, h("span", {}, options[i]))));
+}
+
 function answerControl(question, response, locked, save, again) {
   const value = response ? response.value : null;
+  if (question.kind === "multi_choice") return multiChoiceControl(question, value, locked, save);
   const choices = choicesOf(question);
   if (choices) {
     const name = uid("q");
@@ -191,10 +208,20 @@ export function render(root, detail, actions) {
     progressText.textContent = `${p.answered} of ${p.total} answered · score ${live.score === null ? "-" : `${live.score}%`} · ${live.nonconformities} NC`;
   };
   const sectionCounts = [];
+  // Show-if: a question (or a whole section) is on view only while the answer it depends
+  // on is one of its values; it appears and disappears as answers change.
+  const applyVisibility = () => {
+    const shown = actions.visibility();
+    for (const [id, block] of blocks) block.hidden = !shown.get(id);
+    for (const { section, sectionEl } of sectionCounts) sectionEl.hidden = section.questions.every((q) => !shown.get(q.id));
+    return shown;
+  };
   const updateSections = () => {
+    const shown = applyVisibility();
     for (const { section, el } of sectionCounts) {
-      const done = section.questions.filter((q) => actions.isAnswered(q, detail.responses.get(q.id))).length;
-      el.textContent = ` (${done} of ${section.questions.length})`;
+      const visible = section.questions.filter((q) => shown.get(q.id));
+      const done = visible.filter((q) => actions.isAnswered(q, detail.responses.get(q.id))).length;
+      el.textContent = ` (${done} of ${visible.length})`;
     }
   };
   const wrapped = {
@@ -205,8 +232,7 @@ export function render(root, detail, actions) {
   const blocks = new Map();
   const sectionBlocks = actions.sections.map((section, i) => {
     const count = h("span", { class: "section-count" });
-    sectionCounts.push({ section, el: count });
-    return h("section", { class: "checklist-section", "aria-label": section.name, id: `section-${i + 1}` },
+    const sectionEl = h("section", { class: "checklist-section", "aria-label": section.name, id: `section-${i + 1}` },
       h("h2", {}, section.name, count),
       section.questions.map((q) => {
         number += 1;
@@ -214,6 +240,8 @@ export function render(root, detail, actions) {
         blocks.set(q.id, block);
         return block;
       }));
+    sectionCounts.push({ section, el: count, sectionEl });
+    return sectionEl;
   });
   const findingsBox = h("div", {});
   const showFindings = (list) => {
@@ -234,7 +262,7 @@ export function render(root, detail, actions) {
     const top = progressBox.getBoundingClientRect().bottom + 1;
     const here = all.findIndex((b) => b.getBoundingClientRect().top > top);
     const order = here < 0 ? all : [...all.slice(here), ...all.slice(0, here)];
-    const next = order.find((b) => b.dataset.answered !== "yes");
+    const next = order.find((b) => !b.hidden && b.dataset.answered !== "yes");
     if (next) land(next);
     else nextButton.textContent = "All answered";
   };
@@ -284,7 +312,7 @@ export function renderMissing(root) {
 }
 
 /** The submit summary: blocked while required questions are unanswered. */
-export function renderSubmit(root, detail, { blockers, progress, sections, isAnswered, onSubmit }) {
+export function renderSubmit(root, detail, { blockers, progress, sections, isAnswered, shown, onSubmit }) {
   const { audit, template } = detail;
   const p = progress();
   const summary = h("textarea", { rows: 3 }, audit.summary || "");
@@ -301,8 +329,10 @@ export function renderSubmit(root, detail, { blockers, progress, sections, isAns
     h("p", {}, `${p.answered} of ${p.total} questions answered · ${detail.findings.length} finding(s)`),
     h("table", { class: "summary" },
       h("thead", {}, h("tr", {}, h("th", {}, "Section"), h("th", {}, "Answered"))),
-      h("tbody", {}, sections.map((s) => h("tr", {}, h("td", {}, s.name),
-        h("td", {}, `${s.questions.filter((q) => isAnswered(q, detail.responses.get(q.id))).length} of ${s.questions.length}`))))),
+      h("tbody", {}, sections.map((s) => ({ name: s.name, questions: s.questions.filter((q) => shown.get(q.id)) }))
+        .filter((s) => s.questions.length)
+        .map((s) => h("tr", {}, h("td", {}, s.name),
+          h("td", {}, `${s.questions.filter((q) => isAnswered(q, detail.responses.get(q.id))).length} of ${s.questions.length}`))))),
     blockers.length ? h("section", { class: "card blocking", role: "alert", "aria-label": "Blocking submission" },
       h("h2", {}, `${blockers.length} question(s) block submission`),
       h("ul", {}, blockers.map((b) => h("li", {}, h("a", { href: `#/audit/${audit.id}/q/${b.question.id}`, "data-question": b.question.id }, b.question.text), ` - ${b.problem}`)))) : null,

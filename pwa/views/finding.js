@@ -2,6 +2,7 @@
 // The same form, pre-filled with clause and question, opens from an audit answer.
 import { field, h, mount } from "./dom.js";
 import { photoPicker } from "./photopicker.js";
+import { areaScanner } from "./areascan.js";
 
 // GPS works without a network; the position goes into the location text, which the
 // person can still edit.
@@ -75,6 +76,12 @@ function findingForm({
     picker,
     field("What did you see?", title),
     field("Area", area),
+    // An answer's finding is in the audit's area; a finding raised on its own may be picked by a label.
+    prefill.question_id ? null : areaScanner({
+      areas,
+      label: (a) => `${a.site} / ${a.name}`,
+      onPick: (a) => { area.value = a.id; area.dispatchEvent(new Event("change", { bubbles: true })); },
+    }),
     field("Location (optional)", location, "Where exactly, e.g. \"Line 3, near the press\""),
     "geolocation" in navigator ? h("div", { class: "row" },
       h("button", { type: "button", onclick: () => locate(location, whereStatus, keep) }, "Use my position"), whereStatus) : null,

@@ -4,19 +4,22 @@ import { bytes, h, mount } from "./dom.js";
 export function renderStatus(el, { online, summary, running }) {
   // Records, not ops and photos: a finding with its photo is one thing waiting to go.
   const unsent = summary.records;
+  const netClass = `net ${online ? "online" : "offline"}`;
+  const netText = online ? "Online" : "Offline";
+  const badgeClass = `badge ${unsent ? "pending" : "ok"}`;
+  const badgeText = running ? "Syncing…" : unsent ? `${unsent} unsent (${bytes(summary.bytes)})` : "All sent";
   const net = el.querySelector(".net");
   const badge = el.querySelector("#unsent-badge");
   if (net && badge) { // in place, like the navigation: a tap on the badge survives a redraw
-    net.className = `net ${online ? "online" : "offline"}`;
-    net.textContent = online ? "Online" : "Offline";
-    badge.className = `badge ${unsent ? "pending" : "ok"}`;
-    badge.textContent = running ? "Syncing…" : unsent ? `${unsent} unsent (${bytes(summary.bytes)})` : "All sent";
+    net.className = netClass;
+    net.textContent = netText;
+    badge.className = badgeClass;
+    badge.textContent = badgeText;
     return;
   }
   mount(el,
-    h("span", { class: `net ${online ? "online" : "offline"}` }, online ? "Online" : "Offline"),
-    h("a", { href: "#/sync", class: `badge ${unsent ? "pending" : "ok"}`, id: "unsent-badge" },
-      running ? "Syncing…" : unsent ? `${unsent} unsent (${bytes(summary.bytes)})` : "All sent"));
+    h("span", { class: netClass }, netText),
+    h("a", { href: "#/sync", class: badgeClass, id: "unsent-badge" }, badgeText));
 }
 
 export function renderBanners(el, { expired, disabled, updateReady, lowStorage, onSignIn, onReload }) {

@@ -1,11 +1,15 @@
 """Competence over JSON: the catalogue, requirements, people's records, training sessions, the matrix."""
 
+import json
+from collections import deque
+from collections.abc import Iterator
 from datetime import date
 
 from flask import Response, current_app, request, send_file, stream_with_context
 from flask_login import current_user
 from flask_smorest import Blueprint
 
+from .. import compression
 from ..access import allow
 from ..errors import Invalid
 from ..extensions import db
@@ -48,6 +52,28 @@ def _person(person_id, field: str) -> User:
     if person is None:
         raise Invalid("No such person.", {field: ["There is no such person."]})
     return person
+
+
+def matrix_stream(read: competence.MatrixRows, today: date) -> Iterator[str]:
+    """The matrix's JSON (the shape `matrix_json` gives), a person at a time: each row's cells are
+    written from ready-made tokens, the counts last, once every row has been read."""
+    head = {"today": today.isoformat(), "competences": [
+        {"id": str(c.id), "name": c.name, "validity_months": c.validity_months} for c in read.competences]}
+    yield json.dumps(head, separators=(",", ":"))[:-1] + ',"people":['
+    blank = ["null"] * len(read.competences)
+    tokens = [json.dumps(state) for state in competence.STATES]  # by state code
+    batch, first = [], True
+    for person, states in read.rows:
+        cells = blank.copy()
+        deque(map(cells.__setitem__, states.keys(), map(tokens.__getitem__, states.values())), maxlen=0)
+        area = f'"{person.home_area_id}"' if person.home_area_id else "null"
+        batch.append(f'{"" if first else ","}{{"id":"{person.id}","name":{json.dumps(person.name)},'
+                     f'"role":{json.dumps(str(person.role))},"home_area_id":{area},"cells":[{",".join(cells)}]}}')
+        first = False
+        if len(batch) == 100:
+            yield "".join(batch)
+            batch = []
+    yield "".join(batch) + '],"counts":' + json.dumps(read.counts(), separators=(",", ":")) + "}"
 
 
 def matrix_json(matrix: competence.Matrix, today: date) -> dict:
@@ -145,8 +171,8 @@ def record_training(data):
 def matrix(query):
     """The competence matrix, filtered by site or area: cells aligned with `competences`."""
     today = utcnow().date()
-    return matrix_json(competence.competence_matrix(current_user, query["site_id"], query["area_id"], today,
-                                                    query["expiring_days"]), today)
+    read = competence.matrix_rows(current_user, query["site_id"], query["area_id"], today, query["expiring_days"])
+    return compression.stream_json(matrix_stream(read, today))
 
 
 @blp.route("/competences/matrix.csv")

@@ -1,4 +1,5 @@
-"""Sites, areas and people over JSON, for integrations (an HR system pushing people). Admins only.
+"""Sites, areas and people over JSON, for integrations (an HR system pushing people). Admins only,
+but for looking an area up by the short code on its QR label (anyone signed in).
 
 Each create answers 201 with the record and its `id`; every change is in the trail.
 """
@@ -6,11 +7,12 @@ Each create answers 201 with the record and its `id`; every change is in the tra
 from flask_login import current_user
 from flask_smorest import Blueprint
 
-from ..access import allow
+from ..access import SIGNED_IN, allow
 from ..errors import Invalid
 from ..extensions import db
 from ..models import Area, Site, User
 from ..schemas.organisation import (
+    AreaByCodeSchema,
     AreaChangeSchema,
     AreaCreateSchema,
     AreaListSchema,
@@ -123,6 +125,22 @@ def list_areas(args):
     """Areas by site and name, narrowed by site, risk or part of the name."""
     query = organisation.area_query(args["site_id"], args["q"], args["include_retired"], args["risk_level"])
     return _paged("areas", query, args)
+
+
+@blp.route("/areas/code/<code>")
+@allow(SIGNED_IN)
+@blp.response(200, AreaByCodeSchema)
+@blp.alt_response(401, description="Not signed in")
+@blp.alt_response(404, description="No area has this code")
+@blp.alt_response(422, description="Not an area code (code bad_area_code)")
+def area_by_code(code):
+    """The area whose QR label carries `code` (any case; spaces and dashes ignored).
+
+    Every signed-in person's device holds the areas already (bootstrap); this answers the
+    same for integrations and for a label scanned by another program. Retired areas are
+    found, marked `retired`.
+    """
+    return organisation.find_area_by_code(code)
 
 
 @blp.route("/areas", methods=["POST"])

@@ -400,6 +400,9 @@ def _good_answer(question: Question, rng: random.Random, on: date) -> tuple:
     if kind == QuestionKind.CHOICE:
         good = [v for v in question.options if v not in question.finding_answers]
         return rng.choice(good[:3]), ""
+    if kind == QuestionKind.MULTI_CHOICE:
+        good = [v for v in question.options if v not in question.finding_answers]
+        return sorted(rng.sample(good, 2), key=question.options.index), ""
     if kind == QuestionKind.NUMBER:
         low, high = question.options or [0, 100]
         return (rng.randint(70, 100) if high == 100 else rng.randint(low + 3, min(high, low + 14))), ""

@@ -1,8 +1,8 @@
 """The domain model, one module per aggregate. Importing this registers every table."""
 
-from .accounts import AccountLink, ApiToken, Area, Qualification, RiskLevel, Role, SignInThrottle, Site, User, UserSession
+from .accounts import AccountLink, ApiToken, Area, RiskLevel, Role, SignInThrottle, Site, User, UserSession
 from .audits import Audit, AuditStatus, Response
-from .base import happened_at, utcnow
+from .base import happened_at, new_id, utcnow
 from .checklists import Question, QuestionKind, Template, TemplateStatus
 from .competence import Competence, CompetenceRecord, CompetenceRequirement, TrainingSession
 from .documents import Document, DocumentAcknowledgement, DocumentRevision, DocumentStatus, DocumentType, RevisionStatus
@@ -36,11 +36,11 @@ __all__ = [
     "CorrectiveAction", "Delivery", "Device", "Event", "Notification", "NotificationPreference",
     "OutboxEvent", "Webhook", "WebhookDelivery",
     "Finding", "FindingKind", "FindingStatus", "OpStatus", "Photo",
-    "PhotoLink", "PhotoState", "PhotoSubject", "PhotoUpload", "Qualification", "Question", "QuestionKind",
+    "PhotoLink", "PhotoState", "PhotoSubject", "PhotoUpload", "Question", "QuestionKind",
     "Response", "RiskLevel", "Role", "SignInThrottle", "Site", "SyncOp", "Template", "TemplateStatus", "TrailCheckpoint", "User", "UserSession", "happened_at",
     "Competence", "CompetenceRecord", "CompetenceRequirement", "Document", "DocumentAcknowledgement",
     "DocumentRevision", "DocumentStatus",
     "DocumentType", "RevisionStatus", "TrainingSession",
-    "utcnow",
+    "new_id", "utcnow",
     "Direction", "TrailVerified", "ManagementReview", "ManagementReviewStatus", "Measurement", "Objective", "ReviewAction",
 ]

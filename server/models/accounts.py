@@ -1,14 +1,15 @@
 """People, where they work, and how they sign in."""
 
 import uuid
-from datetime import date, datetime
+from datetime import datetime
 from enum import StrEnum
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, Column, Date, ForeignKey, Integer, String, Table, UniqueConstraint
+from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, Table, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
+from ..ids import AREA_CODE_LENGTH, new_area_code
 from .base import UTCDateTime, new_id, utcnow
 
 
@@ -57,6 +58,9 @@ class Area(db.Model):
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     site_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("site.id"), index=True)
     name: Mapped[str] = mapped_column(String(120))
+    # The short code on the area's QR label (`ids.AREA_CODE_ALPHABET`): given once, never
+    # changed, so a printed label keeps working through renames and moves between sites.
+    code: Mapped[str] = mapped_column(String(AREA_CODE_LENGTH), unique=True, default=new_area_code)
     # No foreign key: user already points at area (home area), and a cycle of foreign
     # keys would make every migration hand-edited. The service layer keeps it valid.
     responsible_id: Mapped[uuid.UUID | None] = mapped_column()
@@ -184,17 +188,3 @@ class SignInThrottle(db.Model):
     first_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)  # the window's start
     last_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
-
-
-class Qualification(db.Model):
-    """An auditor's competence for one standard, until it expires."""
-
-    __tablename__ = "qualification"
-    __table_args__ = (UniqueConstraint("user_id", "standard"),)
-
-    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
-    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
-    standard: Mapped[str] = mapped_column(String(40))
-    expires_on: Mapped[date | None] = mapped_column(Date)
-
-    user: Mapped[User] = relationship(backref="qualifications")

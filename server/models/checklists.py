@@ -4,7 +4,7 @@ import uuid
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -22,6 +22,7 @@ class QuestionKind(StrEnum):
     PASS_FAIL = "pass_fail"
     SCORE = "score"
     CHOICE = "choice"
+    MULTI_CHOICE = "multi_choice"  # several of the options
     NUMBER = "number"
     TEXT = "text"
     DATE = "date"
@@ -44,6 +45,9 @@ class Template(db.Model):
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # How findings weigh on the score: {"deductions": {"major_nc": 10, ...}} (see
+    # services.audits.score); None scores answers alone.
+    scoring: Mapped[dict | None] = mapped_column(JSON)
 
     questions: Mapped[list["Question"]] = relationship(
         back_populates="template", order_by="Question.position", cascade="all, delete-orphan"
@@ -77,6 +81,11 @@ class Question(db.Model):
     photo_answers: Mapped[list] = mapped_column(JSON, default=list)
     # The document revision the question checks against ("as WI-014 rev 3 says"), if any.
     document_revision_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("document_revision.id"))
+    # Shown only when an earlier question's answer is one of the values:
+    # {"question_id": "<uuid>", "values": [...]} (services.checklists.visibility).
+    show_if: Mapped[dict | None] = mapped_column(JSON)
+    # What the question's points count for in the score (0: none).
+    weight: Mapped[float] = mapped_column(Float, default=1.0, server_default="1")
 
     template: Mapped[Template] = relationship(back_populates="questions")
     cites: Mapped["DocumentRevision | None"] = relationship(lazy="joined")  # noqa: F821

@@ -1,6 +1,9 @@
 """Competence (ISO 9001 7.2, ISO 45001 7.2): what people must be able to do, who can, until when.
 
 A `Competence` is a named ability ("Forklift licence", "LOTO") with an optional validity.
+One that names `audits_standard` ("ISO 9001 internal auditor") qualifies its holders to
+audit against that standard: the programme's "qualified on the day" rule reads those
+records (they replaced the auditor qualification table; `server/datamigrations.py`).
 A person's `CompetenceRecord` says when they gained it, when it expires, who assessed it
 and the evidence (a certificate in the file store, or the `TrainingSession` that granted
 it); one record per person and competence, renewed in place. `CompetenceRequirement`s say
@@ -25,6 +28,8 @@ class Competence(db.Model):
     name: Mapped[str] = mapped_column(String(200), unique=True)
     description: Mapped[str] = mapped_column(String(2000), default="")
     validity_months: Mapped[int | None] = mapped_column(Integer)  # None: does not expire
+    # The standard family ("ISO 9001") its holders may audit against; None: not an auditor competence.
+    audits_standard: Mapped[str | None] = mapped_column(String(40), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -38,7 +43,8 @@ class CompetenceRecord(db.Model):
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
     competence_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("competence.id", ondelete="CASCADE"))
-    gained_on: Mapped[date] = mapped_column(Date)
+    # None: not known (an auditor qualification recorded without a date, before competences).
+    gained_on: Mapped[date | None] = mapped_column(Date)
     expires_on: Mapped[date | None] = mapped_column(Date)
     assessed_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     # A certificate kept in the file store as `evidence/<sha256>`, or the session that granted it.

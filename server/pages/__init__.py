@@ -5,7 +5,7 @@ from urllib.parse import urlsplit
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from .. import security
+from .. import fieldrules, security
 from ..access import PUBLIC, SIGNED_IN, allow
 from ..errors import DomainError
 from ..extensions import db
@@ -168,6 +168,12 @@ def human(value) -> str:
 
 
 @bp.app_template_filter()
+def answer(value) -> str:
+    """An answer as a reader sees it: a multiple choice as its options joined by commas."""
+    return ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+
+
+@bp.app_template_filter()
 def when(moment, place=None, time: bool = True) -> str:
     """A stored UTC moment as the place's clock shows it, with the zone named.
 
@@ -187,3 +193,4 @@ def init_app(app) -> None:
     app.jinja_env.globals["can"] = can
     app.jinja_env.globals["register_nav"] = REGISTER_NAV
     app.jinja_env.globals["unread_notifications"] = inbox.unread_count
+    app.jinja_env.globals["carried_why"] = fieldrules.carried_why  # the five whys form shows the carried why

@@ -44,9 +44,20 @@ def _lines(text: str | None, numeric: bool) -> list:
     return values
 
 
-def _question_values(form: QuestionForm) -> dict:
+def _show_if(form: QuestionForm, template: Template) -> dict | None:
+    if not form.show_if.data:
+        return None
+    source = next((q for q in template.questions if str(q.id) == form.show_if.data), None)
+    return {"question_id": form.show_if.data,
+            "values": _lines(form.show_if_values.data, source is not None and source.kind == QuestionKind.SCORE)}
+
+
+def _question_values(form: QuestionForm, template: Template) -> dict:
     numeric = form.kind.data in NUMERIC
     return {
+        "weight": 1 if form.weight.data is None else form.weight.data,
+        "show_if": _show_if(form, template),
+        "whole_section": form.show_if_section.data,
         "section": form.section.data, "text": form.text.data, "guidance": form.guidance.data or "",
         "kind": form.kind.data, "options": _lines(form.options.data, numeric), "required": form.required.data,
         "clause": form.clause.data or "",
@@ -63,6 +74,9 @@ def _fill_question_form(question: Question) -> QuestionForm:
     form.options.data = "\n".join(map(str, question.options or []))
     form.finding_answers.data = "\n".join(map(str, question.finding_answers or []))
     form.photo_answers.data = "\n".join(map(str, question.photo_answers or []))
+    form.weight.data = question.weight
+    form.show_if.data = (question.show_if or {}).get("question_id", "")
+    form.show_if_values.data = "\n".join(map(str, (question.show_if or {}).get("values", [])))
     form.cite(question.cites)
     return form
 
@@ -71,18 +85,22 @@ def _details_form(template: Template) -> ChecklistForm:
     form = ChecklistForm(formdata=None)
     form.name.data, form.standard.data = template.name, template.standard
     form.description.data, form.review_due.data = template.description, template.review_due
+    form.show_scoring(template.scoring)
     return form
 
 
 def _render(template: Template, status: int = 200, **forms):
     versions = checklists.family_versions(template.family_id)
+    question_form = forms.get("question_form") or QuestionForm(formdata=None, section=(
+        template.questions[-1].section if template.questions else ""))
+    question_form.offer_sources(template)
     context = {
         "template": template,
         "versions": versions,
         "confirm": ConfirmForm(formdata=None),
         "details_form": forms.get("details_form") or _details_form(template),
-        "question_form": forms.get("question_form") or QuestionForm(formdata=None, section=(
-            template.questions[-1].section if template.questions else "")),
+        "question_form": question_form,
+        "questions_by_id": {str(q.id): q for q in template.questions},
         "reviewed_form": forms.get("reviewed_form") or ReviewedForm(formdata=None),
         "kinds": QuestionKind,
         "today": date.today(),
@@ -173,7 +191,8 @@ def checklist_details(template_id):
     template = checklists.get_template(current_user, template_id)
     form = ChecklistForm()
     done = submit(form, lambda: checklists.update_details(current_user, template, form.name.data, form.standard.data,
-                                                          form.description.data or "", form.review_due.data))
+                                                          form.description.data or "", form.review_due.data,
+                                                          scoring=form.scoring()))
     if done.saved:
         flash("Details saved.")
         return redirect(url_for("pages.checklist", template_id=template.id))
@@ -185,7 +204,7 @@ def checklist_details(template_id):
 def question_add(template_id):
     template = checklists.get_template(current_user, template_id)
     form = QuestionForm()
-    done = submit(form, lambda: checklists.add_question(current_user, template, _question_values(form)))
+    done = submit(form, lambda: checklists.add_question(current_user, template, _question_values(form, template)))
     if done.saved:
         flash("Question added.")
         return redirect(url_for("pages.checklist", template_id=template.id) + "#add-question")
@@ -198,9 +217,10 @@ def question_edit(template_id, question_id):
     template = checklists.get_template(current_user, template_id)
     question = checklists.get_question(template, question_id)
     form = QuestionForm() if request.method == "POST" else _fill_question_form(question)
+    form.offer_sources(template, before=question.position)
     status = 200
     if request.method == "POST":
-        done = submit(form, lambda: checklists.update_question(current_user, question, _question_values(form)))
+        done = submit(form, lambda: checklists.update_question(current_user, question, _question_values(form, template)))
         if done.saved:
             flash("Question saved.")
             return redirect(url_for("pages.checklist", template_id=template.id) + f"#q-{question.position}")
@@ -309,5 +329,6 @@ def checklist_diff():
     only_changes = request.args.get("only") == "changes"
     if only_changes:
         rows = [r for r in rows if r["change"] != "same"]
-    return render_template("checklist_diff.html", old=old, new=new, rows=rows, counts=counts, only_changes=only_changes)
+    return render_template("checklist_diff.html", old=old, new=new, rows=rows, counts=counts, only_changes=only_changes,
+                           show_if_text=lambda q: checklists.hidden_because(q, q.template.questions))
 

@@ -8,13 +8,15 @@ from ..errors import DomainError, NotFound
 from ..extensions import db
 from ..ids import uuid_or_none
 from ..models import Area, Role, Site, User
-from ..services import invitations, org_csv, organisation, people
+from ..permissions import sites_in_scope
+from ..services import arealabels, invitations, org_csv, organisation, people
 from .blueprint import bp
 from .organisation_forms import (
     ActionForm,
     AreaFilterForm,
     ImportForm,
     AreaForm,
+    LabelFilterForm,
     PeopleFilterForm,
     PersonChangeForm,
     PersonForm,
@@ -158,7 +160,24 @@ def org_area(area_id):
 
 def _area_page(area, form, status=200):
     return render_template("org_area.html", area=area, form=form, retire_form=RetireForm(formdata=None),
-                           work=organisation.open_work([area.id])), status
+                           work=organisation.open_work([area.id]), label_url=arealabels.label_url(area),
+                           qr=arealabels.qr_svg(arealabels.label_url(area), f"QR code for {area.label}")), status
+
+
+@bp.route("/areas/labels")
+@allow("area.labels")
+def area_labels():
+    """A sheet of QR labels, one per area in use (of one site, or every site the person reviews), for A4."""
+    scope = sites_in_scope(current_user)
+    sites = [site for site in organisation.sites_in_order() if scope is None or site.id in scope]
+    filters = LabelFilterForm(request.args)
+    filters.site.choices = record_options("Every site", sites)
+    site_id = uuid_or_none(filters.site.data) if filters.validate() else None
+    base = invitations.base_url()
+    labels = [(area, arealabels.qr_svg(arealabels.label_url(area, base), f"QR code for {area.label}"))
+              for area in organisation.areas_for_labels(current_user, site_id)]
+    site = next((s for s in sites if s.id == site_id), None)
+    return render_template("area_labels.html", labels=labels, filters=filters, site=site)
 
 
 @bp.route("/organisation/areas/<uuid:area_id>", methods=["POST"])

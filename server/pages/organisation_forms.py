@@ -46,6 +46,10 @@ class AreaFilterForm(FilterForm):
     retired = BooleanField("Show retired", id="filter-retired")
 
 
+class LabelFilterForm(FilterForm):
+    site = SelectField("Site", choices=[], validators=[Optional()])
+
+
 class PersonForm(FlaskForm):
     email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
     name = StringField("Name", validators=[DataRequired(), Length(max=LIMITS["name"])])

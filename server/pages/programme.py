@@ -9,7 +9,7 @@ from ..access import allow
 from ..errors import DomainError, NotFound
 from ..extensions import db
 from ..ids import uuid_or_none
-from ..models import Area, AuditStatus, Qualification, Template, User
+from ..models import Area, AuditStatus, Competence, CompetenceRecord, Template, User
 from ..services import audits, checklists, programme
 from .blueprint import bp
 from .forms import record_options
@@ -237,12 +237,13 @@ def qualification_set():
 
     def qualify():
         user = _get(User, form.user.data, "auditor")
-        return user, programme.set_qualification(current_user, user, form.standard.data, form.expires_on.data)
+        return user, programme.set_qualification(current_user, user, form.standard.data, form.expires_on.data,
+                                                 form.gained_on.data)
 
     done = submit(form, qualify)
     if done.saved:
         user, qualification = done.result
-        flash(f"{user.name}: {qualification.standard} until {qualification.expires_on or 'no expiry'}.")
+        flash(f"{user.name}: {qualification.competence.audits_standard} until {qualification.expires_on or 'no expiry'}.")
         return redirect(url_for("pages.programme_auditors"))
     return _render_auditors(done.status, form)
 
@@ -250,8 +251,10 @@ def qualification_set():
 @bp.route("/programme/qualifications/<uuid:qualification_id>/delete", methods=["POST"])
 @allow("programme.plan")
 def qualification_delete(qualification_id):
-    qualification = db.session.get(Qualification, qualification_id)
-    if qualification is None:
+    """Remove an auditor's qualification: their record of a standard's auditor competence (a
+    migrated qualification kept its id, so an old link still names it)."""
+    qualification = db.session.get(CompetenceRecord, qualification_id)
+    if qualification is None or db.session.get(Competence, qualification.competence_id).audits_standard is None:
         raise NotFound("There is no such qualification.")
     if not ConfirmForm().validate_on_submit():
         abort(400)

@@ -10,6 +10,7 @@ from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
     DateField,
+    FloatField,
     HiddenField,
     IntegerField,
     SelectChoice,
@@ -29,6 +30,7 @@ KIND_LABELS = {
     QuestionKind.PASS_FAIL: "Pass / fail",
     QuestionKind.SCORE: "Score (a range of whole numbers)",
     QuestionKind.CHOICE: "Choice (one of a list)",
+    QuestionKind.MULTI_CHOICE: "Multiple choice (any of a list)",
     QuestionKind.NUMBER: "Number",
     QuestionKind.TEXT: "Text",
     QuestionKind.DATE: "Date",
@@ -47,6 +49,20 @@ class ChecklistForm(FlaskForm):
                            validators=[DataRequired("Name the standard."), Length(max=LIMITS["standard"])])
     description = TextAreaField("Description", validators=[Optional(), Length(max=LIMITS["guidance"])])
     review_due = DateField("Review due", validators=[Optional()])
+    # The scoring rule: points each finding raised in the audit takes off its score.
+    deduct_major_nc = FloatField("Points off per major nonconformity", validators=[Optional(), NumberRange(0, 100)])
+    deduct_minor_nc = FloatField("Points off per minor nonconformity", validators=[Optional(), NumberRange(0, 100)])
+    deduct_observation = FloatField("Points off per observation", validators=[Optional(), NumberRange(0, 100)])
+    deduct_improvement = FloatField("Points off per improvement", validators=[Optional(), NumberRange(0, 100)])
+
+    DEDUCTIONS = ("major_nc", "minor_nc", "observation", "improvement")
+
+    def scoring(self) -> dict:
+        return {"deductions": {kind: getattr(self, f"deduct_{kind}").data or 0 for kind in self.DEDUCTIONS}}
+
+    def show_scoring(self, scoring: dict | None) -> None:
+        for kind in self.DEDUCTIONS:
+            getattr(self, f"deduct_{kind}").data = ((scoring or {}).get("deductions") or {}).get(kind)
 
 
 class QuestionForm(FlaskForm):
@@ -62,6 +78,13 @@ class QuestionForm(FlaskForm):
                                     validators=[Optional(), Length(max=2000)])
     photo_answers = TextAreaField("Answers that require a photo", description=LINES_HELP,
                                   validators=[Optional(), Length(max=2000)])
+    weight = FloatField("Weight in the score", default=1, description="What its points count for; 0: not scored.",
+                        validators=[Optional(), NumberRange(0, 100)])
+    show_if = SelectField("Show only when", choices=[], validate_choice=False, validators=[Optional()],
+                          description="An earlier question; leave empty to always show this one.")
+    show_if_values = TextAreaField("…is answered", description="One answer per line (a multiple choice: any of them chosen).",
+                                   validators=[Optional(), Length(max=2000)])
+    show_if_section = BooleanField("Apply this show-if to the whole section")
     # Checked by the service (only a current approved revision may be cited), not here.
     document_revision_id = SelectField("Checks against document", choices=[], validate_choice=False,
                                        validators=[Optional()])
@@ -70,6 +93,12 @@ class QuestionForm(FlaskForm):
         super().__init__(*args, **kwargs)
         self.document_revision_id.choices = [SelectChoice("", "No document")] + [
             SelectChoice(str(r.id), f"{r.label}: {r.document.title}") for r in documents.citable_revisions()]
+
+    def offer_sources(self, template, before: int | None = None) -> None:
+        """List the questions a show-if may test: those of `template` before position `before`."""
+        self.show_if.choices = [SelectChoice("", "Always show")] + [
+            SelectChoice(str(q.id), f"{q.position}. {q.text[:80]}") for q in template.questions
+            if before is None or q.position < before]
 
     def cite(self, revision) -> None:
         """Show `revision` as chosen, listing it even when it is no longer current (the service then refuses it)."""
@@ -120,6 +149,7 @@ class RescheduleForm(FlaskForm):
 class QualificationForm(FlaskForm):
     user = SelectField("Auditor", choices=[], validators=[DataRequired("Choose an auditor.")])
     standard = StringField("Standard", default="ISO 9001", validators=[DataRequired("Name the standard."), Length(max=LIMITS["standard"])])
+    gained_on = DateField("Qualified from (leave empty if not known)", validators=[Optional()])
     expires_on = DateField("Expires on (leave empty if it does not expire)", validators=[Optional()])
 
 

@@ -18,7 +18,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from ..fieldrules import LIMITS
+from ..fieldrules import LIMITS, carried_why
 from ..models import ActionStatus
 from .forms import FilterForm, enum_options
 
@@ -75,9 +75,17 @@ class ActionForm(FlaskForm):
     effectiveness_due = DateField("Check effectiveness on or after", validators=[Optional()])
 
     def validate_whys(self, field):
-        steps = [(step.why.data or "").strip() and (step.because.data or "").strip() for step in field]
-        if any(bool((s.why.data or "").strip()) != bool((s.because.data or "").strip()) for s in field):
-            raise ValidationError("Each step needs both a why and a because.")
+        # A step with a because and no why takes its why from the step before (fieldrules.whys).
+        filled = [((s.why.data or "").strip(), (s.because.data or "").strip()) for s in field]
+        steps, before = [], None
+        for why, because in filled:
+            if not why and because and before:
+                why = carried_why(before)
+            if bool(why) != bool(because):
+                raise ValidationError("Each step needs both a why and a because.")
+            if because:
+                before = because
+            steps.append(why and because)
         if not any(steps):
             raise ValidationError("Ask why at least once to get to the root cause.")
 

@@ -5,7 +5,13 @@ A checklist travels between sites as one JSON document:
     {"format": "gemba-checklist/1", "name", "standard", "description",
      "review_due": "YYYY-MM-DD" | null, "review_due_days": N (only when review_due is absent),
      "questions": [{"section", "text", "guidance", "kind", "options", "required",
-                    "clause", "finding_answers", "photo_answers"}, ...]}
+                    "clause", "finding_answers", "photo_answers",
+                    "weight"?, "show_if"?: {"question": N, "values": [...]}}, ...],
+     "scoring"?: {"deductions": {"major_nc": 10, "minor_nc": 5, ...}}}
+
+`weight`, `show_if` and `scoring` came later and are optional, so files written before them
+still import (weight 1, always shown, answers alone scored). A show-if names an earlier
+question by its number in the file (1 = the first).
 
 The schema checks shapes and types; which answers make sense for which kind of question
 is a rule of the checklist service (`services.checklists.question_errors`).
@@ -31,6 +37,21 @@ class AnswerValue(ma.fields.Field):
         return value
 
 
+class ShowIfFileSchema(ma.Schema):
+    class Meta:
+        unknown = ma.RAISE
+
+    question = ma.fields.Integer(required=True, strict=True, metadata={"description": "An earlier question's number"})
+    values = ma.fields.List(AnswerValue(), required=True, validate=ma.validate.Length(min=1, max=50))
+
+
+class ScoringFileSchema(ma.Schema):
+    class Meta:
+        unknown = ma.RAISE
+
+    deductions = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Float(allow_nan=False), load_default=dict)
+
+
 class QuestionFileSchema(ma.Schema):
     class Meta:
         ordered = True
@@ -44,6 +65,8 @@ class QuestionFileSchema(ma.Schema):
     clause = text_field("clause", load_default="")
     finding_answers = ma.fields.List(AnswerValue(), load_default=list, validate=ma.validate.Length(max=50))
     photo_answers = ma.fields.List(AnswerValue(), load_default=list, validate=ma.validate.Length(max=50))
+    weight = ma.fields.Float(load_default=1, allow_nan=False)
+    show_if = ma.fields.Nested(ShowIfFileSchema, load_default=None, allow_none=True)
 
 
 class ChecklistFileSchema(ma.Schema):
@@ -60,3 +83,4 @@ class ChecklistFileSchema(ma.Schema):
     questions = ma.fields.List(
         ma.fields.Nested(QuestionFileSchema), required=True, validate=ma.validate.Length(min=1, max=MAX_QUESTIONS)
     )
+    scoring = ma.fields.Nested(ScoringFileSchema, load_default=None, allow_none=True)

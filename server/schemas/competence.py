@@ -19,6 +19,8 @@ class CompetenceSchema(ma.Schema):
     name = ma.fields.String()
     validity_months = ma.fields.Integer(allow_none=True)
     description = ma.fields.String()
+    audits_standard = ma.fields.String(allow_none=True, metadata={
+        "description": "The standard family its holders may audit against (an auditor qualification), or null"})
 
 
 class CompetenceListSchema(ma.Schema):

@@ -52,7 +52,8 @@ class FindingFieldsSchema(FieldsSchema):
 class ResponseFieldsSchema(FieldsSchema):
     audit_id = f.UUID()
     question_id = f.UUID()
-    value = f.Raw(allow_none=True, metadata={"description": "yes|no|na, pass|fail, a number, a choice, text, an ISO date"})
+    value = f.Raw(allow_none=True, metadata={
+        "description": "yes|no|na, pass|fail, a number, a choice, a list of choices (multi_choice), text, an ISO date"})
     note = text_field()
     photos = _photos()
     photo_taken = _photo_taken()
@@ -111,6 +112,10 @@ class QuestionSchema(ma.Schema):
     clause = f.String()
     finding_answers = f.List(f.Raw())
     photo_answers = f.List(f.Raw())
+    weight = f.Float(metadata={"description": "What the question's points count for in the score (0: none)"})
+    show_if = f.Dict(allow_none=True, metadata={
+        "description": "{question_id, values}: shown only when that earlier question's answer is one of values "
+                       "(a multiple-choice answer: any value chosen); null: always shown"})
 
 
 class TemplateSchema(ma.Schema):
@@ -123,6 +128,8 @@ class TemplateSchema(ma.Schema):
     description = f.String()
     published_at = f.AwareDateTime()
     questions = f.List(f.Nested(QuestionSchema))
+    scoring = f.Dict(allow_none=True, metadata={
+        "description": "{deductions: {finding kind: points}}: what each finding takes off the score; null: none"})
 
 
 class AuditSchema(ma.Schema):

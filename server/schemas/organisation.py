@@ -61,11 +61,23 @@ class AreaSchema(ma.Schema):
     site = ma.fields.String(attribute="site.name")
     name = ma.fields.String()
     label = ma.fields.String(metadata={"description": "Site / area"})
+    code = ma.fields.String(metadata={"description": "The short code on the area's QR label (6 characters, never changes)"})
     responsible_id = ma.fields.UUID(allow_none=True)
     risk_level = ma.fields.String()
     audit_every_months = ma.fields.Integer()
     created_at = ma.fields.DateTime()
     retired_at = ma.fields.DateTime(allow_none=True)
+
+
+class AreaByCodeSchema(ma.Schema):
+    id = ma.fields.UUID()
+    code = ma.fields.String()
+    site_id = ma.fields.UUID()
+    site = ma.fields.String(attribute="site.name")
+    name = ma.fields.String()
+    label = ma.fields.String(metadata={"description": "Site / area"})
+    retired = ma.fields.Function(lambda area: area.retired_at is not None,
+                                 metadata={"description": "Retired: kept in history, offered for no new work"})
 
 
 class AreaCreateSchema(Strict):

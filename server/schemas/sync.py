@@ -122,6 +122,7 @@ class SnapshotResponseSchema(ma.Schema):
 class BootstrapAreaSchema(ma.Schema):
     id = f.UUID()
     name = f.String()
+    code = f.String(metadata={"description": "The short code on the area's QR label; the field app looks it up offline"})
     site = f.String(attribute="site.name")
     site_id = f.UUID()
     timezone = f.String(attribute="site.timezone", metadata={"description": "The site's IANA time zone"})

@@ -11,6 +11,8 @@ from ..models import (
     Area,
     Audit,
     AuditStatus,
+    Finding,
+    FindingStatus,
     PhotoSubject,
     Question,
     QuestionKind,
@@ -145,8 +147,12 @@ def check_value(question: Question, value):
         if not number(value) or not low <= value <= high:
             raise bad(f"Give a score from {low:g} to {high:g}.")
     elif kind == QuestionKind.CHOICE:
-        if value not in (question.options or []):
+        if isinstance(value, (list, dict)) or value not in (question.options or []):
             raise bad("Choose one of: " + ", ".join(map(str, question.options or [])) + ".")
+    elif kind == QuestionKind.MULTI_CHOICE:
+        errors = FieldErrors()
+        value = errors.choices("value", value, question.options or [])
+        errors.raise_if_any("The answer does not fit the question.")
     elif kind == QuestionKind.NUMBER:
         if not number(value):
             raise bad("Give a number.")
@@ -298,35 +304,110 @@ def write_response(actor: User, response: Response, fields: dict, base_version, 
 
 # ---------------------------------------------------------------- submit
 
-def is_answered(question: Question, response: Response | None, photos) -> bool:
+def is_answered(question: Question, response: Response | None, photos, shown: bool = True) -> bool:
     """Whether `response` answers `question`: a photo question by its photos, the others by
-    a value. The one rule the submit check, the register's audit page and the PDF share."""
+    a value (a multiple-choice one by at least one value); a question `checklists.visibility`
+    hides is never answered (its old answer counts for nothing). The one rule the submit
+    check, the register's audit page and the PDF share."""
+    if not shown:
+        return False
     if question.kind == QuestionKind.PHOTO:
         return bool(photos)
-    return response is not None and response.value not in (None, "")
+    return response is not None and response.value not in (None, "", [])
 
 
-def answered_questions(questions, responses: dict, photos_of_response: dict) -> set:
-    """The ids of `questions` answered by `responses` (question id -> Response), whose
-    photos `photos_of_response` holds by response id."""
+def shown_questions(questions, responses: dict) -> dict:
+    """{question id: shown?} for an audit's `responses` (question id -> Response)."""
+    return checklists.visibility(questions, {qid: r.value for qid, r in responses.items()})
+
+
+def answered_questions(questions, responses: dict, photos_of_response: dict, shown: dict | None = None) -> set:
+    """The ids of the shown `questions` answered by `responses` (question id -> Response),
+    whose photos `photos_of_response` holds by response id."""
+    shown = shown if shown is not None else shown_questions(questions, responses)
     return {q.id for q in questions
-            if is_answered(q, responses.get(q.id), photos_of_response.get(responses[q.id].id) if q.id in responses else None)}
+            if is_answered(q, responses.get(q.id), photos_of_response.get(responses[q.id].id) if q.id in responses else None,
+                           shown.get(q.id, True))}
+
+
+def answer_points(question: Question, value) -> float | None:
+    """What an answer earns, 0..1, or None when it carries no points (N/A, text, choices...)."""
+    if question.kind == QuestionKind.YES_NO_NA and value in ("yes", "no"):
+        return 1.0 if value == "yes" else 0.0
+    if question.kind == QuestionKind.PASS_FAIL and value in ("pass", "fail"):
+        return 1.0 if value == "pass" else 0.0
+    if question.kind == QuestionKind.SCORE and isinstance(value, (int, float)) and not isinstance(value, bool):
+        low, high = _score_range(question)
+        return (value - low) / (high - low) if high > low else 1.0
+    return None
+
+
+def score_answers(questions, answers: dict, findings, scoring: dict | None) -> float | None:
+    """The score, 0..100, of answers (question id -> value) and the findings raised in the
+    audit ([(kind, question id or None)], withdrawn and rejected ones left out), under a
+    checklist's `scoring` rule. The one rule; the field app's `records.liveScore` mirrors it.
+
+    1. Each shown question that carries points (yes/no, pass/fail, score; N/A none) earns
+       0..1 of its `weight` (1 unless the checklist says otherwise; 0 counts for nothing).
+       The answer share is 100 x earned / possible.
+    2. Each finding takes off the points the rule's `deductions` give its kind
+       (e.g. {"major_nc": 10, "minor_nc": 5}). An answer that raised a finding whose kind
+       takes points off is scored by that deduction instead of its own points, so a failure
+       is not counted twice.
+    3. The score is the share less the deductions, never below 0; None when nothing scored.
+    Without a rule this is the plain weighted share of points, as before rules existed.
+    """
+    deductions = (scoring or {}).get("deductions") or {}
+    deducted = [deductions.get(kind, 0) for kind, _ in findings]
+    replaced = {question_id for kind, question_id in findings if deductions.get(kind, 0) and question_id}
+    shown = checklists.visibility(questions, answers)
+    earned = possible = 0.0
+    for question in questions:
+        weight = 1.0 if question.weight is None else question.weight
+        if not shown.get(question.id) or question.id in replaced or not weight:
+            continue
+        points = answer_points(question, answers.get(question.id))
+        if points is not None:
+            earned += weight * points
+            possible += weight
+    if not possible and not any(deducted):
+        return None
+    share = 100 * earned / possible if possible else 100.0
+    return round(max(0.0, share - sum(deducted)), 1)
+
+
+NONCONFORMING, CONFORMING = "nonconforming", "conforming"
+
+
+def answer_outcome(question: Question, response: Response | None) -> str | None:
+    """Whether an answer shows the requirement met: NONCONFORMING for "no", "fail", a number
+    outside its limits or any answer the question says calls for a finding; CONFORMING for
+    "yes", "pass" and a number within its limits; None for "na", a score, an open answer
+    (text, date, photo, a choice that calls for nothing) or none. The register's audit page
+    marks answers by it."""
+    value = response.value if response is not None else None
+    if value in (None, "") or isinstance(value, (list, dict)) and not value:
+        return None
+    hashable = not isinstance(value, (list, dict))
+    # A multiple choice (a list) calls for a finding when any value chosen is listed.
+    if checklists.answer_calls_for(question.finding_answers, question.kind, question.options, value):
+        return NONCONFORMING
+    if question.kind in (QuestionKind.YES_NO_NA, QuestionKind.PASS_FAIL):
+        return NONCONFORMING if value in ("no", "fail") else CONFORMING if value in ("yes", "pass") else None
+    if question.kind == QuestionKind.NUMBER and question.options and hashable:
+        return NONCONFORMING if checklists.out_of_range(question.kind, question.options, value) else CONFORMING
+    return None
 
 
 def score(audit: Audit, responses: dict) -> float | None:
-    """The share of points earned, 0..100, over the questions that carry points."""
-    points = []
-    for question in audit.template.questions:
-        response = responses.get(question.id)
-        value = response.value if response else None
-        if question.kind == QuestionKind.YES_NO_NA and value in ("yes", "no"):
-            points.append(1.0 if value == "yes" else 0.0)
-        elif question.kind == QuestionKind.PASS_FAIL and value in ("pass", "fail"):
-            points.append(1.0 if value == "pass" else 0.0)
-        elif question.kind == QuestionKind.SCORE and isinstance(value, (int, float)):
-            low, high = _score_range(question)
-            points.append((value - low) / (high - low) if high > low else 1.0)
-    return round(100 * sum(points) / len(points), 1) if points else None
+    """The audit's score from its answers (question id -> Response) and the findings raised in
+    it now (see `score_answers`)."""
+    findings = db.session.execute(
+        db.select(Finding.kind, Finding.question_id).where(Finding.audit_id == audit.id,
+                                                           Finding.status != FindingStatus.REJECTED)
+    ).all()
+    return score_answers(audit.template.questions, {qid: r.value for qid, r in responses.items()},
+                         [(kind, question_id) for kind, question_id in findings], audit.template.scoring)
 
 
 def submit_audit(user: User, audit: Audit, summary: str | None = None, device_id=None,
@@ -341,7 +422,10 @@ def submit_audit(user: User, audit: Audit, summary: str | None = None, device_id
     responses = {r.question_id: r for r in audit.responses}
     photos = {r.question_id: evidence.photos_of(PhotoSubject.RESPONSE, r.id) for r in responses.values()}
     problems = {}
+    shown = shown_questions(audit.template.questions, responses)
     for question in audit.template.questions:
+        if not shown[question.id]:
+            continue  # hidden by show-if: not required, calls for nothing
         response = responses.get(question.id)
         question_photos = photos.get(question.id, [])
         if question.required and not is_answered(question, response, question_photos):

@@ -11,9 +11,10 @@ The matrix's cell for a person and a competence is, on a given day:
 import hashlib
 import io
 import uuid
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
+from itertools import repeat
 from typing import NamedTuple
 
 from flask import current_app
@@ -220,31 +221,60 @@ def _people_query(user: User, site_id, area_id):
     return query
 
 
-# A record's state as one letter, decided in the database (the rule in SQL, once).
-_CODES = {"h": HELD, "s": EXPIRING, "x": EXPIRED}
+# A cell's state as a number: its index in STATES. A record's is decided in the database (the
+# rule in SQL, once) and sent with its column as one number, column * 4 + state, so that a
+# person's cells are read back with C-level calls (split, int, divmod), not a Python loop.
+CODE = {state: code for code, state in enumerate(STATES)}
+MISSING_CODE = CODE[MISSING]
 
 
 def _record_state(today: date, window: date):
     expires = CompetenceRecord.expires_on
-    return case((expires.is_(None), "h"), (expires > window, "h"), (expires >= today, "s"), else_="x")
+    return case((expires.is_(None), CODE[HELD]), (expires > window, CODE[HELD]), (expires >= today, CODE[EXPIRING]),
+                else_=CODE[EXPIRED])
 
 
 def held_states_query(people_query, today: date, window: date):
-    """Each person's records as one row: (user id, "<column>:<state letter>,..."), aggregated in the database."""
+    """Each person's records as one row: (user id, "<column * 4 + state code>,..."), aggregated in the database."""
     position = select(Competence.id, (func.row_number().over(order_by=(Competence.name, Competence.id)) - 1)
                       .label("n")).subquery()
-    pairs = func.aggregate_strings(cast(position.c.n, String) + ":" + _record_state(today, window), ",")
+    pairs = func.aggregate_strings(cast(position.c.n * 4 + _record_state(today, window), String), ",")
     ids = people_query.with_only_columns(User.id).subquery()
     return (select(CompetenceRecord.user_id, pairs).join(position, position.c.id == CompetenceRecord.competence_id)
             .where(CompetenceRecord.user_id.in_(select(ids.c.id))).group_by(CompetenceRecord.user_id))
 
 
-def competence_matrix(user: User, site_id: uuid.UUID | None = None, area_id: uuid.UUID | None = None,
-                      today: date | None = None, expiring_days: int | None = None) -> Matrix:
+class MatrixRows(NamedTuple):
+    """The matrix as it is read: its columns, then each person's states one at a time.
+
+    `rows` yields (person, {column: state code}) with only the cells that are not None
+    (`STATES[code]` is the state); `tally` counts the codes as the rows are read, and
+    `counts()` gives them by state once they all have been.
+    """
+    competences: list[MatrixColumn]
+    rows: Iterator[tuple[MatrixPerson, dict[int, int]]]
+    tally: Counter
+
+    def counts(self) -> dict[str, int]:
+        return {state: self.tally[code] for code, state in enumerate(STATES)}
+
+
+def matrix_query(people_query, today: date, window: date):
+    """Each person (by name) with their records' states, in one statement: the people left-joined
+    to their records aggregated by the database (`held_states_query`), one row a person."""
+    held = held_states_query(people_query, today, window).subquery()
+    states = list(held.c)[1]
+    return (people_query.add_columns(states).outerjoin(held, held.c.user_id == User.id)
+            .order_by(User.name, User.id))
+
+
+def matrix_rows(user: User, site_id: uuid.UUID | None = None, area_id: uuid.UUID | None = None,
+                today: date | None = None, expiring_days: int | None = None) -> MatrixRows:
     """People (active, by name) x competences (by name), each cell's state on `today`.
 
-    Each person's records come back as one string of "<column>:<state letter>" pairs,
-    aggregated by the database, so the cost is one row a person, not one a record.
+    Three statements (the columns, the requirements, the people with their records
+    aggregated to one string a person by the database), no ORM objects; a person's cells
+    are worked out as the rows are read. Checks run before the first row is read.
 
     :raise NotAllowed: not a reviewer, or a site the reviewer does not cover.
     """
@@ -253,7 +283,6 @@ def competence_matrix(user: User, site_id: uuid.UUID | None = None, area_id: uui
     window = today + timedelta(days=expiring_days if expiring_days is not None
                                else current_app.config.get("COMPETENCE_EXPIRING_DAYS", 30))
     people_query = _people_query(user, site_id, area_id)
-    people = [MatrixPerson(*row) for row in db.session.execute(people_query.order_by(User.name, User.id))]
     columns = [MatrixColumn(*row) for row in db.session.execute(
         select(Competence.id, Competence.name, Competence.validity_months).order_by(Competence.name, Competence.id))]
     index = {column.id: i for i, column in enumerate(columns)}
@@ -268,30 +297,41 @@ def competence_matrix(user: User, site_id: uuid.UUID | None = None, area_id: uui
             by_role[role].add(index[competence_id])
         else:
             by_area[req_area].add(index[competence_id])
+    result = db.session.execute(matrix_query(people_query, today, window)).all()
+    tally: Counter = Counter()
 
-    held = dict(db.session.execute(held_states_query(people_query, today, window)).all())
+    def rows() -> Iterator[tuple[MatrixPerson, dict[int, int]]]:
+        required: dict[tuple, dict[int, int]] = {}  # people share a few (role, area) pairs: work each out once
+        fours = repeat(4)
+        for person_id, name, role, home_area_id, held in result:
+            key = (role, home_area_id)
+            if key not in required:
+                required[key] = dict.fromkeys(sorted(by_role.get(role, set()) | by_area.get(home_area_id, set())
+                                                     | by_both.get(key, set())), MISSING_CODE)
+            states = required[key].copy()
+            if held:
+                states.update(map(divmod, map(int, held.split(",")), fours))  # column * 4 + code -> (column, code)
+            tally.update(states.values())
+            yield MatrixPerson(person_id, name, role, home_area_id), states
 
-    counts = dict.fromkeys(STATES, 0)
-    used: set[int] = set()
-    width = len(columns)
-    cells = []
-    required: dict[tuple, dict[int, str]] = {}  # people share a few (role, area) pairs: work each out once
-    for person in people:
-        key = (person.role, person.home_area_id)
-        if key not in required:
-            required[key] = dict.fromkeys(by_role.get(person.role, set()) | by_area.get(person.home_area_id, set())
-                                          | by_both.get(key, set()), MISSING)
-        states = required[key].copy()
-        if person.id in held:
-            for pair in held[person.id].split(","):
-                states[int(pair[:-2])] = _CODES[pair[-1]]
+    return MatrixRows(columns, rows(), tally)
+
+
+def competence_matrix(user: User, site_id: uuid.UUID | None = None, area_id: uuid.UUID | None = None,
+                      today: date | None = None, expiring_days: int | None = None) -> Matrix:
+    """The whole matrix in memory, a list of cells a person (for the pages, exports and readiness);
+    the API streams `matrix_rows` instead. :raise NotAllowed: as `matrix_rows`."""
+    read = matrix_rows(user, site_id, area_id, today, expiring_days)
+    width = len(read.competences)
+    people, cells, used = [], [], set()
+    for person, states in read.rows:
         row: list[str | None] = [None] * width
-        for column, state in states.items():
-            row[column] = state
-            counts[state] += 1
+        for column, code in states.items():
+            row[column] = STATES[code]
         used.update(states)
+        people.append(person)
         cells.append(row)
-    return Matrix(columns, people, cells, counts, sorted(used))
+    return Matrix(read.competences, people, cells, read.counts(), sorted(used))
 
 
 def export_columns(matrix: Matrix) -> list[str]:

@@ -12,6 +12,7 @@ import re
 import uuid
 from dataclasses import dataclass
 from datetime import date
+from types import SimpleNamespace
 
 from sqlalchemy import func, select
 
@@ -96,6 +97,7 @@ def matrix(standard: str, today: date | None = None, cycle_months: int = CYCLE_M
                    Question.template_id)
             .where(Question.template_id.in_(template_ids), Question.clause != ""))
     }
+    shapes = _show_if_shapes(template_ids)
     template_clauses: dict[uuid.UUID, set[str]] = {}
     for clause, _, template_id in questions.values():
         template_clauses.setdefault(template_id, set()).add(clause)
@@ -109,6 +111,7 @@ def matrix(standard: str, today: date | None = None, cycle_months: int = CYCLE_M
     cells: dict[tuple[uuid.UUID, str], Cell] = {}
     while True:
         batch: dict[uuid.UUID, tuple[uuid.UUID, date]] = {}
+        with_show_if: dict[uuid.UUID, uuid.UUID] = {}  # audit -> its template, when that has show-ifs
         for area_id, audits in history.items():
             if not audits and needed[area_id] and area_id not in complete:
                 audits.extend(_older(template_ids, area_id, read[area_id]))
@@ -118,10 +121,12 @@ def matrix(standard: str, today: date | None = None, cycle_months: int = CYCLE_M
                 audit_id, template_id, day = audits.pop(0)
                 if template_clauses.get(template_id, set()) & (needed[area_id] - hoped):
                     batch[audit_id] = (area_id, day)
+                    if template_id in shapes:
+                        with_show_if[audit_id] = template_id
                     hoped |= template_clauses[template_id]
         if not batch:
             break
-        for (area_id, clause), cell in _cells(batch, questions).items():
+        for (area_id, clause), cell in _cells(batch, questions, _hidden(with_show_if, shapes)).items():
             if (area_id, clause) not in cells:
                 cells[(area_id, clause)] = cell
                 needed[area_id].discard(clause)
@@ -165,8 +170,32 @@ def _older(template_ids, area_id, read: set) -> list[tuple[uuid.UUID, uuid.UUID,
     return _newest_first(rows)
 
 
-def _cells(batch: dict, questions: dict) -> dict[tuple[uuid.UUID, str], Cell]:
-    """The newest covering cell per (area, clause) among the audits in `batch`."""
+def _show_if_shapes(template_ids) -> dict[uuid.UUID, list]:
+    """The questions (id, position, show_if) of those of `template_ids` that use show-if."""
+    rows = db.session.execute(select(Question.template_id, Question.id, Question.position, Question.show_if)
+                              .where(Question.template_id.in_(template_ids))).all()
+    by_template: dict[uuid.UUID, list] = {}
+    for template_id, question_id, position, show_if in rows:
+        by_template.setdefault(template_id, []).append(SimpleNamespace(id=question_id, position=position, show_if=show_if))
+    return {t: qs for t, qs in by_template.items() if any(q.show_if for q in qs)}
+
+
+def _hidden(audits: dict, shapes: dict) -> dict[uuid.UUID, set]:
+    """The questions `checklists.visibility` hides in each of `audits` (audit -> template)."""
+    if not audits:
+        return {}
+    answers: dict[uuid.UUID, dict] = {audit_id: {} for audit_id in audits}
+    for audit_id, question_id, value in db.session.execute(
+            select(Response.audit_id, Response.question_id, Response.value).where(Response.audit_id.in_(list(audits)))):
+        answers[audit_id][question_id] = value
+    return {audit_id: {qid for qid, shown in checklists.visibility(shapes[template_id], answers[audit_id]).items()
+                       if not shown}
+            for audit_id, template_id in audits.items()}
+
+
+def _cells(batch: dict, questions: dict, hidden: dict) -> dict[tuple[uuid.UUID, str], Cell]:
+    """The newest covering cell per (area, clause) among the audits in `batch`; a question
+    show-if hides (`hidden`: audit -> question ids) covers nothing."""
     audit_ids = list(batch)
     findings: dict[tuple[uuid.UUID, str], str] = {}
     for audit_id, clause, kind, question_id in db.session.execute(
@@ -182,7 +211,7 @@ def _cells(batch: dict, questions: dict) -> dict[tuple[uuid.UUID, str], Cell]:
         select(Response.audit_id, Response.question_id, Response.value)
         .where(Response.audit_id.in_(audit_ids), Response.question_id.in_(select(Question.id).where(Question.clause != "")))
     ):
-        if value in (None, "", "na") or question_id not in questions:
+        if value in (None, "", "na", []) or question_id not in questions or question_id in hidden.get(audit_id, ()):
             continue
         clause, (finding_answers, kind, options), _ = questions[question_id]
         key = (audit_id, clause)

@@ -17,7 +17,7 @@ from ..models import (
     User,
 )
 from ..permissions import require, scope_audits, scope_findings
-from . import audits, programme
+from . import audits, checklists, programme
 
 
 def audit_query(user: User, status: str | None = None, area_id: uuid.UUID | None = None,
@@ -88,8 +88,19 @@ def audit_detail(audit: Audit) -> dict:
     comments = db.session.scalars(
         select(Comment).options(joinedload(Comment.author)).where(Comment.audit_id == audit.id).order_by(Comment.created_at)
     ).all()
-    answered_ids = audits.answered_questions(audit.template.questions, responses, photos)
+    questions = audit.template.questions
+    shown = audits.shown_questions(questions, responses)
+    answered_ids = audits.answered_questions(questions, responses, photos, shown)
+    findings_by_question: dict[uuid.UUID, list] = {}
+    for finding in findings:
+        if finding.question_id:
+            findings_by_question.setdefault(finding.question_id, []).append(finding)
+    # A question show-if hides has no outcome: it is not applicable.
+    outcomes = {q.id: audits.answer_outcome(q, responses.get(q.id)) if shown[q.id] else None for q in questions}
     return {
+        "outcomes": outcomes,
+        "nonconforming": [q for q in questions if outcomes[q.id] == audits.NONCONFORMING],
+        "findings_by_question": findings_by_question,
         "responses": responses,
         "photos": photos,
         "photo_links": links,
@@ -97,7 +108,9 @@ def audit_detail(audit: Audit) -> dict:
         "comments": comments,
         "answered": len(answered_ids),
         "answered_ids": answered_ids,
-        "total": len(audit.template.questions),
+        "total": sum(shown.values()),
+        # Questions show-if hides, with why: "not applicable" rather than "not answered".
+        "hidden": {q.id: checklists.hidden_because(q, questions) for q in questions if not shown[q.id]},
     }
 
 

@@ -11,12 +11,15 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import or_, select
+from sqlalchemy import and_, exists, or_, select
 
 from ..extensions import db
 from ..models import (
     Area,
     Audit,
+    Competence,
+    CompetenceRecord,
+    CompetenceRequirement,
     CorrectiveAction,
     Delivery,
     Document,
@@ -61,12 +64,15 @@ KINDS = {
     "checklist.review_due": "A checklist is past its review date",
     "document.review_due": "A document you own is due for review",
     "document.revision_started": "A finding started the next revision of a document you own",
+    "competence.expiring": "A competence is about to expire",
+    "competence.expired": "A competence has expired",
+    "competence.missing": "People lack competences their role or area requires",
 }
 # Kinds a person is sent because someone chose them: by email, whatever their preference,
 # and the sender too when they chose themselves.
 CHOSEN = {"audit.report"}
 VIEW = {"finding": "finding.view", "audit": "audit.view", "action": "action.view", "template": "template.edit",
-        "document": "document.view"}
+        "document": "document.view", "competence_record": "competence.record.view", "area": "competence.gaps.view"}
 CHANNELS = ("email", "digest", "app")
 
 
@@ -472,7 +478,8 @@ def scan(today: date | None = None) -> int:
                  title=f"Planned audit not started: {audit.area.label} ({audit.planned_date})",
                  link=f"/audits/{audit.id}")
             count += 1
-    return count + _document_reviews(today, config.get("DOCUMENT_REVIEW_NOTICE_DAYS", 30))
+    count += _document_reviews(today, config.get("DOCUMENT_REVIEW_NOTICE_DAYS", 30))
+    return count + competence_notices(today)
 
 
 def _document_reviews(today: date, notice_days: int) -> int:
@@ -491,4 +498,101 @@ def _document_reviews(today: date, notice_days: int) -> int:
                  title=f"{document.number} {'review overdue since' if late else 'due for review on'} "
                        f"{document.next_review_due}: {document.title}")
             count += 1
+    return count
+
+
+# Competences: expiring, expired, required and missing ----------------------------------------
+
+GAP_LINES = 50  # a missing-competence notice lists this many people x competences, then says how many more
+
+
+def _told_already(keys: list[str]) -> set[str]:
+    """Of `keys`, those an event was already written for: one query per 500, not one per key."""
+    told: set[str] = set()
+    for start in range(0, len(keys), 500):
+        told |= set(db.session.scalars(select(OutboxEvent.dedupe).where(OutboxEvent.dedupe.in_(keys[start:start + 500]))))
+    return told
+
+
+def competence_notices(today: date) -> int:
+    """Tell people of competences expiring within `COMPETENCE_EXPIRING_DAYS` (the matrix's window)
+    and of those that expired in the last `COMPETENCE_EXPIRED_NOTICE_DAYS` (each record once per
+    expiry: the holder and their home area's responsible person; the site's supervisors too once
+    expired), and each week an area's responsible person and its site's supervisors of the
+    people there who lack a competence their role or area requires."""
+    config = current_app.config
+    soon = today + timedelta(days=config.get("COMPETENCE_EXPIRING_DAYS", 30))
+    since = today - timedelta(days=config.get("COMPETENCE_EXPIRED_NOTICE_DAYS", 30))
+    rows = db.session.execute(
+        select(CompetenceRecord, Competence.name)
+        .join(Competence, Competence.id == CompetenceRecord.competence_id)
+        .join(User, User.id == CompetenceRecord.user_id)
+        .where(User.active.is_(True), CompetenceRecord.expires_on.is_not(None),
+               CompetenceRecord.expires_on >= since, CompetenceRecord.expires_on <= soon)
+        .order_by(CompetenceRecord.expires_on)).all()
+    keys = {record.id: (f"competence.{'expired' if record.expires_on < today else 'expiring'}:"
+                        f"{record.id}:{record.expires_on}") for record, _ in rows}
+    told = _told_already(list(keys.values()))
+    count = 0
+    for record, name in rows:
+        key = keys[record.id]
+        if key in told:
+            continue
+        person = db.session.get(User, record.user_id)
+        area_id = person.home_area_id
+        expired = record.expires_on < today
+        people = [person, _responsible(area_id) if area_id else None]
+        if expired and area_id:
+            people += supervisors_of(db.session.get(Area, area_id).site_id)
+        kind = "competence.expired" if expired else "competence.expiring"
+        emit(kind, record, "competence_record",
+             {"competence_record_id": str(record.id), "user_id": str(person.id), "person": person.name,
+              "competence_id": str(record.competence_id), "competence": name,
+              "expires_on": record.expires_on.isoformat(), "area_id": str(area_id) if area_id else None},
+             people, dedupe=key, link="/competences",
+             title=f"{person.name}: {name} {'expired on' if expired else 'expires on'} {record.expires_on}")
+        count += 1
+    return count + _competence_gaps(today)
+
+
+def missing_competences_query():
+    """(person id, home area id, competence id) for each active person lacking a competence their
+    role, their home area, or both require: no record at all (an expired one is expired, not missing)."""
+    requirement = CompetenceRequirement
+    applies = or_(and_(requirement.role == User.role, requirement.area_id.is_(None)),
+                  and_(requirement.area_id == User.home_area_id, requirement.role.is_(None)),
+                  and_(requirement.role == User.role, requirement.area_id == User.home_area_id))
+    held = exists().where(CompetenceRecord.user_id == User.id, CompetenceRecord.competence_id == requirement.competence_id)
+    return (select(User.id, User.home_area_id, requirement.competence_id).distinct()
+            .join(requirement, applies).where(User.active.is_(True), User.home_area_id.is_not(None), ~held))
+
+
+def _competence_gaps(today: date) -> int:
+    """A weekly notice per area with people who lack a required competence (while any do)."""
+    gaps: dict = {}
+    for user_id, area_id, competence_id in db.session.execute(missing_competences_query()):
+        gaps.setdefault(area_id, []).append((user_id, competence_id))
+    if not gaps:
+        return 0
+    year, week, _ = today.isocalendar()
+    keys = {area_id: f"competence.missing:{area_id}:{year}-W{week:02d}" for area_id in gaps}
+    told = _told_already(list(keys.values()))
+    people = dict(db.session.execute(select(User.id, User.name).where(
+        User.id.in_({user_id for pairs in gaps.values() for user_id, _ in pairs}))).all())
+    names = dict(db.session.execute(select(Competence.id, Competence.name)).all())
+    count = 0
+    for area_id, pairs in gaps.items():
+        if keys[area_id] in told:
+            continue
+        area = db.session.get(Area, area_id)
+        lines = sorted(f"{people[user_id]}: {names[competence_id]}" for user_id, competence_id in pairs)
+        body = "\n".join(lines[:GAP_LINES]) + (f"\n... and {len(lines) - GAP_LINES} more." if len(lines) > GAP_LINES else "")
+        emit("competence.missing", area, "area",
+             {"area_id": str(area_id), "area": area.label, "site_id": str(area.site_id), "missing": len(pairs),
+              "people": len({user_id for user_id, _ in pairs})},
+             [_responsible(area_id), *supervisors_of(area.site_id)], dedupe=keys[area_id],
+             link=f"/competences?area={area_id}",
+             title=f"{area.label}: {len(pairs)} required competence{'s' if len(pairs) != 1 else ''} missing",
+             body=body)
+        count += 1
     return count

@@ -10,6 +10,7 @@ from sqlalchemy import Select, and_, func, or_, select
 from ..errors import Invalid, NotFound, StateError
 from ..extensions import db
 from ..fieldrules import FieldErrors
+from ..ids import area_code_or_none, new_area_code
 from ..models import (
     OPEN_FINDING_STATUSES,
     ActionStatus,
@@ -25,7 +26,7 @@ from ..models import (
     User,
     utcnow,
 )
-from ..permissions import require
+from ..permissions import require, scope_areas
 from . import trail
 
 # Work in an area that retiring it would strand.
@@ -166,14 +167,54 @@ def create_area(actor: User | None, site: Site, name: str, *, responsible: User 
     if name and db.session.scalar(select(Area.id).where(Area.site_id == site.id, Area.name == name)):
         errors.add("name", f"{site.name} already has an area called {name!r}.")
     errors.raise_if_any("The area is not valid.")
-    area = Area(site_id=site.id, name=name, responsible_id=responsible.id if responsible else None,
+    area = Area(site_id=site.id, name=name, code=fresh_area_code(), responsible_id=responsible.id if responsible else None,
                 risk_level=risk_level, audit_every_months=audit_every_months, created_at=utcnow())
     area.site = site
     db.session.add(area)
     db.session.flush()
     trail.record(actor, "area.created", "area", area.id,
-                 {"site": site.name, "name": name, "risk_level": risk_level, "audit_every_months": audit_every_months})
+                 {"site": site.name, "name": name, "code": area.code, "risk_level": risk_level,
+                  "audit_every_months": audit_every_months})
     return area
+
+
+# --- short codes and QR labels ------------------------------------------------------------
+
+CODE_TRIES = 20  # a clash is one in millions; twenty in a row means something is broken
+
+
+def fresh_area_code(make=new_area_code) -> str:
+    """A short code no area has yet. :raise RuntimeError: `make` keeps giving taken codes."""
+    for _ in range(CODE_TRIES):
+        code = make()
+        if db.session.scalar(select(Area.id).where(Area.code == code)) is None:
+            return code
+    raise RuntimeError("No free area code after many tries; is the code generator broken?")
+
+
+def find_area_by_code(text) -> Area:
+    """The area whose short code `text` is, typed as a person may (any case, spaces, dashes).
+
+    Retired areas are found too (a label may outlive its area); callers offer them for no new work.
+    :raise Invalid: `text` cannot be a short code. :raise NotFound: no area has it.
+    """
+    code = area_code_or_none(text)
+    if code is None:
+        raise Invalid("An area code is 6 letters and digits, like K7QM2X.", {"code": ["Not an area code."]},
+                      code="bad_area_code")
+    area = db.session.scalar(select(Area).where(Area.code == code))
+    if area is None:
+        raise NotFound(f"No area has the code {code}.")
+    return area
+
+
+def areas_for_labels(user: User, site_id: uuid.UUID | None = None) -> list[Area]:
+    """The areas in use whose QR labels `user` may print (the sites they review), optionally of one site."""
+    require(user, "area.labels")
+    query = areas_in_order().where(scope_areas(user, Area.id))
+    if site_id is not None:
+        query = query.where(Area.site_id == site_id)
+    return list(db.session.scalars(query))
 
 
 # --- loading and listing ------------------------------------------------------------------

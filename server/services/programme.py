@@ -19,13 +19,15 @@ from ..models import (
     Area,
     Audit,
     AuditStatus,
-    Qualification,
+    Competence,
+    CompetenceRecord,
     RiskLevel,
     Role,
     Template,
     TemplateStatus,
     User,
     happened_at,
+    utcnow,
 )
 from ..permissions import require
 from . import feed, notify, organisation, trail
@@ -54,54 +56,113 @@ def _weekday(day: date) -> date:
     return day + timedelta(days=(7 - day.weekday()) % 7) if day.weekday() >= 5 else day
 
 
-# --- qualifications --------------------------------------------------------------------
+# --- qualifications: auditor competences ----------------------------------------------
+#
+# A qualification to audit against a standard is a competence record of the standard's
+# auditor competence (`Competence.audits_standard`, "ISO 9001 internal auditor"). The
+# auditor is qualified on a day from the day it was gained (always, when that is not
+# known) until it expires.
 
-def qualification_for(user: User, standard: str) -> Qualification | None:
+def auditor_competence(standard: str, create: bool = False) -> Competence | None:
+    """The competence that qualifies its holders to audit against `standard`'s family.
+
+    With `create`, one is made when there is none: "<family> internal auditor", or a
+    catalogue entry of that name adopted as the family's.
+    """
     family = standard_family(standard)
-    for qualification in user.qualifications:
-        if standard_family(qualification.standard) == family:
-            return qualification
-    return None
+    competence = db.session.scalar(select(Competence).where(Competence.audits_standard == family))
+    if competence is None and create:
+        name = f"{family} internal auditor"
+        competence = db.session.scalar(select(Competence).where(Competence.name == name))
+        if competence is None:
+            competence = Competence(name=name, description=f"Qualified to audit against {family}.")
+            db.session.add(competence)
+        competence.audits_standard = family
+        db.session.flush()
+    return competence
+
+
+def _qualifications_query(family: str):
+    return (select(CompetenceRecord).join(Competence, Competence.id == CompetenceRecord.competence_id)
+            .where(Competence.audits_standard == family))
+
+
+def qualification_for(user: User, standard: str) -> CompetenceRecord | None:
+    """`user`'s record of the auditor competence for `standard`'s family, if any."""
+    return db.session.scalar(_qualifications_query(standard_family(standard))
+                             .where(CompetenceRecord.user_id == user.id))
+
+
+def qualifications_for(standard: str) -> dict[uuid.UUID, CompetenceRecord]:
+    """Everyone's records of the auditor competence for `standard`'s family, by person: one query."""
+    return {r.user_id: r for r in db.session.scalars(_qualifications_query(standard_family(standard)))}
+
+
+def holds_on(record: CompetenceRecord | None, on: date) -> bool:
+    return (record is not None and (record.gained_on is None or record.gained_on <= on)
+            and (record.expires_on is None or record.expires_on >= on))
 
 
 def is_qualified(user: User, standard: str, on: date) -> bool:
-    qualification = qualification_for(user, standard)
-    return qualification is not None and (qualification.expires_on is None or qualification.expires_on >= on)
+    return holds_on(qualification_for(user, standard), on)
 
 
-def set_qualification(actor: User, user: User, standard: str, expires_on: date | None) -> Qualification:
-    """Record (or renew) `user`'s qualification to audit against `standard`."""
+def _not_qualified_why(record: CompetenceRecord | None, family: str, on: date) -> str:
+    if record is None:
+        return f"not qualified for {family}"
+    if record.gained_on is not None and record.gained_on > on:
+        return f"qualified for {family} only from {record.gained_on}"
+    return f"qualification for {family} expired on {record.expires_on}"
+
+
+def set_qualification(actor: User, user: User, standard: str, expires_on: date | None,
+                      gained_on: date | None = None) -> CompetenceRecord:
+    """Record (or renew) `user`'s qualification to audit against `standard`: their record of
+    the standard's auditor competence. A renewal keeps the day it was first gained unless given."""
     require(actor, "programme.plan")
     family = standard_family(standard)
     if not family or len(family) > 40:
         raise Invalid("The qualification is not valid.", {"standard": ["Name the standard, e.g. ISO 9001."]})
     if user.role != Role.AUDITOR:
         raise Invalid(f"{user.name} is not an auditor; only auditors are put on audits.", {"user": ["Not an auditor."]})
-    qualification = qualification_for(user, family)
-    if qualification is None:
-        qualification = Qualification(user_id=user.id, standard=family)
-        db.session.add(qualification)
-        user.qualifications.append(qualification)
-    qualification.expires_on = expires_on
+    if gained_on is not None and expires_on is not None and expires_on < gained_on:
+        raise Invalid("The qualification is not valid.", {"expires_on": ["Must be on or after the day it was gained."]})
+    competence = auditor_competence(family, create=True)
+    record = qualification_for(user, family)
+    if record is None:
+        record = CompetenceRecord(user_id=user.id, competence_id=competence.id, gained_on=gained_on)
+        db.session.add(record)
+    elif gained_on is not None:
+        record.gained_on = gained_on
+    record.expires_on = expires_on
+    record.assessed_by_id = actor.id
+    record.recorded_at = utcnow()
     db.session.flush()
-    trail.record(actor, "qualification.set", "user", user.id, {"standard": family, "expires_on": expires_on})
-    return qualification
+    trail.record(actor, "qualification.set", "user", user.id, {
+        "standard": family, "expires_on": expires_on, "gained_on": record.gained_on,
+        "competence_record_id": str(record.id)})
+    return record
 
 
-def remove_qualification(actor: User, qualification: Qualification) -> None:
+def remove_qualification(actor: User, record: CompetenceRecord) -> None:
     require(actor, "programme.plan")
-    trail.record(actor, "qualification.removed", "user", qualification.user_id, {"standard": qualification.standard})
-    db.session.delete(qualification)
+    competence = db.session.get(Competence, record.competence_id)
+    trail.record(actor, "qualification.removed", "user", record.user_id,
+                 {"standard": competence.audits_standard, "competence_record_id": str(record.id)})
+    db.session.delete(record)
     db.session.flush()
 
 
-def expiring_qualifications(today: date | None = None, within_days: int = EXPIRY_WARNING_DAYS) -> list[Qualification]:
-    """Qualifications that have expired or expire within `within_days`, soonest first."""
+def expiring_qualifications(today: date | None = None, within_days: int = EXPIRY_WARNING_DAYS
+                            ) -> list[CompetenceRecord]:
+    """Auditor competences that have expired or expire within `within_days`, soonest first."""
     today = today or date.today()
     return list(db.session.scalars(
-        select(Qualification).options(joinedload(Qualification.user))
-        .where(Qualification.expires_on.is_not(None), Qualification.expires_on <= today + timedelta(days=within_days))
-        .order_by(Qualification.expires_on)
+        select(CompetenceRecord).join(Competence, Competence.id == CompetenceRecord.competence_id)
+        .options(joinedload(CompetenceRecord.user), joinedload(CompetenceRecord.competence))
+        .where(Competence.audits_standard.is_not(None), CompetenceRecord.expires_on.is_not(None),
+               CompetenceRecord.expires_on <= today + timedelta(days=within_days))
+        .order_by(CompetenceRecord.expires_on)
     ))
 
 
@@ -115,16 +176,17 @@ def auditors() -> list[User]:
 @dataclass
 class TrainingRow:
     user: User
-    by_standard: dict[str, Qualification | None]
+    by_standard: dict[str, CompetenceRecord | None]
 
 
 def training_matrix() -> tuple[list[str], list[TrainingRow]]:
     """Auditors x standards: who is qualified for what, until when."""
     people = auditors()
-    standards = sorted({standard_family(q.standard) for u in people for q in u.qualifications}
-                       | {standard_family(t.standard) for t in db.session.scalars(
-                           select(Template).where(Template.status == TemplateStatus.PUBLISHED))})
-    return standards, [TrainingRow(u, {s: qualification_for(u, s) for s in standards}) for u in people]
+    held = set(db.session.scalars(select(Competence.audits_standard).where(Competence.audits_standard.is_not(None))))
+    standards = sorted(held | {standard_family(t.standard) for t in db.session.scalars(
+        select(Template).where(Template.status == TemplateStatus.PUBLISHED))})
+    records = {standard: qualifications_for(standard) for standard in standards}
+    return standards, [TrainingRow(u, {s: records[s].get(u.id) for s in standards}) for u in people]
 
 
 # --- rotation and suggestions ----------------------------------------------------------
@@ -183,19 +245,17 @@ def suggest_auditors(area: Area, template: Template, on: date, extra_load: dict 
     for user_id, count in (extra_load or {}).items():
         load[user_id] = load.get(user_id, 0) + count
     result = Suggestions()
+    family = standard_family(template.standard)
+    records = qualifications_for(family)
     for user in auditors():
         if reason := conflict_of_interest(user, area):
             result.ineligible.append(Ineligible(user, reason))
             continue
-        if not is_qualified(user, template.standard, on):
-            qualification = qualification_for(user, template.standard)
-            why = (f"qualification for {standard_family(template.standard)} expired on {qualification.expires_on}"
-                   if qualification else f"not qualified for {standard_family(template.standard)}")
-            result.ineligible.append(Ineligible(user, f"{user.name}: {why}."))
+        record = records.get(user.id)
+        if not holds_on(record, on):
+            result.ineligible.append(Ineligible(user, f"{user.name}: {_not_qualified_why(record, family, on)}."))
             continue
-        qualification = qualification_for(user, template.standard)
-        result.ranked.append(Suggestion(user, visits.get(user.id), load.get(user.id, 0),
-                                        qualification.expires_on if qualification else None))
+        result.ranked.append(Suggestion(user, visits.get(user.id), load.get(user.id, 0), record.expires_on))
     result.ranked.sort(key=lambda s: (s.last_here or date.min, s.open_audits, s.user.name))
     for rank, suggestion in enumerate(result.ranked, start=1):
         suggestion.rank = rank
@@ -208,8 +268,10 @@ def check_assignable(auditor: User, area: Area, template: Template, on: date | N
         raise Invalid(f"{auditor.name} is not an active auditor.", {"auditor_id": ["Choose an active auditor."]})
     check_impartial(auditor, area)
     on = on or date.today()
-    if not is_qualified(auditor, template.standard, on):
-        raise Invalid(f"{auditor.name} is not qualified for {standard_family(template.standard)} on {on}.",
+    record = qualification_for(auditor, template.standard)
+    if not holds_on(record, on):
+        raise Invalid(f"{auditor.name} is not qualified for {standard_family(template.standard)} on {on}: "
+                      f"{_not_qualified_why(record, standard_family(template.standard), on)}.",
                       {"auditor_id": ["Not qualified for this checklist's standard on that date."]})
 
 

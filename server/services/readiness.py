@@ -8,6 +8,7 @@ its worst signal. Each signal links to the list that clears it.
 """
 
 import uuid
+from collections import deque
 from dataclasses import asdict, dataclass
 from datetime import date
 
@@ -205,7 +206,9 @@ def documents_past_review(w: Where, today: date) -> int:
 
 def training_gaps(w: Where, today: date) -> int:
     """Required competences people lack or hold expired (the competence matrix's missing and expired cells)."""
-    counts = competence.competence_matrix(w.user, w.site_id, today=today).counts
+    read = competence.matrix_rows(w.user, w.site_id, today=today)
+    deque(read.rows, maxlen=0)  # counted as read; no cells kept
+    counts = read.counts()
     return counts[competence.MISSING] + counts[competence.EXPIRED]
 
 

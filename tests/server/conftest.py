@@ -10,10 +10,10 @@ from sqlalchemy import select
 
 from server.extensions import db
 from server.models import (
-    Conflict, ManagementReview, Objective, PhotoSubject, Qualification, ReviewAction, WebhookDelivery,
+    Conflict, ManagementReview, Objective, PhotoSubject, ReviewAction, WebhookDelivery,
 )
 from server.services import (
-    calendars, competence, documents, evidence, invitations, notify, photos, sessions, tokens, webhooks,
+    calendars, competence, documents, evidence, invitations, notify, photos, programme, sessions, tokens, webhooks,
 )
 from server.services.throttle import Client
 from tests import documents as document_files
@@ -50,7 +50,7 @@ def world(make, commit):
     link = invitations.issue(None, people["auditor"])  # a reset link, for the page it opens (staff's is resent in the walk)
     conflict = Conflict(entity="finding", entity_id=str(finding.id), field="title", server_value="a",
                         device_value="b", base_version=1, server_version=2, user_id=people["staff"].id)
-    qualification = Qualification(user_id=people["auditor"].id, standard="ISO 9001")
+    qualification = programme.set_qualification(people["supervisor"], people["auditor"], "ISO 9001", None)
     # a webhook with one delivery, and a calendar address of someone the walk does not sign in as
     hook = webhooks.create_webhook(people["admin"], "http://127.0.0.1:9/hook", ["finding.raised"])
     notify.finding_raised(people["staff"], finding)
@@ -63,7 +63,7 @@ def world(make, commit):
                               chair_id=people["supervisor"].id, attendees=["Supervisor"], inputs={}, notes={})
     review.actions.append(ReviewAction(title="Refresh the quality policy", owner_id=people["staff"].id,
                                        due_date=date.today() + timedelta(days=30)))
-    db.session.add_all([conflict, qualification, objective, review])
+    db.session.add_all([conflict, objective, review])
     document = documents.create_document(people["supervisor"], {
         "number": "WI-001", "title": "Torque settings", "type": "work_instruction"},
         documents.Upload(io.BytesIO(document_files.pdf()), "wi-001.pdf"))
@@ -78,7 +78,7 @@ def world(make, commit):
         "question_id": template.questions[0].id, "conflict_id": conflict.id,
         "qualification_id": qualification.id, "sha256": sha, "filename": "index.html",
         "session_id": other_session.id, "token_id": token.id,
-        "site_id": other.site_id, "user_id": people["staff"].id, "secret": link.secret, "kind": "users",
+        "site_id": other.site_id, "code": other.code, "user_id": people["staff"].id, "secret": link.secret, "kind": "users",
         "webhook_id": hook.id, "delivery_id": delivery.id, "token": calendar_token,
         "document_id": document.id, "rev": 1, "competence_id": forklift.id,
         "document_number": document.number,

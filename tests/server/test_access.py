@@ -91,6 +91,9 @@ ACCESS: dict[str, set[str]] = {
     "organisation.get_area": ADMIN, "organisation.change_area": ADMIN, "organisation.list_users": ADMIN,
     "organisation.create_user": ADMIN, "organisation.get_user": ADMIN, "organisation.change_user": ADMIN,
     "organisation.send_link": ADMIN,
+    # an area by the short code on its QR label: anyone signed in (every device holds the areas);
+    # the label sheet: reviewers, for the sites they cover
+    "organisation.area_by_code": SIGNED_IN, "pages.area_labels": REVIEWERS,
     "pages.org_sites": ADMIN, "pages.org_site_create": ADMIN, "pages.org_site_update": ADMIN,
     "pages.org_site_retire": ADMIN, "pages.org_areas": ADMIN, "pages.org_area_create": ADMIN, "pages.org_area": ADMIN,
     "pages.org_area_update": ADMIN, "pages.org_area_retire": ADMIN, "pages.people_list": ADMIN,
@@ -175,6 +178,7 @@ SHOWS: dict[str, str] = {
     "organisation.list_sites": "application/json", "organisation.get_site": "application/json",
     "organisation.list_areas": "application/json", "organisation.get_area": "application/json",
     "organisation.list_users": "application/json", "organisation.get_user": "application/json",
+    "organisation.area_by_code": "application/json", "pages.area_labels": "QR labels for areas",
     "pages.org_sites": "Sites", "pages.org_areas": "Areas", "pages.org_area": "{area_label}",
     "pages.people_list": "People", "pages.person_new": "Add a person", "pages.person": "{user_name}", "pages.org_import": "Import sites, areas and people",
     "pages.org_import_template": "text/csv", "pages.org_export": "text/csv",
@@ -333,7 +337,7 @@ def test_unknown_ids_are_404_not_500(app, world, auth):
                    qualification_id=uuid.uuid4(), objective_id=uuid.uuid4(), review_id=uuid.uuid4(),
                    review_action_id=uuid.uuid4(), webhook_id=uuid.uuid4(), delivery_id=uuid.uuid4(),
                    document_id=uuid.uuid4(), competence_id=uuid.uuid4(), sha256="0" * 64,
-                   filename="no-such-file.js", secret="no-such-link", kind="nothing", token="no-such-calendar")
+                   filename="no-such-file.js", secret="no-such-link", code="ZZZZZZ", kind="nothing", token="no-such-calendar")
     wrong = []
     for rule, method in _routes(app):
         if method != "GET" or not rule.arguments:

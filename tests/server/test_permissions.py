@@ -13,7 +13,7 @@ from flask_login import AnonymousUserMixin
 from server import permissions
 from server.errors import NotAllowed
 from server.models import (
-    Audit, Conflict, CorrectiveAction, Document, DocumentRevision, Finding, ManagementReview, Objective, Response,
+    Area, Audit, CompetenceRecord, Conflict, CorrectiveAction, Document, DocumentRevision, Finding, ManagementReview, Objective, Response,
     ReviewAction, User,
 )
 
@@ -36,6 +36,7 @@ BY_ROLE = {
     "conflict.resolve": REVIEWERS,
     "template.edit": REVIEWERS,
     "programme.plan": REVIEWERS,
+    "area.labels": REVIEWERS,
     "admin.users": {"admin"},
     "admin.organisation": {"admin"},
     "admin.tokens": {"admin"},
@@ -127,6 +128,17 @@ REVISIONS = {
     "someone else's, approved": lambda me: _document(STRANGER, "approved").revisions[0],
     "someone else's, obsolete": lambda me: _document(STRANGER, "obsolete").revisions[0],
 }
+COMPETENCE_RECORDS = {
+    "their own": lambda me: CompetenceRecord(user_id=me, user=User(id=me, home_area=Area(responsible_id=STRANGER))),
+    "of someone in an area they answer for": lambda me: CompetenceRecord(
+        user_id=STRANGER, user=User(id=STRANGER, home_area=Area(responsible_id=me))),
+    "someone else's": lambda me: CompetenceRecord(user_id=STRANGER,
+                                                  user=User(id=STRANGER, home_area=Area(responsible_id=STRANGER))),
+}
+GAP_AREAS = {
+    "an area they answer for": lambda me: Area(responsible_id=me),
+    "someone else's area": lambda me: Area(responsible_id=STRANGER),
+}
 
 EDITABLE = {"their own, planned", "their own, in progress", "their own, returned"}
 AUDIT_VIEW = {tie: EVERYONE for tie in AUDITS if tie.startswith("their own")} | {
@@ -166,6 +178,11 @@ BY_RECORD = {
         "someone else's, draft": REVIEWERS, "someone else's, in review": REVIEWERS}),
     "document.revision.view": (REVISIONS, {tie: EVERYONE for tie in REVISIONS} | {
         "someone else's draft": REVIEWERS, "someone else's, in review": REVIEWERS}),
+    # A competence record's expiry is told to its holder and their home area's responsible person.
+    "competence.record.view": (COMPETENCE_RECORDS, {"their own": EVERYONE,
+                                                    "of someone in an area they answer for": EVERYONE,
+                                                    "someone else's": REVIEWERS}),
+    "competence.gaps.view": (GAP_AREAS, {"an area they answer for": EVERYONE, "someone else's area": REVIEWERS}),
 }
 # Rules that look up stored records (a comment's subject, a photo's links): tested against
 # the database in tests/server/services/test_sync_pull.py and test_comments.py.

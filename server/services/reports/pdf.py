@@ -17,7 +17,7 @@ from reportlab.platypus import Image, KeepTogether, PageBreak, Paragraph, Simple
 from ...extensions import db
 from ...models import Audit, CorrectiveAction, Photo, PhotoState, PhotoSubject, User, utcnow
 from ...storage import MissingObject, object_key, photo_store
-from .. import audits
+from .. import audits, checklists
 from .collect import AuditReport, collect, person_name
 
 THUMB_EDGE = 320
@@ -50,8 +50,10 @@ def _when(value) -> str:
 
 
 def _answer(value) -> str:
-    if value is None or value == "":
+    if value is None or value == "" or value == []:
         return "not answered"
+    if isinstance(value, list) and all(isinstance(v, (str, int, float)) for v in value):
+        return ", ".join(map(str, value))  # a multiple choice: the options chosen
     if isinstance(value, (list, dict)):
         return json.dumps(value)
     return str(value)
@@ -134,7 +136,9 @@ def render_pdf(report: AuditReport) -> bytes:
     )
     response_photos = {r.id: report.evidence.by_subject.get((PhotoSubject.RESPONSE, r.id), [])
                        for r in report.responses.values()}
-    answered = audits.answered_questions(audit.template.questions, report.responses, response_photos)
+    every_question = audit.template.questions
+    shown = audits.shown_questions(every_question, report.responses)
+    answered = audits.answered_questions(every_question, report.responses, response_photos, shown)
     story = [
         _p("Audit report", styles["title"]),
         _p(f"{audit.template.name} (version {audit.template.version}, {audit.template.standard})", styles["h2"]),
@@ -148,7 +152,9 @@ def render_pdf(report: AuditReport) -> bytes:
             ("Status", audit.status.replace("_", " ")),
             ("Reviewed by", f"{person_name(audit.reviewed_by)} on {_when(audit.reviewed_at)}" if audit.reviewed_by_id else "-"),
             ("Score", f"{audit.score:.0f}%" if audit.score is not None else "not scored"),
-            ("Answered", f"{len(answered)} of {len(audit.template.questions)} questions"),
+            ("Answered", f"{len(answered)} of {sum(shown.values())} questions"
+                         + (f" ({len(shown) - sum(shown.values())} not applicable: hidden by earlier answers)"
+                            if not all(shown.values()) else "")),
             ("Findings", f"{len(report.findings)}, of which {sum(1 for f in report.findings if f.repeat_of_id)} repeat earlier findings"),
             ("Photos", f"{len(report.evidence.stored)} stored, {len(report.evidence.expected)} expected"),
             ("Audit id", str(audit.id)),
@@ -171,7 +177,9 @@ def render_pdf(report: AuditReport) -> bytes:
             line = f"Answer: {answer}"
             if r and r.note:
                 line += f" - note: {r.note}"
-            if r and r.answered_at:
+            if not shown[q.id]:  # an answer given before it was hidden counts for nothing
+                line = f"Not applicable: hidden because {checklists.hidden_because(q, every_question)}"
+            elif r and r.answered_at:
                 by = db.session.get(User, r.answered_by_id) if r.answered_by_id else None
                 line += f" ({by.name + ', ' if by else ''}{_when(r.answered_at)})"
             block.append(_p(line, styles["small"]))

@@ -47,3 +47,10 @@ test("documents: mine, an area's (from an audit), or all; staff too", () => {
   deepEqual(screenFor("#/documents/area/a9", auditor, false).params, { all: false, area: "a9" });
   deepEqual(screenFor("#/documents/all", staff, false).params, { all: true, area: null });
 });
+
+test("a QR label's route opens the area screen for anyone; raise and new-audit may name an area", () => {
+  deepEqual(screenFor("#/area/K7QM2X", staff, false), { name: "area", live: false, params: { code: "K7QM2X" } });
+  deepEqual(screenFor("#/raise/a9", staff, false).params, { areaId: "a9" });
+  deepEqual(screenFor("#/new-audit/a9", auditor, false).params, { areaId: "a9" });
+  equal(shown("#/new-audit/a9", staff), "-> #/raise");
+});

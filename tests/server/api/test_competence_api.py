@@ -132,3 +132,31 @@ def test_a_record_with_a_certificate_file(plant, signed_in):
     future = api.post(f"/api/competences/{first_aid['id']}/records", content_type="multipart/form-data", data={
         "person_id": str(people["operator"].id), "gained_on": (utcnow().date() + timedelta(days=30)).isoformat()})
     assert future.status_code == 422
+
+
+def test_the_streamed_matrix_is_the_in_memory_one_and_gzips_as_it_goes(plant, signed_in, make, commit):
+    import gzip
+    import json
+
+    from server.api.competence import matrix_json
+
+    people, areas = plant
+    boss = people["supervisor"]
+    today = utcnow().date()
+    odd = make.user("staff", name='Zoë "Quotes" O\'Neil \\ </script>', home_area=areas["store"])
+    make.user("staff", name="No area")
+    loto = competence.create_competence(boss, "LOTO", validity_months=12)
+    competence.create_competence(boss, 'Hot work "permit"')
+    competence.require_competence(boss, loto, role="staff")
+    competence.record_competence(boss, odd, loto, today - timedelta(days=350))
+    commit()
+    api = signed_in(boss)
+    response = api.client.get("/api/competences/matrix")
+    assert response.is_streamed and response.mimetype == "application/json"
+    expected = json.loads(json.dumps(matrix_json(competence.competence_matrix(boss, today=today), today)))
+    assert response.json == expected
+    assert {p["name"]: p["cells"] for p in response.json["people"]}[odd.name] == [None, "expiring"]
+    assert response.json["counts"]["missing"] == 4  # everyone of the staff but the one who holds it
+    packed = api.client.get("/api/competences/matrix", headers={"Accept-Encoding": "gzip"})
+    assert packed.headers["Content-Encoding"] == "gzip"
+    assert json.loads(gzip.decompress(packed.get_data())) == expected

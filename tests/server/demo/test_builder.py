@@ -17,6 +17,8 @@ from server.models import (
     AuditStatus,
     Change,
     Comment,
+    Competence,
+    CompetenceRecord,
     CorrectiveAction,
     Document,
     DocumentStatus,
@@ -29,7 +31,6 @@ from server.models import (
     PhotoLink,
     PhotoState,
     PhotoSubject,
-    Qualification,
     QuestionKind,
     Response,
     Role,
@@ -70,7 +71,8 @@ def test_the_organisation_has_what_the_readme_promises(demo):
     assert all(a.responsible_id for a in areas)
     users = db.session.scalars(select(User)).all()
     assert {u.role for u in users} == {r.value for r in Role} and all(u.home_area_id for u in users)
-    assert db.session.scalar(select(func.count()).select_from(Qualification)) >= 5
+    assert db.session.scalar(select(func.count()).select_from(CompetenceRecord).join(Competence).where(
+        Competence.audits_standard.is_not(None))) >= 5
     for audit in db.session.scalars(select(Audit).where(Audit.auditor_id.is_not(None))):
         assert conflict_of_interest(audit.auditor, audit.area) is None, (audit.auditor.email, audit.area.label)
 
@@ -116,6 +118,22 @@ def test_the_organisation_has_what_the_readme_promises(demo):
     assert any(a.status == ActionStatus.OPEN and a.due_date >= TODAY for a in actions)
     assert all(a.whys and a.root_cause for a in actions) and any(len(a.whys) == 5 for a in actions)
     assert all(a.created_at < a.done_at for a in actions if a.done_at)
+
+
+def test_the_stated_scoring_rule_gives_an_audit_with_one_major_nc_90_percent(demo):
+    # The safety walk's rule: 10 points off per major NC, 5 per minor (the failing answer
+    # that raised it is scored by the deduction). The machining walk failed one question,
+    # with a major NC, and passed the rest.
+    machining = db.session.get(Audit, demo_id("audit", "machining-walk"))
+    assert machining.template.scoring == {"deductions": {"major_nc": 10, "minor_nc": 5}}
+    assert [f.kind for f in db.session.scalars(select(Finding).where(Finding.audit_id == machining.id))] == ["major_nc"]
+    assert machining.score == 90.0
+    paint = db.session.get(Audit, demo_id("audit", "paint-walk"))  # a major and a minor NC
+    assert paint.score < 90.0
+    # Show-if in the demo: the contractors question is shown because contractors were there.
+    gate = next(q for q in machining.template.questions if q.text.startswith("Are contractors working"))
+    contractors = next(q for q in machining.template.questions if q.show_if)
+    assert contractors.show_if == {"question_id": str(gate.id), "values": ["yes"]}
 
 
 def test_documents_past_review_a_draft_awaiting_approval_and_a_matrix_with_gaps(demo):

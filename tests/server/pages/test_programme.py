@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from server.extensions import db
-from server.models import Audit, AuditStatus, Qualification, Template, TemplateStatus
+from server.models import Audit, AuditStatus, Competence, CompetenceRecord, Template, TemplateStatus
 from server.services import checklists, programme
 from tests.register_helpers import RegisterPages
 
@@ -92,6 +92,49 @@ def test_build_publish_and_version_a_checklist_through_the_pages(browser):
     assert only.count('class="diff-') == 2 and "Housekeeping" not in only
     listing = browser.text("/checklists")
     assert "Safety walk" in listing and ">2<" in listing
+
+
+def test_a_quality_manager_sets_show_if_multiple_choice_weights_and_the_scoring_rule(browser):
+    browser.get("/checklists")
+    browser.post("/checklists", {"name": "Hot work", "standard": "ISO 45001:2018", "review_due": "2027-01-31"})
+    draft = latest("Hot work")
+    page = f"/checklists/{draft.id}"
+    assert browser.post(f"{page}/questions", {"section": "Walk", "text": "Hot work today?", "kind": "yes_no_na",
+                                              "weight": "0", "required": "y"}).status_code == 302
+    gate = latest("Hot work").questions[0]
+    assert f'value="{gate.id}"' in browser.text(page)  # offered as a show-if source
+    assert browser.post(f"{page}/questions", {"section": "Permit", "text": "Permit signed?", "kind": "pass_fail",
+                                              "required": "y", "show_if": str(gate.id),
+                                              "show_if_values": "yes"}).status_code == 302
+    assert browser.post(f"{page}/questions", {"section": "Permit", "text": "PPE seen", "kind": "multi_choice",
+                                              "options": "Helmet\nGloves", "weight": "2.5"}).status_code == 302
+    assert browser.post(f"{page}/questions", {"section": "Permit", "text": "Fire watch?", "kind": "yes_no_na",
+                                              "show_if": str(gate.id), "show_if_values": "no\nna",
+                                              "show_if_section": "y"}).status_code == 302
+    questions = latest("Hot work").questions
+    assert questions[0].weight == 0 and questions[2].weight == 2.5 and questions[2].kind == "multi_choice"
+    # The whole "Permit" section now shows only when the gate is no or N/A.
+    assert [q.show_if for q in questions[1:]] == [{"question_id": str(gate.id), "values": ["no", "na"]}] * 3
+    bad = browser.post(f"{page}/questions", {"section": "Walk", "text": "X?", "kind": "yes_no_na",
+                                             "show_if": str(gate.id), "show_if_values": "maybe"})
+    assert bad.status_code == 422 and "cannot be answered maybe" in bad.get_data(as_text=True)
+    assert browser.post(f"{page}/details", {"name": "Hot work", "standard": "ISO 45001:2018",
+                                            "review_due": "2027-01-31", "deduct_major_nc": "10",
+                                            "deduct_minor_nc": "5"}).status_code == 302
+    assert latest("Hot work").scoring == {"deductions": {"major_nc": 10, "minor_nc": 5}}
+    shown = browser.text(page)
+    assert "shown only when 1. Hot work today? is no or na" in shown and "less 10 per major nc" in shown
+    assert "weight 2.5" in shown
+
+    assert browser.post(f"{page}/publish").status_code == 302
+    assert browser.post(f"{page}/new-version").status_code == 302
+    v2 = latest("Hot work")
+    fire = v2.questions[3]
+    assert browser.post(f"/checklists/{v2.id}/questions/{fire.id}", {
+        "section": "Permit", "text": "Fire watch?", "kind": "yes_no_na", "weight": "1",
+        "show_if": str(v2.questions[0].id), "show_if_values": "yes"}).status_code == 302
+    diff = browser.text(f"/checklists/diff?old={draft.id}&new={v2.id}&only=changes")
+    assert "Fire watch?" in diff and "show if" in diff and "shown only when 1. Hot work today? is yes" in diff
 
 
 def test_a_question_form_needs_its_csrf_token(browser, quality):
@@ -256,9 +299,11 @@ def test_qualifications_are_recorded_and_expiring_ones_listed(browser, world):
     page = browser.text("/programme/auditors")
     assert "Expired or expiring qualifications" in page and f"expires {soon}" in page
     assert "ISO 45001" in page
-    qualification = db.session.scalar(select(Qualification).where(Qualification.standard == "ISO 45001"))
+    safety = select(CompetenceRecord).join(Competence).where(Competence.audits_standard == "ISO 45001")
+    qualification = db.session.scalar(safety)
+    assert qualification.competence.name == "ISO 45001 internal auditor" and qualification.gained_on is None
     assert browser.post(f"/programme/qualifications/{qualification.id}/delete").status_code == 302
-    assert db.session.scalar(select(func.count()).select_from(Qualification).where(Qualification.standard == "ISO 45001")) == 0
+    assert db.session.scalar(select(func.count()).select_from(safety.subquery())) == 0
 
 
 # --- coverage ----------------------------------------------------------------------------

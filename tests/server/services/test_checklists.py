@@ -24,6 +24,8 @@ EVERY_KIND = [
     {"section": "People", "text": "Notes", "kind": "text", "required": False},
     {"section": "Emergency", "text": "Last drill", "kind": "date", "clause": "8.2"},
     {"section": "Emergency", "text": "Photo of the exits", "kind": "photo", "required": False},
+    {"section": "Emergency", "text": "Kit seen", "kind": "multi_choice", "options": ["Extinguisher", "First aid", "Eyewash"],
+     "finding_answers": ["Eyewash"], "required": False},
 ]
 
 
@@ -171,6 +173,7 @@ def test_the_bundled_checklists_import_and_export_unchanged(quality, filename):
         {f: q.get(f, d) for f, d in (("section", ""), ("text", ""), ("guidance", ""), ("kind", ""), ("options", []),
                                       ("required", True), ("clause", ""), ("finding_answers", []),
                                       ("photo_answers", []))}
+        | {f: q[f] for f in ("weight", "show_if") if f in q}
         for q in shipped["questions"]
     ]
 
@@ -255,7 +258,7 @@ def test_diff_lines_up_two_versions(quality, draft):
     assert ("added", None, "Exits clear?") in summary
     interlock = next(r for r in rows if r["old"] and r["old"].text == "Interlock test")
     assert (interlock["change"], interlock["fields"]) == ("changed", ["clause"])
-    assert sum(r["change"] == "same" for r in rows) == 5
+    assert sum(r["change"] == "same" for r in rows) == 6
 
 
 def test_overdue_reviews_and_marking_one_reviewed(quality):

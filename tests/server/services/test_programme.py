@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from server.errors import Invalid, NotAllowed, StateError
 from server.extensions import db
-from server.models import Audit, AuditStatus, Change, Qualification
+from server.models import Audit, AuditStatus, Change, CompetenceRecord
 from server.services import programme
 from tests.syncops import FieldDevice, statuses
 
@@ -266,7 +266,7 @@ def test_expiring_qualifications_are_listed_soonest_first(make, quality):
     qualified(make, quality, "Forever")
     assert [q.user for q in programme.expiring_qualifications(TODAY)] == [gone, soon]
     programme.set_qualification(quality, soon, "iso 9001:2015", TODAY + timedelta(days=400))  # renewal, same family
-    assert db.session.scalar(select(func.count()).select_from(Qualification).where(Qualification.user_id == soon.id)) == 1
+    assert db.session.scalar(select(func.count()).select_from(CompetenceRecord).where(CompetenceRecord.user_id == soon.id)) == 1
     assert [q.user for q in programme.expiring_qualifications(TODAY)] == [gone]
 
 
