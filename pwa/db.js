@@ -109,6 +109,17 @@ const UPGRADES = [
     deriveAll(tx, "responses");
     deriveAll(tx, "findings");
   },
+  (db) => {
+    // Controlled documents that apply to the person (pulled: metadata of the current
+    // revision), their "read and understood" acknowledgements (pulled, and queued from
+    // here), and the files the person pinned for offline use (what and how big in `pins`,
+    // the bytes as ArrayBuffers in `pin_bytes`; bounded by the device's document budget).
+    db.createObjectStore("documents", { keyPath: "id" });
+    const acks = db.createObjectStore("acknowledgements", { keyPath: "id" });
+    acks.createIndex("revision_id", "revision_id");
+    db.createObjectStore("pins", { keyPath: "document_id" });
+    db.createObjectStore("pin_bytes", { keyPath: "document_id" });
+  },
 ];
 
 export const VERSION = UPGRADES.length;

@@ -8,6 +8,7 @@ import * as db from "./db.js";
 
 export const STORE_OF = {
   audit: "audits", response: "responses", finding: "findings", comment: "comments", action: "actions",
+  document: "documents", acknowledgement: "acknowledgements",
 };
 // Status moves must reach the server one by one (planned -> in progress -> submitted).
 const NEVER_MERGE = new Set(["audit"]);

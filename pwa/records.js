@@ -403,6 +403,11 @@ export async function raiseFinding(fields, draftKey = null) {
     question_id: fields.question_id || null,
     photos: fields.photos || [],
   };
+  // A controlled document revision the finding cites, and whether it says the document is out of date.
+  if (fields.document_revision_id) {
+    record.document_revision_id = fields.document_revision_id;
+    record.document_outdated = !!fields.document_outdated;
+  }
   const { id, ...sent } = record;
   await outbox.change("finding", { ...record, raised_by_id: me && me.id, status: "open", server_version: 0 }, sent, { draft: draftKey });
   await db.setMeta("last_area", fields.area_id);

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-06 08:32:23.028443
+Create Date: 2026-12-06 08:44:44.440430
 
 """
 from alembic import op
@@ -228,6 +228,7 @@ def upgrade():
     sa.Column('last_reviewed_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('last_reviewed_by_id', sa.Uuid(), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['last_reviewed_by_id'], ['user.id'], name=op.f('fk_document_last_reviewed_by_id_user')),
     sa.ForeignKeyConstraint(['owner_id'], ['user.id'], name=op.f('fk_document_owner_id_user')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_document')),
@@ -529,6 +530,7 @@ def upgrade():
     sa.Column('obsoleted_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('ack_roles', sa.JSON(), nullable=False),
     sa.Column('ack_area_ids', sa.JSON(), nullable=False),
+    sa.Column('started_by_finding_id', sa.Uuid(), nullable=True),
     sa.ForeignKeyConstraint(['approved_by_id'], ['user.id'], name=op.f('fk_document_revision_approved_by_id_user')),
     sa.ForeignKeyConstraint(['document_id'], ['document.id'], name=op.f('fk_document_revision_document_id_document'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['uploaded_by_id'], ['user.id'], name=op.f('fk_document_revision_uploaded_by_id_user')),
@@ -725,11 +727,14 @@ def upgrade():
     sa.Column('triaged_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('triaged_by_id', sa.Uuid(), nullable=True),
     sa.Column('closed_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('document_revision_id', sa.Uuid(), nullable=True),
+    sa.Column('document_outdated', sa.Boolean(), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('field_versions', sa.JSON(), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['area_id'], ['area.id'], name=op.f('fk_finding_area_id_area')),
     sa.ForeignKeyConstraint(['audit_id'], ['audit.id'], name=op.f('fk_finding_audit_id_audit'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['document_revision_id'], ['document_revision.id'], name=op.f('fk_finding_document_revision_id_document_revision'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['question_id'], ['question.id'], name=op.f('fk_finding_question_id_question')),
     sa.ForeignKeyConstraint(['raised_by_id'], ['user.id'], name=op.f('fk_finding_raised_by_id_user')),
     sa.ForeignKeyConstraint(['repeat_of_id'], ['finding.id'], name=op.f('fk_finding_repeat_of_id_finding'), ondelete='SET NULL'),
@@ -739,6 +744,7 @@ def upgrade():
     with op.batch_alter_table('finding', schema=None) as batch_op:
         batch_op.create_index('ix_finding_area_clause', ['area_id', 'clause'], unique=False)
         batch_op.create_index(batch_op.f('ix_finding_audit_id'), ['audit_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_finding_document_revision_id'), ['document_revision_id'], unique=False)
         batch_op.create_index('ix_finding_raised_by', ['raised_by_id', 'received_at'], unique=False)
         batch_op.create_index('ix_finding_received_clause_area', ['received_at', 'clause', 'area_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_finding_repeat_of_id'), ['repeat_of_id'], unique=False)
@@ -842,6 +848,7 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_finding_repeat_of_id'))
         batch_op.drop_index('ix_finding_received_clause_area')
         batch_op.drop_index('ix_finding_raised_by')
+        batch_op.drop_index(batch_op.f('ix_finding_document_revision_id'))
         batch_op.drop_index(batch_op.f('ix_finding_audit_id'))
         batch_op.drop_index('ix_finding_area_clause')
 

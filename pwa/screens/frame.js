@@ -1,8 +1,10 @@
 // The frame around every screen: the connection and unsent badge, the banners (session
 // expired, update ready, storage low) and the navigation. It reads the unread count that
 // notifications.js keeps (meta "notifications") itself: that module and its screen load
-// when first shown, not with the app.
+// when first shown, not with the app. The documents waiting to be read and understood are
+// counted by documents.js (the data module; its screen loads on demand).
 import { getMeta } from "../db.js";
+import * as documents from "../documents.js";
 import * as outbox from "../outbox.js";
 import * as records from "../records.js";
 import * as shell from "../views/shell.js";
@@ -22,8 +24,9 @@ import { routeName } from "./routes.js";
  */
 export function createFrame({ el, state, syncState, onSignIn, onReload }) {
   return async function refresh(known) {
-    const [me, summary, heard] = await Promise.all([
-      known === undefined ? records.user() : known, outbox.summary(), getMeta("notifications", { unread: 0 })]);
+    const [me, summary, heard, toRead] = await Promise.all([
+      known === undefined ? records.user() : known, outbox.summary(), getMeta("notifications", { unread: 0 }),
+      documents.pendingCount()]);
     shell.renderStatus(el.status, { online: navigator.onLine, summary, running: syncState().running });
     shell.renderBanners(el.banners, {
       expired: syncState().paused && !state.signingIn,
@@ -34,7 +37,7 @@ export function createFrame({ el, state, syncState, onSignIn, onReload }) {
       onReload,
     });
     el.nav.hidden = !me || state.signingIn;
-    if (me) shell.renderNav(el.nav, { route: `#${routeName(location.hash)}`, role: me.role, unread: heard.unread });
+    if (me) shell.renderNav(el.nav, { route: `#${routeName(location.hash)}`, role: me.role, unread: heard.unread, toRead });
     return summary;
   };
 }

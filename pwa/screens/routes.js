@@ -15,6 +15,7 @@ const SCREENS = {
   actions: () => import("./actions.js"),
   sync: () => import("./sync.js"),
   notifications: () => import("./notifications.js"),
+  documents: () => import("./documents.js"),
 };
 
 /** The route without its "#", "/" when there is none ("#/audit/1" -> "/audit/1"). */
@@ -45,6 +46,9 @@ export function screenFor(route, me, signingIn) {
   if (first === "actions") return { name: "actions", live: true, params: {} };
   if (first === "sync") return { name: "sync", live: true, params: {} };
   if (first === "notifications") return { name: "notifications", live: true, params: {} };
+  if (first === "documents") {
+    return { name: "documents", live: true, params: { all: id === "all", area: id === "area" ? step || null : null } };
+  }
   if (first !== "audits" && me.role === "staff") return { redirect: "#/raise" };
   return { name: "audits", live: true, params: {} };
 }

@@ -284,6 +284,7 @@ export function render(root, detail, actions) {
     h("h1", {}, template.name),
     h("p", { class: "meta" }, area ? `${area.site} / ${area.name}` : "", " · ",
       h("span", { class: `badge status-${audit.status}` }, STATUS_LABELS[audit.status] || audit.status)),
+    h("p", {}, h("a", { href: `#/documents/area/${audit.area_id}`, class: "area-documents" }, "Documents for this area")),
     comments.length ? h("section", { class: "card comments", "aria-label": "Reviewer comments" },
       h("h2", {}, "Reviewer comments"),
       h("ul", {}, comments.map((c) => h("li", {}, h("strong", {}, `${c.author_name || "Reviewer"}: `), c.body)))) : null,

@@ -38,13 +38,14 @@ export function renderBanners(el, { expired, disabled, updateReady, lowStorage, 
       h("p", {}, `Storage is running low (${bytes(lowStorage.free)} free). Sync soon, or export unsent data.`)) : null);
 }
 
-export function renderNav(el, { route, role, unread = 0 }) {
+export function renderNav(el, { route, role, unread = 0, toRead = 0 }) {
   const items = [
     ["#/audits", "My audits", role !== "staff"],
     ["#/raise", "Raise finding", true],
     ["#/findings", "My findings", true],
     ["#/actions", "My actions", true],
     ["#/notifications", unread ? `Notifications (${unread})` : "Notifications", true],
+    ["#/documents", toRead ? `Documents (${toRead})` : "Documents", true],
     ["#/sync", "Sync", true],
   ];
   const shown = items.filter((i) => i[2]);

@@ -11,7 +11,7 @@ import uuid
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, BigInteger, Boolean, Column, Date, ForeignKey, Integer, String, Table, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, Column, Date, ForeignKey, Integer, String, Table, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from ..extensions import db
@@ -70,6 +70,9 @@ class Document(db.Model):
     last_reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_reviewed_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Bumped whenever what a device holds of it changes (a revision approved, who is asked
+    # to acknowledge, where it applies): the sync feed's version of the record.
+    version: Mapped[int] = mapped_column(Integer, default=1)
 
     owner: Mapped[User] = relationship(foreign_keys=[owner_id])
     last_reviewed_by: Mapped[User | None] = relationship(foreign_keys=[last_reviewed_by_id])
@@ -117,6 +120,11 @@ class DocumentRevision(db.Model):
     # "Read and understood" is asked of active people with one of these roles or home areas.
     ack_roles: Mapped[list] = mapped_column(JSON, default=list)
     ack_area_ids: Mapped[list] = mapped_column(JSON, default=list)  # area ids as text
+    # A draft started by a finding that the document is out of date: a copy of the current
+    # file until the owner uploads the new one (which replaces it rather than being refused).
+    # (No foreign key: finding already refers to document_revision, and a cycle of keys
+    # would need ALTERs; the finding is looked up by id.)
+    started_by_finding_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
 
     document: Mapped[Document] = relationship(back_populates="revisions")
     uploaded_by: Mapped[User] = relationship(foreign_keys=[uploaded_by_id])
@@ -150,3 +158,4 @@ class DocumentAcknowledgement(db.Model):
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     user: Mapped[User] = relationship()
+    revision: Mapped[DocumentRevision] = relationship()

@@ -4,7 +4,7 @@ import uuid
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, Boolean, CheckConstraint, Date, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -79,8 +79,15 @@ class Finding(Versioned, db.Model):
     triaged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     triaged_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user.id"))
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The controlled document revision the finding cites ("not as WI-014 rev 3 says"), and
+    # whether the finding is that the document itself is out of date (then planning its
+    # corrective action, or closing it, starts the document's next revision).
+    document_revision_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("document_revision.id", ondelete="SET NULL"), index=True)
+    document_outdated: Mapped[bool] = mapped_column(Boolean, default=False)
 
     area: Mapped[Area] = relationship()
+    document_revision: Mapped["DocumentRevision | None"] = relationship(foreign_keys=[document_revision_id])  # noqa: F821
     raised_by: Mapped[User] = relationship(foreign_keys=[raised_by_id])
     triaged_by: Mapped[User | None] = relationship(foreign_keys=[triaged_by_id])
     audit: Mapped[Audit | None] = relationship()

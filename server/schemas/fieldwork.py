@@ -55,6 +55,9 @@ class FindingFieldsSchema(FieldsSchema):
     photos = _photos()
     photo_taken = _photo_taken()
     photo_annotates = _photo_annotates()
+    document_revision_id = f.UUID(allow_none=True, metadata={
+        "description": "The document revision the finding cites; a newly cited one must be current (approved)"})
+    document_outdated = f.Boolean(metadata={"description": "The finding is that the cited document is out of date"})
     # Triage from a supervisor's device; refused for everyone else.
     status = f.String()
     status_reason = text_field()
@@ -100,6 +103,10 @@ class CommentFieldsSchema(FieldsSchema):
     audit_id = f.UUID(allow_none=True)
     finding_id = f.UUID(allow_none=True)
     body = text_field("comment", required=True)
+
+
+class AcknowledgementFieldsSchema(FieldsSchema):
+    revision_id = f.UUID(required=True, metadata={"description": "The document revision read and understood"})
 
 
 class PhotoLinkFieldsSchema(FieldsSchema):
@@ -193,6 +200,8 @@ class FindingSchema(ma.Schema):
     status = f.String()
     status_reason = f.String()
     closed_at = f.AwareDateTime(allow_none=True)
+    document_revision_id = f.UUID(allow_none=True)
+    document_outdated = f.Boolean()
     photos = f.List(f.String())
     version = f.Integer()
 
@@ -251,3 +260,41 @@ class ConflictSchema(ma.Schema):
     status = f.String()
     resolution = f.String(allow_none=True)
     created_at = f.AwareDateTime()
+
+
+class SyncedRevisionSchema(ma.Schema):
+    """A document's current revision as a device holds it: what to fetch and who is asked."""
+
+    id = f.UUID()
+    rev = f.Integer()
+    sha256 = f.String()
+    byte_size = f.Integer()
+    content_type = f.String()
+    file_name = f.String()
+    download_only = f.Boolean()
+    change_note = f.String()
+    approved_at = f.AwareDateTime(allow_none=True)
+    ack_roles = f.List(f.String())
+    ack_area_ids = f.List(f.String())
+
+
+class SyncedDocumentSchema(ma.Schema):
+    """A controlled document as pulled: its current (approved) revision and where it applies."""
+
+    id = f.UUID()
+    number = f.String()
+    title = f.String()
+    type = f.String()
+    status = f.String()
+    area_ids = f.Function(lambda d: [str(a.id) for a in d.areas])
+    site_ids = f.Function(lambda d: [str(s.id) for s in d.sites])
+    current = f.Nested(SyncedRevisionSchema, allow_none=True)
+    version = f.Integer()
+
+
+class SyncedAcknowledgementSchema(ma.Schema):
+    id = f.UUID()
+    revision_id = f.UUID()
+    document_id = f.Function(lambda a: str(a.revision.document_id) if a.revision is not None else None)
+    user_id = f.UUID()
+    acknowledged_at = f.AwareDateTime()

@@ -26,7 +26,7 @@ from ..models import (
     happened_at,
 )
 from ..permissions import can, require, scope_actions
-from . import audit_review, evidence, feed, findings, notify, organisation, trail, transitions
+from . import audit_review, documents, evidence, feed, findings, notify, organisation, trail, transitions
 from .merge import Edit, jsonable, merge
 from .records import load_for
 
@@ -104,6 +104,8 @@ def _move_finding(user: User, finding: Finding, new: str, reason: str = "", at: 
     if reason:
         changes["reason"] = reason
     trail.record(user, f"finding.{new}", "finding", finding.id, changes)
+    if new == FindingStatus.CLOSED:
+        documents.start_revision_for(user, finding, at)  # a document found out of date gets its next revision
 
 
 def plan_action(user: User, finding: Finding, data: dict, today: date | None = None,
@@ -132,6 +134,8 @@ def plan_action(user: User, finding: Finding, data: dict, today: date | None = N
     notify.action_assigned(user, action)
     # open, action done or verified: there is work again. Already planned: stays.
     _move_finding(user, finding, FindingStatus.ACTION_PLANNED, at=at)
+    # Approving the action on a finding that a document is out of date starts its next revision.
+    documents.start_revision_for(user, finding, at)
     return action
 
 

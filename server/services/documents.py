@@ -10,7 +10,8 @@ The rules of ISO 9001 7.5 that live here:
 
 import hashlib
 import tempfile
-from datetime import date, datetime
+import uuid
+from datetime import date, datetime, timedelta
 from typing import BinaryIO, NamedTuple
 
 from flask import current_app
@@ -33,10 +34,11 @@ from ..models import (
     Site,
     User,
     happened_at,
+    utcnow,
 )
-from ..permissions import require, scope_documents
+from ..permissions import can, is_reviewer, require, scope_documents, sites_in_scope
 from ..storage import MissingObject, file_store, object_key
-from . import trail
+from . import feed, trail
 from .doctypes import detect
 from .programme import add_months
 from .records import load_for
@@ -44,6 +46,8 @@ from .records import load_for
 STORE_KIND = "document"
 CHUNK = 1024 * 1024
 MAX_REVIEW_MONTHS = 120
+# A device clock a little ahead of ours is normal; a day ahead is a wrong clock.
+CLOCK_SKEW = timedelta(days=1)
 
 
 class DocumentTooLarge(DomainError):
@@ -222,6 +226,8 @@ def add_revision(user: User, document: Document, upload: Upload, change_note: st
     if document.status == DocumentStatus.OBSOLETE:
         raise StateError("This document is withdrawn: register a new one instead.")
     latest = document.latest
+    if latest is not None and latest.status == RevisionStatus.DRAFT and latest.started_by_finding_id is not None:
+        return _fill_started_draft(user, document, latest, upload, change_note)
     if latest is not None and latest.status in (RevisionStatus.DRAFT, RevisionStatus.IN_REVIEW):
         raise StateError(f"Revision {latest.rev} is not approved yet: approve it before adding another.")
     stored = _store(upload)
@@ -232,6 +238,25 @@ def add_revision(user: User, document: Document, upload: Upload, change_note: st
     trail.record(user, "document.revised", "document", document.id,
                  {"rev": revision.rev, "sha256": revision.sha256, "byte_size": revision.byte_size})
     return revision
+
+
+def _fill_started_draft(user, document, draft: DocumentRevision, upload: Upload, change_note: str) -> DocumentRevision:
+    """The owner's new file for a draft a finding started: it takes the place of the copy."""
+    stored = _store(upload)
+    errors = FieldErrors()
+    note = errors.text("change_note", change_note, "change_note")
+    errors.raise_if_any("The revision cannot be added.")
+    draft.sha256, draft.byte_size = stored.sha256, stored.byte_size
+    draft.content_type, draft.download_only = stored.content_type, stored.download_only
+    draft.file_name = _file_name(upload.file_name, stored.content_type.split("/")[-1])
+    if note:
+        draft.change_note = f"{note}\n{draft.change_note}"[:2000]
+    draft.uploaded_by = user
+    draft.uploaded_at = utcnow()
+    db.session.flush()
+    trail.record(user, "document.revised", "document", document.id,
+                 {"rev": draft.rev, "sha256": draft.sha256, "byte_size": draft.byte_size, "replaced_copy": True})
+    return draft
 
 
 def approve_revision(user: User, document: Document, revision: DocumentRevision,
@@ -256,6 +281,7 @@ def approve_revision(user: User, document: Document, revision: DocumentRevision,
     document.last_reviewed_by = user
     document.next_review_due = add_months(when.date(), document.review_every_months)
     db.session.flush()
+    publish_document(document)
     trail.record(user, "document.approved", "document", document.id, {
         "rev": revision.rev, "sha256": revision.sha256, "next_review_due": document.next_review_due,
         "superseded_rev": superseded.rev if superseded else None})
@@ -327,6 +353,8 @@ def ask_acknowledgement(user: User, document: Document, revision: DocumentRevisi
     revision.ack_roles = sorted(set(roles))
     revision.ack_area_ids = sorted({str(area.id) for area in areas})
     db.session.flush()
+    if revision.status == RevisionStatus.APPROVED:
+        publish_document(document)
     trail.record(user, "document.acknowledgement_asked", "document", document.id,
                  {"rev": revision.rev, "roles": revision.ack_roles, "area_ids": revision.ack_area_ids})
     return revision
@@ -339,7 +367,8 @@ def is_asked(person: User, revision: DocumentRevision) -> bool:
 
 
 def acknowledge(user: User, document: Document, revision: DocumentRevision,
-                at: datetime | None = None) -> tuple[DocumentAcknowledgement, bool]:
+                at: datetime | None = None, acknowledgement_id=None,
+                device_id=None) -> tuple[DocumentAcknowledgement, bool]:
     """Record that `user` read and understood `revision`; (the acknowledgement, whether it is new).
 
     Acknowledging again changes nothing (a device may send it twice).
@@ -354,11 +383,17 @@ def acknowledge(user: User, document: Document, revision: DocumentRevision,
         DocumentAcknowledgement.revision_id == revision.id, DocumentAcknowledgement.user_id == user.id))
     if existing is not None:
         return existing, False
-    acknowledgement = DocumentAcknowledgement(revision_id=revision.id, user_id=user.id,
-                                              acknowledged_at=happened_at(at))
+    when = happened_at(at)
+    if when > utcnow() + CLOCK_SKEW:
+        raise Invalid("The acknowledgement is not valid.", {"at": ["Lies in the future; check the device clock."]})
+    acknowledgement = DocumentAcknowledgement(revision_id=revision.id, user_id=user.id, acknowledged_at=when)
+    if acknowledgement_id is not None:
+        acknowledgement.id = acknowledgement_id
     db.session.add(acknowledgement)
     db.session.flush()
-    trail.record(user, "document.acknowledged", "document", document.id, {"rev": revision.rev})
+    feed.publish("acknowledgement", acknowledgement.id, 1, user_id=user.id)
+    trail.record(user, "document.acknowledged", "document", document.id, {"rev": revision.rev},
+                 device_id=device_id)
     return acknowledgement, True
 
 
@@ -403,3 +438,134 @@ def citable_revisions() -> list[DocumentRevision]:
     return list(db.session.scalars(select(DocumentRevision).join(Document)
                                    .where(DocumentRevision.status == RevisionStatus.APPROVED)
                                    .order_by(Document.number)))
+
+
+# --- where documents apply, and what devices hold -------------------------------------------
+
+def publish_document(document: Document) -> None:
+    """A change devices hold (a revision approved, who is asked, where it applies): a new version in the feed."""
+    document.version = (document.version or 0) + 1
+    db.session.flush()
+    feed.publish("document", document.id, document.version)
+
+
+def applies_to(person: User, document: Document) -> bool:
+    """Whether `document` (its current revision) is one `person` works to, so their device lists it.
+
+    A document with no sites or areas applies everywhere; otherwise to the people whose
+    home area is one of its areas or in one of its sites, to those asked to acknowledge
+    its current revision, to reviewers of where it applies, and to auditors (who audit
+    any area: the field app lists the documents of the area being audited).
+    """
+    current = document.current
+    if current is None or document.status != DocumentStatus.APPROVED or not person.active:
+        return False
+    if person.role == Role.AUDITOR or is_asked(person, current):
+        return True
+    unscoped = not document.sites and not document.areas
+    if is_reviewer(person):
+        scope = sites_in_scope(person)
+        if scope is None or unscoped:
+            return True
+        return any(s.id in scope for s in document.sites) or any(a.site_id in scope for a in document.areas)
+    if unscoped:
+        return True
+    home = person.home_area
+    if home is None:
+        return False
+    return any(a.id == home.id for a in document.areas) or any(s.id == home.site_id for s in document.sites)
+
+
+def documents_for(person: User) -> list[uuid.UUID]:
+    """The ids of the approved documents that apply to `person` (what a snapshot sends)."""
+    query = (select(Document).where(Document.status == DocumentStatus.APPROVED)
+             .options(selectinload(Document.revisions), selectinload(Document.sites), selectinload(Document.areas)))
+    return [d.id for d in db.session.scalars(query) if applies_to(person, d)]
+
+
+def acknowledgement_from_device(user: User, acknowledgement_id, revision_id, at: datetime | None = None,
+                                device_id=None) -> DocumentAcknowledgement:
+    """A "read and understood" pushed by a device (the `acknowledgement` sync op).
+
+    Idempotent: a revision acknowledged before (from this or another device) stays
+    acknowledged once. :raise NotFound: no such revision, or one `user` may not see.
+    :raise StateError: not the current revision. :raise NotAllowed: `user` is not asked.
+    """
+    existing = db.session.get(DocumentAcknowledgement, acknowledgement_id)
+    if existing is not None:
+        if existing.user_id != user.id or existing.revision_id != revision_id:
+            raise StateError("This acknowledgement was recorded for another revision; it cannot change.")
+        return existing
+    revision = db.session.get(DocumentRevision, revision_id) if revision_id else None
+    if revision is None or not can(user, "document.revision.view", revision):
+        raise NotFound("There is no such revision.")
+    acknowledgement, _ = acknowledge(user, revision.document, revision, at=at, acknowledgement_id=acknowledgement_id,
+                                     device_id=device_id)
+    return acknowledgement
+
+
+# --- findings that cite a revision, or say a document is out of date -----------------------
+
+def start_revision_for(user: User, finding, at: datetime | None = None) -> DocumentRevision | None:
+    """Start the next revision of the document a finding says is out of date; None when there is nothing to start.
+
+    Called when the finding's corrective action is planned (its approval) and when it is
+    closed. The draft is a copy of the current file, marked as started by the finding,
+    for the owner to replace with the new text (`add_revision` replaces it). A draft or
+    revision in review already under way is returned as it is: one next revision at a time.
+    """
+    if not finding.document_outdated or finding.document_revision_id is None:
+        return None
+    cited = db.session.get(DocumentRevision, finding.document_revision_id)
+    if cited is None:
+        return None
+    document = cited.document
+    latest, current = document.latest, document.current
+    if document.status == DocumentStatus.OBSOLETE or current is None:
+        return None
+    if latest.status in (RevisionStatus.DRAFT, RevisionStatus.IN_REVIEW):
+        return latest
+    title = (finding.title or "")[:120]
+    note = f"Started because a finding says {cited.label} is out of date: {title}"[:2000]
+    revision = DocumentRevision(
+        rev=latest.rev + 1, status=RevisionStatus.DRAFT, sha256=current.sha256, byte_size=current.byte_size,
+        content_type=current.content_type, download_only=current.download_only, file_name=current.file_name,
+        change_note=note, uploaded_by=user, uploaded_at=happened_at(at), started_by_finding_id=finding.id,
+    )
+    document.revisions.append(revision)
+    if document.status != DocumentStatus.APPROVED:
+        document.status = DocumentStatus.DRAFT
+    db.session.flush()
+    trail.record(user, "document.revision_started", "document", document.id,
+                 {"rev": revision.rev, "finding_id": str(finding.id), "cited_rev": cited.rev})
+    # The prompt to the owner: the new text is theirs to write.
+    from . import notify  # (notify reads documents' models only; imported here to keep the import graph flat)
+    notify.emit("document.revision_started", document, "document",
+                {"document_id": str(document.id), "number": document.number, "rev": revision.rev,
+                 "finding_id": str(finding.id)}, [document.owner], actor=user, link=f"/documents/{document.id}",
+                title=f"{document.number} rev {revision.rev} started: a finding says rev {cited.rev} is out of date")
+    return revision
+
+
+def check_citation(finding_values: dict, current_revision_id=None, current_outdated: bool = False) -> None:
+    """The citation fields of a finding being raised or edited (those present), checked.
+
+    A revision newly cited must be a document's current approved one (an obsolete or
+    draft revision cannot be cited); one cited before stays valid when it is later
+    superseded. "Out of date" needs a cited revision. :raise Invalid:.
+    """
+    errors = FieldErrors()
+    cited = finding_values.get("document_revision_id", current_revision_id)
+    if "document_revision_id" in finding_values and cited is not None and cited != current_revision_id:
+        try:
+            citable_revision(cited)
+        except Invalid as error:
+            for field, messages in (error.fields or {}).items():
+                for message in messages:
+                    errors.add(field, message)
+    outdated = finding_values.get("document_outdated", current_outdated)
+    if "document_outdated" in finding_values and not isinstance(outdated, bool):
+        errors.add("document_outdated", "Must be true or false.")
+    elif outdated and cited is None:
+        errors.add("document_outdated", "Say which document revision is out of date.")
+    errors.raise_if_any("The finding is not valid.")

@@ -19,7 +19,7 @@ from ..models import (
     utcnow,
 )
 from ..permissions import can, is_reviewer, require
-from . import evidence, feed, notify, trail, transitions
+from . import documents, evidence, feed, notify, trail, transitions
 from .merge import Edit, created, jsonable, merge
 from .records import load_for
 
@@ -29,8 +29,9 @@ TEXT_FIELDS = {"title": "title", "description": "text", "clause": "clause", "loc
 # A device clock a little ahead of ours is normal; a day ahead is a wrong clock.
 CLOCK_SKEW = timedelta(days=1)
 
-EDITABLE = ("kind", "title", "description", "area_id", "clause", "location", "photos")
-CLASSIFYING = ("kind", "title", "area_id", "clause")  # after triage, reviewers' to change
+EDITABLE = ("kind", "title", "description", "area_id", "clause", "location", "photos",
+            "document_revision_id", "document_outdated")
+CLASSIFYING = ("kind", "title", "area_id", "clause", "document_revision_id", "document_outdated")  # after triage, reviewers' to change
 TRIAGE = ("status", "status_reason")
 FIXED = ("raised_at", "audit_id", "question_id")  # set when raised, never edited
 # The reason a finding withdrawn by the person who raised it carries, when they gave none.
@@ -109,6 +110,7 @@ def raise_finding(user: User, finding_id: uuid.UUID, fields: dict, device_id=Non
     if missing:
         raise Invalid("The finding is not complete.", {name: ["Required."] for name in missing})
     values = _check_fields(user, fields)
+    documents.check_citation(values)
     photos = values.pop("photos", [])
     finding = Finding(id=finding_id, raised_by_id=user.id, received_at=happened_at(at), status=FindingStatus.OPEN)
     for name, value in values.items():
@@ -158,6 +160,7 @@ def edit_finding(user: User, finding: Finding, changes: dict, base_version: int 
     if unknown:
         raise Invalid("The finding is not valid.", {name: ["Not a field of a finding."] for name in unknown})
     values = _check_fields(user, changes)
+    documents.check_citation(values, finding.document_revision_id, finding.document_outdated)
     if finding.audit_id and "area_id" in values and values["area_id"] != finding.area_id:
         raise Invalid("The finding is not valid.", {"area_id": ["Must stay the area of the audit it came from."]})
     result = merge(finding, values, current_values(finding, values), base_version)
@@ -189,3 +192,5 @@ def _apply(user: User, finding: Finding, values: dict) -> None:
             evidence.link_photos(user, PhotoSubject.FINDING, finding.id, value)
         else:
             setattr(finding, name, value)
+    if values.get("status") == FindingStatus.CLOSED:
+        documents.start_revision_for(user, finding)

@@ -63,6 +63,7 @@ KINDS = {
     "audit.report": "An audit report was sent to you",
     "checklist.review_due": "A checklist is past its review date",
     "document.review_due": "A document you own is due for review",
+    "document.revision_started": "A finding started the next revision of a document you own",
     "competence.expiring": "A competence is about to expire",
     "competence.expired": "A competence has expired",
     "competence.missing": "People lack competences their role or area requires",

@@ -51,9 +51,9 @@ def test_version_1_data_survives_the_upgrade(tablet):
     expect(tablet.locator("#pending-summary")).to_contain_text("1 change and 1 photo unsent")
     queued = tablet.evaluate("() => import('/app/db.js').then((db) => db.getAll('photo_queue'))")
     assert [(p["sha256"][0], p["size"]) for p in queued] == [("a", 4)]
-    assert tablet.evaluate("() => import('/app/db.js').then((db) => db.VERSION)") == 5
+    assert tablet.evaluate("() => import('/app/db.js').then((db) => db.VERSION)") == 6
     stores = tablet.evaluate("() => import('/app/db.js').then(async (db) => Array.from((await db.open()).objectStoreNames))")
-    assert {"photo_queue", "actions", "drafts"} <= set(stores)
+    assert {"photo_queue", "actions", "drafts", "documents", "acknowledgements", "pins", "pin_bytes"} <= set(stores)
 
 
 # Version 4 of the schema (the release before the list's indexes), holding an auditor's

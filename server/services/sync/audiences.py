@@ -33,6 +33,7 @@ from ...models import (
     PhotoState,
     PhotoSubject,
     Response,
+    Role,
     TemplateStatus,
     User,
 )
@@ -52,6 +53,15 @@ def area(area_id) -> str:
 
 def site(site_id) -> str:
     return f"site:{site_id}"
+
+
+def home(area_id) -> str:
+    """The people whose home area it is (documents that apply there)."""
+    return f"home:{area_id}"
+
+
+def role(name) -> str:
+    return f"role:{name}"
 
 
 def placed(area_id) -> set[str]:
@@ -108,6 +118,31 @@ def of_conflict(conflict) -> set[str]:
 def of_template(template) -> set[str]:
     """Everyone, once published (drafts go to no one)."""
     return {ALL} if template.status in (TemplateStatus.PUBLISHED, TemplateStatus.RETIRED) else set()
+
+
+def of_document(document) -> set[str]:
+    """Where a current document applies (`documents.applies_to`): the people of its areas and
+    sites, their reviewers, those asked to acknowledge it, auditors; everyone when it names no place."""
+    current = document.current
+    if current is None:
+        return set()
+    out = {ORG, role(Role.AUDITOR)}
+    if not document.sites and not document.areas:
+        out.add(ALL)
+    for place in document.areas:
+        out |= {area(place.id), site(place.site_id), home(place.id)}
+    if document.sites:
+        # The people of every area of those sites (a pull reads `home:` without loading the area).
+        site_ids = [where.id for where in document.sites]
+        out |= {site(site_id) for site_id in site_ids}
+        out |= {home(area_id) for area_id in db.session.scalars(select(Area.id).where(Area.site_id.in_(site_ids)))}
+    out |= {role(name) for name in current.ack_roles or []}
+    out |= {home(area_id) for area_id in current.ack_area_ids or []}
+    return out
+
+
+def of_acknowledgement(acknowledgement) -> set[str]:
+    return _people(acknowledgement.user_id)
 
 
 _SUBJECTS = {PhotoSubject.RESPONSE: (Response, of_response), PhotoSubject.FINDING: (Finding, of_finding),
@@ -169,7 +204,9 @@ def of_user(person: User, sites=None, areas=None) -> list[str]:
     `sites` / `areas` narrow a reviewer's device to a working set (ids they review);
     without them a reviewer reads every place they review.
     """
-    out = [ALL, user(person.id)]
+    out = [ALL, user(person.id), role(person.role)]
+    if person.home_area_id is not None:
+        out.append(home(person.home_area_id))
     if not is_reviewer(person):
         return out
     scope = sites_in_scope(person)
@@ -184,13 +221,15 @@ def of_user(person: User, sites=None, areas=None) -> list[str]:
 
 
 def scope_key(person: User) -> str:
-    """A fingerprint of what decides `person`'s audiences (role, sites, active).
+    """A fingerprint of what decides `person`'s audiences (role, sites, active, home area).
 
     A device keeps the one its snapshot was taken under; when it changes (a site taken
     away, a new role) the device is told to take a new snapshot.
     """
     scope = sites_in_scope(person) if is_reviewer(person) else set()
-    text = f"{person.role}|{person.active}|{','.join(sorted(map(str, scope))) if scope is not None else '*'}"
+    # The home area decides which controlled documents apply to the person (`home:` audiences).
+    text = (f"{person.role}|{person.active}|{','.join(sorted(map(str, scope))) if scope is not None else '*'}"
+            f"|{person.home_area_id or ''}")
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 

@@ -19,6 +19,8 @@ from ...models import (
     Comment,
     Conflict,
     CorrectiveAction,
+    Document,
+    DocumentAcknowledgement,
     Finding,
     Photo,
     PhotoLink,
@@ -29,7 +31,7 @@ from ...models import (
 )
 from ...permissions import can
 from ...schemas import fieldwork
-from .. import actions, audits, findings
+from .. import actions, audits, documents, findings
 from . import audiences, ops
 
 
@@ -141,6 +143,18 @@ ENTITIES: dict[str, SyncedEntity] = {entity.name: entity for entity in (
     SyncedEntity(
         "photo_link", PhotoLink, "photo link",
         fields=fieldwork.PhotoLinkFieldsSchema, apply=ops.photo_link_op,
+    ),
+    SyncedEntity(
+        "document", Document, "document",
+        dump=fieldwork.SyncedDocumentSchema, visible=documents.applies_to, audiences=audiences.of_document,
+        eager=(Document.revisions, Document.areas, Document.sites),
+    ),
+    SyncedEntity(
+        "acknowledgement", DocumentAcknowledgement, "acknowledgement", version=lambda acknowledgement: 1,
+        fields=fieldwork.AcknowledgementFieldsSchema, apply=ops.acknowledgement_op,
+        dump=fieldwork.SyncedAcknowledgementSchema, eager=(DocumentAcknowledgement.revision,),
+        visible=lambda user, acknowledgement: acknowledgement.user_id == user.id,
+        audiences=audiences.of_acknowledgement,
     ),
     SyncedEntity(
         "conflict", Conflict, "conflict", version=lambda conflict: 2 if conflict.resolved_at else 1,

@@ -4,7 +4,7 @@ from ...errors import Invalid, NotFound, StateError
 from ...extensions import db
 from ...models import Audit, Comment, CorrectiveAction, Finding, OpStatus
 from ...permissions import require
-from .. import actions, audits, comments, evidence, findings
+from .. import actions, audits, comments, documents, evidence, findings
 from ..merge import Edit, hold
 from .batch import Batch, Outcome
 
@@ -118,3 +118,10 @@ def photo_link_op(batch: Batch, op, link_id, fields):
     return Outcome(OpStatus.APPLIED, version=edit.record.version), None
 
 
+
+
+def acknowledgement_op(batch: Batch, op, acknowledgement_id, fields):
+    """"Read and understood" from a device: recorded once, however often it is pushed."""
+    acknowledgement = documents.acknowledgement_from_device(batch.user, acknowledgement_id, fields["revision_id"],
+                                                            at=op.get("at"), device_id=batch.device.id)
+    return Outcome(OpStatus.APPLIED, version=1), acknowledgement

@@ -32,6 +32,8 @@ from ...models import (
     Conflict,
     ConflictStatus,
     CorrectiveAction,
+    Document,
+    DocumentAcknowledgement,
     Finding,
     Photo,
     PhotoLink,
@@ -45,6 +47,7 @@ from ...models import (
     utcnow,
 )
 from ...permissions import is_reviewer, sites_in_scope
+from .. import documents
 from . import audiences
 from .entities import ENTITIES
 from .pull import MAX_PULL, _load
@@ -53,7 +56,7 @@ DEFAULT_DAYS = 90
 OPEN_AUDITS = (AuditStatus.PLANNED, AuditStatus.IN_PROGRESS, AuditStatus.SUBMITTED, AuditStatus.RETURNED)
 # An audit's answers come in the same page as the audit (found through their audit's id,
 # not by walking every answer in id order), so "response" has no stage of its own.
-ORDER = ("template", "audit", "finding", "action", "comment", "conflict", "photo")
+ORDER = ("template", "audit", "finding", "action", "comment", "conflict", "photo", "document", "acknowledgement")
 
 
 @dataclass
@@ -78,6 +81,7 @@ class WorkingSet:
         self.chosen = bool(sites or areas)
         self.scope = scope
         self.since = utcnow() - timedelta(days=days or DEFAULT_DAYS)
+        self._documents: list | None = None  # the documents that apply to the person, read once
 
     def place(self, area_column):
         """`area_column` is a place in this device's working set (for a reviewer)."""
@@ -146,6 +150,12 @@ class WorkingSet:
                         or_(Photo.uploaded_by_id == self.user.id,
                             Photo.sha256.in_(select(PhotoUpload.photo_sha256).where(PhotoUpload.user_id == self.user.id)),
                             Photo.sha256.in_(select(PhotoLink.photo_sha256).where(linked, PhotoLink.proven.is_(True)))))
+        if entity == "document":
+            if self._documents is None:
+                self._documents = documents.documents_for(self.user)
+            return Document.id.in_(self._documents)
+        if entity == "acknowledgement":
+            return DocumentAcknowledgement.user_id == self.user.id
         raise KeyError(entity)
 
 

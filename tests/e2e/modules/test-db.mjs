@@ -8,8 +8,8 @@ import { deepEqual, equal, ok, rejects, test } from "./harness.mjs";
 const openDb = () => import("/app/db.js");
 
 const STORES = [
-  "actions", "areas", "attention", "audits", "comments", "drafts", "findings", "meta", "outbox", "photo_queue",
-  "photos", "responses", "templates",
+  "acknowledgements", "actions", "areas", "attention", "audits", "comments", "documents", "drafts", "findings", "meta",
+  "outbox", "photo_queue", "photos", "pin_bytes", "pins", "responses", "templates",
 ];
 
 /** Ask IndexedDB directly, bypassing db.js. */
@@ -67,7 +67,7 @@ test("a new device opens at the latest version with every store", async () => {
   const db = await openDb();
   const connection = await db.open();
   equal(connection.version, db.VERSION, "opened version");
-  equal(db.VERSION, 5, "the latest version (a new upgrade step adds a test here)");
+  equal(db.VERSION, 6, "the latest version (a new upgrade step adds a test here)");
   deepEqual(Array.from(connection.objectStoreNames).sort(), STORES);
 });
 

@@ -42,6 +42,12 @@ test("a route's name drops the hash", () => {
   deepEqual([routeName("#/audit/a1"), routeName(""), routeName("#")], ["/audit/a1", "/", ""]);
 });
 
+test("documents: mine, an area's (from an audit), or all; staff too", () => {
+  deepEqual(screenFor("#/documents", staff, false), { name: "documents", live: true, params: { all: false, area: null } });
+  deepEqual(screenFor("#/documents/area/a9", auditor, false).params, { all: false, area: "a9" });
+  deepEqual(screenFor("#/documents/all", staff, false).params, { all: true, area: null });
+});
+
 test("a QR label's route opens the area screen for anyone; raise and new-audit may name an area", () => {
   deepEqual(screenFor("#/area/K7QM2X", staff, false), { name: "area", live: false, params: { code: "K7QM2X" } });
   deepEqual(screenFor("#/raise/a9", staff, false).params, { areaId: "a9" });

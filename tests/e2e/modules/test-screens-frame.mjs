@@ -25,13 +25,13 @@ test("the navigation shows once someone is signed in, by role, and hides while t
   await db.setMeta("user", { id: "u1", email: "a@example.test", role: "auditor" });
   await frame.refresh();
   equal(frame.el.nav.hidden, false);
-  deepEqual(links(frame.el.nav), ["My audits", "Raise finding", "My findings", "My actions", "Notifications", "Sync"]);
+  deepEqual(links(frame.el.nav), ["My audits", "Raise finding", "My findings", "My actions", "Notifications", "Documents", "Sync"]);
   frame.state.signingIn = true;
   await frame.refresh();
   equal(frame.el.nav.hidden, true, "while signing in");
   frame.state.signingIn = false;
   await frame.refresh({ id: "u2", role: "staff" });
-  deepEqual(links(frame.el.nav), ["Raise finding", "My findings", "My actions", "Notifications", "Sync"], "staff, as the caller knows");
+  deepEqual(links(frame.el.nav), ["Raise finding", "My findings", "My actions", "Notifications", "Documents", "Sync"], "staff, as the caller knows");
 });
 
 test("the badge counts what is unsent and answers the outbox summary", async () => {
@@ -86,10 +86,23 @@ test("a redraw keeps the navigation's links, so a tap pressed on one and release
   const after = [...frame.el.nav.querySelectorAll("a")];
   equal(after.length, before.length);
   equal(after.every((a, n) => a === before[n]), true, "the same elements, updated in place");
-  deepEqual(links(frame.el.nav), ["Raise finding", "My findings", "My actions", "Notifications (1)", "Sync"]);
+  deepEqual(links(frame.el.nav), ["Raise finding", "My findings", "My actions", "Notifications (1)", "Documents", "Sync"]);
   equal(frame.el.nav.querySelector('[aria-current="page"]').textContent, "Sync");
   // Another role has other links: drawn anew.
   await frame.refresh({ id: "u2", role: "auditor" });
   deepEqual(links(frame.el.nav)[0], "My audits");
   location.hash = "";
+});
+
+test("the navigation counts the documents waiting to be read and understood", async () => {
+  const frame = fakeFrame();
+  await db.setMeta("user", { id: "u1", email: "s@example.test", role: "staff", home_area_id: "a1" });
+  const current = { id: "r1", rev: 1, ack_roles: [], ack_area_ids: ["a1"] };
+  await db.put("documents", { id: "d1", number: "WI-1", current });
+  await db.put("documents", { id: "d2", number: "WI-2", current: { ...current, id: "r2", ack_area_ids: ["a2"] } });
+  await frame.refresh();
+  deepEqual(links(frame.el.nav)[4], "Documents (1)", "asked of my area, not of another");
+  await db.put("acknowledgements", { id: "k1", revision_id: "r1" });
+  await frame.refresh();
+  deepEqual(links(frame.el.nav)[4], "Documents");
 });
