@@ -246,7 +246,9 @@ export async function dropReceived() {
   return db.write(["outbox", ...stores], async (s) => {
     for (const [entity, storeName] of Object.entries(STORE_OF)) {
       for (const rec of await s[storeName].getAll()) {
-        if (rec._pending || await s.outbox.countIndex("record", recordKey(entity, rec.id))) continue;
+        // Queued edits stay, and so does the device's own work the server refused (marked
+        // "Not accepted" until the person deals with it): a reset must not hide it.
+        if (rec._pending || rec._rejected || await s.outbox.countIndex("record", recordKey(entity, rec.id))) continue;
         await s[storeName].delete(rec.id);
       }
     }

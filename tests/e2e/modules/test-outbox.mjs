@@ -125,6 +125,17 @@ test("a rejected op, or the duplicate of one whose answer was lost, is listed un
   deepEqual((await outbox.attention()).map((x) => x.op_id), [b.op_id]);
 });
 
+test("a reset drops what came from the server but keeps queued edits and refused own work", async () => {
+  await outbox.receiveMany([{ entity: "finding", record: { id: "f0", title: "from the server", version: 2 } }]);
+  await outbox.change("finding", finding("f1", "refused"), { title: "refused" });
+  const [sent] = await outbox.nextBatch();
+  await outbox.acknowledge([{ op_id: sent.op_id, status: "rejected", reason: "area is not yours" }]);
+  await outbox.change("finding", finding("f2", "queued"), { title: "queued" });
+  await outbox.dropReceived();
+  deepEqual((await db.getAll("findings")).map((f) => f.id).sort(), ["f1", "f2"]);
+  equal((await db.get("findings", "f1"))._rejected, "area is not yours", "still shown as not accepted");
+});
+
 test("a conflict keeps both values under attention; an applied duplicate does not", async () => {
   await outbox.change("finding", finding("f1", "one"), { title: "one" });
   await outbox.change("finding", finding("f2", "two"), { title: "two" });
