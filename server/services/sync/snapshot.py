@@ -45,9 +45,9 @@ from ...models import (
     utcnow,
 )
 from ...permissions import is_reviewer, sites_in_scope
-from . import audiences
+from . import audiences, rows
 from .entities import ENTITIES
-from .pull import MAX_PULL, _load
+from .pull import MAX_PULL
 
 DEFAULT_DAYS = 90
 OPEN_AUDITS = (AuditStatus.PLANNED, AuditStatus.IN_PROGRESS, AuditStatus.SUBMITTED, AuditStatus.RETURNED)
@@ -230,10 +230,10 @@ def snapshot(user: User, token: str | None = None, limit: int = MAX_PULL, *, sit
             if not keys:
                 break  # the next audit and its answers do not fit: it starts the next page
         if keys:
-            found = _load(entity, user, [str(key) for key in keys])
+            found = rows.load(entity, user, [str(key) for key in keys])
             changes += [found[str(key)] for key in keys if found.get(str(key)) is not None]
             if answers:
-                found = _load(ENTITIES["response"], user, [str(a) for ids in answers.values() for a in ids])
+                found = rows.load(ENTITIES["response"], user, [str(a) for ids in answers.values() for a in ids])
                 changes += [found[str(a)] for key in keys for a in answers.get(key, ())
                             if found.get(str(a)) is not None]
             after = str(keys[-1])
