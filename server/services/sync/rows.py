@@ -161,26 +161,42 @@ def load(entity, user: User, ids) -> dict:
     keys = _keys(entity, ids)
     if not keys:
         return {}
+    return dict(_changes(entity, user, entity.shape.key.in_(keys)))
+
+
+def page(entity, user: User, where, order=None, limit: int | None = None) -> tuple[list[dict], str | None, int]:
+    """The changes of the records of `entity` matching `where` that `user` may see, in `order`
+    (by key unless given), reading at most `limit` records.
+
+    Returns the changes, the key of the last record read (seen or not) and how many were read.
+    """
+    order = order if order is not None else (entity.shape.key,)
+    found = _changes(entity, user, where, order, limit)
+    return [change for _, change in found if change is not None], found[-1][0] if found else None, len(found)
+
+
+def _changes(entity, user: User, where, order=(), limit: int | None = None) -> list[tuple[str, dict | None]]:
     shape = entity.shape
-    seen = entity.seen(user)
-    rows = db.session.execute(
-        shape.select(case((seen, True), else_=False).label(SEEN)).where(shape.key.in_(keys))
-    ).all()
-    visible = [row for row in rows if row.sync_seen]
-    record_ids = [row.sync_key for row in visible]
+    query = shape.select(case((entity.seen(user), True), else_=False).label(SEEN)).where(where)
+    if order:
+        query = query.order_by(*order)
+    if limit is not None:
+        query = query.limit(limit)
+    rows = db.session.execute(query).all()
+    record_ids = [row.sync_key for row in rows if row.sync_seen]
     photos = _photos_by_subject(entity.photos, record_ids) if entity.photos and record_ids else {}
     children = shape.children(record_ids) if shape.nested and record_ids else {}
-    out = {}
+    out = []
     for row in rows:
         key = str(row.sync_key)
         if not row.sync_seen:
-            out[key] = None
+            out.append((key, None))
             continue
         fields = shape.fields_of(row)
         for nested in shape.nested:
             fields[nested.name] = children.get((nested.name, row.sync_key), [])
         if entity.photos:
             fields["photos"] = photos.get(row.sync_key, [])
-        out[key] = {"entity": entity.name, "id": key, "version": entity.version(row), "deleted": False,
-                    "fields": fields}
+        out.append((key, {"entity": entity.name, "id": key, "version": entity.version(row), "deleted": False,
+                          "fields": fields}))
     return out

@@ -184,25 +184,23 @@ def _after(entity, after: str):
     return column > after
 
 
-def _with_answers(keys: list, want: int, first: bool) -> tuple[list, dict, bool]:
-    """The audits (of `keys`, in order) whose answers fit in `want` records, and those answers.
+def _audits_with_answers(working: "WorkingSet", after: str, want: int, first: bool) -> tuple[list, bool]:
+    """The next audits of the working set whose answers fit in `want` records, and whether more are left.
 
-    At least one audit when the page is empty, whatever its size. Returns the audits
-    kept, their answer ids by audit, and whether some were cut.
+    At least one audit when the page is empty (`first`), whatever its size.
     """
-    answers: dict = {}
-    for audit_id, response_id in db.session.execute(
-        select(Response.audit_id, Response.id).where(Response.audit_id.in_(keys)).order_by(Response.id)
-    ):
-        answers.setdefault(audit_id, []).append(response_id)
+    answers = select(func.count(Response.id)).where(Response.audit_id == Audit.id).scalar_subquery()
+    sized = db.session.execute(
+        select(Audit.id, answers).where(working.where("audit"), _after(ENTITIES["audit"], after))
+        .order_by(Audit.id).limit(want)
+    ).all()
     kept, used = [], 0
-    for key in keys:
-        size = 1 + len(answers.get(key, ()))
-        if used + size > want and (kept or not first):
+    for audit_id, size in sized:
+        if used + 1 + size > want and (kept or not first):
             break
-        kept.append(key)
-        used += size
-    return kept, {key: answers[key] for key in kept if key in answers}, len(kept) < len(keys)
+        kept.append(audit_id)
+        used += 1 + size
+    return kept, len(sized) == want or len(kept) < len(sized)
 
 
 def snapshot(user: User, token: str | None = None, limit: int = MAX_PULL, *, sites=None, areas=None,
@@ -217,27 +215,25 @@ def snapshot(user: User, token: str | None = None, limit: int = MAX_PULL, *, sit
     changes: list[dict] = []
     while index < len(ORDER) and len(changes) < limit:
         entity = ENTITIES[ORDER[index]]
-        column = getattr(entity.model, entity.key)
         want = limit - len(changes)
-        keys = db.session.scalars(
-            select(column).where(working.where(entity.name), _after(entity, after)).order_by(column).limit(want)
-        ).all()
-        exhausted = len(keys) < want
-        answers: dict = {}
-        if keys and entity.name == "audit":
-            keys, answers, cut = _with_answers(keys, want, first=not changes)
-            exhausted = exhausted and not cut
-            if not keys:
+        if entity.name == "audit":
+            # An audit comes with its answers, in one page.
+            kept, left = _audits_with_answers(working, after, want, first=not changes)
+            if not kept and left:
                 break  # the next audit and its answers do not fit: it starts the next page
-        if keys:
-            found = rows.load(entity, user, [str(key) for key in keys])
-            changes += [found[str(key)] for key in keys if found.get(str(key)) is not None]
-            if answers:
-                found = rows.load(ENTITIES["response"], user, [str(a) for ids in answers.values() for a in ids])
-                changes += [found[str(a)] for key in keys for a in answers.get(key, ())
-                            if found.get(str(a)) is not None]
-            after = str(keys[-1])
-        if exhausted or not keys:
+            if kept:
+                changes += rows.page(entity, user, Audit.id.in_(kept))[0]
+                changes += rows.page(ENTITIES["response"], user, Response.audit_id.in_(kept),
+                                     order=(Response.audit_id, Response.id))[0]
+                after = str(kept[-1])
+        else:
+            found, last, read = rows.page(entity, user, and_(working.where(entity.name), _after(entity, after)),
+                                          limit=want)
+            changes += found
+            left = read == want
+            if read:
+                after = last
+        if not left:
             index, after = index + 1, ""
     more = index < len(ORDER)
     token = f"{position}.{index}.{after}" if more else None
