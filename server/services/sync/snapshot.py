@@ -17,7 +17,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from sqlalchemy import and_, false, func, or_, select, true
+from sqlalchemy import and_, false, func, or_, select, true, union
 
 from ...errors import DomainError
 from ...extensions import db
@@ -97,15 +97,34 @@ class WorkingSet:
         return or_(Audit.auditor_id == self.user.id,
                    and_(self.place(Audit.area_id), or_(Audit.status.in_(OPEN_AUDITS), Audit.updated_at >= self.since)))
 
-    def findings(self):
+    def findings(self, after=None, limit: int | None = None):
+        """The condition for the findings of this working set; with `limit`, for the next
+        `limit` of them after the id `after`.
+
+        One id list made of each reason's own lookup: written as one OR, the planner either
+        walks the whole table in id order for a person with few findings or scans it all for a
+        reviewer's window on every page. Each reason limited picks its own way.
+        """
         me = self.user.id
-        return or_(
-            Finding.raised_by_id == me,
-            Finding.audit_id.in_(select(Audit.id).where(Audit.auditor_id == me)),
-            Finding.id.in_(select(CorrectiveAction.finding_id).where(CorrectiveAction.owner_id == me)),
-            and_(self.place(Finding.area_id),
-                 or_(Finding.status.in_(OPEN_FINDING_STATUSES), Finding.updated_at >= self.since)),
-        )
+        reasons = [
+            (select(Finding.id).where(Finding.raised_by_id == me), Finding.id),
+            (select(Finding.id).where(Finding.audit_id.in_(select(Audit.id).where(Audit.auditor_id == me))),
+             Finding.id),
+            (select(CorrectiveAction.finding_id).where(CorrectiveAction.owner_id == me), CorrectiveAction.finding_id),
+        ]
+        if self.reviewer:
+            reasons.append((select(Finding.id).where(
+                self.place(Finding.area_id),
+                or_(Finding.status.in_(OPEN_FINDING_STATUSES), Finding.updated_at >= self.since)), Finding.id))
+        queries = []
+        for query, column in reasons:
+            query = query.correlate(None)
+            if limit is not None:
+                if after is not None:
+                    query = query.where(column > after)
+                query = query.order_by(column).limit(limit).subquery().select()
+            queries.append(query)
+        return Finding.id.in_(union(*queries))
 
     def actions(self):
         placed = select(Finding.id).where(self.place(Finding.area_id))
@@ -171,6 +190,13 @@ def _parse_token(token: str | None) -> tuple[int | None, int, str]:
     return position, index, after
 
 
+def _after_key(after: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(after) if after else None
+    except ValueError:
+        raise _bad_token() from None
+
+
 def _after(entity, after: str):
     """The condition for keys after `after` (ids compare as UUIDs, hashes as text)."""
     column = getattr(entity.model, entity.key)
@@ -227,8 +253,9 @@ def snapshot(user: User, token: str | None = None, limit: int = MAX_PULL, *, sit
                                      order=(Response.audit_id, Response.id))[0]
                 after = str(kept[-1])
         else:
-            found, last, read = rows.page(entity, user, and_(working.where(entity.name), _after(entity, after)),
-                                          limit=want)
+            where = (working.findings(_after_key(after), want) if entity.name == "finding"
+                     else working.where(entity.name))
+            found, last, read = rows.page(entity, user, and_(where, _after(entity, after)), limit=want)
             changes += found
             left = read == want
             if read:
