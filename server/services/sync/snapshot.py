@@ -78,20 +78,23 @@ class WorkingSet:
         self.chosen = bool(sites or areas)
         self.scope = scope
         self.since = utcnow() - timedelta(days=days or DEFAULT_DAYS)
+        self._areas = None
 
     def place(self, area_column):
         """`area_column` is a place in this device's working set (for a reviewer)."""
         if not self.reviewer:
             return false()
-        if self.chosen:
-            in_sites = select(Area.id).where(Area.site_id.in_(self.sites))
-            chosen = select(Area.id).where(Area.id.in_(self.areas))
-            if self.scope is not None:
-                chosen = chosen.where(Area.site_id.in_(self.scope))
-            return or_(area_column.in_(chosen), area_column.in_(in_sites))
-        if self.scope is None:
+        if not self.chosen and self.scope is None:
             return true()
-        return area_column.in_(select(Area.id).where(Area.site_id.in_(self.scope)))
+        if self._areas is None:
+            # The places as a list of area ids, read once: as subqueries OR-ed together they
+            # kept the planner from the area indexes.
+            chosen = (or_(Area.site_id.in_(self.sites), Area.id.in_(self.areas)) if self.chosen
+                      else Area.site_id.in_(self.scope))
+            if self.chosen and self.scope is not None:
+                chosen = and_(chosen, Area.site_id.in_(self.scope))
+            self._areas = list(db.session.scalars(select(Area.id).where(chosen)))
+        return area_column.in_(self._areas)
 
     def audits(self):
         return or_(Audit.auditor_id == self.user.id,
@@ -122,14 +125,19 @@ class WorkingSet:
             if limit is not None:
                 if after is not None:
                     query = query.where(column > after)
-                query = query.order_by(column).limit(limit).subquery().select()
+                # distinct: a person may own several actions of one finding, and repeats
+                # would crowd out of the limit an id the page needs.
+                query = query.distinct().order_by(column).limit(limit).subquery().select()
             queries.append(query)
         return Finding.id.in_(union(*queries))
 
     def actions(self):
-        placed = select(Finding.id).where(self.place(Finding.area_id))
+        if not self.reviewer:
+            return CorrectiveAction.owner_id == self.user.id
+        # Each action's finding looked up by its key: an IN list would read every finding of the places.
+        placed = select(Finding.id).where(Finding.id == CorrectiveAction.finding_id, self.place(Finding.area_id)).exists()
         return or_(CorrectiveAction.owner_id == self.user.id,
-                   and_(CorrectiveAction.finding_id.in_(placed),
+                   and_(placed,
                         or_(CorrectiveAction.status == ActionStatus.OPEN, CorrectiveAction.updated_at >= self.since)))
 
     def where(self, entity: str):
