@@ -19,6 +19,7 @@ def test_every_pulled_entity_says_who_may_see_it():
     for name, entity in ENTITIES.items():
         if entity.pulled:
             assert entity.visible is not None, name
+            assert entity.seen is not None, name  # the same rule as SQL, for payloads built from rows
 
 
 def test_every_photo_subject_has_one_entity_that_holds_its_photos_and_accepts_edits():
