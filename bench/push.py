@@ -132,7 +132,7 @@ def gunicorn(url: str, photo_dir: str):
         cwd=ROOT, env=env,
     )
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 120  # a loaded machine imports slowly
         while True:
             try:
                 connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)

@@ -12,7 +12,7 @@ area's (`site_of`). Auditors and staff see what is tied to them wherever it is.
 import uuid
 from collections.abc import Callable
 
-from sqlalchemy import ColumnElement, false, or_, select, true
+from sqlalchemy import ColumnElement, and_, false, or_, select, true
 
 from .errors import NotAllowed
 from .extensions import db
@@ -369,6 +369,44 @@ def scope_actions(user: User) -> ColumnElement[bool]:
         return true()
     in_sites = select(Finding.id).where(scope_areas(user, Finding.area_id))
     return or_(CorrectiveAction.owner_id == user.id, CorrectiveAction.finding_id.in_(in_sites))
+
+
+def scope_responses(user: User) -> ColumnElement[bool]:
+    """Answers `user` may see, agreeing with `response.view`: those of the audits they may see."""
+    return Response.audit_id.in_(select(Audit.id).where(scope_audits(user)))
+
+
+def scope_comments(user: User) -> ColumnElement[bool]:
+    """Comments `user` may see, agreeing with `comment.view`."""
+    return or_(
+        and_(Comment.audit_id.is_not(None), Comment.audit_id.in_(select(Audit.id).where(scope_audits(user)))),
+        and_(Comment.audit_id.is_(None), Comment.finding_id.in_(select(Finding.id).where(scope_findings(user)))),
+    )
+
+
+def scope_conflicts(user: User) -> ColumnElement[bool]:
+    """Conflicts `user` may see, agreeing with `conflict.view`."""
+    return or_(scope_areas(user, Conflict.area_id), Conflict.user_id == user.id)
+
+
+def scope_photos(user: User) -> ColumnElement[bool]:
+    """Photos `user` may see, agreeing with `photo.view` (links that stand on the bytes only)."""
+    if is_reviewer(user) and sites_in_scope(user) is None:
+        return true()
+    findings = select(Finding.id).where(scope_findings(user))
+    subjects = or_(
+        and_(PhotoLink.subject == PhotoSubject.FINDING, PhotoLink.subject_id.in_(findings)),
+        and_(PhotoLink.subject == PhotoSubject.RESPONSE,
+             PhotoLink.subject_id.in_(select(Response.id).where(scope_responses(user)))),
+        # An action's evidence also belongs to the finding it answers.
+        and_(PhotoLink.subject == PhotoSubject.ACTION, PhotoLink.subject_id.in_(
+            select(CorrectiveAction.id).where(or_(scope_actions(user), CorrectiveAction.finding_id.in_(findings))))),
+    )
+    return or_(
+        Photo.uploaded_by_id == user.id,
+        Photo.sha256.in_(select(PhotoUpload.photo_sha256).where(PhotoUpload.user_id == user.id)),
+        Photo.sha256.in_(select(PhotoLink.photo_sha256).where(PhotoLink.proven.is_(True), subjects)),
+    )
 
 
 def scope_objectives(user: User) -> ColumnElement[bool]:

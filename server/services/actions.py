@@ -38,7 +38,8 @@ PLAN_FIELDS = ("containment", "whys", "root_cause", "plan", "owner_id", "due_dat
 
 
 def publish_action(action: CorrectiveAction) -> None:
-    feed.publish("action", action.id, action.version, area_id=action.finding.area_id, user_id=action.owner_id)
+    feed.publish("action", action.id, action.version, area_id=action.finding.area_id, user_id=action.owner_id,
+                 record=action)
 
 
 def get_action(user: User, action_id, permission: str = "action.view") -> CorrectiveAction:

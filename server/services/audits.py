@@ -32,11 +32,12 @@ RESPONSE_FIELDS = ("value", "note", "photos")
 
 
 def publish_audit(audit: Audit) -> None:
-    feed.publish("audit", audit.id, audit.version, area_id=audit.area_id, user_id=audit.auditor_id)
+    feed.publish("audit", audit.id, audit.version, area_id=audit.area_id, user_id=audit.auditor_id, record=audit)
 
 
 def _publish_response(response: Response, audit: Audit) -> None:
-    feed.publish("response", response.id, response.version, area_id=audit.area_id, user_id=audit.auditor_id)
+    feed.publish("response", response.id, response.version, area_id=audit.area_id, user_id=audit.auditor_id,
+                 record=response)
 
 
 def get_audit(user: User, audit_id, permission: str = "audit.view") -> Audit:

@@ -38,7 +38,7 @@ def add_comment(user: User, body, *, audit: Audit | None = None, finding: Findin
     db.session.add(comment)
     db.session.flush()
     feed.publish("comment", comment.id, comment.version, area_id=(audit or finding).area_id,
-                 user_id=audit.auditor_id if audit else finding.raised_by_id)
+                 user_id=audit.auditor_id if audit else finding.raised_by_id, record=comment)
     trail.record(user, "comment.added", "comment", comment.id,
                  jsonable({"audit_id": comment.audit_id, "finding_id": comment.finding_id, "body": comment.body}),
                  device_id=device_id)

@@ -20,8 +20,12 @@ CASCADE_KEY = "gemba_feed_cascade"
 
 
 def publish(entity: str, entity_id, version: int = 1, *, area_id=None, user_id=None,
-            deleted: bool = False) -> None:
-    """Append a change for `entity` `entity_id` at `version` to the feed."""
+            deleted: bool = False, record=None) -> None:
+    """Append a change for `entity` `entity_id` at `version` to the feed.
+
+    `record` is the record itself when the caller holds it (a push creating fifty findings
+    need not look each one up among the session's pending objects).
+    """
     from .sync import audiences
     from .sync.entities import ENTITIES
 
@@ -30,7 +34,8 @@ def publish(entity: str, entity_id, version: int = 1, *, area_id=None, user_id=N
     # Nothing here needs the batch's pending rows in the database: flushing them one op at
     # a time would cost a push its single executemany per table.
     with db.session.no_autoflush:
-        record = _record(synced, entity_id) if synced is not None else None
+        if record is None or synced is None or not isinstance(record, synced.model):
+            record = _record(synced, entity_id) if synced is not None else None
         now = set(synced.audiences(record)) if record is not None and synced.audiences else set()
         before = _previous_audiences(entity, entity_id)
     hints = set()

@@ -96,7 +96,8 @@ def get_finding(user: User, finding_id, permission: str = "finding.view") -> Fin
 
 
 def publish_finding(finding: Finding) -> None:
-    feed.publish("finding", finding.id, finding.version, area_id=finding.area_id, user_id=finding.raised_by_id)
+    feed.publish("finding", finding.id, finding.version, area_id=finding.area_id, user_id=finding.raised_by_id,
+                 record=finding)
 
 
 def raise_finding(user: User, finding_id: uuid.UUID, fields: dict, device_id=None,

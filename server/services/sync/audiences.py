@@ -16,8 +16,10 @@ who may no longer see it. Every `SyncedEntity` that is pulled names its `audienc
 
 import hashlib
 import uuid
+from functools import lru_cache
 
-from sqlalchemy import select
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session, object_session
 
 from ...extensions import db
 from ...models import (
@@ -43,14 +45,18 @@ ALL = "all"
 ORG = "org"
 
 
+# Audience names are written for every change of a push: each is worked out once.
+@lru_cache(maxsize=8192)
 def user(user_id) -> str:
     return f"user:{user_id}"
 
 
+@lru_cache(maxsize=8192)
 def area(area_id) -> str:
     return f"area:{area_id}"
 
 
+@lru_cache(maxsize=8192)
 def site(site_id) -> str:
     return f"site:{site_id}"
 
@@ -70,10 +76,37 @@ def placed(area_id) -> set[str]:
     if area_id is None:
         return out
     out.add(area(area_id))
-    found = db.session.get(Area, area_id)
-    if found is not None:
-        out.add(site(found.site_id))
+    site_id = _site_of_area(area_id)
+    if site_id is not None:
+        out.add(site(site_id))
     return out
+
+
+# A push publishes a hundred changes in a few areas: each area's site is read once a
+# transaction (one row), not looked up through the session for every change.
+AREA_SITES_KEY = "gemba_area_sites"
+
+
+def _site_of_area(area_id):
+    known = db.session().info.setdefault(AREA_SITES_KEY, {})
+    if area_id not in known:
+        site_id = db.session.scalar(select(Area.site_id).where(Area.id == area_id))
+        if site_id is None:
+            return None  # not flushed yet: ask again next time
+        known[area_id] = site_id
+    return known[area_id]
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_area_sites(session, transaction):
+    session.info.pop(AREA_SITES_KEY, None)
+
+
+@event.listens_for(Area.site_id, "set")
+def _area_moved(target, value, old, initiator):
+    session = object_session(target)
+    if session is not None:
+        session.info.pop(AREA_SITES_KEY, None)
 
 
 def _people(*ids) -> set[str]:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from operator import attrgetter
 
 import marshmallow as ma
+from sqlalchemy import false
 
 from ...models import (
     Audit,
@@ -29,10 +30,19 @@ from ...models import (
     Template,
     TemplateStatus,
 )
-from ...permissions import can
+from ...permissions import (
+    can,
+    scope_actions,
+    scope_audits,
+    scope_comments,
+    scope_conflicts,
+    scope_findings,
+    scope_photos,
+    scope_responses,
+)
 from ...schemas import fieldwork
 from .. import actions, audits, documents, findings
-from . import audiences, ops
+from . import audiences, ops, rows
 
 
 @dataclass(frozen=True)
@@ -46,10 +56,17 @@ class SyncedEntity:
     apply: Callable | None = None
     edit: Callable | None = None
     accept_device_value: Callable | None = None
-    # Pull: how a record is dumped, who may see it, its version, what to load with it.
+    # Pull: how a record is dumped, who may see it (the rule on a record, and the same rule
+    # as a SQL condition for a user: pull and snapshot build payloads from rows, rows.py),
+    # its version and the columns that version is read from, what to load with it.
     dump: type[ma.Schema] | None = None
     visible: Callable | None = None
+    # None: the payload is worked out in Python from the ORM record (few per person).
+    seen: Callable | None = None
+    # Fields read apart from the record's row: (names, ids -> {id: {name: value}}).
+    rows_extra: tuple | None = None
     version: Callable = attrgetter("version")
+    version_columns: tuple = ("version",)
     # Pull: who a change of one is addressed to (audiences.py); a superset of `visible`.
     audiences: Callable | None = None
     key: str = "id"
@@ -58,6 +75,7 @@ class SyncedEntity:
     photos: PhotoSubject | None = None
     _loader: ma.Schema | None = field(default=None, init=False, repr=False, compare=False)
     _dumper: ma.Schema | None = field(default=None, init=False, repr=False, compare=False)
+    _shape: rows.Shape | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self):
         # Schemas keep no state while loading, so one instance serves every op.
@@ -79,9 +97,21 @@ class SyncedEntity:
     def dump_record(self, record) -> dict:
         return self._dumper.dump(record)
 
+    @property
+    def shape(self) -> rows.Shape:
+        """The columns and converters its payload is built from (compiled once, on first use)."""
+        if self._shape is None:
+            object.__setattr__(self, "_shape", rows.shape_of(self))
+        return self._shape
+
 
 def _rule(action: str) -> Callable:
     return lambda user, record: can(user, action, record)
+
+
+def _scoped(scope: Callable) -> Callable:
+    """`scope` (a `permissions.scope_*`) as `seen`: nothing for an inactive account, as `can` answers."""
+    return lambda user: scope(user) if user.active else false()
 
 
 def _accept_response(user, response, changes):
@@ -92,25 +122,28 @@ def _accept_audit(user, audit, changes):
     return audits.write_audit(user, audit, changes, None)
 
 
+PULLED_TEMPLATES = (TemplateStatus.PUBLISHED, TemplateStatus.RETIRED)
+
 ENTITIES: dict[str, SyncedEntity] = {entity.name: entity for entity in (
     SyncedEntity(
         "template", Template, "checklist",
         dump=fieldwork.TemplateSchema, eager=(Template.questions,),
-        visible=lambda user, template: template.status in (TemplateStatus.PUBLISHED, TemplateStatus.RETIRED),
+        visible=lambda user, template: template.status in PULLED_TEMPLATES,
+        seen=lambda user: Template.status.in_(PULLED_TEMPLATES),
         audiences=audiences.of_template,
     ),
     SyncedEntity(
         "audit", Audit, "audit",
         fields=fieldwork.AuditFieldsSchema, apply=ops.audit_op, edit=audits.edit_audit,
         accept_device_value=_accept_audit,
-        dump=fieldwork.AuditSchema, visible=_rule("audit.view"), audiences=audiences.of_audit,
-        eager=(Audit.signatures,),
+        dump=fieldwork.AuditSchema, seen=_scoped(scope_audits), visible=_rule("audit.view"), audiences=audiences.of_audit,
+        eager=(Audit.signatures,), rows_extra=(("signatures",), rows.audit_signatures),
     ),
     SyncedEntity(
         "response", Response, "answer",
         fields=fieldwork.ResponseFieldsSchema, apply=ops.response_op, edit=audits.edit_response,
         accept_device_value=_accept_response,
-        dump=fieldwork.ResponseSchema, visible=_rule("response.view"), eager=(Response.audit,),
+        dump=fieldwork.ResponseSchema, seen=_scoped(scope_responses), visible=_rule("response.view"), eager=(Response.audit,),
         audiences=audiences.of_response,
         photos=PhotoSubject.RESPONSE,
     ),
@@ -118,7 +151,7 @@ ENTITIES: dict[str, SyncedEntity] = {entity.name: entity for entity in (
         "finding", Finding, "finding",
         fields=fieldwork.FindingFieldsSchema, apply=ops.finding_op, edit=findings.edit_finding,
         accept_device_value=findings.edit_finding,
-        dump=fieldwork.FindingSchema, visible=_rule("finding.view"), eager=(Finding.audit, Finding.actions),
+        dump=fieldwork.FindingSchema, seen=_scoped(scope_findings), visible=_rule("finding.view"), eager=(Finding.audit, Finding.actions),
         audiences=audiences.of_finding,
         photos=PhotoSubject.FINDING,
     ),
@@ -126,19 +159,19 @@ ENTITIES: dict[str, SyncedEntity] = {entity.name: entity for entity in (
         "action", CorrectiveAction, "corrective action",
         fields=fieldwork.ActionFieldsSchema, apply=ops.action_op, edit=actions.record_progress,
         accept_device_value=actions.record_progress,
-        dump=fieldwork.ActionSchema, visible=_rule("action.view"), eager=(CorrectiveAction.finding,),
+        dump=fieldwork.ActionSchema, seen=_scoped(scope_actions), visible=_rule("action.view"), eager=(CorrectiveAction.finding,),
         audiences=audiences.of_action,
         photos=PhotoSubject.ACTION,
     ),
     SyncedEntity(
         "comment", Comment, "comment",
         fields=fieldwork.CommentFieldsSchema, apply=ops.comment_op,
-        dump=fieldwork.CommentSchema, visible=_rule("comment.view"), eager=(Comment.author,),
+        dump=fieldwork.CommentSchema, seen=_scoped(scope_comments), visible=_rule("comment.view"), eager=(Comment.author,),
         audiences=audiences.of_comment,
     ),
     SyncedEntity(
-        "photo", Photo, "photo", key="sha256", version=lambda photo: 1,
-        dump=fieldwork.PhotoSchema, visible=_rule("photo.view"), audiences=audiences.of_photo,
+        "photo", Photo, "photo", key="sha256", version=lambda photo: 1, version_columns=(),
+        dump=fieldwork.PhotoSchema, seen=_scoped(scope_photos), visible=_rule("photo.view"), audiences=audiences.of_photo,
     ),
     SyncedEntity(
         "photo_link", PhotoLink, "photo link",
@@ -158,7 +191,8 @@ ENTITIES: dict[str, SyncedEntity] = {entity.name: entity for entity in (
     ),
     SyncedEntity(
         "conflict", Conflict, "conflict", version=lambda conflict: 2 if conflict.resolved_at else 1,
-        dump=fieldwork.ConflictSchema, visible=_rule("conflict.view"), audiences=audiences.of_conflict,
+        version_columns=("resolved_at",),
+        dump=fieldwork.ConflictSchema, seen=_scoped(scope_conflicts), visible=_rule("conflict.view"), audiences=audiences.of_conflict,
     ),
 )}
 

@@ -1,17 +1,15 @@
 """Pull: the changes a user may see after their cursor, each record once, in its latest state."""
 
-import uuid
 from dataclasses import dataclass
 
 from sqlalchemy import func, select, union
 from sqlalchemy.orm import selectinload
 
 from ...extensions import db
-from ...ids import uuid_or_none
-from ...models import Change, ChangeAudience, PhotoLink, PhotoSubject, Template, TemplateStatus, User, utcnow
+from ...models import Change, ChangeAudience, Template, TemplateStatus, User, utcnow
 from .. import organisation
-from . import audiences
-from .entities import ENTITIES, SyncedEntity
+from . import audiences, rows
+from .entities import ENTITIES
 
 MAX_PULL = 500
 
@@ -44,10 +42,13 @@ def pull(user: User, cursor: int = 0, limit: int = 200, *, sites=None, areas=Non
     seqs = seqs[:limit]
     if not seqs:
         return PullPage([], max(cursor, head), False, key)
-    rows = db.session.scalars(select(Change).where(Change.seq.in_(seqs)).order_by(Change.seq)).all()
-    payloads = _payloads(user, rows)
+    feed = db.session.execute(
+        select(Change.entity, Change.entity_id, Change.version, Change.deleted).where(Change.seq.in_(seqs))
+        .order_by(Change.seq)
+    ).all()
+    payloads = _payloads(user, feed)
     picked: dict[tuple[str, str], dict] = {}
-    for row in rows:
+    for row in feed:
         payload = payloads.get((row.entity, row.entity_id))
         if payload is not None:
             picked.pop((row.entity, row.entity_id), None)  # keep each record at its latest position
@@ -74,34 +75,15 @@ def _tombstone(entity: str, entity_id: str, version: int) -> dict:
     return {"entity": entity, "id": entity_id, "version": version, "deleted": True, "fields": None}
 
 
-def _change(entity: str, entity_id: str, version: int, fields: dict) -> dict:
-    return {"entity": entity, "id": entity_id, "version": version, "deleted": False, "fields": fields}
-
-
-def _uuids(ids) -> list[uuid.UUID]:
-    return [record_id for record_id in map(uuid_or_none, ids) if record_id is not None]
-
-
-def _photos_by_subject(subject: PhotoSubject, ids) -> dict:
-    photos: dict = {}
-    if not ids:
-        return photos
-    for link in db.session.scalars(
-        select(PhotoLink).where(PhotoLink.subject == subject, PhotoLink.subject_id.in_(ids)).order_by(PhotoLink.position)
-    ):
-        photos.setdefault(link.subject_id, []).append(link.photo_sha256)
-    return photos
-
-
-def _payloads(user: User, rows: list[Change]) -> dict:
-    """The payload each (entity, id) in `rows` shows `user`: the record, or a tombstone.
+def _payloads(user: User, feed: list) -> dict:
+    """The payload each (entity, id) in the `feed` rows shows `user`: the record, or a tombstone.
 
     Every row was addressed to the user, so a record that is gone, or that they may no
     longer see (an audit given to another auditor, a site taken away), is a tombstone.
     """
     by_entity: dict[str, set[str]] = {}
-    hints: dict[tuple[str, str], Change] = {}
-    for row in rows:
+    hints: dict[tuple[str, str], object] = {}
+    for row in feed:
         by_entity.setdefault(row.entity, set()).add(row.entity_id)
         hints[(row.entity, row.entity_id)] = row
     payloads = {}
@@ -109,7 +91,7 @@ def _payloads(user: User, rows: list[Change]) -> dict:
         synced = ENTITIES.get(entity)
         if synced is None or not synced.pulled:
             continue
-        found = _load(synced, user, ids)
+        found = rows.load(synced, user, ids)
         for entity_id in ids:
             hint = hints[(entity, entity_id)]
             record = found.get(entity_id)
@@ -118,28 +100,6 @@ def _payloads(user: User, rows: list[Change]) -> dict:
             else:
                 payloads[(entity, entity_id)] = record
     return payloads
-
-
-def _load(entity: SyncedEntity, user: User, ids) -> dict:
-    """The payload of each record of `entity` in `ids`, or None for one `user` may not see."""
-    column = getattr(entity.model, entity.key)
-    keys = _uuids(ids) if entity.key == "id" else list(ids)
-    rows = db.session.scalars(
-        select(entity.model).options(*(selectinload(relation) for relation in entity.eager)).where(column.in_(keys))
-    ).all()
-    photos = _photos_by_subject(entity.photos, [record.id for record in rows]) if entity.photos else {}
-    out = {}
-    for record in rows:
-        key = str(getattr(record, entity.key))
-        if not entity.visible(user, record):
-            out[key] = None
-            continue
-        fields = entity.dump_record(record)
-        if entity.photos:
-            fields["photos"] = photos.get(record.id, [])
-        out[key] = _change(entity.name, key, entity.version(record), fields)
-    return out
-
 
 
 def bootstrap(user: User) -> dict:

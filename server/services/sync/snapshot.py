@@ -17,7 +17,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from sqlalchemy import and_, false, func, or_, select, true
+from sqlalchemy import and_, false, func, or_, select, true, union
 
 from ...errors import DomainError
 from ...extensions import db
@@ -48,9 +48,9 @@ from ...models import (
 )
 from ...permissions import is_reviewer, sites_in_scope
 from .. import documents
-from . import audiences
+from . import audiences, rows
 from .entities import ENTITIES
-from .pull import MAX_PULL, _load
+from .pull import MAX_PULL
 
 DEFAULT_DAYS = 90
 OPEN_AUDITS = (AuditStatus.PLANNED, AuditStatus.IN_PROGRESS, AuditStatus.SUBMITTED, AuditStatus.RETURNED)
@@ -82,39 +82,66 @@ class WorkingSet:
         self.scope = scope
         self.since = utcnow() - timedelta(days=days or DEFAULT_DAYS)
         self._documents: list | None = None  # the documents that apply to the person, read once
+        self._areas = None
 
     def place(self, area_column):
         """`area_column` is a place in this device's working set (for a reviewer)."""
         if not self.reviewer:
             return false()
-        if self.chosen:
-            in_sites = select(Area.id).where(Area.site_id.in_(self.sites))
-            chosen = select(Area.id).where(Area.id.in_(self.areas))
-            if self.scope is not None:
-                chosen = chosen.where(Area.site_id.in_(self.scope))
-            return or_(area_column.in_(chosen), area_column.in_(in_sites))
-        if self.scope is None:
+        if not self.chosen and self.scope is None:
             return true()
-        return area_column.in_(select(Area.id).where(Area.site_id.in_(self.scope)))
+        if self._areas is None:
+            # The places as a list of area ids, read once: as subqueries OR-ed together they
+            # kept the planner from the area indexes.
+            chosen = (or_(Area.site_id.in_(self.sites), Area.id.in_(self.areas)) if self.chosen
+                      else Area.site_id.in_(self.scope))
+            if self.chosen and self.scope is not None:
+                chosen = and_(chosen, Area.site_id.in_(self.scope))
+            self._areas = list(db.session.scalars(select(Area.id).where(chosen)))
+        return area_column.in_(self._areas)
 
     def audits(self):
         return or_(Audit.auditor_id == self.user.id,
                    and_(self.place(Audit.area_id), or_(Audit.status.in_(OPEN_AUDITS), Audit.updated_at >= self.since)))
 
-    def findings(self):
+    def findings(self, after=None, limit: int | None = None):
+        """The condition for the findings of this working set; with `limit`, for the next
+        `limit` of them after the id `after`.
+
+        One id list made of each reason's own lookup: written as one OR, the planner either
+        walks the whole table in id order for a person with few findings or scans it all for a
+        reviewer's window on every page. Each reason limited picks its own way.
+        """
         me = self.user.id
-        return or_(
-            Finding.raised_by_id == me,
-            Finding.audit_id.in_(select(Audit.id).where(Audit.auditor_id == me)),
-            Finding.id.in_(select(CorrectiveAction.finding_id).where(CorrectiveAction.owner_id == me)),
-            and_(self.place(Finding.area_id),
-                 or_(Finding.status.in_(OPEN_FINDING_STATUSES), Finding.updated_at >= self.since)),
-        )
+        reasons = [
+            (select(Finding.id).where(Finding.raised_by_id == me), Finding.id),
+            (select(Finding.id).where(Finding.audit_id.in_(select(Audit.id).where(Audit.auditor_id == me))),
+             Finding.id),
+            (select(CorrectiveAction.finding_id).where(CorrectiveAction.owner_id == me), CorrectiveAction.finding_id),
+        ]
+        if self.reviewer:
+            reasons.append((select(Finding.id).where(
+                self.place(Finding.area_id),
+                or_(Finding.status.in_(OPEN_FINDING_STATUSES), Finding.updated_at >= self.since)), Finding.id))
+        queries = []
+        for query, column in reasons:
+            query = query.correlate(None)
+            if limit is not None:
+                if after is not None:
+                    query = query.where(column > after)
+                # distinct: a person may own several actions of one finding, and repeats
+                # would crowd out of the limit an id the page needs.
+                query = query.distinct().order_by(column).limit(limit).subquery().select()
+            queries.append(query)
+        return Finding.id.in_(union(*queries))
 
     def actions(self):
-        placed = select(Finding.id).where(self.place(Finding.area_id))
+        if not self.reviewer:
+            return CorrectiveAction.owner_id == self.user.id
+        # Each action's finding looked up by its key: an IN list would read every finding of the places.
+        placed = select(Finding.id).where(Finding.id == CorrectiveAction.finding_id, self.place(Finding.area_id)).exists()
         return or_(CorrectiveAction.owner_id == self.user.id,
-                   and_(CorrectiveAction.finding_id.in_(placed),
+                   and_(placed,
                         or_(CorrectiveAction.status == ActionStatus.OPEN, CorrectiveAction.updated_at >= self.since)))
 
     def where(self, entity: str):
@@ -181,6 +208,13 @@ def _parse_token(token: str | None) -> tuple[int | None, int, str]:
     return position, index, after
 
 
+def _after_key(after: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(after) if after else None
+    except ValueError:
+        raise _bad_token() from None
+
+
 def _after(entity, after: str):
     """The condition for keys after `after` (ids compare as UUIDs, hashes as text)."""
     column = getattr(entity.model, entity.key)
@@ -194,25 +228,23 @@ def _after(entity, after: str):
     return column > after
 
 
-def _with_answers(keys: list, want: int, first: bool) -> tuple[list, dict, bool]:
-    """The audits (of `keys`, in order) whose answers fit in `want` records, and those answers.
+def _audits_with_answers(working: "WorkingSet", after: str, want: int, first: bool) -> tuple[list, bool]:
+    """The next audits of the working set whose answers fit in `want` records, and whether more are left.
 
-    At least one audit when the page is empty, whatever its size. Returns the audits
-    kept, their answer ids by audit, and whether some were cut.
+    At least one audit when the page is empty (`first`), whatever its size.
     """
-    answers: dict = {}
-    for audit_id, response_id in db.session.execute(
-        select(Response.audit_id, Response.id).where(Response.audit_id.in_(keys)).order_by(Response.id)
-    ):
-        answers.setdefault(audit_id, []).append(response_id)
+    answers = select(func.count(Response.id)).where(Response.audit_id == Audit.id).scalar_subquery()
+    sized = db.session.execute(
+        select(Audit.id, answers).where(working.where("audit"), _after(ENTITIES["audit"], after))
+        .order_by(Audit.id).limit(want)
+    ).all()
     kept, used = [], 0
-    for key in keys:
-        size = 1 + len(answers.get(key, ()))
-        if used + size > want and (kept or not first):
+    for audit_id, size in sized:
+        if used + 1 + size > want and (kept or not first):
             break
-        kept.append(key)
-        used += size
-    return kept, {key: answers[key] for key in kept if key in answers}, len(kept) < len(keys)
+        kept.append(audit_id)
+        used += 1 + size
+    return kept, len(sized) == want or len(kept) < len(sized)
 
 
 def snapshot(user: User, token: str | None = None, limit: int = MAX_PULL, *, sites=None, areas=None,
@@ -227,27 +259,26 @@ def snapshot(user: User, token: str | None = None, limit: int = MAX_PULL, *, sit
     changes: list[dict] = []
     while index < len(ORDER) and len(changes) < limit:
         entity = ENTITIES[ORDER[index]]
-        column = getattr(entity.model, entity.key)
         want = limit - len(changes)
-        keys = db.session.scalars(
-            select(column).where(working.where(entity.name), _after(entity, after)).order_by(column).limit(want)
-        ).all()
-        exhausted = len(keys) < want
-        answers: dict = {}
-        if keys and entity.name == "audit":
-            keys, answers, cut = _with_answers(keys, want, first=not changes)
-            exhausted = exhausted and not cut
-            if not keys:
+        if entity.name == "audit":
+            # An audit comes with its answers, in one page.
+            kept, left = _audits_with_answers(working, after, want, first=not changes)
+            if not kept and left:
                 break  # the next audit and its answers do not fit: it starts the next page
-        if keys:
-            found = _load(entity, user, [str(key) for key in keys])
-            changes += [found[str(key)] for key in keys if found.get(str(key)) is not None]
-            if answers:
-                found = _load(ENTITIES["response"], user, [str(a) for ids in answers.values() for a in ids])
-                changes += [found[str(a)] for key in keys for a in answers.get(key, ())
-                            if found.get(str(a)) is not None]
-            after = str(keys[-1])
-        if exhausted or not keys:
+            if kept:
+                changes += rows.page(entity, user, Audit.id.in_(kept))[0]
+                changes += rows.page(ENTITIES["response"], user, Response.audit_id.in_(kept),
+                                     order=(Response.audit_id, Response.id))[0]
+                after = str(kept[-1])
+        else:
+            where = (working.findings(_after_key(after), want) if entity.name == "finding"
+                     else working.where(entity.name))
+            found, last, read = rows.page(entity, user, and_(where, _after(entity, after)), limit=want)
+            changes += found
+            left = read == want
+            if read:
+                after = last
+        if not left:
             index, after = index + 1, ""
     more = index < len(ORDER)
     token = f"{position}.{index}.{after}" if more else None

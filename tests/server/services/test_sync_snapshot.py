@@ -130,3 +130,27 @@ def test_a_supervisor_device_holds_its_sites_open_items_and_the_last_days(world)
 def test_a_bad_token_is_refused():
     with pytest.raises(DomainError):
         sync.snapshot(None, "not-a-token", 10)
+
+
+def test_a_page_of_findings_skips_none_when_one_person_owns_several_actions_of_a_finding(make, commit):
+    # Ids in a known order: the owner's actions repeat finding 1 before finding 2, and
+    # finding 2 sorts before the owner's own findings 3 and 4.
+    area = make.area()
+    owner, raiser = make.user("staff"), make.user("staff")
+    ids = [uuid.UUID(int=n) for n in range(1, 5)]
+    several = make.finding(area, raiser, id=ids[0], title="Three actions")
+    one = make.finding(area, raiser, id=ids[1], title="One action")
+    for _ in range(3):
+        make.action(several, owner)
+    make.action(one, owner)
+    for record_id in ids[2:]:
+        make.finding(area, owner, id=record_id, title="Their own")
+    commit()
+    held, token = [], None
+    while True:
+        page = sync.snapshot(owner, token, 2)
+        held += [c["id"] for c in page.changes if c["entity"] == "finding"]
+        if not page.more:
+            break
+        token = page.token
+    assert held == [str(record_id) for record_id in ids]
