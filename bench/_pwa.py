@@ -61,6 +61,35 @@ class ByteCounter:
         return self.app(environ, start_response)
 
 
+def launch(playwright, profile: str, url: str, *, offline: bool = True, java_script: bool = True):
+    """The field app's browser: a persistent profile (its IndexedDB and service worker kept
+    between starts) at a tablet's size."""
+    return playwright.chromium.launch_persistent_context(
+        profile, executable_path=CHROMIUM, args=CHROMIUM_ARGS, base_url=url, offline=offline,
+        java_script_enabled=java_script, viewport={"width": 1024, "height": 768})
+
+
+@contextmanager
+def throttled_start(playwright, profile: str, url: str, slowdown: int, *, java_script: bool = True):
+    """An offline start of the app with the CPU `slowdown` times slower: (page, CDP session),
+    the page not yet opened; the browser closes on leaving."""
+    context = launch(playwright, profile, url, java_script=java_script)
+    try:
+        page = context.pages[0] if context.pages else context.new_page()
+        cdp = context.new_cdp_session(page)
+        cdp.send("Emulation.setCPUThrottlingRate", {"rate": slowdown})
+        yield page, cdp
+    finally:
+        context.close()
+
+
+def open_list(page) -> None:
+    """Open the app and wait until its audit list is drawn and marked interactive."""
+    page.goto("/app/")
+    page.wait_for_selector(".card-link")
+    page.wait_for_function("() => performance.getEntriesByName('gemba-interactive').length > 0")
+
+
 def seed_template(questions: int, kinds=None) -> Template:
     kinds = kinds or [QuestionKind.YES_NO_NA]
     template = Template(name="Site safety walk", standard="ISO 45001:2018", status=TemplateStatus.PUBLISHED,

@@ -26,7 +26,7 @@ import time
 
 from playwright.sync_api import sync_playwright
 
-from bench._pwa import CHROMIUM, CHROMIUM_ARGS, live_server, seed_auditor, seed_template, sign_in, write
+from bench._pwa import launch, live_server, open_list, seed_auditor, seed_template, sign_in, throttled_start, write
 from bench.pwa_startup import floor_start
 from server.models import QuestionKind
 
@@ -131,21 +131,9 @@ def seed():
     return {"email": email, "audits": audit_ids}
 
 
-def launch(playwright, profile, url, offline=True):
-    return playwright.chromium.launch_persistent_context(
-        profile, executable_path=CHROMIUM, args=CHROMIUM_ARGS, base_url=url, offline=offline,
-        viewport={"width": 1024, "height": 768})
-
-
 def cold_start(playwright, profile, url, then=None):
-    context = launch(playwright, profile, url)
-    try:
-        page = context.pages[0] if context.pages else context.new_page()
-        cdp = context.new_cdp_session(page)
-        cdp.send("Emulation.setCPUThrottlingRate", {"rate": CPU_SLOWDOWN})
-        page.goto("/app/")
-        page.wait_for_selector(".card-link")
-        page.wait_for_function("() => performance.getEntriesByName('gemba-interactive').length > 0")
+    with throttled_start(playwright, profile, url, CPU_SLOWDOWN) as (page, _):
+        open_list(page)
         timing = page.evaluate("""() => ({
             interactive: performance.getEntriesByName('gemba-interactive')[0].startTime,
             cards: document.querySelectorAll('.card-link').length,
@@ -156,8 +144,6 @@ def cold_start(playwright, profile, url, then=None):
             page.wait_for_selector("body[data-ready='yes']", state="attached")  # start-up has finished
             timing["then"] = then(page)
         return timing
-    finally:
-        context.close()
 
 
 def pct(values, p):

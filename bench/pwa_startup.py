@@ -27,7 +27,7 @@ import urllib.request
 
 from playwright.sync_api import sync_playwright
 
-from bench._pwa import CHROMIUM, CHROMIUM_ARGS, live_server, seed_auditor, seed_template, sign_in, write
+from bench._pwa import launch, live_server, open_list, seed_auditor, seed_template, sign_in, throttled_start, write
 
 RUNS = 7
 CPU_SLOWDOWN = 4
@@ -56,17 +56,9 @@ def shell_sizes(url: str) -> dict:
 
 
 def cold_start(playwright, profile: str, url: str) -> dict:
-    context = playwright.chromium.launch_persistent_context(
-        profile, executable_path=CHROMIUM, args=CHROMIUM_ARGS, base_url=url, offline=True,
-        viewport={"width": 1024, "height": 768})
-    try:
-        page = context.pages[0] if context.pages else context.new_page()
-        cdp = context.new_cdp_session(page)
-        cdp.send("Emulation.setCPUThrottlingRate", {"rate": CPU_SLOWDOWN})
-        page.goto("/app/")
-        page.wait_for_selector(".card-link")
-        page.wait_for_function("() => performance.getEntriesByName('gemba-interactive').length > 0")
-        timing = page.evaluate("""() => ({
+    with throttled_start(playwright, profile, url, CPU_SLOWDOWN) as (page, _):
+        open_list(page)
+        return page.evaluate("""() => ({
             interactive: performance.getEntriesByName('gemba-interactive')[0].startTime,
             html: performance.getEntriesByType('navigation')[0].responseEnd,
             modules: performance.getEntriesByType('navigation')[0].domContentLoadedEventStart,
@@ -77,27 +69,16 @@ def cold_start(playwright, profile: str, url: str) -> dict:
                 .filter((e) => e.startTime <= performance.getEntriesByName('gemba-interactive')[0].startTime)
                 .map((e) => new URL(e.name).pathname),
         })""")
-        return timing
-    finally:
-        context.close()
 
 
 def floor_start(playwright, profile: str, url: str) -> float:
     """The same offline cold start with JavaScript off: what HTML and CSS alone cost (DOMContentLoaded)."""
-    context = playwright.chromium.launch_persistent_context(
-        profile, executable_path=CHROMIUM, args=CHROMIUM_ARGS, base_url=url, offline=True,
-        java_script_enabled=False, viewport={"width": 1024, "height": 768})
-    try:
-        page = context.pages[0] if context.pages else context.new_page()
-        cdp = context.new_cdp_session(page)
-        cdp.send("Emulation.setCPUThrottlingRate", {"rate": CPU_SLOWDOWN})
+    with throttled_start(playwright, profile, url, CPU_SLOWDOWN, java_script=False) as (page, cdp):
         page.goto("/app/")
         answer = cdp.send("Runtime.evaluate", {
             "expression": "performance.getEntriesByType('navigation')[0].domContentLoadedEventStart",
             "returnByValue": True})
         return answer["result"]["value"]
-    finally:
-        context.close()
 
 
 def main() -> dict:
@@ -105,8 +86,7 @@ def main() -> dict:
             tempfile.TemporaryDirectory(prefix="gemba-profile-") as profile:
         shell = shell_sizes(url)
         # Sign in once, online, and let the first sync fill IndexedDB.
-        context = playwright.chromium.launch_persistent_context(
-            profile, executable_path=CHROMIUM, args=CHROMIUM_ARGS, base_url=url)
+        context = launch(playwright, profile, url, offline=False)
         page = context.pages[0] if context.pages else context.new_page()
         sign_in(page, seeded["email"])
         page.wait_for_function("() => document.querySelectorAll('.card-link').length === 12")
