@@ -37,7 +37,7 @@ def test_bootstrap_gives_what_a_device_needs_before_going_offline(as_staff, staf
     assert body["user"]["email"] == staff.email and body["user"]["role"] == "staff"
     assert body["areas"] == [{"id": str(area.id), "name": "Assembly", "site": "Leeds works",
                               "site_id": str(area.site_id), "timezone": "Europe/London",
-                              "responsible_id": str(area.responsible_id)}]
+                              "responsible_id": str(area.responsible_id), "code": area.code}]
     assert [t["id"] for t in body["templates"]] == [str(template.id)]
     assert len(body["templates"][0]["questions"]) == 4
     assert {"kind", "options", "required", "clause", "finding_answers", "photo_answers"} <= set(body["templates"][0]["questions"][0])
