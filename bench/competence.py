@@ -40,6 +40,7 @@ from flask_migrate import upgrade
 from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
+from bench.register_scale import area_codes
 from server import create_app
 from server.extensions import db
 from server.models import Area, User
@@ -78,8 +79,9 @@ def seed(conn, rng: random.Random) -> dict:
                            ((i, name, "UTC", now) for i, name in sites))
     areas = [(uuid.uuid4(), site_id, f"Area {s}.{n}") for s, (site_id, _) in enumerate(sites)
              for n in range(AREAS_PER_SITE)]
-    counts["area"] = _copy(conn, "area", ["id", "site_id", "name", "risk_level", "audit_every_months", "created_at"],
-                           ((i, s, name, "medium", 12, now) for i, s, name in areas))
+    counts["area"] = _copy(conn, "area", ["id", "site_id", "name", "code", "risk_level", "audit_every_months", "created_at"],
+                           ((i, s, name, code, "medium", 12, now)
+                            for (i, s, name), code in zip(areas, area_codes(len(areas)), strict=True)))
     password = generate_password_hash(PASSWORD)
     people = [(uuid.uuid4(), "admin@bench.example", "Admin", "admin", areas[0][0])]
     for role, count in PEOPLE.items():

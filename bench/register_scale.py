@@ -43,6 +43,7 @@ from werkzeug.security import generate_password_hash
 
 from server import create_app
 from server.extensions import db
+from server.ids import new_area_code
 from server.models import AuditStatus, PhotoSubject, User
 from server.services import evidence, photos
 
@@ -71,6 +72,14 @@ def _with_database(url: str, name: str) -> str:
     return url.rpartition("/")[0] + "/" + name
 
 
+def area_codes(count: int) -> list[str]:
+    """`count` different label codes for areas seeded with COPY (the model's default is not run)."""
+    codes: set[str] = set()
+    while len(codes) < count:
+        codes.add(new_area_code())
+    return sorted(codes)
+
+
 class Seeder:
     """COPY rows into the tables, generating ids here so rows can point at each other."""
 
@@ -96,8 +105,9 @@ class Seeder:
         counts["site"] = self.copy("site", ["id", "name", "timezone", "created_at"],
                                    ((i, name, "Europe/London", now) for i, name in sites))
         self.areas = [(uuid.uuid4(), site_id, f"Area {n}") for site_id, _ in sites for n in range(1, 9)]
-        counts["area"] = self.copy("area", ["id", "site_id", "name", "risk_level", "audit_every_months", "created_at"],
-                                   ((i, s, n, "medium", 12, now) for i, s, n in self.areas))
+        counts["area"] = self.copy("area", ["id", "site_id", "name", "code", "risk_level", "audit_every_months", "created_at"],
+                                   ((i, s, n, code, "medium", 12, now)
+                                    for (i, s, n), code in zip(self.areas, area_codes(len(self.areas)), strict=True)))
         password = generate_password_hash(PASSWORD)
         people = [("supervisor", 3), ("auditor", 40), ("staff", 300)]
         self.users = {role: [] for role, _ in people}
