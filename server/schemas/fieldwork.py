@@ -168,8 +168,12 @@ class AuditSchema(ma.Schema):
     version = f.Integer()
 
     def _signatures(self, audit):
-        return [{"role": s.role, "name": s.signer_name, "signed_at": s.signed_at.isoformat(),
-                 "sha256": s.photo_sha256} for s in audit.signatures]
+        return [signature_fields(s.role, s.signer_name, s.signed_at, s.photo_sha256) for s in audit.signatures]
+
+
+def signature_fields(role: str, name: str, signed_at, sha256: str) -> dict:
+    """One sign-off as a pulled audit carries it (the ORM dump and the rows path both use it)."""
+    return {"role": role, "name": name, "signed_at": signed_at.isoformat(), "sha256": sha256}
 
 
 class ResponseSchema(ma.Schema):

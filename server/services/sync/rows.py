@@ -138,6 +138,7 @@ def shape_of(entity) -> Shape:
 def audit_signatures(audit_ids) -> dict:
     """`{audit id: {"signatures": [...]}}` as `AuditSchema` dumps them (auditor first), one select."""
     from ...models import AuditSignature
+    from ...schemas import fieldwork
 
     out: dict = {audit_id: {"signatures": []} for audit_id in audit_ids}
     for row in db.session.execute(
@@ -145,8 +146,8 @@ def audit_signatures(audit_ids) -> dict:
                AuditSignature.photo_sha256)
         .where(AuditSignature.audit_id.in_(audit_ids)).order_by(AuditSignature.audit_id, AuditSignature.role.desc())
     ):
-        out[row.audit_id]["signatures"].append({"role": row.role, "name": row.signer_name,
-                                                "signed_at": row.signed_at.isoformat(), "sha256": row.photo_sha256})
+        out[row.audit_id]["signatures"].append(
+            fieldwork.signature_fields(row.role, row.signer_name, row.signed_at, row.photo_sha256))
     return out
 
 
