@@ -5,7 +5,7 @@
 import { createScheduler } from "./render.js";
 import { createFrame } from "./screens/frame.js";
 import * as routes from "./screens/routes.js";
-import { typingIn } from "./views/dom.js";
+import { typingIn, watchPresses } from "./views/dom.js";
 
 /**
  * What the app itself shows about its state (beside the records).
@@ -70,10 +70,11 @@ const app = {
   askForPersistence: async () => { Object.assign(state, await (await quota()).persist()); },
 };
 
+const pressing = watchPresses(el.view);
 const screen = createScheduler({
   draw: (route) => routes.draw(app, route),
   frame: () => frame(),
-  typing: () => typingIn(el.view),
+  typing: () => typingIn(el.view) || pressing(),
 });
 
 async function main() {

@@ -4,7 +4,8 @@
 // or a screen asking to be drawn again) always draws. Data arriving (a sync, a save)
 // redraws only a "live" screen - a list, the sync screen - and only while it is still the
 // one on view: a form is never drawn again under the person filling it in, and a live list
-// they are typing into (a note on "Mark done") waits until they have moved on.
+// they are typing into (a note on "Mark done"), or pressing (a tap on a link, which a redraw
+// between finger down and up would swallow), waits until they have moved on.
 //
 // Each rule here once was a bug; tests/e2e/modules/test-render.mjs holds one test for each.
 // The module knows nothing of the DOM or the screens: it is given a draw function, the
@@ -23,7 +24,8 @@ export const TYPING_RECHECK_MS = 1000;
  *   `route` and resolves with its kind: "live" follows the data, "form" is left alone
  * @param {() => (Promise<unknown>|void)} parts.frame refreshes what surrounds the screen
  *   (badge, banners) when data changed but the screen itself is left alone
- * @param {() => boolean} parts.typing whether the person is typing into the screen on view
+ * @param {() => boolean} parts.typing whether the person is typing into (or pressing on)
+ *   the screen on view
  * @param {() => string} [parts.route] the route now in the address bar
  * @param {{setTimeout: Function, clearTimeout: Function}} [parts.clock] timers
  */

@@ -48,6 +48,39 @@ export function typingIn(root) {
   return [...root.querySelectorAll("form textarea, form input[type=text]")].some((f) => f.value.trim());
 }
 
+/** How long a press may last before it no longer holds redraws (a lost pointerup). */
+export const PRESS_HOLD_MS = 5000;
+
+/**
+ * Keep a redraw from swallowing a tap in `root`. When a live list is drawn again between
+ * the finger going down and coming up, the element pressed is gone and the browser sends
+ * no click: the tap is lost. The returned probe says whether a press is under way, so the
+ * redraw scheduler holds live redraws meanwhile; a link replaced all the same (by a redraw
+ * that began before the press) is followed on release when the same link is under the
+ * finger.
+ * @param {Element} root the view
+ * @param {() => number} [now] the clock, in ms
+ * @returns {() => boolean} whether a press in `root` is under way
+ */
+export function watchPresses(root, now = () => performance.now()) {
+  let pressed = null; // {link, at}
+  root.addEventListener("pointerdown", (event) => {
+    const link = event.target instanceof Element ? event.target.closest("a[href]") : null;
+    pressed = { link, at: now() };
+  }, true);
+  const release = (event) => {
+    const was = pressed;
+    pressed = null;
+    if (!was || !was.link || was.link.isConnected || event.type !== "pointerup") return;
+    const under = document.elementFromPoint(event.clientX, event.clientY);
+    const link = under && under.closest("a[href]");
+    if (link && root.contains(link) && link.getAttribute("href") === was.link.getAttribute("href")) link.click();
+  };
+  addEventListener("pointerup", release, true);
+  addEventListener("pointercancel", release, true);
+  return () => pressed !== null && now() - pressed.at < PRESS_HOLD_MS;
+}
+
 export function when(iso) {
   if (!iso) return "never";
   const d = new Date(iso);

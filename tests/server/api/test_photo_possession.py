@@ -180,13 +180,16 @@ def test_one_person_uploading_the_same_bytes_twice_at_once_records_one_upload(ap
 
     user = make.user(Role.STAFF)
     commit()
+    # Read here, not in the threads: after the commit `user.id` is expired, and three
+    # threads reloading it at once would share this thread's session (it once broke CI).
+    user_model, user_id = type(user), user.id
     data = images.jpeg(width=120, height=90)
     errors, barrier = [], threading.Barrier(3)
 
     def upload():
         with app.app_context():
             try:
-                me = db.session.get(type(user), user.id)
+                me = db.session.get(user_model, user_id)
                 barrier.wait(timeout=60)  # a thread that failed first must not hang the others
                 photos.intake(me, images.sha(data), data)
                 db.session.commit()
