@@ -26,6 +26,9 @@ from . import accounts, invitations, organisation, people
 AREA_COLUMNS = ("site", "timezone", "area", "responsible_email", "risk_level", "audit_every_months")
 USER_COLUMNS = ("email", "name", "role", "home_area", "sites")
 COLUMNS = {"areas": AREA_COLUMNS, "users": USER_COLUMNS}
+# The export adds what an import cannot set: an area's QR label code is given once, never
+# changed, so it is there to be read (to print or match labels) and ignored on import.
+EXPORT_ONLY = {"areas": ("code",), "users": ()}
 EXAMPLES = {
     "areas": ("Leeds", "Europe/London", "Goods in", "", "high", "6"),
     "users": ("pat.picker@example.com", "Pat Picker", "staff", "Leeds / Goods in", "Leeds"),
@@ -86,11 +89,11 @@ def export(actor: User | None, kind: str) -> str:
     if kind == "areas":
         emails = dict(db.session.execute(select(User.id, User.email)).all())
         rows = [(a.site.name, a.site.timezone, a.name, emails.get(a.responsible_id, ""), a.risk_level,
-                 a.audit_every_months) for a in db.session.scalars(organisation.areas_in_order())]
+                 a.audit_every_months, a.code) for a in db.session.scalars(organisation.areas_in_order())]
     else:
         rows = [(u.email, u.name, u.role, u.home_area.label if u.home_area else "", "; ".join(s.name for s in u.sites))
                 for u in db.session.scalars(people.user_query(active=True))]
-    return _write(COLUMNS[kind], rows)
+    return _write(COLUMNS[kind] + EXPORT_ONLY[kind], rows)
 
 
 def read(kind: str, text: str) -> tuple[list[Line], list[tuple[int, str]]]:

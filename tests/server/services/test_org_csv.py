@@ -1,5 +1,8 @@
 """Bulk set-up from CSV: dry run lists each line's problem with its number; apply is all or nothing."""
 
+import csv
+import io
+
 import pytest
 from sqlalchemy import func, select
 
@@ -114,6 +117,19 @@ def test_exports_read_back_as_unchanged(app, make):
     for kind in ("areas", "users"):
         result = org_csv.check(kind, org_csv.export(None, kind))
         assert result.ok and result.count("same") == len(result.lines) >= 1, (kind, result.problems)
+
+
+def test_the_areas_export_carries_each_label_code_which_an_import_leaves_alone(app, make):
+    goods_in = make.area(site="Leeds", name="Goods in")
+    db.session.commit()
+    exported = org_csv.export(None, "areas")
+    header, row = list(csv.reader(io.StringIO(exported)))
+    assert header[-1] == "code" and row[-1] == goods_in.code
+    edited = exported.replace(goods_in.code, "WRONGCODE1").replace(",high,", ",low,").replace(",medium,", ",low,")
+    org_csv.apply(None, "areas", edited)
+    db.session.expire_all()
+    assert db.session.get(Area, goods_in.id).code == goods_in.code  # the label still opens this area
+    assert db.session.get(Area, goods_in.id).risk_level == "low"
 
 
 def test_the_command_line_dry_run_and_apply(app, make, tmp_path, mailbox):
