@@ -1,6 +1,6 @@
 // One audit: the checklist by section with progress, every question kind, notes, photos
 // per question, and the way to the submit summary.
-import { field, h, mount, STATUS_LABELS, uid } from "./dom.js";
+import { field, h, mount, STATUS_LABELS, uid, when } from "./dom.js";
 import { photoParts } from "./photopicker.js";
 import { signOff } from "./signature.js";
 
@@ -291,6 +291,7 @@ export function render(root, detail, actions) {
     progressBox,
     sectionBlocks,
     findingsBox,
+    actions.editable ? null : signOffBox(audit, actions.thumbnailOf),
     actions.editable ? h("p", {}, h("a", { class: "button primary", href: `#/audit/${audit.id}/submit` }, "Review and submit")) : null);
   showFindings(findings);
   // A blocker link on the submit screen lands on its question; otherwise start at the top.
@@ -306,6 +307,26 @@ export function render(root, detail, actions) {
     },
     showFindings,
   };
+}
+
+const SIGNER = { auditor: "Auditor", auditee: "Auditee" };
+
+/**
+ * The sign-off an audit carries once submitted - signed on this device or received with
+ * the audit from the register: who signed, when, and their drawing; or why the auditee
+ * did not sign. Null when there is none.
+ */
+export function signOffBox(audit, thumbnailOf) {
+  const signatures = audit.signatures || [];
+  if (!signatures.length && !audit.unsigned_reason) return null;
+  return h("section", { class: "card signoff", "aria-label": "Sign-off" },
+    h("h2", {}, "Sign-off"),
+    h("ul", { class: "signatures" }, signatures.map((s) => {
+      const drawing = h("img", { class: "signature-image", alt: `Signature of ${s.name}`, width: 240, height: 90 });
+      Promise.resolve(thumbnailOf(s.sha256)).then((src) => { drawing.src = src; }, () => {});
+      return h("li", {}, drawing, h("p", {}, h("strong", {}, `${SIGNER[s.role] || s.role}: `), `${s.name} · ${when(s.signed_at)}`));
+    })),
+    audit.unsigned_reason ? h("p", { class: "unsigned" }, `The auditee did not sign: ${audit.unsigned_reason}`) : null);
 }
 
 /** The audit asked for is not on this device (never synced here, or taken off it). */

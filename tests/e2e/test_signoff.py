@@ -64,7 +64,7 @@ def signatures_of(audit_id):
     return read
 
 
-def test_both_sign_offline_then_the_register_shows_the_signatures(tablet, office, live_server):
+def test_both_sign_offline_then_the_register_and_another_device_show_the_signatures(tablet, office, phone, live_server):
     s = live_server.run(seed)
     app = FieldApp(tablet).open()
     app.sign_in(s.auditor_email)
@@ -91,8 +91,10 @@ def test_both_sign_offline_then_the_register_shows_the_signatures(tablet, office
     app.sign("auditee")
     tablet.get_by_role("button", name="Submit audit").click()
     expect(tablet.get_by_role("region", name="Submitted, waiting for review")).to_contain_text(s.template_name)
-    # Offline, nothing reached the server.
+    # Offline, nothing reached the server; the audit on the device shows who signed, and the drawings.
     assert live_server.run(signatures_of(s.audit_id)) == []
+    tablet.get_by_role("region", name="Submitted, waiting for review").get_by_role("link", name=s.audit_link).click()
+    shows_the_sign_off(tablet, s)
 
     tablet.context.set_offline(False)
     app.sync_now()
@@ -109,7 +111,24 @@ def test_both_sign_offline_then_the_register_shows_the_signatures(tablet, office
         image = signoff.get_by_role("img", name=alt)
         expect(image).to_be_visible()
         office.wait_for_function("(img) => img.complete && img.naturalWidth > 0", arg=image.element_handle())
-    assert tablet.errors == [] and office.errors == []
+    # Another device of the auditor's receives the audit with its sign-off.
+    other = FieldApp(phone).open()
+    other.sign_in(s.auditor_email)
+    other.expect_idle()
+    other.go("My audits")
+    phone.get_by_role("region", name="Submitted, waiting for review").get_by_role("link", name=s.audit_link).click()
+    shows_the_sign_off(phone, s)
+    assert tablet.errors == [] and office.errors == [] and phone.errors == []
+
+
+def shows_the_sign_off(page, s: Seed):
+    signoff = page.get_by_role("region", name="Sign-off")
+    expect(signoff).to_contain_text(f"Auditor: {s.auditor_name}")
+    expect(signoff).to_contain_text("Auditee: Ben Okafor")
+    for name in (s.auditor_name, "Ben Okafor"):
+        image = signoff.get_by_role("img", name=f"Signature of {name}")
+        expect(image).to_be_visible()
+        page.wait_for_function("(img) => img.complete && img.naturalWidth > 0", arg=image.element_handle())
 
 
 def test_an_annotated_photo_and_its_original_both_reach_the_server_annotated_first(tablet, office, live_server,
