@@ -89,6 +89,12 @@ export async function reportOutOfDate(doc, areaId, what) {
   });
 }
 
+/** The current documents on this device a finding may cite, by number. */
+export async function citable() {
+  return (await db.getAll("documents")).filter((d) => d.current)
+    .sort((a, b) => String(a.number).localeCompare(String(b.number)));
+}
+
 const fileUrl = (doc) => `/api/documents/${doc.id}/revisions/${doc.current.rev}/file`;
 
 async function sha256Hex(buffer) {

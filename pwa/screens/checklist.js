@@ -1,6 +1,7 @@
 // An audit's checklist: answering, photos, findings raised from an answer, and the
 // submit summary.
 import * as records from "../records.js";
+import * as docs from "../documents.js";
 import * as checklistView from "../views/checklist.js";
 import * as findingView from "../views/finding.js";
 
@@ -23,7 +24,7 @@ export async function show(app, { id, submit = false, focus = null }) {
   if (!detail) { checklistView.renderMissing(app.view); return; }
   const sections = records.sections(detail.template || {});
   const progress = () => records.progress(detail.template, detail.responses);
-  const areas = await records.areas();
+  const [areas, documents] = await Promise.all([records.areas(), docs.citable()]);
   if (submit) {
     const me = await records.user();
     checklistView.renderSubmit(app.view, detail, {
@@ -89,6 +90,8 @@ export async function show(app, { id, submit = false, focus = null }) {
         draft: draft && draft.fields,
         areas,
         areaId: detail.audit.area_id,
+        documents,
+        appliesIn: docs.appliesIn,
         kinds: records.FINDING_KINDS,
         thumbnailOf: records.thumbnail,
         onPhotos: app.addPhotos,

@@ -1,6 +1,7 @@
 // Raise a finding: the floor staff's first screen, usable in under 30 seconds. What is
 // typed is kept as a draft as it is typed, and comes back if the app was closed.
 import * as records from "../records.js";
+import * as docs from "../documents.js";
 import * as findingView from "../views/finding.js";
 
 /**
@@ -11,13 +12,16 @@ import * as findingView from "../views/finding.js";
  */
 export async function show(app, params = {}) {
   const key = records.raiseDraftKey;
-  const [areas, remembered, draft] = await Promise.all([records.areas(), records.rememberedArea(), records.draft(key)]);
+  const [areas, remembered, draft, documents] = await Promise.all([
+    records.areas(), records.rememberedArea(), records.draft(key), docs.citable()]);
   const scanned = params.areaId && areas.some((a) => a.id === params.areaId) ? params.areaId : null;
   const areaId = scanned || remembered;
   let drafted = !!draft;
   findingView.render(app.view, {
     areas,
     areaId,
+    documents,
+    appliesIn: docs.appliesIn,
     draft: draft && (scanned ? { ...draft.fields, area_id: scanned } : draft.fields),
     kinds: records.FINDING_KINDS,
     thumbnailOf: records.thumbnail,

@@ -24,7 +24,7 @@ function locate(input, status, done = () => {}) {
  */
 function findingForm({
   prefill = {}, draft = null, areas, areaId, kinds, thumbnailOf, onPhotos, onSave, onCancel, onDraft, onDiscard,
-  onPhotoDropped, heading = null,
+  onPhotoDropped, heading = null, documents = [], appliesIn = () => true,
 }) {
   const start = { ...prefill, ...(draft || {}) };
   let photos = [...(start.photos || [])];
@@ -34,6 +34,7 @@ function findingForm({
   const kind = h("select", {}, kinds.map(([v, label]) => h("option", { value: v, selected: v === (start.kind || "observation") }, label)));
   const clause = h("input", { type: "text", maxlength: 40, value: start.clause || "" });
   const description = h("textarea", { rows: 3 }, start.description || "");
+  const citation = documentCitation(documents, appliesIn, start);
   const error = h("p", { class: "error", role: "alert" });
   const whereStatus = h("span", { class: "hint", role: "status" });
   let finished = false;
@@ -41,6 +42,7 @@ function findingForm({
     title: title.value.trim(), area_id: area.value, location: location.value.trim(), kind: kind.value,
     clause: clause.value.trim(), description: description.value.trim(), photos,
     audit_id: prefill.audit_id || null, question_id: prefill.question_id || null,
+    ...citation.value(),
   });
   const draftNote = h("p", { class: "draft-note", role: "status" });
   const markDraft = () => { draftNote.textContent = "Draft - kept on this device, not saved as a finding yet"; discard.hidden = false; };
@@ -90,13 +92,17 @@ function findingForm({
       h("summary", {}, "More details"),
       field("Kind", kind),
       field("Clause", clause),
-      field("Description", description)),
+      field("Description", description),
+      citation.element),
     error,
     // Save stays in view at the foot of the form, however long it grows on a phone.
     h("div", { class: "row form-actions" }, save,
       onCancel ? h("button", { type: "button", onclick: onCancel }, "Cancel") : null,
       discard));
   if (draft) markDraft();
+  const areaOf = () => areas.find((a) => a.id === area.value) || null;
+  citation.showFor(areaOf());
+  area.addEventListener("change", () => citation.showFor(areaOf()));
   form.addEventListener("input", keep);
   form.addEventListener("change", keep);
   form.addEventListener("submit", async (event) => {
@@ -114,6 +120,34 @@ function findingForm({
     }
   });
   return form;
+}
+
+/**
+ * "The document it cites": a controlled document on the device that applies in the area
+ * chosen ("not as WI-014 rev 3 says"), and whether the finding is that the document itself
+ * is out of date. Nothing to pick when the device holds no documents.
+ */
+function documentCitation(documents, appliesIn, start) {
+  const select = h("select", {});
+  const outdated = h("input", { type: "checkbox", checked: !!start.document_outdated });
+  const outdatedLabel = h("label", { class: "check" }, outdated, "The document itself is out of date");
+  const element = documents.length
+    ? h("div", { class: "citation" }, field("Document it cites (optional)", select), outdatedLabel) : null;
+  let chosen = start.document_revision_id || "";
+  select.addEventListener("change", () => { chosen = select.value; outdatedLabel.hidden = !chosen; });
+  return {
+    element,
+    /** List the documents that apply in `area`; one cited before stays listed. */
+    showFor(area) {
+      const shown = documents.filter((d) => d.current.id === chosen || appliesIn(d, area));
+      select.replaceChildren(h("option", { value: "" }, "None"),
+        ...shown.map((d) => h("option", { value: d.current.id, selected: d.current.id === chosen },
+          `${d.number} rev ${d.current.rev} - ${d.title}`)));
+      select.value = chosen;
+      outdatedLabel.hidden = !chosen;
+    },
+    value: () => (chosen ? { document_revision_id: chosen, document_outdated: outdated.checked } : {}),
+  };
 }
 
 export function render(root, options) {

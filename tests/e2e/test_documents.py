@@ -164,4 +164,20 @@ def test_a_phone_acknowledges_offline_and_the_register_shows_it_once_after_sync(
         .join(Document, Document.id == DocumentRevision.document_id)
         .where(Document.number == number, Finding.document_outdated.is_(True)))
     assert cited == [1]
+
+    # A finding raised on its own cites the procedure the work was not done as.
+    app.go("Raise finding")
+    phone.get_by_label("What did you see?").fill("Pallet taken in without the count")
+    phone.get_by_text("More details").click()
+    phone.get_by_label("Document it cites (optional)").select_option(label=f"{number} rev 1 - Receiving goods")
+    expect(phone.get_by_label("The document itself is out of date")).not_to_be_checked()
+    phone.get_by_role("button", name="Save finding").click()
+    expect(phone.get_by_role("status").filter(has_text="Finding saved")).to_be_visible()
+    app.sync_now()
+    app.expect_all_sent()
+    cited = live_server.query(
+        select(DocumentRevision.rev, Finding.document_outdated)
+        .join(Finding, Finding.document_revision_id == DocumentRevision.id)
+        .where(Finding.title == "Pallet taken in without the count"))
+    assert [tuple(row) for row in cited] == [(1, False)]
     assert office.errors == [] and phone.errors == []
