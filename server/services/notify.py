@@ -8,7 +8,7 @@ from the passing of time (due soon, overdue, escalations).
 """
 
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import and_, exists, or_, select
@@ -42,7 +42,7 @@ from ..models.accounts import user_site
 from ..fieldrules import FieldErrors
 from ..ids import uuid_or_none
 from ..permissions import can, require, reviews, site_of
-from . import trail
+from . import organisation, trail
 from .serialise import lock_ordered_writes
 from .together import queue, rows_together, writing_together
 
@@ -411,20 +411,50 @@ def _once(dedupe: str) -> bool:
     return db.session.scalar(select(OutboxEvent.seq).where(OutboxEvent.dedupe == dedupe)) is None
 
 
-def scan(today: date | None = None) -> int:
-    """Emit due-soon, overdue, escalation, effectiveness-check and not-started events, each once."""
-    today = today or datetime.now(UTC).date()
+# The furthest-ahead time zone (UTC+14): no site's local date is later than UTC's plus this.
+_AHEAD = timedelta(hours=14)
+
+
+def _local_days(today: date | None, now: datetime):
+    """`day(area)`: the local date of the area's site, as the register counts "due" and
+    "overdue" (an action due on the 5th in Tokyo is overdue from Tokyo's midnight, not
+    London's); `today` given, that day everywhere (tests, back-dated runs)."""
+    if today is not None:
+        return lambda area: today
+    zones: dict = {}
+
+    def day(area) -> date:
+        if area.site_id not in zones:
+            zones[area.site_id] = organisation.zone_of(area)
+        return now.astimezone(zones[area.site_id]).date()
+    return day
+
+
+def scan(today: date | None = None, now: datetime | None = None) -> int:
+    """Emit due-soon, overdue, escalation, effectiveness-check and not-started events, each once.
+
+    An action's due date, an effectiveness check's and a planned audit's date are the local
+    days of their site (`_local_days`): a reminder and the register's "overdue" agree. Dates
+    with no site (checklist and document reviews, competence) are UTC days.
+    """
+    now = now or utcnow()
+    day_of = _local_days(today, now)
+    latest = today or (now + _AHEAD).date()  # no site is past this date yet
+    today = today or now.date()
     config = current_app.config
-    soon = today + timedelta(days=config.get("NOTIFY_DUE_SOON_DAYS", 3))
+    soon_days = timedelta(days=config.get("NOTIFY_DUE_SOON_DAYS", 3))
     escalate = config.get("NOTIFY_ESCALATE_DAYS", 14)
     count = 0
     open_actions = db.session.scalars(
         select(CorrectiveAction).where(CorrectiveAction.status == "open", CorrectiveAction.owner_id.is_not(None),
-                                       CorrectiveAction.due_date <= soon))
+                                       CorrectiveAction.due_date <= latest + soon_days))
     for action in open_actions:
-        owner = db.session.get(User, action.owner_id)
         finding = action.finding
-        late = (today - action.due_date).days
+        local = day_of(finding.area)
+        if action.due_date > local + soon_days:
+            continue
+        owner = db.session.get(User, action.owner_id)
+        late = (local - action.due_date).days
         data = _action_data(action) | {"days_late": max(late, 0)}
         base = dict(link=f"/findings/{finding.id}", at=None)
         if late <= 0:
@@ -448,8 +478,10 @@ def scan(today: date | None = None) -> int:
                      body=f"{owner.name}'s action is {late} days overdue.\n\n{action.plan}", **base)
                 count += 1
     checks = db.session.scalars(select(CorrectiveAction).where(
-        CorrectiveAction.status == "done", CorrectiveAction.effectiveness_due <= today))
+        CorrectiveAction.status == "done", CorrectiveAction.effectiveness_due <= latest))
     for action in checks:
+        if action.effectiveness_due > day_of(action.finding.area):
+            continue
         key = f"action.check_due:{action.id}:{action.effectiveness_due}"
         if _once(key):
             emit("action.check_due", action, "action", _action_data(action), reviewers_of(action), dedupe=key,
@@ -469,8 +501,10 @@ def scan(today: date | None = None) -> int:
                  title=f"Checklist past its review date: {template.name} (due {template.review_due})",
                  link=f"/checklists/{template.id}")
             count += 1
-    late_audits = db.session.scalars(select(Audit).where(Audit.status == "planned", Audit.planned_date < today))
+    late_audits = db.session.scalars(select(Audit).where(Audit.status == "planned", Audit.planned_date < latest))
     for audit in late_audits:
+        if audit.planned_date >= day_of(audit.area):
+            continue
         key = f"audit.not_started:{audit.id}:{audit.planned_date}"
         if _once(key):
             people = [audit.auditor, *reviewers_of(audit)]

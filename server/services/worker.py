@@ -420,7 +420,7 @@ def run_once(now: datetime | None = None, scan: bool = True) -> Round:
     now = now or datetime.now(UTC)
     result = Round()
     if scan:
-        result.events = notify.scan(now.date())
+        result.events = notify.scan(now=now)
         db.session.commit()
         # The trail's head is signed as often as the scan runs (hourly under `gemba worker`),
         # so deleting the newest events is caught by `gemba trail verify` without a cron job.

@@ -2,9 +2,9 @@
 
 import io
 import uuid
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from server.extensions import db
 from server.models import AuditStatus, Delivery, FindingKind, Notification, NotificationPreference, OutboxEvent
@@ -216,3 +216,28 @@ def test_rejections_late_audits_and_effectiveness_checks_reach_the_right_people(
     assert _told("audit.rejected") == {"aud@example.test"}
     assert _told("audit.not_started") == {"aud@example.test", "rev@example.test"}
     assert _told("action.check_due") == {"rev@example.test"}
+
+
+def test_due_dates_are_the_sites_local_days_like_the_registers_overdue(app, make):
+    """An action due on the 5th is overdue from the 6th where its site is: in Kiritimati
+    (UTC+14) at 10:00 UTC on the 5th, not yet in Pago Pago (UTC-11), where it is the 4th."""
+    ahead = make.area(site=make.site("Kiritimati", "Pacific/Kiritimati"), name="Dock")
+    behind = make.area(site=make.site("Pago Pago", "Pacific/Pago_Pago"), name="Dock")
+    owner = make.user("staff", email="owner@example.test")
+    now = datetime(2026, 12, 5, 10, 0, tzinfo=UTC)  # 6 Dec 00:00 in Kiritimati; 4 Dec 23:00 in Pago Pago
+    due = date(2026, 12, 5)
+    late_there = make.action(make.finding(ahead, owner), owner, due_date=due)
+    soon_there = make.action(make.finding(behind, owner), owner, due_date=due)
+    planned_there = make.audit(make.template(), ahead, make.user("auditor"), planned_date=due)
+    make.audit(make.template(), behind, make.user("auditor"), planned_date=due)
+    notify.scan(now=now)
+    db.session.flush()
+    kinds = {(n.kind, n.entity_id) for n in db.session.scalars(select(OutboxEvent))}
+    assert ("action.overdue", str(late_there.id)) in kinds and ("action.due_soon", str(soon_there.id)) in kinds
+    assert ("action.overdue", str(soon_there.id)) not in kinds
+    assert {e for k, e in kinds if k == "audit.not_started"} == {str(planned_there.id)}
+    # At 01:00 on the 6th in Pago Pago it is late there too: told once, as overdue.
+    notify.scan(now=now + timedelta(days=1, hours=2))
+    db.session.flush()
+    assert db.session.scalar(select(func.count()).select_from(OutboxEvent).where(
+        OutboxEvent.kind == "action.overdue")) == 2

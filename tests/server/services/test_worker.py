@@ -193,7 +193,7 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_doubles_nothing(app, databa
         try:
             wait_for(lambda: db.session.scalar(select(func.count()).select_from(WebhookDelivery)
                                                .where(WebhookDelivery.state == Delivery.SENT)) == 120
-                     or db.session.rollback(), timeout=60)
+                     or db.session.rollback(), timeout=180)  # generous: a loaded machine starts processes slowly
         finally:
             restarted.terminate()
             restarted.wait(timeout=10)
@@ -242,7 +242,7 @@ def test_two_workers_share_the_queue_and_send_each_delivery_once(app, database_u
         try:
             wait_for(lambda: db.session.scalar(select(func.count()).select_from(WebhookDelivery)
                                                .where(WebhookDelivery.state == Delivery.SENT)) == 150
-                     or db.session.rollback(), timeout=60)
+                     or db.session.rollback(), timeout=180)
         finally:
             for process in workers:
                 process.terminate()
