@@ -182,12 +182,14 @@ export async function prepare(file) {
   at = measured("decode", at);
   try {
     const source = bitmap || img;
+    // The thumbnail comes from the downscaled picture, never from the full-size original;
+    // it is encoded alongside the kept copy, which is then hashed (off the main thread).
+    const thumbSize = targetSize(size.width, size.height, THUMB_EDGE);
+    const thumbnail = render(source, thumbSize, 0.7);
+    thumbnail.catch(() => {}); // awaited below; not an unhandled rejection meanwhile
     const bytes = await render(source, size, QUALITY);
     at = measured("encode", at);
-    // The thumbnail comes from the downscaled picture, never from the full-size original,
-    // drawn while the kept copy is hashed (the digest runs off the main thread).
-    const thumbSize = targetSize(size.width, size.height, THUMB_EDGE);
-    const [sha256, thumb] = await Promise.all([sha256Hex(bytes), render(source, thumbSize, 0.7)]);
+    const [sha256, thumb] = await Promise.all([sha256Hex(bytes), thumbnail]);
     measured("thumb_and_hash", at);
     measured("prepare", started);
     return {
