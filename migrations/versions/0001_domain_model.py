@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-06 08:44:44.440430
+Create Date: 2026-12-06 10:44:42.535705
 
 """
 from alembic import op
@@ -745,6 +745,8 @@ def upgrade():
         batch_op.create_index('ix_finding_area_clause', ['area_id', 'clause'], unique=False)
         batch_op.create_index(batch_op.f('ix_finding_audit_id'), ['audit_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_finding_document_revision_id'), ['document_revision_id'], unique=False)
+        batch_op.create_index('ix_finding_open_kind_area', ['kind', 'area_id'], unique=False, postgresql_where=sa.text("status IN ('open', 'action_planned', 'action_done', 'verified')"), sqlite_where=sa.text("status IN ('open', 'action_planned', 'action_done', 'verified')"))
+        batch_op.create_index('ix_finding_open_repeat', ['repeat_of_id'], unique=False, postgresql_where=sa.text("status IN ('open', 'action_planned', 'action_done', 'verified') AND repeat_of_id IS NOT NULL"), sqlite_where=sa.text("status IN ('open', 'action_planned', 'action_done', 'verified') AND repeat_of_id IS NOT NULL"))
         batch_op.create_index('ix_finding_raised_by', ['raised_by_id', 'received_at'], unique=False)
         batch_op.create_index('ix_finding_received_clause_area', ['received_at', 'clause', 'area_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_finding_repeat_of_id'), ['repeat_of_id'], unique=False)
@@ -848,6 +850,8 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_finding_repeat_of_id'))
         batch_op.drop_index('ix_finding_received_clause_area')
         batch_op.drop_index('ix_finding_raised_by')
+        batch_op.drop_index('ix_finding_open_repeat', postgresql_where=sa.text("status IN ('open', 'action_planned', 'action_done', 'verified') AND repeat_of_id IS NOT NULL"), sqlite_where=sa.text("status IN ('open', 'action_planned', 'action_done', 'verified') AND repeat_of_id IS NOT NULL"))
+        batch_op.drop_index('ix_finding_open_kind_area', postgresql_where=sa.text("status IN ('open', 'action_planned', 'action_done', 'verified')"), sqlite_where=sa.text("status IN ('open', 'action_planned', 'action_done', 'verified')"))
         batch_op.drop_index(batch_op.f('ix_finding_document_revision_id'))
         batch_op.drop_index(batch_op.f('ix_finding_audit_id'))
         batch_op.drop_index('ix_finding_area_clause')
