@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-06 10:44:42.535705
+Create Date: 2026-12-06 10:55:34.214579
 
 """
 from alembic import op
@@ -454,6 +454,7 @@ def upgrade():
     with op.batch_alter_table('audit', schema=None) as batch_op:
         batch_op.create_index('ix_audit_area_planned', ['area_id', 'planned_date'], unique=False)
         batch_op.create_index('ix_audit_auditor_status', ['auditor_id', 'status'], unique=False)
+        batch_op.create_index('ix_audit_open_planned', ['planned_date', 'created_at'], unique=False, postgresql_where=sa.text("status IN ('planned', 'in_progress', 'returned')"), sqlite_where=sa.text("status IN ('planned', 'in_progress', 'returned')"))
         batch_op.create_index('ix_audit_status_planned', ['status', 'planned_date'], unique=False)
 
     op.create_table('competence_record',
@@ -899,6 +900,7 @@ def downgrade():
     op.drop_table('competence_record')
     with op.batch_alter_table('audit', schema=None) as batch_op:
         batch_op.drop_index('ix_audit_status_planned')
+        batch_op.drop_index('ix_audit_open_planned', postgresql_where=sa.text("status IN ('planned', 'in_progress', 'returned')"), sqlite_where=sa.text("status IN ('planned', 'in_progress', 'returned')"))
         batch_op.drop_index('ix_audit_auditor_status')
         batch_op.drop_index('ix_audit_area_planned')
 
