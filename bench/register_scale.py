@@ -13,7 +13,10 @@
    - a filtered findings list (open major NCs in one area, clause 8.5*),
    - a finding page (picked at random from findings that have actions; with the repeat
      suggestions and the action forms a supervisor sees),
-   and as the floor, `/healthz` (one `SELECT 1` through the same stack).
+   and as the floor, `/healthz` (one `SELECT 1` through the same stack). Each page's CPU
+   a request is reported next to its wall times: this process's and, read from /proc when
+   PostgreSQL runs on this machine, its backends' (a shared machine inflates wall time
+   many times over, CPU time much less).
 3. The PDF of a 60-question audit with 25 photos stored through the real photo intake
    (2048 x 1536 JPEGs, so the report embeds their 320 px thumbnails), and the evidence
    pack of the same audit, timed over several runs.
@@ -21,6 +24,13 @@
 Goals (issue 5): p95 <= 150 ms for each page; the PDF <= 2 s. Figures are printed and
 written to bench/out/register.json (register-x10.json with GEMBA_BENCH_SCALE=10, which
 seeds ten times as much: issue 12's million findings).
+
+GEMBA_BENCH_KEEP_DB=<name> seeds a database of that name once and keeps it (and its photos,
+under bench/out/<name>-photos); a later run with the same name and scale reuses it and
+times the pages again without seeding (the charts' snapshot is cleared first, so the
+month's first view is timed again). GEMBA_BENCH_PAGES=dashboard (comma-separated labels)
+times only those pages and skips the PDF. Drop a kept database with
+`dropdb -h 127.0.0.1 -U postgres <name>`.
 """
 
 import hashlib
@@ -138,10 +148,11 @@ class Seeder:
             self.audits.append((audit_id, area, submitted))
             audit_rows.append((audit_id, template_id, area, rng.choice(auditors), submitted.date(), status,
                                submitted - timedelta(hours=2), submitted, submitted + timedelta(days=2),
-                               rng.choice(supervisors), rng.uniform(50, 100), "", now, 2, "{}", now))
+                               rng.choice(supervisors), rng.uniform(50, 100), "", now, 2, "{}", now, ""))
         counts["audit"] = self.copy("audit", ["id", "template_id", "area_id", "auditor_id", "planned_date", "status",
                                               "started_at", "submitted_at", "reviewed_at", "reviewed_by_id", "score",
-                                              "summary", "created_at", "version", "field_versions", "updated_at"],
+                                              "summary", "created_at", "version", "field_versions", "updated_at",
+                                              "unsigned_reason"],
                                     audit_rows)
         answers = ['"yes"'] * 8 + ['"no"', '"na"']
 
@@ -169,11 +180,11 @@ class Seeder:
             finding_rows.append((finding_id, rng.choice(KINDS), rng.choice(CLAUSES), area, title,
                                  "Seen during the walk; photo attached.", "", rng.choice(raisers), received, received,
                                  audit, None, repeat_of, status, "", triaged, rng.choice(supervisors) if triaged else None,
-                                 received + timedelta(days=30) if status == "closed" else None, 1, "{}", now))
+                                 received + timedelta(days=30) if status == "closed" else None, 1, "{}", now, False))
         counts["finding"] = self.copy("finding", [
             "id", "kind", "clause", "area_id", "title", "description", "location", "raised_by_id", "raised_at",
             "received_at", "audit_id", "question_id", "repeat_of_id", "status", "status_reason", "triaged_at",
-            "triaged_by_id", "closed_at", "version", "field_versions", "updated_at"], finding_rows)
+            "triaged_by_id", "closed_at", "version", "field_versions", "updated_at", "document_outdated"], finding_rows)
         with_actions = [f for f in self.findings if f[1] in ("action_planned", "action_done", "closed")]
         rng.shuffle(with_actions)
         whys = json.dumps([{"why": "Why did it happen?", "because": "No check on the daily walk."}])
@@ -211,18 +222,43 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[low] + (ordered[high] - ordered[low]) * (k - low)
 
 
-def timed(client, urls, samples=SAMPLES, warmup=WARMUP) -> dict:
+def backends_cpu_s(url: str) -> float | None:
+    """CPU seconds used so far by the PostgreSQL backends serving the bench's database, read
+    from /proc (None when the server is not on this machine or not readable)."""
+    name = url.rpartition("/")[2]
+    with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
+        pids = [row[0] for row in admin.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()", [name])]
+    total = 0.0
+    try:
+        for pid in pids:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except OSError:
+        return None
+    return total
+
+
+def timed(client, urls, samples=SAMPLES, warmup=WARMUP, db_url: str | None = None) -> dict:
+    """Wall-time percentiles; with `db_url`, also the CPU each request used in this process
+    and in the database's backends, which a busy machine inflates far less than wall time."""
     for url in urls[:warmup]:
         assert client.get(url).status_code == 200, url
     times = []
+    cpu_before, db_before = time.process_time(), backends_cpu_s(db_url) if db_url else None
     for i in range(samples):
         url = urls[i % len(urls)]
         started = time.perf_counter()
         response = client.get(url)
         times.append((time.perf_counter() - started) * 1000)
         assert response.status_code == 200, (url, response.status_code)
-    return {"p50_ms": round(statistics.median(times), 1), "p95_ms": round(percentile(times, 95), 1),
-            "max_ms": round(max(times), 1), "samples": samples}
+    figures = {"p50_ms": round(statistics.median(times), 1), "p95_ms": round(percentile(times, 95), 1),
+               "max_ms": round(max(times), 1), "samples": samples,
+               "python_cpu_ms": round((time.process_time() - cpu_before) * 1000 / samples, 1)}
+    db_after = backends_cpu_s(db_url) if db_before is not None else None
+    if db_after is not None:
+        figures["postgres_cpu_ms"] = round((db_after - db_before) * 1000 / samples, 1)
+    return figures
 
 
 def photo_jpeg(n: int) -> bytes:
@@ -255,16 +291,45 @@ def report_audit(app, seeder: Seeder) -> str:
     return str(audit_id)
 
 
+class Kept:
+    """What the timing needs from a seeder, read back from a kept database."""
+
+    def __init__(self, conn: psycopg.Connection, rng: random.Random):
+        one = lambda sql: [row[0] for row in conn.execute(sql)]  # noqa: E731
+        self.users = {"supervisor": one("SELECT id FROM \"user\" WHERE role = 'supervisor' ORDER BY email")}
+        self.audits = [(a, None, None) for a in one("SELECT id FROM audit ORDER BY planned_date, id LIMIT 1")]
+        self.finding_with_actions = one("SELECT DISTINCT finding_id FROM corrective_action ORDER BY finding_id LIMIT 500")
+        self.busy_area = one("SELECT a.id FROM area a JOIN site s ON s.id = a.site_id "
+                             "WHERE s.name = 'Leeds works' AND a.name = 'Area 1'")[0]
+
+
+def _seeded(url: str) -> int | None:
+    """The number of findings in a kept database, or None when it has not been seeded."""
+    try:
+        with psycopg.connect(url) as conn:
+            return conn.execute("SELECT count(*) FROM finding").fetchone()[0]
+    except psycopg.Error:
+        return None
+
+
 def main() -> dict:
     rng = random.Random(SEED)
-    name = f"gemba_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
+    keep = os.environ.get("GEMBA_BENCH_KEEP_DB", "")
+    only = {p for p in os.environ.get("GEMBA_BENCH_PAGES", "").split(",") if p}
+    name = keep or f"gemba_bench_{uuid.uuid4().hex[:8]}"
     url = _with_database(ADMIN_URL, name)
+    reuse = bool(keep) and _seeded(url) == FINDINGS
+    if not reuse:
+        with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
+            if keep:
+                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            admin.execute(f'CREATE DATABASE "{name}"')
     results: dict = {"database": "postgresql", "when": datetime.now(UTC).isoformat(timespec="seconds"),
-                     "scale": SCALE, "load_before": [round(x, 2) for x in os.getloadavg()]}
+                     "scale": SCALE, "load_before": [round(x, 2) for x in os.getloadavg()], "reused_database": reuse}
     try:
-        with TemporaryDirectory() as photo_dir:
+        with TemporaryDirectory() as scratch:
+            photo_dir = str(OUT.parent / f"{name}-photos") if keep else scratch
+            os.makedirs(photo_dir, exist_ok=True)
             app = create_app({
                 "SECRET_KEY": "bench", "SQLALCHEMY_DATABASE_URI": url.replace("postgresql://", "postgresql+psycopg://", 1),
                 "GEMBA_PHOTO_DIR": photo_dir, "TESTING": False,
@@ -272,20 +337,28 @@ def main() -> dict:
             with app.app_context():
                 upgrade()
                 db.engine.dispose()
-            started = time.perf_counter()
-            with psycopg.connect(url) as conn:
-                seeder = Seeder(conn, rng)
-                counts = seeder.run()
-                conn.commit()
-            seed_s = time.perf_counter() - started
-            # What autovacuum does soon after a bulk load: statistics for the planner and the
-            # visibility map that lets covering indexes answer without reading the table.
-            with psycopg.connect(url, autocommit=True) as conn:
-                conn.execute("VACUUM ANALYZE")
-            results["seed"] = {"rows": counts, "seconds": round(seed_s, 1)}
-            print(f"seeded {counts} in {seed_s:.1f} s", flush=True)
-
-            audit_id = report_audit(app, seeder)
+            if reuse:
+                with psycopg.connect(url) as conn:
+                    seeder = Kept(conn, rng)
+                    conn.execute("DELETE FROM chart_snapshot")
+                    audit_id = str(conn.execute("SELECT id FROM audit WHERE status = 'submitted' AND id IN "
+                                                "(SELECT audit_id FROM response r JOIN photo_link l ON "
+                                                "l.subject_id = r.id) LIMIT 1").fetchone()[0])
+                print(f"reusing the seeded database {name} ({FINDINGS:,} findings)", flush=True)
+            else:
+                started = time.perf_counter()
+                with psycopg.connect(url) as conn:
+                    seeder = Seeder(conn, rng)
+                    counts = seeder.run()
+                    conn.commit()
+                seed_s = time.perf_counter() - started
+                # What autovacuum does soon after a bulk load: statistics for the planner and the
+                # visibility map that lets covering indexes answer without reading the table.
+                with psycopg.connect(url, autocommit=True) as conn:
+                    conn.execute("VACUUM ANALYZE")
+                results["seed"] = {"rows": counts, "seconds": round(seed_s, 1)}
+                print(f"seeded {counts} in {seed_s:.1f} s", flush=True)
+                audit_id = report_audit(app, seeder)
             client = app.test_client()
             login = client.post("/api/auth/login", json={"email": "supervisor0@bench.example", "password": PASSWORD})
             assert login.status_code == 200, login.json
@@ -298,6 +371,7 @@ def main() -> dict:
                                       f"/findings?status=open_any&area={area}&page=2"],
                 "finding_page": [f"/findings/{fid}" for fid in rng.sample(seeder.finding_with_actions, 40)],
             }
+            pages = {k: v for k, v in pages.items() if not only or k in only or k == "floor_healthz"}
             # The month's first dashboard view also counts the past months for the charts' snapshot.
             started = time.perf_counter()
             assert client.get("/dashboard").status_code == 200
@@ -306,12 +380,13 @@ def main() -> dict:
                   f"{results['dashboard_first_view_ms']:.1f} ms", flush=True)
             results["pages"] = {}
             for label, urls in pages.items():
-                figures = timed(client, urls)
+                figures = timed(client, urls, db_url=url)
                 results["pages"][label] = figures
                 print(f"{label:<18} p50 {figures['p50_ms']:7.1f} ms   p95 {figures['p95_ms']:7.1f} ms   "
-                      f"max {figures['max_ms']:7.1f} ms", flush=True)
+                      f"max {figures['max_ms']:7.1f} ms   cpu a request: python {figures['python_cpu_ms']:5.1f} ms, "
+                      f"postgres {figures.get('postgres_cpu_ms', float('nan')):5.1f} ms", flush=True)
             pdf_times, pack_times, size = [], [], 0
-            for _ in range(5):
+            for _ in range(0 if only else 5):
                 started = time.perf_counter()
                 response = client.get(f"/api/audits/{audit_id}/report.pdf")
                 pdf_times.append(time.perf_counter() - started)
@@ -321,28 +396,31 @@ def main() -> dict:
                 pack = client.get(f"/api/audits/{audit_id}/evidence-pack")
                 pack_times.append(time.perf_counter() - started)
                 assert pack.status_code == 200
-            results["pdf"] = {"questions": QUESTIONS, "photos": 25, "median_s": round(statistics.median(pdf_times), 3),
+            results["pdf"] = {} if only else {"questions": QUESTIONS, "photos": 25, "median_s": round(statistics.median(pdf_times), 3),
                               "max_s": round(max(pdf_times), 3), "bytes": size,
                               "evidence_pack_median_s": round(statistics.median(pack_times), 3),
                               "evidence_pack_bytes": len(pack.data)}
-            print(f"audit PDF (60 questions, 25 photos): median {results['pdf']['median_s']:.3f} s, "
+            print("" if only else f"audit PDF (60 questions, 25 photos): median {results['pdf']['median_s']:.3f} s, "
                   f"max {results['pdf']['max_s']:.3f} s, {size / 1024:.0f} KB; evidence pack median "
                   f"{results['pdf']['evidence_pack_median_s']:.3f} s ({len(pack.data) / 1024 / 1024:.1f} MB)", flush=True)
             with app.app_context():
                 db.session.remove()
                 db.engine.dispose()
     finally:
-        with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if not keep:
+            with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
+                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     results["load_after"] = [round(x, 2) for x in os.getloadavg()]
     print(f"load average before {results['load_before']}, after {results['load_after']}")
-    worst = max(results["pages"][k]["p95_ms"] for k in ("dashboard", "findings_filtered", "finding_page"))
+    worst = max(results["pages"][k]["p95_ms"] for k in ("dashboard", "findings_filtered", "finding_page")
+                if k in results["pages"])
     results["goals"] = {"page_p95_ms": GOAL_PAGE_MS, "pdf_s": GOAL_PDF_S,
-                        "pages_met": worst <= GOAL_PAGE_MS, "pdf_met": results["pdf"]["max_s"] <= GOAL_PDF_S}
+                        "pages_met": worst <= GOAL_PAGE_MS, "pdf_met": bool(results["pdf"]) and results["pdf"]["max_s"] <= GOAL_PDF_S}
     print(f"goals: pages p95 <= {GOAL_PAGE_MS} ms: {'met' if worst <= GOAL_PAGE_MS else 'NOT met'} (worst {worst} ms); "
           f"PDF <= {GOAL_PDF_S} s: {'met' if results['goals']['pdf_met'] else 'NOT met'}")
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(json.dumps(results, indent=2) + "\n")
+    out = OUT.with_name(OUT.stem + "-" + "-".join(sorted(only)) + ".json") if only else OUT
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2) + "\n")
     return results
 
 

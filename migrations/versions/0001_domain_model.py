@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-06 08:44:44.440430
+Create Date: 2026-12-06 10:55:34.214579
 
 """
 from alembic import op
@@ -454,6 +454,7 @@ def upgrade():
     with op.batch_alter_table('audit', schema=None) as batch_op:
         batch_op.create_index('ix_audit_area_planned', ['area_id', 'planned_date'], unique=False)
         batch_op.create_index('ix_audit_auditor_status', ['auditor_id', 'status'], unique=False)
+        batch_op.create_index('ix_audit_open_planned', ['planned_date', 'created_at'], unique=False, postgresql_where=sa.text("status IN ('planned', 'in_progress', 'returned')"), sqlite_where=sa.text("status IN ('planned', 'in_progress', 'returned')"))
         batch_op.create_index('ix_audit_status_planned', ['status', 'planned_date'], unique=False)
 
     op.create_table('competence_record',
@@ -745,6 +746,8 @@ def upgrade():
         batch_op.create_index('ix_finding_area_clause', ['area_id', 'clause'], unique=False)
         batch_op.create_index(batch_op.f('ix_finding_audit_id'), ['audit_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_finding_document_revision_id'), ['document_revision_id'], unique=False)
+        batch_op.create_index('ix_finding_open_kind_area', ['kind', 'area_id'], unique=False, postgresql_where=sa.text("status IN ('open', 'action_planned', 'action_done', 'verified')"), sqlite_where=sa.text("status IN ('open', 'action_planned', 'action_done', 'verified')"))
+        batch_op.create_index('ix_finding_open_repeat', ['repeat_of_id'], unique=False, postgresql_where=sa.text("status IN ('open', 'action_planned', 'action_done', 'verified') AND repeat_of_id IS NOT NULL"), sqlite_where=sa.text("status IN ('open', 'action_planned', 'action_done', 'verified') AND repeat_of_id IS NOT NULL"))
         batch_op.create_index('ix_finding_raised_by', ['raised_by_id', 'received_at'], unique=False)
         batch_op.create_index('ix_finding_received_clause_area', ['received_at', 'clause', 'area_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_finding_repeat_of_id'), ['repeat_of_id'], unique=False)
@@ -848,6 +851,8 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_finding_repeat_of_id'))
         batch_op.drop_index('ix_finding_received_clause_area')
         batch_op.drop_index('ix_finding_raised_by')
+        batch_op.drop_index('ix_finding_open_repeat', postgresql_where=sa.text("status IN ('open', 'action_planned', 'action_done', 'verified') AND repeat_of_id IS NOT NULL"), sqlite_where=sa.text("status IN ('open', 'action_planned', 'action_done', 'verified') AND repeat_of_id IS NOT NULL"))
+        batch_op.drop_index('ix_finding_open_kind_area', postgresql_where=sa.text("status IN ('open', 'action_planned', 'action_done', 'verified')"), sqlite_where=sa.text("status IN ('open', 'action_planned', 'action_done', 'verified')"))
         batch_op.drop_index(batch_op.f('ix_finding_document_revision_id'))
         batch_op.drop_index(batch_op.f('ix_finding_audit_id'))
         batch_op.drop_index('ix_finding_area_clause')
@@ -895,6 +900,7 @@ def downgrade():
     op.drop_table('competence_record')
     with op.batch_alter_table('audit', schema=None) as batch_op:
         batch_op.drop_index('ix_audit_status_planned')
+        batch_op.drop_index('ix_audit_open_planned', postgresql_where=sa.text("status IN ('planned', 'in_progress', 'returned')"), sqlite_where=sa.text("status IN ('planned', 'in_progress', 'returned')"))
         batch_op.drop_index('ix_audit_auditor_status')
         batch_op.drop_index('ix_audit_area_planned')
 

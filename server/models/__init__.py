@@ -1,7 +1,7 @@
 """The domain model, one module per aggregate. Importing this registers every table."""
 
 from .accounts import AccountLink, ApiToken, Area, RiskLevel, Role, SignInThrottle, Site, User, UserSession
-from .audits import Audit, AuditSignature, AuditStatus, Response, SignatureRole
+from .audits import OPEN_AUDIT_STATUSES, Audit, AuditSignature, AuditStatus, Response, SignatureRole
 from .base import happened_at, new_id, utcnow
 from .checklists import Question, QuestionKind, Template, TemplateStatus
 from .competence import Competence, CompetenceRecord, CompetenceRequirement, TrainingSession
@@ -31,7 +31,7 @@ from .sync import Change, ChangeAudience, Conflict, ConflictStatus, Device, OpSt
 from .upkeep import Direction, ManagementReview, ManagementReviewStatus, Measurement, Objective, ReviewAction
 
 __all__ = [
-    "OPEN_FINDING_STATUSES", "AccountLink", "ActionStatus", "ApiToken", "Area", "Audit", "AuditSignature", "AuditStatus", "SignatureRole",
+    "OPEN_AUDIT_STATUSES", "OPEN_FINDING_STATUSES", "AccountLink", "ActionStatus", "ApiToken", "Area", "Audit", "AuditSignature", "AuditStatus", "SignatureRole",
     "CalendarFeed", "Change", "ChangeAudience", "ChartSnapshot", "Comment", "Conflict", "ConflictStatus",
     "CorrectiveAction", "Delivery", "Device", "Event", "Notification", "NotificationPreference",
     "OutboxEvent", "Webhook", "WebhookDelivery",

@@ -4,7 +4,7 @@ import uuid
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, Date, Float, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Date, Float, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -23,6 +23,11 @@ class AuditStatus(StrEnum):
     REJECTED = "rejected"
 
 
+# Work not handed in yet (the programme's OPEN_WORK), and the predicate of the partial index on it.
+OPEN_AUDIT_STATUSES = (AuditStatus.PLANNED, AuditStatus.IN_PROGRESS, AuditStatus.RETURNED)
+_OPEN_WORK_SQL = "status IN ({})".format(", ".join(f"'{status.value}'" for status in OPEN_AUDIT_STATUSES))
+
+
 class SignatureRole(StrEnum):
     AUDITOR = "auditor"
     AUDITEE = "auditee"
@@ -34,6 +39,10 @@ class Audit(Versioned, db.Model):
         Index("ix_audit_status_planned", "status", "planned_date"),
         Index("ix_audit_auditor_status", "auditor_id", "status"),
         Index("ix_audit_area_planned", "area_id", "planned_date"),
+        # The programme's overdue audits, most overdue first (the dashboard's ten and count):
+        # read in order from the few audits not handed in yet, stopping after the page's rows.
+        Index("ix_audit_open_planned", "planned_date", "created_at",
+              postgresql_where=text(_OPEN_WORK_SQL), sqlite_where=text(_OPEN_WORK_SQL)),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)

@@ -4,7 +4,7 @@ import uuid
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, Date, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, Boolean, CheckConstraint, Date, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -35,6 +35,9 @@ OPEN_FINDING_STATUSES = (
     FindingStatus.ACTION_DONE,
     FindingStatus.VERIFIED,
 )
+# The predicate of the partial indexes over open findings (the dashboard's counts).
+_OPEN_SQL = "status IN ({})".format(", ".join(f"'{status.value}'" for status in OPEN_FINDING_STATUSES))
+_OPEN_REPEAT_SQL = f"{_OPEN_SQL} AND repeat_of_id IS NOT NULL"
 
 
 class ActionStatus(StrEnum):
@@ -49,6 +52,13 @@ class Finding(Versioned, db.Model):
     __table_args__ = (
         # Covering indexes: the dashboard's counts and charts read them without the table.
         Index("ix_finding_status_kind_area", "status", "kind", "area_id"),
+        # Partial indexes over the open findings only (about one in seven at a million): the
+        # dashboard's open counts by kind and area read one in index order and group as it
+        # goes; its open repeats count reads the other, a few thousand entries.
+        Index("ix_finding_open_kind_area", "kind", "area_id",
+              postgresql_where=text(_OPEN_SQL), sqlite_where=text(_OPEN_SQL)),
+        Index("ix_finding_open_repeat", "repeat_of_id",
+              postgresql_where=text(_OPEN_REPEAT_SQL), sqlite_where=text(_OPEN_REPEAT_SQL)),
         Index("ix_finding_area_clause", "area_id", "clause"),
         Index("ix_finding_raised_by", "raised_by_id", "received_at"),
         Index("ix_finding_received_clause_area", "received_at", "clause", "area_id"),

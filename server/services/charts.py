@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, time
 from html import escape
 
 from markupsafe import Markup
-from sqlalchemy import Date, func, select
+from sqlalchemy import Date, func, select, true
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -67,7 +67,7 @@ def _label(month: str) -> str:
 # ---- queries ---------------------------------------------------------------------------
 
 
-def _findings_by_clause_and_area(user: User, months: list[date]) -> tuple[dict, dict]:
+def _findings_by_clause_and_area(user: User | None, months: list[date]) -> tuple[dict, dict]:
     """Findings received per month by clause and by area id.
 
     Two small grouped queries (a few hundred rows each) read the covering index
@@ -75,7 +75,7 @@ def _findings_by_clause_and_area(user: User, months: list[date]) -> tuple[dict, 
     thousands of rows to Python instead.
     """
     month = _month(Finding.received_at)
-    window = (Finding.received_at >= _midnight(months[0]), scope_findings(user))
+    window = (Finding.received_at >= _midnight(months[0]), scope_findings(user) if user else true())
     series = []
     for key in (Finding.clause, Finding.area_id):
         rows = db.session.execute(select(key, month, func.count()).where(*window).group_by(key, month)).all()
@@ -98,7 +98,7 @@ def _top(series: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
     return kept
 
 
-def _actions_by_month(user: User, today: date):
+def _actions_by_month(user: User | None, today: date):
     """Every action as (created month, done month, due month, due before today, not effective) counts.
 
     One grouped scan of the actions serves both action charts; the groups are few (months
@@ -113,7 +113,7 @@ def _actions_by_month(user: User, today: date):
     relevant = (CorrectiveAction.done_at.is_(None)) | (CorrectiveAction.done_at >= start) | (CorrectiveAction.created_at >= start)
     return db.session.execute(
         select(created, done, due, due_past, not_effective, func.count())
-        .where(relevant, scope_actions(user))
+        .where(relevant, scope_actions(user) if user else true())
         .group_by(created, done, due, due_past, not_effective)
     ).all()
 
@@ -262,8 +262,8 @@ def line(key: str, title: str, months: list[str], values: dict[str, int], name: 
     return Chart(key, title, _frame(title, key, parts, [(colour, name)]), empty=top_value == 0)
 
 
-def live_figures(user: User, today: date, months: list[date]) -> dict:
-    """Count every chart's figures for `months` from the records, as `user` may see them."""
+def live_figures(user: User | None, today: date, months: list[date]) -> dict:
+    """Count every chart's figures for `months` from the records, as `user` may see them (None: all)."""
     keys = [m.strftime("%Y-%m") for m in months]
     by_clause, by_area = _findings_by_clause_and_area(user, months)
     rows = _actions_by_month(user, today)
@@ -322,7 +322,8 @@ def register_figures(user: User, today: date) -> dict:
 
     The first view in a month counts the whole window and adds the snapshot (the
     dashboard view commits it); two workers doing so at once count the same numbers,
-    and the second insert is skipped.
+    and the second insert is skipped. The snapshot, like `_this_month`, counts the whole
+    register whoever views first (a supervisor of some sites included).
     """
     months = months_back(today)
     if not is_reviewer(user):
@@ -332,7 +333,7 @@ def register_figures(user: User, today: date) -> dict:
     snapshot = db.session.get(ChartSnapshot, window)
     if snapshot is not None:
         return _merge(snapshot.figures, _this_month(today))
-    figures = live_figures(user, today, months)
+    figures = live_figures(None, today, months)
     insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
     db.session.execute(insert(ChartSnapshot).values(
         window=window, figures=_past_only(figures, set(past_keys)), computed_at=utcnow(),

@@ -101,7 +101,7 @@ def dashboard(user: User, today: date | None = None) -> Dashboard:
         awaiting_review=awaiting,
         repeat_count=repeats,
         overdue_audits=db.session.scalars(late_audits.limit(10)).all(),
-        overdue_audit_count=db.session.scalar(select(func.count()).select_from(late_audits.subquery())),
+        overdue_audit_count=db.session.scalar(select(func.count()).select_from(late_audits.order_by(None).subquery())),
         reviews_due=checklists.overdue_for_review(today) if can(user, "template.edit") else [],
         measurements_due=objectives.due_for(user, today),
     )

@@ -88,6 +88,12 @@ def before_local_today(day, in_sites, now: datetime | None = None, today: date |
     the condition that the record is on one of those sites. Sites sharing a local date
     are grouped, so the condition has one branch per distinct date (two or three at most).
     `today` given: that day everywhere (tests, back-dated runs).
+
+    Every record is on some site (an area's site is required, and so is the area of an
+    audit or a finding), so the earliest local date needs no site test: a day before it
+    is before every site's today. Only the sites already on a later date add a branch;
+    with one date everywhere (the usual case) the condition is a plain range on `day`,
+    which an index answers without joining the records to their sites.
     """
     if today is not None:
         return day < today
@@ -96,7 +102,8 @@ def before_local_today(day, in_sites, now: datetime | None = None, today: date |
         by_day.setdefault(local_today(zone, now), []).append(site_id)
     if not by_day:
         return day < (now or utcnow()).date()
-    return or_(*(and_(day < local, in_sites(ids)) for local, ids in by_day.items()))
+    earliest = min(by_day)
+    return or_(day < earliest, *(and_(day < local, in_sites(ids)) for local, ids in by_day.items() if local != earliest))
 
 
 def in_sites_by_area(area_id):

@@ -16,6 +16,7 @@ from sqlalchemy.orm import joinedload
 from ..errors import Invalid, NotFound, StateError
 from ..extensions import db
 from ..models import (
+    OPEN_AUDIT_STATUSES,
     Area,
     Audit,
     AuditStatus,
@@ -33,7 +34,7 @@ from ..permissions import require
 from . import feed, notify, organisation, trail
 from .impartiality import check_impartial, conflict_of_interest
 
-OPEN_WORK = (AuditStatus.PLANNED, AuditStatus.IN_PROGRESS, AuditStatus.RETURNED)
+OPEN_WORK = OPEN_AUDIT_STATUSES
 DONE = (AuditStatus.SUBMITTED, AuditStatus.APPROVED)
 PLAN_DAYS = (5, 12, 19, 26)  # spread the audits due in one month over its weeks
 EXPIRY_WARNING_DAYS = 60

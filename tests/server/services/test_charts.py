@@ -84,3 +84,27 @@ def test_past_months_come_from_a_snapshot_and_this_month_is_counted_live(app, ma
     make.finding(area, staff, clause="9.9", received_at=at(last_month))
     assert "9.9" not in charts.register_figures(supervisor, today)["clause"]
     assert "9.9" in charts.live_figures(supervisor, today, months)["clause"]
+
+
+def test_the_snapshot_counts_the_whole_register_whoever_views_first(app, make):
+    here, there = make.area(site="Leeds"), make.area(site="York")
+    staff = make.user("staff")
+    limited, admin = make.user("supervisor"), make.user("admin")
+    limited.sites = [here.site]
+    today = date.today()
+    last_month = (today.replace(day=1) - timedelta(days=1)).replace(day=5)
+    for area in (here, there, there):
+        make.finding(area, staff, clause="8.5.1", received_at=at(last_month))
+        make.finding(area, staff, clause="7.2", received_at=at(today))
+    db.session.flush()
+    months = charts.months_back(today)
+
+    def drawn(figures):  # what the charts show: a zero and a missing month draw the same
+        return {name: {k: ({m: n for m, n in v.items() if n} if isinstance(v, dict) else v) for k, v in series.items()
+                       if v} for name, series in figures.items()}
+
+    everything = drawn(charts.live_figures(admin, today, months))
+    assert everything["clause"]["8.5.1"] == {f"{last_month:%Y-%m}": 3}
+    # The month's first view is the one-site supervisor's: the snapshot still counts every site.
+    assert drawn(charts.register_figures(limited, today)) == everything
+    assert drawn(charts.register_figures(admin, today)) == everything

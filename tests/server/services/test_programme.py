@@ -240,6 +240,22 @@ def test_overdue_audits_are_past_their_date_and_not_submitted(make, template, ar
     assert {a.id for a in programme.overdue_audits(TODAY)} == {late.id, started.id}
 
 
+def test_the_dashboard_lists_the_ten_most_overdue_audits_of_all(make, template, area, quality):
+    from server.services import dashboard
+
+    statuses_ = [AuditStatus.PLANNED, AuditStatus.IN_PROGRESS, AuditStatus.RETURNED]
+    late = [make.audit(template, area, None, planned_date=TODAY - timedelta(days=days), status=statuses_[days % 3])
+            for days in (3, 14, 1, 9, 30, 2, 7, 21, 5, 11, 4, 8)]
+    make.audit(template, area, None, planned_date=TODAY - timedelta(days=40), status=AuditStatus.SUBMITTED)
+    make.audit(template, area, None, planned_date=TODAY - timedelta(days=50), status=AuditStatus.APPROVED)
+    make.audit(template, area, None, planned_date=TODAY)
+    db.session.flush()
+    board = dashboard.dashboard(quality, TODAY)
+    most_overdue = sorted(late, key=lambda a: (a.planned_date, a.created_at))[:10]
+    assert [a.id for a in board.overdue_audits] == [a.id for a in most_overdue]
+    assert board.overdue_audit_count == 12
+
+
 def test_the_month_calendar_puts_audits_on_their_days(make, template, area):
     audit = make.audit(template, area, None, planned_date=date(2026, 3, 17))
     make.audit(template, area, None, planned_date=date(2026, 5, 1))

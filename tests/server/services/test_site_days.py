@@ -21,6 +21,22 @@ def test_an_action_is_overdue_from_its_sites_midnight_not_the_servers(app, make)
     assert actions.overdue_count(admin) == 1
 
 
+def test_a_day_before_the_earliest_sites_date_is_overdue_on_every_site(app, make):
+    # The earliest local date needs no site test; the later ones keep theirs.
+    ahead = make.area(site=make.site("Kiritimati", "Pacific/Kiritimati"))
+    behind = make.area(site=make.site("Pago Pago", "Pacific/Pago_Pago"))
+    admin = make.user("admin")
+    long_ago = organisation.local_today("Pacific/Pago_Pago") - timedelta(days=1)
+    between = organisation.local_today("Pacific/Kiritimati") - timedelta(days=1)
+    expected = {make.action(make.finding(area, admin, title=f"{area.site.name} long ago"), admin, due_date=long_ago).id
+                for area in (ahead, behind)}
+    expected.add(make.action(make.finding(ahead, admin, title="Ahead, between"), admin, due_date=between).id)
+    make.action(make.finding(behind, admin, title="Behind, between"), admin, due_date=between)
+    db.session.flush()
+    assert {a.id for a in db.session.scalars(actions.action_query(admin, overdue=True))} == expected
+    assert actions.overdue_count(admin) == 3
+
+
 def test_a_planned_audit_is_late_from_its_sites_midnight(app, make, template):
     ahead = make.area(site=make.site("Kiritimati", "Pacific/Kiritimati"))
     behind = make.area(site=make.site("Pago Pago", "Pacific/Pago_Pago"))
