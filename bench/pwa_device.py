@@ -132,8 +132,8 @@ def seed():
 
 
 def cold_start(playwright, profile, url, then=None):
-    with throttled_start(playwright, profile, url, CPU_SLOWDOWN) as (page, _):
-        open_list(page)
+    with throttled_start(playwright, profile, url, CPU_SLOWDOWN) as (page, cdp):
+        open_list(page, cdp)
         timing = page.evaluate("""() => ({
             interactive: performance.getEntriesByName('gemba-interactive')[0].startTime,
             cards: document.querySelectorAll('.card-link').length,

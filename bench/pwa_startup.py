@@ -56,8 +56,8 @@ def shell_sizes(url: str) -> dict:
 
 
 def cold_start(playwright, profile: str, url: str) -> dict:
-    with throttled_start(playwright, profile, url, CPU_SLOWDOWN) as (page, _):
-        open_list(page)
+    with throttled_start(playwright, profile, url, CPU_SLOWDOWN) as (page, cdp):
+        open_list(page, cdp)
         return page.evaluate("""() => ({
             interactive: performance.getEntriesByName('gemba-interactive')[0].startTime,
             html: performance.getEntriesByType('navigation')[0].responseEnd,
