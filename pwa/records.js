@@ -51,8 +51,10 @@ export async function auditList({ query = "", expanded = [] } = {}) {
     const owners = [me.id, ""];
     const range = (owner, status) => db.startingWith(status === undefined ? [owner] : [owner, status]);
     // Every read below is asked for as soon as what it needs is known, so the list costs
-    // three rounds of reads (who I am; the groups; the names and progress of those shown).
+    // three rounds of reads (who I am; the groups; the names, progress and comments of
+    // those shown).
     const stored = Promise.all(owners.map((o) => s.audits.countIndex("list", range(o))));
+    const commented = s.comments.countIndex("audit_id");
     if (!q) {
       out.groups = await Promise.all(AUDIT_GROUPS.map(async (status) => {
         const limit = open.has(status) ? undefined : AUDIT_WHOLE;
@@ -79,15 +81,32 @@ export async function auditList({ query = "", expanded = [] } = {}) {
     }
     const shown = out.groups.flatMap((g) => g.audits);
     const named = labels(s, shown, out);
+    // The audits' comments: where the device holds only a few, one read of them all
+    // instead of one read a card; past that, one read a card shown (never all of them).
+    const few = (await commented) <= FEW_COMMENTS ? commentsByAudit(s) : null;
     await Promise.all(shown.map(async (a) => {
       const [answered, comments] = await Promise.all([
-        answeredCount(s, a, named.then(() => out.templates.get(a.template_id))), s.comments.byIndex("audit_id", a.id)]);
+        answeredCount(s, a, named.then(() => out.templates.get(a.template_id))),
+        few ? few.then((byAudit) => byAudit.get(a.id) || []) : s.comments.byIndex("audit_id", a.id)]);
       out.progress.set(a.id, { answered, total: ((out.templates.get(a.template_id) || {}).questions || []).length });
       out.comments.set(a.id, comments);
     }));
     await named;
     return out;
   });
+}
+
+// How many comments on audits the device may hold for the list to read them all at once.
+const FEW_COMMENTS = 200;
+
+// Every comment on an audit, by audit, each audit's in the order its own read gives them.
+async function commentsByAudit(s) {
+  const byAudit = new Map();
+  for (const c of await s.comments.byIndex("audit_id")) {
+    if (!byAudit.has(c.audit_id)) byAudit.set(c.audit_id, []);
+    byAudit.get(c.audit_id).push(c);
+  }
+  return byAudit;
 }
 
 // The statuses as the list's badges show them (searching "in progress" finds those).
