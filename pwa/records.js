@@ -52,7 +52,7 @@ export async function auditList({ query = "", expanded = [] } = {}) {
     const range = (owner, status) => db.startingWith(status === undefined ? [owner] : [owner, status]);
     // Every read below is asked for as soon as what it needs is known, so the list costs
     // three rounds of reads (who I am; the groups; the names, progress and comments of
-    // those shown).
+    // those shown), and a fourth only for checklists with photo questions.
     const stored = Promise.all(owners.map((o) => s.audits.countIndex("list", range(o))));
     const commented = s.comments.countIndex("audit_id");
     if (!q) {
@@ -83,7 +83,7 @@ export async function auditList({ query = "", expanded = [] } = {}) {
     const named = labels(s, shown, out);
     // The audits' comments: where the device holds only a few, one read of them all
     // instead of one read a card; past that, one read a card shown (never all of them).
-    const few = (await commented) <= FEW_COMMENTS ? commentsByAudit(s) : null;
+    const few = shown.length && (await commented) <= FEW_COMMENTS ? commentsByAudit(s) : null;
     await Promise.all(shown.map(async (a) => {
       const [answered, comments] = await Promise.all([
         answeredCount(s, a, named.then(() => out.templates.get(a.template_id))),
