@@ -25,11 +25,15 @@ import { typingIn, watchPresses } from "./views/dom.js";
  * @property {() => Promise<void>} render draw the current route again (after other draws)
  * @property {<T>(work: () => Promise<T>) => Promise<T>} saving save in turn; later draws wait for it
  * @property {() => Promise<void>} changed something was saved: refresh the frame, sync soon
- * @property {(known?: object|null) => Promise<object>} frame redraw the frame
+ * @property {(known?: object|null, options?: {after?: Promise<unknown>}) => Promise<object>} frame
+ *   redraw the frame (screens/frame.js)
  * @property {() => Promise<object>} syncLoop the sync module (sync.js)
  * @property {(files: FileList) => Promise<string[]>} addPhotos keep photos, answer their hashes
  * @property {() => Promise<void>} askForPersistence ask the browser to keep our data
  */
+
+// The start-up benchmark's split: the app's modules are fetched and evaluated.
+performance.mark("gemba-modules");
 
 const el = {
   view: document.getElementById("view"),

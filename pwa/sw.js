@@ -88,9 +88,8 @@ self.addEventListener("fetch", (event) => {
   if (request.method !== "GET") return;
   const url = new URL(request.url);
   if (url.origin !== self.location.origin || url.pathname.startsWith("/api/") || !url.pathname.startsWith("/app/")) return;
-  if (request.mode === "navigate") {
-    event.respondWith(caches.open(CACHE).then((cache) => cache.match("/app/")).then((hit) => hit || fetch(request)));
-    return;
-  }
-  event.respondWith(caches.open(CACHE).then((cache) => cache.match(url.pathname)).then((hit) => hit || fetch(request)));
+  // One look-up in this version's cache (not an open, then a match): a cold start asks
+  // for index.html and a dozen modules at once.
+  const path = request.mode === "navigate" ? "/app/" : url.pathname;
+  event.respondWith(caches.match(path, { cacheName: CACHE }).then((hit) => hit || fetch(request)));
 });

@@ -179,6 +179,49 @@ def test_the_precache_lists_every_module_the_app_can_load():
         assert (pwa / path.removeprefix("/app/")).is_file(), path
 
 
+# A static import ("import x from" / "import {a} from" / "import * as x from"), not import().
+STATIC_IMPORT = re.compile(r"""^import\s[^"'()]*?\sfrom\s+["']([^"']+)["'];""", re.M)
+
+
+def _static_imports(pwa: Path, module: str) -> set[str]:
+    """`module` ("/app/app.js") and every module it imports statically, however deep."""
+    seen, todo = set(), [module]
+    while todo:
+        path = todo.pop()
+        if path in seen:
+            continue
+        seen.add(path)
+        source = (pwa / path.removeprefix("/app/")).read_text()
+        base = path.rsplit("/", 1)[0]
+        for target in STATIC_IMPORT.findall(source):
+            parts = f"{base}/{target}".split("/")
+            out = []
+            for part in parts:
+                if part == "..":
+                    out.pop()
+                elif part not in (".", ""):
+                    out.append(part)
+            todo.append("/" + "/".join(out))
+    return seen
+
+
+def test_index_html_preloads_exactly_the_modules_the_first_screen_imports():
+    """Every module the start-up imports statically is named in index.html, so the browser
+    fetches them side by side from the precache instead of one import level after another;
+    the other screens' modules are not (they load when first shown). documents.js once
+    crept in through the frame and cost a round of its own before the first draw."""
+    pwa = Path(server.pwa.PWA_DIR)
+    html = (pwa / "index.html").read_text()
+    preloaded = set(re.findall(r'<link rel="modulepreload" href="([^"]+)">', html))
+    scripts = set(re.findall(r'<script type="module"[^>]* src="([^"]+)"></script>', html))
+    assert scripts == {"/app/app.js", "/app/db.js"}
+    startup = _static_imports(pwa, "/app/app.js") | _static_imports(pwa, "/app/db.js")
+    assert preloaded == startup - scripts
+    worker = (pwa / "sw.js").read_text()
+    assert all(f'"{path}"' in worker for path in startup), "precached"
+    assert "/app/documents.js" not in startup and "/app/sync.js" not in startup
+
+
 def _session(live_server, cookies) -> dict:
     """What the session cookie holds (the server may sign the same session again later)."""
     value = {c["name"]: c["value"] for c in cookies}.get("gemba_session")

@@ -78,6 +78,20 @@ test("progress is counted from the indexes as records.progress works it out from
   deepEqual((await records.auditList()).progress.get("a-001"), { answered: 2, total: 4 });
 });
 
+test("each card's comments are its audit's, in order, whether the device holds a few comments or many", async () => {
+  await seed([audit(1, { status: "returned" }), audit(2, { status: "returned" }), audit(3, { status: "approved" })]);
+  const comment = (id, auditId, extra = {}) => ({ id, audit_id: auditId, subject: `audit:${auditId}`, body: id, ...extra });
+  const put = (comments) => db.write(["comments"], async (s) => { for (const c of comments) await s.comments.put(c); });
+  await put([comment("c-2", "a-001"), comment("c-1", "a-001"), comment("c-3", "a-002"),
+    { id: "c-f", finding_id: "f-1", subject: "finding:f-1", body: "on a finding" }, comment("c-x", "a-999")]);
+  const ids = (list) => ["a-001", "a-002", "a-003"].map((id) => list.comments.get(id).map((c) => c.id));
+  const few = await records.auditList();
+  deepEqual(ids(few), [["c-1", "c-2"], ["c-3"], []]);
+  // Past the "few" mark, each card's comments are read by its audit: the same answer.
+  await put(Array.from({ length: 250 }, (_, n) => comment(`c-z${String(n).padStart(3, "0")}`, "a-999")));
+  deepEqual(ids(await records.auditList()), ids(few));
+});
+
 test("saving an answer twice keeps one answer for the question and one op", async () => {
   await seed([audit(1, { status: "in_progress" })],
     [{ id: "r-1", audit_id: "a-001", question_id: "q-1", value: "yes", photos: [], server_version: 3 }]);
