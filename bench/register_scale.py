@@ -138,10 +138,11 @@ class Seeder:
             self.audits.append((audit_id, area, submitted))
             audit_rows.append((audit_id, template_id, area, rng.choice(auditors), submitted.date(), status,
                                submitted - timedelta(hours=2), submitted, submitted + timedelta(days=2),
-                               rng.choice(supervisors), rng.uniform(50, 100), "", now, 2, "{}", now))
+                               rng.choice(supervisors), rng.uniform(50, 100), "", now, 2, "{}", now, ""))
         counts["audit"] = self.copy("audit", ["id", "template_id", "area_id", "auditor_id", "planned_date", "status",
                                               "started_at", "submitted_at", "reviewed_at", "reviewed_by_id", "score",
-                                              "summary", "created_at", "version", "field_versions", "updated_at"],
+                                              "summary", "created_at", "version", "field_versions", "updated_at",
+                                              "unsigned_reason"],
                                     audit_rows)
         answers = ['"yes"'] * 8 + ['"no"', '"na"']
 
@@ -169,11 +170,11 @@ class Seeder:
             finding_rows.append((finding_id, rng.choice(KINDS), rng.choice(CLAUSES), area, title,
                                  "Seen during the walk; photo attached.", "", rng.choice(raisers), received, received,
                                  audit, None, repeat_of, status, "", triaged, rng.choice(supervisors) if triaged else None,
-                                 received + timedelta(days=30) if status == "closed" else None, 1, "{}", now))
+                                 received + timedelta(days=30) if status == "closed" else None, 1, "{}", now, False))
         counts["finding"] = self.copy("finding", [
             "id", "kind", "clause", "area_id", "title", "description", "location", "raised_by_id", "raised_at",
             "received_at", "audit_id", "question_id", "repeat_of_id", "status", "status_reason", "triaged_at",
-            "triaged_by_id", "closed_at", "version", "field_versions", "updated_at"], finding_rows)
+            "triaged_by_id", "closed_at", "version", "field_versions", "updated_at", "document_outdated"], finding_rows)
         with_actions = [f for f in self.findings if f[1] in ("action_planned", "action_done", "closed")]
         rng.shuffle(with_actions)
         whys = json.dumps([{"why": "Why did it happen?", "because": "No check on the daily walk."}])
