@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from marshmallow import fields as f
-from sqlalchemy import case, inspect, select
+from sqlalchemy import ARRAY, any_, bindparam, case, inspect, select
 from sqlalchemy.orm import aliased
 
 from ...extensions import db
@@ -77,6 +77,18 @@ class _Nested:
     order: list
 
 
+def among(column, keys):
+    """`column` is one of `keys`. On PostgreSQL one array parameter (`= ANY(...)`): an IN list
+    of a page's hundreds of keys was a statement of as many parameters, whose text (new for
+    each length) the driver parsed and the server planned afresh on every page, taking longer
+    than the lookup itself. Elsewhere an IN list.
+    """
+    keys = list(keys)
+    if db.session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam(None, keys, type_=ARRAY(column.type)))
+    return column.in_(keys)
+
+
 class Shape:
     """The columns and converters of one dump schema on one model."""
 
@@ -123,7 +135,7 @@ class Shape:
         """`{parent id: [child fields, ...]}` for each nested list, in the relationship's order."""
         out = {}
         for nested in self.nested:
-            query = nested.shape.select(nested.parent.label("sync_parent")).where(nested.parent.in_(parents))
+            query = nested.shape.select(nested.parent.label("sync_parent")).where(among(nested.parent, parents))
             for row in db.session.execute(query.order_by(nested.parent, *nested.order)):
                 out.setdefault((nested.name, row.sync_parent), []).append(nested.shape.fields_of(row))
         return out
@@ -144,7 +156,7 @@ def audit_signatures(audit_ids) -> dict:
     for row in db.session.execute(
         select(AuditSignature.audit_id, AuditSignature.role, AuditSignature.signer_name, AuditSignature.signed_at,
                AuditSignature.photo_sha256)
-        .where(AuditSignature.audit_id.in_(audit_ids)).order_by(AuditSignature.audit_id, AuditSignature.role.desc())
+        .where(among(AuditSignature.audit_id, audit_ids)).order_by(AuditSignature.audit_id, AuditSignature.role.desc())
     ):
         out[row.audit_id]["signatures"].append(
             fieldwork.signature_fields(row.role, row.signer_name, row.signed_at, row.photo_sha256))
@@ -157,7 +169,7 @@ def _photos_by_subject(subject: PhotoSubject, ids) -> dict:
         return photos
     for subject_id, sha256 in db.session.execute(
         select(PhotoLink.subject_id, PhotoLink.photo_sha256)
-        .where(PhotoLink.subject == subject, PhotoLink.subject_id.in_(ids)).order_by(PhotoLink.position)
+        .where(PhotoLink.subject == subject, among(PhotoLink.subject_id, ids)).order_by(PhotoLink.position)
     ):
         photos.setdefault(subject_id, []).append(sha256)
     return photos
@@ -177,7 +189,7 @@ def load(entity, user: User, ids) -> dict:
     keys = _keys(entity, ids)
     if not keys:
         return {}
-    return dict(_changes(entity, user, getattr(entity.model, entity.key).in_(keys)))
+    return dict(_changes(entity, user, among(getattr(entity.model, entity.key), keys)))
 
 
 def page(entity, user: User, where, order=None, limit: int | None = None) -> tuple[list[dict], str | None, int]:
