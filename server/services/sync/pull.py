@@ -43,7 +43,7 @@ def pull(user: User, cursor: int = 0, limit: int = 200, *, sites=None, areas=Non
     if not seqs:
         return PullPage([], max(cursor, head), False, key)
     feed = db.session.execute(
-        select(Change.entity, Change.entity_id, Change.version, Change.deleted).where(Change.seq.in_(seqs))
+        select(Change.entity, Change.entity_id, Change.version, Change.deleted).where(rows.among(Change.seq, seqs))
         .order_by(Change.seq)
     ).all()
     payloads = _payloads(user, feed)

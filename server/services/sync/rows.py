@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from marshmallow import fields as f
-from sqlalchemy import case, inspect, select
+from sqlalchemy import ARRAY, BigInteger, Boolean, Integer, String, Text, Uuid, any_, bindparam, case, cast, inspect, select
 from sqlalchemy.orm import aliased
 
 from ...extensions import db
@@ -41,8 +41,20 @@ def _number(kind):
     return lambda value: None if value is None else kind(value)
 
 
+_INT, _BOOL = _number(int), _number(bool)
+
+
 def _same(value):
     return value
+
+
+def _as_read(convert, kind) -> bool:
+    """Whether a column of type `kind` is read as `convert` would write it (None stays None)."""
+    if convert is _same:
+        return True
+    if convert is _text:
+        return kind in (String, Text)
+    return (convert is _INT and kind in (Integer, BigInteger)) or (convert is _BOOL and kind is Boolean)
 
 
 def _converter(field: f.Field) -> Callable:
@@ -52,11 +64,11 @@ def _converter(field: f.Field) -> Callable:
     if isinstance(field, (f.DateTime, f.Date)):  # AwareDateTime and Date are DateTimes
         return _iso
     if isinstance(field, f.Integer):
-        return _number(int)
+        return _INT
     if isinstance(field, f.Float):
         return _number(float)
     if isinstance(field, f.Boolean):
-        return _number(bool)
+        return _BOOL
     if isinstance(field, f.List):
         inner = _converter(field.inner)
         return lambda value: None if value is None else [inner(item) for item in value]
@@ -77,16 +89,36 @@ class _Nested:
     order: list
 
 
+def among(column, keys):
+    """`column` is one of `keys`. On PostgreSQL one array parameter (`= ANY(...)`): an IN list
+    of a page's hundreds of keys was a statement of as many parameters, whose text (new for
+    each length) the driver parsed and the server planned afresh on every page, taking longer
+    than the lookup itself. Elsewhere an IN list.
+    """
+    keys = list(keys)
+    if db.session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam(None, keys, type_=ARRAY(column.type)))
+    return column.in_(keys)
+
+
 class Shape:
-    """The columns and converters of one dump schema on one model."""
+    """The columns and converters of one dump schema on one model.
+
+    A field whose column the driver already returns as the schema dumps it (text, an
+    integer, a boolean; on PostgreSQL a UUID read as text) is taken as it is; only the
+    others (dates, UUIDs on SQLite, floats, JSON copies) go through their converter: a
+    first sync writes tens of thousands of records, and a call per field was most of
+    its time in Python.
+    """
 
     def __init__(self, schema, model, key: str = "id", extra: tuple = (), skip: tuple = ()):
         self.model = model
         self.key = getattr(model, key)
-        self.columns = [self.key.label(KEY)]
         self.fields: list[tuple[str, Callable]] = []
         self.nested: list[_Nested] = []
         self.joins = []
+        self._columns = []  # the fields' columns, in the order of `fields`
+        self._plans: dict = {}  # by dialect: (columns, conversions)
         relationships = inspect(model).relationships
         for name, field in schema().fields.items():
             if name in skip:
@@ -103,29 +135,59 @@ class Shape:
                 relation_name, column = attribute.split(".", 1)
                 target = aliased(relationships[relation_name].mapper.class_)
                 self.joins.append((target, getattr(model, relation_name).of_type(target)))
-                self.columns.append(getattr(target, column).label(name))
+                self._columns.append(getattr(target, column))
             else:
-                self.columns.append(getattr(model, attribute).label(name))
+                self._columns.append(getattr(model, attribute))
             self.fields.append((name, _converter(field)))
-        named = {name for name, _ in self.fields}
-        self.columns += [getattr(model, column).label(column) for column in extra if column not in named]
+        self.names = [name for name, _ in self.fields]
+        self._extra = [getattr(model, column).label(column) for column in extra if column not in self.names]
+
+    def _plan(self) -> tuple[list, list]:
+        """The select's columns and, for the fields that need one, (position, name, converter)."""
+        dialect = db.session.get_bind().dialect.name
+        plan = self._plans.get(dialect)
+        if plan is None:
+            columns, conversions = [self.key.label(KEY)], []
+            for position, ((name, convert), column) in enumerate(zip(self.fields, self._columns, strict=True)):
+                kind = type(column.type)
+                if convert is _text and kind is Uuid and dialect == "postgresql":
+                    column = cast(column, Text)  # its canonical text, as str(uuid) writes it
+                elif not _as_read(convert, kind):
+                    conversions.append((position, name, convert))
+                columns.append(column.label(name))
+            plan = self._plans[dialect] = (columns + self._extra, conversions)
+        return plan
 
     def select(self, *more):
-        query = select(*self.columns, *more)
+        query = select(*self._plan()[0], *more)
         for target, relation in self.joins:
             query = query.outerjoin(target, relation)
         return query
 
-    def fields_of(self, row) -> dict:
-        return {name: convert(getattr(row, name)) for name, convert in self.fields}
+    def reader(self) -> Callable:
+        """A function from a row of `select` to the record's fields (worked out once per query)."""
+        names, conversions = self.names, self._plan()[1]
+        end = len(names) + 1
+
+        def fields_of(row) -> dict:
+            values = tuple(row)[1:end]
+            out = dict(zip(names, values, strict=True))
+            for position, name, convert in conversions:
+                value = values[position]
+                if value is not None:
+                    out[name] = convert(value)
+            return out
+
+        return fields_of
 
     def children(self, parents: list) -> dict:
         """`{parent id: [child fields, ...]}` for each nested list, in the relationship's order."""
         out = {}
         for nested in self.nested:
-            query = nested.shape.select(nested.parent.label("sync_parent")).where(nested.parent.in_(parents))
+            query = nested.shape.select(nested.parent.label("sync_parent")).where(among(nested.parent, parents))
+            fields_of = nested.shape.reader()
             for row in db.session.execute(query.order_by(nested.parent, *nested.order)):
-                out.setdefault((nested.name, row.sync_parent), []).append(nested.shape.fields_of(row))
+                out.setdefault((nested.name, row.sync_parent), []).append(fields_of(row))
         return out
 
 
@@ -144,7 +206,7 @@ def audit_signatures(audit_ids) -> dict:
     for row in db.session.execute(
         select(AuditSignature.audit_id, AuditSignature.role, AuditSignature.signer_name, AuditSignature.signed_at,
                AuditSignature.photo_sha256)
-        .where(AuditSignature.audit_id.in_(audit_ids)).order_by(AuditSignature.audit_id, AuditSignature.role.desc())
+        .where(among(AuditSignature.audit_id, audit_ids)).order_by(AuditSignature.audit_id, AuditSignature.role.desc())
     ):
         out[row.audit_id]["signatures"].append(
             fieldwork.signature_fields(row.role, row.signer_name, row.signed_at, row.photo_sha256))
@@ -157,7 +219,7 @@ def _photos_by_subject(subject: PhotoSubject, ids) -> dict:
         return photos
     for subject_id, sha256 in db.session.execute(
         select(PhotoLink.subject_id, PhotoLink.photo_sha256)
-        .where(PhotoLink.subject == subject, PhotoLink.subject_id.in_(ids)).order_by(PhotoLink.position)
+        .where(PhotoLink.subject == subject, among(PhotoLink.subject_id, ids)).order_by(PhotoLink.position)
     ):
         photos.setdefault(subject_id, []).append(sha256)
     return photos
@@ -177,7 +239,7 @@ def load(entity, user: User, ids) -> dict:
     keys = _keys(entity, ids)
     if not keys:
         return {}
-    return dict(_changes(entity, user, getattr(entity.model, entity.key).in_(keys)))
+    return dict(_changes(entity, user, among(getattr(entity.model, entity.key), keys)))
 
 
 def page(entity, user: User, where, order=None, limit: int | None = None) -> tuple[list[dict], str | None, int]:
@@ -225,13 +287,13 @@ def _changes(entity, user: User, where, order=(), limit: int | None = None) -> l
     photos = _photos_by_subject(entity.photos, record_ids) if entity.photos and record_ids else {}
     children = shape.children(record_ids) if shape.nested and record_ids else {}
     extra = entity.rows_extra[1](record_ids) if entity.rows_extra and record_ids else {}
-    out = []
+    out, fields_of = [], shape.reader()
     for row in rows:
         key = str(row.sync_key)
         if not row.sync_seen:
             out.append((key, None))
             continue
-        fields = shape.fields_of(row)
+        fields = fields_of(row)
         for nested in shape.nested:
             fields[nested.name] = children.get((nested.name, row.sync_key), [])
         if entity.photos:

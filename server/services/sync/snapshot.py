@@ -56,6 +56,7 @@ DEFAULT_DAYS = 90
 OPEN_AUDITS = (AuditStatus.PLANNED, AuditStatus.IN_PROGRESS, AuditStatus.SUBMITTED, AuditStatus.RETURNED)
 # An audit's answers come in the same page as the audit (found through their audit's id,
 # not by walking every answer in id order), so "response" has no stage of its own.
+AUDIT_BATCH = 8  # audits first read to fill a page (then as many as the room left suggests)
 ORDER = ("template", "audit", "finding", "action", "comment", "conflict", "photo", "document", "acknowledgement")
 
 
@@ -229,22 +230,34 @@ def _after(entity, after: str):
 
 
 def _audits_with_answers(working: "WorkingSet", after: str, want: int, first: bool) -> tuple[list, bool]:
-    """The next audits of the working set whose answers fit in `want` records, and whether more are left.
+    """The next audits of the working set whose answers fit in `want` records, and whether more
+    are left (then the page is full: the next audit does not fit).
 
-    At least one audit when the page is empty (`first`), whatever its size.
+    At least one audit when the page is empty (`first`), whatever its size. The audits are
+    read a few at a time with their count of answers, as many as the room left and the
+    audits read so far suggest, until the page is full: counting the answers of every audit
+    the page might reach (up to `want` of them, each counted again on every page before it)
+    was most of a page's SQL.
     """
-    answers = select(func.count(Response.id)).where(Response.audit_id == Audit.id).scalar_subquery()
-    sized = db.session.execute(
-        select(Audit.id, answers).where(working.where("audit"), _after(ENTITIES["audit"], after))
-        .order_by(Audit.id).limit(want)
-    ).all()
-    kept, used = [], 0
-    for audit_id, size in sized:
-        if used + 1 + size > want and (kept or not first):
-            break
-        kept.append(audit_id)
-        used += 1 + size
-    return kept, len(sized) == want or len(kept) < len(sized)
+    answers = select(func.count()).where(Response.audit_id == Audit.id).scalar_subquery()
+    kept, used, batch = [], 0, AUDIT_BATCH
+    while True:
+        sized = db.session.execute(
+            select(Audit.id, answers).where(working.where("audit"), _after(ENTITIES["audit"], after))
+            .order_by(Audit.id).limit(batch)
+        ).all()
+        for audit_id, size in sized:
+            if used + 1 + size > want and (kept or not first):
+                return kept, True
+            kept.append(audit_id)
+            used += 1 + size
+        if len(sized) < batch:
+            return kept, False  # no audits left
+        if used >= want:
+            return kept, True
+        after = str(kept[-1])
+        # Room for this many more audits of the size seen so far, and one to find the end.
+        batch = min(want - used, (want - used) * len(kept) // used + 1)
 
 
 def snapshot(user: User, token: str | None = None, limit: int = MAX_PULL, *, sites=None, areas=None,
@@ -263,13 +276,13 @@ def snapshot(user: User, token: str | None = None, limit: int = MAX_PULL, *, sit
         if entity.name == "audit":
             # An audit comes with its answers, in one page.
             kept, left = _audits_with_answers(working, after, want, first=not changes)
-            if not kept and left:
-                break  # the next audit and its answers do not fit: it starts the next page
             if kept:
-                changes += rows.page(entity, user, Audit.id.in_(kept))[0]
-                changes += rows.page(ENTITIES["response"], user, Response.audit_id.in_(kept),
+                changes += rows.page(entity, user, rows.among(Audit.id, kept))[0]
+                changes += rows.page(ENTITIES["response"], user, rows.among(Response.audit_id, kept),
                                      order=(Response.audit_id, Response.id))[0]
                 after = str(kept[-1])
+            if left:
+                break  # the next audit and its answers do not fit: it starts the next page
         else:
             where = (working.findings(_after_key(after), want) if entity.name == "finding"
                      else working.where(entity.name))

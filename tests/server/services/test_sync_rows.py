@@ -178,3 +178,33 @@ def test_the_statements_do_not_grow_with_the_records(register, make, commit, app
     register["admin"].active  # noqa: B018 - read the person back after the commit, outside the count
     for name in ("finding", "comment", "template", "photo", "response"):
         assert statements(name, 2) == statements(name, 1000), name
+
+
+def test_pull_and_snapshot_changes_go_out_as_the_change_schema_dumps_them(register):
+    """The response schemas send the changes as built (`schemas.sync.Changes`); that is
+    `ChangeSchema`'s dump of them, field for field, for every person's snapshot and pull,
+    tombstones included."""
+    from server.schemas.sync import ChangeSchema, PullResponseSchema, SnapshotResponseSchema
+    from server.services import sync
+    from server.services.sync.pull import _tombstone
+
+    reference = ChangeSchema(many=True)
+    checked = 0
+    for person, user in register.items():
+        token = None
+        while True:
+            page = sync.snapshot(user, token, 7)
+            sent = SnapshotResponseSchema().dump(page)["changes"]
+            assert sent == reference.dump(page.changes), person
+            assert json.dumps(sent, sort_keys=True) == json.dumps(reference.dump(page.changes), sort_keys=True)
+            checked += len(sent)
+            if not page.more:
+                break
+            token = page.token
+        pulled = sync.pull(user, 0, 500)
+        pulled.changes.append(_tombstone("finding", str(uuid.uuid4()), 3))
+        sent = PullResponseSchema().dump(pulled)["changes"]
+        assert sent == reference.dump(pulled.changes), person
+        assert json.dumps(sent, sort_keys=True) == json.dumps(reference.dump(pulled.changes), sort_keys=True)
+        checked += len(sent)
+    assert checked > 50

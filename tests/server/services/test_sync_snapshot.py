@@ -154,3 +154,49 @@ def test_a_page_of_findings_skips_none_when_one_person_owns_several_actions_of_a
             break
         token = page.token
     assert held == [str(record_id) for record_id in ids]
+
+
+@pytest.mark.parametrize("limit", [1, 2, 3, 5, 7, 12, 13, 30, 500])
+def test_pages_of_audits_are_filled_with_whole_audits(make, commit, limit):
+    """An audit comes with all its answers in one page; a page of audits ends only where
+    the next audit and its answers would not fit, and holds more than `limit` records only
+    when it is one audit larger than a page. Audits of many sizes, so that the batches the
+    audits are read in (snapshot.AUDIT_BATCH, then what the room left suggests) end at
+    every point of a page."""
+    from server.models import Response
+
+    sizes = [0, 3, 1, 11, 0, 2, 5, 0, 0, 4, 12, 1, 6, 0, 3, 9, 2, 2, 0, 7, 1]
+    template = make.template(questions=max(sizes))
+    area, auditor = make.area(), make.user("auditor")
+    audits = {}
+    for n, size in enumerate(sizes):
+        audit = make.audit(template, area, auditor, id=uuid.UUID(int=n + 1))
+        for question in template.questions[:size]:
+            db.session.add(Response(audit_id=audit.id, question_id=question.id, value="yes"))
+        audits[str(audit.id)] = size
+    commit()
+    pages, token = [], None
+    while True:
+        page = sync.snapshot(auditor, token, limit)
+        pages.append(page.changes)
+        if not page.more:
+            break
+        token = page.token
+    whole, _, _ = take(auditor)
+    assert {(c["entity"], c["id"]) for changes in pages for c in changes} == set(whole)
+    assert [c["id"] for changes in pages for c in changes if c["entity"] == "audit"] == list(audits)  # by id, each once
+    assert sum(c["entity"] == "response" for changes in pages for c in changes) == sum(sizes)
+    order = list(audits)
+    for n, changes in enumerate(pages):
+        held = [c["id"] for c in changes if c["entity"] == "audit"]
+        answers = [c for c in changes if c["entity"] == "response"]
+        assert sorted(c["fields"]["audit_id"] for c in answers) == sorted(
+            a for a in held for _ in range(audits[a]))  # every answer of these audits, no others
+        if len(changes) > limit:
+            assert len(held) == 1 and len(changes) == 1 + audits[held[0]]
+        following = pages[n + 1] if n + 1 < len(pages) else []
+        if held and following and following[0]["entity"] == "audit":
+            # The page stopped in the audits: the next audit would not have fitted.
+            nxt = order[order.index(held[-1]) + 1]
+            assert following[0]["id"] == nxt
+            assert len(changes) + 1 + audits[nxt] > limit
