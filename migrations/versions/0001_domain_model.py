@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-06 10:55:34.214579
+Create Date: 2026-12-06 12:19:35.751436
 
 """
 from alembic import op
@@ -88,7 +88,7 @@ def upgrade():
 
     op.create_table('site',
     sa.Column('id', sa.Uuid(), nullable=False),
-    sa.Column('name', sa.String(length=120), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
     sa.Column('timezone', sa.String(length=64), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('retired_at', sa.DateTime(timezone=True), nullable=True),
@@ -113,7 +113,7 @@ def upgrade():
     op.create_table('area',
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('site_id', sa.Uuid(), nullable=False),
-    sa.Column('name', sa.String(length=120), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
     sa.Column('code', sa.String(length=6), nullable=False),
     sa.Column('responsible_id', sa.Uuid(), nullable=True),
     sa.Column('risk_level', sa.String(length=10), nullable=False),
@@ -145,7 +145,7 @@ def upgrade():
     op.create_table('user',
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('email', sa.String(length=254), nullable=False),
-    sa.Column('name', sa.String(length=120), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
     sa.Column('role', sa.String(length=20), nullable=False),
     sa.Column('home_area_id', sa.Uuid(), nullable=True),
     sa.Column('active', sa.Boolean(), nullable=False),

@@ -9,6 +9,7 @@ from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, Table, Uniq
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
+from ..fieldrules import LIMITS
 from ..ids import AREA_CODE_LENGTH, new_area_code
 from .base import UTCDateTime, new_id, utcnow
 
@@ -32,7 +33,7 @@ class Site(db.Model):
     __tablename__ = "site"
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
-    name: Mapped[str] = mapped_column(String(120), unique=True)
+    name: Mapped[str] = mapped_column(String(LIMITS["name"]), unique=True)
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")  # an IANA name, e.g. Europe/London
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # A retired site stays in history and is offered for no new work.
@@ -57,7 +58,7 @@ class Area(db.Model):
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     site_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("site.id"), index=True)
-    name: Mapped[str] = mapped_column(String(120))
+    name: Mapped[str] = mapped_column(String(LIMITS["name"]))
     # The short code on the area's QR label (`ids.AREA_CODE_ALPHABET`): given once, never
     # changed, so a printed label keeps working through renames and moves between sites.
     code: Mapped[str] = mapped_column(String(AREA_CODE_LENGTH), unique=True, default=new_area_code)
@@ -85,7 +86,7 @@ class User(UserMixin, db.Model):
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     email: Mapped[str] = mapped_column(String(254), unique=True)
-    name: Mapped[str] = mapped_column(String(120))
+    name: Mapped[str] = mapped_column(String(LIMITS["name"]))
     role: Mapped[str] = mapped_column(String(20))
     home_area_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("area.id", ondelete="SET NULL"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -100,3 +100,39 @@ def test_a_why_has_one_limit_on_every_path(planned, auth, client, path, length, 
     db.session.expire_all()
     stored = db.session.scalars(db.select(CorrectiveAction)).all()
     assert any(a.whys == whys for a in stored) is accepted
+
+
+# Which rule each kind of text column is written under (the services' `errors.text(..., kind)`).
+# A column narrower than its rule's limit passes on SQLite, which ignores lengths, and is a
+# 500 on PostgreSQL ("value too long"): the fuzzer once found sites and areas named 200 characters.
+COLUMN_RULES = {"name": "name", "signer_name": "name", "section": "name", "title": "title", "clause": "clause",
+                "standard": "standard", "location": "location", "url": "url", "number": "document_number",
+                "change_note": "change_note", "unit": "clause"}
+# Columns of those names no person writes: the name of the trail's verification bookmark.
+INTERNAL = {"trail_verified.name"}
+
+
+def test_every_text_column_holds_the_longest_value_its_rule_lets_through():
+    narrow = []
+    checked = 0
+    for table in db.metadata.sorted_tables:
+        for column in table.columns:
+            rule = COLUMN_RULES.get(column.name)
+            length = getattr(column.type, "length", None)
+            if rule is None or length is None or f"{table.name}.{column.name}" in INTERNAL:
+                continue
+            checked += 1
+            if length < LIMITS[rule]:
+                narrow.append(f"{table.name}.{column.name}: {length} < LIMITS[{rule!r}] {LIMITS[rule]}")
+    assert narrow == []
+    assert checked >= 20  # the rules above still name real columns
+
+
+@pytest.mark.parametrize("path", ["/api/sites", "/api/areas"])
+def test_a_place_named_as_long_as_the_rule_allows_is_added_and_one_longer_is_refused(signed_in, admin, area, path):
+    client = signed_in(admin)
+    body = {"site_id": str(area.site_id)} if path == "/api/areas" else {"timezone": "UTC"}
+    ok = client.post(path, json=body | {"name": "N" * LIMITS["name"]})
+    assert ok.status_code == 201, ok.json
+    refused = client.post(path, json=body | {"name": "M" * (LIMITS["name"] + 1)})
+    assert refused.status_code == 422 and "name" in refused.json["error"]["fields"]
