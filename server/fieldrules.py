@@ -38,6 +38,16 @@ MAX_PHOTOS = 50  # photos one record holds
 # A device clock may run a little fast; a capture time further ahead is a wrong clock.
 CAPTURE_CLOCK_SKEW = timedelta(days=1)
 EARLIEST_CAPTURE = datetime(2000, 1, 1, tzinfo=timezone.utc)
+# The days a date field takes: far wider than any audit, due date or review period, and
+# far enough from the calendar's ends (year 1, year 9999) that adding or subtracting a
+# period, or moving into a time zone, never leaves it.
+EARLIEST_DAY, LATEST_DAY = date(1900, 1, 1), date(2199, 12, 31)
+DAY_RANGE_MESSAGE = f"Use a date between {EARLIEST_DAY.isoformat()} and {LATEST_DAY.isoformat()}."
+
+
+def day_in_range(value: date) -> bool:
+    """Whether `value` is a day a date field takes (`EARLIEST_DAY`..`LATEST_DAY`)."""
+    return EARLIEST_DAY <= value <= LATEST_DAY
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -93,15 +103,22 @@ class FieldErrors:
             if required:
                 self.add(field, f"{label} is required.")
             return None
-        if isinstance(value, date):
-            return value
-        if isinstance(value, str):
+        day = None
+        if isinstance(value, datetime):
+            day = value.date()
+        elif isinstance(value, date):
+            day = value
+        elif isinstance(value, str):
             try:
-                return date.fromisoformat(value)
+                day = date.fromisoformat(value)
             except ValueError:
                 pass
-        self.add(field, "Use a date like 2026-01-31.")
-        return None
+        if day is None:
+            self.add(field, "Use a date like 2026-01-31.")
+        elif not day_in_range(day):
+            self.add(field, DAY_RANGE_MESSAGE)
+            day = None
+        return day
 
     def one_of(self, field: str, value, allowed) -> str | None:
         allowed = [str(getattr(choice, "value", choice)) for choice in allowed]

@@ -20,7 +20,7 @@ is a rule of the checklist service (`services.checklists.question_errors`).
 import marshmallow as ma
 
 from ..models import QuestionKind
-from .shapes import text_field
+from .shapes import Day, text_field
 
 FORMAT = "gemba-checklist/1"
 MAX_QUESTIONS = 500
@@ -78,7 +78,7 @@ class ChecklistFileSchema(ma.Schema):
     name = text_field("name", required=True)
     standard = text_field("standard", required=True)
     description = text_field("guidance", load_default="")
-    review_due = ma.fields.Date(allow_none=True, load_default=None)
+    review_due = Day(allow_none=True, load_default=None)
     review_due_days = ma.fields.Integer(allow_none=True, load_default=None, validate=ma.validate.Range(min=1, max=3650))
     questions = ma.fields.List(
         ma.fields.Nested(QuestionFileSchema), required=True, validate=ma.validate.Length(min=1, max=MAX_QUESTIONS)

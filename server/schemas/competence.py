@@ -4,7 +4,7 @@ import marshmallow as ma
 from flask_smorest.fields import Upload
 
 from ..models import Role
-from .shapes import text_field
+from .shapes import Day, text_field
 
 
 class CompetenceInSchema(ma.Schema):
@@ -44,8 +44,8 @@ class RecordFormSchema(ma.Schema):
     """The text parts of `POST /api/competences/<id>/records` (multipart, with an optional `file`)."""
 
     person_id = ma.fields.UUID(required=True)
-    gained_on = ma.fields.Date(required=True)
-    expires_on = ma.fields.Date(load_default=None, metadata={"description": "Default: gained_on + validity"})
+    gained_on = Day(required=True)
+    expires_on = Day(load_default=None, metadata={"description": "Default: gained_on + validity"})
     assessed_by_id = ma.fields.UUID(load_default=None)
 
 
@@ -57,8 +57,8 @@ class RecordSchema(ma.Schema):
     id = ma.fields.UUID()
     user_id = ma.fields.UUID()
     competence_id = ma.fields.UUID()
-    gained_on = ma.fields.Date()
-    expires_on = ma.fields.Date(allow_none=True)
+    gained_on = Day()
+    expires_on = Day(allow_none=True)
     assessed_by_id = ma.fields.UUID(allow_none=True)
     evidence_sha256 = ma.fields.String(allow_none=True)
     training_session_id = ma.fields.UUID(allow_none=True)
@@ -66,7 +66,7 @@ class RecordSchema(ma.Schema):
 
 class TrainingInSchema(ma.Schema):
     title = text_field("title", required=True)
-    held_on = ma.fields.Date(required=True)
+    held_on = Day(required=True)
     trainer_id = ma.fields.UUID(load_default=None, allow_none=True)
     attendee_ids = ma.fields.List(ma.fields.UUID(), required=True, validate=ma.validate.Length(max=1000))
     competence_ids = ma.fields.List(ma.fields.UUID(), required=True, validate=ma.validate.Length(max=200))
@@ -75,7 +75,7 @@ class TrainingInSchema(ma.Schema):
 class TrainingSchema(ma.Schema):
     id = ma.fields.UUID()
     title = ma.fields.String()
-    held_on = ma.fields.Date()
+    held_on = Day()
     trainer_id = ma.fields.UUID(allow_none=True)
     attendee_ids = ma.fields.Method("_attendees")
     competence_ids = ma.fields.Method("_competences")

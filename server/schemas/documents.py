@@ -4,7 +4,7 @@ import marshmallow as ma
 from flask_smorest.fields import Upload
 
 from ..models import DocumentType
-from .shapes import text_field
+from .shapes import Day, text_field
 
 
 class DocumentFormSchema(ma.Schema):
@@ -65,7 +65,7 @@ class DocumentSummarySchema(ma.Schema):
     status = ma.fields.String()
     owner_id = ma.fields.UUID()
     review_every_months = ma.fields.Integer()
-    next_review_due = ma.fields.Date(allow_none=True)
+    next_review_due = Day(allow_none=True)
     last_reviewed_at = ma.fields.DateTime(allow_none=True)
     site_ids = ma.fields.Method("_site_ids")
     area_ids = ma.fields.Method("_area_ids")

@@ -13,7 +13,7 @@ from marshmallow import validate as v
 
 from ..models import LINKABLE_SUBJECTS
 
-from .shapes import Strict as FieldsSchema
+from .shapes import Day, Strict as FieldsSchema
 from .shapes import WhySchema, text_field
 
 
@@ -156,7 +156,7 @@ class AuditSchema(ma.Schema):
     template_id = f.UUID()
     area_id = f.UUID()
     auditor_id = f.UUID(allow_none=True)
-    planned_date = f.Date(allow_none=True)
+    planned_date = Day(allow_none=True)
     status = f.String()
     started_at = f.AwareDateTime(allow_none=True)
     submitted_at = f.AwareDateTime(allow_none=True)
@@ -220,11 +220,11 @@ class ActionSchema(ma.Schema):
     root_cause = f.String()
     plan = f.String()
     owner_id = f.UUID(allow_none=True)
-    due_date = f.Date(allow_none=True)
+    due_date = Day(allow_none=True)
     status = f.String()
     done_at = f.AwareDateTime(allow_none=True)
     done_note = f.String()
-    effectiveness_due = f.Date(allow_none=True)
+    effectiveness_due = Day(allow_none=True)
     effectiveness_result = f.String(allow_none=True)
     photos = f.List(f.String())
     version = f.Integer()

@@ -1,13 +1,14 @@
 """Planned audits, auditor suggestions and checklist files at the API edge."""
 
 import marshmallow as ma
+from .shapes import Day
 
 
 class PlanAuditSchema(ma.Schema):
     id = ma.fields.UUID(load_default=None, metadata={"description": "Client-generated id (optional)"})
     template_id = ma.fields.UUID(required=True)
     area_id = ma.fields.UUID(required=True)
-    planned_date = ma.fields.Date(required=True)
+    planned_date = Day(required=True)
     auditor_id = ma.fields.UUID(load_default=None, allow_none=True)
 
 
@@ -16,12 +17,12 @@ class AssignSchema(ma.Schema):
 
 
 class RescheduleSchema(ma.Schema):
-    planned_date = ma.fields.Date(required=True)
+    planned_date = Day(required=True)
 
 
 class ProgrammeQuerySchema(ma.Schema):
-    start = ma.fields.Date(load_default=None)
-    end = ma.fields.Date(load_default=None)
+    start = Day(load_default=None)
+    end = Day(load_default=None)
     area_id = ma.fields.UUID(load_default=None)
     auditor_id = ma.fields.UUID(load_default=None)
     status = ma.fields.String(load_default=None, validate=ma.validate.Length(max=20))
@@ -35,7 +36,7 @@ class PlannedAuditSchema(ma.Schema):
     area_id = ma.fields.UUID()
     area = ma.fields.String(attribute="area.label")
     auditor_id = ma.fields.UUID(allow_none=True)
-    planned_date = ma.fields.Date(allow_none=True)
+    planned_date = Day(allow_none=True)
     status = ma.fields.String()
     version = ma.fields.Integer()
 
@@ -48,9 +49,9 @@ class AuditorSuggestionSchema(ma.Schema):
     rank = ma.fields.Integer()
     auditor_id = ma.fields.UUID(attribute="user.id")
     name = ma.fields.String(attribute="user.name")
-    last_here = ma.fields.Date(allow_none=True, metadata={"description": "When they last audited this area"})
+    last_here = Day(allow_none=True, metadata={"description": "When they last audited this area"})
     open_audits = ma.fields.Integer()
-    qualified_until = ma.fields.Date(allow_none=True)
+    qualified_until = Day(allow_none=True)
 
 
 class IneligibleSchema(ma.Schema):

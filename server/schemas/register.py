@@ -7,7 +7,7 @@ from marshmallow import validate as v
 from ..fieldrules import LIMITS
 from ..models import ActionStatus, FindingKind, FindingStatus
 
-from .shapes import Strict, WhySchema, text_field
+from .shapes import Day, Strict, WhySchema, text_field
 
 
 class FindingFilterSchema(ma.Schema):
@@ -58,8 +58,8 @@ class ActionPlanSchema(Strict):
     root_cause = text_field(required=True)
     plan = text_field(required=True)
     owner_id = f.UUID(required=True)
-    due_date = f.Date(required=True)
-    effectiveness_due = f.Date(allow_none=True)
+    due_date = Day(required=True)
+    effectiveness_due = Day(allow_none=True)
 
 
 class DoneSchema(Strict):
@@ -70,7 +70,7 @@ class EffectivenessSchema(Strict):
     effective = f.Boolean(required=True)
     note = text_field(load_default="")
     next_plan = text_field(description="The new action's plan when not effective.")
-    next_due_date = f.Date(metadata={"description": "the new action's due date when not effective"})
+    next_due_date = Day(metadata={"description": "the new action's due date when not effective"})
 
 
 class UserRefSchema(ma.Schema):
@@ -88,10 +88,10 @@ class ActionSchema(ma.Schema):
     root_cause = f.String()
     plan = f.String()
     owner = f.Nested(UserRefSchema, allow_none=True)
-    due_date = f.Date(allow_none=True)
+    due_date = Day(allow_none=True)
     done_at = f.DateTime(allow_none=True)
     done_note = f.String()
-    effectiveness_due = f.Date(allow_none=True)
+    effectiveness_due = Day(allow_none=True)
     effectiveness_result = f.String(allow_none=True)
     effectiveness_at = f.DateTime(allow_none=True)
 

@@ -5,7 +5,7 @@ from marshmallow import fields as f
 from marshmallow import validate as v
 
 from ..fieldrules import LIMITS
-from .shapes import Strict, text_field
+from .shapes import Day, Strict, text_field
 
 
 class ObjectiveInSchema(Strict):
@@ -61,7 +61,7 @@ class ObjectiveQuerySchema(ma.Schema):
 class MeasurementSchema(ma.Schema):
     id = f.UUID()
     value = f.Float()
-    measured_on = f.Date()
+    measured_on = Day()
     note = f.String()
     computed = f.Boolean()
 
@@ -82,7 +82,7 @@ class ObjectiveSchema(ma.Schema):
     unit = f.String()
     direction = f.String()
     every_months = f.Integer()
-    due_date = f.Date(allow_none=True)
+    due_date = Day(allow_none=True)
     site_id = f.UUID(allow_none=True)
     area_id = f.UUID(allow_none=True)
     source = f.String()
@@ -193,7 +193,7 @@ class ReviewActionSchema(ma.Schema):
     review_id = f.UUID()
     title = f.String()
     owner_id = f.UUID()
-    due_date = f.Date()
+    due_date = Day()
     status = f.String(metadata={"enum": ["open", "done"]})
     done_at = f.DateTime(allow_none=True)
     done_note = f.String()
@@ -203,7 +203,7 @@ class EvidencePackQuerySchema(ma.Schema):
     class Meta:
         unknown = ma.EXCLUDE
 
-    start = f.Date(required=True, data_key="from", metadata={"description": "YYYY-MM-DD, the first day"})
-    end = f.Date(required=True, data_key="to", metadata={"description": "YYYY-MM-DD, the last day"})
+    start = Day(required=True, data_key="from", metadata={"description": "YYYY-MM-DD, the first day"})
+    end = Day(required=True, data_key="to", metadata={"description": "YYYY-MM-DD, the last day"})
     standard = f.String(load_default=None, validate=v.Length(max=LIMITS["standard"]))
     site_id = f.UUID(load_default=None)

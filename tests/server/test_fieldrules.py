@@ -136,3 +136,12 @@ def test_a_place_named_as_long_as_the_rule_allows_is_added_and_one_longer_is_ref
     assert ok.status_code == 201, ok.json
     refused = client.post(path, json=body | {"name": "M" * (LIMITS["name"] + 1)})
     assert refused.status_code == 422 and "name" in refused.json["error"]["fields"]
+
+
+@pytest.mark.parametrize(("value", "kept"), [("1900-01-01", date(1900, 1, 1)), ("2199-12-31", date(2199, 12, 31)),
+                                             ("1899-12-31", None), ("2200-01-01", None), (date(1, 1, 1), None),
+                                             ("9999-12-31", None), ("31/01/2026", None)])
+def test_a_date_is_a_day_of_the_range_every_path_takes(value, kept):
+    errors = FieldErrors()
+    assert errors.date("due_date", value) == kept
+    assert bool(errors.fields) is (kept is None)

@@ -162,3 +162,12 @@ def test_the_api_opens_reads_and_packs(app, history, signed_in, supervisor, staf
     owner = signed_in(staff)
     done = owner.post(f"/api/review-actions/{added.json['actions'][0]['id']}/done", json={})
     assert done.status_code == 200 and done.json["status"] == "done"
+
+
+@pytest.mark.parametrize(("start", "end"), [("0001-01-01", "0001-01-01"), ("1899-12-31", "2026-01-31"),
+                                            ("2026-01-01", "9999-12-31")])
+def test_a_period_at_the_calendars_ends_is_refused_not_a_500(app, signed_in, supervisor, start, end):
+    """The fuzzer's case: a period of 0001-01-01 overflowed the first period arithmetic."""
+    refused = signed_in(supervisor).post("/api/management-reviews", json={"period_start": start, "period_end": end})
+    assert refused.status_code == 422
+    assert "Use a date between 1900-01-01 and 2199-12-31." in str(refused.json["error"]["fields"])
