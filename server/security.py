@@ -198,6 +198,8 @@ def init_app(app: Flask) -> None:
             return None
         if request.endpoint in FRAMEWORK_PUBLIC:
             return None
+        if request.method == "OPTIONS" and getattr(request.url_rule, "provide_automatic_options", False):
+            return None  # Flask's own answer: the Allow header, no body read, no view run
         action = access.declared(app.view_functions[request.endpoint], request.method)
         if action is None:
             log.error("route %s declares no access; refused", request.endpoint)

@@ -31,7 +31,7 @@ class MalformedPush(DomainError):
 @blp.before_request
 def _check_push_envelope():
     """Refuse an oversized or non-JSON push before anything reads it."""
-    if request.endpoint != "sync.push":
+    if request.endpoint != "sync.push" or request.method != "POST":
         return
     limit = current_app.config["GEMBA_MAX_SYNC_BYTES"]
     if request.content_length is not None and request.content_length > limit:

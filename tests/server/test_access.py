@@ -286,6 +286,25 @@ def test_a_route_that_declares_nothing_is_refused_to_everyone(database_url, tmp_
         assert response.status_code == 403 and b"secret" not in response.data
 
 
+def test_options_is_flasks_own_answer_on_every_route_never_a_refusal(app, client, caplog):
+    """OPTIONS runs no view and reads no body: Flask answers with the Allow header. It was a
+    403 and an error in the log on class-based routes (the fuzzer sent it)."""
+    from werkzeug.routing import IntegerConverter, UUIDConverter
+    checked = 0
+    for rule in app.url_map.iter_rules():
+        if "OPTIONS" not in rule.methods or rule.endpoint in security.FRAMEWORK_PUBLIC:
+            continue
+        values = {name: (uuid.uuid4() if isinstance(converter, UUIDConverter)
+                         else 7 if isinstance(converter, IntegerConverter) else "a" * 64)
+                  for name, converter in rule._converters.items()}
+        path = app.url_map.bind("localhost").build(rule.endpoint, values, force_external=False)
+        response = client.options(path)
+        assert response.status_code == 200 and response.headers["Allow"] and response.data == b"", path
+        checked += 1
+    assert checked > 100
+    assert "declares no access" not in caplog.text
+
+
 def test_allow_names_only_permissions_about_the_role():
     with pytest.raises(ValueError):
         access.allow("audit.view")  # needs the audit: that is the loader's job
