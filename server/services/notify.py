@@ -421,13 +421,7 @@ def _local_days(today: date | None, now: datetime):
     London's); `today` given, that day everywhere (tests, back-dated runs)."""
     if today is not None:
         return lambda area: today
-    zones: dict = {}
-
-    def day(area) -> date:
-        if area.site_id not in zones:
-            zones[area.site_id] = organisation.zone_of(area)
-        return now.astimezone(zones[area.site_id]).date()
-    return day
+    return lambda area: organisation.local_today(area, now)
 
 
 def scan(today: date | None = None, now: datetime | None = None) -> int:
