@@ -10,12 +10,13 @@ from .base import UTCDateTime, utcnow
 
 
 class ChartSnapshot(db.Model):
-    """The dashboard charts' counts for months that are over, for the whole register.
+    """The dashboard charts' counts for months that are over, for a set of sites.
 
     A month's findings (by received time), actions opened and completed, and actions
     overdue at its end no longer change once it is over, so they are counted once
-    and kept here under the window they belong to ("2025-12..2026-10"); only the
-    current month is counted live.
+    and kept here under the window they belong to ("2025-12..2026-10" for every site;
+    "2025-12..2026-10@<digest>" for a reviewer of some sites, the digest naming which);
+    only the current month is counted live.
     """
 
     __tablename__ = "chart_snapshot"

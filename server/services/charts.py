@@ -5,6 +5,7 @@ are plain SVG with presentation attributes (fill, stroke): they render without
 JavaScript, print, and carry <title> elements for screen readers and tooltips.
 """
 
+import hashlib
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
@@ -17,7 +18,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ..extensions import db
 from ..models import ActionStatus, Area, ChartSnapshot, CorrectiveAction, Finding, User, utcnow
-from ..permissions import is_reviewer, scope_actions, scope_findings
+from ..permissions import is_reviewer, scope_actions, scope_areas, scope_findings, sites_in_scope
 
 # Okabe-Ito: tells apart for the common colour-vision deficiencies.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#999999"]
@@ -67,6 +68,24 @@ def _label(month: str) -> str:
 # ---- queries ---------------------------------------------------------------------------
 
 
+def _finding_scope(user: User | None):
+    """The findings a user's charts count: a reviewer's are those of the sites they review
+    (every site for a whole-organisation reviewer), anyone else's those they may see."""
+    if user is None:
+        return true()
+    return scope_areas(user, Finding.area_id) if is_reviewer(user) else scope_findings(user)
+
+
+def _action_scope(user: User | None):
+    if user is None:
+        return true()
+    if not is_reviewer(user):
+        return scope_actions(user)
+    if sites_in_scope(user) is None:
+        return true()
+    return CorrectiveAction.finding_id.in_(select(Finding.id).where(scope_areas(user, Finding.area_id)))
+
+
 def _findings_by_clause_and_area(user: User | None, months: list[date]) -> tuple[dict, dict]:
     """Findings received per month by clause and by area id.
 
@@ -75,7 +94,7 @@ def _findings_by_clause_and_area(user: User | None, months: list[date]) -> tuple
     thousands of rows to Python instead.
     """
     month = _month(Finding.received_at)
-    window = (Finding.received_at >= _midnight(months[0]), scope_findings(user) if user else true())
+    window = (Finding.received_at >= _midnight(months[0]), _finding_scope(user))
     series = []
     for key in (Finding.clause, Finding.area_id):
         rows = db.session.execute(select(key, month, func.count()).where(*window).group_by(key, month)).all()
@@ -113,7 +132,7 @@ def _actions_by_month(user: User | None, today: date):
     relevant = (CorrectiveAction.done_at.is_(None)) | (CorrectiveAction.done_at >= start) | (CorrectiveAction.created_at >= start)
     return db.session.execute(
         select(created, done, due, due_past, not_effective, func.count())
-        .where(relevant, scope_actions(user) if user else true())
+        .where(relevant, _action_scope(user))
         .group_by(created, done, due, due_past, not_effective)
     ).all()
 
@@ -277,18 +296,20 @@ def live_figures(user: User | None, today: date, months: list[date]) -> dict:
     }
 
 
-def _this_month(today: date) -> dict:
-    """The current month's figures for the whole register: small range queries only."""
+def _this_month(user: User, today: date) -> dict:
+    """The current month's figures for the places `user` reviews: small range queries only."""
     first = today.replace(day=1)
     key = first.strftime("%Y-%m")
     since = _midnight(first)
     figures: dict = {"clause": {}, "area": {}}
     for name, column in (("clause", Finding.clause), ("area", Finding.area_id)):
         for value, count in db.session.execute(
-            select(column, func.count()).where(Finding.received_at >= since).group_by(column)
+            select(column, func.count()).where(Finding.received_at >= since, _finding_scope(user)).group_by(column)
         ):
             figures[name][str(value) if name == "area" else value] = {key: count}
-    count = lambda *where: db.session.scalar(select(func.count()).select_from(CorrectiveAction).where(*where))  # noqa: E731
+    in_scope = _action_scope(user)
+    count = lambda *where: db.session.scalar(  # noqa: E731
+        select(func.count()).select_from(CorrectiveAction).where(in_scope, *where))
     figures["opened"] = {key: count(CorrectiveAction.created_at >= since)}
     figures["completed"] = {key: count(CorrectiveAction.done_at >= since)}
     figures["overdue"] = {key: count(CorrectiveAction.status == ActionStatus.OPEN, CorrectiveAction.due_date < today)}
@@ -317,26 +338,37 @@ def _past_only(figures: dict, keys: set[str]) -> dict:
     return result
 
 
-def register_figures(user: User, today: date) -> dict:
-    """The charts' figures; for a reviewer (who sees everything) past months come from a snapshot.
+def _snapshot_key(user: User, past_keys: list[str]) -> str:
+    """The snapshot's key: its window, and for a reviewer of some sites which sites
+    ("2025-12..2026-10" for every site, "2025-12..2026-10@<digest of the site ids>")."""
+    window = f"{past_keys[0]}..{past_keys[-1]}"
+    sites = sites_in_scope(user)
+    if sites is None:
+        return window
+    digest = hashlib.sha256(",".join(sorted(str(site) for site in sites)).encode()).hexdigest()[:20]
+    return f"{window}@{digest}"
 
-    The first view in a month counts the whole window and adds the snapshot (the
-    dashboard view commits it); two workers doing so at once count the same numbers,
-    and the second insert is skipped. The snapshot, like `_this_month`, counts the whole
-    register whoever views first (a supervisor of some sites included).
+
+def register_figures(user: User, today: date) -> dict:
+    """The charts' figures; for a reviewer past months come from a snapshot of the sites they review.
+
+    The first view in a month by a reviewer of a given set of sites (every site, or some)
+    counts the whole window and adds the snapshot for that set (the dashboard view
+    commits it); two workers doing so at once count the same numbers, and the second
+    insert is skipped. The current month is counted live, for the same sites.
     """
     months = months_back(today)
     if not is_reviewer(user):
         return live_figures(user, today, months)
     past_keys = [m.strftime("%Y-%m") for m in months[:-1]]
-    window = f"{past_keys[0]}..{past_keys[-1]}"
-    snapshot = db.session.get(ChartSnapshot, window)
+    key = _snapshot_key(user, past_keys)
+    snapshot = db.session.get(ChartSnapshot, key)
     if snapshot is not None:
-        return _merge(snapshot.figures, _this_month(today))
-    figures = live_figures(None, today, months)
+        return _merge(snapshot.figures, _this_month(user, today))
+    figures = live_figures(user, today, months)
     insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
     db.session.execute(insert(ChartSnapshot).values(
-        window=window, figures=_past_only(figures, set(past_keys)), computed_at=utcnow(),
+        window=key, figures=_past_only(figures, set(past_keys)), computed_at=utcnow(),
     ).on_conflict_do_nothing(index_elements=["window"]))
     return figures
 

@@ -3,7 +3,10 @@
 import re
 from datetime import UTC, date, datetime, timedelta
 
+from sqlalchemy import func, select
+
 from server.extensions import db
+from server.models import ChartSnapshot
 from server.services import charts
 from tests.register_helpers import RegisterPages
 
@@ -86,25 +89,45 @@ def test_past_months_come_from_a_snapshot_and_this_month_is_counted_live(app, ma
     assert "9.9" in charts.live_figures(supervisor, today, months)["clause"]
 
 
-def test_the_snapshot_counts_the_whole_register_whoever_views_first(app, make):
+def test_a_supervisor_of_one_site_charts_that_site_whoever_views_first(app, make):
     here, there = make.area(site="Leeds"), make.area(site="York")
     staff = make.user("staff")
-    limited, admin = make.user("supervisor"), make.user("admin")
+    limited, colleague, admin = make.user("supervisor"), make.user("supervisor"), make.user("admin")
     limited.sites = [here.site]
+    colleague.sites = [here.site]
     today = date.today()
     last_month = (today.replace(day=1) - timedelta(days=1)).replace(day=5)
     for area in (here, there, there):
         make.finding(area, staff, clause="8.5.1", received_at=at(last_month))
         make.finding(area, staff, clause="7.2", received_at=at(today))
+    # Work of their own elsewhere is not the site they review: not in their charts.
+    elsewhere = make.finding(there, limited, clause="4.4", received_at=at(today))
+    make.action(elsewhere, limited, due_date=last_month, created_at=at(last_month))
+    make.action(make.finding(here, staff, clause="8.7", received_at=at(last_month)), staff,
+                due_date=last_month, created_at=at(last_month))
     db.session.flush()
     months = charts.months_back(today)
+    last, this = f"{last_month:%Y-%m}", f"{today:%Y-%m}"
 
     def drawn(figures):  # what the charts show: a zero and a missing month draw the same
         return {name: {k: ({m: n for m, n in v.items() if n} if isinstance(v, dict) else v) for k, v in series.items()
                        if v} for name, series in figures.items()}
 
-    everything = drawn(charts.live_figures(admin, today, months))
-    assert everything["clause"]["8.5.1"] == {f"{last_month:%Y-%m}": 3}
-    # The month's first view is the one-site supervisor's: the snapshot still counts every site.
-    assert drawn(charts.register_figures(limited, today)) == everything
+    # The month's first view is the one-site supervisor's: it counts their site only.
+    mine = drawn(charts.register_figures(limited, today))
+    assert mine["clause"]["8.5.1"] == {last: 1} and mine["clause"]["7.2"] == {this: 1}
+    assert "4.4" not in mine["clause"] and set(mine["area"]) == {str(here.id)}
+    assert mine["opened"] == {last: 1}
+    # The whole organisation's snapshot is its own, not the site's.
+    everything = drawn(charts.register_figures(admin, today))
+    assert everything == drawn(charts.live_figures(admin, today, months))
+    assert everything["clause"]["8.5.1"] == {last: 3} and everything["opened"] == {last: 2}
+    # Read again from the snapshots, and by a colleague of the same site: the same figures.
+    assert drawn(charts.register_figures(limited, today)) == mine
+    assert drawn(charts.register_figures(colleague, today)) == mine
     assert drawn(charts.register_figures(admin, today)) == everything
+    assert db.session.scalar(select(func.count()).select_from(ChartSnapshot)) == 2
+    # Given York too, the supervisor's charts count both sites (a snapshot of their own).
+    limited.sites = [here.site, there.site]
+    db.session.flush()
+    assert drawn(charts.register_figures(limited, today)) == everything
