@@ -5,11 +5,12 @@ An auditor's tablet (Chromium, 1024 x 768) opens an audit and attaches camera JP
 "Take photo" input, with the CPU slowed four times (CDP `Emulation.setCPUThrottlingRate`),
 as a mid-range phone would be. Timed in the page: from the input's `change` event to the
 photo's thumbnail drawn on its card, which the app draws once the downscaled copy (long
-edge 2048 px), its thumbnail and its SHA-256 are in IndexedDB's outbox.
+edge 2000 px: half the frame, the JPEG decoder's own scale nearest 2048; before
+2026-12-06 2048 px), its thumbnail and its SHA-256 are in IndexedDB's outbox.
 
 The floor, on the same files in the same page at the same throttle: the browser's own
-decode of the file straight to the kept size (`createImageBitmap` with resize), which any
-way of keeping a smaller copy has to pay.
+decode of the file straight to the kept size, 1500 x 2000 upright (`createImageBitmap` with
+resize), which any way of keeping a smaller copy has to pay.
 
 Where the time goes: photos.js leaves a performance measure per step (photo:header,
 decode, encode, thumb_and_hash, prepare, keep), reported here as medians and in order.
@@ -59,7 +60,7 @@ async (base64) => {
   const file = new Blob([bytes], { type: 'image/jpeg' });
   const started = performance.now();
   const bitmap = await createImageBitmap(file, {
-    imageOrientation: 'from-image', resizeWidth: 1536, resizeHeight: 2048, resizeQuality: 'high' });
+    imageOrientation: 'from-image', resizeWidth: 1500, resizeHeight: 2000, resizeQuality: 'high' });
   const ms = performance.now() - started;
   bitmap.close();
   return ms;

@@ -1,6 +1,6 @@
 // photos.js: a JPEG's size and EXIF orientation read from its header (jpegHeader), and a
 // picked file prepared from it (prepare): upright, at the kept size, hashed.
-import { jpegHeader, prepare } from "/app/photos.js";
+import { jpegHeader, jpegKeptSize, prepare } from "/app/photos.js";
 import { deepEqual, equal, ok, rejects, test } from "./harness.mjs";
 
 const u16 = (n) => [(n >> 8) & 0xff, n & 0xff];
@@ -147,6 +147,33 @@ async function redCorner(bytes) {
 // Where EXIF orientation n puts the stored top-left quarter once the picture is upright.
 const RED_AT = { 1: "top-left", 2: "top-right", 3: "bottom-right", 4: "bottom-left",
   5: "top-left", 6: "top-right", 7: "bottom-right", 8: "bottom-left" };
+
+test("a JPEG is kept at its decoder's own scale when that keeps 90 % of the long edge", () => {
+  const kept = (w, h) => { const size = jpegKeptSize(w, h); return [size.width, size.height]; };
+  deepEqual(kept(4000, 3000), [2000, 1500]); // 12 MP: exactly half
+  deepEqual(kept(3000, 4000), [1500, 2000]);
+  deepEqual(kept(4032, 3024), [2016, 1512]);
+  deepEqual(kept(3264, 2448), [2040, 1530]); // 8 MP: five eighths
+  deepEqual(kept(8000, 6000), [2000, 1500]); // 48 MP: a quarter
+  deepEqual(kept(4001, 3001), [2001, 1501]); // rounded up, as libjpeg does
+  // No scale of the decoder's lands within 90 % of 2048: resampled to it exactly.
+  deepEqual(kept(4624, 3468), [2048, 1536]); // 3/8 would be 1734
+  deepEqual(kept(2100, 1575), [2048, 1536]); // 7/8 would be 1838
+  deepEqual(kept(6000, 4000), [2048, 1365]); // 2/8 would be 1500
+  // At most the long edge already: as it is.
+  deepEqual(kept(2048, 1536), [2048, 1536]);
+  deepEqual(kept(800, 600), [800, 600]);
+  deepEqual(kept(1, 1), [1, 1]);
+});
+
+test("a 12 MP camera JPEG is kept at half its size, upright", async () => {
+  for (const o of [1, 6]) {
+    const photo = await prepare(await cameraJpeg(4000, 3000, o));
+    deepEqual([photo.width, photo.height], o >= 5 ? [1500, 2000] : [2000, 1500], `orientation ${o}`);
+    deepEqual(await shownSize(new Blob([photo.bytes])), [photo.width, photo.height], `orientation ${o}: the bytes`);
+    equal(await redCorner(photo.bytes), RED_AT[o], `orientation ${o}: the red quarter`);
+  }
+});
 
 test("the header gives the size the browser shows, for every orientation", async () => {
   for (let o = 1; o <= 8; o += 1) {
