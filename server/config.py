@@ -62,8 +62,6 @@ def from_environment(instance_path: str, given: dict) -> dict:
         "SECRET_KEY": given.get("SECRET_KEY") or _secret_key(instance),
         "SQLALCHEMY_DATABASE_URI": normalise_database_url(database_url),
         "GEMBA_PHOTO_DIR": os.environ.get("GEMBA_PHOTO_DIR") or str(instance / "photos"),
-        # Parts of resumable photo uploads (services/uploads.py): local to the host.
-        "GEMBA_UPLOAD_DIR": os.environ.get("GEMBA_UPLOAD_DIR") or str(instance / "uploads"),
         # Where file bytes go (server/storage.py): "local" (GEMBA_PHOTO_DIR) or "s3", an
         # S3-compatible bucket shared by every process and host serving this register.
         "GEMBA_STORAGE": os.environ.get("GEMBA_STORAGE", "local"),

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-06 12:19:35.751436
+Create Date: 2026-12-06 13:58:59.718362
 
 """
 from alembic import op
@@ -391,6 +391,21 @@ def upgrade():
     sa.ForeignKeyConstraint(['trainer_id'], ['user.id'], name=op.f('fk_training_session_trainer_id_user'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_training_session'))
     )
+    op.create_table('upload_piece',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('user_id', sa.Uuid(), nullable=False),
+    sa.Column('sha256', sa.String(length=64), nullable=False),
+    sa.Column('start', sa.BigInteger(), nullable=False),
+    sa.Column('size', sa.Integer(), nullable=False),
+    sa.Column('data', sa.LargeBinary(), nullable=False),
+    sa.Column('received_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_upload_piece_user_id_user')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_upload_piece')),
+    sa.UniqueConstraint('user_id', 'sha256', 'start', name=op.f('uq_upload_piece_user_id_sha256_start'))
+    )
+    with op.batch_alter_table('upload_piece', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_upload_piece_received_at'), ['received_at'], unique=False)
+
     op.create_table('user_session',
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('user_id', sa.Uuid(), nullable=False),
@@ -911,6 +926,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_user_session_user_id'))
 
     op.drop_table('user_session')
+    with op.batch_alter_table('upload_piece', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_upload_piece_received_at'))
+
+    op.drop_table('upload_piece')
     op.drop_table('training_session')
     with op.batch_alter_table('template', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_template_status'))

@@ -139,17 +139,22 @@ class ResumablePhotoUpload(MethodView):
         :raise 409: resend from Upload-Offset. :raise 422: hash mismatch, corrupt, bad range.
         """
         sha = photos.check_sha(sha256)
-        progress = uploads.append(current_user, sha, request.headers.get("Content-Range"),
-                                  request.stream, request.content_length)
+        try:
+            progress = uploads.append(current_user, sha, request.headers.get("Content-Range"),
+                                      request.stream, request.content_length)
+        finally:
+            db.session.commit()  # the pieces that arrived are kept, a body cut short included
         if progress.data is None:
             return _offset(progress.received, 202, {"received": progress.received, "total": progress.total})
         try:
             photo, created = photos.intake(current_user, sha, progress.data, request.content_type)
-            db.session.commit()
         except photos.IntakeBusy:
             raise  # the part stays: finish with bytes */TOTAL after Retry-After
         except DomainError:
+            db.session.rollback()
             uploads.discard(current_user, sha)  # these bytes can never be taken in: start again
+            db.session.commit()
             raise
         uploads.discard(current_user, sha)
+        db.session.commit()
         return photo, 201 if created else 200

@@ -16,7 +16,7 @@ from .findings import (
     FindingKind,
     FindingStatus,
 )
-from .photos import LINKABLE_SUBJECTS, Photo, PhotoLink, PhotoState, PhotoSubject, PhotoUpload
+from .photos import LINKABLE_SUBJECTS, Photo, PhotoLink, PhotoState, PhotoSubject, PhotoUpload, UploadPiece
 from .notify import (
     CalendarFeed,
     Delivery,
@@ -36,7 +36,7 @@ __all__ = [
     "CorrectiveAction", "Delivery", "Device", "Event", "Notification", "NotificationPreference",
     "OutboxEvent", "Webhook", "WebhookDelivery",
     "Finding", "FindingKind", "FindingStatus", "OpStatus", "Photo",
-    "LINKABLE_SUBJECTS", "PhotoLink", "PhotoState", "PhotoSubject", "PhotoUpload", "Question", "QuestionKind",
+    "LINKABLE_SUBJECTS", "PhotoLink", "PhotoState", "PhotoSubject", "PhotoUpload", "Question", "QuestionKind", "UploadPiece",
     "Response", "RiskLevel", "Role", "SignInThrottle", "Site", "SyncOp", "Template", "TemplateStatus", "TrailCheckpoint", "User", "UserSession", "happened_at",
     "Competence", "CompetenceRecord", "CompetenceRequirement", "Document", "DocumentAcknowledgement",
     "DocumentRevision", "DocumentStatus",

@@ -4,12 +4,12 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from .accounts import User
-from .base import UTCDateTime, new_id, utcnow
+from .base import BigId, UTCDateTime, new_id, utcnow
 
 
 class PhotoState(StrEnum):
@@ -89,3 +89,24 @@ class PhotoUpload(db.Model):
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user.id"), primary_key=True)
     device_id: Mapped[uuid.UUID | None] = mapped_column()
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class UploadPiece(db.Model):
+    """A piece of a resumable upload that has not become a photo yet (services/uploads.py).
+
+    Each person's part of a photo is the run of their pieces from byte 0; a piece starts
+    where the one before it ends, so (user, photo, start) is unique and two requests
+    writing the same range cannot both land. Kept in the database, not on a host's disk,
+    so an upload cut on one app host resumes on another.
+    """
+
+    __tablename__ = "upload_piece"
+    __table_args__ = (UniqueConstraint("user_id", "sha256", "start"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user.id"))
+    sha256: Mapped[str] = mapped_column(String(64))
+    start: Mapped[int] = mapped_column(BigInteger)
+    size: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

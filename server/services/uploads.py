@@ -7,29 +7,30 @@ handed to `photos.intake`, which re-hashes it against the SHA-256 and decodes it
 anything is stored - a part never becomes evidence. A cut upload resends at most the
 range that was in flight.
 
-Parts live in GEMBA_UPLOAD_DIR (default `instance/uploads`), one file per person and
-photo, so nobody can append to, or learn about, another person's upload. The directory is
-local to the host: behind a load balancer, keep a device on one host or share it.
+Parts live in the database as pieces of at most 256 KB (`UploadPiece`), one run per
+person and photo, so nobody can append to, or learn about, another person's upload, and
+an upload cut on one app host resumes on any other (tests/server/test_two_hosts.py). The
+caller commits after `append`, so the pieces that arrived are kept whatever follows.
 `remove_abandoned` (run by `gemba photos reconcile`) drops parts untouched for a week.
 """
 
-import fcntl
-import os
 import re
-import time
 from dataclasses import dataclass
-from pathlib import Path
+from datetime import timedelta
 from typing import BinaryIO
 
 from flask import current_app
+from sqlalchemy import delete, func, select, tuple_
+from sqlalchemy.exc import IntegrityError
 
 from ..errors import DomainError, Invalid, NotAllowed
-from ..models import User
+from ..extensions import db
+from ..models import UploadPiece, User, utcnow
 from .imaging import PhotoTooLarge, mb
 
 RANGE = re.compile(r"bytes (?:(?P<start>\d{1,12})-(?P<end>\d{1,12})|\*)/(?P<total>\d{1,12})")
 PIECE = 256 * 1024
-ABANDONED_SECONDS = 7 * 24 * 3600
+ABANDONED = timedelta(days=7)
 
 
 class OffsetMismatch(DomainError):
@@ -50,20 +51,13 @@ class Progress:
     data: bytes | None = None  # the whole photo, once every byte has arrived
 
 
-def _directory() -> Path:
-    return Path(current_app.config["GEMBA_UPLOAD_DIR"])
-
-
-def _part(user: User, sha: str) -> Path:
-    return _directory() / f"{user.id}-{sha}.part"
+def _pieces(user: User, sha: str):
+    return (UploadPiece.user_id == user.id, UploadPiece.sha256 == sha)
 
 
 def received(user: User, sha: str) -> int:
     """How many bytes of photo `sha` the server holds from `user` (0: none)."""
-    try:
-        return _part(user, sha).stat().st_size
-    except FileNotFoundError:
-        return 0
+    return db.session.scalar(select(func.coalesce(func.sum(UploadPiece.size), 0)).where(*_pieces(user, sha)))
 
 
 def parse_range(header: str | None) -> tuple[int | None, int | None, int]:
@@ -103,49 +97,45 @@ def append(user: User, sha: str, content_range: str | None, body: BinaryIO, leng
     size = 0 if start is None else end - start + 1
     if length is not None and length != size:
         raise Invalid(f"The body has {length} bytes; the range {content_range} needs {size}.")
-    path = _part(user, sha)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "ab") as part:
-        fcntl.flock(part, fcntl.LOCK_EX)  # two requests for one part: one at a time
-        held = os.fstat(part.fileno()).st_size
-        if start is not None and start != held:
-            raise OffsetMismatch(held)
-        written = 0
-        while written < size:
-            piece = body.read(min(PIECE, size - written))
-            if not piece:
-                break
-            part.write(piece)
-            written += len(piece)
-        part.flush()
-        held += written
-        if written != size:
-            raise Invalid(f"The body ended after {written} of the range's {size} bytes; send the rest from {held}.")
-        if held > total:
-            os.ftruncate(part.fileno(), 0)
-            raise Invalid("The parts add up to more than the photo's TOTAL; start again from 0.")
+    held = received(user, sha)
+    if start is not None and start != held:
+        raise OffsetMismatch(held)
+    written = 0
+    while written < size:
+        piece = body.read(min(PIECE, size - written))
+        if not piece:
+            break
+        row = UploadPiece(user_id=user.id, sha256=sha, start=held, size=len(piece), data=piece)
+        try:
+            with db.session.begin_nested():  # another request wrote this range first: resend from its end
+                db.session.add(row)
+        except IntegrityError:
+            raise OffsetMismatch(received(user, sha)) from None
+        db.session.expunge(row)  # written: a long range is not held in memory piece by piece
+        written += len(piece)
+        held += len(piece)
+    if written != size:
+        raise Invalid(f"The body ended after {written} of the range's {size} bytes; send the rest from {held}.")
+    if held > total:
+        discard(user, sha)
+        raise Invalid("The parts add up to more than the photo's TOTAL; start again from 0.")
     if held < total:
         return Progress(held, total)
-    return Progress(held, total, path.read_bytes())
+    data = b"".join(db.session.scalars(select(UploadPiece.data).where(*_pieces(user, sha)).order_by(UploadPiece.start)))
+    return Progress(held, total, data)
 
 
 def discard(user: User, sha: str) -> None:
     """Forget `user`'s part of `sha` (stored, or refused for good)."""
-    _part(user, sha).unlink(missing_ok=True)
+    db.session.execute(delete(UploadPiece).where(*_pieces(user, sha)))
 
 
-def remove_abandoned(older_than: float = ABANDONED_SECONDS, dry_run: bool = False) -> int:
-    """Remove parts untouched for `older_than` seconds; how many there were."""
-    directory = _directory()
-    if not directory.is_dir():
-        return 0
-    now, removed = time.time(), 0
-    for path in directory.glob("*.part"):
-        try:
-            if now - path.stat().st_mtime >= older_than:
-                removed += 1
-                if not dry_run:
-                    path.unlink(missing_ok=True)
-        except FileNotFoundError:
-            continue
-    return removed
+def remove_abandoned(older_than: timedelta = ABANDONED, dry_run: bool = False) -> int:
+    """Remove parts whose newest piece is `older_than` old; how many parts there were."""
+    stale = (select(UploadPiece.user_id, UploadPiece.sha256).group_by(UploadPiece.user_id, UploadPiece.sha256)
+             .having(func.max(UploadPiece.received_at) < utcnow() - older_than))
+    parts = db.session.execute(stale).all()
+    if parts and not dry_run:
+        db.session.execute(delete(UploadPiece).where(
+            tuple_(UploadPiece.user_id, UploadPiece.sha256).in_([tuple(part) for part in parts])))
+    return len(parts)

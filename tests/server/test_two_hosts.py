@@ -1,7 +1,8 @@
 """Two app processes, each with its own instance folder, sharing one PostgreSQL and one object store.
 
-A photo pushed to one is pulled from the other, signed in on the first: nothing a request
-needs lives on a local disk or in a process's memory.
+A photo pushed to one is pulled from the other, signed in on the first, and an upload in
+parts begun on one is finished on the other: nothing a request needs lives on a local disk
+or in a process's memory.
 """
 
 import json
@@ -98,13 +99,30 @@ def test_a_photo_pushed_to_one_host_is_pulled_from_the_other(database_url, s3_se
                                    {"Content-Type": "image/jpeg", "X-CSRFToken": csrf})
         assert status == 201, body
 
+        # An upload in parts cut on one host resumes on the other: parts are in the database.
+        parted = images.noisy_jpeg(400, 300)
+        parted_sha = images.sha(parted)
+        half = len(parted) // 2
+        upload = {"Content-Type": "image/jpeg", "X-CSRFToken": csrf}
+        status, headers, body = _request(opener, "PUT", f"{a.url}/api/photos/{parted_sha}/upload", parted[:half],
+                                         upload | {"Content-Range": f"bytes 0-{half - 1}/{len(parted)}"})
+        assert status == 202 and headers["Upload-Offset"] == str(half), body
+        status, headers, _ = _request(opener, "HEAD", f"{b.url}/api/photos/{parted_sha}/upload")
+        assert status == 200 and headers["Upload-Offset"] == str(half)
+        status, _, body = _request(opener, "PUT", f"{b.url}/api/photos/{parted_sha}/upload", parted[half:],
+                                   upload | {"Content-Range": f"bytes {half}-{len(parted) - 1}/{len(parted)}"})
+        assert status == 201, body
+        status, _, pulled = _request(opener, "GET", f"{a.url}/api/photos/{parted_sha}?size=original")
+        assert status == 200 and pulled == parted
+
         # The other host: same session (server-side, in the database), same bytes (in the bucket).
         status, headers, pulled = _request(opener, "GET", f"{b.url}/api/photos/{sha}?size=original")
         assert status == 200, pulled
         assert pulled == data
         status, headers, display = _request(opener, "GET", f"{b.url}/api/photos/{sha}?size=display")
         assert status == 200 and headers["Content-Type"] == "image/jpeg" and display[:2] == b"\xff\xd8"
-        assert not (tmp_path / "host-a" / "photos").exists() and not (tmp_path / "host-b" / "photos").exists()
+        for host in ("host-a", "host-b"):
+            assert not (tmp_path / host / "photos").exists() and not (tmp_path / host / "uploads").exists()
     finally:
         for host in hosts:
             host.stop()

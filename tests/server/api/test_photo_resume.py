@@ -1,12 +1,14 @@
 """Resumable photo uploads: HEAD answers the bytes held, PUT with Content-Range appends, the whole is checked."""
 
 import random
+from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from server.extensions import db
-from server.models import Change, Photo, PhotoState
+from server.models import Change, Photo, PhotoState, UploadPiece, utcnow
+from server.services import uploads
 from server.storage import object_key, photo_store
 from tests import images
 
@@ -128,3 +130,40 @@ def test_a_body_shorter_than_its_range_is_refused(as_staff):
 
 def test_not_signed_in_is_401(client):
     assert client.head(upload_url(images.sha(b"x"))).status_code == 401
+
+
+def test_a_range_longer_than_a_piece_is_kept_in_pieces_and_the_part_goes_once_stored(as_staff):
+    data = images.noisy_jpeg(900, 700)
+    sha = images.sha(data)
+    assert len(data) > uploads.PIECE + CHUNK
+    # One request carrying more than a piece: kept as pieces of at most PIECE bytes.
+    first = as_staff.put(upload_url(sha), data=data[:uploads.PIECE + 10], content_type="image/jpeg",
+                         headers={"Content-Range": f"bytes 0-{uploads.PIECE + 9}/{len(data)}"})
+    assert first.status_code == 202 and first.headers["Upload-Offset"] == str(uploads.PIECE + 10)
+    sizes = db.session.scalars(select(UploadPiece.size).order_by(UploadPiece.start)).all()
+    assert sizes == [uploads.PIECE, 10]
+    # A body whose length is not its range's: refused, and the part is as it was.
+    start = uploads.PIECE + 10
+    short = as_staff.put(upload_url(sha), data=data[start:start + 100], content_type="image/jpeg",
+                         headers={"Content-Range": f"bytes {start}-{start + 199}/{len(data)}"})
+    assert short.status_code == 422
+    assert held(as_staff, sha) == start
+    assert send(as_staff, sha, data, start, len(data)).status_code == 201
+    assert db.session.scalar(select(func.count()).select_from(UploadPiece)) == 0  # the part is gone once stored
+    assert photo_store().get(object_key("original", sha)) == data
+
+
+def test_parts_nobody_finished_in_a_week_are_removed(app, signed_in, staff):
+    client = signed_in(staff)
+    stale, fresh = images.noisy_jpeg(300, 200), images.noisy_jpeg(310, 200)
+    for data in (stale, fresh):
+        assert send(client, images.sha(data), data, 0).status_code == 202
+    db.session.execute(update(UploadPiece).where(UploadPiece.sha256 == images.sha(stale))
+                       .values(received_at=utcnow() - timedelta(days=8)))
+    db.session.commit()
+    assert uploads.remove_abandoned(dry_run=True) == 1
+    assert held(client, images.sha(stale)) == CHUNK  # a dry run removes nothing
+    assert uploads.remove_abandoned() == 1
+    db.session.commit()
+    assert held(client, images.sha(stale)) == 0 and held(client, images.sha(fresh)) == CHUNK
+    assert uploads.remove_abandoned() == 0
