@@ -17,7 +17,7 @@ def test_a_photo_upload_cut_midway_resumes_resending_at_most_the_part_in_flight(
         phone, live_server, field, photo_files, server_kept_it):
     app = signed_in_offline(phone, field.staff_email)
     title = f"Oil drip under press {4 + server_kept_it}"
-    raise_offline(app, [title], photo=photo_files["wide"])
+    raise_offline(app, [title], photo=photo_files["rotated"])  # kept at 1536 x 2048: several parts
     starts, cut = [], []
 
     def parts(route):
