@@ -8,8 +8,17 @@ import * as auditsView from "../views/audits.js";
 // the person opened in full.
 const asked = { query: "", expanded: new Set() };
 
-/** Read the list as the person last left it (routes.js starts this with the draw). */
-export const listing = () => records.auditList({ query: asked.query, expanded: asked.expanded });
+const current = () => ({ query: asked.query, expanded: new Set(asked.expanded) });
+const stillAsked = (wanted) => wanted.query === asked.query && wanted.expanded.size === asked.expanded.size
+  && [...wanted.expanded].every((status) => asked.expanded.has(status));
+
+/** Read the list as the person last left it (routes.js starts this with the draw); the
+ * list carries what it was read for (`asked`). */
+export async function listing() {
+  const wanted = current();
+  const list = await records.auditList(wanted);
+  return Object.assign(list, { asked: wanted });
+}
 
 /**
  * Draw my audits with their progress and reviewer comments.
@@ -17,7 +26,10 @@ export const listing = () => records.auditList({ query: asked.query, expanded: a
  * @param {{listing?: Promise<object>}} params the audit list, when already being read
  */
 export async function show(app, { listing: reading }) {
-  const list = await (reading || listing());
+  let list = await (reading || listing());
+  // A redraw whose reads began before the person searched or opened a group would draw
+  // the list as it was: read again for what is asked now.
+  while (!stillAsked(list.asked)) list = await listing();
   markOnce("gemba-list-read");
   let drawn = list;
   const draw = (data) => {
@@ -36,9 +48,8 @@ export async function show(app, { listing: reading }) {
       // Searching or opening a group reads again; an answer that arrives after a newer
       // one was asked for is dropped.
       reread: async () => {
-        const wanted = { query: asked.query, expanded: new Set(asked.expanded) };
-        const fresh = await records.auditList(wanted);
-        if (wanted.query === asked.query && wanted.expanded.size === asked.expanded.size && app.view.contains(listRoot())) draw(fresh);
+        const fresh = await listing();
+        if (stillAsked(fresh.asked) && app.view.contains(listRoot())) draw(fresh);
       },
     });
   };

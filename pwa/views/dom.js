@@ -55,30 +55,40 @@ export const PRESS_HOLD_MS = 5000;
  * Keep a redraw from swallowing a tap in `root`. When a live list is drawn again between
  * the finger going down and coming up, the element pressed is gone and the browser sends
  * no click: the tap is lost. The returned probe says whether a press is under way, so the
- * redraw scheduler holds live redraws meanwhile; a link replaced all the same (by a redraw
- * that began before the press) is followed on release when the same link is under the
- * finger.
+ * redraw scheduler holds live redraws meanwhile; a link or button replaced all the same
+ * (by a redraw that began before the press) is followed or pressed on release when the
+ * same link, or a button of the same label, is under the finger.
  * @param {Element} root the view
  * @param {() => number} [now] the clock, in ms
  * @returns {() => boolean} whether a press in `root` is under way
  */
 export function watchPresses(root, now = () => performance.now()) {
-  let pressed = null; // {link, at}
+  let pressed = null; // {control, at}
   root.addEventListener("pointerdown", (event) => {
-    const link = event.target instanceof Element ? event.target.closest("a[href]") : null;
-    pressed = { link, at: now() };
+    const control = event.target instanceof Element ? event.target.closest(CONTROLS) : null;
+    pressed = { control, at: now() };
   }, true);
   const release = (event) => {
     const was = pressed;
     pressed = null;
-    if (!was || !was.link || was.link.isConnected || event.type !== "pointerup") return;
+    if (!was || !was.control || was.control.isConnected || event.type !== "pointerup") return;
     const under = document.elementFromPoint(event.clientX, event.clientY);
-    const link = under && under.closest("a[href]");
-    if (link && root.contains(link) && link.getAttribute("href") === was.link.getAttribute("href")) link.click();
+    const control = under && under.closest(CONTROLS);
+    if (control && root.contains(control) && sameControl(control, was.control)) control.click();
   };
   addEventListener("pointerup", release, true);
   addEventListener("pointercancel", release, true);
   return () => pressed !== null && now() - pressed.at < PRESS_HOLD_MS;
+}
+
+const CONTROLS = "a[href], button";
+
+// The control drawn again in place of the one pressed: a link to the same place, or a
+// button of the same label that can be pressed.
+function sameControl(now, was) {
+  if (now.tagName !== was.tagName) return false;
+  if (now.tagName === "A") return now.getAttribute("href") === was.getAttribute("href");
+  return !now.disabled && now.type === was.type && now.textContent === was.textContent;
 }
 
 export function when(iso) {

@@ -93,3 +93,25 @@ test("a press whose link was replaced by another one, or a plain tap, does not n
   press("pointerup", second, second);
   equal(location.hash, "#/audits", "a link still in place is left to the browser's own click");
 });
+
+test("a button redrawn between finger down and up is pressed on release, once", () => {
+  const root = view();
+  watchPresses(root);
+  let pressedTimes = 0;
+  const showAll = () => h("button", { type: "button", onclick: () => { pressedTimes += 1; } }, "Show all 80 (70 more)");
+  mount(root, showAll());
+  const before = root.querySelector("button");
+  press("pointerdown", before, before);
+  mount(root, showAll()); // the live list is drawn again under the finger
+  const after = root.querySelector("button");
+  press("pointerup", after, after);
+  equal(pressedTimes, 1);
+  // Another button under the finger, or one still in place, is left to the browser.
+  press("pointerdown", after, after);
+  mount(root, h("button", { type: "button", onclick: () => { pressedTimes += 10; } }, "Sync now"));
+  const other = root.querySelector("button");
+  press("pointerup", other, other);
+  press("pointerdown", other, other);
+  press("pointerup", other, other);
+  equal(pressedTimes, 1);
+});
