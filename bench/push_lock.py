@@ -4,8 +4,8 @@
 
 16 devices (GEMBA_BENCH_DEVICES), each its own process with its own connection, push 12
 (GEMBA_BENCH_LOCK_BATCHES) batches of 100 ops (50 findings + 50 answers) through
-`sync.apply_push` and commit - the whole server-side work of a push without HTTP. Two modes in the same run, on fresh
-databases of the same seed:
+`sync.apply_push` and commit - the whole server-side work of a push without HTTP. Two
+modes in the same run, on fresh databases of the same seed:
 - `whole batch`: the lock taken right after claiming the device (the behaviour before
   issue 12, `GEMBA_PUSH_LOCK_WHOLE_BATCH`);
 - `ordered writes`: the lock taken only when the feed, trail and op rows are written.

@@ -6,7 +6,8 @@
 // and iOS refuses canvases over 16.7 megapixels. A JPEG's size and EXIF orientation come
 // from its header (the first few KB), so nothing decodes the picture just to learn its
 // size; other formats, and a header this code cannot read, go through an <img> first.
-// The thumbnail is drawn from the decoded 2048 px picture while the kept copy is hashed.
+// The thumbnail is drawn from the decoded picture at its kept size, alongside the kept
+// copy's encoding; the kept copy is then hashed.
 // Each step leaves a performance measure named "photo:<step>" (bench.pwa_photo reads them).
 
 import * as outbox from "./outbox.js";

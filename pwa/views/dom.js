@@ -85,10 +85,10 @@ const CONTROLS = "a[href], button";
 
 // The control drawn again in place of the one pressed: a link to the same place, or a
 // button of the same label that can be pressed.
-function sameControl(now, was) {
-  if (now.tagName !== was.tagName) return false;
-  if (now.tagName === "A") return now.getAttribute("href") === was.getAttribute("href");
-  return !now.disabled && now.type === was.type && now.textContent === was.textContent;
+function sameControl(drawn, was) {
+  if (drawn.tagName !== was.tagName) return false;
+  if (drawn.tagName === "A") return drawn.getAttribute("href") === was.getAttribute("href");
+  return !drawn.disabled && drawn.type === was.type && drawn.textContent === was.textContent;
 }
 
 export function when(iso) {
